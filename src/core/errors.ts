@@ -1,0 +1,60 @@
+/**
+ * Base error for everything Keel throws on purpose. `code` is stable and documented;
+ * `details` is structured data (never a stack trace) that the CLI and server may show.
+ */
+export class AppError extends Error {
+  readonly code: string
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = options.details ?? {}
+  }
+
+  /** A JSON-safe view of the error for logs, `--json` output and HTTP bodies. */
+  toJSON(): { code: string; message: string; details: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, details: this.details }
+  }
+}
+
+/** A model or transformer was used before it was fitted, or fitted state failed to load. */
+export class NotFittedError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('MODEL_NOT_FITTED', message, { details })
+  }
+}
+
+/** Arguments or params that can never work (bad shape, out-of-range value). */
+export class InvalidArgumentError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_ARGUMENT', message, { details })
+  }
+}
+
+/** Input data whose shape does not match what the model or transformer was fitted on. */
+export class ShapeMismatchError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('DATA_SHAPE_MISMATCH', message, { details })
+  }
+}
+
+/** An artifact that is malformed, tampered with, or of a version this reader cannot read. */
+export class ArtifactError extends AppError {}
+
+/** Something asked for by name (model, run, version, collection) does not exist. */
+export class NotFoundError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('NOT_FOUND', message, { details })
+  }
+}
+
+/** True when `value` is an AppError (also across module copies, by duck typing on `code`). */
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError
+}

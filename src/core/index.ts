@@ -1,0 +1,19 @@
+/** Core building blocks shared by every capability: errors, RNG, matrices, artifacts, hashing, paths. */
+
+export type { Artifact, EncodedArray, StorableArray } from './artifact.js'
+export { checkArtifact, decodeArray, encodeArray, makeArtifact } from './artifact.js'
+export {
+  AppError,
+  ArtifactError,
+  InvalidArgumentError,
+  isAppError,
+  NotFittedError,
+  NotFoundError,
+  ShapeMismatchError,
+} from './errors.js'
+export { sha256, stableStringify } from './hash.js'
+export type { Matrix, Vector } from './matrix.js'
+export { assertColumns, column, fromColumns, fromRows, matrix, takeRows, takeValues } from './matrix.js'
+export { keelDir, keelHome } from './paths.js'
+export { Rng } from './rng.js'
+export { LIBRARY_VERSION } from './version.js'

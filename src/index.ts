@@ -1,0 +1,15 @@
+/**
+ * keel-ml: production machine learning for TypeScript.
+ * The public API is the union of each capability's index.
+ */
+export * from './core/index.js'
+export * from './data/index.js'
+export * from './eval/index.js'
+export * from './llm/index.js'
+export * from './models/index.js'
+export * from './monitor/index.js'
+export * from './rag/index.js'
+export * from './registry/index.js'
+export * from './serve/index.js'
+export * from './track/index.js'
+export * from './train/index.js'
