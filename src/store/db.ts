@@ -1,0 +1,165 @@
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import { AppError, keelDir } from '../core/index.js'
+
+/** Which SQL dialect a database speaks; migrations branch on it where types differ. */
+export type DialectName = 'sqlite' | 'postgres'
+
+/**
+ * An open Keel database. `kysely` is untyped here: each capability views it through its own
+ * table interfaces with `typed<Tables>()`, and owns its tables and migrations.
+ */
+export interface KeelDb {
+  readonly dialect: DialectName
+  readonly url: string
+  /** The same connection, typed with a capability's table interfaces. */
+  typed<Tables>(): Kysely<Tables>
+  /** Applies the given migrations of one namespace once each, in order, recording them. */
+  migrate(namespace: string, migrations: readonly Migration[]): Promise<void>
+  close(): Promise<void>
+}
+
+/** One schema change. `name`s are unique within a namespace and never renamed once shipped. */
+export interface Migration {
+  readonly name: string
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>
+}
+
+/** Options for `openDb`. */
+export interface OpenDbOptions {
+  /** PostgreSQL only: use (and create) this schema, e.g. one per test run for isolation. */
+  readonly schema?: string
+}
+
+// Postgres returns int8/bigint as strings by default; Keel's counters fit in a double.
+pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10))
+
+/**
+ * Opens the store named by `url`: `postgres://…` for PostgreSQL, `sqlite:PATH` or a file path for
+ * SQLite, and by default `$KEEL_DATABASE_URL` or the embedded SQLite file `.keel/keel.db`.
+ */
+export async function openDb(
+  url: string | undefined = process.env.KEEL_DATABASE_URL,
+  options: OpenDbOptions = {},
+): Promise<KeelDb> {
+  const resolved = url === undefined || url === '' ? `sqlite:${join(keelDir(), 'keel.db')}` : url
+  let kysely: Kysely<unknown>
+  let dialect: DialectName
+  if (resolved.startsWith('postgres://') || resolved.startsWith('postgresql://')) {
+    dialect = 'postgres'
+    const schema = options.schema
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+      throw new AppError('STORE_CONFIG', `Invalid PostgreSQL schema name '${schema}'.`)
+    }
+    if (schema !== undefined) {
+      const admin = new pg.Client({ connectionString: resolved })
+      await admin.connect()
+      try {
+        await admin.query(`create schema if not exists ${schema}`)
+      } finally {
+        await admin.end()
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: resolved,
+      max: 10,
+      ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    })
+    kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
+    try {
+      await sql`select 1`.execute(kysely)
+    } catch (error) {
+      await kysely.destroy().catch(() => undefined)
+      throw new AppError(
+        'STORE_UNAVAILABLE',
+        `Cannot connect to PostgreSQL at ${redact(resolved)}: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+  } else {
+    dialect = 'sqlite'
+    const path = resolved.startsWith('sqlite:') ? resolved.slice('sqlite:'.length) : resolved
+    let database: Database.Database
+    try {
+      database = new Database(path)
+    } catch (error) {
+      throw new AppError(
+        'STORE_UNAVAILABLE',
+        `Cannot open SQLite database ${path}: ${(error as Error).message}`,
+        { cause: error },
+      )
+    }
+    // WAL lets server workers and CLI commands read while one writes; busy_timeout waits out short locks.
+    database.pragma('journal_mode = WAL')
+    database.pragma('busy_timeout = 5000')
+    database.pragma('synchronous = NORMAL')
+    database.pragma('foreign_keys = ON')
+    kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) })
+  }
+  return makeDb(kysely, dialect, resolved)
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@')
+}
+
+function makeDb(kysely: Kysely<unknown>, dialect: DialectName, url: string): KeelDb {
+  let migrationsTableReady = false
+  const migrating = new Map<string, Promise<void>>()
+  return {
+    dialect,
+    url: redact(url),
+    typed<Tables>(): Kysely<Tables> {
+      return kysely as unknown as Kysely<Tables>
+    },
+    async migrate(namespace, migrations) {
+      const key = namespace
+      const running = migrating.get(key)
+      if (running !== undefined) return running
+      const job = (async () => {
+        if (!migrationsTableReady) {
+          await kysely.schema
+            .createTable('keel_migrations')
+            .ifNotExists()
+            .addColumn('namespace', 'varchar(100)', (c) => c.notNull())
+            .addColumn('name', 'varchar(200)', (c) => c.notNull())
+            .addColumn('applied_at', 'varchar(40)', (c) => c.notNull())
+            .addPrimaryKeyConstraint('keel_migrations_pk', ['namespace', 'name'])
+            .execute()
+          migrationsTableReady = true
+        }
+        const db = kysely as unknown as Kysely<{
+          keel_migrations: { namespace: string; name: string; applied_at: string }
+        }>
+        for (const migration of migrations) {
+          const done = await db
+            .selectFrom('keel_migrations')
+            .select('name')
+            .where('namespace', '=', namespace)
+            .where('name', '=', migration.name)
+            .executeTakeFirst()
+          if (done !== undefined) continue
+          await db.transaction().execute(async (trx) => {
+            await migration.up(trx as unknown as Kysely<unknown>, dialect)
+            await trx
+              .insertInto('keel_migrations')
+              .values({ namespace, name: migration.name, applied_at: new Date().toISOString() })
+              .execute()
+          })
+        }
+      })()
+      migrating.set(key, job)
+      try {
+        await job
+      } catch (error) {
+        migrating.delete(key)
+        throw error
+      }
+    },
+    async close() {
+      await kysely.destroy()
+    },
+  }
+}
