@@ -1,0 +1,244 @@
+import { AppError, type Matrix } from '../core/index.js'
+import type { Column, ColumnKind, Dataset } from '../data/index.js'
+
+/**
+ * How one input feature is turned into model columns. Fitted on training rows only and stored in
+ * the model bundle, so serving encodes a JSON row exactly as training encoded a file row.
+ */
+export interface EncodedFeature {
+  readonly name: string
+  readonly kind: ColumnKind
+  /** Categorical: training levels (sorted). Codes mode maps a level to its index; unknown -> missing. */
+  readonly levels?: readonly string[]
+  /** One-hot mode: the levels that get their own column (most frequent first, capped); others -> '__other__'. */
+  readonly oneHotLevels?: readonly string[]
+  /** One-hot mode: value used for a missing numeric (training median). */
+  readonly fill?: number
+  /** One-hot mode: whether a missing-indicator column follows the value column. */
+  readonly hasMissingIndicator?: boolean
+}
+
+/** Serialisable state of a fitted `FeatureEncoder`. */
+export interface FeatureEncoderState {
+  /** 'codes': numerics raw (NaN missing), categoricals as integer codes (for trees and GBDT).
+   *  'onehot': median-imputed numerics with missing indicators, one-hot categoricals (for linear/MLP). */
+  readonly mode: 'codes' | 'onehot'
+  readonly features: readonly EncodedFeature[]
+}
+
+/** A row as it arrives in a request or a JSON-lines file. */
+export type FeatureRecord = Readonly<Record<string, unknown>>
+
+const MAX_ONE_HOT = 50
+const DAY_MS = 86_400_000
+
+function median(values: Float64Array): number {
+  const v = values.filter((x) => !Number.isNaN(x)).sort()
+  if (v.length === 0) return 0
+  const m = v.length >> 1
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2
+}
+
+function numericValues(column: Column): Float64Array {
+  return column.kind === 'categorical' ? Float64Array.from(column.codes, (c) => (c < 0 ? Number.NaN : c)) : column.values
+}
+
+/** Converts a JSON value to the number Keel uses for a numeric/boolean/datetime feature (NaN = missing). */
+export function toFeatureNumber(kind: ColumnKind, value: unknown): number {
+  if (value === null || value === undefined || value === '') return Number.NaN
+  switch (kind) {
+    case 'numeric':
+      return typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : typeof value === 'boolean' ? Number(value) : Number.NaN
+    case 'boolean':
+      if (typeof value === 'boolean') return value ? 1 : 0
+      if (value === 1 || value === 0) return value
+      if (typeof value === 'string') {
+        const v = value.toLowerCase()
+        if (v === 'true' || v === '1' || v === 'yes') return 1
+        if (v === 'false' || v === '0' || v === 'no') return 0
+      }
+      return Number.NaN
+    case 'datetime': {
+      if (typeof value === 'number') return value
+      if (typeof value === 'string') {
+        const t = Date.parse(value.includes('T') || value.endsWith('Z') ? value : `${value.replace(' ', 'T')}Z`)
+        return Number.isNaN(t) ? Number.NaN : t
+      }
+      return Number.NaN
+    }
+    case 'categorical':
+      return Number.NaN
+    default: {
+      const never: never = kind
+      return never
+    }
+  }
+}
+
+/**
+ * Turns datasets or JSON rows into model matrices. Fit with `fitFeatureEncoder`; the fitted
+ * state is plain data (`state`) that `FeatureEncoder.fromState` restores.
+ */
+export class FeatureEncoder {
+  readonly state: FeatureEncoderState
+  /** Names of the output matrix columns. */
+  readonly outputNames: readonly string[]
+  /** Output columns holding categorical codes (codes mode only). */
+  readonly categoricalOutputs: readonly number[]
+  private readonly levelIndex: readonly (Map<string, number> | undefined)[]
+
+  private constructor(state: FeatureEncoderState) {
+    this.state = state
+    const names: string[] = []
+    const categorical: number[] = []
+    for (const f of state.features) {
+      if (state.mode === 'codes') {
+        if (f.kind === 'categorical') categorical.push(names.length)
+        names.push(f.name)
+      } else if (f.kind === 'categorical') {
+        for (const level of f.oneHotLevels ?? []) names.push(`${f.name}=${level}`)
+        names.push(`${f.name}=__other__`, `${f.name}=__missing__`)
+      } else {
+        names.push(f.name)
+        if (f.hasMissingIndicator === true) names.push(`${f.name}__missing`)
+      }
+    }
+    this.outputNames = names
+    this.categoricalOutputs = categorical
+    this.levelIndex = state.features.map((f) => {
+      const levels = state.mode === 'codes' ? f.levels : f.oneHotLevels
+      return levels === undefined ? undefined : new Map(levels.map((l, i) => [l, i]))
+    })
+  }
+
+  /** Restores an encoder from its serialised state. */
+  static fromState(state: FeatureEncoderState): FeatureEncoder {
+    return new FeatureEncoder(state)
+  }
+
+  /** Encodes whole columns of a dataset (matched by name; extra columns are ignored). */
+  encodeDataset(ds: Dataset): Matrix {
+    const byName = new Map(ds.columns.map((c) => [c.name, c]))
+    const nOut = this.outputNames.length
+    const data = new Float64Array(ds.nRows * nOut)
+    let offset = 0
+    this.state.features.forEach((f, fi) => {
+      const column = byName.get(f.name)
+      if (column === undefined) {
+        throw new AppError('DATA_MISSING_COLUMN', `Column '${f.name}' used at training time is missing from the input.`, {
+          column: f.name,
+        })
+      }
+      const width = this.writeColumn(f, fi, ds.nRows, (r) => cellOf(column, r), data, offset, nOut)
+      offset += width
+    })
+    return { rows: ds.nRows, cols: nOut, data }
+  }
+
+  /** Encodes JSON rows (as received by the server or read from JSON lines). Missing keys are missing values. */
+  encodeRecords(records: readonly FeatureRecord[]): Matrix {
+    const nOut = this.outputNames.length
+    const data = new Float64Array(records.length * nOut)
+    let offset = 0
+    this.state.features.forEach((f, fi) => {
+      const width = this.writeColumn(
+        f,
+        fi,
+        records.length,
+        (r) => {
+          const v = records[r]![f.name]
+          if (f.kind === 'categorical') return v === null || v === undefined || v === '' ? null : String(v)
+          return toFeatureNumber(f.kind, v)
+        },
+        data,
+        offset,
+        nOut,
+      )
+      offset += width
+    })
+    return { rows: records.length, cols: nOut, data }
+  }
+
+  private writeColumn(
+    f: EncodedFeature,
+    fi: number,
+    nRows: number,
+    cell: (r: number) => number | string | null,
+    out: Float64Array,
+    offset: number,
+    stride: number,
+  ): number {
+    const index = this.levelIndex[fi]
+    if (this.state.mode === 'codes') {
+      for (let r = 0; r < nRows; r++) {
+        const v = cell(r)
+        out[r * stride + offset] = typeof v === 'string' ? (index?.get(v) ?? Number.NaN) : v === null ? Number.NaN : v
+      }
+      return 1
+    }
+    if (f.kind === 'categorical') {
+      const nLevels = f.oneHotLevels?.length ?? 0
+      for (let r = 0; r < nRows; r++) {
+        const v = cell(r)
+        const base = r * stride + offset
+        if (typeof v !== 'string') out[base + nLevels + 1] = 1
+        else {
+          const k = index?.get(v)
+          out[base + (k ?? nLevels)] = 1
+        }
+      }
+      return nLevels + 2
+    }
+    const fill = f.fill ?? 0
+    const hasIndicator = f.hasMissingIndicator === true
+    for (let r = 0; r < nRows; r++) {
+      const raw = cell(r)
+      const v = typeof raw === 'number' ? raw : Number.NaN
+      const missing = !Number.isFinite(v)
+      const scaled = f.kind === 'datetime' && !missing ? v / DAY_MS : v
+      out[r * stride + offset] = missing ? fill : scaled
+      if (hasIndicator) out[r * stride + offset + 1] = missing ? 1 : 0
+    }
+    return hasIndicator ? 2 : 1
+  }
+}
+
+function cellOf(column: Column, r: number): number | string | null {
+  if (column.kind === 'categorical') {
+    const code = column.codes[r]!
+    return code < 0 ? null : column.levels[code]!
+  }
+  return column.values[r]!
+}
+
+/**
+ * Fits an encoder on the training rows of `ds` for the named feature columns.
+ * @param mode 'codes' for tree models, 'onehot' for linear models and MLPs.
+ */
+export function fitFeatureEncoder(ds: Dataset, featureNames: readonly string[], mode: 'codes' | 'onehot'): FeatureEncoder {
+  const byName = new Map(ds.columns.map((c) => [c.name, c]))
+  const features: EncodedFeature[] = featureNames.map((name) => {
+    const column = byName.get(name)
+    if (column === undefined) throw new AppError('DATA_MISSING_COLUMN', `Feature column '${name}' is not in the data.`)
+    if (column.kind === 'categorical') {
+      const counts = new Float64Array(column.levels.length)
+      for (const c of column.codes) if (c >= 0) counts[c]!++
+      const present = column.levels.filter((_, i) => counts[i]! > 0)
+      const levels = [...present].sort()
+      if (mode === 'codes') return { name, kind: 'categorical', levels }
+      const byFrequency = column.levels
+        .map((l, i) => ({ l, n: counts[i]! }))
+        .filter((e) => e.n > 0)
+        .sort((a, b) => b.n - a.n || (a.l < b.l ? -1 : 1))
+        .slice(0, MAX_ONE_HOT)
+        .map((e) => e.l)
+      return { name, kind: 'categorical', levels, oneHotLevels: byFrequency.sort() }
+    }
+    if (mode === 'codes') return { name, kind: column.kind }
+    const values = numericValues(column)
+    const scaled = column.kind === 'datetime' ? values.map((v) => v / DAY_MS) : values
+    const hasMissing = values.some((v) => Number.isNaN(v))
+    return { name, kind: column.kind, fill: median(scaled), hasMissingIndicator: hasMissing }
+  })
+  return FeatureEncoder.fromState({ mode, features })
+}

@@ -1,0 +1,311 @@
+import { performance } from 'node:perf_hooks'
+import { AppError, type Matrix, Rng, takeValues } from '../core/index.js'
+import { type Dataset, getColumn, loadDataset, selectRows } from '../data/index.js'
+import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
+import { ModelBundle, type BundleFeature } from './bundle.js'
+import { FeatureEncoder, fitFeatureEncoder } from './encoder.js'
+import { AUTO_FAMILIES, encodingFor, makeEstimator, type ModelFamily } from './families.js'
+import { encodeTarget, type EncodedTarget } from './labels.js'
+import { computeMetrics, defaultMetrics, higherIsBetter, type MetricValues } from './scoring.js'
+
+/** Progress events of a training run, for the live display. */
+export type TrainProgress =
+  | { readonly kind: 'stage'; readonly message: string }
+  | { readonly kind: 'fold'; readonly family: string; readonly fold: number; readonly folds: number; readonly score: number }
+  | { readonly kind: 'candidate'; readonly family: string; readonly score: number; readonly best: string }
+  | { readonly kind: 'iteration'; readonly family: string; readonly iteration: number; readonly loss: number }
+
+/** What to train. Resolved from the task file and flags by the CLI. */
+export interface TrainSpec {
+  readonly dataPath?: string
+  readonly dataset?: Dataset
+  readonly target: string
+  readonly task?: TaskKind
+  readonly positiveClass?: string
+  /** Feature columns to use (default: all but target, id, entity and excluded columns). */
+  readonly include?: readonly string[]
+  readonly exclude?: readonly string[]
+  readonly idColumn?: string
+  readonly model: ModelFamily | 'auto'
+  readonly params?: Readonly<Record<string, unknown>>
+  readonly validPath?: string
+  readonly seed: number
+  /** Metrics to report; the first is the primary (selection) metric. */
+  readonly metrics?: readonly string[]
+  /** Share of rows held out as the test part (0 = train on all rows). */
+  readonly testSize: number
+  /** Cross-validation folds used by `auto` to choose a family. */
+  readonly folds: number
+  readonly onProgress?: (event: TrainProgress) => void
+}
+
+/** One family's cross-validated score. */
+export interface CandidateResult {
+  readonly family: ModelFamily
+  readonly cvScore: number
+  readonly cvScores: readonly number[]
+  readonly seconds: number
+}
+
+/** Outcome of `trainModelBundle`. */
+export interface TrainOutcome {
+  readonly bundle: ModelBundle
+  readonly baseline: ModelBundle
+  readonly task: TaskKind
+  readonly taskReason: string
+  readonly family: ModelFamily
+  readonly primaryMetric: string
+  readonly fitSeconds: number
+  readonly candidates: readonly CandidateResult[]
+  readonly metrics: { readonly train: MetricValues; readonly test?: MetricValues; readonly baselineTest?: MetricValues; readonly baselineTrain: MetricValues }
+  readonly trainRows: number
+  readonly testRows: number
+  readonly dataset: Dataset
+  readonly trainIndex: Int32Array
+  readonly testIndex: Int32Array
+  readonly target: EncodedTarget
+  readonly iterations: readonly { readonly iteration: number; readonly trainLoss: number; readonly validLoss?: number }[]
+}
+
+function featureColumns(ds: Dataset, spec: TrainSpec): string[] {
+  const skip = new Set([spec.target, ...(spec.exclude ?? []), ...(spec.idColumn === undefined ? [] : [spec.idColumn])])
+  const names = spec.include !== undefined && spec.include.length > 0 ? [...spec.include] : ds.columns.map((c) => c.name)
+  for (const name of names) getColumn(ds, name)
+  return names.filter((n) => !skip.has(n))
+}
+
+/** Stratified (classification) or plain random split of row indices into train and test parts. */
+export function holdoutSplit(y: Float64Array, task: TaskKind, testSize: number, seed: number): { train: Int32Array; test: Int32Array } {
+  const n = y.length
+  if (testSize <= 0) return { train: Int32Array.from({ length: n }, (_, i) => i), test: new Int32Array(0) }
+  const rng = new Rng(seed)
+  const groups = new Map<number, number[]>()
+  for (let i = 0; i < n; i++) {
+    const key = task === 'regression' ? 0 : y[i]!
+    const list = groups.get(key) ?? []
+    list.push(i)
+    groups.set(key, list)
+  }
+  const train: number[] = []
+  const test: number[] = []
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const rows = rng.shuffle(groups.get(key)!)
+    const nTest = Math.round(rows.length * testSize)
+    test.push(...rows.slice(0, nTest))
+    train.push(...rows.slice(nTest))
+  }
+  return { train: Int32Array.from(train.sort((a, b) => a - b)), test: Int32Array.from(test.sort((a, b) => a - b)) }
+}
+
+/** Stratified (classification) or plain k folds over positions 0..n-1. */
+export function makeFolds(y: Float64Array, task: TaskKind, k: number, seed: number): { train: Int32Array; valid: Int32Array }[] {
+  const n = y.length
+  const rng = new Rng(seed)
+  const foldOf = new Int32Array(n)
+  const groups = new Map<number, number[]>()
+  for (let i = 0; i < n; i++) {
+    const key = task === 'regression' ? 0 : y[i]!
+    const list = groups.get(key) ?? []
+    list.push(i)
+    groups.set(key, list)
+  }
+  let offset = 0
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const rows = rng.shuffle(groups.get(key)!)
+    // Continue the round-robin across classes so folds stay balanced in size too.
+    rows.forEach((row, j) => {
+      foldOf[row] = (offset + j) % k
+    })
+    offset += rows.length
+  }
+  const folds: { train: Int32Array; valid: Int32Array }[] = []
+  for (let f = 0; f < k; f++) {
+    const train: number[] = []
+    const valid: number[] = []
+    for (let i = 0; i < n; i++) (foldOf[i] === f ? valid : train).push(i)
+    folds.push({ train: Int32Array.from(train), valid: Int32Array.from(valid) })
+  }
+  return folds
+}
+
+interface FitResult {
+  readonly bundle: ModelBundle
+  readonly seconds: number
+  readonly iterations: { iteration: number; trainLoss: number; validLoss?: number }[]
+}
+
+async function fitFamily(
+  family: ModelFamily,
+  ds: Dataset,
+  rows: Int32Array,
+  target: EncodedTarget,
+  features: readonly string[],
+  spec: TrainSpec,
+  validation?: { ds: Dataset; y: Float64Array },
+): Promise<FitResult> {
+  const trainDs = selectRows(ds, rows)
+  const y = takeValues(target.y, rows)
+  const encoder = fitFeatureEncoder(trainDs, features, encodingFor(family))
+  const x = encoder.encodeDataset(trainDs)
+  const iterations: { iteration: number; trainLoss: number; validLoss?: number }[] = []
+  const options: FitOptions = {
+    featureNames: encoder.outputNames,
+    categoricalFeatures: encoder.categoricalOutputs,
+    onIteration: (info) => {
+      iterations.push({ ...info })
+      if (info.iteration % 10 === 0) spec.onProgress?.({ kind: 'iteration', family, iteration: info.iteration, loss: info.trainLoss })
+    },
+    ...(validation === undefined ? {} : { validation: { x: encoder.encodeDataset(validation.ds), y: validation.y } }),
+  }
+  const params = family === spec.model ? (spec.params ?? {}) : {}
+  const estimator = makeEstimator(family, target.task, params as Record<string, unknown>, spec.seed)
+  const start = performance.now()
+  const model: FittedModel = await estimator.fit(x, y, options)
+  const seconds = (performance.now() - start) / 1000
+  const bundle = new ModelBundle({
+    task: target.task,
+    target: spec.target,
+    classes: target.classes,
+    features: bundleFeatures(trainDs, features, encoder),
+    encoder,
+    model,
+    threshold: 0.5,
+    family,
+  })
+  return { bundle, seconds, iterations }
+}
+
+function bundleFeatures(ds: Dataset, names: readonly string[], encoder: FeatureEncoder): BundleFeature[] {
+  return names.map((name, i) => {
+    const column = getColumn(ds, name)
+    const encoded = encoder.state.features[i]
+    return column.kind === 'categorical'
+      ? { name, kind: column.kind, levels: encoded?.levels ?? column.levels }
+      : { name, kind: column.kind }
+  })
+}
+
+/** Scores a bundle on the given rows of a dataset. */
+export function scoreBundle(bundle: ModelBundle, ds: Dataset, y: Float64Array, metrics: readonly string[]): MetricValues {
+  const x = bundle.encoder.encodeDataset(ds)
+  return scoreMatrix(bundle.model, bundle.task, x, y, metrics)
+}
+
+function scoreMatrix(model: FittedModel, task: TaskKind, x: Matrix, y: Float64Array, metrics: readonly string[]): MetricValues {
+  if (isClassifier(model)) return computeMetrics(task, metrics, y, { proba: model.predictProba(x) })
+  return computeMetrics(task, metrics, y, { values: model.predict(x) })
+}
+
+/**
+ * Trains a model bundle: encodes the target, holds out the test part, fits the baseline, picks a
+ * family (cross-validated when `model` is `auto`), refits it on the training part and scores the
+ * test part once.
+ */
+export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
+  const progress = spec.onProgress ?? (() => undefined)
+  progress({ kind: 'stage', message: 'loading data' })
+  let ds = spec.dataset ?? (spec.dataPath === undefined ? undefined : await loadDataset(spec.dataPath))
+  if (ds === undefined) throw new AppError('CLI_USAGE', 'No data: pass --data FILE or set data in keel.yaml.')
+  const targetColumn = getColumn(ds, spec.target)
+  let target = encodeTarget(targetColumn, spec.task, spec.positiveClass)
+  // Rows without a target cannot be learned from; drop them (and say so in the run).
+  const labelled = Int32Array.from({ length: ds.nRows }, (_, i) => i).filter((i) => !Number.isNaN(target.y[i]!))
+  if (labelled.length < ds.nRows) {
+    ds = selectRows(ds, labelled)
+    target = { ...target, y: takeValues(target.y, labelled) }
+  }
+  if (ds.nRows < 10) throw new AppError('DATA_TOO_FEW_ROWS', `Only ${ds.nRows} labelled rows; at least 10 are needed to train.`)
+  const features = featureColumns(ds, spec)
+  if (features.length === 0) throw new AppError('DATA_NO_FEATURES', 'No feature columns left after removing the target, id and excluded columns.')
+  const metrics = spec.metrics !== undefined && spec.metrics.length > 0 ? [...spec.metrics] : defaultMetrics(target.task)
+  const primary = metrics[0]!
+
+  const { train, test } = holdoutSplit(target.y, target.task, spec.testSize, spec.seed)
+  const yTrain = takeValues(target.y, train)
+  const trainDs = selectRows(ds, train)
+
+  let validation: { ds: Dataset; y: Float64Array } | undefined
+  if (spec.validPath !== undefined) {
+    const validDs = await loadDataset(spec.validPath)
+    const validTarget = encodeTarget(getColumn(validDs, spec.target), target.task, target.classes[1])
+    validation = { ds: validDs, y: remapClasses(validTarget, target) }
+  }
+
+  progress({ kind: 'stage', message: 'fitting baseline' })
+  const baseline = await fitFamily('baseline', ds, train, target, features, spec)
+
+  const candidates: CandidateResult[] = []
+  let family: ModelFamily
+  if (spec.model === 'auto') {
+    const folds = makeFolds(yTrain, target.task, spec.folds, spec.seed)
+    let best: CandidateResult | undefined
+    for (const candidate of AUTO_FAMILIES) {
+      progress({ kind: 'stage', message: `cross-validating ${candidate} (${folds.length} folds)` })
+      const scores: number[] = []
+      const start = performance.now()
+      for (const [f, fold] of folds.entries()) {
+        const fitted = await fitFamily(candidate, trainDs, fold.train, { ...target, y: yTrain }, features, spec)
+        const validDs = selectRows(trainDs, fold.valid)
+        const score = scoreBundle(fitted.bundle, validDs, takeValues(yTrain, fold.valid), [primary])[primary]!
+        scores.push(score)
+        progress({ kind: 'fold', family: candidate, fold: f + 1, folds: folds.length, score })
+      }
+      const cvScore = scores.reduce((a, b) => a + b, 0) / scores.length
+      const result: CandidateResult = { family: candidate, cvScore, cvScores: scores, seconds: (performance.now() - start) / 1000 }
+      candidates.push(result)
+      if (best === undefined || (higherIsBetter(primary) ? cvScore > best.cvScore : cvScore < best.cvScore)) best = result
+      progress({ kind: 'candidate', family: candidate, score: cvScore, best: best.family })
+    }
+    family = best!.family
+  } else {
+    family = spec.model
+  }
+
+  progress({ kind: 'stage', message: `fitting ${family} on ${train.length} rows` })
+  const final = await fitFamily(family, ds, train, target, features, spec, validation)
+  const metricsTrain = scoreBundle(final.bundle, trainDs, yTrain, metrics)
+  const baselineTrain = scoreBundle(baseline.bundle, trainDs, yTrain, metrics)
+  let metricsTest: MetricValues | undefined
+  let baselineTest: MetricValues | undefined
+  if (test.length > 0) {
+    const testDs = selectRows(ds, test)
+    const yTest = takeValues(target.y, test)
+    metricsTest = scoreBundle(final.bundle, testDs, yTest, metrics)
+    baselineTest = scoreBundle(baseline.bundle, testDs, yTest, metrics)
+  }
+  return {
+    bundle: final.bundle,
+    baseline: baseline.bundle,
+    task: target.task,
+    taskReason: target.reason,
+    family,
+    primaryMetric: primary,
+    fitSeconds: final.seconds,
+    candidates,
+    metrics: {
+      train: metricsTrain,
+      baselineTrain,
+      ...(metricsTest === undefined ? {} : { test: metricsTest }),
+      ...(baselineTest === undefined ? {} : { baselineTest }),
+    },
+    trainRows: train.length,
+    testRows: test.length,
+    dataset: ds,
+    trainIndex: train,
+    testIndex: test,
+    target,
+    iterations: final.iterations,
+  }
+}
+
+function remapClasses(other: EncodedTarget, reference: EncodedTarget): Float64Array {
+  if (reference.task === 'regression') return other.y
+  const index = new Map(reference.classes.map((c, i) => [c, i]))
+  return Float64Array.from(other.y, (code) => {
+    const label = other.classes[code]
+    const mapped = label === undefined ? undefined : index.get(label)
+    if (mapped === undefined) throw new AppError('DATA_UNKNOWN_LABEL', `Validation target has label '${String(label)}' not seen in training.`)
+    return mapped
+  })
+}
+
