@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process'
+import { hostname } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { LIBRARY_VERSION } from '../core/index.js'
+import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
+import { openRegistry } from '../registry/index.js'
+import { openTrackingStore } from '../track/index.js'
+import { type ConstraintCheck, type ConstraintSpec, checkConstraints, measureSingleRowLatencyMs } from './constraints.js'
+import { higherIsBetter, type MetricValues } from './scoring.js'
+import { type CandidateResult, type TrainOutcome, type TrainSpec, trainModelBundle } from './workflow.js'
+
+/** Options of a recorded training run (`keel train`). */
+export interface RunTrainingOptions extends TrainSpec {
+  /** Registry name of the model (default: derived from the data file). */
+  readonly name: string
+  readonly experiment?: string
+  readonly constraints?: ConstraintSpec
+  /** Store URL (default: $KEEL_DATABASE_URL or the embedded SQLite). */
+  readonly storeUrl?: string
+  readonly tags?: Readonly<Record<string, string>>
+}
+
+/** What `keel train --json` prints (the contract scripts rely on: `model`, `fitSeconds`, metrics). */
+export interface RunTrainingResult {
+  readonly runId: string
+  /** Reference that `keel predict --model` and `keel serve --models` accept, e.g. `churn@3`. */
+  readonly model: string
+  readonly name: string
+  readonly version: number
+  readonly task: string
+  readonly taskReason: string
+  readonly family: string
+  readonly primaryMetric: string
+  readonly fitSeconds: number
+  readonly trainRows: number
+  readonly testRows: number
+  readonly metrics: { readonly train: MetricValues; readonly test?: MetricValues }
+  readonly baseline: { readonly train: MetricValues; readonly test?: MetricValues }
+  /** Primary metric gain over the baseline (positive = better), on test when held out, else train. */
+  readonly improvementOverBaseline: number
+  readonly candidates: readonly CandidateResult[]
+  readonly constraints: readonly ConstraintCheck[]
+  /** False when a hard constraint failed: the version must not be promoted to production. */
+  readonly eligibleForProduction: boolean
+  readonly latencyMs: number
+  readonly artifactBytes: number
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Trains, then records the run (params, metrics, per-iteration losses, fingerprint, seed, commit)
+ * and registers the bundle as a new model version with its constraints and model card.
+ */
+export async function runTraining(options: RunTrainingOptions): Promise<{ result: RunTrainingResult; outcome: TrainOutcome }> {
+  const started = performance.now()
+  const store = await openTrackingStore(options.storeUrl)
+  try {
+    const outcome = await trainModelBundle(options)
+    const trainSeconds = (performance.now() - started) / 1000
+    const artifact = outcome.bundle.toJSON()
+    const artifactBytes = Buffer.byteLength(artifact)
+    const latencyMs = measureSingleRowLatencyMs(outcome.bundle, selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50)))
+    const constraints = checkConstraints(options.constraints ?? {}, outcome.bundle, artifactBytes, latencyMs)
+    const eligibleForProduction = constraints.every((c) => c.passed || !c.hard)
+
+    const run = await store.createRun({
+      experiment: options.experiment ?? options.name,
+      name: `${options.name}-${outcome.family}`,
+      params: { model: options.model, family: outcome.family, seed: options.seed, testSize: options.testSize, folds: options.folds, ...(options.params ?? {}) } as Record<string, string | number | boolean | null>,
+      tags: { task: outcome.task, family: outcome.family, ...(options.tags ?? {}) },
+      seed: options.seed,
+      datasetFingerprint: fingerprintDataset(outcome.dataset),
+      schema: JSON.parse(JSON.stringify(inferSchema(outcome.dataset))) as Record<string, never>,
+      gitCommit: gitCommit(),
+      packageVersions: { 'keel-ml': LIBRARY_VERSION, node: process.versions.node },
+      host: hostname(),
+    })
+    const flat: Record<string, number> = {}
+    for (const [k, v] of Object.entries(outcome.metrics.train)) flat[`train_${k}`] = v
+    for (const [k, v] of Object.entries(outcome.metrics.test ?? {})) flat[`test_${k}`] = v
+    for (const [k, v] of Object.entries(outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain)) flat[`baseline_${k}`] = v
+    for (const c of outcome.candidates) flat[`cv_${c.family}_${outcome.primaryMetric}`] = c.cvScore
+    // The headline metric under its plain name, so `keel runs list --filter 'roc_auc>0.8'` works.
+    const headline = outcome.metrics.test ?? outcome.metrics.train
+    for (const [k, v] of Object.entries(headline)) flat[k] = v
+    flat.fit_seconds = outcome.fitSeconds
+    flat.latency_ms = latencyMs
+    await store.logMetrics(run.id, flat)
+    if (outcome.iterations.length > 0) {
+      await store.logMetricSeries(run.id, 'train_loss', outcome.iterations.map((it) => ({ step: it.iteration, value: it.trainLoss })))
+      const valid = outcome.iterations.filter((it) => it.validLoss !== undefined)
+      if (valid.length > 0) await store.logMetricSeries(run.id, 'valid_loss', valid.map((it) => ({ step: it.iteration, value: it.validLoss! })))
+    }
+    await store.logArtifact(run.id, { kind: 'bytes', name: 'model.json', bytes: Buffer.from(artifact), contentType: 'application/json' })
+
+    const registry = await openRegistry(options.storeUrl)
+    let version: number
+    try {
+      version = (
+        await registry.registerVersion({
+          name: options.name,
+          runId: run.id,
+          artifact: Buffer.from(artifact),
+          featureSchema: outcome.bundle.features.map((f) => ({ ...f })),
+          metrics: headline,
+          constraints: constraints.map((c) => ({ ...c })),
+          modelCard: {
+            task: outcome.task,
+            data: `${options.dataPath ?? 'in-memory dataset'} (${outcome.dataset.nRows} rows, fingerprint ${fingerprintDataset(outcome.dataset).slice(0, 12)})`,
+            intendedUse: `Predict '${options.target}' (${outcome.task}) for rows shaped like the training data.`,
+            metrics: headline,
+            limitations: [
+              'Trained on historical data; monitor drift before trusting predictions on new populations.',
+              ...(eligibleForProduction ? [] : ['Fails a hard constraint from the task file: not for production.']),
+            ],
+          },
+        })
+      ).version
+    } finally {
+      await registry.close()
+    }
+    const primary = outcome.primaryMetric
+    const model = headline[primary] ?? Number.NaN
+    const base = (outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain)[primary] ?? Number.NaN
+    const improvement = higherIsBetter(primary) ? model - base : base - model
+    await store.finishRun(run.id, { status: 'finished', timingsMs: { total: (performance.now() - started), fit: outcome.fitSeconds * 1000, train: trainSeconds * 1000 } })
+    return {
+      outcome,
+      result: {
+        runId: run.id,
+        model: `${options.name}@${version}`,
+        name: options.name,
+        version,
+        task: outcome.task,
+        taskReason: outcome.taskReason,
+        family: outcome.family,
+        primaryMetric: primary,
+        fitSeconds: outcome.fitSeconds,
+        trainRows: outcome.trainRows,
+        testRows: outcome.testRows,
+        metrics: { train: outcome.metrics.train, ...(outcome.metrics.test === undefined ? {} : { test: outcome.metrics.test }) },
+        baseline: { train: outcome.metrics.baselineTrain, ...(outcome.metrics.baselineTest === undefined ? {} : { test: outcome.metrics.baselineTest }) },
+        improvementOverBaseline: improvement,
+        candidates: outcome.candidates,
+        constraints,
+        eligibleForProduction,
+        latencyMs,
+        artifactBytes,
+      },
+    }
+  } finally {
+    await store.close()
+  }
+}
