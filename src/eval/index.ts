@@ -1,2 +1,40 @@
-/** Placeholder: filled in by the eval capability. */
-export {}
+/**
+ * Evaluation: metrics (verified against scikit-learn), resampling, explanations,
+ * calibration, subgroup and failure analysis, hyper-parameter search and the HTML report.
+ */
+
+export type { Average, ClassificationReport, ClassReportLine, LabelMetricOptions } from './classification.js'
+export {
+  accuracy,
+  balancedAccuracy,
+  brierScore,
+  classificationReport,
+  confusionMatrix,
+  f1,
+  logLoss,
+  precision,
+  predictedLabels,
+  recall,
+  rocAucOvr,
+} from './classification.js'
+export type { BinaryCounts, PrCurve, RocCurve, ThresholdedValue } from './curves.js'
+export {
+  averagePrecision,
+  binaryCounts,
+  prCurve,
+  precisionAtRecall,
+  recallAtPrecision,
+  rocAuc,
+  rocCurve,
+} from './curves.js'
+export {
+  CalibratorError,
+  EvalInputError,
+  InvalidTreeError,
+  SearchSpaceError,
+  UnknownMetricError,
+} from './errors.js'
+export type { Direction, Metric, MetricInput, MetricName, MetricSpec } from './metric-registry.js'
+export { defaultMetrics, getMetric, isBetter, METRIC_NAMES } from './metric-registry.js'
+export { mae, mape, r2, rmse } from './regression.js'
+export type { NumericArray } from './validate.js'
