@@ -1,0 +1,55 @@
+import { openRegistry } from '../registry/index.js'
+import type { Contribution, FeatureRow, ModelOutput, ModelSource, ServableModel } from '../serve/index.js'
+import { ModelBundle } from './bundle.js'
+import { explainBundleRow } from './explain.js'
+
+/** Wraps a model bundle as something the server can serve. */
+export function bundleToServable(bundle: ModelBundle, name: string, version: number): ServableModel {
+  return {
+    name,
+    version,
+    task: bundle.task,
+    ...(bundle.task === 'regression' ? {} : { classes: bundle.classes }),
+    features: bundle.features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      ...(f.levels === undefined ? {} : { levels: f.levels }),
+      required: false,
+      unknownLevel: 'missing' as const,
+    })),
+    predict(rows: ReadonlyArray<FeatureRow>): ModelOutput[] {
+      const out = bundle.predictRecords(rows)
+      const k = bundle.classes.length
+      return out.labels.map((label, i) => {
+        if (out.proba === undefined) return { prediction: label }
+        const probabilities: Record<string, number> = {}
+        for (let c = 0; c < k; c++) probabilities[bundle.classes[c]!] = out.proba.data[i * k + c]!
+        return { prediction: label, probabilities }
+      })
+    },
+    explain(row: FeatureRow, top: number): Contribution[] {
+      return explainBundleRow(bundle, row, top)
+    },
+  }
+}
+
+/**
+ * A `ModelSource` over the registry: references resolve through aliases (so a promotion is seen
+ * by the server's poll) and artifacts are loaded with their content hash verified.
+ */
+export async function createRegistryModelSource(storeUrl?: string): Promise<ModelSource & { close(): Promise<void> }> {
+  const registry = await openRegistry(storeUrl)
+  return {
+    async resolve(ref: string) {
+      const resolved = await registry.resolve(ref)
+      return { name: resolved.name, version: resolved.version }
+    },
+    async load(name: string, version: number) {
+      const loaded = await registry.loadArtifact(`${name}@${version}`)
+      return bundleToServable(ModelBundle.load(Buffer.from(loaded.bytes).toString('utf8')), name, version)
+    },
+    async close() {
+      await registry.close()
+    },
+  }
+}
