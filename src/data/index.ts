@@ -1,2 +1,30 @@
-/** Placeholder: filled in by the data capability. */
-export {}
+/**
+ * Data capability: loading files into a columnar `Dataset` through DuckDB, schemas and
+ * fingerprints, the `keel.yaml` task file, validation and leakage checks, transformers, feature
+ * engineering and splits.
+ */
+
+export type { Column, ColumnKind, Dataset } from './dataset.js'
+export {
+  COLUMN_KINDS,
+  cellValue,
+  columnLength,
+  compareLevels,
+  datasetFromRecords,
+  datasetToRecords,
+  dropColumns,
+  getColumn,
+  hasColumn,
+  makeDataset,
+  missingCount,
+  selectColumns,
+  selectRows,
+} from './dataset.js'
+export type { DataErrorCode } from './errors.js'
+export { DataError } from './errors.js'
+export type { FileFormat, TextEncoding } from './file-check.js'
+export { fingerprintDataset } from './fingerprint.js'
+export type { LoadOptions } from './load.js'
+export { DEFAULT_NULL_VALUES, loadDataset } from './load.js'
+export type { ColumnSchema, ColumnSummary, LevelCount, Schema } from './schema.js'
+export { columnSchema, inferSchema, summarizeColumn, summarizeDataset } from './schema.js'

@@ -1,0 +1,131 @@
+/**
+ * The one adapter around DuckDB. Reading results goes through the raw-vector path of
+ * @duckdb/node-bindings (copying chunk memory straight into typed arrays), which is several times
+ * faster than materialising JS values. @internal
+ */
+import { availableParallelism } from 'node:os'
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import duckdb from '@duckdb/node-bindings'
+import type { Column, ColumnKind } from './dataset.js'
+
+/** An open in-memory DuckDB connection; `close` frees it. @internal */
+export interface Duck {
+  readonly con: DuckDBConnection
+  close(): void
+}
+
+/** Opens a private in-memory DuckDB (one per load keeps loads independent). @internal */
+export async function openDuck(): Promise<Duck> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    threads: String(Math.max(1, availableParallelism())),
+  })
+  const con = await instance.connect()
+  return {
+    con,
+    close(): void {
+      con.closeSync()
+      instance.closeSync()
+    },
+  }
+}
+
+/** Quotes an SQL identifier. @internal */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** Quotes an SQL string literal. @internal */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+/** Runs a query and returns its rows as objects (small results only). @internal */
+export async function queryRows(con: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const reader = await con.runAndReadAll(sql)
+  return reader.getRowObjectsJS() as Record<string, unknown>[]
+}
+
+/** How one output column of a read query is to be copied. @internal */
+export interface ReadSpec {
+  readonly name: string
+  readonly kind: ColumnKind
+  /** For categorical columns: the levels, in enum order. */
+  readonly levels?: readonly string[]
+}
+
+function applyValidityF64(out: Float64Array, offset: number, validity: Uint8Array | null, n: number): void {
+  if (validity === null) return
+  for (let byte = 0; byte * 8 < n; byte++) {
+    const bits = validity[byte]!
+    if (bits === 0xff) continue
+    const end = Math.min(8, n - byte * 8)
+    for (let b = 0; b < end; b++) if (((bits >> b) & 1) === 0) out[offset + byte * 8 + b] = Number.NaN
+  }
+}
+
+function applyValidityI32(out: Int32Array, offset: number, validity: Uint8Array | null, n: number): void {
+  if (validity === null) return
+  for (let byte = 0; byte * 8 < n; byte++) {
+    const bits = validity[byte]!
+    if (bits === 0xff) continue
+    const end = Math.min(8, n - byte * 8)
+    for (let b = 0; b < end; b++) if (((bits >> b) & 1) === 0) out[offset + byte * 8 + b] = -1
+  }
+}
+
+/**
+ * Streams `sql` (whose columns are DOUBLE for numeric/boolean/datetime specs and ENUM for
+ * categorical ones, in `specs` order) into typed-array columns. `nRows` must be the exact count.
+ * @internal
+ */
+export async function readColumns(
+  con: DuckDBConnection,
+  sql: string,
+  specs: readonly ReadSpec[],
+  nRows: number,
+): Promise<Column[]> {
+  const buffers = specs.map((s) =>
+    s.kind === 'categorical' ? new Int32Array(nRows) : new Float64Array(nRows),
+  )
+  const result = await con.stream(sql)
+  let offset = 0
+  for (
+    let chunk = await result.fetchChunk();
+    chunk && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    const n = chunk.rowCount
+    if (offset + n > nRows) throw new Error(`DuckDB returned more than the expected ${nRows} rows.`)
+    const validityBytes = Math.ceil(n / 64) * 8
+    for (let c = 0; c < specs.length; c++) {
+      const vector = duckdb.data_chunk_get_vector(chunk.chunk, c)
+      const validity = duckdb.vector_get_validity(vector, validityBytes)
+      const target = buffers[c]!
+      if (target instanceof Float64Array) {
+        const bytes = duckdb.vector_get_data(vector, n * 8)
+        // Copy now: the view points into chunk memory that the next fetch frees.
+        target.set(new Float64Array(bytes.buffer, bytes.byteOffset, n), offset)
+        applyValidityF64(target, offset, validity, n)
+      } else {
+        const type = duckdb.vector_get_column_type(vector)
+        const internal = duckdb.enum_internal_type(type)
+        const width = internal === duckdb.Type.UTINYINT ? 1 : internal === duckdb.Type.USMALLINT ? 2 : 4
+        const bytes = duckdb.vector_get_data(vector, n * width)
+        const copy = new Uint8Array(n * width)
+        copy.set(bytes)
+        const codes =
+          width === 1 ? copy : width === 2 ? new Uint16Array(copy.buffer) : new Uint32Array(copy.buffer)
+        target.set(codes, offset)
+        applyValidityI32(target, offset, validity, n)
+      }
+    }
+    offset += n
+  }
+  if (offset !== nRows) throw new Error(`DuckDB returned ${offset} rows; expected ${nRows}.`)
+  return specs.map((spec, c): Column => {
+    const buffer = buffers[c]!
+    if (spec.kind === 'categorical')
+      return { kind: 'categorical', name: spec.name, codes: buffer as Int32Array, levels: spec.levels ?? [] }
+    return { kind: spec.kind, name: spec.name, values: buffer as Float64Array }
+  })
+}
