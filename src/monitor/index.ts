@@ -1,2 +1,28 @@
-/** Placeholder: filled in by the monitor capability. */
-export {}
+/** Monitoring: reference profiles, drift statistics and tests, dataset-level drift verdicts. */
+
+export type { CurrentData, DriftOptions, DriftReport, DriftTestName, FeatureDrift } from './drift.js'
+export { DEFAULT_THRESHOLDS, detectDrift, featureDrift, SMALL_SAMPLE } from './drift.js'
+export type {
+  CategoricalProfile,
+  FeatureProfile,
+  FeatureValues,
+  NumericProfile,
+  ReferenceProfile,
+} from './profile.js'
+export {
+  binCounts,
+  buildReferenceProfile,
+  featureValues,
+  profileCategorical,
+  profileNumeric,
+  recordValues,
+} from './profile.js'
+export type { TestResult } from './stats.js'
+export {
+  chiSquareTest,
+  jensenShannonDistance,
+  ksTwoSample,
+  populationStabilityIndex,
+  twoProportionZTest,
+  wassersteinDistance,
+} from './stats.js'

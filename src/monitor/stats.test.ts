@@ -22,7 +22,10 @@ const fixtures = JSON.parse(
 ) as Fixtures
 
 function close(actual: number, expected: number, tol: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs scipy ${expected}`)
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: ${actual} vs scipy ${expected}`,
+  )
 }
 
 test('KS statistic and p-value agree with scipy.stats.ks_2samp', () => {
@@ -35,7 +38,8 @@ test('KS statistic and p-value agree with scipy.stats.ks_2samp', () => {
 })
 
 test('Wasserstein distance agrees with scipy', () => {
-  for (const [i, c] of fixtures.wasserstein.entries()) close(wassersteinDistance(c.a, c.b), c.value, 1e-12, `w[${i}]`)
+  for (const [i, c] of fixtures.wasserstein.entries())
+    close(wassersteinDistance(c.a, c.b), c.value, 1e-12, `w[${i}]`)
 })
 
 test('chi-square homogeneity test agrees with scipy.stats.chi2_contingency', () => {
@@ -48,7 +52,8 @@ test('chi-square homogeneity test agrees with scipy.stats.chi2_contingency', () 
 })
 
 test('Jensen-Shannon distance agrees with scipy', () => {
-  for (const [i, c] of fixtures.js.entries()) close(jensenShannonDistance(c.p, c.q), c.value, 1e-12, `js[${i}]`)
+  for (const [i, c] of fixtures.js.entries())
+    close(jensenShannonDistance(c.p, c.q), c.value, 1e-12, `js[${i}]`)
 })
 
 test('two-proportion z-test agrees with the normal formula in scipy', () => {

@@ -29,7 +29,10 @@ const KS_EXACT_MAX_CELLS = 100_000_000
  * otherwise the asymptotic Kolmogorov distribution (with Stephens' small-sample correction).
  * Non-finite values are ignored.
  */
-export function ksTwoSample(a: ArrayLike<number>, b: ArrayLike<number>): TestResult & { readonly method: 'exact' | 'asymptotic' } {
+export function ksTwoSample(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): TestResult & { readonly method: 'exact' | 'asymptotic' } {
   const x = sortedFinite(a)
   const y = sortedFinite(b)
   const m = x.length
@@ -110,7 +113,11 @@ export function wassersteinDistance(a: ArrayLike<number>, b: ArrayLike<number>):
  * Population stability index between two count vectors over the same bins:
  * Σ (c - r)·ln(c / r) on shares, with empty bins floored at `epsilon` so the sum stays finite.
  */
-export function populationStabilityIndex(reference: ArrayLike<number>, current: ArrayLike<number>, epsilon = 1e-4): number {
+export function populationStabilityIndex(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  epsilon = 1e-4,
+): number {
   let rTotal = 0
   let cTotal = 0
   for (let k = 0; k < reference.length; k++) {
@@ -132,7 +139,10 @@ export function populationStabilityIndex(reference: ArrayLike<number>, current: 
  * scipy.stats.chi2_contingency (Yates' correction when there is 1 degree of freedom).
  * Categories empty in both samples are dropped.
  */
-export function chiSquareTest(reference: ArrayLike<number>, current: ArrayLike<number>): TestResult & { readonly dof: number } {
+export function chiSquareTest(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+): TestResult & { readonly dof: number } {
   const cols: [number, number][] = []
   for (let k = 0; k < reference.length; k++) {
     const r = reference[k]!
