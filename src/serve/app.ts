@@ -1,0 +1,597 @@
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Kysely } from 'kysely'
+import { AppError, LIBRARY_VERSION } from '../core/index.js'
+import { type KeelDb, openDb } from '../store/index.js'
+import { abReport } from './ab-report.js'
+import { checkAdmin, checkApi } from './auth.js'
+import { parseServeConfig, type ServeConfig, type ServeConfigInput, servedModels } from './config.js'
+import { BadRequestError, ModelNotFoundError, ServeError, statusForCode } from './errors.js'
+import { type Experiment, experimentSchema } from './experiments.js'
+import { createServeMetrics, type ServeMetrics } from './metrics.js'
+import { ModelManager } from './model-manager.js'
+import { PredictionLog } from './prediction-log.js'
+import { envelopeError, type RequestLabels, requestKeyOf, ServedModel } from './predictor.js'
+import {
+  errorSchema,
+  experimentBodySchema,
+  feedbackBodySchema,
+  feedbackResponseSchema,
+  idParamsSchema,
+  modelInfoSchema,
+  nameParamsSchema,
+  predictBodySchema,
+  predictQuerySchema,
+  predictResponseSchema,
+} from './schemas.js'
+import type { ModelSource } from './servable.js'
+import { migrateServeTables, type ServeTables } from './tables.js'
+
+/** Options of `createServer`. */
+export interface CreateServerOptions {
+  /** Where models come from (the registry in production, `createMemoryModelSource` in tests). */
+  readonly source: ModelSource
+  /** Server config (models, experiments, limits); validated with `serveConfigSchema`. */
+  readonly config?: ServeConfigInput | ServeConfig
+  /** Database for the prediction log, feedback and experiments: an open db, a URL, or false for none. */
+  readonly db?: KeelDb | string | false
+  /** Admin bearer token; default `$KEEL_ADMIN_TOKEN`. Without one, admin endpoints answer 403. */
+  readonly adminToken?: string
+  /** Prediction bearer token; default `$KEEL_API_TOKEN`. Without one, prediction endpoints are open. */
+  readonly apiToken?: string
+  /** Fastify logger setting. Default: warnings and errors as JSON on stderr. */
+  readonly logger?: boolean | { level: string }
+  /** Metrics to use (default: a fresh registry with process metrics). */
+  readonly metrics?: ServeMetrics
+  /** Replaces the /metrics body, e.g. with the cluster-wide aggregate from the primary process. */
+  readonly metricsText?: () => Promise<string>
+}
+
+/** A created (not yet listening) server and its parts. */
+export interface KeelServer {
+  readonly app: FastifyInstance
+  readonly manager: ModelManager
+  readonly metrics: ServeMetrics
+  readonly log: PredictionLog | undefined
+  readonly config: ServeConfig
+  /** True once every configured model is loaded and warmed. */
+  isReady(): boolean
+  /** Resolves when ready, or rejects after `timeoutMs` naming the models still loading. */
+  waitUntilReady(timeoutMs?: number): Promise<void>
+  /** Listens (port 0 picks a free port) and returns the base URL. */
+  listen(port?: number, host?: string): Promise<string>
+  /** Stops accepting, finishes in-flight requests, flushes the prediction log, closes the database. */
+  close(): Promise<void>
+}
+
+interface ExperimentBody {
+  id: string
+  model: string
+}
+
+/**
+ * Builds the prediction server (Fastify) over a model source: predict, models, feedback, health,
+ * readiness, metrics, OpenAPI/docs, admin (reload, experiments, A/B reports). Models load in the
+ * background; `/ready` turns 200 once all are warmed.
+ * @throws AppError `SERVE_CONFIG_INVALID` for a bad config, `STORE_UNAVAILABLE` when the database cannot open.
+ */
+export async function createServer(options: CreateServerOptions): Promise<KeelServer> {
+  const config = parseServeConfig(options.config ?? {})
+  const served = servedModels(config)
+  const adminToken = options.adminToken ?? process.env.KEEL_ADMIN_TOKEN
+  const apiToken = options.apiToken ?? process.env.KEEL_API_TOKEN
+  const metrics = options.metrics ?? createServeMetrics()
+
+  let db: KeelDb | undefined
+  let ownsDb = false
+  if (options.db !== false) {
+    if (typeof options.db === 'object') db = options.db
+    else {
+      db = await openDb(options.db ?? config.databaseUrl)
+      ownsDb = true
+    }
+  }
+  const k: Kysely<ServeTables> | undefined = db === undefined ? undefined : await migrateServeTables(db)
+
+  const app = Fastify({
+    logger: options.logger ?? { level: 'warn' },
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+  })
+  const warn = (message: string, error?: unknown): void => {
+    app.log.warn({ err: error }, message)
+  }
+
+  const log =
+    k !== undefined && config.predictionLog.enabled
+      ? new PredictionLog(k, config.predictionLog, {
+          onDepth: (d) => metrics.logQueueDepth.set(d),
+          onDropped: (n) => metrics.logDropped.inc(n),
+          onWritten: (n) => metrics.logWritten.inc(n),
+          onError: (e) => warn('prediction log write failed', e),
+        })
+      : undefined
+
+  const manager = new ModelManager(options.source, {
+    pollIntervalMs: config.pollIntervalMs,
+    onSwap: (ref, from, to) => {
+      if (from !== undefined) metrics.swaps.inc({ model: to.model.name, ref })
+      if (to.fallbackRef !== undefined && manager.get(to.fallbackRef) === undefined)
+        void manager.track(to.fallbackRef).catch((e) => warn(`fallback ${to.fallbackRef} failed to load`, e))
+    },
+    onError: (ref, error) => warn(`model ${ref} failed to load`, error),
+    onBreakerChange: (m, open) => metrics.breakerOpen.set({ model: m.name, version: String(m.version) }, open ? 1 : 0),
+  })
+  const deps = { manager, metrics, log, extraFields: config.extraFields, onWarn: warn }
+  const byName = new Map<string, ServedModel>(served.map((s) => [s.name, new ServedModel(s, deps)]))
+  const requiredRefs = new Set<string>()
+  for (const s of byName.values()) for (const r of s.refs()) requiredRefs.add(r)
+  for (const e of config.experiments) for (const v of e.variants) requiredRefs.add(v.ref)
+  const knownNames = (): string[] => [...byName.keys()]
+
+  // Experiments: config ones are stored (so reports find them); the table is the shared truth that
+  // every worker re-reads, so admin changes reach all workers within one poll interval.
+  const experiments = new Map<string, Experiment>()
+  for (const e of config.experiments) experiments.set(e.id, e)
+  if (k !== undefined) {
+    for (const e of config.experiments) {
+      const now = Date.now()
+      await k
+        .insertInto('serve_experiments')
+        .values({ id: e.id, model: e.model, config: JSON.stringify(e), status: e.status, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute()
+    }
+  }
+  const applyExperiments = (): void => {
+    for (const s of byName.values()) s.experiment = undefined
+    for (const e of experiments.values()) {
+      if (e.status !== 'running') continue
+      const s = byName.get(e.model)
+      if (s === undefined) continue
+      // An experiment starts in a worker only once all its variants serve there.
+      if (!manager.isReady(e.variants.map((v) => v.ref))) {
+        for (const v of e.variants) if (manager.get(v.ref) === undefined) void manager.track(v.ref).catch(() => undefined)
+        continue
+      }
+      s.experiment = e
+    }
+  }
+  const syncExperiments = async (): Promise<void> => {
+    if (k === undefined) return
+    const rows = await k.selectFrom('serve_experiments').selectAll().execute()
+    for (const row of rows) {
+      const parsed = experimentSchema.safeParse(JSON.parse(row.config))
+      if (parsed.success) experiments.set(row.id, { ...parsed.data, status: row.status === 'running' ? 'running' : 'stopped' })
+    }
+    applyExperiments()
+  }
+  let expTimer: NodeJS.Timeout | undefined
+  let expSyncing = false
+  if (k !== undefined && config.pollIntervalMs > 0) {
+    expTimer = setInterval(() => {
+      if (expSyncing) return
+      expSyncing = true
+      syncExperiments()
+        .catch((e) => warn('experiment sync failed', e))
+        .finally(() => {
+          expSyncing = false
+        })
+    }, config.pollIntervalMs)
+    expTimer.unref()
+  }
+
+  const initialLoad = manager.trackAll([...requiredRefs]).then(async () => {
+    await syncExperiments().catch((e) => warn('experiment sync failed', e))
+    applyExperiments()
+  })
+  manager.start()
+  const isReady = (): boolean => manager.isReady(requiredRefs)
+
+  // Errors: one table maps codes to statuses; internal errors reveal nothing but the request id.
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    const code = (error as { code?: string }).code
+    let status = statusForCode(code)
+    const fastifyStatus = (error as { statusCode?: number }).statusCode
+    if (status === 500 && fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500) status = fastifyStatus
+    if (status >= 500 && status !== 503) {
+      request.log.error({ err: error }, 'internal error')
+      void reply
+        .status(500)
+        .send({ error: { code: 'SERVE_INTERNAL', message: 'Internal server error; quote the request id when reporting it.', requestId: request.id } })
+      return
+    }
+    const body: { code: string; message: string; requestId: string; problems?: unknown[] } = {
+      code: code ?? 'SERVE_BAD_REQUEST',
+      message: error.message,
+      requestId: request.id,
+    }
+    const validation = (error as FastifyError).validation
+    if (validation !== undefined) {
+      body.code = 'SERVE_BAD_REQUEST'
+      body.problems = validation.map((v) => ({
+        field: v.instancePath === '' ? String((v.params as { missingProperty?: string }).missingProperty ?? '(body)') : v.instancePath,
+        code: 'INVALID_BODY',
+        reason: v.message ?? 'is invalid',
+      }))
+    } else if (error instanceof AppError && Array.isArray(error.details.problems)) body.problems = error.details.problems
+    if (status === 413) body.code = 'SERVE_BODY_TOO_LARGE'
+    void reply.status(status).send({ error: body })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      error: { code: 'SERVE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.`, requestId: request.id },
+    })
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Keel prediction server', version: LIBRARY_VERSION },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  const requireApi = async (request: FastifyRequest): Promise<void> => {
+    checkApi(request.headers.authorization, apiToken, adminToken)
+  }
+  const requireAdmin = async (request: FastifyRequest): Promise<void> => {
+    checkAdmin(request.headers.authorization, adminToken)
+  }
+  const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 422: errorSchema, 503: errorSchema }
+
+  // Per-request metric labels live beside the request, not on it (no global type augmentation).
+  const labelsOf = new WeakMap<FastifyRequest, RequestLabels>()
+
+  app.post<{
+    Params: { name: string }
+    Querystring: { explain?: boolean; top?: number }
+    Body: { features?: Record<string, unknown>; rows?: Record<string, unknown>[]; requestKey?: string }
+  }>(
+    '/v1/models/:name/predict',
+    {
+      schema: {
+        summary: 'Predict one row or a batch',
+        tags: ['predict'],
+        params: nameParamsSchema,
+        querystring: predictQuerySchema,
+        body: predictBodySchema(config.maxBatchRows),
+        response: { 200: predictResponseSchema, 413: errorSchema, ...errors },
+        security: [{ bearer: [] }],
+      },
+      preHandler: requireApi,
+      onResponse: async (request: FastifyRequest, reply: FastifyReply) => {
+        const labels = labelsOf.get(request)
+        if (labels === undefined) return
+        const l = { ...labels, status: String(reply.statusCode) }
+        metrics.requests.inc(l)
+        metrics.latency.observe(l, reply.elapsedTime / 1000)
+      },
+    },
+    async (request) => {
+      const name = request.params.name
+      const servedModel = byName.get(name)
+      const labels: RequestLabels = { model: servedModel === undefined ? '_unknown' : name, version: '', variant: '' }
+      labelsOf.set(request, labels)
+      if (servedModel === undefined) throw new ModelNotFoundError(name, knownNames())
+      const body = request.body
+      const hasFeatures = body.features !== undefined
+      const hasRows = body.rows !== undefined
+      if (hasFeatures === hasRows) throw envelopeError()
+      const experiment = servedModel.experiment
+      const requestKey = requestKeyOf(
+        request.headers,
+        body,
+        experiment?.keyHeader ?? config.requestKeyHeader,
+        experiment?.keyField,
+      )
+      const results = await servedModel.predict(
+        {
+          rows: hasRows ? body.rows! : [body.features!],
+          isBatch: hasRows,
+          requestKey,
+          explainTop: request.query.explain === true ? (request.query.top ?? 5) : undefined,
+        },
+        labels,
+      )
+      return hasRows ? { predictions: results } : results[0]
+    },
+  )
+
+  const modelInfo = async (name: string, withAliases: boolean): Promise<Record<string, unknown>> => {
+    const s = byName.get(name)
+    if (s === undefined) throw new ModelNotFoundError(name, knownNames())
+    const loaded = manager.get(s.config.ref)
+    const fallback = s.config.fallback === false ? undefined : (s.config.fallback ?? loaded?.fallbackRef)
+    const info: Record<string, unknown> = {
+      name,
+      ref: s.config.ref,
+      status: loaded === undefined ? 'loading' : 'ready',
+      hasDefault: s.config.default !== undefined,
+      shadow: s.config.shadow.map((x) => x.ref),
+    }
+    const error = manager.errorOf(s.config.ref)
+    if (error !== undefined) info.error = error
+    if (loaded !== undefined) {
+      const m = loaded.model
+      Object.assign(info, { model: m.name, version: m.version, task: m.task, features: m.features, explain: m.explain !== undefined })
+      if (m.classes !== undefined) info.classes = m.classes
+      if (withAliases && options.source.aliasesOf !== undefined) info.aliases = await options.source.aliasesOf(m.name)
+    }
+    if (fallback !== undefined) info.fallback = fallback
+    if (s.canary !== undefined)
+      info.canary = {
+        ref: s.canary.config.ref,
+        weight: s.canary.config.weight,
+        rolledBack: s.canary.rolledBack,
+        ...(s.canary.rollbackReason === undefined ? {} : { reason: s.canary.rollbackReason }),
+      }
+    if (s.experiment !== undefined) info.experiment = s.experiment.id
+    return info
+  }
+
+  app.get(
+    '/v1/models',
+    {
+      schema: {
+        summary: 'List served models',
+        tags: ['models'],
+        response: { 200: { type: 'object', properties: { models: { type: 'array', items: modelInfoSchema } } } },
+        security: [{ bearer: [] }],
+      },
+      preHandler: requireApi,
+    },
+    async () => ({ models: await Promise.all(knownNames().map((n) => modelInfo(n, false))) }),
+  )
+
+  app.get<{ Params: { name: string } }>(
+    '/v1/models/:name',
+    {
+      schema: {
+        summary: 'One served model: version, features, aliases, fallback, shadow, canary, experiment',
+        tags: ['models'],
+        params: nameParamsSchema,
+        response: { 200: modelInfoSchema, 404: errorSchema },
+        security: [{ bearer: [] }],
+      },
+      preHandler: requireApi,
+    },
+    async (request) => modelInfo(request.params.name, true),
+  )
+
+  app.post<{ Body: { predictionId?: string; outcome?: number | string | boolean; items?: { predictionId: string; outcome: number | string | boolean }[] } }>(
+    '/v1/feedback',
+    {
+      schema: {
+        summary: 'Report true outcomes for prediction ids (one, or `items`)',
+        tags: ['predict'],
+        body: feedbackBodySchema(config.maxBatchRows),
+        response: { 200: feedbackResponseSchema, ...errors },
+        security: [{ bearer: [] }],
+      },
+      preHandler: requireApi,
+    },
+    async (request) => {
+      if (k === undefined) throw new ServeError('SERVE_NOT_READY', 'Feedback needs a database; this server runs without one.')
+      const b = request.body
+      const items =
+        b.items ??
+        (b.predictionId !== undefined && b.outcome !== undefined ? [{ predictionId: b.predictionId, outcome: b.outcome }] : undefined)
+      if (items === undefined || (b.items !== undefined && b.predictionId !== undefined))
+        throw new BadRequestError('Send {"predictionId": ..., "outcome": ...} or {"items": [{...}, ...]}.')
+      const now = Date.now()
+      const rows = items.map((i) => ({
+        prediction_id: i.predictionId,
+        ts: now,
+        outcome: JSON.stringify(i.outcome),
+        outcome_value:
+          typeof i.outcome === 'boolean' ? (i.outcome ? 1 : 0) : typeof i.outcome === 'number' && Number.isFinite(i.outcome) ? i.outcome : null,
+      }))
+      // Feedback is written before the response, so an acknowledged outcome is durable.
+      await k
+        .insertInto('serve_feedback')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.column('prediction_id').doUpdateSet((eb) => ({
+            ts: eb.ref('excluded.ts'),
+            outcome: eb.ref('excluded.outcome'),
+            outcome_value: eb.ref('excluded.outcome_value'),
+          })),
+        )
+        .execute()
+      return { accepted: rows.length }
+    },
+  )
+
+  app.get('/health', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }))
+
+  app.get('/ready', { schema: { summary: 'Readiness: 200 once every configured model is loaded and warmed', tags: ['ops'] } }, async (_request, reply) => {
+    const loading = [...requiredRefs].filter((r) => manager.get(r) === undefined)
+    if (loading.length === 0) return { status: 'ready' }
+    void reply.status(503)
+    return {
+      status: 'loading',
+      loading: loading.map((ref) => ({ ref, ...(manager.errorOf(ref) === undefined ? {} : { error: manager.errorOf(ref) }) })),
+    }
+  })
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] } }, async (_request, reply) => {
+    const text = options.metricsText !== undefined ? await options.metricsText() : await metrics.registry.metrics()
+    void reply.header('content-type', metrics.registry.contentType)
+    return text
+  })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  // Admin endpoints.
+  app.post(
+    '/v1/admin/reload',
+    { schema: { summary: 'Re-resolve every model reference now', tags: ['admin'], security: [{ bearer: [] }] }, preHandler: requireAdmin },
+    async () => {
+      await manager.pollOnce()
+      await syncExperiments()
+      return { models: await Promise.all(knownNames().map((n) => modelInfo(n, false))) }
+    },
+  )
+
+  const needDb = (): Kysely<ServeTables> => {
+    if (k === undefined) throw new ServeError('SERVE_NOT_READY', 'Experiments need a database; this server runs without one.')
+    return k
+  }
+  const parseExperiment = (input: unknown): Experiment => {
+    const parsed = experimentSchema.safeParse(input)
+    if (!parsed.success)
+      throw new ServeError('SERVE_BAD_REQUEST', 'Invalid experiment.', {
+        details: {
+          problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), code: 'INVALID_BODY', reason: i.message })),
+        },
+      })
+    const e = parsed.data
+    if (!byName.has(e.model)) throw new ModelNotFoundError(e.model, knownNames())
+    const names = new Set(e.variants.map((v) => v.name))
+    if (names.size !== e.variants.length) throw new BadRequestError('Variant names must be unique.')
+    if (e.defaultVariant !== undefined && !names.has(e.defaultVariant))
+      throw new BadRequestError(`defaultVariant '${e.defaultVariant}' is not one of the variants.`)
+    return e
+  }
+  const saveExperiment = async (e: Experiment, isNew: boolean): Promise<void> => {
+    const kk = needDb()
+    if (e.status === 'running') {
+      for (const other of experiments.values())
+        if (other.id !== e.id && other.model === e.model && other.status === 'running')
+          throw new ServeError('SERVE_CONFLICT', `Model '${e.model}' already runs experiment '${other.id}'; stop it first.`)
+      // Load every variant before the experiment starts, so no request meets an unloaded arm.
+      for (const v of e.variants) {
+        try {
+          await manager.track(v.ref)
+        } catch (error) {
+          throw new ServeError('SERVE_BAD_REQUEST', `Variant '${v.name}' (${v.ref}) cannot be loaded: ${(error as Error).message}`, {
+            cause: error,
+          })
+        }
+      }
+    }
+    const now = Date.now()
+    if (isNew) {
+      const exists = await kk.selectFrom('serve_experiments').select('id').where('id', '=', e.id).executeTakeFirst()
+      if (exists !== undefined) throw new ServeError('SERVE_CONFLICT', `Experiment '${e.id}' exists; use PUT to change it.`)
+      await kk
+        .insertInto('serve_experiments')
+        .values({ id: e.id, model: e.model, config: JSON.stringify(e), status: e.status, created_at: now, updated_at: now })
+        .execute()
+    } else {
+      await kk
+        .updateTable('serve_experiments')
+        .set({ model: e.model, config: JSON.stringify(e), status: e.status, updated_at: now })
+        .where('id', '=', e.id)
+        .execute()
+    }
+    experiments.set(e.id, e)
+    applyExperiments()
+  }
+  const getExperiment = (id: string): Experiment => {
+    const e = experiments.get(id)
+    if (e === undefined) throw new ServeError('SERVE_NOT_FOUND', `No experiment '${id}'.`)
+    return e
+  }
+  const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({
+    schema: { summary, tags: ['admin'], security: [{ bearer: [] }], ...extra },
+    preHandler: requireAdmin,
+  })
+
+  app.get('/v1/admin/experiments', adminSchema('List experiments'), async () => {
+    await syncExperiments()
+    return { experiments: [...experiments.values()] }
+  })
+  app.get<{ Params: { id: string } }>('/v1/admin/experiments/:id', adminSchema('One experiment', { params: idParamsSchema }), async (request) =>
+    getExperiment(request.params.id),
+  )
+  app.post<{ Body: ExperimentBody }>(
+    '/v1/admin/experiments',
+    adminSchema('Create (and start) an experiment', { body: experimentBodySchema }),
+    async (request, reply) => {
+      const e = parseExperiment(request.body)
+      await saveExperiment(e, true)
+      void reply.status(201)
+      return e
+    },
+  )
+  app.put<{ Params: { id: string }; Body: ExperimentBody }>(
+    '/v1/admin/experiments/:id',
+    adminSchema('Replace an experiment (weights, status)', { params: idParamsSchema, body: experimentBodySchema }),
+    async (request) => {
+      getExperiment(request.params.id)
+      const e = parseExperiment({ ...request.body, id: request.params.id })
+      await saveExperiment(e, false)
+      return e
+    },
+  )
+  app.delete<{ Params: { id: string } }>(
+    '/v1/admin/experiments/:id',
+    adminSchema('Stop an experiment (its logged data stays for reports)', { params: idParamsSchema }),
+    async (request) => {
+      const e = { ...getExperiment(request.params.id), status: 'stopped' as const }
+      await saveExperiment(e, false)
+      return e
+    },
+  )
+  app.get<{ Params: { id: string }; Querystring: { goal?: 'increase' | 'decrease' } }>(
+    '/v1/admin/experiments/:id/report',
+    adminSchema('A/B report: sizes, outcome rates, AUC, difference with CI, sequential test, SRM check, verdict', {
+      params: idParamsSchema,
+      querystring: { type: 'object', properties: { goal: { type: 'string', enum: ['increase', 'decrease'] } } },
+    }),
+    async (request) => {
+      if (db === undefined) needDb()
+      return abReport(db!, request.params.id, request.query.goal === undefined ? {} : { goal: request.query.goal })
+    },
+  )
+
+  let closing: Promise<void> | undefined
+  app.addHook('onClose', async () => {
+    if (expTimer !== undefined) clearInterval(expTimer)
+    await manager.stop()
+    for (const s of byName.values()) await s.settleShadows()
+    await log?.close()
+    if (ownsDb) await db?.close()
+  })
+
+  await app.ready()
+
+  return {
+    app,
+    manager,
+    metrics,
+    log,
+    config,
+    isReady,
+    async waitUntilReady(timeoutMs = 30_000) {
+      await initialLoad
+      const deadline = Date.now() + timeoutMs
+      while (!isReady()) {
+        if (Date.now() > deadline) {
+          const loading = [...requiredRefs].filter((r) => manager.get(r) === undefined)
+          throw new ServeError('SERVE_NOT_READY', `Models still loading after ${timeoutMs} ms: ${loading.join(', ')}.`, {
+            details: { loading, errors: loading.map((r) => manager.errorOf(r) ?? null) },
+          })
+        }
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
+    async listen(port = 0, host = '127.0.0.1') {
+      return app.listen({ port, host })
+    },
+    close() {
+      closing ??= app.close()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { AppError } from '../core/index.js'
+import { experimentSchema } from './experiments.js'
+import { parseModelRef } from './servable.js'
+
+const outputSchema = z.object({
+  prediction: z.union([z.number(), z.string()]),
+  probabilities: z.record(z.string(), z.number()).optional(),
+})
+
+/** Schema of one served model in the config. */
+export const servedModelSchema = z.object({
+  /** Route name (`/v1/models/{name}/predict`); default: the name part of `ref`. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/).optional(),
+  /** Registry reference of the primary, e.g. `churn@production`. */
+  ref: z.string().min(1),
+  /** Time budget of one model call before the next fallback link answers. Default 1000 ms. */
+  timeoutMs: z.number().positive().default(1000),
+  /** Fallback model reference; default: the source's `fallbackOf`; `false` disables it. */
+  fallback: z.union([z.string().min(1), z.literal(false)]).optional(),
+  /** Static answer when every model link failed (the last link of the chain). */
+  default: outputSchema.optional(),
+  /** Overrides the server-wide extra-field policy for this model. */
+  extraFields: z.enum(['ignore', 'reject']).optional(),
+  breaker: z
+    .object({ failureThreshold: z.number().int().positive().optional(), coolDownMs: z.number().nonnegative().optional() })
+    .optional(),
+  /** Models that get a copy of the traffic off the request path; their outputs are logged, never returned. */
+  shadow: z.array(z.object({ ref: z.string().min(1), sampleRate: z.number().min(0).max(1).default(1) })).default([]),
+  /** A small share of traffic to a new version, rolled back automatically on errors or latency. */
+  canary: z
+    .object({
+      ref: z.string().min(1),
+      weight: z.number().min(0).max(1),
+      maxErrorRate: z.number().min(0).max(1).optional(),
+      maxLatencyMs: z.number().positive().optional(),
+      minRequests: z.number().int().positive().optional(),
+      windowSize: z.number().int().positive().optional(),
+    })
+    .optional(),
+})
+
+/** Schema of a server config file (YAML or JSON) and of `createServer`'s `config`. */
+export const serveConfigSchema = z.object({
+  /** Served models: a reference string or a full entry. */
+  models: z.array(z.union([z.string().min(1), servedModelSchema])).default([]),
+  experiments: z.array(experimentSchema).default([]),
+  /** Most rows in one batch request. Default 1000. */
+  maxBatchRows: z.number().int().positive().default(1000),
+  /** Largest request body. Default 1 MiB; larger bodies get 413. */
+  bodyLimitBytes: z.number().int().positive().default(1_048_576),
+  /** Input fields the model does not know: ignored (default) or rejected with 422. */
+  extraFields: z.enum(['ignore', 'reject']).default('ignore'),
+  /** How often model references (and stored experiments) are re-read for hot swap. Default 1000 ms. */
+  pollIntervalMs: z.number().int().nonnegative().default(1000),
+  /** Header naming the request key when no experiment says otherwise. */
+  requestKeyHeader: z.string().min(1).default('x-keel-request-key'),
+  predictionLog: z
+    .object({
+      enabled: z.boolean().default(true),
+      flushIntervalMs: z.number().int().positive().default(200),
+      batchSize: z.number().int().positive().default(500),
+      maxQueue: z.number().int().positive().default(100_000),
+    })
+    .default({ enabled: true, flushIntervalMs: 200, batchSize: 500, maxQueue: 100_000 }),
+  /** Database for the prediction log, feedback and experiments (default: the Keel store). */
+  databaseUrl: z.string().optional(),
+})
+
+/** A validated server config. */
+export type ServeConfig = z.infer<typeof serveConfigSchema>
+/** Input form of a server config (defaults optional). */
+export type ServeConfigInput = z.input<typeof serveConfigSchema>
+/** One served model with defaults applied and its route name set. */
+export type ServedModelConfig = z.infer<typeof servedModelSchema> & { name: string }
+
+/** Validates a config object, listing every problem. */
+export function parseServeConfig(input: unknown): ServeConfig {
+  const result = serveConfigSchema.safeParse(input ?? {})
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new AppError('SERVE_CONFIG_INVALID', `Invalid serve config:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    })
+  }
+  return result.data
+}
+
+/** Reads and validates a YAML or JSON config file. */
+export function loadServeConfig(path: string): ServeConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new AppError('SERVE_CONFIG_INVALID', `Cannot read serve config ${path}: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  let data: unknown
+  try {
+    data = parseYaml(text)
+  } catch (error) {
+    throw new AppError('SERVE_CONFIG_INVALID', `Serve config ${path} is not valid YAML/JSON: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  return parseServeConfig(data)
+}
+
+/** Served model entries with defaults applied; duplicate route names are a config error. */
+export function servedModels(config: ServeConfig): ServedModelConfig[] {
+  const out: ServedModelConfig[] = []
+  const seen = new Set<string>()
+  for (const entry of config.models) {
+    const base = typeof entry === 'string' ? servedModelSchema.parse({ ref: entry }) : entry
+    const name = base.name ?? parseModelRef(base.ref).name
+    if (seen.has(name))
+      throw new AppError('SERVE_CONFIG_INVALID', `Model name '${name}' is served twice; give one entry another name.`)
+    seen.add(name)
+    out.push({ ...base, name })
+  }
+  return out
+}

@@ -1,0 +1,94 @@
+import { AppError } from '../core/index.js'
+
+/** One problem with one input field. `row` is the index in a batch (absent for a single row). */
+export interface FieldProblem {
+  readonly row?: number
+  readonly field: string
+  readonly code:
+    | 'MISSING'
+    | 'WRONG_TYPE'
+    | 'NOT_FINITE'
+    | 'OUT_OF_RANGE'
+    | 'UNKNOWN_LEVEL'
+    | 'UNEXPECTED_FIELD'
+    | 'INVALID_DATETIME'
+  readonly reason: string
+}
+
+/** Base class of serving errors: the `code` picks the HTTP status in `STATUS_BY_CODE`. */
+export class ServeError extends AppError {}
+
+/** Feature values that are well-formed JSON but invalid for the model (HTTP 422). */
+export class InvalidFeaturesError extends ServeError {
+  readonly problems: readonly FieldProblem[]
+  constructor(problems: readonly FieldProblem[]) {
+    const first = problems[0]
+    super(
+      'SERVE_INVALID_FEATURES',
+      `${problems.length} invalid feature value(s)${first === undefined ? '' : `; first: '${first.field}' ${first.reason}`}. Fix the listed fields and retry.`,
+      { details: { problems } },
+    )
+    this.problems = problems
+  }
+}
+
+/** A body that does not have the request's shape (HTTP 400). */
+export class BadRequestError extends ServeError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('SERVE_BAD_REQUEST', message, { details })
+  }
+}
+
+/** The named model (or experiment, or prediction) is not served here (HTTP 404). */
+export class ModelNotFoundError extends ServeError {
+  constructor(name: string, known: readonly string[]) {
+    super(
+      'SERVE_MODEL_NOT_FOUND',
+      `Model '${name}' is not served here. Served models: ${known.length === 0 ? '(none)' : known.join(', ')}.`,
+      { details: { model: name } },
+    )
+  }
+}
+
+/** Every link of a model's fallback chain failed (HTTP 503; the client may retry). */
+export class ModelUnavailableError extends ServeError {
+  constructor(name: string, cause: unknown) {
+    super(
+      'SERVE_MODEL_UNAVAILABLE',
+      `Model '${name}' could not answer and has no working fallback. Retry later.`,
+      { cause, details: { model: name } },
+    )
+  }
+}
+
+/**
+ * Error code → HTTP status: the one table the server uses. Codes not listed (and non-AppErrors) are
+ * internal errors: 500 with a generic message and the request id only.
+ */
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  SERVE_BAD_REQUEST: 400,
+  FST_ERR_VALIDATION: 400,
+  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 400,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
+  FST_ERR_CTP_INVALID_JSON_BODY: 400,
+  FST_ERR_BAD_URL: 400,
+  SERVE_INVALID_FEATURES: 422,
+  SERVE_EXPLAIN_UNSUPPORTED: 422,
+  SERVE_UNAUTHORIZED: 401,
+  SERVE_ADMIN_DISABLED: 403,
+  SERVE_MODEL_NOT_FOUND: 404,
+  SERVE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  SERVE_CONFLICT: 409,
+  FST_ERR_CTP_BODY_TOO_LARGE: 413,
+  SERVE_NOT_READY: 503,
+  SERVE_MODEL_UNAVAILABLE: 503,
+  SERVE_SHUTTING_DOWN: 503,
+}
+
+/** The HTTP status for an error code (500 when the code is not a known client error). */
+export function statusForCode(code: string | undefined): number {
+  if (code === undefined) return 500
+  return STATUS_BY_CODE[code] ?? 500
+}

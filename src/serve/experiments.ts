@@ -1,0 +1,141 @@
+import { z } from 'zod'
+
+/** Number of hash buckets variants' weights are spread over. */
+export const BUCKETS = 10_000
+
+/** Schema of one A/B experiment (config file and admin API). */
+export const experimentSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (1-100)'),
+  /** The served model name whose traffic is split. */
+  model: z.string().min(1),
+  variants: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/),
+        ref: z.string().min(1),
+        weight: z.number().positive(),
+      }),
+    )
+    .min(2),
+  /** Feature/body field holding the request key (e.g. `user_id`). */
+  keyField: z.string().min(1).default('user_id'),
+  /** Header holding the request key; wins over the body. */
+  keyHeader: z.string().min(1).default('x-keel-request-key'),
+  /** Variant for requests without a key (default: the first). */
+  defaultVariant: z.string().optional(),
+  status: z.enum(['running', 'stopped']).default('running'),
+})
+
+/** A validated experiment. */
+export type Experiment = z.infer<typeof experimentSchema>
+
+/** Input form of an experiment (defaults optional). */
+export type ExperimentInput = z.input<typeof experimentSchema>
+
+/**
+ * 32-bit FNV-1a followed by the murmur3 finaliser: fast, stable across processes and versions, and
+ * well mixed even for sequential keys such as `user-1`, `user-2`.
+ */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** The bucket (0..BUCKETS-1) of a request key within an experiment (salted by its id). */
+export function bucketOf(experimentId: string, key: string): number {
+  return hash32(`${experimentId}\u0000${key}`) % BUCKETS
+}
+
+/** Picks the variant for a bucket by cumulative weight. */
+export function variantForBucket<V extends { weight: number }>(variants: readonly V[], bucket: number): V {
+  const total = variants.reduce((s, v) => s + v.weight, 0)
+  const point = ((bucket + 0.5) / BUCKETS) * total
+  let acc = 0
+  for (const v of variants) {
+    acc += v.weight
+    if (point < acc) return v
+  }
+  return variants[variants.length - 1]!
+}
+
+/**
+ * Sticky assignment: the same key always gets the same variant of an experiment; requests without a
+ * key get the default variant (so they never dilute one arm at random).
+ */
+export function assignVariant(experiment: Experiment, key: string | undefined): Experiment['variants'][number] {
+  if (key === undefined || key === '') {
+    const name = experiment.defaultVariant
+    return experiment.variants.find((v) => v.name === name) ?? experiment.variants[0]!
+  }
+  return variantForBucket(experiment.variants, bucketOf(experiment.id, key))
+}
+
+/** Canary settings of a served model. */
+export interface CanaryConfig {
+  readonly ref: string
+  /** Share of traffic (0..1). */
+  readonly weight: number
+  /** Roll back when the error share of the last `windowSize` canary calls exceeds this. Default 0.1. */
+  readonly maxErrorRate?: number | undefined
+  /** Roll back when the mean latency of the window exceeds this many ms. Default: no latency check. */
+  readonly maxLatencyMs?: number | undefined
+  /** Calls observed before any decision. Default 20. */
+  readonly minRequests?: number | undefined
+  /** Sliding window length. Default 100. */
+  readonly windowSize?: number | undefined
+}
+
+/** Watches a canary's recent calls and decides when to roll it back. */
+export class CanaryMonitor {
+  private readonly errors: Uint8Array
+  private readonly latencies: Float64Array
+  private count = 0
+  private next = 0
+  rolledBack = false
+  rollbackReason: string | undefined
+
+  constructor(readonly config: CanaryConfig) {
+    const size = config.windowSize ?? 100
+    this.errors = new Uint8Array(size)
+    this.latencies = new Float64Array(size)
+  }
+
+  /** Records one canary call; returns a reason when this call triggers the rollback. */
+  record(isError: boolean, latencyMs: number): string | undefined {
+    if (this.rolledBack) return undefined
+    const size = this.errors.length
+    this.errors[this.next] = isError ? 1 : 0
+    this.latencies[this.next] = latencyMs
+    this.next = (this.next + 1) % size
+    if (this.count < size) this.count++
+    if (this.count < (this.config.minRequests ?? 20)) return undefined
+    let errors = 0
+    let latency = 0
+    for (let i = 0; i < this.count; i++) {
+      errors += this.errors[i]!
+      latency += this.latencies[i]!
+    }
+    const errorRate = errors / this.count
+    const meanLatency = latency / this.count
+    const maxErrorRate = this.config.maxErrorRate ?? 0.1
+    let reason: string | undefined
+    if (errorRate > maxErrorRate)
+      reason = `error rate ${errorRate.toFixed(3)} > ${maxErrorRate} over ${this.count} calls`
+    else if (this.config.maxLatencyMs !== undefined && meanLatency > this.config.maxLatencyMs)
+      reason = `mean latency ${meanLatency.toFixed(1)} ms > ${this.config.maxLatencyMs} ms over ${this.count} calls`
+    if (reason !== undefined) {
+      this.rolledBack = true
+      this.rollbackReason = reason
+    }
+    return reason
+  }
+}

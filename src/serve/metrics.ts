@@ -1,0 +1,99 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** The server's Prometheus metrics, in their own registry (never prom-client's global one). */
+export interface ServeMetrics {
+  readonly registry: Registry
+  readonly requests: Counter<'model' | 'version' | 'variant' | 'status'>
+  readonly latency: Histogram<'model' | 'version' | 'variant' | 'status'>
+  readonly rows: Counter<'model' | 'version' | 'variant'>
+  readonly score: Histogram<'model' | 'version' | 'variant'>
+  readonly fallbacks: Counter<'model' | 'from' | 'to' | 'reason'>
+  readonly logQueueDepth: Gauge
+  readonly logDropped: Counter
+  readonly logWritten: Counter
+  readonly shadow: Counter<'model' | 'shadow' | 'outcome'>
+  readonly canaryRollbacks: Counter<'model' | 'ref'>
+  readonly swaps: Counter<'model' | 'ref'>
+  readonly breakerOpen: Gauge<'model' | 'version'>
+}
+
+/** Creates a fresh registry with every serving metric plus Node process metrics. */
+export function createServeMetrics(options: { processMetrics?: boolean } = {}): ServeMetrics {
+  const registry = new Registry()
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
+  const labels = ['model', 'version', 'variant', 'status'] as const
+  return {
+    registry,
+    requests: new Counter({
+      name: 'keel_requests_total',
+      help: 'Prediction requests by model, version, variant and HTTP status.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'keel_request_duration_seconds',
+      help: 'Prediction request latency (routing, validation, model, logging enqueue).',
+      labelNames: labels,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    rows: new Counter({
+      name: 'keel_predicted_rows_total',
+      help: 'Rows predicted (a batch request counts each row).',
+      labelNames: ['model', 'version', 'variant'],
+      registers: [registry],
+    }),
+    score: new Histogram({
+      name: 'keel_prediction_score',
+      help: 'Prediction scores: positive-class probability (binary), max probability (multiclass), value (regression).',
+      labelNames: ['model', 'version', 'variant'],
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'keel_fallbacks_total',
+      help: 'Rows answered by a later link of the fallback chain, by failing link, answering link and reason.',
+      labelNames: ['model', 'from', 'to', 'reason'],
+      registers: [registry],
+    }),
+    logQueueDepth: new Gauge({
+      name: 'keel_prediction_log_queue_depth',
+      help: 'Predictions waiting in memory to be written to the prediction log.',
+      registers: [registry],
+    }),
+    logDropped: new Counter({
+      name: 'keel_prediction_log_dropped_total',
+      help: 'Predictions not logged because the queue was full or the database kept failing.',
+      registers: [registry],
+    }),
+    logWritten: new Counter({
+      name: 'keel_prediction_log_written_total',
+      help: 'Predictions committed to the prediction log.',
+      registers: [registry],
+    }),
+    shadow: new Counter({
+      name: 'keel_shadow_predictions_total',
+      help: 'Shadow predictions by outcome compared with the primary: agree, disagree or error.',
+      labelNames: ['model', 'shadow', 'outcome'],
+      registers: [registry],
+    }),
+    canaryRollbacks: new Counter({
+      name: 'keel_canary_rollbacks_total',
+      help: 'Automatic canary rollbacks.',
+      labelNames: ['model', 'ref'],
+      registers: [registry],
+    }),
+    swaps: new Counter({
+      name: 'keel_model_swaps_total',
+      help: 'Hot swaps to a newly resolved model version.',
+      labelNames: ['model', 'ref'],
+      registers: [registry],
+    }),
+    breakerOpen: new Gauge({
+      name: 'keel_circuit_open',
+      help: '1 while the circuit breaker of a model version is open.',
+      labelNames: ['model', 'version'],
+      registers: [registry],
+    }),
+  }
+}

@@ -1,0 +1,187 @@
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js'
+import type { ModelSource, ServableModel } from './servable.js'
+import { compileRowValidator, type ExtraFieldPolicy, type RowValidator, warmupRow } from './validate.js'
+
+/** A model version loaded, warmed and ready to serve under one reference. */
+export class LoadedModel {
+  readonly breaker: CircuitBreaker
+  /** The fallback reference registered for this version in the source (if any). */
+  fallbackRef: string | undefined
+  readonly loadedAt = Date.now()
+  private readonly validators = new Map<string, RowValidator>()
+  private inflight = 0
+  private retired = false
+  private closed = false
+
+  constructor(
+    readonly ref: string,
+    readonly model: ServableModel,
+    breaker: CircuitBreakerOptions,
+    onBreakerChange?: (model: ServableModel, open: boolean) => void,
+  ) {
+    this.breaker = new CircuitBreaker(breaker, (open) => onBreakerChange?.(model, open))
+  }
+
+  /** A validator for this version's features under an extra-field policy, compiled once. */
+  validator(policy: ExtraFieldPolicy, ignored: readonly string[]): RowValidator {
+    const key = `${policy}|${ignored.join('\u0000')}`
+    let v = this.validators.get(key)
+    if (v === undefined) {
+      v = compileRowValidator(this.model.features, policy, ignored)
+      this.validators.set(key, v)
+    }
+    return v
+  }
+
+  /** Marks a request using this version; pair with `release`. */
+  acquire(): void {
+    this.inflight++
+  }
+
+  release(): void {
+    this.inflight--
+    if (this.retired && this.inflight === 0) void this.closeNow()
+  }
+
+  /** Called when a newer version replaced this one: closes once the last in-flight call ends. */
+  retire(): void {
+    this.retired = true
+    if (this.inflight === 0) void this.closeNow()
+  }
+
+  private async closeNow(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    try {
+      await this.model.close?.()
+    } catch {
+      // Closing a retired model is best effort: it no longer serves anything.
+    }
+  }
+}
+
+/** Options of the model manager. */
+export interface ModelManagerOptions {
+  /** How often each reference is re-resolved (hot swap). Default 1000 ms; 0 disables polling. */
+  readonly pollIntervalMs?: number
+  /** Warm-up predictions before a version starts serving. Default 3. */
+  readonly warmupRuns?: number
+  readonly breaker?: CircuitBreakerOptions
+  onSwap?(ref: string, from: LoadedModel | undefined, to: LoadedModel): void
+  onError?(ref: string, error: unknown): void
+  onBreakerChange?(model: ServableModel, open: boolean): void
+}
+
+/**
+ * Keeps one warmed `LoadedModel` per reference and hot-swaps it when the reference resolves to a new
+ * version: the new version is loaded and warmed first, then replaces the old one in a single map
+ * assignment, so every request sees either the old or the new version, never neither. Requests
+ * that already hold the old one finish on it; it is closed after the last of them.
+ */
+export class ModelManager {
+  private readonly current = new Map<string, LoadedModel>()
+  private readonly tracked = new Set<string>()
+  private readonly lastError = new Map<string, string>()
+  private timer: NodeJS.Timeout | undefined
+  private polling: Promise<void> | undefined
+  private stopped = false
+
+  constructor(
+    readonly source: ModelSource,
+    private readonly options: ModelManagerOptions = {},
+  ) {}
+
+  /** The serving version for a reference, if loaded. */
+  get(ref: string): LoadedModel | undefined {
+    return this.current.get(ref)
+  }
+
+  /** Every tracked reference. */
+  refs(): string[] {
+    return [...this.tracked]
+  }
+
+  /** The last load error of a reference, if its last attempt failed. */
+  errorOf(ref: string): string | undefined {
+    return this.lastError.get(ref)
+  }
+
+  /** Starts tracking a reference and loads it now; resolves once it serves (or rejects on failure). */
+  async track(ref: string): Promise<LoadedModel> {
+    this.tracked.add(ref)
+    await this.refresh(ref)
+    const loaded = this.current.get(ref)
+    if (loaded === undefined) throw new Error(this.lastError.get(ref) ?? `Model '${ref}' failed to load.`)
+    return loaded
+  }
+
+  /** Tracks references and tries to load each once; failures are kept for `errorOf` and retried by polling. */
+  async trackAll(refs: readonly string[]): Promise<void> {
+    for (const ref of refs) this.tracked.add(ref)
+    await Promise.all(refs.map((ref) => this.refresh(ref)))
+  }
+
+  /** True when every given reference has a serving version. */
+  isReady(refs: Iterable<string>): boolean {
+    for (const ref of refs) if (!this.current.has(ref)) return false
+    return true
+  }
+
+  /** Starts polling the source for new versions. */
+  start(): void {
+    const interval = this.options.pollIntervalMs ?? 1000
+    if (interval <= 0 || this.timer !== undefined) return
+    this.timer = setInterval(() => {
+      if (this.polling !== undefined) return
+      this.polling = this.pollOnce().finally(() => {
+        this.polling = undefined
+      })
+    }, interval)
+    this.timer.unref()
+  }
+
+  /** Re-resolves every tracked reference once (also what polling does). */
+  async pollOnce(): Promise<void> {
+    await Promise.all([...this.tracked].map((ref) => this.refresh(ref)))
+  }
+
+  /** Stops polling and waits for a poll in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    if (this.polling !== undefined) await this.polling
+  }
+
+  private async refresh(ref: string): Promise<void> {
+    if (this.stopped) return
+    try {
+      const resolved = await this.source.resolve(ref)
+      const old = this.current.get(ref)
+      if (old !== undefined && old.model.name === resolved.name && old.model.version === resolved.version) return
+      const model = await this.source.load(resolved.name, resolved.version)
+      const loaded = new LoadedModel(ref, model, this.options.breaker ?? {}, this.options.onBreakerChange)
+      loaded.fallbackRef = await this.source.fallbackOf?.(resolved.name, resolved.version)
+      await warm(model, this.options.warmupRuns ?? 3)
+      if (this.stopped) return
+      // A concurrent refresh may have installed the same version meanwhile; keep the first.
+      const now = this.current.get(ref)
+      if (now !== undefined && now !== old && now.model.version === model.version) return
+      this.current.set(ref, loaded)
+      this.lastError.delete(ref)
+      old?.retire()
+      this.options.onSwap?.(ref, old, loaded)
+    } catch (error) {
+      this.lastError.set(ref, error instanceof Error ? error.message : String(error))
+      this.options.onError?.(ref, error)
+    }
+  }
+}
+
+async function warm(model: ServableModel, runs: number): Promise<void> {
+  const row = warmupRow(model.features)
+  for (let i = 0; i < runs; i++) {
+    const out = await model.predict([row])
+    if (out.length !== 1) throw new Error(`Warm-up of ${model.name}@${model.version} returned ${out.length} rows for 1.`)
+  }
+}

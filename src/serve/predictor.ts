@@ -1,0 +1,437 @@
+import { randomUUID } from 'node:crypto'
+import type { ServedModelConfig } from './config.js'
+import { BadRequestError, type FieldProblem, InvalidFeaturesError, ModelUnavailableError, ServeError } from './errors.js'
+import { assignVariant, BUCKETS, bucketOf, CanaryMonitor, type Experiment } from './experiments.js'
+import type { ServeMetrics } from './metrics.js'
+import type { LoadedModel, ModelManager } from './model-manager.js'
+import type { PredictionLog } from './prediction-log.js'
+import type { Contribution, FeatureRow, ModelOutput } from './servable.js'
+import type { ExtraFieldPolicy } from './validate.js'
+
+/** Which link of the fallback chain answered. */
+export type ServedBy = 'primary' | 'fallback' | 'default'
+
+/** One answered row as returned to the client. */
+export interface PredictionResult {
+  readonly predictionId: string
+  readonly prediction: number | string
+  readonly probabilities?: Readonly<Record<string, number>>
+  readonly model: string
+  readonly version: number
+  readonly variant: string
+  readonly servedBy: ServedBy
+  readonly explanation?: readonly Contribution[]
+}
+
+/** What one predict call needs from the HTTP layer. */
+export interface PredictRequest {
+  readonly rows: readonly Readonly<Record<string, unknown>>[]
+  readonly isBatch: boolean
+  readonly requestKey: string | undefined
+  readonly explainTop: number | undefined
+}
+
+/** Labels of the request for metrics (filled as routing progresses). */
+export interface RequestLabels {
+  model: string
+  version: string
+  variant: string
+}
+
+class LinkFailure extends Error {
+  constructor(
+    readonly reason: 'error' | 'timeout' | 'circuit_open' | 'invalid_input' | 'bad_output' | 'not_loaded',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/** The model score logged and exported: P(positive) for binary, max P for multiclass, value for regression. */
+export function scoreOf(output: ModelOutput, task: string, classes: readonly string[] | undefined): number | null {
+  const probs = output.probabilities
+  if (task === 'regression') return typeof output.prediction === 'number' ? output.prediction : null
+  if (probs === undefined) return typeof output.prediction === 'number' ? output.prediction : null
+  if (task === 'binary') {
+    const positive = classes?.[1]
+    if (positive !== undefined && probs[positive] !== undefined) return probs[positive]!
+    const values = Object.values(probs)
+    return values.length === 2 ? values[1]! : null
+  }
+  let max = Number.NEGATIVE_INFINITY
+  for (const key in probs) if (probs[key]! > max) max = probs[key]!
+  return Number.isFinite(max) ? max : null
+}
+
+/** Everything the predictor shares with the server. */
+export interface PredictorDeps {
+  readonly manager: ModelManager
+  readonly metrics: ServeMetrics
+  readonly log: PredictionLog | undefined
+  readonly extraFields: ExtraFieldPolicy
+  readonly onWarn: (message: string, error?: unknown) => void
+}
+
+/**
+ * Answers predictions for one served model: picks the experiment variant or canary, validates rows
+ * against that version's features, walks the fallback chain within the time budget, logs every row
+ * and schedules shadow copies off the request path.
+ */
+export class ServedModel {
+  experiment: Experiment | undefined
+  canary: CanaryMonitor | undefined
+  private readonly pendingShadows = new Set<Promise<void>>()
+
+  constructor(
+    readonly config: ServedModelConfig,
+    private readonly deps: PredictorDeps,
+  ) {
+    if (config.canary !== undefined) this.canary = new CanaryMonitor(config.canary)
+  }
+
+  get name(): string {
+    return this.config.name
+  }
+
+  /** Every reference this served model needs loaded (primary, configured fallback, shadows, canary). */
+  refs(): string[] {
+    const refs = [this.config.ref]
+    if (typeof this.config.fallback === 'string') refs.push(this.config.fallback)
+    for (const s of this.config.shadow) refs.push(s.ref)
+    if (this.config.canary !== undefined) refs.push(this.config.canary.ref)
+    return refs
+  }
+
+  /** The fields that are never "extra": the request-key field of a running experiment. */
+  private ignoredFields(): readonly string[] {
+    return this.experiment === undefined ? [] : [this.experiment.keyField]
+  }
+
+  /** Shadow runs not finished yet (awaited on shutdown so their log rows are not lost). */
+  async settleShadows(): Promise<void> {
+    while (this.pendingShadows.size > 0) await Promise.allSettled([...this.pendingShadows])
+  }
+
+  /** Routes, validates and predicts; throws ServeErrors for bad input and unavailable models. */
+  async predict(request: PredictRequest, labels: RequestLabels): Promise<PredictionResult[]> {
+    const startedAt = performance.now()
+    const { manager } = this.deps
+    // 1. Route: experiment variant, else canary share, else the primary.
+    let variant = 'default'
+    let experimentId: string | null = null
+    let ref = this.config.ref
+    let isCanary = false
+    const experiment = this.experiment
+    if (experiment !== undefined) {
+      const chosen = assignVariant(experiment, request.requestKey)
+      variant = chosen.name
+      ref = chosen.ref
+      experimentId = experiment.id
+    } else if (this.canary !== undefined && !this.canary.rolledBack) {
+      const share = this.canary.config.weight
+      const hit =
+        request.requestKey === undefined
+          ? Math.random() < share
+          : bucketOf(`canary:${this.name}`, request.requestKey) < share * BUCKETS
+      if (hit && manager.get(this.canary.config.ref) !== undefined) {
+        variant = 'canary'
+        ref = this.canary.config.ref
+        isCanary = true
+      }
+    }
+    labels.variant = variant
+    const primary = manager.get(ref)
+    if (primary === undefined)
+      throw new ServeError('SERVE_NOT_READY', `Model '${this.name}' (${ref}) is still loading; retry shortly.`, {
+        details: { model: this.name, ref, error: manager.errorOf(ref) ?? null },
+      })
+    labels.version = String(primary.model.version)
+
+    // 2. Validate every row against the routed version; bad input never reaches a model.
+    const policy = this.config.extraFields ?? this.deps.extraFields
+    const validate = primary.validator(policy, this.ignoredFields())
+    const problems: FieldProblem[] = []
+    const rows: FeatureRow[] = []
+    for (let i = 0; i < request.rows.length; i++) {
+      const row = validate(request.rows[i]!, request.isBatch ? i : undefined, problems)
+      if (row !== undefined) rows.push(row)
+      if (problems.length >= 100) break
+    }
+    if (problems.length > 0) throw new InvalidFeaturesError(problems)
+    if (request.explainTop !== undefined && primary.model.explain === undefined)
+      throw new ServeError(
+        'SERVE_EXPLAIN_UNSUPPORTED',
+        `Model '${this.name}' version ${primary.model.version} cannot explain predictions; drop ?explain=true.`,
+      )
+
+    // 3. Fallback chain: routed model → (stable primary, for a canary) → fallback model → static default.
+    const chain: LoadedModel[] = [primary]
+    if (isCanary) {
+      const stable = manager.get(this.config.ref)
+      if (stable !== undefined) chain.push(stable)
+    }
+    const fallbackRef = this.config.fallback === false ? undefined : (this.config.fallback ?? primary.fallbackRef)
+    if (fallbackRef !== undefined) {
+      const fb = manager.get(fallbackRef)
+      if (fb !== undefined && fb !== primary) chain.push(fb)
+      else if (fb === undefined) void manager.track(fallbackRef).catch(() => undefined)
+    }
+    let outputs: readonly ModelOutput[] | undefined
+    let answered: LoadedModel | undefined
+    let servedBy: ServedBy = 'primary'
+    let lastError: unknown
+    for (let i = 0; i < chain.length && outputs === undefined; i++) {
+      const link = chain[i]!
+      const linkStart = performance.now()
+      try {
+        const input = link === primary ? rows : this.revalidate(link, request.rows)
+        outputs = await this.call(link, input)
+        answered = link
+        servedBy = i === 0 || (isCanary && i === 1) ? 'primary' : 'fallback'
+        if (isCanary && link === primary) this.recordCanary(false, performance.now() - linkStart)
+      } catch (error) {
+        lastError = error
+        if (isCanary && link === primary) this.recordCanary(true, performance.now() - linkStart)
+        const next = chain[i + 1]
+        const to = next !== undefined ? 'fallback' : this.config.default !== undefined ? 'default' : 'none'
+        const reason = error instanceof LinkFailure ? error.reason : 'error'
+        this.deps.metrics.fallbacks.inc({ model: this.name, from: `${link.model.name}@${link.model.version}`, to, reason })
+        if (reason === 'error') this.deps.onWarn(`model ${link.model.name}@${link.model.version} failed`, error)
+      }
+    }
+    if (outputs === undefined) {
+      const fixed = this.config.default
+      if (fixed === undefined) throw new ModelUnavailableError(this.name, lastError)
+      const answer: ModelOutput =
+        fixed.probabilities === undefined
+          ? { prediction: fixed.prediction }
+          : { prediction: fixed.prediction, probabilities: fixed.probabilities }
+      outputs = rows.map(() => answer)
+      servedBy = 'default'
+    }
+
+    // 4. Explanations come from the model that answered (none for a static default).
+    let explanations: (readonly Contribution[] | undefined)[] | undefined
+    if (request.explainTop !== undefined && answered?.model.explain !== undefined) {
+      const explainer = answered.model
+      explanations = await Promise.all(rows.map((r) => explainer.explain!(r, request.explainTop!)))
+    }
+
+    // 5. Results, log entries, metrics.
+    const now = Date.now()
+    const latencyMs = performance.now() - startedAt
+    const answerModel = answered?.model ?? primary.model
+    const version = answered === undefined ? 0 : answerModel.version
+    const modelName = answered === undefined ? this.name : answerModel.name
+    const results: PredictionResult[] = new Array(rows.length)
+    const versionLabel = String(version)
+    labels.version = versionLabel
+    const scoreHist = this.deps.metrics.score
+    const answers = outputs
+    for (let i = 0; i < rows.length; i++) {
+      const out = answers[i]!
+      const id = randomUUID()
+      const score = scoreOf(out, answerModel.task, answerModel.classes)
+      const result: PredictionResult = {
+        predictionId: id,
+        prediction: out.prediction,
+        ...(out.probabilities === undefined ? {} : { probabilities: out.probabilities }),
+        model: modelName,
+        version,
+        variant,
+        servedBy,
+        ...(explanations?.[i] === undefined ? {} : { explanation: explanations[i]! }),
+      }
+      results[i] = result
+      if (score !== null) scoreHist.observe({ model: this.name, version: versionLabel, variant }, score)
+      this.deps.log?.append({
+        id,
+        ts: now,
+        model: this.name,
+        version,
+        variant,
+        experimentId,
+        requestKey: request.requestKey ?? null,
+        features: rows[i],
+        output: out,
+        score,
+        latencyMs,
+        servedBy: servedBy === 'primary' ? 'primary' : `${servedBy}:${answered === undefined ? 'default' : `${modelName}@${version}`}`,
+        shadowOf: null,
+      })
+    }
+    this.deps.metrics.rows.inc({ model: this.name, version: versionLabel, variant }, rows.length)
+    if (this.config.shadow.length > 0) this.scheduleShadows(request, rows, results)
+    return results
+  }
+
+  private revalidate(link: LoadedModel, raw: readonly Readonly<Record<string, unknown>>[]): FeatureRow[] {
+    const validate = link.validator('ignore', this.ignoredFields())
+    const problems: FieldProblem[] = []
+    const rows: FeatureRow[] = []
+    for (let i = 0; i < raw.length; i++) {
+      const row = validate(raw[i]!, i, problems)
+      if (row !== undefined) rows.push(row)
+    }
+    if (problems.length > 0)
+      throw new LinkFailure('invalid_input', `Input does not fit ${link.model.name}@${link.model.version}.`)
+    return rows
+  }
+
+  /** Calls one link within the time budget, feeding its circuit breaker. */
+  private async call(link: LoadedModel, rows: readonly FeatureRow[]): Promise<readonly ModelOutput[]> {
+    if (!link.breaker.tryAcquire()) throw new LinkFailure('circuit_open', 'circuit open')
+    const budgetMs = this.config.timeoutMs
+    const started = performance.now()
+    link.acquire()
+    let released = false
+    const release = (): void => {
+      if (!released) {
+        released = true
+        link.release()
+      }
+    }
+    try {
+      let result = link.model.predict(rows)
+      if (isThenable(result)) {
+        const pending = result
+        // The in-flight count drops when the model really finishes, not when the budget expires.
+        pending.then(release, release)
+        let timer: NodeJS.Timeout | undefined
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new LinkFailure('timeout', `over the ${budgetMs} ms budget`)), budgetMs)
+        })
+        try {
+          result = await Promise.race([pending, timeout])
+        } finally {
+          clearTimeout(timer)
+        }
+      } else release()
+      if (!Array.isArray(result) || result.length !== rows.length)
+        throw new LinkFailure('bad_output', `returned ${Array.isArray(result) ? result.length : 'no'} outputs for ${rows.length} rows`)
+      for (const out of result as readonly ModelOutput[]) {
+        const p = (out as ModelOutput | undefined)?.prediction
+        if (typeof p !== 'number' && typeof p !== 'string') throw new LinkFailure('bad_output', 'output without prediction')
+      }
+      // A synchronous call cannot be interrupted: an over-budget answer is still used, but counts
+      // as a failure so a model that is persistently slow trips its breaker.
+      if (performance.now() - started > budgetMs) link.breaker.failure()
+      else link.breaker.success()
+      return result as readonly ModelOutput[]
+    } catch (error) {
+      release()
+      link.breaker.failure()
+      if (error instanceof LinkFailure) throw error
+      throw new LinkFailure('error', error instanceof Error ? error.message : String(error), { cause: error })
+    }
+  }
+
+  private recordCanary(isError: boolean, latencyMs: number): void {
+    const canary = this.canary
+    if (canary === undefined) return
+    const reason = canary.record(isError, latencyMs)
+    if (reason !== undefined) {
+      this.deps.metrics.canaryRollbacks.inc({ model: this.name, ref: canary.config.ref })
+      this.deps.onWarn(`canary ${canary.config.ref} of '${this.name}' rolled back: ${reason}`)
+    }
+  }
+
+  private scheduleShadows(request: PredictRequest, rows: readonly FeatureRow[], results: PredictionResult[]): void {
+    for (const shadow of this.config.shadow) {
+      if (shadow.sampleRate < 1 && Math.random() >= shadow.sampleRate) continue
+      const job = new Promise<void>((resolve) => {
+        // setImmediate runs after the response is written: shadows never add to request latency.
+        setImmediate(() => {
+          this.runShadow(shadow.ref, request, rows, results).then(resolve, (error) => {
+            this.deps.onWarn(`shadow ${shadow.ref} failed`, error)
+            resolve()
+          })
+        })
+      })
+      this.pendingShadows.add(job)
+      void job.finally(() => this.pendingShadows.delete(job))
+    }
+  }
+
+  private async runShadow(
+    ref: string,
+    request: PredictRequest,
+    rows: readonly FeatureRow[],
+    results: readonly PredictionResult[],
+  ): Promise<void> {
+    const link = this.deps.manager.get(ref)
+    const metrics = this.deps.metrics
+    const label = { model: this.name, shadow: ref }
+    if (link === undefined) {
+      metrics.shadow.inc({ ...label, outcome: 'error' }, rows.length)
+      return
+    }
+    const started = performance.now()
+    let outputs: readonly ModelOutput[]
+    try {
+      const input = link.model.features === this.deps.manager.get(this.config.ref)?.model.features ? rows : this.revalidate(link, request.rows)
+      outputs = await this.call(link, input)
+    } catch {
+      metrics.shadow.inc({ ...label, outcome: 'error' }, rows.length)
+      return
+    }
+    const latencyMs = performance.now() - started
+    const now = Date.now()
+    for (let i = 0; i < rows.length; i++) {
+      const out = outputs[i]!
+      const primary = results[i]!
+      const agree =
+        typeof out.prediction === 'number' && typeof primary.prediction === 'number'
+          ? Math.abs(out.prediction - primary.prediction) <= 1e-9 + 0.01 * Math.abs(primary.prediction)
+          : out.prediction === primary.prediction
+      metrics.shadow.inc({ ...label, outcome: agree ? 'agree' : 'disagree' })
+      this.deps.log?.append({
+        id: randomUUID(),
+        ts: now,
+        model: this.name,
+        version: link.model.version,
+        variant: 'shadow',
+        experimentId: null,
+        requestKey: request.requestKey ?? null,
+        features: rows[i],
+        output: out,
+        score: scoreOf(out, link.model.task, link.model.classes),
+        latencyMs,
+        servedBy: `shadow:${link.model.name}@${link.model.version}`,
+        shadowOf: primary.predictionId,
+      })
+    }
+  }
+}
+
+/** Reads the request key: header first, then `requestKey` in the body, then the experiment's key field. */
+export function requestKeyOf(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  body: { requestKey?: unknown; features?: unknown; rows?: unknown },
+  headerName: string,
+  keyField: string | undefined,
+): string | undefined {
+  const h = headers[headerName.toLowerCase()]
+  if (typeof h === 'string' && h !== '') return h
+  if (typeof body.requestKey === 'string' && body.requestKey !== '') return body.requestKey
+  if (keyField === undefined) return undefined
+  const row = (body.features ?? (Array.isArray(body.rows) ? body.rows[0] : undefined)) as
+    | Record<string, unknown>
+    | undefined
+  const v = row?.[keyField]
+  if (typeof v === 'string' && v !== '') return v
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
+  return undefined
+}
+
+/** Raised for a body with neither or both of `features` and `rows`. */
+export function envelopeError(): BadRequestError {
+  return new BadRequestError(
+    'Send exactly one of {"features": {...}} for one row or {"rows": [{...}, ...]} for a batch.',
+  )
+}
