@@ -101,7 +101,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
-    ajv: { customOptions: { allErrors: false, coerceTypes: false } },
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', allowUnionTypes: true } },
   })
   const warn = (message: string, error?: unknown): void => {
     app.log.warn({ err: error }, message)
