@@ -28,3 +28,22 @@ export type { LoadOptions } from './load.js'
 export { DEFAULT_NULL_VALUES, loadDataset } from './load.js'
 export type { ColumnSchema, ColumnSummary, LevelCount, Schema } from './schema.js'
 export { columnSchema, inferSchema, summarizeColumn, summarizeDataset } from './schema.js'
+export type {
+  DatetimePart,
+  FeatureSpec,
+  HistoryAggregate,
+  MetricSpec,
+  NullPolicy,
+  SplitConfig,
+  TaskConfig,
+  TaskKindName,
+  ValidationRules,
+} from './task-file.js'
+export {
+  defaultMetricsFor,
+  findTaskFile,
+  loadTaskFile,
+  METRICS_BY_TASK,
+  metricKey,
+  parseTaskConfig,
+} from './task-file.js'
