@@ -1,0 +1,260 @@
+import type { BinMapper } from './binning.js'
+import { type HistogramInputs, subtractHistogram } from './histogram.js'
+import {
+  findBestSplit,
+  leafOutput,
+  type NodeSums,
+  type SplitConstraints,
+  type SplitInfo,
+  SplitScratch,
+} from './split-finder.js'
+import type { HistogramBuilder } from './thread-pool.js'
+import { TreeBuilder } from './tree.js'
+
+/** Limits of one tree. */
+export interface GrowerParams extends SplitConstraints {
+  readonly maxLeaves: number
+  /** Infinity when unlimited. */
+  readonly maxDepth: number
+  readonly learningRate: number
+}
+
+/** Everything a tree grows from; buffers are reused across trees. */
+export interface GrowerState {
+  readonly mapper: BinMapper
+  readonly inputs: HistogramInputs
+  readonly builder: HistogramBuilder
+  /** Features this tree may split on: features[0..nFeatures). */
+  readonly features: Int32Array
+  /** Per-row gradients and hessians of the output being fitted. */
+  readonly grad: Float64Array
+  readonly hess: Float64Array
+  /** Scratch for partitioning, as long as `inputs.rows`. */
+  readonly scratch: Int32Array
+  /** Histogram slots available in inputs.histPool. */
+  readonly nSlots: number
+}
+
+/** A leaf of the grown tree and its rows: inputs.rows[start..end). */
+export interface GrownLeaf {
+  readonly node: number
+  readonly start: number
+  readonly end: number
+}
+
+export interface GrownTree {
+  readonly tree: TreeBuilder
+  readonly leaves: readonly GrownLeaf[]
+}
+
+interface OpenLeaf {
+  readonly node: number
+  readonly start: number
+  readonly end: number
+  readonly depth: number
+  readonly sums: NodeSums
+  slot: number
+  split: SplitInfo | null
+}
+
+/**
+ * Grows one tree leaf-wise (best gain first, as LightGBM) over rows inputs.rows[0..nRows),
+ * until `maxLeaves` leaves, `maxDepth`, or no split gains enough. Rows are partitioned in place
+ * (stably, so each node's rows stay in increasing order and memory access stays forward).
+ */
+export function growTree(state: GrowerState, nRows: number, nFeatures: number, p: GrowerParams): GrownTree {
+  const { mapper, inputs, builder, features, grad, hess, scratch } = state
+  const { rows, orderedGrad: og, orderedHess: oh, bins, histPool } = inputs
+  const totalRows = inputs.nRows
+  const tree = new TreeBuilder()
+  const splitScratch = new SplitScratch()
+  const freeSlots: number[] = []
+  for (let s = state.nSlots - 1; s >= 0; s--) freeSlots.push(s)
+  const open: OpenLeaf[] = []
+
+  const gather = (start: number, end: number): void => {
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!
+      og[i] = grad[r]!
+      oh[i] = hess[r]!
+    }
+  }
+  const acquire = (): number => {
+    const slot = freeSlots.pop()
+    if (slot !== undefined) return slot
+    // Pool exhausted: drop the histogram of the open leaf least likely to be split next; if it
+    // is split later, both its children are built from rows instead of by subtraction.
+    let victim: OpenLeaf | null = null
+    for (const leaf of open) {
+      if (leaf.slot >= 0 && (victim === null || (leaf.split?.gain ?? -1) < (victim.split?.gain ?? -1)))
+        victim = leaf
+    }
+    if (victim === null) throw new Error('histogram pool has no slot to give')
+    const s = victim.slot
+    victim.slot = -1
+    return s
+  }
+  const release = (leaf: OpenLeaf): void => {
+    if (leaf.slot >= 0) freeSlots.push(leaf.slot)
+    leaf.slot = -1
+  }
+  const canSplit = (depth: number, sums: NodeSums): boolean =>
+    depth < p.maxDepth && sums.count >= 2 * p.minSamplesLeaf && sums.hess >= 2 * p.minChildWeight
+  const findSplit = (leaf: OpenLeaf): void => {
+    leaf.split = findBestSplit(
+      histPool,
+      leaf.slot * inputs.histSize,
+      mapper,
+      features,
+      nFeatures,
+      leaf.sums,
+      p,
+      splitScratch,
+    )
+    if (leaf.split === null) release(leaf)
+  }
+  const nodeValue = (sums: NodeSums): number => p.learningRate * leafOutput(sums.grad, sums.hess, p.l1, p.l2)
+
+  let g = 0
+  let h = 0
+  for (let i = 0; i < nRows; i++) {
+    const r = rows[i]!
+    g += grad[r]!
+    h += hess[r]!
+  }
+  const rootSums: NodeSums = { grad: g, hess: h, count: nRows }
+  const root: OpenLeaf = {
+    node: tree.addLeaf(nodeValue(rootSums), h),
+    start: 0,
+    end: nRows,
+    depth: 0,
+    sums: rootSums,
+    slot: -1,
+    split: null,
+  }
+  open.push(root)
+  if (p.maxLeaves > 1 && canSplit(0, rootSums)) {
+    root.slot = acquire()
+    gather(0, nRows)
+    builder.build(root.slot, 0, nRows, nFeatures)
+    findSplit(root)
+  }
+
+  let nLeaves = 1
+  while (nLeaves < p.maxLeaves) {
+    let bestIndex = -1
+    for (let i = 0; i < open.length; i++) {
+      const s = open[i]!.split
+      if (s === null) continue
+      const best = bestIndex < 0 ? null : open[bestIndex]!
+      if (
+        best === null ||
+        s.gain > best.split!.gain ||
+        (s.gain === best.split!.gain && open[i]!.node < best.node)
+      )
+        bestIndex = i
+    }
+    if (bestIndex < 0) break
+    const leaf = open[bestIndex]!
+    open.splice(bestIndex, 1)
+    const split = leaf.split!
+    const f = split.feature
+    const mask = split.leftMask
+
+    // Stable in-place partition: left rows compact to the front, right rows go via scratch.
+    const colBase = f * totalRows
+    let l = leaf.start
+    let rc = 0
+    for (let i = leaf.start; i < leaf.end; i++) {
+      const r = rows[i]!
+      if (mask[bins[colBase + r]!] === 1) rows[l++] = r
+      else scratch[rc++] = r
+    }
+    rows.set(scratch.subarray(0, rc), l)
+    const mid = l
+
+    const leftNode = tree.addLeaf(nodeValue(split.left), split.left.hess)
+    const rightNode = tree.addLeaf(nodeValue(split.right), split.right.hess)
+    const nb = mapper.nBins[f]!
+    let categories: number[] | null = null
+    if (split.isCategorical) {
+      categories = []
+      for (let b = 0; b < nb; b++) if (mask[b] === 1) categories.push(b)
+    }
+    const bounds = mapper.thresholds[f]!
+    tree.setSplit(
+      leaf.node,
+      {
+        feature: f,
+        threshold: split.isCategorical
+          ? Number.NaN
+          : split.bin < bounds.length
+            ? bounds[split.bin]!
+            : Number.POSITIVE_INFINITY,
+        categories,
+        defaultLeft: split.defaultLeft,
+        gain: split.gain,
+        leftMask: mask,
+      },
+      leftNode,
+      rightNode,
+    )
+    nLeaves++
+    const left: OpenLeaf = {
+      node: leftNode,
+      start: leaf.start,
+      end: mid,
+      depth: leaf.depth + 1,
+      sums: split.left,
+      slot: -1,
+      split: null,
+    }
+    const right: OpenLeaf = {
+      node: rightNode,
+      start: mid,
+      end: leaf.end,
+      depth: leaf.depth + 1,
+      sums: split.right,
+      slot: -1,
+      split: null,
+    }
+    open.push(left, right)
+    const more = nLeaves < p.maxLeaves
+    const leftOk = more && canSplit(left.depth, left.sums)
+    const rightOk = more && canSplit(right.depth, right.sums)
+    if (!leftOk && !rightOk) {
+      release(leaf)
+      continue
+    }
+    const leftSmaller = left.end - left.start <= right.end - right.start
+    const small = leftSmaller ? left : right
+    const large = leftSmaller ? right : left
+    const smallOk = leftSmaller ? leftOk : rightOk
+    const largeOk = leftSmaller ? rightOk : leftOk
+    if (largeOk && leaf.slot >= 0) {
+      // Sibling subtraction: build the smaller child, the larger is parent minus smaller.
+      const slot = acquire()
+      gather(small.start, small.end)
+      builder.build(slot, small.start, small.end, nFeatures)
+      subtractHistogram(inputs, features, nFeatures, leaf.slot, slot)
+      large.slot = leaf.slot
+      leaf.slot = -1
+      small.slot = slot
+      if (!smallOk) release(small)
+    } else {
+      release(leaf)
+      for (const child of [left, right]) {
+        if (!(child === left ? leftOk : rightOk)) continue
+        child.slot = acquire()
+        gather(child.start, child.end)
+        builder.build(child.slot, child.start, child.end, nFeatures)
+      }
+    }
+    if (leftOk) findSplit(left)
+    if (rightOk) findSplit(right)
+  }
+  const leaves: GrownLeaf[] = open
+    .map((leaf) => ({ node: leaf.node, start: leaf.start, end: leaf.end }))
+    .sort((a, b) => a.node - b.node)
+  return { tree, leaves }
+}

@@ -1,0 +1,305 @@
+import type { Matrix } from '../../core/index.js'
+import { Rng } from '../../core/index.js'
+import type { IterationInfo } from '../estimator.js'
+import { type BinMapper, binMatrix, fitBinMapper } from './binning.js'
+import { type GrowerParams, growTree } from './grower.js'
+import { HIST_STRIDE, type HistogramInputs } from './histogram.js'
+import type { Objective } from './objectives.js'
+import { weightedQuantile } from './objectives.js'
+import type { GbdtCommonParams } from './params.js'
+import { resolveThreads } from './params.js'
+import {
+  allocFloat64,
+  allocInt32,
+  allocUint8,
+  type HistogramBuilder,
+  localHistogramBuilder,
+  workerHistogramBuilder,
+} from './thread-pool.js'
+import type { Tree } from './tree.js'
+
+/** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */
+const MIN_PARALLEL_CELLS = 400_000
+/** Memory allowed for the histogram pool before leaves start sharing slots. */
+const HIST_POOL_BYTES = 256 * 1024 * 1024
+
+/** Fitted ensemble state produced by `trainEnsemble`. */
+export interface EnsembleState {
+  readonly nOutputs: number
+  readonly baseScore: Float64Array
+  readonly trees: readonly Tree[]
+  /** Output (class) each tree adds to. */
+  readonly treeOutput: Int32Array
+  /** Boosting rounds kept (after early stopping: the best round). */
+  readonly nRounds: number
+  readonly importanceGain: Float64Array
+  readonly importanceSplit: Float64Array
+  /** Validation loss per round when early stopping ran (index 0 = base score only). */
+  readonly validationLoss: readonly number[]
+}
+
+export interface TrainInput {
+  readonly x: Matrix
+  readonly y: Float64Array
+  /** Row weights (already multiplied by class weights), or null. */
+  readonly weight: Float64Array | null
+  /** Rows of x used for fitting (null: all). */
+  readonly trainRows: Int32Array | null
+  /** Rows used for early stopping: either rows of x, or a separate matrix. */
+  readonly validation:
+    | { readonly kind: 'rows'; readonly rows: Int32Array }
+    | { readonly kind: 'matrix'; readonly x: Matrix; readonly y: Float64Array }
+    | null
+  readonly categorical: ReadonlySet<number>
+  readonly featureNames: readonly string[]
+  readonly onIteration?: (info: IterationInfo) => void
+}
+
+function pick(v: Float64Array, rows: Int32Array | null): Float64Array {
+  if (rows === null) return v
+  const out = new Float64Array(rows.length)
+  for (let i = 0; i < rows.length; i++) out[i] = v[rows[i]!]!
+  return out
+}
+
+/** Routes binned rows through a freshly grown tree (the split masks are in bin space). */
+function leafOfBinned(
+  tree: Tree,
+  masks: readonly (Uint8Array | null)[],
+  bins: Uint8Array,
+  nRows: number,
+  r: number,
+): number {
+  let node = 0
+  let f = tree.feature[0]!
+  while (f >= 0) {
+    node = masks[node]![bins[f * nRows + r]!] === 1 ? tree.left[node]! : tree.right[node]!
+    f = tree.feature[node]!
+  }
+  return node
+}
+
+/**
+ * Boosts trees on binned data. The caller has checked shapes and params; this only trains.
+ */
+export async function trainEnsemble(
+  input: TrainInput,
+  objective: Objective,
+  p: GbdtCommonParams,
+): Promise<EnsembleState> {
+  const { x, categorical, featureNames } = input
+  const nFeatures = x.cols
+  const trainRows = input.trainRows
+  const n = trainRows === null ? x.rows : trainRows.length
+  const y = pick(input.y, trainRows)
+  const w = input.weight === null ? null : pick(input.weight, trainRows)
+  const K = objective.nOutputs
+
+  const threads = resolveThreads(p.threads)
+  const useWorkers = threads > 1 && n * nFeatures >= MIN_PARALLEL_CELLS && nFeatures > 1
+  const mapper: BinMapper = fitBinMapper(x, p.maxBins, categorical, featureNames, p.seed, trainRows)
+  const bins = binMatrix(x, mapper, trainRows, allocUint8(n * nFeatures, useWorkers))
+
+  const histSize = mapper.totalBins * HIST_STRIDE
+  const nSlots = Math.max(3, Math.min(p.maxLeaves + 1, Math.floor(HIST_POOL_BYTES / (histSize * 8))))
+  const inputs: HistogramInputs = {
+    bins,
+    nRows: n,
+    rows: allocInt32(n, useWorkers),
+    orderedGrad: allocFloat64(n, useWorkers),
+    orderedHess: allocFloat64(n, useWorkers),
+    featureOffset: mapper.featureOffset,
+    nBins: mapper.nBins,
+    histPool: allocFloat64(nSlots * histSize, useWorkers),
+    histSize,
+  }
+  const features = allocInt32(nFeatures, useWorkers)
+  const builder: HistogramBuilder = useWorkers
+    ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures))
+    : localHistogramBuilder(inputs, features)
+
+  try {
+    // Validation rows, binned with the training bin bounds.
+    let valBins: Uint8Array | null = null
+    let valY: Float64Array | null = null
+    let valW: Float64Array | null = null
+    let nVal = 0
+    if (input.validation !== null) {
+      if (input.validation.kind === 'rows') {
+        valBins = binMatrix(x, mapper, input.validation.rows)
+        valY = pick(input.y, input.validation.rows)
+        valW = input.weight === null ? null : pick(input.weight, input.validation.rows)
+        nVal = input.validation.rows.length
+      } else {
+        valBins = binMatrix(input.validation.x, mapper)
+        valY = input.validation.y
+        nVal = input.validation.x.rows
+      }
+    }
+
+    const baseScore = objective.initScore(y, w)
+    const raw = new Float64Array(n * K)
+    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) raw[i * K + k] = baseScore[k]!
+    const valRaw = new Float64Array(nVal * K)
+    for (let i = 0; i < nVal; i++) for (let k = 0; k < K; k++) valRaw[i * K + k] = baseScore[k]!
+
+    const grad = new Float64Array(n)
+    const hess = new Float64Array(n)
+    const scratch = new Int32Array(n)
+    const rng = new Rng(p.seed)
+    const growerParams: GrowerParams = {
+      maxLeaves: p.maxLeaves,
+      maxDepth: p.maxDepth ?? Number.POSITIVE_INFINITY,
+      learningRate: p.learningRate,
+      l1: p.l1,
+      l2: p.l2,
+      minSamplesLeaf: p.minSamplesLeaf,
+      minChildWeight: p.minChildWeight,
+      minSplitGain: p.minSplitGain,
+      maxCatThreshold: p.maxCatThreshold,
+      maxCatToOnehot: p.maxCatToOnehot,
+      catSmooth: p.catSmooth,
+      catL2: p.catL2,
+    }
+    const state = { mapper, inputs, builder, features, grad, hess, scratch, nSlots }
+    const nColumns = Math.max(1, Math.round(p.colsample * nFeatures))
+    const trees: Tree[] = []
+    const treeOutput: number[] = []
+    const importanceGain = new Float64Array(nFeatures)
+    const importanceSplit = new Float64Array(nFeatures)
+    const validationLoss: number[] = []
+    let bestRound = 0
+    let bestLoss = Number.POSITIVE_INFINITY
+    if (valBins !== null) {
+      bestLoss = objective.loss(valRaw, valY!, valW, nVal)
+      validationLoss.push(bestLoss)
+    }
+    const fullRows = p.subsample >= 1
+    const residuals = objective.refitsLeaves ? new Float64Array(n) : null
+    const residualWeights = objective.refitsLeaves && w !== null ? new Float64Array(n) : null
+
+    for (let round = 1; round <= p.nEstimators; round++) {
+      objective.prepare(raw, y, w, n)
+      for (let k = 0; k < K; k++) {
+        objective.gradients(k, raw, y, w, grad, hess, n)
+        // Row sample (Bernoulli, keeps rows in increasing order) and column sample per tree.
+        let nSample = 0
+        const rows = inputs.rows
+        if (fullRows) {
+          for (let i = 0; i < n; i++) rows[i] = i
+          nSample = n
+        } else {
+          for (let i = 0; i < n; i++) if (rng.next() < p.subsample) rows[nSample++] = i
+          if (nSample === 0) rows[nSample++] = rng.int(n)
+        }
+        if (nColumns < nFeatures) {
+          const perm = rng.permutation(nFeatures).subarray(0, nColumns).sort()
+          features.set(perm)
+        } else {
+          for (let f = 0; f < nFeatures; f++) features[f] = f
+        }
+        const grown = growTree(state, nSample, nColumns, growerParams)
+        if (residuals !== null) {
+          // Absolute error: leaf values become the (weighted) median residual of their rows.
+          for (const leaf of grown.leaves) {
+            const m = leaf.end - leaf.start
+            if (m === 0) continue
+            for (let i = 0; i < m; i++) {
+              const r = rows[leaf.start + i]!
+              residuals[i] = y[r]! - raw[r * K + k]!
+              if (residualWeights !== null) residualWeights[i] = w![r]!
+            }
+            const med = weightedQuantile(
+              residuals.subarray(0, m),
+              residualWeights === null ? null : residualWeights.subarray(0, m),
+              0.5,
+            )
+            grown.tree.setValue(leaf.node, p.learningRate * med)
+          }
+        }
+        const tree = grown.tree.finish()
+        const masks = grown.tree.leftMasks
+        if (fullRows) {
+          for (const leaf of grown.leaves) {
+            const v = tree.value[leaf.node]!
+            for (let i = leaf.start; i < leaf.end; i++) {
+              const j = rows[i]! * K + k
+              raw[j] = raw[j]! + v
+            }
+          }
+        } else {
+          for (let r = 0; r < n; r++) {
+            const j = r * K + k
+            raw[j] = raw[j]! + tree.value[leafOfBinned(tree, masks, bins, n, r)]!
+          }
+        }
+        if (valBins !== null) {
+          for (let r = 0; r < nVal; r++) {
+            const j = r * K + k
+            valRaw[j] = valRaw[j]! + tree.value[leafOfBinned(tree, masks, valBins, nVal, r)]!
+          }
+        }
+        for (let node = 0; node < tree.feature.length; node++) {
+          const f = tree.feature[node]!
+          if (f < 0) continue
+          importanceGain[f] = importanceGain[f]! + tree.gain[node]!
+          importanceSplit[f] = importanceSplit[f]! + 1
+        }
+        trees.push(tree)
+        treeOutput.push(k)
+      }
+
+      let validLoss: number | undefined
+      if (valBins !== null) {
+        validLoss = objective.loss(valRaw, valY!, valW, nVal)
+        validationLoss.push(validLoss)
+      }
+      if (input.onIteration !== undefined) {
+        const info: IterationInfo =
+          validLoss === undefined
+            ? { iteration: round, trainLoss: objective.loss(raw, y, w, n) }
+            : { iteration: round, trainLoss: objective.loss(raw, y, w, n), validLoss }
+        input.onIteration(info)
+      }
+      if (validLoss !== undefined) {
+        const scale = Math.max(1, Math.abs(bestLoss))
+        if (validLoss < bestLoss - p.tol * scale) {
+          bestLoss = validLoss
+          bestRound = round
+        } else if (round - bestRound >= p.nIterNoChange) {
+          break
+        }
+      } else {
+        bestRound = round
+      }
+    }
+
+    // Keep the rounds up to the best validation loss; importances count only kept trees.
+    const kept = bestRound * K
+    if (kept < trees.length) {
+      importanceGain.fill(0)
+      importanceSplit.fill(0)
+      for (let t = 0; t < kept; t++) {
+        const tree = trees[t]!
+        for (let node = 0; node < tree.feature.length; node++) {
+          const f = tree.feature[node]!
+          if (f < 0) continue
+          importanceGain[f] = importanceGain[f]! + tree.gain[node]!
+          importanceSplit[f] = importanceSplit[f]! + 1
+        }
+      }
+    }
+    return {
+      nOutputs: K,
+      baseScore,
+      trees: trees.slice(0, kept),
+      treeOutput: Int32Array.from(treeOutput.slice(0, kept)),
+      nRounds: bestRound,
+      importanceGain,
+      importanceSplit,
+      validationLoss,
+    }
+  } finally {
+    await builder.close()
+  }
+}
