@@ -117,8 +117,19 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         })
       : undefined
 
+  const breakerByRef = new Map<string, { failureThreshold?: number; coolDownMs?: number }>()
+  for (const s of served) {
+    if (s.breaker === undefined) continue
+    const b = {
+      ...(s.breaker.failureThreshold === undefined ? {} : { failureThreshold: s.breaker.failureThreshold }),
+      ...(s.breaker.coolDownMs === undefined ? {} : { coolDownMs: s.breaker.coolDownMs }),
+    }
+    for (const ref of [s.ref, ...(typeof s.fallback === 'string' ? [s.fallback] : []), ...(s.canary === undefined ? [] : [s.canary.ref])])
+      breakerByRef.set(ref, b)
+  }
   const manager = new ModelManager(options.source, {
     pollIntervalMs: config.pollIntervalMs,
+    breakerFor: (ref) => breakerByRef.get(ref),
     onSwap: (ref, from, to) => {
       if (from !== undefined) metrics.swaps.inc({ model: to.model.name, ref })
       if (to.fallbackRef !== undefined && manager.get(to.fallbackRef) === undefined)

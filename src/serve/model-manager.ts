@@ -66,7 +66,8 @@ export interface ModelManagerOptions {
   readonly pollIntervalMs?: number
   /** Warm-up predictions before a version starts serving. Default 3. */
   readonly warmupRuns?: number
-  readonly breaker?: CircuitBreakerOptions
+  /** Circuit-breaker settings per reference (default: 5 failures, 10 s cool-down). */
+  breakerFor?(ref: string): CircuitBreakerOptions | undefined
   onSwap?(ref: string, from: LoadedModel | undefined, to: LoadedModel): void
   onError?(ref: string, error: unknown): void
   onBreakerChange?(model: ServableModel, open: boolean): void
@@ -160,7 +161,7 @@ export class ModelManager {
       const old = this.current.get(ref)
       if (old !== undefined && old.model.name === resolved.name && old.model.version === resolved.version) return
       const model = await this.source.load(resolved.name, resolved.version)
-      const loaded = new LoadedModel(ref, model, this.options.breaker ?? {}, this.options.onBreakerChange)
+      const loaded = new LoadedModel(ref, model, this.options.breakerFor?.(ref) ?? {}, this.options.onBreakerChange)
       loaded.fallbackRef = await this.source.fallbackOf?.(resolved.name, resolved.version)
       await warm(model, this.options.warmupRuns ?? 3)
       if (this.stopped) return

@@ -200,7 +200,10 @@ export class ServedModel {
         const next = chain[i + 1]
         const to = next !== undefined ? 'fallback' : this.config.default !== undefined ? 'default' : 'none'
         const reason = error instanceof LinkFailure ? error.reason : 'error'
-        this.deps.metrics.fallbacks.inc({ model: this.name, from: `${link.model.name}@${link.model.version}`, to, reason })
+        this.deps.metrics.fallbacks.inc(
+          { model: this.name, from: `${link.model.name}@${link.model.version}`, to, reason },
+          rows.length,
+        )
         if (reason === 'error') this.deps.onWarn(`model ${link.model.name}@${link.model.version} failed`, error)
       }
     }
