@@ -1,0 +1,332 @@
+import { z } from 'zod'
+import { ArtifactError } from '../core/index.js'
+import type { JsonValue } from '../track/index.js'
+import type { ConstraintCheck } from './types.js'
+
+/** What the model predicts. */
+export interface ModelCardTask {
+  /** e.g. `binary-classification`, `multiclass-classification`, `regression`. */
+  readonly kind: string
+  readonly target: string
+  readonly positiveClass?: string
+  readonly description?: string
+}
+
+/** The data the model was trained and evaluated on. */
+export interface ModelCardData {
+  /** File, table or dataset name. */
+  readonly source: string
+  readonly rows?: number
+  readonly columns?: number
+  readonly fingerprint?: string
+  /** Time span the data covers, e.g. `2024-01 to 2025-06`. */
+  readonly period?: string
+  /** Rows per split, e.g. `{ train: 6000, validation: 2000, test: 2000 }`. */
+  readonly splits?: Readonly<Record<string, number>>
+  readonly description?: string
+}
+
+/** Who should use the model, for what, and for what not. */
+export interface ModelCardIntendedUse {
+  readonly primary: string
+  readonly users?: string
+  readonly outOfScope?: readonly string[]
+}
+
+/** Metrics of one subgroup (one level of one column). */
+export interface SubgroupMetrics {
+  readonly column: string
+  readonly level: string
+  readonly count: number
+  readonly metrics: Readonly<Record<string, number>>
+  /** True when the group falls well below the overall figure. */
+  readonly isFlagged?: boolean
+}
+
+/** A confidence interval for a metric. */
+export interface MetricInterval {
+  readonly lower: number
+  readonly upper: number
+  /** e.g. 0.95 */
+  readonly level: number
+}
+
+/** A model card: what the model does, on what data, how well, for whom, and where it falls short. */
+export interface ModelCard {
+  readonly title?: string
+  readonly task: ModelCardTask
+  readonly data: ModelCardData
+  readonly intendedUse: ModelCardIntendedUse
+  /** Model family and the params that matter. */
+  readonly model?: { readonly family: string; readonly params?: Readonly<Record<string, JsonValue>> }
+  /** Headline metrics, on `metricsSplit`. */
+  readonly metrics: Readonly<Record<string, number>>
+  /** Where `metrics` were measured; default `test`. */
+  readonly metricsSplit?: string
+  readonly confidenceIntervals?: Readonly<Record<string, MetricInterval>>
+  /** The best baseline's metrics on the same split, to show the gain. */
+  readonly baseline?: { readonly name: string; readonly metrics: Readonly<Record<string, number>> }
+  readonly metricsBySubgroup?: readonly SubgroupMetrics[]
+  readonly constraints?: readonly ConstraintCheck[]
+  readonly limitations: readonly string[]
+  readonly ethicalConsiderations?: readonly string[]
+}
+
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
+)
+const numberRecord = z.record(z.string(), z.number())
+const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()])
+
+/** @internal schema of a stored constraint check */
+export const constraintCheckSchema = z.object({
+  name: z.string(),
+  passed: z.boolean(),
+  hard: z.boolean().optional(),
+  measured: scalar.optional(),
+  limit: scalar.optional(),
+  unit: z.string().optional(),
+  detail: z.string().optional(),
+})
+
+const modelCardSchema = z.object({
+  title: z.string().optional(),
+  task: z.object({
+    kind: z.string(),
+    target: z.string(),
+    positiveClass: z.string().optional(),
+    description: z.string().optional(),
+  }),
+  data: z.object({
+    source: z.string(),
+    rows: z.number().optional(),
+    columns: z.number().optional(),
+    fingerprint: z.string().optional(),
+    period: z.string().optional(),
+    splits: numberRecord.optional(),
+    description: z.string().optional(),
+  }),
+  intendedUse: z.object({
+    primary: z.string(),
+    users: z.string().optional(),
+    outOfScope: z.array(z.string()).optional(),
+  }),
+  model: z.object({ family: z.string(), params: z.record(z.string(), jsonValue).optional() }).optional(),
+  metrics: numberRecord,
+  metricsSplit: z.string().optional(),
+  confidenceIntervals: z
+    .record(z.string(), z.object({ lower: z.number(), upper: z.number(), level: z.number() }))
+    .optional(),
+  baseline: z.object({ name: z.string(), metrics: numberRecord }).optional(),
+  metricsBySubgroup: z
+    .array(
+      z.object({
+        column: z.string(),
+        level: z.string(),
+        count: z.number(),
+        metrics: numberRecord,
+        isFlagged: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  constraints: z.array(constraintCheckSchema).optional(),
+  limitations: z.array(z.string()),
+  ethicalConsiderations: z.array(z.string()).optional(),
+})
+
+/**
+ * Checks that `value` (e.g. parsed JSON) is a model card; throws `ArtifactError`
+ * (`MODEL_CARD_INVALID`) listing every problem.
+ */
+export function parseModelCard(value: unknown): ModelCard {
+  const result = modelCardSchema.safeParse(value)
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new ArtifactError('MODEL_CARD_INVALID', `Invalid model card: ${problems.join('; ')}.`, {
+      details: { problems },
+    })
+  }
+  // Zod types optional keys as `T | undefined`; parsed JSON never holds an explicit undefined.
+  return result.data as ModelCard
+}
+
+function cell(value: unknown): string {
+  const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value)
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ')
+}
+
+function formatNumber(value: number | undefined): string {
+  if (value === undefined) return ''
+  if (Number.isNaN(value)) return 'n/a'
+  if (Number.isInteger(value)) return String(value)
+  return Math.abs(value) >= 1000 ? value.toFixed(1) : value.toPrecision(4).replace(/\.?0+$/, '')
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ]
+}
+
+function humanTask(kind: string): string {
+  return kind.replaceAll('-', ' ').replace(/^./, (c) => c.toUpperCase())
+}
+
+/**
+ * Renders a model card as Markdown: task, data, intended use, model, metrics (with baseline gain
+ * and intervals), metrics by subgroup (flagged groups marked), constraints, limitations.
+ */
+export function renderModelCard(card: ModelCard, options: { name?: string; version?: number } = {}): string {
+  const title =
+    card.title ??
+    (options.name === undefined
+      ? 'Model card'
+      : `Model card: ${options.name}${options.version === undefined ? '' : ` v${options.version}`}`)
+  const out: string[] = [`# ${title}`, '']
+
+  out.push('## Task', '')
+  const positive =
+    card.task.positiveClass === undefined ? '' : ` (positive class: \`${card.task.positiveClass}\`)`
+  out.push(`${humanTask(card.task.kind)} of \`${card.task.target}\`${positive}.`)
+  if (card.task.description !== undefined) out.push('', card.task.description)
+  out.push('')
+
+  out.push('## Data', '', `- Source: ${card.data.source}`)
+  if (card.data.rows !== undefined) out.push(`- Rows: ${card.data.rows}`)
+  if (card.data.columns !== undefined) out.push(`- Columns: ${card.data.columns}`)
+  if (card.data.period !== undefined) out.push(`- Period: ${card.data.period}`)
+  if (card.data.splits !== undefined) {
+    const splits = Object.entries(card.data.splits).map(([k, v]) => `${k} ${v}`)
+    out.push(`- Splits: ${splits.join(', ')}`)
+  }
+  if (card.data.fingerprint !== undefined) out.push(`- Fingerprint: \`${card.data.fingerprint}\``)
+  if (card.data.description !== undefined) out.push('', card.data.description)
+  out.push('')
+
+  out.push('## Intended use', '', card.intendedUse.primary)
+  if (card.intendedUse.users !== undefined) out.push('', `Users: ${card.intendedUse.users}`)
+  if (card.intendedUse.outOfScope !== undefined && card.intendedUse.outOfScope.length > 0) {
+    out.push('', 'Out of scope:', '', ...card.intendedUse.outOfScope.map((s) => `- ${s}`))
+  }
+  out.push('')
+
+  if (card.model !== undefined) {
+    out.push('## Model', '', `Family: ${card.model.family}`)
+    const params = Object.entries(card.model.params ?? {})
+    if (params.length > 0) {
+      out.push(
+        '',
+        ...table(
+          ['Param', 'Value'],
+          params.map(([k, v]) => [k, JSON.stringify(v)]),
+        ),
+      )
+    }
+    out.push('')
+  }
+
+  out.push(`## Metrics (${card.metricsSplit ?? 'test'})`, '')
+  const metricNames = Object.keys(card.metrics)
+  if (metricNames.length === 0) out.push('No metrics recorded.')
+  else {
+    const hasBaseline = card.baseline !== undefined
+    const hasIntervals = card.confidenceIntervals !== undefined
+    const header = ['Metric', 'Value']
+    if (hasBaseline) header.push(`Baseline (${card.baseline?.name})`, 'Gain')
+    if (hasIntervals) header.push('Interval')
+    const rows = metricNames.map((m) => {
+      const value = card.metrics[m]
+      const row = [m, formatNumber(value)]
+      if (hasBaseline) {
+        const base = card.baseline?.metrics[m]
+        row.push(
+          formatNumber(base),
+          base === undefined || value === undefined ? '' : formatSigned(value - base),
+        )
+      }
+      if (hasIntervals) {
+        const ci = card.confidenceIntervals?.[m]
+        row.push(
+          ci === undefined
+            ? ''
+            : `${formatNumber(ci.lower)} to ${formatNumber(ci.upper)} (${Math.round(ci.level * 100)}%)`,
+        )
+      }
+      return row
+    })
+    out.push(...table(header, rows))
+  }
+  out.push('')
+
+  const subgroups = card.metricsBySubgroup ?? []
+  if (subgroups.length > 0) {
+    const names = [...new Set(subgroups.flatMap((g) => Object.keys(g.metrics)))]
+    out.push('## Metrics by subgroup', '')
+    out.push(
+      ...table(
+        ['Column', 'Level', 'Rows', ...names, 'Flag'],
+        subgroups.map((g) => [
+          g.column,
+          g.level,
+          String(g.count),
+          ...names.map((n) => formatNumber(g.metrics[n])),
+          g.isFlagged === true ? 'below overall' : '',
+        ]),
+      ),
+    )
+    const flagged = subgroups.filter((g) => g.isFlagged === true)
+    if (flagged.length > 0) {
+      out.push(
+        '',
+        `Flagged: ${flagged.map((g) => `${g.column}=${g.level}`).join(', ')} fall well below the overall figure.`,
+      )
+    }
+    out.push('')
+  }
+
+  const constraints = card.constraints ?? []
+  if (constraints.length > 0) {
+    out.push('## Constraints', '')
+    out.push(
+      ...table(
+        ['Constraint', 'Result', 'Measured', 'Limit', 'Kind'],
+        constraints.map((c) => [
+          c.name,
+          c.passed ? 'pass' : 'FAIL',
+          withUnit(c.measured, c.unit),
+          withUnit(c.limit, c.unit),
+          c.hard === false ? 'soft' : 'hard',
+        ]),
+      ),
+    )
+    out.push('')
+  }
+
+  out.push('## Limitations', '')
+  out.push(...(card.limitations.length === 0 ? ['None stated.'] : card.limitations.map((l) => `- ${l}`)), '')
+
+  if (card.ethicalConsiderations !== undefined && card.ethicalConsiderations.length > 0) {
+    out.push('## Ethical considerations', '', ...card.ethicalConsiderations.map((l) => `- ${l}`), '')
+  }
+  return `${out.join('\n').trimEnd()}\n`
+}
+
+function formatSigned(value: number): string {
+  const text = formatNumber(value)
+  return value > 0 ? `+${text}` : text
+}
+
+function withUnit(value: number | string | boolean | null | undefined, unit: string | undefined): string {
+  if (value === undefined || value === null) return ''
+  const text = typeof value === 'number' ? formatNumber(value) : String(value)
+  return unit === undefined ? text : `${text} ${unit}`
+}
