@@ -4,7 +4,10 @@ import type { TrainProgress } from '../train/index.js'
  * Progress display for training on stderr: one live, rewritten status line on a terminal, plain
  * lines otherwise (CI logs, pipes). stdout stays free for `--json`.
  */
-export function makeProgressPrinter(options: { quiet?: boolean } = {}): { onProgress: (event: TrainProgress) => void; done(): void } {
+export function makeProgressPrinter(options: { quiet?: boolean } = {}): {
+  onProgress: (event: TrainProgress) => void
+  done(): void
+} {
   const isTty = process.stderr.isTTY === true
   const start = Date.now()
   let best = ''
@@ -27,14 +30,23 @@ export function makeProgressPrinter(options: { quiet?: boolean } = {}): { onProg
           write(`[${elapsed()}] ${event.message}`, false)
           break
         case 'fold':
-          write(`[${elapsed()}] ${event.family} fold ${event.fold}/${event.folds}: ${event.score.toFixed(4)}${best ? ` (best so far: ${best})` : ''}`, event.fold < event.folds)
+          write(
+            `[${elapsed()}] ${event.family} fold ${event.fold}/${event.folds}: ${event.score.toFixed(4)}${best ? ` (best so far: ${best})` : ''}`,
+            event.fold < event.folds,
+          )
           break
         case 'candidate':
           best = `${event.best}`
-          write(`[${elapsed()}] ${event.family}: cv ${event.score.toFixed(4)}; best so far ${event.best}`, false)
+          write(
+            `[${elapsed()}] ${event.family}: cv ${event.score.toFixed(4)}; best so far ${event.best}`,
+            false,
+          )
           break
         case 'iteration':
-          write(`[${elapsed()}] ${event.family} iteration ${event.iteration}: loss ${event.loss.toFixed(5)}`, true)
+          write(
+            `[${elapsed()}] ${event.family} iteration ${event.iteration}: loss ${event.loss.toFixed(5)}`,
+            true,
+          )
           break
         default: {
           const never: never = event

@@ -1,4 +1,4 @@
-import { AppError, ArtifactError, type Artifact, LIBRARY_VERSION, type Matrix } from '../core/index.js'
+import { AppError, type Artifact, ArtifactError, LIBRARY_VERSION, type Matrix } from '../core/index.js'
 import type { ColumnKind, Dataset } from '../data/index.js'
 import { type FittedModel, isClassifier, loadModel, type TaskKind } from '../models/index.js'
 import { FeatureEncoder, type FeatureEncoderState, type FeatureRecord } from './encoder.js'
@@ -51,7 +51,9 @@ export class ModelBundle {
   readonly threshold: number
   readonly family: string
 
-  constructor(fields: Omit<BundleState, 'encoder' | 'model'> & { encoder: FeatureEncoder; model: FittedModel }) {
+  constructor(
+    fields: Omit<BundleState, 'encoder' | 'model'> & { encoder: FeatureEncoder; model: FittedModel },
+  ) {
     this.task = fields.task
     this.target = fields.target
     this.classes = fields.classes
@@ -133,10 +135,14 @@ export class ModelBundle {
   /** Restores a bundle from its artifact (object or JSON text). */
   static load(value: unknown): ModelBundle {
     const parsed: unknown = typeof value === 'string' ? parseJson(value) : value
-    if (typeof parsed !== 'object' || parsed === null) throw new ArtifactError('ARTIFACT_INVALID', 'Model bundle is not a JSON object.')
+    if (typeof parsed !== 'object' || parsed === null)
+      throw new ArtifactError('ARTIFACT_INVALID', 'Model bundle is not a JSON object.')
     const a = parsed as Partial<Artifact<Partial<BundleState>>>
     if (a.format !== 'pipeline' || a.kind !== 'keel-bundle') {
-      throw new ArtifactError('ARTIFACT_INVALID', `Expected a keel-bundle pipeline artifact, got ${String(a.format)}/${String(a.kind)}.`)
+      throw new ArtifactError(
+        'ARTIFACT_INVALID',
+        `Expected a keel-bundle pipeline artifact, got ${String(a.format)}/${String(a.kind)}.`,
+      )
     }
     if (typeof a.formatVersion !== 'number' || a.formatVersion > BUNDLE_FORMAT_VERSION) {
       throw new ArtifactError(
@@ -145,8 +151,17 @@ export class ModelBundle {
       )
     }
     const s = a.state
-    if (s === undefined || s.encoder === undefined || s.model === undefined || s.classes === undefined || s.features === undefined) {
-      throw new ArtifactError('ARTIFACT_INVALID', 'Model bundle state is incomplete (encoder, model, classes, features).')
+    if (
+      s === undefined ||
+      s.encoder === undefined ||
+      s.model === undefined ||
+      s.classes === undefined ||
+      s.features === undefined
+    ) {
+      throw new ArtifactError(
+        'ARTIFACT_INVALID',
+        'Model bundle state is incomplete (encoder, model, classes, features).',
+      )
     }
     return new ModelBundle({
       task: s.task ?? 'regression',
@@ -165,6 +180,8 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
-    throw new AppError('ARTIFACT_INVALID', `Model bundle is not valid JSON: ${(error as Error).message}`, { cause: error })
+    throw new AppError('ARTIFACT_INVALID', `Model bundle is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 }

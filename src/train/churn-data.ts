@@ -31,12 +31,17 @@ function isoTime(ms: number): string {
  * Churn is driven by falling activity, low recent spend, payment failures, support contacts, plan
  * and tenure, with noise, so the history aggregates carry most of the signal.
  */
-export function makeChurnData(dir: string, options: { customers?: number; seed?: number } = {}): ChurnDataFiles {
+export function makeChurnData(
+  dir: string,
+  options: { customers?: number; seed?: number } = {},
+): ChurnDataFiles {
   const nCustomers = options.customers ?? 5000
   const rng = new Rng(options.seed ?? 7)
   mkdirSync(dir, { recursive: true })
   const snapshot = Date.UTC(2026, 5, 30)
-  const customerLines = ['customer_id,signup_date,plan,region,age,monthly_fee,support_tickets_90d,payment_failures_90d,snapshot_date,churned']
+  const customerLines = [
+    'customer_id,signup_date,plan,region,age,monthly_fee,support_tickets_90d,payment_failures_90d,snapshot_date,churned',
+  ]
   const txnLines = ['customer_id,ts,amount,category,channel']
   let nTransactions = 0
   for (let i = 0; i < nCustomers; i++) {
@@ -49,7 +54,8 @@ export function makeChurnData(dir: string, options: { customers?: number; seed?:
     const signup = snapshot - tenureDays * DAY_MS
     const fee = plan === 'basic' ? 9.99 : plan === 'standard' ? 19.99 : 39.99
     // Latent engagement and a trend: disengaging customers buy less often lately.
-    const engagement = Math.exp(rng.normal() * 0.6) * (plan === 'premium' ? 1.4 : plan === 'standard' ? 1.1 : 0.9)
+    const engagement =
+      Math.exp(rng.normal() * 0.6) * (plan === 'premium' ? 1.4 : plan === 'standard' ? 1.1 : 0.9)
     const trend = rng.next() < 0.28 ? -(0.4 + rng.next() * 0.55) : rng.normal() * 0.1
     const tickets = Math.min(12, Math.floor(-Math.log(1 - rng.next()) * (trend < 0 ? 1.6 : 0.7)))
     const failures = rng.next() < (trend < 0 ? 0.18 : 0.06) ? 1 + rng.int(3) : 0
@@ -71,8 +77,14 @@ export function makeChurnData(dir: string, options: { customers?: number; seed?:
       }
       for (let j = 0; j < k; j++) {
         const when = t + rng.int(DAY_MS)
-        const category = CATEGORIES[Math.min(CATEGORIES.length - 1, Math.floor(rng.next() ** 1.3 * CATEGORIES.length))]!
-        const amount = Math.round(Math.exp(3 + rng.normal() * 0.8 + (category === 'travel' ? 1.5 : category === 'electronics' ? 1 : 0)) * 100) / 100
+        const category =
+          CATEGORIES[Math.min(CATEGORIES.length - 1, Math.floor(rng.next() ** 1.3 * CATEGORIES.length))]!
+        const amount =
+          Math.round(
+            Math.exp(
+              3 + rng.normal() * 0.8 + (category === 'travel' ? 1.5 : category === 'electronics' ? 1 : 0),
+            ) * 100,
+          ) / 100
         const channel = CHANNELS[rng.int(CHANNELS.length)]!
         txnLines.push(`${id},${isoTime(when)},${amount},${category},${channel}`)
         nTransactions++

@@ -5,7 +5,10 @@ import { DuckDBInstance } from '@duckdb/node-api'
  * with transaction-history aggregates computed only from transactions strictly before the
  * customer's snapshot date (no leakage from the outcome window).
  */
-export async function buildChurnFeatures(files: { customers: string; transactions: string }, outPath: string): Promise<number> {
+export async function buildChurnFeatures(
+  files: { customers: string; transactions: string },
+  outPath: string,
+): Promise<number> {
   const instance = await DuckDBInstance.create(':memory:')
   const con = await instance.connect()
   const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`

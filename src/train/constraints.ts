@@ -23,7 +23,12 @@ export interface ConstraintCheck {
 /** Median in-process latency of scoring one row (ms), measured over `repeats` single-row calls. */
 export function measureSingleRowLatencyMs(bundle: ModelBundle, ds: Dataset, repeats = 200): number {
   const n = Math.min(ds.nRows, 50)
-  const records = datasetToRecords(selectRows(ds, Int32Array.from({ length: n }, (_, i) => i)))
+  const records = datasetToRecords(
+    selectRows(
+      ds,
+      Int32Array.from({ length: n }, (_, i) => i),
+    ),
+  )
   for (let i = 0; i < 20; i++) bundle.predictRecords([records[i % n]!])
   const times: number[] = []
   for (let i = 0; i < repeats; i++) {
@@ -36,21 +41,40 @@ export function measureSingleRowLatencyMs(bundle: ModelBundle, ds: Dataset, repe
 }
 
 /** Checks the task file's constraints against a trained bundle. */
-export function checkConstraints(spec: ConstraintSpec, bundle: ModelBundle, artifactBytes: number, latencyMs: number): ConstraintCheck[] {
+export function checkConstraints(
+  spec: ConstraintSpec,
+  bundle: ModelBundle,
+  artifactBytes: number,
+  latencyMs: number,
+): ConstraintCheck[] {
   const checks: ConstraintCheck[] = []
   if (spec.latencyMs !== undefined) {
-    checks.push({ name: 'latency_ms', limit: spec.latencyMs, measured: round(latencyMs), passed: latencyMs <= spec.latencyMs, hard: true })
+    checks.push({
+      name: 'latency_ms',
+      limit: spec.latencyMs,
+      measured: round(latencyMs),
+      passed: latencyMs <= spec.latencyMs,
+      hard: true,
+    })
   }
   if (spec.modelSizeMb !== undefined) {
     const mb = artifactBytes / 1_048_576
-    checks.push({ name: 'model_size_mb', limit: spec.modelSizeMb, measured: round(mb), passed: mb <= spec.modelSizeMb, hard: true })
+    checks.push({
+      name: 'model_size_mb',
+      limit: spec.modelSizeMb,
+      measured: round(mb),
+      passed: mb <= spec.modelSizeMb,
+      hard: true,
+    })
   }
   if (spec.interpretability !== undefined && spec.interpretability !== 'none') {
     const ok = isInterpretable(bundle.family as ModelFamily)
     checks.push({
       name: 'interpretability',
       limit: spec.interpretability,
-      measured: ok ? `${bundle.family}: explainable (coefficients or exact TreeSHAP)` : `${bundle.family}: not explainable`,
+      measured: ok
+        ? `${bundle.family}: explainable (coefficients or exact TreeSHAP)`
+        : `${bundle.family}: not explainable`,
       passed: ok,
       hard: spec.interpretability === 'required',
     })

@@ -1,5 +1,5 @@
-import { createWriteStream, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
+import { createWriteStream, type WriteStream } from 'node:fs'
 
 /** Formats one CSV field (RFC 4180 quoting only where needed). */
 export function csvField(value: string | number | boolean | null | undefined): string {

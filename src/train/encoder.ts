@@ -40,7 +40,9 @@ function median(values: Float64Array): number {
 }
 
 function numericValues(column: Column): Float64Array {
-  return column.kind === 'categorical' ? Float64Array.from(column.codes, (c) => (c < 0 ? Number.NaN : c)) : column.values
+  return column.kind === 'categorical'
+    ? Float64Array.from(column.codes, (c) => (c < 0 ? Number.NaN : c))
+    : column.values
 }
 
 /** Converts a JSON value to the number Keel uses for a numeric/boolean/datetime feature (NaN = missing). */
@@ -48,7 +50,13 @@ export function toFeatureNumber(kind: ColumnKind, value: unknown): number {
   if (value === null || value === undefined || value === '') return Number.NaN
   switch (kind) {
     case 'numeric':
-      return typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : typeof value === 'boolean' ? Number(value) : Number.NaN
+      return typeof value === 'number'
+        ? value
+        : typeof value === 'string'
+          ? Number(value)
+          : typeof value === 'boolean'
+            ? Number(value)
+            : Number.NaN
     case 'boolean':
       if (typeof value === 'boolean') return value ? 1 : 0
       if (value === 1 || value === 0) return value
@@ -61,7 +69,9 @@ export function toFeatureNumber(kind: ColumnKind, value: unknown): number {
     case 'datetime': {
       if (typeof value === 'number') return value
       if (typeof value === 'string') {
-        const t = Date.parse(value.includes('T') || value.endsWith('Z') ? value : `${value.replace(' ', 'T')}Z`)
+        const t = Date.parse(
+          value.includes('T') || value.endsWith('Z') ? value : `${value.replace(' ', 'T')}Z`,
+        )
         return Number.isNaN(t) ? Number.NaN : t
       }
       return Number.NaN
@@ -125,9 +135,13 @@ export class FeatureEncoder {
     this.state.features.forEach((f, fi) => {
       const column = byName.get(f.name)
       if (column === undefined) {
-        throw new AppError('DATA_MISSING_COLUMN', `Column '${f.name}' used at training time is missing from the input.`, {
-          column: f.name,
-        })
+        throw new AppError(
+          'DATA_MISSING_COLUMN',
+          `Column '${f.name}' used at training time is missing from the input.`,
+          {
+            details: { column: f.name },
+          },
+        )
       }
       const width = this.writeColumn(f, fi, ds.nRows, (r) => cellOf(column, r), data, offset, nOut)
       offset += width
@@ -172,7 +186,8 @@ export class FeatureEncoder {
     if (this.state.mode === 'codes') {
       for (let r = 0; r < nRows; r++) {
         const v = cell(r)
-        out[r * stride + offset] = typeof v === 'string' ? (index?.get(v) ?? Number.NaN) : v === null ? Number.NaN : v
+        out[r * stride + offset] =
+          typeof v === 'string' ? (index?.get(v) ?? Number.NaN) : v === null ? Number.NaN : v
       }
       return 1
     }
@@ -215,11 +230,16 @@ function cellOf(column: Column, r: number): number | string | null {
  * Fits an encoder on the training rows of `ds` for the named feature columns.
  * @param mode 'codes' for tree models, 'onehot' for linear models and MLPs.
  */
-export function fitFeatureEncoder(ds: Dataset, featureNames: readonly string[], mode: 'codes' | 'onehot'): FeatureEncoder {
+export function fitFeatureEncoder(
+  ds: Dataset,
+  featureNames: readonly string[],
+  mode: 'codes' | 'onehot',
+): FeatureEncoder {
   const byName = new Map(ds.columns.map((c) => [c.name, c]))
   const features: EncodedFeature[] = featureNames.map((name) => {
     const column = byName.get(name)
-    if (column === undefined) throw new AppError('DATA_MISSING_COLUMN', `Feature column '${name}' is not in the data.`)
+    if (column === undefined)
+      throw new AppError('DATA_MISSING_COLUMN', `Feature column '${name}' is not in the data.`)
     if (column.kind === 'categorical') {
       const counts = new Float64Array(column.levels.length)
       for (const c of column.codes) if (c >= 0) counts[c]!++

@@ -45,7 +45,12 @@ type AnyParams = Record<string, unknown>
  * Makes the estimator of a family for a task. `params` override the family's defaults; unknown
  * keys are rejected by the estimator's own checks.
  */
-export function makeEstimator(family: ModelFamily, task: TaskKind, params: AnyParams = {}, seed = 42): Estimator<object> {
+export function makeEstimator(
+  family: ModelFamily,
+  task: TaskKind,
+  params: AnyParams = {},
+  seed = 42,
+): Estimator<object> {
   const isClassification = task !== 'regression'
   const withSeed = { seed, ...params }
   switch (family) {
@@ -56,7 +61,9 @@ export function makeEstimator(family: ModelFamily, task: TaskKind, params: AnyPa
     case 'rf':
       return isClassification ? new RandomForestClassifier(withSeed) : new RandomForestRegressor(withSeed)
     case 'gbdt':
-      return isClassification ? new GradientBoostingClassifier(withSeed) : new GradientBoostingRegressor(withSeed)
+      return isClassification
+        ? new GradientBoostingClassifier(withSeed)
+        : new GradientBoostingRegressor(withSeed)
     case 'mlp':
       return isClassification ? new MLPClassifier(withSeed) : new MLPRegressor(withSeed)
     default: {

@@ -2,23 +2,34 @@
  * The training workflow: task settings -> target encoding -> split -> baselines -> candidates
  * (cross-validated) -> refit -> test once -> run record -> registered model bundle.
  */
-export { ModelBundle } from './bundle.js'
+
 export type { BundleFeature, BundlePredictions, BundleState } from './bundle.js'
-export { FeatureEncoder, fitFeatureEncoder, toFeatureNumber } from './encoder.js'
-export type { EncodedFeature, FeatureEncoderState, FeatureRecord } from './encoder.js'
-export { AUTO_FAMILIES, encodingFor, isInterpretable, MODEL_FAMILIES, makeEstimator, parseFamily } from './families.js'
-export type { ModelFamily } from './families.js'
-export { encodeTarget } from './labels.js'
-export type { EncodedTarget } from './labels.js'
-export { computeMetrics, defaultMetrics, higherIsBetter, metricName } from './scoring.js'
-export type { MetricSpec, MetricValues } from './scoring.js'
-export { holdoutSplit, makeFolds, scoreBundle, trainModelBundle } from './workflow.js'
-export type { CandidateResult, TrainOutcome, TrainProgress, TrainSpec } from './workflow.js'
-export { checkConstraints, measureSingleRowLatencyMs } from './constraints.js'
-export type { ConstraintCheck, ConstraintSpec } from './constraints.js'
-export { runTraining } from './run.js'
-export type { RunTrainingOptions, RunTrainingResult } from './run.js'
-export { makeChurnData } from './churn-data.js'
+export { ModelBundle } from './bundle.js'
 export type { ChurnDataFiles } from './churn-data.js'
+export { makeChurnData } from './churn-data.js'
+export type { ConstraintCheck, ConstraintSpec } from './constraints.js'
+export { checkConstraints, measureSingleRowLatencyMs } from './constraints.js'
 export { CsvWriter, csvField } from './csv-writer.js'
+export type { EncodedFeature, FeatureEncoderState, FeatureRecord } from './encoder.js'
+export { FeatureEncoder, fitFeatureEncoder, toFeatureNumber } from './encoder.js'
+export type { FeatureContribution } from './explain.js'
+export { encodedContributions, explainBundleRow, globalContributions, isExplainable } from './explain.js'
+export type { ModelFamily } from './families.js'
+export {
+  AUTO_FAMILIES,
+  encodingFor,
+  isInterpretable,
+  MODEL_FAMILIES,
+  makeEstimator,
+  parseFamily,
+} from './families.js'
+export type { EncodedTarget } from './labels.js'
+export { encodeTarget } from './labels.js'
 export { loadBundleByRef } from './registry-source.js'
+export type { RunTrainingOptions, RunTrainingResult } from './run.js'
+export { runTraining } from './run.js'
+export type { MetricSpec, MetricValues } from './scoring.js'
+export { computeMetrics, defaultMetrics, higherIsBetter, metricName } from './scoring.js'
+export { bundleToServable, createRegistryModelSource } from './servable.js'
+export type { CandidateResult, TrainOutcome, TrainProgress, TrainSpec } from './workflow.js'
+export { holdoutSplit, makeFolds, scoreBundle, trainModelBundle } from './workflow.js'

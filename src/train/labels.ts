@@ -16,8 +16,10 @@ export interface EncodedTarget {
 const MAX_CLASSES = 50
 
 function targetLabels(column: Column): (string | null)[] {
-  if (column.kind === 'categorical') return Array.from(column.codes, (c) => (c < 0 ? null : column.levels[c]!))
-  if (column.kind === 'boolean') return Array.from(column.values, (v) => (Number.isNaN(v) ? null : v === 1 ? 'true' : 'false'))
+  if (column.kind === 'categorical')
+    return Array.from(column.codes, (c) => (c < 0 ? null : column.levels[c]!))
+  if (column.kind === 'boolean')
+    return Array.from(column.values, (v) => (Number.isNaN(v) ? null : v === 1 ? 'true' : 'false'))
   return Array.from(column.values, (v) => (Number.isNaN(v) ? null : String(v)))
 }
 
@@ -26,7 +28,11 @@ function targetLabels(column: Column): (string | null)[] {
  * text labels: multiclass; numbers: regression) and encodes the target.
  * @throws AppError TARGET_UNUSABLE when the target cannot serve the task (one class, text for regression).
  */
-export function encodeTarget(column: Column, requested: TaskKind | undefined, positiveClass?: string): EncodedTarget {
+export function encodeTarget(
+  column: Column,
+  requested: TaskKind | undefined,
+  positiveClass?: string,
+): EncodedTarget {
   const labels = targetLabels(column)
   const distinct = [...new Set(labels.filter((l): l is string => l !== null))]
   let task: TaskKind
@@ -38,7 +44,8 @@ export function encodeTarget(column: Column, requested: TaskKind | undefined, po
     task = 'binary'
     reason = `inferred: target '${column.name}' has 2 distinct values`
   } else if (column.kind === 'numeric') {
-    const isIntegerFew = distinct.length <= 10 && column.values.every((v) => Number.isNaN(v) || Number.isInteger(v))
+    const isIntegerFew =
+      distinct.length <= 10 && column.values.every((v) => Number.isNaN(v) || Number.isInteger(v))
     task = isIntegerFew && distinct.length > 2 ? 'multiclass' : 'regression'
     reason = `inferred: target '${column.name}' is numeric with ${distinct.length} distinct values`
   } else {
@@ -48,18 +55,30 @@ export function encodeTarget(column: Column, requested: TaskKind | undefined, po
 
   if (task === 'regression') {
     if (column.kind !== 'numeric') {
-      throw new AppError('TARGET_UNUSABLE', `Regression needs a numeric target; '${column.name}' is ${column.kind}. Use --task binary|multiclass or pick a numeric target.`)
+      throw new AppError(
+        'TARGET_UNUSABLE',
+        `Regression needs a numeric target; '${column.name}' is ${column.kind}. Use --task binary|multiclass or pick a numeric target.`,
+      )
     }
     return { task, y: Float64Array.from(column.values), classes: [], reason }
   }
   if (distinct.length < 2) {
-    throw new AppError('TARGET_UNUSABLE', `Target '${column.name}' has ${distinct.length} distinct value(s); classification needs at least 2.`)
+    throw new AppError(
+      'TARGET_UNUSABLE',
+      `Target '${column.name}' has ${distinct.length} distinct value(s); classification needs at least 2.`,
+    )
   }
   if (task === 'binary' && distinct.length !== 2) {
-    throw new AppError('TARGET_UNUSABLE', `Binary classification needs exactly 2 target values; '${column.name}' has ${distinct.length} (${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', …' : ''}). Use --task multiclass.`)
+    throw new AppError(
+      'TARGET_UNUSABLE',
+      `Binary classification needs exactly 2 target values; '${column.name}' has ${distinct.length} (${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', …' : ''}). Use --task multiclass.`,
+    )
   }
   if (distinct.length > MAX_CLASSES) {
-    throw new AppError('TARGET_UNUSABLE', `Target '${column.name}' has ${distinct.length} classes (more than ${MAX_CLASSES}); is it really a class label? Use --task regression for numbers.`)
+    throw new AppError(
+      'TARGET_UNUSABLE',
+      `Target '${column.name}' has ${distinct.length} classes (more than ${MAX_CLASSES}); is it really a class label? Use --task regression for numbers.`,
+    )
   }
   let classes: string[]
   if (task === 'binary') {
@@ -69,7 +88,10 @@ export function encodeTarget(column: Column, requested: TaskKind | undefined, po
     let positive: string
     if (positiveClass !== undefined) {
       if (!distinct.includes(positiveClass)) {
-        throw new AppError('TARGET_UNUSABLE', `Positive class '${positiveClass}' is not a value of '${column.name}' (values: ${sorted.join(', ')}).`)
+        throw new AppError(
+          'TARGET_UNUSABLE',
+          `Positive class '${positiveClass}' is not a value of '${column.name}' (values: ${sorted.join(', ')}).`,
+        )
       }
       positive = positiveClass
     } else {

@@ -5,7 +5,12 @@ import { LIBRARY_VERSION } from '../core/index.js'
 import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
 import { openRegistry } from '../registry/index.js'
 import { openTrackingStore } from '../track/index.js'
-import { type ConstraintCheck, type ConstraintSpec, checkConstraints, measureSingleRowLatencyMs } from './constraints.js'
+import {
+  type ConstraintCheck,
+  type ConstraintSpec,
+  checkConstraints,
+  measureSingleRowLatencyMs,
+} from './constraints.js'
 import { higherIsBetter, type MetricValues } from './scoring.js'
 import { type CandidateResult, type TrainOutcome, type TrainSpec, trainModelBundle } from './workflow.js'
 
@@ -48,7 +53,11 @@ export interface RunTrainingResult {
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null
+    return (
+      execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || null
+    )
   } catch {
     return null
   }
@@ -58,7 +67,9 @@ function gitCommit(): string | null {
  * Trains, then records the run (params, metrics, per-iteration losses, fingerprint, seed, commit)
  * and registers the bundle as a new model version with its constraints and model card.
  */
-export async function runTraining(options: RunTrainingOptions): Promise<{ result: RunTrainingResult; outcome: TrainOutcome }> {
+export async function runTraining(
+  options: RunTrainingOptions,
+): Promise<{ result: RunTrainingResult; outcome: TrainOutcome }> {
   const started = performance.now()
   const store = await openTrackingStore(options.storeUrl)
   try {
@@ -66,14 +77,24 @@ export async function runTraining(options: RunTrainingOptions): Promise<{ result
     const trainSeconds = (performance.now() - started) / 1000
     const artifact = outcome.bundle.toJSON()
     const artifactBytes = Buffer.byteLength(artifact)
-    const latencyMs = measureSingleRowLatencyMs(outcome.bundle, selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50)))
+    const latencyMs = measureSingleRowLatencyMs(
+      outcome.bundle,
+      selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50)),
+    )
     const constraints = checkConstraints(options.constraints ?? {}, outcome.bundle, artifactBytes, latencyMs)
     const eligibleForProduction = constraints.every((c) => c.passed || !c.hard)
 
     const run = await store.createRun({
       experiment: options.experiment ?? options.name,
       name: `${options.name}-${outcome.family}`,
-      params: { model: options.model, family: outcome.family, seed: options.seed, testSize: options.testSize, folds: options.folds, ...(options.params ?? {}) } as Record<string, string | number | boolean | null>,
+      params: {
+        model: options.model,
+        family: outcome.family,
+        seed: options.seed,
+        testSize: options.testSize,
+        folds: options.folds,
+        ...(options.params ?? {}),
+      } as Record<string, string | number | boolean | null>,
       tags: { task: outcome.task, family: outcome.family, ...(options.tags ?? {}) },
       seed: options.seed,
       datasetFingerprint: fingerprintDataset(outcome.dataset),
@@ -85,7 +106,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<{ result
     const flat: Record<string, number> = {}
     for (const [k, v] of Object.entries(outcome.metrics.train)) flat[`train_${k}`] = v
     for (const [k, v] of Object.entries(outcome.metrics.test ?? {})) flat[`test_${k}`] = v
-    for (const [k, v] of Object.entries(outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain)) flat[`baseline_${k}`] = v
+    for (const [k, v] of Object.entries(outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain))
+      flat[`baseline_${k}`] = v
     for (const c of outcome.candidates) flat[`cv_${c.family}_${outcome.primaryMetric}`] = c.cvScore
     // The headline metric under its plain name, so `keel runs list --filter 'roc_auc>0.8'` works.
     const headline = outcome.metrics.test ?? outcome.metrics.train
@@ -94,11 +116,25 @@ export async function runTraining(options: RunTrainingOptions): Promise<{ result
     flat.latency_ms = latencyMs
     await store.logMetrics(run.id, flat)
     if (outcome.iterations.length > 0) {
-      await store.logMetricSeries(run.id, 'train_loss', outcome.iterations.map((it) => ({ step: it.iteration, value: it.trainLoss })))
+      await store.logMetricSeries(
+        run.id,
+        'train_loss',
+        outcome.iterations.map((it) => ({ step: it.iteration, value: it.trainLoss })),
+      )
       const valid = outcome.iterations.filter((it) => it.validLoss !== undefined)
-      if (valid.length > 0) await store.logMetricSeries(run.id, 'valid_loss', valid.map((it) => ({ step: it.iteration, value: it.validLoss! })))
+      if (valid.length > 0)
+        await store.logMetricSeries(
+          run.id,
+          'valid_loss',
+          valid.map((it) => ({ step: it.iteration, value: it.validLoss! })),
+        )
     }
-    await store.logArtifact(run.id, { kind: 'bytes', name: 'model.json', bytes: Buffer.from(artifact), contentType: 'application/json' })
+    await store.logArtifact(run.id, {
+      kind: 'bytes',
+      name: 'model.json',
+      bytes: Buffer.from(artifact),
+      contentType: 'application/json',
+    })
 
     const registry = await openRegistry(options.storeUrl)
     let version: number
@@ -112,13 +148,38 @@ export async function runTraining(options: RunTrainingOptions): Promise<{ result
           metrics: headline,
           constraints: constraints.map((c) => ({ ...c })),
           modelCard: {
-            task: outcome.task,
-            data: `${options.dataPath ?? 'in-memory dataset'} (${outcome.dataset.nRows} rows, fingerprint ${fingerprintDataset(outcome.dataset).slice(0, 12)})`,
-            intendedUse: `Predict '${options.target}' (${outcome.task}) for rows shaped like the training data.`,
+            title: `${options.name}: ${outcome.task} model of '${options.target}'`,
+            task: {
+              kind: outcome.task,
+              target: options.target,
+              ...(outcome.task === 'binary' ? { positiveClass: outcome.target.classes[1]! } : {}),
+            },
+            data: {
+              source: options.dataPath ?? 'in-memory dataset',
+              rows: outcome.dataset.nRows,
+              columns: outcome.dataset.columns.length,
+              fingerprint: fingerprintDataset(outcome.dataset),
+              splits: { train: outcome.trainRows, test: outcome.testRows },
+            },
+            intendedUse: {
+              primary: `Predict '${options.target}' (${outcome.task}) for rows shaped like the training data.`,
+              outOfScope: [
+                'Populations or time periods unlike the training data without monitoring for drift.',
+              ],
+            },
+            model: { family: outcome.family },
             metrics: headline,
+            metricsSplit: outcome.metrics.test === undefined ? 'train' : 'test',
+            baseline: {
+              name: 'baseline',
+              metrics: outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain,
+            },
+            constraints: constraints.map((c) => ({ ...c })),
             limitations: [
               'Trained on historical data; monitor drift before trusting predictions on new populations.',
-              ...(eligibleForProduction ? [] : ['Fails a hard constraint from the task file: not for production.']),
+              ...(eligibleForProduction
+                ? []
+                : ['Fails a hard constraint from the task file: not for production.']),
             ],
           },
         })
@@ -130,7 +191,14 @@ export async function runTraining(options: RunTrainingOptions): Promise<{ result
     const model = headline[primary] ?? Number.NaN
     const base = (outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain)[primary] ?? Number.NaN
     const improvement = higherIsBetter(primary) ? model - base : base - model
-    await store.finishRun(run.id, { status: 'finished', timingsMs: { total: (performance.now() - started), fit: outcome.fitSeconds * 1000, train: trainSeconds * 1000 } })
+    await store.finishRun(run.id, {
+      status: 'finished',
+      timingsMs: {
+        total: performance.now() - started,
+        fit: outcome.fitSeconds * 1000,
+        train: trainSeconds * 1000,
+      },
+    })
     return {
       outcome,
       result: {
@@ -145,8 +213,14 @@ export async function runTraining(options: RunTrainingOptions): Promise<{ result
         fitSeconds: outcome.fitSeconds,
         trainRows: outcome.trainRows,
         testRows: outcome.testRows,
-        metrics: { train: outcome.metrics.train, ...(outcome.metrics.test === undefined ? {} : { test: outcome.metrics.test }) },
-        baseline: { train: outcome.metrics.baselineTrain, ...(outcome.metrics.baselineTest === undefined ? {} : { test: outcome.metrics.baselineTest }) },
+        metrics: {
+          train: outcome.metrics.train,
+          ...(outcome.metrics.test === undefined ? {} : { test: outcome.metrics.test }),
+        },
+        baseline: {
+          train: outcome.metrics.baselineTrain,
+          ...(outcome.metrics.baselineTest === undefined ? {} : { test: outcome.metrics.baselineTest }),
+        },
         improvementOverBaseline: improvement,
         candidates: outcome.candidates,
         constraints,

@@ -37,7 +37,9 @@ export function bundleToServable(bundle: ModelBundle, name: string, version: num
  * A `ModelSource` over the registry: references resolve through aliases (so a promotion is seen
  * by the server's poll) and artifacts are loaded with their content hash verified.
  */
-export async function createRegistryModelSource(storeUrl?: string): Promise<ModelSource & { close(): Promise<void> }> {
+export async function createRegistryModelSource(
+  storeUrl?: string,
+): Promise<ModelSource & { close(): Promise<void> }> {
   const registry = await openRegistry(storeUrl)
   return {
     async resolve(ref: string) {

@@ -2,16 +2,22 @@ import { performance } from 'node:perf_hooks'
 import { AppError, type Matrix, Rng, takeValues } from '../core/index.js'
 import { type Dataset, getColumn, loadDataset, selectRows } from '../data/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
-import { ModelBundle, type BundleFeature } from './bundle.js'
-import { FeatureEncoder, fitFeatureEncoder } from './encoder.js'
-import { AUTO_FAMILIES, encodingFor, makeEstimator, type ModelFamily } from './families.js'
-import { encodeTarget, type EncodedTarget } from './labels.js'
+import { type BundleFeature, ModelBundle } from './bundle.js'
+import { type FeatureEncoder, fitFeatureEncoder } from './encoder.js'
+import { AUTO_FAMILIES, encodingFor, type ModelFamily, makeEstimator } from './families.js'
+import { type EncodedTarget, encodeTarget } from './labels.js'
 import { computeMetrics, defaultMetrics, higherIsBetter, type MetricValues } from './scoring.js'
 
 /** Progress events of a training run, for the live display. */
 export type TrainProgress =
   | { readonly kind: 'stage'; readonly message: string }
-  | { readonly kind: 'fold'; readonly family: string; readonly fold: number; readonly folds: number; readonly score: number }
+  | {
+      readonly kind: 'fold'
+      readonly family: string
+      readonly fold: number
+      readonly folds: number
+      readonly score: number
+    }
   | { readonly kind: 'candidate'; readonly family: string; readonly score: number; readonly best: string }
   | { readonly kind: 'iteration'; readonly family: string; readonly iteration: number; readonly loss: number }
 
@@ -57,25 +63,44 @@ export interface TrainOutcome {
   readonly primaryMetric: string
   readonly fitSeconds: number
   readonly candidates: readonly CandidateResult[]
-  readonly metrics: { readonly train: MetricValues; readonly test?: MetricValues; readonly baselineTest?: MetricValues; readonly baselineTrain: MetricValues }
+  readonly metrics: {
+    readonly train: MetricValues
+    readonly test?: MetricValues
+    readonly baselineTest?: MetricValues
+    readonly baselineTrain: MetricValues
+  }
   readonly trainRows: number
   readonly testRows: number
   readonly dataset: Dataset
   readonly trainIndex: Int32Array
   readonly testIndex: Int32Array
   readonly target: EncodedTarget
-  readonly iterations: readonly { readonly iteration: number; readonly trainLoss: number; readonly validLoss?: number }[]
+  readonly iterations: readonly {
+    readonly iteration: number
+    readonly trainLoss: number
+    readonly validLoss?: number
+  }[]
 }
 
 function featureColumns(ds: Dataset, spec: TrainSpec): string[] {
-  const skip = new Set([spec.target, ...(spec.exclude ?? []), ...(spec.idColumn === undefined ? [] : [spec.idColumn])])
-  const names = spec.include !== undefined && spec.include.length > 0 ? [...spec.include] : ds.columns.map((c) => c.name)
+  const skip = new Set([
+    spec.target,
+    ...(spec.exclude ?? []),
+    ...(spec.idColumn === undefined ? [] : [spec.idColumn]),
+  ])
+  const names =
+    spec.include !== undefined && spec.include.length > 0 ? [...spec.include] : ds.columns.map((c) => c.name)
   for (const name of names) getColumn(ds, name)
   return names.filter((n) => !skip.has(n))
 }
 
 /** Stratified (classification) or plain random split of row indices into train and test parts. */
-export function holdoutSplit(y: Float64Array, task: TaskKind, testSize: number, seed: number): { train: Int32Array; test: Int32Array } {
+export function holdoutSplit(
+  y: Float64Array,
+  task: TaskKind,
+  testSize: number,
+  seed: number,
+): { train: Int32Array; test: Int32Array } {
   const n = y.length
   if (testSize <= 0) return { train: Int32Array.from({ length: n }, (_, i) => i), test: new Int32Array(0) }
   const rng = new Rng(seed)
@@ -94,11 +119,19 @@ export function holdoutSplit(y: Float64Array, task: TaskKind, testSize: number, 
     test.push(...rows.slice(0, nTest))
     train.push(...rows.slice(nTest))
   }
-  return { train: Int32Array.from(train.sort((a, b) => a - b)), test: Int32Array.from(test.sort((a, b) => a - b)) }
+  return {
+    train: Int32Array.from(train.sort((a, b) => a - b)),
+    test: Int32Array.from(test.sort((a, b) => a - b)),
+  }
 }
 
 /** Stratified (classification) or plain k folds over positions 0..n-1. */
-export function makeFolds(y: Float64Array, task: TaskKind, k: number, seed: number): { train: Int32Array; valid: Int32Array }[] {
+export function makeFolds(
+  y: Float64Array,
+  task: TaskKind,
+  k: number,
+  seed: number,
+): { train: Int32Array; valid: Int32Array }[] {
   const n = y.length
   const rng = new Rng(seed)
   const foldOf = new Int32Array(n)
@@ -153,9 +186,12 @@ async function fitFamily(
     categoricalFeatures: encoder.categoricalOutputs,
     onIteration: (info) => {
       iterations.push({ ...info })
-      if (info.iteration % 10 === 0) spec.onProgress?.({ kind: 'iteration', family, iteration: info.iteration, loss: info.trainLoss })
+      if (info.iteration % 10 === 0)
+        spec.onProgress?.({ kind: 'iteration', family, iteration: info.iteration, loss: info.trainLoss })
     },
-    ...(validation === undefined ? {} : { validation: { x: encoder.encodeDataset(validation.ds), y: validation.y } }),
+    ...(validation === undefined
+      ? {}
+      : { validation: { x: encoder.encodeDataset(validation.ds), y: validation.y } }),
   }
   const params = family === spec.model ? (spec.params ?? {}) : {}
   const estimator = makeEstimator(family, target.task, params as Record<string, unknown>, spec.seed)
@@ -186,12 +222,23 @@ function bundleFeatures(ds: Dataset, names: readonly string[], encoder: FeatureE
 }
 
 /** Scores a bundle on the given rows of a dataset. */
-export function scoreBundle(bundle: ModelBundle, ds: Dataset, y: Float64Array, metrics: readonly string[]): MetricValues {
+export function scoreBundle(
+  bundle: ModelBundle,
+  ds: Dataset,
+  y: Float64Array,
+  metrics: readonly string[],
+): MetricValues {
   const x = bundle.encoder.encodeDataset(ds)
   return scoreMatrix(bundle.model, bundle.task, x, y, metrics)
 }
 
-function scoreMatrix(model: FittedModel, task: TaskKind, x: Matrix, y: Float64Array, metrics: readonly string[]): MetricValues {
+function scoreMatrix(
+  model: FittedModel,
+  task: TaskKind,
+  x: Matrix,
+  y: Float64Array,
+  metrics: readonly string[],
+): MetricValues {
   if (isClassifier(model)) return computeMetrics(task, metrics, y, { proba: model.predictProba(x) })
   return computeMetrics(task, metrics, y, { values: model.predict(x) })
 }
@@ -209,15 +256,26 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
   const targetColumn = getColumn(ds, spec.target)
   let target = encodeTarget(targetColumn, spec.task, spec.positiveClass)
   // Rows without a target cannot be learned from; drop them (and say so in the run).
-  const labelled = Int32Array.from({ length: ds.nRows }, (_, i) => i).filter((i) => !Number.isNaN(target.y[i]!))
+  const labelled = Int32Array.from({ length: ds.nRows }, (_, i) => i).filter(
+    (i) => !Number.isNaN(target.y[i]!),
+  )
   if (labelled.length < ds.nRows) {
     ds = selectRows(ds, labelled)
     target = { ...target, y: takeValues(target.y, labelled) }
   }
-  if (ds.nRows < 10) throw new AppError('DATA_TOO_FEW_ROWS', `Only ${ds.nRows} labelled rows; at least 10 are needed to train.`)
+  if (ds.nRows < 10)
+    throw new AppError(
+      'DATA_TOO_FEW_ROWS',
+      `Only ${ds.nRows} labelled rows; at least 10 are needed to train.`,
+    )
   const features = featureColumns(ds, spec)
-  if (features.length === 0) throw new AppError('DATA_NO_FEATURES', 'No feature columns left after removing the target, id and excluded columns.')
-  const metrics = spec.metrics !== undefined && spec.metrics.length > 0 ? [...spec.metrics] : defaultMetrics(target.task)
+  if (features.length === 0)
+    throw new AppError(
+      'DATA_NO_FEATURES',
+      'No feature columns left after removing the target, id and excluded columns.',
+    )
+  const metrics =
+    spec.metrics !== undefined && spec.metrics.length > 0 ? [...spec.metrics] : defaultMetrics(target.task)
   const primary = metrics[0]!
 
   const { train, test } = holdoutSplit(target.y, target.task, spec.testSize, spec.seed)
@@ -244,16 +302,29 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
       const scores: number[] = []
       const start = performance.now()
       for (const [f, fold] of folds.entries()) {
-        const fitted = await fitFamily(candidate, trainDs, fold.train, { ...target, y: yTrain }, features, spec)
+        const fitted = await fitFamily(
+          candidate,
+          trainDs,
+          fold.train,
+          { ...target, y: yTrain },
+          features,
+          spec,
+        )
         const validDs = selectRows(trainDs, fold.valid)
         const score = scoreBundle(fitted.bundle, validDs, takeValues(yTrain, fold.valid), [primary])[primary]!
         scores.push(score)
         progress({ kind: 'fold', family: candidate, fold: f + 1, folds: folds.length, score })
       }
       const cvScore = scores.reduce((a, b) => a + b, 0) / scores.length
-      const result: CandidateResult = { family: candidate, cvScore, cvScores: scores, seconds: (performance.now() - start) / 1000 }
+      const result: CandidateResult = {
+        family: candidate,
+        cvScore,
+        cvScores: scores,
+        seconds: (performance.now() - start) / 1000,
+      }
       candidates.push(result)
-      if (best === undefined || (higherIsBetter(primary) ? cvScore > best.cvScore : cvScore < best.cvScore)) best = result
+      if (best === undefined || (higherIsBetter(primary) ? cvScore > best.cvScore : cvScore < best.cvScore))
+        best = result
       progress({ kind: 'candidate', family: candidate, score: cvScore, best: best.family })
     }
     family = best!.family
@@ -304,8 +375,11 @@ function remapClasses(other: EncodedTarget, reference: EncodedTarget): Float64Ar
   return Float64Array.from(other.y, (code) => {
     const label = other.classes[code]
     const mapped = label === undefined ? undefined : index.get(label)
-    if (mapped === undefined) throw new AppError('DATA_UNKNOWN_LABEL', `Validation target has label '${String(label)}' not seen in training.`)
+    if (mapped === undefined)
+      throw new AppError(
+        'DATA_UNKNOWN_LABEL',
+        `Validation target has label '${String(label)}' not seen in training.`,
+      )
     return mapped
   })
 }
-

@@ -23,18 +23,33 @@ export const predictCommand: Command = {
   summary: 'score a file with a registered model (e.g. churn@production)',
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, { model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } }, USAGE)
+    const args = parseCommandArgs(
+      argv,
+      { model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+      USAGE,
+    )
     const ref = requireOption(stringOpt(args, 'model'), 'model', USAGE)
     const input = requireOption(stringOpt(args, 'input'), 'input', USAGE)
     const output = requireOption(stringOpt(args, 'output'), 'output', USAGE)
     const { bundle, name, version } = await loadBundleByRef(ref)
     const ds = await loadDataset(input)
-    const missing = bundle.features.filter((f) => !ds.columns.some((c) => c.name === f.name)).map((f) => f.name)
+    const missing = bundle.features
+      .filter((f) => !ds.columns.some((c) => c.name === f.name))
+      .map((f) => f.name)
     if (missing.length > 0) {
-      throw new AppError('DATA_MISSING_COLUMN', `Input lacks feature column(s) the model needs: ${missing.join(', ')}.`, { missing })
+      throw new AppError(
+        'DATA_MISSING_COLUMN',
+        `Input lacks feature column(s) the model needs: ${missing.join(', ')}.`,
+        { details: { missing } },
+      )
     }
     const inputNames = ds.columns.map((c) => c.name)
-    const extra = bundle.task === 'binary' ? ['probability'] : bundle.task === 'multiclass' ? bundle.classes.map((c) => `proba_${c}`) : []
+    const extra =
+      bundle.task === 'binary'
+        ? ['probability']
+        : bundle.task === 'multiclass'
+          ? bundle.classes.map((c) => `proba_${c}`)
+          : []
     const writer = new CsvWriter(output, [...inputNames, 'prediction', ...extra])
     const records = datasetToRecords(ds)
     for (let start = 0; start < records.length; start += BATCH_ROWS) {
@@ -44,11 +59,16 @@ export const predictCommand: Command = {
         const row: (string | number | boolean | null)[] = inputNames.map((n) => record[n] ?? null)
         row.push(out.labels[i]!)
         if (bundle.task === 'binary') row.push(out.positive![i]!)
-        else if (bundle.task === 'multiclass') for (let c = 0; c < bundle.classes.length; c++) row.push(out.proba!.data[i * bundle.classes.length + c]!)
+        else if (bundle.task === 'multiclass')
+          for (let c = 0; c < bundle.classes.length; c++)
+            row.push(out.proba!.data[i * bundle.classes.length + c]!)
         return row
       })
       await writer.writeRows(rows)
-      if (process.stderr.isTTY === true) process.stderr.write(`\rscored ${Math.min(start + BATCH_ROWS, records.length)}/${records.length} rows`)
+      if (process.stderr.isTTY === true)
+        process.stderr.write(
+          `\rscored ${Math.min(start + BATCH_ROWS, records.length)}/${records.length} rows`,
+        )
     }
     await writer.close()
     if (process.stderr.isTTY === true) process.stderr.write('\n')

@@ -72,15 +72,22 @@ export const trainCommand: Command = {
     if (rawParams !== undefined) {
       try {
         const parsed: unknown = JSON.parse(rawParams)
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object')
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('not an object')
         params = parsed as Record<string, unknown>
       } catch (error) {
-        throw new AppError('CLI_USAGE', `--params must be a JSON object, e.g. '{"nEstimators":300}' (${(error as Error).message}).`)
+        throw new AppError(
+          'CLI_USAGE',
+          `--params must be a JSON object, e.g. '{"nEstimators":300}' (${(error as Error).message}).`,
+        )
       }
     }
     const hasConfig = settings.configPath !== undefined
     const model = parseFamily(stringOpt(args, 'model') ?? (hasConfig ? 'auto' : 'gbdt'))
-    const name = stringOpt(args, 'name') ?? settings.name ?? basename(settings.data, extname(settings.data)).replace(/[^A-Za-z0-9_.-]/g, '_')
+    const name =
+      stringOpt(args, 'name') ??
+      settings.name ??
+      basename(settings.data, extname(settings.data)).replace(/[^A-Za-z0-9_.-]/g, '_')
     const json = flagOpt(args, 'json')
     const printer = makeProgressPrinter({ quiet: flagOpt(args, 'quiet') })
     const validPath = stringOpt(args, 'valid')
@@ -98,7 +105,11 @@ export const trainCommand: Command = {
       model,
       params,
       seed: parseNumber(stringOpt(args, 'seed'), 'seed', settings.seed ?? 42),
-      testSize: parseNumber(stringOpt(args, 'test-size'), 'test-size', settings.testSize ?? (hasConfig ? 0.2 : 0)),
+      testSize: parseNumber(
+        stringOpt(args, 'test-size'),
+        'test-size',
+        settings.testSize ?? (hasConfig ? 0.2 : 0),
+      ),
       folds: parseNumber(stringOpt(args, 'folds'), 'folds', settings.folds ?? 5),
       name,
       ...(stringOpt(args, 'experiment') === undefined ? {} : { experiment: stringOpt(args, 'experiment')! }),
@@ -115,14 +126,30 @@ export const trainCommand: Command = {
     info('')
     process.stdout.write(`Task: ${result.task} (${result.taskReason})\n`)
     if (result.candidates.length > 0) {
-      process.stdout.write(`Cross-validated ${result.primaryMetric}: ${result.candidates.map((c) => `${c.family} ${c.cvScore.toFixed(4)}`).join(', ')}\n`)
+      process.stdout.write(
+        `Cross-validated ${result.primaryMetric}: ${result.candidates.map((c) => `${c.family} ${c.cvScore.toFixed(4)}`).join(', ')}\n`,
+      )
     }
-    process.stdout.write(`Model: ${result.family}, fitted in ${result.fitSeconds.toFixed(2)} s on ${result.trainRows} rows\n`)
-    process.stdout.write(`${part} metrics: ${Object.entries(shown).map(([k, v]) => `${k}=${v.toFixed(4)}`).join('  ')}\n`)
-    process.stdout.write(`baseline (${part}): ${Object.entries(baseShown).map(([k, v]) => `${k}=${v.toFixed(4)}`).join('  ')}\n`)
-    process.stdout.write(`Beats the baseline on ${result.primaryMetric} by ${result.improvementOverBaseline.toFixed(4)}\n`)
+    process.stdout.write(
+      `Model: ${result.family}, fitted in ${result.fitSeconds.toFixed(2)} s on ${result.trainRows} rows\n`,
+    )
+    process.stdout.write(
+      `${part} metrics: ${Object.entries(shown)
+        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+        .join('  ')}\n`,
+    )
+    process.stdout.write(
+      `baseline (${part}): ${Object.entries(baseShown)
+        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+        .join('  ')}\n`,
+    )
+    process.stdout.write(
+      `Beats the baseline on ${result.primaryMetric} by ${result.improvementOverBaseline.toFixed(4)}\n`,
+    )
     for (const c of result.constraints) {
-      process.stdout.write(`constraint ${c.name}: ${c.passed ? 'PASS' : 'FAIL'} (measured ${c.measured}, limit ${c.limit}${c.hard ? '' : ', soft'})\n`)
+      process.stdout.write(
+        `constraint ${c.name}: ${c.passed ? 'PASS' : 'FAIL'} (measured ${c.measured}, limit ${c.limit}${c.hard ? '' : ', soft'})\n`,
+      )
     }
     process.stdout.write(`Run ${result.runId}; registered ${result.model}\n`)
     return 0
