@@ -1,0 +1,179 @@
+import type { Matrix } from '../../core/index.js'
+import type { TreeView } from '../estimator.js'
+import type { BinnedFeatures } from './binning.js'
+import type { GrownTree } from './grower.js'
+
+// Kernels index typed arrays by node ids the trees were built with; non-null assertions are safe.
+
+/**
+ * All trees of a model in concatenated flat arrays (a single tree is a forest of one). Tree `t`
+ * owns nodes `treeOffset[t] .. treeOffset[t+1]-1`; `left`/`right` are relative to the tree start
+ * (-1 for leaves). A row goes left when `x <= threshold`, and when x is missing (NaN) it goes left
+ * iff `defaultLeft` is 1. `value` holds `nOutputs` numbers per node.
+ * @internal
+ */
+export interface ForestState {
+  readonly nTrees: number
+  readonly nOutputs: number
+  readonly treeOffset: Int32Array
+  readonly feature: Int32Array
+  readonly threshold: Float64Array
+  readonly left: Int32Array
+  readonly right: Int32Array
+  readonly defaultLeft: Uint8Array
+  readonly cover: Float64Array
+  readonly value: Float64Array
+}
+
+/** Concatenates grown trees, turning bin thresholds into raw-value thresholds. @internal */
+export function assembleForest(
+  trees: readonly GrownTree[],
+  upper: readonly Float64Array[],
+  nOutputs: number,
+): ForestState {
+  const treeOffset = new Int32Array(trees.length + 1)
+  for (let t = 0; t < trees.length; t++) treeOffset[t + 1] = treeOffset[t]! + trees[t]!.nNodes
+  const total = treeOffset[trees.length]!
+  const feature = new Int32Array(total)
+  const threshold = new Float64Array(total)
+  const left = new Int32Array(total)
+  const right = new Int32Array(total)
+  const defaultLeft = new Uint8Array(total)
+  const cover = new Float64Array(total)
+  const value = new Float64Array(total * nOutputs)
+  for (let t = 0; t < trees.length; t++) {
+    const tree = trees[t]!
+    const o = treeOffset[t]!
+    feature.set(tree.feature, o)
+    left.set(tree.left, o)
+    right.set(tree.right, o)
+    defaultLeft.set(tree.defaultLeft, o)
+    cover.set(tree.cover, o)
+    value.set(tree.value, o * nOutputs)
+    for (let i = 0; i < tree.nNodes; i++) {
+      const f = tree.feature[i]!
+      // the last real bin has no upper bound: such a split separates non-missing from missing
+      threshold[o + i] = f < 0 ? 0 : (upper[f]![tree.bin[i]!] ?? Number.POSITIVE_INFINITY)
+    }
+  }
+  return {
+    nTrees: trees.length,
+    nOutputs,
+    treeOffset,
+    feature,
+    threshold,
+    left,
+    right,
+    defaultLeft,
+    cover,
+    value,
+  }
+}
+
+/**
+ * Adds every tree's leaf values for each row of `x` into `out` (rows × nOutputs), trees in
+ * order, so the sums do not depend on how the model was built or loaded. No allocation.
+ * @internal
+ */
+export function accumulateLeaves(state: ForestState, x: Matrix, out: Float64Array): void {
+  const { nTrees, nOutputs, treeOffset, feature, threshold, left, right, defaultLeft, value } = state
+  const data = x.data
+  const cols = x.cols
+  const rows = x.rows
+  for (let t = 0; t < nTrees; t++) {
+    const base = treeOffset[t]!
+    for (let r = 0; r < rows; r++) {
+      const rowBase = r * cols
+      let node = base
+      let l = left[node]!
+      while (l !== -1) {
+        const v = data[rowBase + feature[node]!]!
+        const thr = threshold[node]!
+        if (v <= thr) node = base + l
+        else if (v > thr) node = base + right[node]!
+        else node = base + (defaultLeft[node] === 1 ? l : right[node]!)
+        l = left[node]!
+      }
+      if (nOutputs === 1) out[r]! += value[node]!
+      else {
+        const vo = node * nOutputs
+        const oo = r * nOutputs
+        for (let o = 0; o < nOutputs; o++) out[oo + o]! += value[vo + o]!
+      }
+    }
+  }
+}
+
+/**
+ * Out-of-bag sums: for each training row, the leaf values of the trees that did not draw it,
+ * added in tree order (so the result is the same for any thread count), plus how many trees that
+ * was. Routes rows by bin codes, which is the same routing as raw thresholds on training data.
+ * @internal
+ */
+export function outOfBag(
+  trees: readonly GrownTree[],
+  binned: BinnedFeatures,
+  nOutputs: number,
+): { sum: Float64Array; count: Int32Array } {
+  const { n, codes, nBins } = binned
+  const sum = new Float64Array(n * nOutputs)
+  const count = new Int32Array(n)
+  for (const tree of trees) {
+    const inBag = tree.inBag
+    if (inBag === null) continue
+    const { feature, bin, left, right, defaultLeft, value } = tree
+    for (let r = 0; r < n; r++) {
+      if (inBag[r] === 1) continue
+      let node = 0
+      while (left[node] !== -1) {
+        const f = feature[node]!
+        const code = codes[f * n + r]!
+        const goLeft = code === nBins[f]! ? defaultLeft[node] === 1 : code <= bin[node]!
+        node = goLeft ? left[node]! : right[node]!
+      }
+      for (let o = 0; o < nOutputs; o++) sum[r * nOutputs + o]! += value[node * nOutputs + o]!
+      count[r]!++
+    }
+  }
+  return { sum, count }
+}
+
+/**
+ * Mean decrease in impurity: each tree's decreases normalised to sum 1, averaged over trees,
+ * normalised again (scikit-learn's `feature_importances_`). All zeros when no tree split.
+ * @internal
+ */
+export function meanDecreaseImpurity(trees: readonly GrownTree[], nFeatures: number): Float64Array {
+  const out = new Float64Array(nFeatures)
+  for (const tree of trees) {
+    let total = 0
+    for (let f = 0; f < nFeatures; f++) total += Math.max(0, tree.importance[f]!)
+    if (total <= 0) continue
+    for (let f = 0; f < nFeatures; f++) out[f]! += Math.max(0, tree.importance[f]!) / total
+  }
+  let total = 0
+  for (let f = 0; f < nFeatures; f++) total += out[f]!
+  if (total > 0) for (let f = 0; f < nFeatures; f++) out[f] = out[f]! / total
+  return out
+}
+
+/** One tree of the state as a TreeView (subarray views, `value` for one output). @internal */
+export function treeView(state: ForestState, t: number, output: number): TreeView {
+  const a = state.treeOffset[t]!
+  const b = state.treeOffset[t + 1]!
+  let value: Float64Array
+  if (state.nOutputs === 1) value = state.value.subarray(a, b)
+  else {
+    value = new Float64Array(b - a)
+    for (let i = a; i < b; i++) value[i - a] = state.value[i * state.nOutputs + output]!
+  }
+  return {
+    feature: state.feature.subarray(a, b),
+    threshold: state.threshold.subarray(a, b),
+    left: state.left.subarray(a, b),
+    right: state.right.subarray(a, b),
+    defaultLeft: state.defaultLeft.subarray(a, b),
+    value,
+    cover: state.cover.subarray(a, b),
+  }
+}
