@@ -1,0 +1,460 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Matrix } from '../../core/index.js'
+import { Rng } from '../../core/index.js'
+import type { TreeView } from '../estimator.js'
+import { loadModel } from '../load.js'
+import { binMatrix, fitBinMapper } from './binning.js'
+import { HIST_STRIDE } from './histogram.js'
+import {
+  DEFAULT_GBDT_CLASSIFIER_PARAMS,
+  FittedGradientBoostingClassifier,
+  FittedGradientBoostingRegressor,
+  GradientBoostingClassifier,
+  GradientBoostingRegressor,
+} from './index.js'
+import { leafScore } from './split-finder.js'
+
+/** Synthetic data: a nonlinear signal on the first columns, noise on the rest, some NaN. */
+function makeData(
+  rows: number,
+  cols: number,
+  seed: number,
+  task: 'binary' | 'regression' | 'multiclass' = 'binary',
+) {
+  const rng = new Rng(seed)
+  const data = new Float64Array(rows * cols)
+  const y = new Float64Array(rows)
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) data[r * cols + c] = rng.normal()
+    if (cols > 2 && rng.next() < 0.05) data[r * cols + 2] = Number.NaN
+    const a = data[r * cols]!
+    const b = data[r * cols + 1]!
+    const z = 1.5 * a - b * b + (a > 0.5 ? 1 : 0) + 0.5 * rng.normal()
+    if (task === 'regression') y[r] = 3 * z + 10
+    else if (task === 'binary') y[r] = z > 0 ? 1 : 0
+    else y[r] = z < -0.7 ? 0 : z < 0.7 ? 1 : 2
+  }
+  return { x: { rows, cols, data } as Matrix, y }
+}
+
+function column(x: Matrix, c: number): Float64Array {
+  return Float64Array.from({ length: x.rows }, (_, r) => x.data[r * x.cols + c]!)
+}
+
+/** Walks a TreeView as TreeSHAP would. */
+function walk(tree: TreeView, row: Float64Array): number {
+  let node = 0
+  while (tree.left[node] !== -1) {
+    const v = row[tree.feature[node]!]!
+    let goLeft: boolean
+    if (Number.isNaN(v)) goLeft = tree.defaultLeft[node] === 1
+    else if (tree.categorical?.[node] === 1) goLeft = tree.categoriesLeft![node]!.includes(v)
+    else goLeft = v <= tree.threshold[node]!
+    node = goLeft ? tree.left[node]! : tree.right[node]!
+  }
+  return tree.value[node]!
+}
+
+const roundTrip = (a: unknown) => loadModel(JSON.parse(JSON.stringify(a)))
+
+describe('GradientBoostingClassifier', () => {
+  it('save/load gives identical predictions (binary, multiclass, regression)', async () => {
+    const bin = makeData(600, 5, 1)
+    const cls = await new GradientBoostingClassifier({ nEstimators: 20, seed: 3 }).fit(bin.x, bin.y)
+    const back = roundTrip(cls.toArtifact())
+    assert.ok(back instanceof FittedGradientBoostingClassifier)
+    assert.deepEqual(back.predictProba(bin.x).data, cls.predictProba(bin.x).data)
+    assert.deepEqual(back.featureImportance('gain'), cls.featureImportance('gain'))
+
+    const multi = makeData(600, 5, 2, 'multiclass')
+    const mc = await new GradientBoostingClassifier({ nEstimators: 15 }).fit(multi.x, multi.y)
+    assert.equal(mc.task, 'multiclass')
+    const mcBack = roundTrip(mc.toArtifact()) as FittedGradientBoostingClassifier
+    assert.deepEqual(mcBack.predictProba(multi.x).data, mc.predictProba(multi.x).data)
+    const proba = mc.predictProba(multi.x)
+    for (let r = 0; r < proba.rows; r++) {
+      const s = proba.data[r * 3]! + proba.data[r * 3 + 1]! + proba.data[r * 3 + 2]!
+      assert.ok(Math.abs(s - 1) < 1e-12)
+    }
+
+    const reg = makeData(600, 5, 3, 'regression')
+    const rm = await new GradientBoostingRegressor({ nEstimators: 20 }).fit(reg.x, reg.y)
+    const rmBack = roundTrip(rm.toArtifact())
+    assert.ok(rmBack instanceof FittedGradientBoostingRegressor)
+    assert.deepEqual(rmBack.predict(reg.x), rm.predict(reg.x))
+  })
+
+  it('same data and seed give a byte-identical artifact; another seed differs', async () => {
+    const { x, y } = makeData(500, 6, 4)
+    const params = { nEstimators: 15, subsample: 0.7, colsample: 0.6, seed: 11 }
+    const a = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
+    const b = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
+    assert.equal(a, b)
+    const c = JSON.stringify(
+      (await new GradientBoostingClassifier({ ...params, seed: 12 }).fit(x, y)).toArtifact(),
+    )
+    assert.notEqual(a, c)
+  })
+
+  it('training loss decreases monotonically', async () => {
+    for (const task of ['binary', 'multiclass', 'regression'] as const) {
+      const { x, y } = makeData(400, 4, 5, task)
+      const losses: number[] = []
+      const est =
+        task === 'regression'
+          ? new GradientBoostingRegressor({ nEstimators: 30 })
+          : new GradientBoostingClassifier({ nEstimators: 30 })
+      await est.fit(x, y, { onIteration: (info) => losses.push(info.trainLoss) })
+      assert.equal(losses.length, 30)
+      for (let i = 1; i < losses.length; i++)
+        assert.ok(losses[i]! <= losses[i - 1]! + 1e-12, `${task} round ${i}`)
+      assert.ok(losses[29]! < losses[0]! * 0.9)
+    }
+  })
+
+  it("a depth-1 tree's split agrees exactly with a brute-force search over bins", async () => {
+    const { x, y } = makeData(300, 4, 6)
+    const model = await new GradientBoostingClassifier({
+      nEstimators: 1,
+      maxLeaves: 2,
+      minSamplesLeaf: 1,
+      minChildWeight: 0,
+    }).fit(x, y)
+    const tree = model.treeEnsemble().trees[0]!.tree
+    // Brute force: gradients at the base score, every feature, every bin, both missing sides.
+    const mapper = fitBinMapper(x, 255, new Set(), [], 0)
+    const bins = binMatrix(x, mapper)
+    const mean = y.reduce((s, v) => s + v, 0) / y.length
+    const p0 = 1 / (1 + Math.exp(-Math.log(mean / (1 - mean))))
+    const g = Float64Array.from(y, (v) => p0 - v)
+    const h = new Float64Array(y.length).fill(p0 * (1 - p0))
+    let G = 0
+    let H = 0
+    for (let r = 0; r < y.length; r++) {
+      G += g[r]!
+      H += h[r]!
+    }
+    let best = { gain: 0, feature: -1, threshold: 0 }
+    for (let f = 0; f < x.cols; f++) {
+      const nb = mapper.nBins[f]!
+      for (const missingLeft of [false, true]) {
+        for (let b = 0; b < nb; b++) {
+          let lg = 0
+          let lh = 0
+          let lc = 0
+          for (let r = 0; r < y.length; r++) {
+            const bin = bins[f * y.length + r]!
+            if (bin <= b && bin < nb ? true : bin === nb && missingLeft) {
+              lg += g[r]!
+              lh += h[r]!
+              lc++
+            }
+          }
+          if (lc === 0 || lc === y.length) continue
+          const gain = leafScore(lg, lh, 0, 0) + leafScore(G - lg, H - lh, 0, 0) - leafScore(G, H, 0, 0)
+          if (gain > best.gain + 1e-9) {
+            best = {
+              gain,
+              feature: f,
+              threshold: b < nb - 1 ? mapper.thresholds[f]![b]! : Number.POSITIVE_INFINITY,
+            }
+          }
+        }
+      }
+    }
+    assert.equal(tree.feature[0], best.feature)
+    assert.equal(tree.threshold[0], best.threshold)
+  })
+
+  it('predictions are invariant to column order', async () => {
+    const { x, y } = makeData(500, 5, 7)
+    const names = ['a', 'b', 'c', 'd', 'e']
+    const perm = [3, 0, 4, 2, 1]
+    const px: Matrix = {
+      rows: x.rows,
+      cols: x.cols,
+      data: Float64Array.from(
+        { length: x.data.length },
+        (_, i) => x.data[Math.floor(i / 5) * 5 + perm[i % 5]!]!,
+      ),
+    }
+    const m1 = await new GradientBoostingClassifier({ nEstimators: 25 }).fit(x, y, { featureNames: names })
+    const m2 = await new GradientBoostingClassifier({ nEstimators: 25 }).fit(px, y, {
+      featureNames: perm.map((c) => names[c]!),
+    })
+    // Equal up to rounding: when two columns induce the same partition of a small node, their
+    // gains tie and the float sums behind them differ only in the last bits.
+    const p1 = m1.predictProba(x).data
+    const p2 = m2.predictProba(px).data
+    for (let i = 0; i < p1.length; i++) assert.ok(Math.abs(p1[i]! - p2[i]!) < 1e-9, `row ${i >> 1}`)
+    const imp1 = m1.featureImportance('gain')
+    const imp2 = m2.featureImportance('gain')
+    perm.forEach((c, j) => assert.ok(Math.abs(imp2[j]! - imp1[c]!) <= 1e-6 * imp1[c]! + 1e-9))
+  })
+
+  it('routes missing values by the learned default direction', async () => {
+    const rng = new Rng(8)
+    const rows = 800
+    const data = new Float64Array(rows * 2)
+    const y = new Float64Array(rows)
+    for (let r = 0; r < rows; r++) {
+      const isMissing = rng.next() < 0.3
+      const v = rng.next()
+      data[r * 2] = isMissing ? Number.NaN : v
+      data[r * 2 + 1] = rng.normal()
+      // Missing behaves like a high value.
+      y[r] = isMissing || v > 0.7 ? 1 : 0
+    }
+    const x = { rows, cols: 2, data }
+    const model = await new GradientBoostingClassifier({ nEstimators: 30 }).fit(x, y)
+    const probe = { rows: 3, cols: 2, data: Float64Array.of(Number.NaN, 0, 0.1, 0, 0.9, 0) }
+    const p = model.predictProba(probe).data
+    assert.ok(p[1]! > 0.9, `NaN row: ${p[1]}`)
+    assert.ok(p[3]! < 0.1, `low row: ${p[3]}`)
+    assert.ok(p[5]! > 0.9, `high row: ${p[5]}`)
+    // A feature never missing at fit time still accepts NaN at predict time.
+    const q = model.predictProba({ rows: 1, cols: 2, data: Float64Array.of(0.9, Number.NaN) }).data
+    assert.ok(q[1]! > 0.9)
+  })
+
+  it('finds a planted categorical signal with native categorical splits', async () => {
+    const rng = new Rng(9)
+    const rows = 1000
+    const data = new Float64Array(rows * 2)
+    const y = new Float64Array(rows)
+    const positive = new Set([1, 4, 7, 8])
+    for (let r = 0; r < rows; r++) {
+      const code = rng.int(10)
+      data[r * 2] = code
+      data[r * 2 + 1] = rng.normal()
+      y[r] = positive.has(code) ? 1 : 0
+    }
+    const x = { rows, cols: 2, data }
+    const model = await new GradientBoostingClassifier({ nEstimators: 1, maxLeaves: 2, learningRate: 1 }).fit(
+      x,
+      y,
+      {
+        categoricalFeatures: [0],
+      },
+    )
+    const tree = model.treeEnsemble().trees[0]!.tree
+    assert.equal(tree.categorical?.[0], 1)
+    const left = [...tree.categoriesLeft![0]!].sort((a, b) => a - b)
+    const complement = [0, 2, 3, 5, 6, 9]
+    assert.ok(
+      JSON.stringify(left) === JSON.stringify([...positive].sort()) ||
+        JSON.stringify(left) === JSON.stringify(complement),
+      `left set ${left}`,
+    )
+    const pred = model.predict(x)
+    let correct = 0
+    for (let r = 0; r < rows; r++) correct += pred[r] === y[r] ? 1 : 0
+    assert.equal(correct, rows)
+    // Codes never seen at fit time go right instead of failing.
+    assert.equal(model.predict({ rows: 1, cols: 2, data: Float64Array.of(42, 0) }).length, 1)
+  })
+
+  it('multi-threaded training equals single-threaded training', async () => {
+    // 16k x 26 cells is above the threshold where workers start.
+    const { x, y } = makeData(16_000, 26, 10)
+    const params = { nEstimators: 4, maxLeaves: 15, colsample: 0.8 }
+    const one = await new GradientBoostingClassifier({ ...params, threads: 1 }).fit(x, y)
+    const two = await new GradientBoostingClassifier({ ...params, threads: 2 }).fit(x, y)
+    assert.deepEqual(
+      JSON.stringify((two.toArtifact() as { state: unknown }).state),
+      JSON.stringify((one.toArtifact() as { state: unknown }).state),
+    )
+    assert.deepEqual(two.predictProba(x).data, one.predictProba(x).data)
+  })
+
+  it('treeEnsemble margins equal predictRaw', async () => {
+    const rng = new Rng(12)
+    const rows = 400
+    const data = new Float64Array(rows * 3)
+    const y = new Float64Array(rows)
+    for (let r = 0; r < rows; r++) {
+      data[r * 3] = rng.int(6)
+      data[r * 3 + 1] = rng.next() < 0.1 ? Number.NaN : rng.normal()
+      data[r * 3 + 2] = rng.normal()
+      y[r] = (data[r * 3]! % 2 === 0 ? 1 : -1) + data[r * 3 + 2]! + 0.3 * rng.normal() > 0 ? 1 : 0
+    }
+    const x = { rows, cols: 3, data }
+    const model = await new GradientBoostingClassifier({
+      nEstimators: 10,
+      maxCatToOnehot: 0,
+      catSmooth: 1,
+    }).fit(x, y, {
+      categoricalFeatures: [0],
+    })
+    const view = model.treeEnsemble()
+    const raw = model.predictRaw(x)
+    for (let r = 0; r < rows; r++) {
+      const row = x.data.subarray(r * 3, r * 3 + 3)
+      let m = view.baseScore[0]!
+      for (const t of view.trees) m += walk(t.tree, row)
+      assert.ok(Math.abs(m - raw[r]!) < 1e-9)
+      const out = new Float64Array(1)
+      model.predictRowRaw(x.data, out, r * 3)
+      assert.equal(out[0], raw[r])
+    }
+    assert.ok(view.trees.some((t) => t.tree.categorical?.some((c) => c === 1)))
+  })
+
+  it('early stopping on a validation set keeps the best round', async () => {
+    const train = makeData(400, 4, 13)
+    const valid = makeData(200, 4, 14)
+    const model = await new GradientBoostingClassifier({ nEstimators: 500, learningRate: 0.3 }).fit(
+      train.x,
+      train.y,
+      {
+        validation: valid,
+      },
+    )
+    assert.ok(model.nRounds < 500)
+    const best = Math.min(...model.validationLoss)
+    assert.equal(model.validationLoss[model.nRounds], best)
+    const auto = await new GradientBoostingClassifier({
+      nEstimators: 500,
+      learningRate: 0.3,
+      earlyStopping: true,
+    }).fit(train.x, train.y)
+    assert.ok(auto.nRounds < 500)
+  })
+
+  it('weights, class weights and scalePosWeight shift probabilities', async () => {
+    const { x, y } = makeData(500, 3, 15)
+    const plain = await new GradientBoostingClassifier({ nEstimators: 10 }).fit(x, y)
+    const scaled = await new GradientBoostingClassifier({ nEstimators: 10, scalePosWeight: 5 }).fit(x, y)
+    const mean = (m: FittedGradientBoostingClassifier) => {
+      const p = m.predictProba(x)
+      let s = 0
+      for (let r = 0; r < p.rows; r++) s += p.data[r * 2 + 1]!
+      return s / p.rows
+    }
+    assert.ok(mean(scaled) > mean(plain) + 0.05)
+    const zeroPositives = Float64Array.from(y, (v) => (v === 1 ? 0.01 : 1))
+    const weighted = await new GradientBoostingClassifier({ nEstimators: 10 }).fit(x, y, {
+      sampleWeight: zeroPositives,
+    })
+    assert.ok(mean(weighted) < mean(plain) - 0.05)
+  })
+
+  it('rejects bad params, shapes and artifacts with typed errors', async () => {
+    assert.throws(() => new GradientBoostingClassifier({ maxBins: 300 }), { code: 'INVALID_ARGUMENT' })
+    assert.throws(() => new GradientBoostingClassifier({ learnRate: 0.1 } as never), /Unknown/)
+    const { x, y } = makeData(100, 3, 16)
+    await assert.rejects(new GradientBoostingClassifier().fit(x, y.subarray(1)), {
+      code: 'DATA_SHAPE_MISMATCH',
+    })
+    await assert.rejects(
+      new GradientBoostingClassifier().fit(
+        x,
+        Float64Array.from(y, (v) => v + 0.5),
+      ),
+      {
+        code: 'INVALID_ARGUMENT',
+      },
+    )
+    await assert.rejects(
+      new GradientBoostingClassifier().fit(
+        { rows: 2, cols: 1, data: Float64Array.of(0.5, 1) },
+        Float64Array.of(0, 1),
+        {
+          categoricalFeatures: [0],
+        },
+      ),
+      /integer codes/,
+    )
+    const model = await new GradientBoostingClassifier({ nEstimators: 3 }).fit(x, y)
+    assert.throws(() => model.predict({ rows: 1, cols: 2, data: new Float64Array(2) }), {
+      code: 'DATA_SHAPE_MISMATCH',
+    })
+    const artifact = JSON.parse(JSON.stringify(model.toArtifact()))
+    assert.throws(() => loadModel({ ...artifact, formatVersion: 99 }), {
+      code: 'ARTIFACT_VERSION_UNSUPPORTED',
+    })
+    const broken = { ...artifact, state: { ...artifact.state, nOutputs: 3 } }
+    assert.throws(() => loadModel(broken), { code: 'ARTIFACT_INVALID' })
+    assert.equal(
+      new GradientBoostingClassifier().getParams().learningRate,
+      DEFAULT_GBDT_CLASSIFIER_PARAMS.learningRate,
+    )
+    assert.equal(new GradientBoostingClassifier().withParams({ maxLeaves: 7 }).getParams().maxLeaves, 7)
+  })
+
+  it('does not change its inputs', async () => {
+    const { x, y } = makeData(300, 4, 17)
+    const xCopy = Float64Array.from(x.data)
+    const yCopy = Float64Array.from(y)
+    await new GradientBoostingClassifier({ nEstimators: 5, subsample: 0.5 }).fit(x, y, {
+      validation: makeData(50, 4, 18),
+    })
+    assert.deepEqual(x.data, xCopy)
+    assert.deepEqual(y, yCopy)
+  })
+})
+
+describe('GradientBoostingRegressor', () => {
+  it('fits squared, absolute and Huber losses better than the mean', async () => {
+    const { x, y } = makeData(600, 4, 19, 'regression')
+    const mean = y.reduce((s, v) => s + v, 0) / y.length
+    let base = 0
+    for (const v of y) base += (v - mean) ** 2
+    for (const loss of ['squared-error', 'absolute-error', 'huber'] as const) {
+      const m = await new GradientBoostingRegressor({ loss, nEstimators: 40 }).fit(x, y)
+      const pred = m.predict(x)
+      let sse = 0
+      for (let r = 0; r < y.length; r++) sse += (y[r]! - pred[r]!) ** 2
+      assert.ok(sse < base * 0.3, `${loss}: ${sse / base}`)
+    }
+  })
+})
+
+describe('histograms', () => {
+  it('bins of every feature sum to the node totals', async () => {
+    const { x } = makeData(200, 3, 20)
+    const mapper = fitBinMapper(x, 16, new Set(), [], 0)
+    const bins = binMatrix(x, mapper)
+    const { buildHistogramFeatures } = await import('./histogram.js')
+    const rows = Int32Array.from({ length: 200 }, (_, i) => i)
+    const g = Float64Array.from({ length: 200 }, (_, i) => Math.sin(i))
+    const h = new Float64Array(200).fill(0.25)
+    const inputs = {
+      bins,
+      nRows: 200,
+      rows,
+      orderedGrad: g,
+      orderedHess: h,
+      featureOffset: mapper.featureOffset,
+      nBins: mapper.nBins,
+      histPool: new Float64Array(mapper.totalBins * HIST_STRIDE),
+      histSize: mapper.totalBins * HIST_STRIDE,
+    }
+    buildHistogramFeatures(inputs, Int32Array.of(0, 1, 2), 0, 3, 0, 0, 200)
+    const gSum = g.reduce((s, v) => s + v, 0)
+    for (let f = 0; f < 3; f++) {
+      let sg = 0
+      let sc = 0
+      for (let b = 0; b <= mapper.nBins[f]!; b++) {
+        const k = (mapper.featureOffset[f]! + b) * HIST_STRIDE
+        sg += inputs.histPool[k]!
+        sc += inputs.histPool[k + 2]!
+      }
+      assert.ok(Math.abs(sg - gSum) < 1e-9)
+      assert.equal(sc, 200)
+      assert.ok(mapper.nBins[f]! <= 16)
+    }
+    // Bin bounds split the column into ordered bins.
+    const col = column(x, 0)
+    for (let r = 0; r < 200; r++) {
+      const b = bins[r]!
+      const t = mapper.thresholds[0]!
+      if (Number.isNaN(col[r]!)) assert.equal(b, mapper.nBins[0])
+      else {
+        if (b > 0) assert.ok(col[r]! > t[b - 1]!)
+        if (b < t.length) assert.ok(col[r]! <= t[b]!)
+      }
+    }
+  })
+})
