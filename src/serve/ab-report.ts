@@ -57,7 +57,12 @@ export interface AbReport {
   readonly goal: 'increase' | 'decrease'
   readonly variants: readonly VariantReport[]
   readonly comparisons: readonly ComparisonReport[]
-  readonly srm: { readonly chiSquare: number; readonly df: number; readonly pValue: number; readonly mismatch: boolean }
+  readonly srm: {
+    readonly chiSquare: number
+    readonly df: number
+    readonly pValue: number
+    readonly mismatch: boolean
+  }
   /** Plain verdict, e.g. "keep running", "B wins", "A wins", "no difference". */
   readonly verdict: string
   readonly notes: readonly string[]
@@ -78,10 +83,22 @@ interface Row {
  * a verdict.
  * @throws ServeError `SERVE_NOT_FOUND` when the experiment does not exist.
  */
-export async function abReport(db: KeelDb, experimentId: string, options: AbReportOptions = {}): Promise<AbReport> {
+export async function abReport(
+  db: KeelDb,
+  experimentId: string,
+  options: AbReportOptions = {},
+): Promise<AbReport> {
   const k = await migrateServeTables(db)
-  const row = await k.selectFrom('serve_experiments').selectAll().where('id', '=', experimentId).executeTakeFirst()
-  if (row === undefined) throw new ServeError('SERVE_NOT_FOUND', `No experiment '${experimentId}'. List them with GET /v1/admin/experiments.`)
+  const row = await k
+    .selectFrom('serve_experiments')
+    .selectAll()
+    .where('id', '=', experimentId)
+    .executeTakeFirst()
+  if (row === undefined)
+    throw new ServeError(
+      'SERVE_NOT_FOUND',
+      `No experiment '${experimentId}'. List them with GET /v1/admin/experiments.`,
+    )
   const experiment: Experiment = experimentSchema.parse(JSON.parse(row.config))
   const goal = options.goal ?? 'increase'
   const alpha = options.alpha ?? 0.05
@@ -138,7 +155,10 @@ export async function abReport(db: KeelDb, experimentId: string, options: AbRepo
 
   // SRM on randomisation units (keyed requests); keyless requests all go to the default arm by design.
   const units = variants.map((v) => v.units)
-  const srmTest = sampleRatioTest(units, experiment.variants.map((v) => v.weight))
+  const srmTest = sampleRatioTest(
+    units,
+    experiment.variants.map((v) => v.weight),
+  )
   const srm = { ...srmTest, mismatch: units.reduce((s, u) => s + u, 0) > 0 && srmTest.pValue < srmAlpha }
 
   // Sequential test: replay labelled outcomes in arrival order, keeping the running minimum of 1/Λ.
@@ -170,7 +190,7 @@ export async function abReport(db: KeelDb, experimentId: string, options: AbRepo
     }
     let verdict: ComparisonReport['verdict'] = 'keep_running'
     if (!srm.mismatch && a.n >= minSamples && b.n >= minSamples && difference !== null && ci !== null) {
-      if (p < alpha) verdict = (difference > 0) === (goal === 'increase') ? 'treatment_wins' : 'control_wins'
+      if (p < alpha) verdict = difference > 0 === (goal === 'increase') ? 'treatment_wins' : 'control_wins'
       else if (ci[0] > -minEffect && ci[1] < minEffect) verdict = 'no_difference'
     }
     comparisons.push({
@@ -190,13 +210,18 @@ export async function abReport(db: KeelDb, experimentId: string, options: AbRepo
       `Sample ratio mismatch (χ²=${srm.chiSquare.toFixed(1)}, p=${srm.pValue.toExponential(2)}): the split differs from the weights, so results are not trustworthy until the assignment is fixed.`,
     )
   const few = variants.filter((v) => v.labelled < minSamples)
-  if (few.length > 0) notes.push(`Fewer than ${minSamples} labelled outcomes in: ${few.map((v) => v.name).join(', ')}.`)
+  if (few.length > 0)
+    notes.push(`Fewer than ${minSamples} labelled outcomes in: ${few.map((v) => v.name).join(', ')}.`)
   const winners = comparisons.filter((c) => c.verdict === 'treatment_wins')
   let verdict: string
   if (srm.mismatch) verdict = 'keep running'
   else if (winners.length > 0) verdict = `${winners.map((c) => c.treatment).join(', ')} wins`
-  else if (comparisons.length > 0 && comparisons.every((c) => c.verdict === 'control_wins')) verdict = `${names[0]} wins`
-  else if (comparisons.length > 0 && comparisons.every((c) => c.verdict === 'no_difference' || c.verdict === 'control_wins'))
+  else if (comparisons.length > 0 && comparisons.every((c) => c.verdict === 'control_wins'))
+    verdict = `${names[0]} wins`
+  else if (
+    comparisons.length > 0 &&
+    comparisons.every((c) => c.verdict === 'no_difference' || c.verdict === 'control_wins')
+  )
     verdict = 'no difference'
   else verdict = 'keep running'
   return {

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify'
 import type { Kysely } from 'kysely'
 import { AppError, LIBRARY_VERSION } from '../core/index.js'
 import { type KeelDb, openDb } from '../store/index.js'
@@ -124,7 +129,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       ...(s.breaker.failureThreshold === undefined ? {} : { failureThreshold: s.breaker.failureThreshold }),
       ...(s.breaker.coolDownMs === undefined ? {} : { coolDownMs: s.breaker.coolDownMs }),
     }
-    for (const ref of [s.ref, ...(typeof s.fallback === 'string' ? [s.fallback] : []), ...(s.canary === undefined ? [] : [s.canary.ref])])
+    for (const ref of [
+      s.ref,
+      ...(typeof s.fallback === 'string' ? [s.fallback] : []),
+      ...(s.canary === undefined ? [] : [s.canary.ref]),
+    ])
       breakerByRef.set(ref, b)
   }
   const manager = new ModelManager(options.source, {
@@ -136,7 +145,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         void manager.track(to.fallbackRef).catch((e) => warn(`fallback ${to.fallbackRef} failed to load`, e))
     },
     onError: (ref, error) => warn(`model ${ref} failed to load`, error),
-    onBreakerChange: (m, open) => metrics.breakerOpen.set({ model: m.name, version: String(m.version) }, open ? 1 : 0),
+    onBreakerChange: (m, open) =>
+      metrics.breakerOpen.set({ model: m.name, version: String(m.version) }, open ? 1 : 0),
   })
   const deps = { manager, metrics, log, extraFields: config.extraFields, onWarn: warn }
   const byName = new Map<string, ServedModel>(served.map((s) => [s.name, new ServedModel(s, deps)]))
@@ -154,7 +164,14 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       const now = Date.now()
       await k
         .insertInto('serve_experiments')
-        .values({ id: e.id, model: e.model, config: JSON.stringify(e), status: e.status, created_at: now, updated_at: now })
+        .values({
+          id: e.id,
+          model: e.model,
+          config: JSON.stringify(e),
+          status: e.status,
+          created_at: now,
+          updated_at: now,
+        })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute()
     }
@@ -167,7 +184,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       if (s === undefined) continue
       // An experiment starts in a worker only once all its variants serve there.
       if (!manager.isReady(e.variants.map((v) => v.ref))) {
-        for (const v of e.variants) if (manager.get(v.ref) === undefined) void manager.track(v.ref).catch(() => undefined)
+        for (const v of e.variants)
+          if (manager.get(v.ref) === undefined) void manager.track(v.ref).catch(() => undefined)
         continue
       }
       s.experiment = e
@@ -178,7 +196,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     const rows = await k.selectFrom('serve_experiments').selectAll().execute()
     for (const row of rows) {
       const parsed = experimentSchema.safeParse(JSON.parse(row.config))
-      if (parsed.success) experiments.set(row.id, { ...parsed.data, status: row.status === 'running' ? 'running' : 'stopped' })
+      if (parsed.success)
+        experiments.set(row.id, { ...parsed.data, status: row.status === 'running' ? 'running' : 'stopped' })
     }
     applyExperiments()
   }
@@ -209,12 +228,19 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     const code = (error as { code?: string }).code
     let status = statusForCode(code)
     const fastifyStatus = (error as { statusCode?: number }).statusCode
-    if (status === 500 && fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500) status = fastifyStatus
+    if (status === 500 && fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500)
+      status = fastifyStatus
     if (status >= 500 && status !== 503) {
       request.log.error({ err: error }, 'internal error')
       void reply
         .status(500)
-        .send({ error: { code: 'SERVE_INTERNAL', message: 'Internal server error; quote the request id when reporting it.', requestId: request.id } })
+        .send({
+          error: {
+            code: 'SERVE_INTERNAL',
+            message: 'Internal server error; quote the request id when reporting it.',
+            requestId: request.id,
+          },
+        })
       return
     }
     const body: { code: string; message: string; requestId: string; problems?: unknown[] } = {
@@ -226,17 +252,25 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     if (validation !== undefined) {
       body.code = 'SERVE_BAD_REQUEST'
       body.problems = validation.map((v) => ({
-        field: v.instancePath === '' ? String((v.params as { missingProperty?: string }).missingProperty ?? '(body)') : v.instancePath,
+        field:
+          v.instancePath === ''
+            ? String((v.params as { missingProperty?: string }).missingProperty ?? '(body)')
+            : v.instancePath,
         code: 'INVALID_BODY',
         reason: v.message ?? 'is invalid',
       }))
-    } else if (error instanceof AppError && Array.isArray(error.details.problems)) body.problems = error.details.problems
+    } else if (error instanceof AppError && Array.isArray(error.details.problems))
+      body.problems = error.details.problems
     if (status === 413) body.code = 'SERVE_BODY_TOO_LARGE'
     void reply.status(status).send({ error: body })
   })
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({
-      error: { code: 'SERVE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}.`, requestId: request.id },
+      error: {
+        code: 'SERVE_NOT_FOUND',
+        message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+        requestId: request.id,
+      },
     })
   })
 
@@ -290,7 +324,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     async (request) => {
       const name = request.params.name
       const servedModel = byName.get(name)
-      const labels: RequestLabels = { model: servedModel === undefined ? '_unknown' : name, version: '', variant: '' }
+      const labels: RequestLabels = {
+        model: servedModel === undefined ? '_unknown' : name,
+        version: '',
+        variant: '',
+      }
       labelsOf.set(request, labels)
       if (servedModel === undefined) throw new ModelNotFoundError(name, knownNames())
       const body = request.body
@@ -333,9 +371,16 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     if (error !== undefined) info.error = error
     if (loaded !== undefined) {
       const m = loaded.model
-      Object.assign(info, { model: m.name, version: m.version, task: m.task, features: m.features, explain: m.explain !== undefined })
+      Object.assign(info, {
+        model: m.name,
+        version: m.version,
+        task: m.task,
+        features: m.features,
+        explain: m.explain !== undefined,
+      })
       if (m.classes !== undefined) info.classes = m.classes
-      if (withAliases && options.source.aliasesOf !== undefined) info.aliases = await options.source.aliasesOf(m.name)
+      if (withAliases && options.source.aliasesOf !== undefined)
+        info.aliases = await options.source.aliasesOf(m.name)
     }
     if (fallback !== undefined) info.fallback = fallback
     if (s.canary !== undefined)
@@ -355,7 +400,9 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       schema: {
         summary: 'List served models',
         tags: ['models'],
-        response: { 200: { type: 'object', properties: { models: { type: 'array', items: modelInfoSchema } } } },
+        response: {
+          200: { type: 'object', properties: { models: { type: 'array', items: modelInfoSchema } } },
+        },
         security: [{ bearer: [] }],
       },
       preHandler: requireApi,
@@ -378,7 +425,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     async (request) => modelInfo(request.params.name, true),
   )
 
-  app.post<{ Body: { predictionId?: string; outcome?: number | string | boolean; items?: { predictionId: string; outcome: number | string | boolean }[] } }>(
+  app.post<{
+    Body: {
+      predictionId?: string
+      outcome?: number | string | boolean
+      items?: { predictionId: string; outcome: number | string | boolean }[]
+    }
+  }>(
     '/v1/feedback',
     {
       schema: {
@@ -391,11 +444,14 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       preHandler: requireApi,
     },
     async (request) => {
-      if (k === undefined) throw new ServeError('SERVE_NOT_READY', 'Feedback needs a database; this server runs without one.')
+      if (k === undefined)
+        throw new ServeError('SERVE_NOT_READY', 'Feedback needs a database; this server runs without one.')
       const b = request.body
       const items =
         b.items ??
-        (b.predictionId !== undefined && b.outcome !== undefined ? [{ predictionId: b.predictionId, outcome: b.outcome }] : undefined)
+        (b.predictionId !== undefined && b.outcome !== undefined
+          ? [{ predictionId: b.predictionId, outcome: b.outcome }]
+          : undefined)
       if (items === undefined || (b.items !== undefined && b.predictionId !== undefined))
         throw new BadRequestError('Send {"predictionId": ..., "outcome": ...} or {"items": [{...}, ...]}.')
       const now = Date.now()
@@ -404,7 +460,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         ts: now,
         outcome: JSON.stringify(i.outcome),
         outcome_value:
-          typeof i.outcome === 'boolean' ? (i.outcome ? 1 : 0) : typeof i.outcome === 'number' && Number.isFinite(i.outcome) ? i.outcome : null,
+          typeof i.outcome === 'boolean'
+            ? i.outcome
+              ? 1
+              : 0
+            : typeof i.outcome === 'number' && Number.isFinite(i.outcome)
+              ? i.outcome
+              : null,
       }))
       // Feedback is written before the response, so an acknowledged outcome is durable.
       await k
@@ -424,28 +486,47 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
 
   app.get('/health', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }))
 
-  app.get('/ready', { schema: { summary: 'Readiness: 200 once every configured model is loaded and warmed', tags: ['ops'] } }, async (_request, reply) => {
-    const loading = [...requiredRefs].filter((r) => manager.get(r) === undefined)
-    if (loading.length === 0) return { status: 'ready' }
-    void reply.status(503)
-    return {
-      status: 'loading',
-      loading: loading.map((ref) => ({ ref, ...(manager.errorOf(ref) === undefined ? {} : { error: manager.errorOf(ref) }) })),
-    }
-  })
+  app.get(
+    '/ready',
+    { schema: { summary: 'Readiness: 200 once every configured model is loaded and warmed', tags: ['ops'] } },
+    async (_request, reply) => {
+      const loading = [...requiredRefs].filter((r) => manager.get(r) === undefined)
+      if (loading.length === 0) return { status: 'ready' }
+      void reply.status(503)
+      return {
+        status: 'loading',
+        loading: loading.map((ref) => ({
+          ref,
+          ...(manager.errorOf(ref) === undefined ? {} : { error: manager.errorOf(ref) }),
+        })),
+      }
+    },
+  )
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] } }, async (_request, reply) => {
-    const text = options.metricsText !== undefined ? await options.metricsText() : await metrics.registry.metrics()
-    void reply.header('content-type', metrics.registry.contentType)
-    return text
-  })
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['ops'] } },
+    async (_request, reply) => {
+      const text =
+        options.metricsText !== undefined ? await options.metricsText() : await metrics.registry.metrics()
+      void reply.header('content-type', metrics.registry.contentType)
+      return text
+    },
+  )
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   // Admin endpoints.
   app.post(
     '/v1/admin/reload',
-    { schema: { summary: 'Re-resolve every model reference now', tags: ['admin'], security: [{ bearer: [] }] }, preHandler: requireAdmin },
+    {
+      schema: {
+        summary: 'Re-resolve every model reference now',
+        tags: ['admin'],
+        security: [{ bearer: [] }],
+      },
+      preHandler: requireAdmin,
+    },
     async () => {
       await manager.pollOnce()
       await syncExperiments()
@@ -454,7 +535,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   )
 
   const needDb = (): Kysely<ServeTables> => {
-    if (k === undefined) throw new ServeError('SERVE_NOT_READY', 'Experiments need a database; this server runs without one.')
+    if (k === undefined)
+      throw new ServeError('SERVE_NOT_READY', 'Experiments need a database; this server runs without one.')
     return k
   }
   const parseExperiment = (input: unknown): Experiment => {
@@ -462,7 +544,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     if (!parsed.success)
       throw new ServeError('SERVE_BAD_REQUEST', 'Invalid experiment.', {
         details: {
-          problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), code: 'INVALID_BODY', reason: i.message })),
+          problems: parsed.error.issues.map((i) => ({
+            field: i.path.join('.'),
+            code: 'INVALID_BODY',
+            reason: i.message,
+          })),
         },
       })
     const e = parsed.data
@@ -478,25 +564,44 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     if (e.status === 'running') {
       for (const other of experiments.values())
         if (other.id !== e.id && other.model === e.model && other.status === 'running')
-          throw new ServeError('SERVE_CONFLICT', `Model '${e.model}' already runs experiment '${other.id}'; stop it first.`)
+          throw new ServeError(
+            'SERVE_CONFLICT',
+            `Model '${e.model}' already runs experiment '${other.id}'; stop it first.`,
+          )
       // Load every variant before the experiment starts, so no request meets an unloaded arm.
       for (const v of e.variants) {
         try {
           await manager.track(v.ref)
         } catch (error) {
-          throw new ServeError('SERVE_BAD_REQUEST', `Variant '${v.name}' (${v.ref}) cannot be loaded: ${(error as Error).message}`, {
-            cause: error,
-          })
+          throw new ServeError(
+            'SERVE_BAD_REQUEST',
+            `Variant '${v.name}' (${v.ref}) cannot be loaded: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          )
         }
       }
     }
     const now = Date.now()
     if (isNew) {
-      const exists = await kk.selectFrom('serve_experiments').select('id').where('id', '=', e.id).executeTakeFirst()
-      if (exists !== undefined) throw new ServeError('SERVE_CONFLICT', `Experiment '${e.id}' exists; use PUT to change it.`)
+      const exists = await kk
+        .selectFrom('serve_experiments')
+        .select('id')
+        .where('id', '=', e.id)
+        .executeTakeFirst()
+      if (exists !== undefined)
+        throw new ServeError('SERVE_CONFLICT', `Experiment '${e.id}' exists; use PUT to change it.`)
       await kk
         .insertInto('serve_experiments')
-        .values({ id: e.id, model: e.model, config: JSON.stringify(e), status: e.status, created_at: now, updated_at: now })
+        .values({
+          id: e.id,
+          model: e.model,
+          config: JSON.stringify(e),
+          status: e.status,
+          created_at: now,
+          updated_at: now,
+        })
         .execute()
     } else {
       await kk
@@ -522,8 +627,10 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     await syncExperiments()
     return { experiments: [...experiments.values()] }
   })
-  app.get<{ Params: { id: string } }>('/v1/admin/experiments/:id', adminSchema('One experiment', { params: idParamsSchema }), async (request) =>
-    getExperiment(request.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/v1/admin/experiments/:id',
+    adminSchema('One experiment', { params: idParamsSchema }),
+    async (request) => getExperiment(request.params.id),
   )
   app.post<{ Body: ExperimentBody }>(
     '/v1/admin/experiments',
@@ -537,7 +644,10 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   )
   app.put<{ Params: { id: string }; Body: ExperimentBody }>(
     '/v1/admin/experiments/:id',
-    adminSchema('Replace an experiment (weights, status)', { params: idParamsSchema, body: experimentBodySchema }),
+    adminSchema('Replace an experiment (weights, status)', {
+      params: idParamsSchema,
+      body: experimentBodySchema,
+    }),
     async (request) => {
       getExperiment(request.params.id)
       const e = parseExperiment({ ...request.body, id: request.params.id })
@@ -556,13 +666,23 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   )
   app.get<{ Params: { id: string }; Querystring: { goal?: 'increase' | 'decrease' } }>(
     '/v1/admin/experiments/:id/report',
-    adminSchema('A/B report: sizes, outcome rates, AUC, difference with CI, sequential test, SRM check, verdict', {
-      params: idParamsSchema,
-      querystring: { type: 'object', properties: { goal: { type: 'string', enum: ['increase', 'decrease'] } } },
-    }),
+    adminSchema(
+      'A/B report: sizes, outcome rates, AUC, difference with CI, sequential test, SRM check, verdict',
+      {
+        params: idParamsSchema,
+        querystring: {
+          type: 'object',
+          properties: { goal: { type: 'string', enum: ['increase', 'decrease'] } },
+        },
+      },
+    ),
     async (request) => {
       if (db === undefined) needDb()
-      return abReport(db!, request.params.id, request.query.goal === undefined ? {} : { goal: request.query.goal })
+      return abReport(
+        db!,
+        request.params.id,
+        request.query.goal === undefined ? {} : { goal: request.query.goal },
+      )
     },
   )
 
@@ -590,9 +710,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       while (!isReady()) {
         if (Date.now() > deadline) {
           const loading = [...requiredRefs].filter((r) => manager.get(r) === undefined)
-          throw new ServeError('SERVE_NOT_READY', `Models still loading after ${timeoutMs} ms: ${loading.join(', ')}.`, {
-            details: { loading, errors: loading.map((r) => manager.errorOf(r) ?? null) },
-          })
+          throw new ServeError(
+            'SERVE_NOT_READY',
+            `Models still loading after ${timeoutMs} ms: ${loading.join(', ')}.`,
+            {
+              details: { loading, errors: loading.map((r) => manager.errorOf(r) ?? null) },
+            },
+          )
         }
         await new Promise((r) => setTimeout(r, 20))
       }

@@ -32,7 +32,10 @@ export function checkAdmin(header: string | undefined, adminToken: string | unde
     )
   const token = bearerToken(header)
   if (token === undefined || !tokenMatches(token, adminToken))
-    throw new ServeError('SERVE_UNAUTHORIZED', 'Missing or wrong admin token: send Authorization: Bearer <KEEL_ADMIN_TOKEN>.')
+    throw new ServeError(
+      'SERVE_UNAUTHORIZED',
+      'Missing or wrong admin token: send Authorization: Bearer <KEEL_ADMIN_TOKEN>.',
+    )
 }
 
 /** Checks a prediction request when an API token is configured (the admin token is accepted too). */
@@ -47,5 +50,8 @@ export function checkApi(
     if (tokenMatches(token, apiToken)) return
     if (adminToken !== undefined && adminToken !== '' && tokenMatches(token, adminToken)) return
   }
-  throw new ServeError('SERVE_UNAUTHORIZED', 'Missing or wrong API token: send Authorization: Bearer <KEEL_API_TOKEN>.')
+  throw new ServeError(
+    'SERVE_UNAUTHORIZED',
+    'Missing or wrong API token: send Authorization: Bearer <KEEL_API_TOKEN>.',
+  )
 }

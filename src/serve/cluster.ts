@@ -79,7 +79,11 @@ async function startWorker(options: StartServerOptions): Promise<RunningServer> 
       })
   }
   const { port: _port, host: _host, workers: _w, onListening, exitOnSignal, ...createOptions } = options
-  const server = await createServer({ ...createOptions, metrics, ...(metricsText === undefined ? {} : { metricsText }) })
+  const server = await createServer({
+    ...createOptions,
+    metrics,
+    ...(metricsText === undefined ? {} : { metricsText }),
+  })
   const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1')
   if (isWorker) process.send?.({ type: 'keel:listening', url })
   else onListening?.(url)
@@ -135,7 +139,9 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
   const fork = (): Worker => cluster.fork({ KEEL_SERVE_WORKER: '1' })
   cluster.on('exit', (worker, code, signal) => {
     if (shuttingDown) return
-    process.stderr.write(`keel serve: worker ${worker.process.pid} exited (${signal ?? code}); starting a new one\n`)
+    process.stderr.write(
+      `keel serve: worker ${worker.process.pid} exited (${signal ?? code}); starting a new one\n`,
+    )
     fork()
   })
   for (let i = 0; i < count; i++) fork()

@@ -13,7 +13,10 @@ const outputSchema = z.object({
 /** Schema of one served model in the config. */
 export const servedModelSchema = z.object({
   /** Route name (`/v1/models/{name}/predict`); default: the name part of `ref`. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,200}$/)
+    .optional(),
   /** Registry reference of the primary, e.g. `churn@production`. */
   ref: z.string().min(1),
   /** Time budget of one model call before the next fallback link answers. Default 1000 ms. */
@@ -25,10 +28,15 @@ export const servedModelSchema = z.object({
   /** Overrides the server-wide extra-field policy for this model. */
   extraFields: z.enum(['ignore', 'reject']).optional(),
   breaker: z
-    .object({ failureThreshold: z.number().int().positive().optional(), coolDownMs: z.number().nonnegative().optional() })
+    .object({
+      failureThreshold: z.number().int().positive().optional(),
+      coolDownMs: z.number().nonnegative().optional(),
+    })
     .optional(),
   /** Models that get a copy of the traffic off the request path; their outputs are logged, never returned. */
-  shadow: z.array(z.object({ ref: z.string().min(1), sampleRate: z.number().min(0).max(1).default(1) })).default([]),
+  shadow: z
+    .array(z.object({ ref: z.string().min(1), sampleRate: z.number().min(0).max(1).default(1) }))
+    .default([]),
   /** A small share of traffic to a new version, rolled back automatically on errors or latency. */
   canary: z
     .object({
@@ -94,17 +102,25 @@ export function loadServeConfig(path: string): ServeConfig {
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new AppError('SERVE_CONFIG_INVALID', `Cannot read serve config ${path}: ${(error as Error).message}`, {
-      cause: error,
-    })
+    throw new AppError(
+      'SERVE_CONFIG_INVALID',
+      `Cannot read serve config ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
   let data: unknown
   try {
     data = parseYaml(text)
   } catch (error) {
-    throw new AppError('SERVE_CONFIG_INVALID', `Serve config ${path} is not valid YAML/JSON: ${(error as Error).message}`, {
-      cause: error,
-    })
+    throw new AppError(
+      'SERVE_CONFIG_INVALID',
+      `Serve config ${path} is not valid YAML/JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
   return parseServeConfig(data)
 }
@@ -117,7 +133,10 @@ export function servedModels(config: ServeConfig): ServedModelConfig[] {
     const base = typeof entry === 'string' ? servedModelSchema.parse({ ref: entry }) : entry
     const name = base.name ?? parseModelRef(base.ref).name
     if (seen.has(name))
-      throw new AppError('SERVE_CONFIG_INVALID', `Model name '${name}' is served twice; give one entry another name.`)
+      throw new AppError(
+        'SERVE_CONFIG_INVALID',
+        `Model name '${name}' is served twice; give one entry another name.`,
+      )
     seen.add(name)
     out.push({ ...base, name })
   }

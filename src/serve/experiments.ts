@@ -71,7 +71,10 @@ export function variantForBucket<V extends { weight: number }>(variants: readonl
  * Sticky assignment: the same key always gets the same variant of an experiment; requests without a
  * key get the default variant (so they never dilute one arm at random).
  */
-export function assignVariant(experiment: Experiment, key: string | undefined): Experiment['variants'][number] {
+export function assignVariant(
+  experiment: Experiment,
+  key: string | undefined,
+): Experiment['variants'][number] {
   if (key === undefined || key === '') {
     const name = experiment.defaultVariant
     return experiment.variants.find((v) => v.name === name) ?? experiment.variants[0]!

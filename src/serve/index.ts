@@ -6,6 +6,7 @@
  * registry-backed source is supplied by the caller.
  */
 
+export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from './ab-report.js'
 /**
  * Analyses an A/B experiment from the prediction log and feedback: per-variant sizes, outcome rate,
  * AUC, difference with CI, an always-valid sequential test (mSPRT), a sample-ratio-mismatch check and a
@@ -17,7 +18,7 @@
  * console.log(formatAbReport(report))
  */
 export { abReport, formatAbReport } from './ab-report.js'
-export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from './ab-report.js'
+export type { CreateServerOptions, KeelServer } from './app.js'
 /**
  * Builds the prediction server without listening; test it with `server.app.inject` or `server.listen(0)`.
  * @throws AppError `SERVE_CONFIG_INVALID` for a bad config.
@@ -28,21 +29,21 @@ export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from 
  * await server.close()
  */
 export { createServer } from './app.js'
-export type { CreateServerOptions, KeelServer } from './app.js'
+export type { RunningServer, StartServerOptions } from './cluster.js'
 /**
  * Starts the server in this process or as a node:cluster of workers, with graceful shutdown on SIGTERM.
  * @example
  * await startServer({ source, config: { models: ['churn@production'] }, port: 8080, workers: 2 })
  */
 export { startServer } from './cluster.js'
-export type { RunningServer, StartServerOptions } from './cluster.js'
+export type { ServeConfig, ServeConfigInput, ServedModelConfig } from './config.js'
 /**
  * Server config: schema, file loader (YAML or JSON) and validator.
  * @example
  * const config = loadServeConfig('serve.yaml')
  */
 export { loadServeConfig, parseServeConfig, serveConfigSchema } from './config.js'
-export type { ServeConfig, ServeConfigInput, ServedModelConfig } from './config.js'
+export type { FieldProblem } from './errors.js'
 /**
  * Serving errors and the single code → HTTP status table.
  * @example
@@ -57,14 +58,14 @@ export {
   STATUS_BY_CODE,
   statusForCode,
 } from './errors.js'
-export type { FieldProblem } from './errors.js'
+export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js'
 /**
  * A/B experiment schema and sticky assignment (hash of experiment id + request key into 10 000 buckets).
  * @example
  * assignVariant(experiment, 'user-42').name // always the same for user-42
  */
 export { assignVariant, bucketOf, experimentSchema, hash32 } from './experiments.js'
-export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js'
+export type { MemoryModelSource } from './memory-source.js'
 /**
  * An in-memory model source with movable aliases, for tests, demos and embedding.
  * @example
@@ -72,29 +73,21 @@ export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js
  * source.setAlias('churn', 'production', 1)
  */
 export { createMemoryModelSource } from './memory-source.js'
-export type { MemoryModelSource } from './memory-source.js'
+export type { ServeMetrics } from './metrics.js'
 /**
  * The server's Prometheus metrics in their own registry.
  * @example
  * const metrics = createServeMetrics()
  */
 export { createServeMetrics } from './metrics.js'
-export type { ServeMetrics } from './metrics.js'
+export type { PredictionLogEntry, PredictionLogOptions } from './prediction-log.js'
 /**
  * The batched, bounded prediction-log writer (see its durability promise).
  * @example
  * const log = new PredictionLog(await migrateServeTables(db), { flushIntervalMs: 200 })
  */
 export { PredictionLog } from './prediction-log.js'
-export type { PredictionLogEntry, PredictionLogOptions } from './prediction-log.js'
 export type { PredictionResult, ServedBy } from './predictor.js'
-/**
- * The contracts the server needs: implement `ModelSource` over the registry and adapt fitted models
- * to `ServableModel`.
- * @example
- * const { name, selector } = parseModelRef('churn@production')
- */
-export { parseModelRef } from './servable.js'
 export type {
   Contribution,
   FeatureRow,
@@ -106,16 +99,23 @@ export type {
   ServableModel,
 } from './servable.js'
 /**
+ * The contracts the server needs: implement `ModelSource` over the registry and adapt fitted models
+ * to `ServableModel`.
+ * @example
+ * const { name, selector } = parseModelRef('churn@production')
+ */
+export { parseModelRef } from './servable.js'
+export type { ExperimentRow, FeedbackRow, PredictionRow, ServeTables } from './tables.js'
+/**
  * Creates or upgrades the serving tables (namespace 'serve') and returns a typed view.
  * @example
  * const k = await migrateServeTables(db)
  */
 export { migrateServeTables, SERVE_NAMESPACE } from './tables.js'
-export type { ExperimentRow, FeedbackRow, PredictionRow, ServeTables } from './tables.js'
+export type { ExtraFieldPolicy } from './validate.js'
 /**
  * Compiles a row validator for a feature list (what the server runs before any model call).
  * @example
  * const validate = compileRowValidator(model.features, 'reject')
  */
 export { compileRowValidator } from './validate.js'
-export type { ExtraFieldPolicy } from './validate.js'

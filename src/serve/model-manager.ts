@@ -159,9 +159,15 @@ export class ModelManager {
     try {
       const resolved = await this.source.resolve(ref)
       const old = this.current.get(ref)
-      if (old !== undefined && old.model.name === resolved.name && old.model.version === resolved.version) return
+      if (old !== undefined && old.model.name === resolved.name && old.model.version === resolved.version)
+        return
       const model = await this.source.load(resolved.name, resolved.version)
-      const loaded = new LoadedModel(ref, model, this.options.breakerFor?.(ref) ?? {}, this.options.onBreakerChange)
+      const loaded = new LoadedModel(
+        ref,
+        model,
+        this.options.breakerFor?.(ref) ?? {},
+        this.options.onBreakerChange,
+      )
       loaded.fallbackRef = await this.source.fallbackOf?.(resolved.name, resolved.version)
       await warm(model, this.options.warmupRuns ?? 3)
       if (this.stopped) return
@@ -183,6 +189,7 @@ async function warm(model: ServableModel, runs: number): Promise<void> {
   const row = warmupRow(model.features)
   for (let i = 0; i < runs; i++) {
     const out = await model.predict([row])
-    if (out.length !== 1) throw new Error(`Warm-up of ${model.name}@${model.version} returned ${out.length} rows for 1.`)
+    if (out.length !== 1)
+      throw new Error(`Warm-up of ${model.name}@${model.version} returned ${out.length} rows for 1.`)
   }
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { ServedModelConfig } from './config.js'
-import { BadRequestError, type FieldProblem, InvalidFeaturesError, ModelUnavailableError, ServeError } from './errors.js'
+import {
+  BadRequestError,
+  type FieldProblem,
+  InvalidFeaturesError,
+  ModelUnavailableError,
+  ServeError,
+} from './errors.js'
 import { assignVariant, BUCKETS, bucketOf, CanaryMonitor, type Experiment } from './experiments.js'
 import type { ServeMetrics } from './metrics.js'
 import type { LoadedModel, ModelManager } from './model-manager.js'
@@ -53,7 +59,11 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 /** The model score logged and exported: P(positive) for binary, max P for multiclass, value for regression. */
-export function scoreOf(output: ModelOutput, task: string, classes: readonly string[] | undefined): number | null {
+export function scoreOf(
+  output: ModelOutput,
+  task: string,
+  classes: readonly string[] | undefined,
+): number | null {
   const probs = output.probabilities
   if (task === 'regression') return typeof output.prediction === 'number' ? output.prediction : null
   if (probs === undefined) return typeof output.prediction === 'number' ? output.prediction : null
@@ -147,9 +157,13 @@ export class ServedModel {
     labels.variant = variant
     const primary = manager.get(ref)
     if (primary === undefined)
-      throw new ServeError('SERVE_NOT_READY', `Model '${this.name}' (${ref}) is still loading; retry shortly.`, {
-        details: { model: this.name, ref, error: manager.errorOf(ref) ?? null },
-      })
+      throw new ServeError(
+        'SERVE_NOT_READY',
+        `Model '${this.name}' (${ref}) is still loading; retry shortly.`,
+        {
+          details: { model: this.name, ref, error: manager.errorOf(ref) ?? null },
+        },
+      )
     labels.version = String(primary.model.version)
 
     // 2. Validate every row against the routed version; bad input never reaches a model.
@@ -175,7 +189,8 @@ export class ServedModel {
       const stable = manager.get(this.config.ref)
       if (stable !== undefined) chain.push(stable)
     }
-    const fallbackRef = this.config.fallback === false ? undefined : (this.config.fallback ?? primary.fallbackRef)
+    const fallbackRef =
+      this.config.fallback === false ? undefined : (this.config.fallback ?? primary.fallbackRef)
     if (fallbackRef !== undefined) {
       const fb = manager.get(fallbackRef)
       if (fb !== undefined && fb !== primary) chain.push(fb)
@@ -204,7 +219,8 @@ export class ServedModel {
           { model: this.name, from: `${link.model.name}@${link.model.version}`, to, reason },
           rows.length,
         )
-        if (reason === 'error') this.deps.onWarn(`model ${link.model.name}@${link.model.version} failed`, error)
+        if (reason === 'error')
+          this.deps.onWarn(`model ${link.model.name}@${link.model.version} failed`, error)
       }
     }
     if (outputs === undefined) {
@@ -264,7 +280,10 @@ export class ServedModel {
         output: out,
         score,
         latencyMs,
-        servedBy: servedBy === 'primary' ? 'primary' : `${servedBy}:${answered === undefined ? 'default' : `${modelName}@${version}`}`,
+        servedBy:
+          servedBy === 'primary'
+            ? 'primary'
+            : `${servedBy}:${answered === undefined ? 'default' : `${modelName}@${version}`}`,
         shadowOf: null,
       })
     }
@@ -307,7 +326,10 @@ export class ServedModel {
         pending.then(release, release)
         let timer: NodeJS.Timeout | undefined
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new LinkFailure('timeout', `over the ${budgetMs} ms budget`)), budgetMs)
+          timer = setTimeout(
+            () => reject(new LinkFailure('timeout', `over the ${budgetMs} ms budget`)),
+            budgetMs,
+          )
         })
         try {
           result = await Promise.race([pending, timeout])
@@ -316,10 +338,14 @@ export class ServedModel {
         }
       } else release()
       if (!Array.isArray(result) || result.length !== rows.length)
-        throw new LinkFailure('bad_output', `returned ${Array.isArray(result) ? result.length : 'no'} outputs for ${rows.length} rows`)
+        throw new LinkFailure(
+          'bad_output',
+          `returned ${Array.isArray(result) ? result.length : 'no'} outputs for ${rows.length} rows`,
+        )
       for (const out of result as readonly ModelOutput[]) {
         const p = (out as ModelOutput | undefined)?.prediction
-        if (typeof p !== 'number' && typeof p !== 'string') throw new LinkFailure('bad_output', 'output without prediction')
+        if (typeof p !== 'number' && typeof p !== 'string')
+          throw new LinkFailure('bad_output', 'output without prediction')
       }
       // A synchronous call cannot be interrupted: an over-budget answer is still used, but counts
       // as a failure so a model that is persistently slow trips its breaker.
@@ -344,7 +370,11 @@ export class ServedModel {
     }
   }
 
-  private scheduleShadows(request: PredictRequest, rows: readonly FeatureRow[], results: PredictionResult[]): void {
+  private scheduleShadows(
+    request: PredictRequest,
+    rows: readonly FeatureRow[],
+    results: PredictionResult[],
+  ): void {
     for (const shadow of this.config.shadow) {
       if (shadow.sampleRate < 1 && Math.random() >= shadow.sampleRate) continue
       const job = new Promise<void>((resolve) => {
@@ -377,7 +407,10 @@ export class ServedModel {
     const started = performance.now()
     let outputs: readonly ModelOutput[]
     try {
-      const input = link.model.features === this.deps.manager.get(this.config.ref)?.model.features ? rows : this.revalidate(link, request.rows)
+      const input =
+        link.model.features === this.deps.manager.get(this.config.ref)?.model.features
+          ? rows
+          : this.revalidate(link, request.rows)
       outputs = await this.call(link, input)
     } catch {
       metrics.shadow.inc({ ...label, outcome: 'error' }, rows.length)

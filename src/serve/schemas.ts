@@ -153,7 +153,12 @@ export const modelInfoSchema = {
     shadow: { type: 'array', items: { type: 'string' } },
     canary: {
       type: 'object',
-      properties: { ref: { type: 'string' }, weight: { type: 'number' }, rolledBack: { type: 'boolean' }, reason: { type: 'string' } },
+      properties: {
+        ref: { type: 'string' },
+        weight: { type: 'number' },
+        rolledBack: { type: 'boolean' },
+        reason: { type: 'string' },
+      },
     },
     experiment: { type: 'string' },
     aliases: { type: 'object', additionalProperties: { type: 'integer' } },

@@ -56,14 +56,23 @@ export function chiSquareSurvival(x: number, df: number): number {
 export function normalQuantile(p: number): number {
   if (p <= 0) return Number.NEGATIVE_INFINITY
   if (p >= 1) return Number.POSITIVE_INFINITY
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239]
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ]
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783]
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ]
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
   const low = 0.02425
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p))
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    )
   }
   if (p > 1 - low) return -normalQuantile(1 - p)
   const q = p - 0.5
@@ -123,7 +132,10 @@ export function rocAuc(scores: readonly number[], labels: readonly number[]): nu
  */
 export function msprtLikelihoodRatio(difference: number, variance: number, tau2: number): number {
   if (!(variance > 0)) return 1
-  return Math.sqrt(variance / (variance + tau2)) * Math.exp((difference * difference * tau2) / (2 * variance * (variance + tau2)))
+  return (
+    Math.sqrt(variance / (variance + tau2)) *
+    Math.exp((difference * difference * tau2) / (2 * variance * (variance + tau2)))
+  )
 }
 
 /** Running mean and variance (Welford). */

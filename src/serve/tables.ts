@@ -72,7 +72,11 @@ const MIGRATIONS: readonly Migration[] = [
         .addColumn('served_by', 'varchar(200)', (c) => c.notNull())
         .addColumn('shadow_of', 'varchar(64)')
         .execute()
-      await db.schema.createIndex('serve_predictions_model_ts').on('serve_predictions').columns(['model', 'ts']).execute()
+      await db.schema
+        .createIndex('serve_predictions_model_ts')
+        .on('serve_predictions')
+        .columns(['model', 'ts'])
+        .execute()
       await db.schema
         .createIndex('serve_predictions_experiment')
         .on('serve_predictions')

@@ -30,7 +30,9 @@ export interface FakeModelOptions {
  * + 0.5·[plan = basic] − 0.3·active). Counts its calls.
  * @internal test helper
  */
-export function fakeModel(options: FakeModelOptions = {}): ServableModel & { calls: number; rowsSeen: FeatureRow[] } {
+export function fakeModel(
+  options: FakeModelOptions = {},
+): ServableModel & { calls: number; rowsSeen: FeatureRow[] } {
   const bias = options.bias ?? 0
   let warmups = 3
   const terms = (row: FeatureRow): Contribution[] => [
@@ -56,7 +58,8 @@ export function fakeModel(options: FakeModelOptions = {}): ServableModel & { cal
       model.calls++
       const warming = warmups > 0
       if (warming) warmups--
-      if (options.fail === true && !(options.failAfterWarmup === true && warming)) throw new Error('injected model failure')
+      if (options.fail === true && !(options.failAfterWarmup === true && warming))
+        throw new Error('injected model failure')
       if (!warming) model.rowsSeen.push(...rows)
       const out = rows.map(score)
       if (options.delayMs !== undefined && !warming)
@@ -74,5 +77,13 @@ export function fakeModel(options: FakeModelOptions = {}): ServableModel & { cal
 
 /** A valid row for `FAKE_FEATURES`. @internal test helper */
 export function fakeRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { age: 42, tenure: 3, plan: 'basic', region: 'eu', active: true, signup: '2024-01-02T03:04:05Z', ...overrides }
+  return {
+    age: 42,
+    tenure: 3,
+    plan: 'basic',
+    region: 'eu',
+    active: true,
+    signup: '2024-01-02T03:04:05Z',
+    ...overrides,
+  }
 }

@@ -53,7 +53,8 @@ export function compileRowValidator(
         case 'numeric': {
           if (typeof value === 'number') {
             // JSON.parse turns 1e400 into Infinity, so finiteness is checked even for numbers.
-            if (!Number.isFinite(value)) push(spec.name, 'NOT_FINITE', `must be a finite number, got ${value}`)
+            if (!Number.isFinite(value))
+              push(spec.name, 'NOT_FINITE', `must be a finite number, got ${value}`)
             else if (spec.min !== undefined && value < spec.min)
               push(spec.name, 'OUT_OF_RANGE', `must be >= ${spec.min}, got ${value}`)
             else if (spec.max !== undefined && value > spec.max)

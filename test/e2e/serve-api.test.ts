@@ -13,9 +13,16 @@ process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
 interface PromMetric {
   name: string
   type: string
-  metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string>; count?: string }[]
+  metrics: {
+    labels?: Record<string, string>
+    value?: string
+    buckets?: Record<string, string>
+    count?: string
+  }[]
 }
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => PromMetric[]
+const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
+  text: string,
+) => PromMetric[]
 
 type Json = Record<string, unknown>
 
@@ -52,7 +59,10 @@ describe('serve API over HTTP', () => {
   const dbUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'keel-serve-')), 'keel.db')}`
 
   before(async () => {
-    const source = createMemoryModelSource([fakeModel({ version: 1 }), fakeModel({ name: 'noexplain', explain: false })])
+    const source = createMemoryModelSource([
+      fakeModel({ version: 1 }),
+      fakeModel({ name: 'noexplain', explain: false }),
+    ])
     source.setAlias('churn', 'production', 1)
     server = await createServer({
       source,
@@ -116,7 +126,9 @@ describe('serve API over HTTP', () => {
   })
 
   test('explain=true returns the top contributions; unsupported model is 422', async () => {
-    const res = await call(`${base}/v1/models/churn/predict?explain=true&top=2`, 'POST', { features: fakeRow({ age: 90 }) })
+    const res = await call(`${base}/v1/models/churn/predict?explain=true&top=2`, 'POST', {
+      features: fakeRow({ age: 90 }),
+    })
     assert.equal(res.status, 200, res.text)
     const ex = res.body.explanation as { feature: string; contribution: number }[]
     assert.equal(ex.length, 2)
@@ -165,25 +177,44 @@ describe('serve API over HTTP', () => {
   })
 
   test('unknown category level: reject policy → 422, missing policy → served', async () => {
-    const rejected = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow({ plan: 'gold' }) })
+    const rejected = await call(`${base}/v1/models/churn/predict`, 'POST', {
+      features: fakeRow({ plan: 'gold' }),
+    })
     assert.equal(rejected.status, 422)
     assert.equal(problemsOf(rejected.body)[0]?.code, 'UNKNOWN_LEVEL')
-    const missing = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow({ region: 'mars' }) })
+    const missing = await call(`${base}/v1/models/churn/predict`, 'POST', {
+      features: fakeRow({ region: 'mars' }),
+    })
     assert.equal(missing.status, 200)
   })
 
   test('extra fields: ignored by default, rejected where configured', async () => {
-    const ignored = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow({ colour: 'red' }) })
+    const ignored = await call(`${base}/v1/models/churn/predict`, 'POST', {
+      features: fakeRow({ colour: 'red' }),
+    })
     assert.equal(ignored.status, 200)
-    const rejected = await call(`${base}/v1/models/noexplain/predict`, 'POST', { features: fakeRow({ colour: 'red' }) })
+    const rejected = await call(`${base}/v1/models/noexplain/predict`, 'POST', {
+      features: fakeRow({ colour: 'red' }),
+    })
     assert.equal(rejected.status, 422)
-    assert.deepEqual(problemsOf(rejected.body)[0], { field: 'colour', code: 'UNEXPECTED_FIELD', reason: 'is not a feature of this model' })
+    assert.deepEqual(problemsOf(rejected.body)[0], {
+      field: 'colour',
+      code: 'UNEXPECTED_FIELD',
+      reason: 'is not a feature of this model',
+    })
   })
 
   test('batch problems name the row', async () => {
-    const res = await call(`${base}/v1/models/churn/predict`, 'POST', { rows: [fakeRow(), fakeRow({ age: null })] })
+    const res = await call(`${base}/v1/models/churn/predict`, 'POST', {
+      rows: [fakeRow(), fakeRow({ age: null })],
+    })
     assert.equal(res.status, 422)
-    assert.deepEqual(problemsOf(res.body)[0], { row: 1, field: 'age', code: 'MISSING', reason: 'is required but missing or null' })
+    assert.deepEqual(problemsOf(res.body)[0], {
+      row: 1,
+      field: 'age',
+      code: 'MISSING',
+      reason: 'is required but missing or null',
+    })
   })
 
   test('malformed bodies are 400, oversize 413, unknown model 404, never 500', async () => {
@@ -193,7 +224,9 @@ describe('serve API over HTTP', () => {
     assert.equal(neither.status, 400)
     const notObject = await call(`${base}/v1/models/churn/predict`, 'POST', { features: [1, 2] })
     assert.equal(notObject.status, 400)
-    const huge = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow({ pad: 'x'.repeat(5000) }) })
+    const huge = await call(`${base}/v1/models/churn/predict`, 'POST', {
+      features: fakeRow({ pad: 'x'.repeat(5000) }),
+    })
     assert.equal(huge.status, 413)
     assert.equal((huge.body.error as Json).code, 'SERVE_BODY_TOO_LARGE')
     const unknown = await call(`${base}/v1/models/ghost/predict`, 'POST', { features: fakeRow() })
@@ -205,7 +238,10 @@ describe('serve API over HTTP', () => {
   test('feedback single and batch is stored beside the prediction', async () => {
     const a = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow() })
     const b = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow() })
-    const one = await call(`${base}/v1/feedback`, 'POST', { predictionId: a.body.predictionId, outcome: 'yes' })
+    const one = await call(`${base}/v1/feedback`, 'POST', {
+      predictionId: a.body.predictionId,
+      outcome: 'yes',
+    })
     assert.equal(one.status, 200, one.text)
     const many = await call(`${base}/v1/feedback`, 'POST', {
       items: [
@@ -241,8 +277,13 @@ describe('serve API over HTTP', () => {
 
   test('admin endpoints need the admin token', async () => {
     assert.equal((await call(`${base}/v1/admin/reload`, 'POST')).status, 401)
-    assert.equal((await call(`${base}/v1/admin/reload`, 'POST', undefined, { authorization: 'Bearer wrong' })).status, 401)
-    const ok = await call(`${base}/v1/admin/reload`, 'POST', undefined, { authorization: 'Bearer admin-secret' })
+    assert.equal(
+      (await call(`${base}/v1/admin/reload`, 'POST', undefined, { authorization: 'Bearer wrong' })).status,
+      401,
+    )
+    const ok = await call(`${base}/v1/admin/reload`, 'POST', undefined, {
+      authorization: 'Bearer admin-secret',
+    })
     assert.equal(ok.status, 200, ok.text)
   })
 
@@ -265,7 +306,11 @@ describe('serve API over HTTP', () => {
     const requests = metrics.find((m) => m.name === 'keel_requests_total')
     assert.ok(requests !== undefined)
     const ok = requests.metrics.find(
-      (m) => m.labels?.model === 'churn' && m.labels.status === '200' && m.labels.version === '1' && m.labels.variant === 'default',
+      (m) =>
+        m.labels?.model === 'churn' &&
+        m.labels.status === '200' &&
+        m.labels.version === '1' &&
+        m.labels.variant === 'default',
     )
     assert.ok(Number(ok?.value) >= 3)
     assert.ok(requests.metrics.some((m) => m.labels?.status === '422'))
@@ -280,14 +325,31 @@ describe('serve API over HTTP', () => {
 describe('serve API token', () => {
   test('prediction endpoints need KEEL_API_TOKEN when set; admin disabled without admin token', async () => {
     const source = createMemoryModelSource([fakeModel()])
-    const server = await createServer({ source, config: { models: ['churn'] }, db: false, apiToken: 'api-secret', adminToken: '', logger: false })
+    const server = await createServer({
+      source,
+      config: { models: ['churn'] },
+      db: false,
+      apiToken: 'api-secret',
+      adminToken: '',
+      logger: false,
+    })
     try {
       await server.waitUntilReady()
       const base = await server.listen(0)
-      assert.equal((await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow() })).status, 401)
-      const ok = await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow() }, { authorization: 'Bearer api-secret' })
+      assert.equal(
+        (await call(`${base}/v1/models/churn/predict`, 'POST', { features: fakeRow() })).status,
+        401,
+      )
+      const ok = await call(
+        `${base}/v1/models/churn/predict`,
+        'POST',
+        { features: fakeRow() },
+        { authorization: 'Bearer api-secret' },
+      )
       assert.equal(ok.status, 200)
-      const admin = await call(`${base}/v1/admin/reload`, 'POST', undefined, { authorization: 'Bearer api-secret' })
+      const admin = await call(`${base}/v1/admin/reload`, 'POST', undefined, {
+        authorization: 'Bearer api-secret',
+      })
       assert.equal(admin.status, 403)
       assert.equal((admin.body.error as Json).code, 'SERVE_ADMIN_DISABLED')
     } finally {

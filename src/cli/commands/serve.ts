@@ -1,12 +1,105 @@
 import { AppError } from '../../core/index.js'
+import {
+  loadServeConfig,
+  type ModelSource,
+  parseServeConfig,
+  type ServeConfig,
+  startServer,
+} from '../../serve/index.js'
+import { parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
+import { info } from '../output.js'
 
-/** Placeholder until the owning capability lands. */
-export const serveCommand: Command = {
-  name: 'serve',
-  summary: '(not available yet)',
-  usage: 'keel serve',
-  async run(): Promise<number> {
-    throw new AppError('NOT_IMPLEMENTED', "'keel serve' is not available in this build.")
-  },
+const USAGE = `Usage: keel serve [--port 8080] [--host 127.0.0.1] [--models churn@production,...] [--workers N] [--config FILE]
+
+Starts the prediction server. Models are loaded from the registry by reference and hot-swapped when
+an alias moves (keel models promote). Endpoints: POST /v1/models/{name}/predict, GET /v1/models,
+POST /v1/feedback, GET /health, /ready, /metrics, /openapi.json, /docs; admin endpoints need
+KEEL_ADMIN_TOKEN, prediction endpoints need KEEL_API_TOKEN when it is set.
+
+Options:
+  --port       port (default 8080; 0 picks a free one)
+  --host       address (default 127.0.0.1)
+  --models     comma-separated references; replaces the config file's models
+  --workers    worker processes (default: the number of cores)
+  --config     YAML/JSON config: models, fallbacks, shadow, canary, experiments, limits, log
+  --db         database for the prediction log, feedback and experiments (default $KEEL_DATABASE_URL)
+
+SIGTERM/SIGINT stop gracefully: in-flight requests finish and the prediction log is flushed.`
+
+/** Builds the model source the server loads from (the registry in the shipped CLI). */
+export type ModelSourceFactory = () => Promise<ModelSource>
+
+/**
+ * Makes the \`keel serve\` command over a model source factory, so the registry-backed source can be
+ * plugged in (and tests can pass an in-memory one).
+ */
+export function makeServeCommand(createSource: ModelSourceFactory): Command {
+  return {
+    name: 'serve',
+    summary: 'Start the prediction server (A/B tests, shadow, canary, fallbacks, metrics)',
+    usage: USAGE,
+    async run(argv): Promise<number> {
+      const args = parseCommandArgs(
+        argv,
+        {
+          port: { type: 'string' },
+          host: { type: 'string' },
+          models: { type: 'string' },
+          workers: { type: 'string' },
+          config: { type: 'string' },
+          db: { type: 'string' },
+        },
+        USAGE,
+      )
+      if (args.positionals.length > 0)
+        throw new AppError('CLI_USAGE', `Unexpected argument '${args.positionals[0]}'.\n${USAGE}`)
+      const int = (name: string, min: number): number | undefined => {
+        const raw = stringOpt(args, name)
+        if (raw === undefined) return undefined
+        const value = Number(raw)
+        if (!Number.isInteger(value) || value < min)
+          throw new AppError('CLI_USAGE', `--${name} must be an integer >= ${min}, got '${raw}'.\n${USAGE}`)
+        return value
+      }
+      const port = int('port', 0)
+      const workers = int('workers', 1)
+      const configPath = stringOpt(args, 'config')
+      let config: ServeConfig = configPath === undefined ? parseServeConfig({}) : loadServeConfig(configPath)
+      const models = stringOpt(args, 'models')
+      if (models !== undefined) {
+        const refs = models
+          .split(',')
+          .map((m) => m.trim())
+          .filter((m) => m !== '')
+        config = { ...config, models: refs }
+      }
+      const db = stringOpt(args, 'db')
+      if (db !== undefined) config = { ...config, databaseUrl: db }
+      if (config.models.length === 0)
+        throw new AppError(
+          'CLI_USAGE',
+          `No models to serve: pass --models churn@production or a --config with models.\n${USAGE}`,
+        )
+      const source = await createSource()
+      await startServer({
+        source,
+        config,
+        port: port ?? 8080,
+        host: stringOpt(args, 'host') ?? '127.0.0.1',
+        ...(workers === undefined ? {} : { workers }),
+        onListening: (url) => info(`keel serve: listening on ${url} (docs at ${url}/docs)`),
+      })
+      return 0
+    },
+  }
 }
+
+/** `keel serve`. */
+export const serveCommand: Command = makeServeCommand(async () => {
+  // TODO(lead): wire createRegistryModelSource from '../../train/index.js' once it is exported there.
+  throw new AppError(
+    'SERVE_NO_MODEL_SOURCE',
+    'This build has no registry-backed model source wired into keel serve yet (createRegistryModelSource is not exported from src/train).',
+  )
+})
