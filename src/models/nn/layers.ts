@@ -1,0 +1,351 @@
+/**
+ * MLP layers with explicit forward and backward passes on row-major Float32Array batches. Each
+ * layer owns its output and input-gradient buffers (grown on demand), so a training step
+ * allocates nothing. Parameter gradients are overwritten (not accumulated) by each backward pass.
+ *
+ * Non-null assertions on typed-array reads are safe: indices stay below rows * width.
+ */
+import type { Rng } from '../../core/index.js'
+import { gemm, transpose } from './gemm.js'
+
+/** A trainable tensor with its gradient; `decay` marks weights that weight decay applies to. */
+export interface Param {
+  readonly value: Float32Array
+  readonly grad: Float32Array
+  readonly decay: boolean
+}
+
+/** One layer of the network. @internal */
+export interface Layer {
+  readonly kind: 'dense' | 'batch-norm' | 'activation' | 'dropout'
+  readonly inputWidth: number
+  readonly outputWidth: number
+  forward(x: Float32Array, rows: number, training: boolean): Float32Array
+  /** Gradient with respect to the input; skipped (returns undefined) when `needInputGrad` is false. */
+  backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined
+  params(): readonly Param[]
+}
+
+function ensure(buf: Float32Array, size: number): Float32Array {
+  return buf.length >= size ? buf : new Float32Array(size)
+}
+
+/** y = x W + b with W stored (in x out), so the forward pass is one plain product. */
+export class Dense implements Layer {
+  readonly kind = 'dense'
+  readonly weight: Float32Array
+  readonly bias: Float32Array
+  private readonly weightGrad: Float32Array
+  private readonly biasGrad: Float32Array
+  private out: Float32Array = new Float32Array(0)
+  private gradIn: Float32Array = new Float32Array(0)
+  private xT: Float32Array = new Float32Array(0)
+  private readonly wT: Float32Array
+  private input: Float32Array = new Float32Array(0)
+
+  constructor(
+    readonly inputWidth: number,
+    readonly outputWidth: number,
+  ) {
+    this.weight = new Float32Array(inputWidth * outputWidth)
+    this.bias = new Float32Array(outputWidth)
+    this.weightGrad = new Float32Array(inputWidth * outputWidth)
+    this.biasGrad = new Float32Array(outputWidth)
+    this.wT = new Float32Array(inputWidth * outputWidth)
+  }
+
+  /** He (fan-in, for ReLU-like units) or Xavier/Glorot normal initialisation; biases start at 0. */
+  init(rng: Rng, scheme: 'he' | 'xavier'): void {
+    const std =
+      scheme === 'he' ? Math.sqrt(2 / this.inputWidth) : Math.sqrt(2 / (this.inputWidth + this.outputWidth))
+    for (let i = 0; i < this.weight.length; i++) this.weight[i] = rng.normal() * std
+    this.bias.fill(0)
+  }
+
+  forward(x: Float32Array, rows: number): Float32Array {
+    const n = this.outputWidth
+    this.out = ensure(this.out, rows * n)
+    this.input = x
+    const out = this.out
+    const b = this.bias
+    for (let i = 0; i < rows; i++) out.set(b, i * n)
+    gemm(rows, n, this.inputWidth, x, this.weight, out, true)
+    return out
+  }
+
+  backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
+    const nIn = this.inputWidth
+    const nOut = this.outputWidth
+    // dW = x^T dY: transposing x (rows x in) costs 1/out of the product.
+    this.xT = ensure(this.xT, rows * nIn)
+    transpose(rows, nIn, this.input, this.xT)
+    gemm(nIn, nOut, rows, this.xT, gradOut, this.weightGrad)
+    const bg = this.biasGrad
+    bg.fill(0)
+    for (let i = 0; i < rows; i++) {
+      const off = i * nOut
+      for (let j = 0; j < nOut; j++) bg[j] = bg[j]! + gradOut[off + j]!
+    }
+    if (!needInputGrad) return undefined
+    // dX = dY W^T.
+    transpose(nIn, nOut, this.weight, this.wT)
+    this.gradIn = ensure(this.gradIn, rows * nIn)
+    gemm(rows, nIn, nOut, gradOut, this.wT, this.gradIn)
+    return this.gradIn
+  }
+
+  params(): readonly Param[] {
+    return [
+      { value: this.weight, grad: this.weightGrad, decay: true },
+      { value: this.bias, grad: this.biasGrad, decay: false },
+    ]
+  }
+}
+
+/**
+ * Batch normalisation (Ioffe & Szegedy, 2015) over the batch for each feature, with learned scale
+ * gamma and shift beta. Training uses batch statistics and updates running averages with
+ * `momentum` (PyTorch's convention: running = (1 - m) running + m batch, unbiased variance);
+ * inference uses the running averages.
+ */
+export class BatchNorm implements Layer {
+  readonly kind = 'batch-norm'
+  readonly outputWidth: number
+  readonly gamma: Float32Array
+  readonly beta: Float32Array
+  readonly runningMean: Float32Array
+  readonly runningVar: Float32Array
+  private readonly gammaGrad: Float32Array
+  private readonly betaGrad: Float32Array
+  private readonly invStd: Float32Array
+  private xHat: Float32Array = new Float32Array(0)
+  private out: Float32Array = new Float32Array(0)
+  private gradIn: Float32Array = new Float32Array(0)
+
+  constructor(
+    readonly inputWidth: number,
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
+    this.outputWidth = inputWidth
+    this.gamma = new Float32Array(inputWidth).fill(1)
+    this.beta = new Float32Array(inputWidth)
+    this.runningMean = new Float32Array(inputWidth)
+    this.runningVar = new Float32Array(inputWidth).fill(1)
+    this.gammaGrad = new Float32Array(inputWidth)
+    this.betaGrad = new Float32Array(inputWidth)
+    this.invStd = new Float32Array(inputWidth)
+  }
+
+  forward(x: Float32Array, rows: number, training: boolean): Float32Array {
+    const w = this.inputWidth
+    this.out = ensure(this.out, rows * w)
+    const out = this.out
+    if (!training) {
+      for (let j = 0; j < w; j++) this.invStd[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps)
+      for (let i = 0; i < rows; i++) {
+        const off = i * w
+        for (let j = 0; j < w; j++) {
+          out[off + j] =
+            (x[off + j]! - this.runningMean[j]!) * this.invStd[j]! * this.gamma[j]! + this.beta[j]!
+        }
+      }
+      return out
+    }
+    this.xHat = ensure(this.xHat, rows * w)
+    const mean = new Float64Array(w)
+    const sq = new Float64Array(w)
+    for (let i = 0; i < rows; i++) {
+      const off = i * w
+      for (let j = 0; j < w; j++) mean[j] = mean[j]! + x[off + j]!
+    }
+    for (let j = 0; j < w; j++) mean[j] = mean[j]! / rows
+    for (let i = 0; i < rows; i++) {
+      const off = i * w
+      for (let j = 0; j < w; j++) {
+        const d = x[off + j]! - mean[j]!
+        sq[j] = sq[j]! + d * d
+      }
+    }
+    const m = this.momentum
+    for (let j = 0; j < w; j++) {
+      const v = sq[j]! / rows
+      this.invStd[j] = 1 / Math.sqrt(v + this.eps)
+      this.runningMean[j] = (1 - m) * this.runningMean[j]! + m * mean[j]!
+      this.runningVar[j] = (1 - m) * this.runningVar[j]! + m * (rows > 1 ? sq[j]! / (rows - 1) : v)
+    }
+    const xHat = this.xHat
+    for (let i = 0; i < rows; i++) {
+      const off = i * w
+      for (let j = 0; j < w; j++) {
+        const h = (x[off + j]! - mean[j]!) * this.invStd[j]!
+        xHat[off + j] = h
+        out[off + j] = h * this.gamma[j]! + this.beta[j]!
+      }
+    }
+    return out
+  }
+
+  backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
+    const w = this.inputWidth
+    const xHat = this.xHat
+    const gSum = new Float64Array(w)
+    const gxSum = new Float64Array(w)
+    for (let i = 0; i < rows; i++) {
+      const off = i * w
+      for (let j = 0; j < w; j++) {
+        const g = gradOut[off + j]!
+        gSum[j] = gSum[j]! + g
+        gxSum[j] = gxSum[j]! + g * xHat[off + j]!
+      }
+    }
+    for (let j = 0; j < w; j++) {
+      this.betaGrad[j] = gSum[j]!
+      this.gammaGrad[j] = gxSum[j]!
+    }
+    if (!needInputGrad) return undefined
+    // dx = gamma * invStd / N * (N dy - sum(dy) - xHat * sum(dy * xHat)).
+    this.gradIn = ensure(this.gradIn, rows * w)
+    const gi = this.gradIn
+    for (let i = 0; i < rows; i++) {
+      const off = i * w
+      for (let j = 0; j < w; j++) {
+        gi[off + j] =
+          ((this.gamma[j]! * this.invStd[j]!) / rows) *
+          (rows * gradOut[off + j]! - gSum[j]! - xHat[off + j]! * gxSum[j]!)
+      }
+    }
+    return gi
+  }
+
+  params(): readonly Param[] {
+    return [
+      { value: this.gamma, grad: this.gammaGrad, decay: false },
+      { value: this.beta, grad: this.betaGrad, decay: false },
+    ]
+  }
+}
+
+/** Abramowitz & Stegun 7.1.26 erf (|error| < 1.5e-7, below float precision). */
+function erf(x: number): number {
+  const s = x < 0 ? -1 : 1
+  const a = Math.abs(x)
+  const t = 1 / (1 + 0.3275911 * a)
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-a * a)
+  return s * y
+}
+
+const INV_SQRT2 = Math.SQRT1_2
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
+
+/** ReLU, or GELU in its exact form x * Phi(x) (Hendrycks & Gimpel, 2016; PyTorch's default). */
+export class Activation implements Layer {
+  readonly kind = 'activation'
+  readonly outputWidth: number
+  private input: Float32Array = new Float32Array(0)
+  private out: Float32Array = new Float32Array(0)
+  private gradIn: Float32Array = new Float32Array(0)
+
+  constructor(
+    readonly fn: 'relu' | 'gelu',
+    readonly inputWidth: number,
+  ) {
+    this.outputWidth = inputWidth
+  }
+
+  forward(x: Float32Array, rows: number): Float32Array {
+    const size = rows * this.inputWidth
+    this.out = ensure(this.out, size)
+    this.input = x
+    const out = this.out
+    if (this.fn === 'relu') {
+      for (let i = 0; i < size; i++) {
+        const v = x[i]!
+        out[i] = v > 0 ? v : 0
+      }
+    } else {
+      for (let i = 0; i < size; i++) {
+        const v = x[i]!
+        out[i] = 0.5 * v * (1 + erf(v * INV_SQRT2))
+      }
+    }
+    return out
+  }
+
+  backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
+    if (!needInputGrad) return undefined
+    const size = rows * this.inputWidth
+    this.gradIn = ensure(this.gradIn, size)
+    const gi = this.gradIn
+    const x = this.input
+    if (this.fn === 'relu') {
+      for (let i = 0; i < size; i++) gi[i] = x[i]! > 0 ? gradOut[i]! : 0
+    } else {
+      for (let i = 0; i < size; i++) {
+        const v = x[i]!
+        const cdf = 0.5 * (1 + erf(v * INV_SQRT2))
+        const pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v)
+        gi[i] = gradOut[i]! * (cdf + v * pdf)
+      }
+    }
+    return gi
+  }
+
+  params(): readonly Param[] {
+    return []
+  }
+}
+
+/** Inverted dropout: in training, zeroes each unit with probability `rate` and scales the rest by 1/(1-rate). */
+export class Dropout implements Layer {
+  readonly kind = 'dropout'
+  readonly outputWidth: number
+  private mask = new Uint8Array(0)
+  private out: Float32Array = new Float32Array(0)
+  private gradIn: Float32Array = new Float32Array(0)
+  private active = false
+
+  constructor(
+    readonly rate: number,
+    readonly inputWidth: number,
+    private readonly rng: Rng,
+  ) {
+    this.outputWidth = inputWidth
+  }
+
+  forward(x: Float32Array, rows: number, training: boolean): Float32Array {
+    this.active = training && this.rate > 0
+    if (!this.active) return x
+    const size = rows * this.inputWidth
+    this.out = ensure(this.out, size)
+    if (this.mask.length < size) this.mask = new Uint8Array(size)
+    // Compare raw 32-bit draws with a threshold: one generator call per unit.
+    const threshold = Math.floor(this.rate * 4294967296)
+    const keepScale = 1 / (1 - this.rate)
+    const out = this.out
+    for (let i = 0; i < size; i++) {
+      const keep = this.rng.nextUint32() >= threshold ? 1 : 0
+      this.mask[i] = keep
+      out[i] = keep === 1 ? x[i]! * keepScale : 0
+    }
+    return out
+  }
+
+  backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
+    if (!needInputGrad) return undefined
+    if (!this.active) return gradOut
+    const size = rows * this.inputWidth
+    this.gradIn = ensure(this.gradIn, size)
+    const keepScale = 1 / (1 - this.rate)
+    for (let i = 0; i < size; i++) this.gradIn[i] = this.mask[i] === 1 ? gradOut[i]! * keepScale : 0
+    return this.gradIn
+  }
+
+  params(): readonly Param[] {
+    return []
+  }
+}

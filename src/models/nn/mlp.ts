@@ -1,0 +1,680 @@
+import type { Artifact, Matrix } from '../../core/index.js'
+import {
+  ArtifactError,
+  assertColumns,
+  encodeArray,
+  InvalidArgumentError,
+  makeArtifact,
+  Rng,
+} from '../../core/index.js'
+import type { Estimator, FitOptions, FittedClassifier, FittedModel } from '../estimator.js'
+import type { ClassWeight } from '../linear/model-io.js'
+import {
+  applyClassWeight,
+  checkChoice,
+  checkFitInputs,
+  checkFormatVersion,
+  checkNumber,
+  checkRegressionTarget,
+  countClasses,
+  mergeParams,
+  readF32,
+  readF64,
+  readNumber,
+  resolveFeatureNames,
+  stateRecord,
+} from '../linear/model-io.js'
+import type { Standardizer } from '../linear/standardize.js'
+import { fitStandardizer } from '../linear/standardize.js'
+import type { LossKind } from './network.js'
+import { lossAndGradient, Network } from './network.js'
+import { Adam, learningRateAt } from './optimizer.js'
+
+const FORMAT_VERSION = 1
+const PREDICT_CHUNK_ROWS = 1024
+
+/** Params of {@link MLPClassifier} and {@link MLPRegressor}. */
+export interface MLPParams {
+  /** Width of each hidden layer, input side first. */
+  readonly hiddenLayers: readonly number[]
+  readonly activation: 'relu' | 'gelu'
+  /** Batch normalisation after each hidden dense layer (before the activation). */
+  readonly batchNorm: boolean
+  /** Dropout rate after each hidden activation (0 disables). */
+  readonly dropout: number
+  /** `adamw` decays weights directly (decoupled); `adam` adds weightDecay * w to the gradient. */
+  readonly optimizer: 'adam' | 'adamw'
+  readonly learningRate: number
+  /** Weight decay on dense weights (never on biases or batch-norm parameters). */
+  readonly weightDecay: number
+  readonly beta1: number
+  readonly beta2: number
+  readonly batchSize: number
+  readonly maxEpochs: number
+  /** Learning-rate schedule after warm-up: constant, cosine decay to 0 over maxEpochs, or step decay. */
+  readonly schedule: 'constant' | 'cosine' | 'step'
+  /** Epochs of linear warm-up (0 disables). */
+  readonly warmupEpochs: number
+  /** For `step`: multiply the rate by stepGamma every stepEpochs epochs. */
+  readonly stepEpochs: number
+  readonly stepGamma: number
+  /**
+   * Stop when the validation loss has not improved for `patience` epochs and keep the best
+   * epoch's weights. Uses FitOptions.validation, or else a (stratified) `validationFraction` of
+   * the training rows.
+   */
+  readonly earlyStopping: boolean
+  readonly patience: number
+  readonly validationFraction: number
+  /** Weight initialisation: He (fan-in, for ReLU/GELU) or Xavier/Glorot. */
+  readonly init: 'he' | 'xavier'
+  /** Classifiers only: `balanced` weights class c by n / (k * n_c). */
+  readonly classWeight: ClassWeight
+  readonly seed: number
+}
+
+/** Defaults of the MLP estimators. */
+export const MLP_DEFAULT_PARAMS: MLPParams = {
+  hiddenLayers: [128, 64],
+  activation: 'relu',
+  batchNorm: true,
+  dropout: 0.1,
+  optimizer: 'adamw',
+  learningRate: 1e-3,
+  weightDecay: 1e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  batchSize: 256,
+  maxEpochs: 200,
+  schedule: 'constant',
+  warmupEpochs: 0,
+  stepEpochs: 30,
+  stepGamma: 0.1,
+  earlyStopping: true,
+  patience: 10,
+  validationFraction: 0.1,
+  init: 'he',
+  classWeight: null,
+  seed: 0,
+}
+
+function checkParams(p: MLPParams, what: string): void {
+  if (!Array.isArray(p.hiddenLayers)) {
+    throw new InvalidArgumentError(
+      `${what} param 'hiddenLayers' must be an array of layer widths, e.g. [128, 64].`,
+    )
+  }
+  p.hiddenLayers.forEach((h, i) => {
+    checkNumber(what, `hiddenLayers[${i}]`, h, { min: 1, max: 65536, integer: true })
+  })
+  checkChoice(what, 'activation', p.activation, ['relu', 'gelu'])
+  checkChoice(what, 'batchNorm', p.batchNorm, [true, false])
+  checkNumber(what, 'dropout', p.dropout, { min: 0, max: 0.95 })
+  checkChoice(what, 'optimizer', p.optimizer, ['adam', 'adamw'])
+  checkNumber(what, 'learningRate', p.learningRate, { min: 0, exclusiveMin: true })
+  checkNumber(what, 'weightDecay', p.weightDecay, { min: 0 })
+  checkNumber(what, 'beta1', p.beta1, { min: 0, max: 0.999999 })
+  checkNumber(what, 'beta2', p.beta2, { min: 0, max: 0.999999 })
+  checkNumber(what, 'batchSize', p.batchSize, { min: 1, integer: true })
+  checkNumber(what, 'maxEpochs', p.maxEpochs, { min: 1, integer: true })
+  checkChoice(what, 'schedule', p.schedule, ['constant', 'cosine', 'step'])
+  checkNumber(what, 'warmupEpochs', p.warmupEpochs, { min: 0, integer: true })
+  checkNumber(what, 'stepEpochs', p.stepEpochs, { min: 1, integer: true })
+  checkNumber(what, 'stepGamma', p.stepGamma, { min: 0, max: 1, exclusiveMin: true })
+  checkChoice(what, 'earlyStopping', p.earlyStopping, [true, false])
+  checkNumber(what, 'patience', p.patience, { min: 1, integer: true })
+  checkNumber(what, 'validationFraction', p.validationFraction, { min: 0, max: 0.5, exclusiveMin: true })
+  checkChoice(what, 'init', p.init, ['he', 'xavier'])
+  checkChoice(what, 'classWeight', p.classWeight, ['balanced', null])
+  checkNumber(what, 'seed', p.seed, { integer: true })
+}
+
+function resolveParams(patch: unknown, what: string): MLPParams {
+  const p = mergeParams(MLP_DEFAULT_PARAMS, patch, what)
+  checkParams(p, what)
+  return { ...p, hiddenLayers: [...p.hiddenLayers] }
+}
+
+/** Everything a fitted MLP needs to predict, plus training facts. @internal */
+interface MlpState {
+  readonly params: MLPParams
+  readonly featureNames: readonly string[]
+  /** 0 for regression. */
+  readonly nClasses: number
+  readonly scaler: Standardizer
+  readonly yMean: number
+  readonly yStd: number
+  readonly network: Network
+  readonly bestEpoch: number
+  readonly epochsRun: number
+}
+
+/** Input rows standardised into float32; NaN and infinities become 0 (the training mean). */
+function standardizeF32(x: Matrix, s: Standardizer, row0: number, rows: number, out: Float32Array): void {
+  const p = x.cols
+  const d = x.data
+  for (let i = 0; i < rows; i++) {
+    const src = (row0 + i) * p
+    const dst = i * p
+    for (let j = 0; j < p; j++) {
+      const z = (d[src + j]! - s.mean[j]!) / s.scale[j]!
+      out[dst + j] = Number.isFinite(z) ? z : 0
+    }
+  }
+}
+
+type Task = 'classification' | 'regression'
+
+/** Indices of validation rows: a stratified fraction for classifiers, a plain one for regression. */
+function splitValidation(y: Float64Array, task: Task, fraction: number, rng: Rng): Uint8Array {
+  const n = y.length
+  const isValid = new Uint8Array(n)
+  if (task === 'classification') {
+    const byClass = new Map<number, number[]>()
+    for (let i = 0; i < n; i++) {
+      const list = byClass.get(y[i]!)
+      if (list === undefined) byClass.set(y[i]!, [i])
+      else list.push(i)
+    }
+    for (const key of [...byClass.keys()].sort((a, b) => a - b)) {
+      const rows = rng.shuffle(byClass.get(key)!)
+      const take = Math.round(rows.length * fraction)
+      for (let t = 0; t < take && t < rows.length - 1; t++) isValid[rows[t]!] = 1
+    }
+  } else {
+    const perm = rng.permutation(n)
+    const take = Math.round(n * fraction)
+    for (let t = 0; t < take && t < n - 1; t++) isValid[perm[t]!] = 1
+  }
+  return isValid
+}
+
+async function trainMlp(
+  params: MLPParams,
+  task: Task,
+  x: Matrix,
+  y: Float64Array,
+  options: FitOptions | undefined,
+): Promise<MlpState> {
+  const what = task === 'classification' ? 'MLPClassifier' : 'MLPRegressor'
+  const sampleWeight = checkFitInputs(x, y, options)
+  const featureNames = resolveFeatureNames(x.cols, options)
+  let nClasses = 0
+  let weights = sampleWeight
+  if (task === 'classification') {
+    nClasses = countClasses(y)
+    weights = applyClassWeight(y, sampleWeight, nClasses, params.classWeight)
+  } else {
+    checkRegressionTarget(y)
+    if (params.classWeight !== null) {
+      throw new InvalidArgumentError(`${what} param 'classWeight' applies to classifiers only; use null.`)
+    }
+  }
+  const given = options?.validation
+  if (given !== undefined) {
+    assertColumns(given.x, x.cols, what)
+    if (given.y.length !== given.x.rows) {
+      throw new InvalidArgumentError(`validation.y has ${given.y.length} values for ${given.x.rows} rows.`)
+    }
+  }
+  const rng = new Rng(params.seed)
+  const initRng = rng.fork(1)
+  const dropoutRng = rng.fork(2)
+  const shuffleRng = rng.fork(3)
+  const splitRng = rng.fork(4)
+
+  const isValid =
+    given === undefined && params.earlyStopping
+      ? splitValidation(y, task, params.validationFraction, splitRng)
+      : new Uint8Array(x.rows)
+  const trainRows: number[] = []
+  const validRows: number[] = []
+  for (let i = 0; i < x.rows; i++) (isValid[i] === 1 ? validRows : trainRows).push(i)
+
+  // Standardise on the rows the network trains on.
+  const trainIdx = Int32Array.from(trainRows)
+  const trainX: Matrix = trainRows.length === x.rows ? x : takeMatrixRows(x, trainIdx)
+  const trainW = gather(sampleWeight, trainIdx)
+  const scaler = fitStandardizer(
+    trainX,
+    options?.sampleWeight === undefined ? undefined : trainW,
+    'non-binary',
+  )
+
+  let yMean = 0
+  let yStd = 1
+  const target = Float64Array.from(y)
+  if (task === 'regression') {
+    let sw = 0
+    for (const i of trainRows) {
+      yMean += weights[i]! * y[i]!
+      sw += weights[i]!
+    }
+    yMean /= sw
+    let ss = 0
+    for (const i of trainRows) ss += weights[i]! * (y[i]! - yMean) ** 2
+    yStd = Math.sqrt(ss / sw)
+    if (!(yStd > 0)) yStd = 1
+    for (let i = 0; i < y.length; i++) target[i] = (y[i]! - yMean) / yStd
+  }
+
+  const p = x.cols
+  const z = new Float32Array(x.rows * p)
+  standardizeF32(x, scaler, 0, x.rows, z)
+
+  const outputWidth = task === 'regression' ? 1 : nClasses === 2 ? 1 : nClasses
+  const lossKind: LossKind = task === 'regression' ? 'mse' : nClasses === 2 ? 'bce' : 'cross-entropy'
+  const network = new Network(
+    {
+      inputWidth: p,
+      hiddenLayers: params.hiddenLayers,
+      outputWidth,
+      batchNorm: params.batchNorm,
+      activation: params.activation,
+      dropout: params.dropout,
+    },
+    dropoutRng,
+  )
+  network.init(initRng, params.init)
+  const adam = new Adam(network.params, {
+    beta1: params.beta1,
+    beta2: params.beta2,
+    eps: 1e-8,
+    weightDecay: params.weightDecay,
+    decoupled: params.optimizer === 'adamw',
+  })
+
+  // Validation data (standardised with the training scaler).
+  let validZ: Float32Array | undefined
+  let validY: Float64Array | undefined
+  let validW: Float64Array | undefined
+  let validRowsCount = 0
+  if (given !== undefined) {
+    validRowsCount = given.x.rows
+    validZ = new Float32Array(validRowsCount * p)
+    standardizeF32(given.x, scaler, 0, validRowsCount, validZ)
+    validY = Float64Array.from(given.y)
+    if (task === 'regression') for (let i = 0; i < validY.length; i++) validY[i] = (validY[i]! - yMean) / yStd
+    else {
+      for (let i = 0; i < validY.length; i++) {
+        const c = validY[i]!
+        if (!Number.isInteger(c) || c < 0 || c >= nClasses) {
+          throw new InvalidArgumentError(
+            `validation.y[${i}] is ${c}; expected a class code 0..${nClasses - 1}.`,
+          )
+        }
+      }
+    }
+    validW = new Float64Array(validRowsCount).fill(1)
+  } else if (validRows.length > 0) {
+    const idx = Int32Array.from(validRows)
+    validRowsCount = idx.length
+    validZ = gatherRows(z, p, idx)
+    validY = gather(target, idx)
+    validW = gather(weights, idx)
+  }
+
+  const nTrain = trainRows.length
+  const batchSize = Math.min(params.batchSize, nTrain)
+  // Batch norm needs two rows to estimate a variance: a trailing batch of one is dropped.
+  const minBatch = params.batchNorm ? 2 : 1
+  const stepsPerEpoch = Math.max(1, Math.floor(nTrain / batchSize) + (nTrain % batchSize >= minBatch ? 1 : 0))
+  const schedule = {
+    learningRate: params.learningRate,
+    schedule: params.schedule,
+    warmupSteps: params.warmupEpochs * stepsPerEpoch,
+    totalSteps: params.maxEpochs * stepsPerEpoch,
+    stepsPerEpoch,
+    stepEpochs: params.stepEpochs,
+    stepGamma: params.stepGamma,
+  }
+  const xb = new Float32Array(batchSize * p)
+  const yb = new Float64Array(batchSize)
+  const wb = new Float64Array(batchSize)
+  const gradOut = new Float32Array(batchSize * outputWidth)
+  const order = Int32Array.from(trainRows)
+
+  const useEarlyStopping = params.earlyStopping && validZ !== undefined && validRowsCount > 0
+  let best = Number.POSITIVE_INFINITY
+  let bestEpoch = 0
+  let bestSnapshot: Float32Array[] | undefined
+  let sinceBest = 0
+  let step = 0
+  let epoch = 0
+  while (epoch < params.maxEpochs) {
+    epoch++
+    shuffleRng.shuffle(order)
+    let lossSum = 0
+    let weightSum = 0
+    for (let start = 0; start < nTrain; start += batchSize) {
+      const rows = Math.min(batchSize, nTrain - start)
+      if (rows < minBatch) break
+      let wSum = 0
+      for (let r = 0; r < rows; r++) {
+        const i = order[start + r]!
+        xb.set(z.subarray(i * p, (i + 1) * p), r * p)
+        yb[r] = target[i]!
+        wb[r] = weights[i]!
+        wSum += weights[i]!
+      }
+      const out = network.forward(xb, rows, true)
+      const loss = lossAndGradient(lossKind, out, rows, outputWidth, yb, wb, gradOut)
+      network.backward(gradOut, rows)
+      adam.step(learningRateAt(step, schedule))
+      step++
+      lossSum += loss * wSum
+      weightSum += wSum
+    }
+    const trainLoss = weightSum > 0 ? lossSum / weightSum : 0
+    let validLoss: number | undefined
+    if (validZ !== undefined && validY !== undefined && validW !== undefined && validRowsCount > 0) {
+      validLoss = evaluateLoss(network, lossKind, validZ, validRowsCount, p, outputWidth, validY, validW)
+    }
+    options?.onIteration?.(
+      validLoss === undefined ? { iteration: epoch, trainLoss } : { iteration: epoch, trainLoss, validLoss },
+    )
+    if (!Number.isFinite(trainLoss)) {
+      throw new InvalidArgumentError(
+        `${what} training diverged at epoch ${epoch} (loss ${trainLoss}). Lower learningRate (now ${params.learningRate}).`,
+      )
+    }
+    if (useEarlyStopping && validLoss !== undefined) {
+      // Relative tolerance so noise at the rounding level does not count as improvement.
+      if (bestSnapshot === undefined || validLoss < best - 1e-7 * Math.abs(best)) {
+        best = validLoss
+        bestEpoch = epoch
+        bestSnapshot = network.snapshot()
+        sinceBest = 0
+      } else if (++sinceBest >= params.patience) break
+    }
+    // Yield between epochs so a long fit does not starve the event loop (servers, progress UIs).
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  if (bestSnapshot !== undefined) network.restore(bestSnapshot)
+  return {
+    params,
+    featureNames,
+    nClasses,
+    scaler,
+    yMean,
+    yStd,
+    network,
+    bestEpoch: bestSnapshot === undefined ? epoch : bestEpoch,
+    epochsRun: epoch,
+  }
+}
+
+function evaluateLoss(
+  network: Network,
+  kind: LossKind,
+  z: Float32Array,
+  rows: number,
+  p: number,
+  width: number,
+  y: Float64Array,
+  w: Float64Array,
+): number {
+  let total = 0
+  let wTotal = 0
+  for (let start = 0; start < rows; start += PREDICT_CHUNK_ROWS) {
+    const r = Math.min(PREDICT_CHUNK_ROWS, rows - start)
+    const out = network.forward(z.subarray(start * p, (start + r) * p), r, false)
+    const ys = y.subarray(start, start + r)
+    const ws = w.subarray(start, start + r)
+    let wSum = 0
+    for (let i = 0; i < r; i++) wSum += ws[i]!
+    total += lossAndGradient(kind, out, r, width, ys, ws, undefined) * wSum
+    wTotal += wSum
+  }
+  return wTotal > 0 ? total / wTotal : 0
+}
+
+function gather(v: Float64Array, idx: Int32Array): Float64Array {
+  const out = new Float64Array(idx.length)
+  for (let i = 0; i < idx.length; i++) out[i] = v[idx[i]!]!
+  return out
+}
+
+function gatherRows(z: Float32Array, p: number, idx: Int32Array): Float32Array {
+  const out = new Float32Array(idx.length * p)
+  for (let i = 0; i < idx.length; i++) out.set(z.subarray(idx[i]! * p, (idx[i]! + 1) * p), i * p)
+  return out
+}
+
+function takeMatrixRows(x: Matrix, idx: Int32Array): Matrix {
+  const out = new Float64Array(idx.length * x.cols)
+  for (let i = 0; i < idx.length; i++)
+    out.set(x.data.subarray(idx[i]! * x.cols, (idx[i]! + 1) * x.cols), i * x.cols)
+  return { rows: idx.length, cols: x.cols, data: out }
+}
+
+/** Network outputs (rows x width, float64) for new rows, in chunks. */
+function networkOutputs(state: MlpState, x: Matrix): { out: Float64Array; width: number } {
+  const p = x.cols
+  const width = state.network.spec.outputWidth
+  const out = new Float64Array(x.rows * width)
+  const buf = new Float32Array(Math.min(PREDICT_CHUNK_ROWS, Math.max(1, x.rows)) * p)
+  for (let start = 0; start < x.rows; start += PREDICT_CHUNK_ROWS) {
+    const rows = Math.min(PREDICT_CHUNK_ROWS, x.rows - start)
+    standardizeF32(x, state.scaler, start, rows, buf)
+    const o = state.network.forward(buf, rows, false)
+    for (let i = 0; i < rows * width; i++) out[start * width + i] = o[i]!
+  }
+  return { out, width }
+}
+
+function toArtifact(kind: string, s: MlpState): Artifact {
+  return makeArtifact({
+    format: 'model',
+    formatVersion: FORMAT_VERSION,
+    kind,
+    params: { ...s.params, hiddenLayers: [...s.params.hiddenLayers] },
+    state: {
+      nClasses: s.nClasses,
+      mean: encodeArray(s.scaler.mean),
+      scale: encodeArray(s.scaler.scale),
+      yMean: s.yMean,
+      yStd: s.yStd,
+      tensors: s.network.snapshot().map((t) => encodeArray(t)),
+      bestEpoch: s.bestEpoch,
+      epochsRun: s.epochsRun,
+    },
+    featureNames: [...s.featureNames],
+  })
+}
+
+function readState(artifact: Artifact<unknown, unknown>, what: string): MlpState {
+  checkFormatVersion(artifact, FORMAT_VERSION)
+  const params = resolveParams(artifact.params, what)
+  const st = stateRecord(artifact)
+  const kind = artifact.kind
+  const p = artifact.featureNames.length
+  const nClasses = readNumber(st, 'nClasses', kind)
+  const isRegression = kind === 'mlp-regressor'
+  if (!Number.isInteger(nClasses) || (isRegression ? nClasses !== 0 : nClasses < 2)) {
+    throw new ArtifactError('ARTIFACT_INVALID', `Artifact of kind '${kind}': invalid nClasses ${nClasses}.`)
+  }
+  const network = new Network(
+    {
+      inputWidth: p,
+      hiddenLayers: params.hiddenLayers,
+      outputWidth: isRegression || nClasses === 2 ? 1 : nClasses,
+      batchNorm: params.batchNorm,
+      activation: params.activation,
+      dropout: params.dropout,
+    },
+    new Rng(0),
+  )
+  const tensors = st.tensors
+  const expected = network.snapshot()
+  if (!Array.isArray(tensors) || tensors.length !== expected.length) {
+    throw new ArtifactError(
+      'ARTIFACT_INVALID',
+      `Artifact of kind '${kind}': state.tensors must hold ${expected.length} arrays for this architecture.`,
+    )
+  }
+  const loaded = tensors.map((t, i) => readF32({ t }, 't', kind, expected[i]!.length))
+  network.restore(loaded)
+  return {
+    params,
+    featureNames: artifact.featureNames.map(String),
+    nClasses,
+    scaler: { mean: readF64(st, 'mean', kind, p), scale: readF64(st, 'scale', kind, p) },
+    yMean: readNumber(st, 'yMean', kind),
+    yStd: readNumber(st, 'yStd', kind),
+    network,
+    bestEpoch: readNumber(st, 'bestEpoch', kind),
+    epochsRun: readNumber(st, 'epochsRun', kind),
+  }
+}
+
+/** A multilayer perceptron classifier (binary: one logit with BCE; multiclass: softmax cross-entropy). */
+export class MLPClassifier implements Estimator<MLPParams, FittedMLPClassifier> {
+  static readonly DEFAULT_PARAMS = MLP_DEFAULT_PARAMS
+  readonly kind = 'mlp-classifier'
+  private readonly params: MLPParams
+
+  constructor(params: Partial<MLPParams> = {}) {
+    this.params = resolveParams(params, 'MLPClassifier')
+  }
+
+  getParams(): MLPParams {
+    return { ...this.params, hiddenLayers: [...this.params.hiddenLayers] }
+  }
+
+  withParams(patch: Partial<MLPParams>): MLPClassifier {
+    return new MLPClassifier({ ...this.params, ...patch })
+  }
+
+  async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedMLPClassifier> {
+    return new FittedMLPClassifier(await trainMlp(this.params, 'classification', x, y, options))
+  }
+}
+
+/** A multilayer perceptron regressor (squared error on the internally standardised target). */
+export class MLPRegressor implements Estimator<MLPParams, FittedMLPRegressor> {
+  static readonly DEFAULT_PARAMS = MLP_DEFAULT_PARAMS
+  readonly kind = 'mlp-regressor'
+  private readonly params: MLPParams
+
+  constructor(params: Partial<MLPParams> = {}) {
+    this.params = resolveParams(params, 'MLPRegressor')
+  }
+
+  getParams(): MLPParams {
+    return { ...this.params, hiddenLayers: [...this.params.hiddenLayers] }
+  }
+
+  withParams(patch: Partial<MLPParams>): MLPRegressor {
+    return new MLPRegressor({ ...this.params, ...patch })
+  }
+
+  async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedMLPRegressor> {
+    return new FittedMLPRegressor(await trainMlp(this.params, 'regression', x, y, options))
+  }
+}
+
+/** A fitted {@link MLPClassifier}; `predictProba` columns follow class codes 0..k-1. */
+export class FittedMLPClassifier implements FittedClassifier {
+  readonly kind = 'mlp-classifier'
+  readonly task: 'binary' | 'multiclass'
+  readonly nClasses: number
+  readonly nFeatures: number
+  readonly featureNames: readonly string[]
+  readonly params: MLPParams
+  /** The epoch whose weights were kept, and how many epochs ran. */
+  readonly bestEpoch: number
+  readonly epochsRun: number
+
+  constructor(private readonly state: MlpState) {
+    this.nClasses = state.nClasses
+    this.task = state.nClasses === 2 ? 'binary' : 'multiclass'
+    this.featureNames = state.featureNames
+    this.nFeatures = state.featureNames.length
+    this.params = state.params
+    this.bestEpoch = state.bestEpoch
+    this.epochsRun = state.epochsRun
+  }
+
+  predictProba(x: Matrix): Matrix {
+    assertColumns(x, this.nFeatures, this.kind)
+    const { out, width } = networkOutputs(this.state, x)
+    const k = this.nClasses
+    const proba = new Float64Array(x.rows * k)
+    for (let i = 0; i < x.rows; i++) {
+      if (width === 1) {
+        const m = out[i]!
+        const p1 = m >= 0 ? 1 / (1 + Math.exp(-m)) : Math.exp(m) / (1 + Math.exp(m))
+        proba[2 * i] = 1 - p1
+        proba[2 * i + 1] = p1
+      } else {
+        let max = Number.NEGATIVE_INFINITY
+        for (let c = 0; c < k; c++) max = Math.max(max, out[i * k + c]!)
+        let sum = 0
+        for (let c = 0; c < k; c++) {
+          const e = Math.exp(out[i * k + c]! - max)
+          proba[i * k + c] = e
+          sum += e
+        }
+        for (let c = 0; c < k; c++) proba[i * k + c] = proba[i * k + c]! / sum
+      }
+    }
+    return { rows: x.rows, cols: k, data: proba }
+  }
+
+  predict(x: Matrix): Float64Array {
+    const proba = this.predictProba(x)
+    const k = proba.cols
+    const out = new Float64Array(x.rows)
+    for (let i = 0; i < x.rows; i++) {
+      let best = 0
+      for (let c = 1; c < k; c++) if (proba.data[i * k + c]! > proba.data[i * k + best]!) best = c
+      out[i] = best
+    }
+    return out
+  }
+
+  toArtifact(): Artifact {
+    return toArtifact(this.kind, this.state)
+  }
+}
+
+/** A fitted {@link MLPRegressor}. */
+export class FittedMLPRegressor implements FittedModel {
+  readonly kind = 'mlp-regressor'
+  readonly task = 'regression' as const
+  readonly nFeatures: number
+  readonly featureNames: readonly string[]
+  readonly params: MLPParams
+  readonly bestEpoch: number
+  readonly epochsRun: number
+
+  constructor(private readonly state: MlpState) {
+    this.featureNames = state.featureNames
+    this.nFeatures = state.featureNames.length
+    this.params = state.params
+    this.bestEpoch = state.bestEpoch
+    this.epochsRun = state.epochsRun
+  }
+
+  predict(x: Matrix): Float64Array {
+    assertColumns(x, this.nFeatures, this.kind)
+    const { out } = networkOutputs(this.state, x)
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! * this.state.yStd + this.state.yMean
+    return out
+  }
+
+  toArtifact(): Artifact {
+    return toArtifact(this.kind, this.state)
+  }
+}
+
+/** Reads an `mlp-classifier` artifact. @internal */
+export function readMlpClassifier(artifact: Artifact<unknown, unknown>): FittedMLPClassifier {
+  return new FittedMLPClassifier(readState(artifact, 'MLPClassifier'))
+}
+
+/** Reads an `mlp-regressor` artifact. @internal */
+export function readMlpRegressor(artifact: Artifact<unknown, unknown>): FittedMLPRegressor {
+  return new FittedMLPRegressor(readState(artifact, 'MLPRegressor'))
+}
