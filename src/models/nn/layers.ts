@@ -265,6 +265,7 @@ export class Activation implements Layer {
     if (this.fn === 'relu') {
       for (let i = 0; i < size; i++) {
         const v = x[i]!
+        // biome-ignore lint/complexity/useMathMinMax: the comparison maps NaN to 0, Math.max would keep it
         out[i] = v > 0 ? v : 0
       }
     } else {
