@@ -1,0 +1,21 @@
+// Child-process entry for the serving durability tests (not a test itself): starts `startServer` with
+// fake models and prints "LISTENING <url>" on stdout. Settings come from the environment.
+import { createMemoryModelSource, startServer } from '../../src/serve/index.js'
+import { fakeModel } from '../../src/serve/testing.js'
+
+const env = process.env
+const delayMs = env.CHILD_DELAY_MS === undefined ? undefined : Number(env.CHILD_DELAY_MS)
+const source = createMemoryModelSource([fakeModel(delayMs === undefined ? {} : { delayMs })])
+await startServer({
+  source,
+  config: {
+    models: ['churn'],
+    predictionLog: { flushIntervalMs: Number(env.CHILD_FLUSH_MS ?? 100), batchSize: 200 },
+    pollIntervalMs: 0,
+  },
+  db: env.CHILD_DB_URL ?? false,
+  port: 0,
+  workers: Number(env.CHILD_WORKERS ?? 1),
+  logger: false,
+  onListening: (url) => process.stdout.write(`LISTENING ${url}\n`),
+})
