@@ -24,10 +24,14 @@ export type { DataErrorCode } from './errors.js'
 export { DataError } from './errors.js'
 export type { FileFormat, TextEncoding } from './file-check.js'
 export { fingerprintDataset } from './fingerprint.js'
+export type { SingleFeatureScore } from './leakage.js'
+export { isTargetCopy, rocAuc, rSquared, singleFeatureScore } from './leakage.js'
 export type { LoadOptions } from './load.js'
 export { DEFAULT_NULL_VALUES, loadDataset } from './load.js'
 export type { ColumnSchema, ColumnSummary, LevelCount, Schema } from './schema.js'
 export { columnSchema, inferSchema, summarizeColumn, summarizeDataset } from './schema.js'
+export type { ClassTarget } from './target.js'
+export { classTarget } from './target.js'
 export type {
   DatetimePart,
   FeatureSpec,
@@ -47,3 +51,5 @@ export {
   metricKey,
   parseTaskConfig,
 } from './task-file.js'
+export type { ValidateOptions, ValidationProblem, ValidationReport } from './validate.js'
+export { formatProblem, validateDataset } from './validate.js'

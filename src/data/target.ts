@@ -1,0 +1,53 @@
+import type { Column } from './dataset.js'
+import { compareLevels } from './dataset.js'
+
+/** A target column as class codes (-1 missing) over sorted class labels. */
+export interface ClassTarget {
+  readonly codes: Int32Array
+  readonly labels: readonly string[]
+}
+
+function numericLabel(v: number): string {
+  return String(v)
+}
+
+/**
+ * Encodes any column as classes: levels for categoricals, 'false'/'true' for booleans, and the
+ * distinct numbers (sorted numerically) for numeric and datetime columns.
+ */
+export function classTarget(col: Column): ClassTarget {
+  if (col.kind === 'categorical') {
+    // Drop unused levels so that a subset reports only the classes it has.
+    const used = new Int32Array(col.levels.length).fill(-1)
+    for (const c of col.codes) if (c >= 0) used[c] = 1
+    const labels: string[] = []
+    for (let l = 0; l < used.length; l++) if (used[l] === 1) used[l] = labels.push(col.levels[l]!) - 1
+    const codes = new Int32Array(col.codes.length)
+    for (let i = 0; i < codes.length; i++) codes[i] = col.codes[i]! < 0 ? -1 : used[col.codes[i]!]!
+    return { codes, labels }
+  }
+  if (col.kind === 'boolean') {
+    const hasFalse = col.values.some((v) => v === 0)
+    const hasTrue = col.values.some((v) => v === 1)
+    const labels = [...(hasFalse ? ['false'] : []), ...(hasTrue ? ['true'] : [])]
+    const codes = new Int32Array(col.values.length)
+    for (let i = 0; i < codes.length; i++) {
+      const v = col.values[i]!
+      codes[i] = Number.isNaN(v) ? -1 : v === 1 ? (hasFalse ? 1 : 0) : 0
+    }
+    return { codes, labels }
+  }
+  const distinct = [...new Set(col.values)].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b)
+  const index = new Map(distinct.map((v, i) => [v, i]))
+  const codes = new Int32Array(col.values.length)
+  for (let i = 0; i < codes.length; i++) {
+    const v = col.values[i]!
+    codes[i] = Number.isNaN(v) ? -1 : index.get(v)!
+  }
+  return { codes, labels: distinct.map(numericLabel) }
+}
+
+/** Sorts labels the way class targets do (exported for callers building their own). @internal */
+export function sortLabels(labels: readonly string[]): string[] {
+  return [...labels].sort(compareLevels)
+}
