@@ -33,3 +33,7 @@ export { computeMetrics, defaultMetrics, higherIsBetter, metricName } from './sc
 export { bundleToServable, createRegistryModelSource } from './servable.js'
 export type { CandidateResult, TrainOutcome, TrainProgress, TrainSpec } from './workflow.js'
 export { holdoutSplit, makeFolds, scoreBundle, trainModelBundle } from './workflow.js'
+export { resolveTaskSettings } from './settings.js'
+export type { TaskSettings } from './settings.js'
+export { runQuickstart } from './quickstart.js'
+export type { QuickstartResult } from './quickstart.js'

@@ -87,6 +87,12 @@ export function encodeTarget(
     const sorted = [...distinct].sort()
     let positive: string
     if (positiveClass !== undefined) {
+      // A boolean target read from yes/no or 1/0 text still accepts those names for its classes.
+      if (column.kind === 'boolean' && !distinct.includes(positiveClass)) {
+        const truthy = ['yes', 'y', 'true', 't', '1'].includes(positiveClass.toLowerCase())
+        const falsy = ['no', 'n', 'false', 'f', '0'].includes(positiveClass.toLowerCase())
+        if (truthy || falsy) positiveClass = truthy ? 'true' : 'false'
+      }
       if (!distinct.includes(positiveClass)) {
         throw new AppError(
           'TARGET_UNUSABLE',

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LIBRARY_VERSION } from '../core/index.js'
 import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
+import { buildReferenceProfile } from '../monitor/index.js'
 import { openRegistry } from '../registry/index.js'
 import { openTrackingStore } from '../track/index.js'
 import {

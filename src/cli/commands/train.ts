@@ -1,12 +1,12 @@
 import { basename, extname } from 'node:path'
 import { AppError } from '../../core/index.js'
 import type { TaskKind } from '../../models/index.js'
-import { parseFamily, runTraining } from '../../train/index.js'
+import { parseFamily, resolveTaskSettings, runTraining } from '../../train/index.js'
 import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
 import { makeProgressPrinter } from '../progress.js'
-import { resolveTaskSettings } from '../task-settings.js'
+
 
 const USAGE = `Usage: keel train [--config keel.yaml] [--data FILE --target COL] [options]
 

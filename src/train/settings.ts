@@ -1,7 +1,7 @@
 import { basename, dirname } from 'node:path'
 import { AppError } from '../core/index.js'
 import { findTaskFile, loadTaskFile, metricKey, type TaskConfig } from '../data/index.js'
-import type { ConstraintSpec } from '../train/index.js'
+import type { ConstraintSpec } from './constraints.js'
 
 /** What the training commands need, merged from the task file and flags (flags win). */
 export interface TaskSettings {
