@@ -35,6 +35,16 @@ export {
   UnknownMetricError,
 } from './errors.js'
 export type { Direction, Metric, MetricInput, MetricName, MetricSpec } from './metric-registry.js'
-export { defaultMetrics, getMetric, isBetter, METRIC_NAMES } from './metric-registry.js'
+export { defaultMetricNames, getMetric, isBetter, METRIC_NAMES } from './metric-registry.js'
 export { mae, mape, r2, rmse } from './regression.js'
+export type {
+  BootstrapOptions,
+  ConfidenceInterval,
+  CrossValidationResult,
+  Fold,
+  MetricFn,
+} from './resampling.js'
+export { bootstrapCI, crossValidate } from './resampling.js'
+export type { TreeShapResult } from './tree-shap.js'
+export { meanAbsShap, shapRow, treeEnsembleMargin, treeShap } from './tree-shap.js'
 export type { NumericArray } from './validate.js'

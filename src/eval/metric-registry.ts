@@ -23,6 +23,7 @@ export type Direction = 'higher' | 'lower'
 /** Names the registry knows. */
 export const METRIC_NAMES = [
   'roc_auc',
+  'roc_auc_ovr',
   'roc_auc_ovr_weighted',
   'pr_auc',
   'log_loss',
@@ -124,6 +125,14 @@ const TABLE: Record<MetricName, { direction: Direction; tasks: readonly TaskKind
       isMulticlass(prediction)
         ? rocAucOvr(yTrue, prediction, sampleWeight === undefined ? {} : { sampleWeight })
         : rocAuc(yTrue, positiveScore('roc_auc', prediction), sampleWeight),
+  },
+  roc_auc_ovr: {
+    direction: 'higher',
+    tasks: CLASSIFICATION,
+    compute: ({ yTrue, prediction, sampleWeight }) =>
+      isMulticlass(prediction)
+        ? rocAucOvr(yTrue, prediction, sampleWeight === undefined ? {} : { sampleWeight })
+        : rocAuc(yTrue, positiveScore('roc_auc_ovr', prediction), sampleWeight),
   },
   roc_auc_ovr_weighted: {
     direction: 'higher',
@@ -259,7 +268,7 @@ export function isBetter(direction: Direction, candidate: number, incumbent: num
 }
 
 /** The default metric set reported for a task kind. */
-export function defaultMetrics(task: TaskKind): MetricName[] {
+export function defaultMetricNames(task: TaskKind): MetricName[] {
   switch (task) {
     case 'binary':
       return [

@@ -1,0 +1,320 @@
+import type { Matrix } from '../core/index.js'
+import type { TreeEnsembleView, TreeView } from '../models/estimator.js'
+import { EvalInputError, InvalidTreeError } from './errors.js'
+
+/**
+ * SHAP values for every row: `values[(row * nOutputs + output) * nFeatures + feature]`.
+ * For each row and output, `expectedValue[output] + sum(values) = raw margin`.
+ */
+export interface TreeShapResult {
+  readonly rows: number
+  readonly nFeatures: number
+  readonly nOutputs: number
+  readonly values: Float64Array
+  /** Cover-weighted mean raw margin per output (the SHAP base value). */
+  readonly expectedValue: Float64Array
+}
+
+/**
+ * A tree prepared for walking: categorical left-sets become Sets and child fractions are
+ * precomputed. The fraction of a child is its cover over the sum of both children's covers
+ * (equal split when both are 0), used both for TreeSHAP and the expected value so that
+ * additivity holds even if a model's covers do not add up exactly.
+ */
+interface PreparedTree {
+  readonly tree: TreeView
+  readonly output: number
+  readonly leftSets: (Set<number> | null)[]
+  readonly leftFraction: Float64Array
+  readonly maxDepth: number
+  readonly expected: number
+}
+
+function prepareTree(tree: TreeView, output: number, nOutputs: number, treeIndex: number): PreparedTree {
+  const n = tree.left.length
+  if (n === 0) throw new InvalidTreeError(`Tree ${treeIndex} has no nodes.`)
+  if (output < 0 || output >= nOutputs) {
+    throw new InvalidTreeError(
+      `Tree ${treeIndex} writes output ${output}; the ensemble has ${nOutputs} outputs.`,
+    )
+  }
+  const leftSets: (Set<number> | null)[] = new Array(n).fill(null)
+  const leftFraction = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const l = tree.left[i]!
+    if (l === -1) continue
+    const r = tree.right[i]!
+    if (l <= i || r <= i || l >= n || r >= n) {
+      // children after parents rules out cycles and makes the depth bound below valid
+      throw new InvalidTreeError(
+        `Tree ${treeIndex} node ${i} has children ${l} and ${r}; children must have larger indices within [0, ${n}).`,
+      )
+    }
+    const cl = tree.cover[l]!
+    const cr = tree.cover[r]!
+    leftFraction[i] = cl + cr > 0 ? cl / (cl + cr) : 0.5
+    if (tree.categorical?.[i] === 1) leftSets[i] = new Set(tree.categoriesLeft?.[i] ?? [])
+  }
+  const depth = new Int32Array(n)
+  const expectation = new Float64Array(n)
+  let maxDepth = 0
+  for (let i = 0; i < n; i++) {
+    const l = tree.left[i]!
+    if (l === -1) continue
+    depth[l] = depth[i]! + 1
+    depth[tree.right[i]!] = depth[i]! + 1
+    maxDepth = Math.max(maxDepth, depth[i]! + 1)
+  }
+  // children have larger indices, so a reverse sweep sees both children before the parent
+  for (let i = n - 1; i >= 0; i--) {
+    const l = tree.left[i]!
+    expectation[i] =
+      l === -1
+        ? tree.value[i]!
+        : leftFraction[i]! * expectation[l]! + (1 - leftFraction[i]!) * expectation[tree.right[i]!]!
+  }
+  return { tree, output, leftSets, leftFraction, maxDepth, expected: expectation[0]! }
+}
+
+/** True when row `x` (at `offset`) goes to the left child of `node`. */
+function goesLeft(prepared: PreparedTree, node: number, x: Float64Array, offset: number): boolean {
+  const { tree } = prepared
+  const v = x[offset + tree.feature[node]!]!
+  if (Number.isNaN(v)) return tree.defaultLeft[node] === 1
+  const set = prepared.leftSets[node]
+  if (set !== null && set !== undefined) return set.has(v)
+  return v <= tree.threshold[node]!
+}
+
+/**
+ * Raw margins of an ensemble for each row: `out[row * nOutputs + output]`, baseScore plus
+ * treeWeight times the sum of reached leaf values.
+ */
+export function treeEnsembleMargin(ensemble: TreeEnsembleView, x: Matrix): Float64Array {
+  const prepared = prepareEnsemble(ensemble, x)
+  const k = ensemble.nOutputs
+  const out = new Float64Array(x.rows * k)
+  for (let r = 0; r < x.rows; r++) {
+    for (let o = 0; o < k; o++) out[r * k + o] = ensemble.baseScore[o]!
+    for (const p of prepared) {
+      let node = 0
+      while (p.tree.left[node] !== -1)
+        node = goesLeft(p, node, x.data, r * x.cols) ? p.tree.left[node]! : p.tree.right[node]!
+      out[r * k + p.output]! += ensemble.treeWeight * p.tree.value[node]!
+    }
+  }
+  return out
+}
+
+function prepareEnsemble(ensemble: TreeEnsembleView, x: Matrix): PreparedTree[] {
+  if (ensemble.baseScore.length !== ensemble.nOutputs) {
+    throw new InvalidTreeError(
+      `baseScore has ${ensemble.baseScore.length} values for ${ensemble.nOutputs} outputs; pass one per output.`,
+    )
+  }
+  return ensemble.trees.map(({ tree, output }, i) => {
+    for (let node = 0; node < tree.feature.length; node++) {
+      if (tree.left[node] !== -1 && (tree.feature[node]! < 0 || tree.feature[node]! >= x.cols)) {
+        throw new EvalInputError(
+          `Tree ${i} splits on feature ${tree.feature[node]}, but x has ${x.cols} columns. Pass the model's feature columns.`,
+          { tree: i, feature: tree.feature[node], cols: x.cols },
+        )
+      }
+    }
+    return prepareTree(tree, output, ensemble.nOutputs, i)
+  })
+}
+
+/**
+ * Path state of Algorithm 2 in Lundberg, Erion & Lee (2018), "Consistent Individualized
+ * Feature Attribution for Tree Ensembles", stored as flat arrays. Each recursion level owns a
+ * slice starting at `offset`; a child's slice starts right after its parent's so that the
+ * parent's path survives the child's unwinding.
+ */
+class PathBuffer {
+  readonly feature: Int32Array
+  readonly zero: Float64Array
+  readonly one: Float64Array
+  readonly weight: Float64Array
+  constructor(size: number) {
+    this.feature = new Int32Array(size)
+    this.zero = new Float64Array(size)
+    this.one = new Float64Array(size)
+    this.weight = new Float64Array(size)
+  }
+
+  copy(from: number, to: number, count: number): void {
+    this.feature.copyWithin(to, from, from + count)
+    this.zero.copyWithin(to, from, from + count)
+    this.one.copyWithin(to, from, from + count)
+    this.weight.copyWithin(to, from, from + count)
+  }
+
+  extend(p: number, depth: number, zeroFraction: number, oneFraction: number, feature: number): void {
+    this.feature[p + depth] = feature
+    this.zero[p + depth] = zeroFraction
+    this.one[p + depth] = oneFraction
+    this.weight[p + depth] = depth === 0 ? 1 : 0
+    for (let i = depth - 1; i >= 0; i--) {
+      this.weight[p + i + 1]! += (oneFraction * this.weight[p + i]! * (i + 1)) / (depth + 1)
+      this.weight[p + i] = (zeroFraction * this.weight[p + i]! * (depth - i)) / (depth + 1)
+    }
+  }
+
+  unwind(p: number, depth: number, pathIndex: number): void {
+    const oneFraction = this.one[p + pathIndex]!
+    const zeroFraction = this.zero[p + pathIndex]!
+    let nextOnePortion = this.weight[p + depth]!
+    for (let i = depth - 1; i >= 0; i--) {
+      if (oneFraction !== 0) {
+        const tmp = this.weight[p + i]!
+        this.weight[p + i] = (nextOnePortion * (depth + 1)) / ((i + 1) * oneFraction)
+        nextOnePortion = tmp - (this.weight[p + i]! * zeroFraction * (depth - i)) / (depth + 1)
+      } else {
+        this.weight[p + i] = (this.weight[p + i]! * (depth + 1)) / (zeroFraction * (depth - i))
+      }
+    }
+    for (let i = pathIndex; i < depth; i++) {
+      this.feature[p + i] = this.feature[p + i + 1]!
+      this.zero[p + i] = this.zero[p + i + 1]!
+      this.one[p + i] = this.one[p + i + 1]!
+    }
+  }
+
+  unwoundSum(p: number, depth: number, pathIndex: number): number {
+    const oneFraction = this.one[p + pathIndex]!
+    const zeroFraction = this.zero[p + pathIndex]!
+    let nextOnePortion = this.weight[p + depth]!
+    let total = 0
+    for (let i = depth - 1; i >= 0; i--) {
+      if (oneFraction !== 0) {
+        const tmp = (nextOnePortion * (depth + 1)) / ((i + 1) * oneFraction)
+        total += tmp
+        nextOnePortion = this.weight[p + i]! - (tmp * zeroFraction * (depth - i)) / (depth + 1)
+      } else if (zeroFraction !== 0) {
+        total += this.weight[p + i]! / zeroFraction / ((depth - i) / (depth + 1))
+      }
+    }
+    return total
+  }
+}
+
+function shapTree(
+  prepared: PreparedTree,
+  x: Float64Array,
+  offset: number,
+  phi: Float64Array,
+  phiOffset: number,
+  scale: number,
+  path: PathBuffer,
+): void {
+  const { tree, leftFraction } = prepared
+  const recurse = (
+    node: number,
+    depth: number,
+    parentOffset: number,
+    parentZero: number,
+    parentOne: number,
+    parentFeature: number,
+  ): void => {
+    const p = parentOffset + depth
+    path.copy(parentOffset, p, depth)
+    path.extend(p, depth, parentZero, parentOne, parentFeature)
+    const left = tree.left[node]!
+    if (left === -1) {
+      const value = tree.value[node]! * scale
+      for (let i = 1; i <= depth; i++) {
+        const w = path.unwoundSum(p, depth, i)
+        phi[phiOffset + path.feature[p + i]!]! += w * (path.one[p + i]! - path.zero[p + i]!) * value
+      }
+      return
+    }
+    const right = tree.right[node]!
+    const isLeft = goesLeft(prepared, node, x, offset)
+    const hot = isLeft ? left : right
+    const cold = isLeft ? right : left
+    const hotFraction = isLeft ? leftFraction[node]! : 1 - leftFraction[node]!
+    const coldFraction = 1 - hotFraction
+    const splitFeature = tree.feature[node]!
+    let incomingZero = 1
+    let incomingOne = 1
+    let pathIndex = 0
+    while (pathIndex <= depth && path.feature[p + pathIndex] !== splitFeature) pathIndex++
+    let d = depth
+    if (pathIndex !== depth + 1) {
+      // the feature was split on higher up: undo that split so it counts once
+      incomingZero = path.zero[p + pathIndex]!
+      incomingOne = path.one[p + pathIndex]!
+      path.unwind(p, d, pathIndex)
+      d -= 1
+    }
+    recurse(hot, d + 1, p, hotFraction * incomingZero, incomingOne, splitFeature)
+    recurse(cold, d + 1, p, coldFraction * incomingZero, 0, splitFeature)
+  }
+  recurse(0, 0, 0, 1, 1, -1)
+}
+
+/**
+ * Exact TreeSHAP (Lundberg et al. 2018, Algorithm 2: polynomial-time exact path algorithm)
+ * for every row of `x`: path-dependent SHAP values where an absent feature follows both
+ * children in proportion to their training cover. Numeric, categorical and missing-value
+ * routing follow the {@link TreeView} rules, so every row is explained along the path the
+ * model itself takes.
+ * @throws EvalInputError when a tree splits on a column `x` does not have.
+ * @throws InvalidTreeError when a tree's child indices are malformed.
+ * @example
+ * const shap = treeShap(model.treeEnsemble(), x)
+ * const global = meanAbsShap(shap)
+ */
+export function treeShap(ensemble: TreeEnsembleView, x: Matrix): TreeShapResult {
+  const prepared = prepareEnsemble(ensemble, x)
+  const nOutputs = ensemble.nOutputs
+  const nFeatures = x.cols
+  const expectedValue = Float64Array.from(ensemble.baseScore)
+  let maxDepth = 0
+  for (const p of prepared) {
+    expectedValue[p.output]! += ensemble.treeWeight * p.expected
+    maxDepth = Math.max(maxDepth, p.maxDepth)
+  }
+  const slots = maxDepth + 2
+  const path = new PathBuffer((slots * (slots + 1)) / 2 + slots)
+  const values = new Float64Array(x.rows * nOutputs * nFeatures)
+  for (let r = 0; r < x.rows; r++) {
+    for (const p of prepared) {
+      shapTree(
+        p,
+        x.data,
+        r * x.cols,
+        values,
+        (r * nOutputs + p.output) * nFeatures,
+        ensemble.treeWeight,
+        path,
+      )
+    }
+  }
+  return { rows: x.rows, nFeatures, nOutputs, values, expectedValue }
+}
+
+/** SHAP values of one row and output as a new array (length nFeatures). */
+export function shapRow(result: TreeShapResult, row: number, output = 0): Float64Array {
+  const start = (row * result.nOutputs + output) * result.nFeatures
+  return result.values.slice(start, start + result.nFeatures)
+}
+
+/**
+ * Global importance: mean |SHAP| per feature over rows, for one output or (default) summed
+ * over outputs.
+ */
+export function meanAbsShap(result: TreeShapResult, output?: number): Float64Array {
+  const out = new Float64Array(result.nFeatures)
+  if (result.rows === 0) return out
+  for (let r = 0; r < result.rows; r++) {
+    for (let o = 0; o < result.nOutputs; o++) {
+      if (output !== undefined && o !== output) continue
+      const start = (r * result.nOutputs + o) * result.nFeatures
+      for (let f = 0; f < result.nFeatures; f++) out[f]! += Math.abs(result.values[start + f]!)
+    }
+  }
+  for (let f = 0; f < result.nFeatures; f++) out[f]! /= result.rows
+  return out
+}
