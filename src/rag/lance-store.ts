@@ -1,0 +1,190 @@
+import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import * as lancedb from '@lancedb/lancedb'
+import { RagError } from './errors.js'
+import type { RagChunk, RagDocKind, RagFilter } from './types.js'
+import type { RagNeighbour, RagStoredChunk, RagVectorStore } from './vector-store.js'
+
+// apache-arrow must be the CommonJS copy LanceDB itself loads: an ESM import gives a second copy
+// whose classes LanceDB does not recognise (see shared/notes/deps.md).
+const arrow = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow')
+
+const TABLE = 'chunks'
+
+/** Options of the LanceDB store. */
+export interface LanceRagStoreOptions {
+  /**
+   * Build an ANN index (IVF-PQ) once the table has at least this many rows; below it, search is
+   * exact brute force, which LanceDB does fast enough. Default 50,000.
+   */
+  readonly indexThreshold?: number
+}
+
+/** The embedded vector store: one LanceDB table of chunks and vectors in a folder. */
+export class LanceRagStore implements RagVectorStore {
+  private constructor(
+    private readonly db: lancedb.Connection,
+    private table: lancedb.Table | undefined,
+    private readonly options: LanceRagStoreOptions,
+  ) {}
+
+  /** Opens (or prepares to create) the store in `dir`. */
+  static async open(dir: string, options: LanceRagStoreOptions = {}): Promise<LanceRagStore> {
+    mkdirSync(dir, { recursive: true })
+    const db = await lancedb.connect(dir)
+    const names = await db.tableNames()
+    const table = names.includes(TABLE) ? await db.openTable(TABLE) : undefined
+    return new LanceRagStore(db, table, options)
+  }
+
+  private schema(dimensions: number) {
+    return new arrow.Schema([
+      new arrow.Field('id', new arrow.Utf8(), false),
+      new arrow.Field('source', new arrow.Utf8(), false),
+      new arrow.Field('title', new arrow.Utf8(), false),
+      new arrow.Field('kind', new arrow.Utf8(), false),
+      new arrow.Field('heading', new arrow.Utf8(), false),
+      new arrow.Field('start', new arrow.Int32(), false),
+      new arrow.Field('end', new arrow.Int32(), false),
+      new arrow.Field('ordinal', new arrow.Int32(), false),
+      new arrow.Field('text', new arrow.Utf8(), false),
+      new arrow.Field(
+        'vector',
+        new arrow.FixedSizeList(dimensions, new arrow.Field('item', new arrow.Float32(), true)),
+        false,
+      ),
+    ])
+  }
+
+  private static row(r: RagStoredChunk): Record<string, unknown> {
+    const c = r.chunk
+    return {
+      id: c.id,
+      source: c.source,
+      title: c.title,
+      kind: c.kind,
+      heading: JSON.stringify(c.headingPath),
+      start: c.start,
+      end: c.end,
+      ordinal: c.ordinal,
+      text: c.text,
+      vector: Array.from(r.vector),
+    }
+  }
+
+  async add(rows: readonly RagStoredChunk[]): Promise<void> {
+    if (rows.length === 0) return
+    if (this.table === undefined) {
+      await this.replaceAll(rows, rows[0]?.vector.length ?? 0)
+      return
+    }
+    for (let i = 0; i < rows.length; i += 5000)
+      await this.table.add(rows.slice(i, i + 5000).map(LanceRagStore.row))
+  }
+
+  async replaceAll(rows: readonly RagStoredChunk[], dimensions: number): Promise<void> {
+    this.table = await this.db.createEmptyTable(TABLE, this.schema(dimensions), { mode: 'overwrite' })
+    for (let i = 0; i < rows.length; i += 5000)
+      await this.table.add(rows.slice(i, i + 5000).map(LanceRagStore.row))
+    const threshold = this.options.indexThreshold ?? 50_000
+    if (rows.length >= threshold) await this.buildIndex(rows.length, dimensions)
+  }
+
+  /** Builds the IVF-PQ index (cosine) sized for `n` rows. */
+  async buildIndex(n: number, dimensions: number): Promise<void> {
+    if (this.table === undefined) return
+    const numSubVectors = [16, 8, 4, 2, 1].find((s) => dimensions % s === 0 && dimensions / s >= 4) ?? 1
+    await this.table.createIndex('vector', {
+      config: lancedb.Index.ivfPq({
+        distanceType: 'cosine',
+        numPartitions: Math.max(1, Math.round(Math.sqrt(n))),
+        numSubVectors,
+      }),
+      replace: true,
+    })
+  }
+
+  async deleteSources(sources: readonly string[]): Promise<void> {
+    if (this.table === undefined || sources.length === 0) return
+    for (let i = 0; i < sources.length; i += 200)
+      await this.table.delete(
+        `source IN (${sources
+          .slice(i, i + 200)
+          .map(sqlString)
+          .join(', ')})`,
+      )
+  }
+
+  async search(vector: Float32Array, k: number, filter?: RagFilter): Promise<RagNeighbour[]> {
+    if (this.table === undefined) return []
+    let query = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').select(['id']).limit(k)
+    const where = filterSql(filter)
+    if (where !== undefined) query = query.where(where)
+    // nprobes/refine trade speed for recall once an ANN index exists; ignored for flat search.
+    query = query.nprobes(20).refineFactor(5)
+    const rows = (await query.toArray()) as { id: string; _distance: number }[]
+    return rows.map((r) => ({ id: r.id, distance: r._distance }))
+  }
+
+  async chunks(): Promise<RagChunk[]> {
+    if (this.table === undefined) return []
+    const rows = (await this.table
+      .query()
+      .select(['id', 'source', 'title', 'kind', 'heading', 'start', 'end', 'ordinal', 'text'])
+      .toArray()) as Record<string, unknown>[]
+    return rows.map((r) => {
+      let headingPath: string[] = []
+      try {
+        const parsed: unknown = JSON.parse(String(r.heading))
+        if (Array.isArray(parsed)) headingPath = parsed.map(String)
+      } catch (error) {
+        throw new RagError(
+          'RAG_COLLECTION_CORRUPT',
+          `Chunk ${String(r.id)} has an unreadable heading path.`,
+          { cause: error },
+        )
+      }
+      return {
+        id: String(r.id),
+        source: String(r.source),
+        title: String(r.title),
+        kind: String(r.kind) as RagDocKind,
+        headingPath,
+        start: Number(r.start),
+        end: Number(r.end),
+        ordinal: Number(r.ordinal),
+        text: String(r.text),
+      }
+    })
+  }
+
+  async count(): Promise<number> {
+    return this.table === undefined ? 0 : this.table.countRows()
+  }
+
+  async close(): Promise<void> {
+    this.table?.close()
+    this.db.close()
+  }
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`
+}
+
+/** Translates a metadata filter into a LanceDB SQL predicate. @internal */
+export function filterSql(filter: RagFilter | undefined): string | undefined {
+  if (filter === undefined) return undefined
+  const parts: string[] = []
+  if (filter.source !== undefined) {
+    const sources = typeof filter.source === 'string' ? [filter.source] : filter.source
+    parts.push(sources.length === 0 ? 'false' : `source IN (${sources.map(sqlString).join(', ')})`)
+  }
+  if (filter.sourcePrefix !== undefined) {
+    const escaped = filter.sourcePrefix.replace(/'/g, "''").replace(/[\\%_]/g, (c) => `\\${c}`)
+    parts.push(`source LIKE '${escaped}%' ESCAPE '\\'`)
+  }
+  if (filter.kind !== undefined)
+    parts.push(filter.kind.length === 0 ? 'false' : `kind IN (${filter.kind.map(sqlString).join(', ')})`)
+  return parts.length === 0 ? undefined : parts.join(' AND ')
+}

@@ -1,0 +1,169 @@
+import { Rng } from '../core/index.js'
+
+/** A sparse matrix in compressed sparse row form (rows = documents, columns = terms). */
+export interface RagCsr {
+  readonly rows: number
+  readonly cols: number
+  /** rowStart[r]..rowStart[r+1] index `colIndex`/`values`. */
+  readonly rowStart: Int32Array
+  readonly colIndex: Int32Array
+  readonly values: Float32Array
+}
+
+/** Truncated SVD A ≈ U Σ Vᵀ; only Σ and V are kept (queries are projected onto V). */
+export interface RagTruncatedSvd {
+  readonly rank: number
+  /** Singular values, descending. */
+  readonly singularValues: Float64Array
+  /** V as a column-count × rank row-major matrix (row t = term t's coordinates). */
+  readonly components: Float32Array
+}
+
+/**
+ * Randomized truncated SVD (Halko, Martinsson & Tropp 2011, Algorithms 4.4 and 5.1): sample the
+ * range with a seeded Gaussian test matrix, sharpen it with `powerIterations` subspace
+ * iterations (re-orthonormalised each time), then take the exact SVD of the small projected
+ * matrix through the eigen-decomposition of B·Bᵀ (Jacobi).
+ */
+export function randomizedSvd(
+  a: RagCsr,
+  rank: number,
+  options: { oversample?: number; powerIterations?: number; seed?: number } = {},
+): RagTruncatedSvd {
+  const k = Math.max(1, Math.min(rank, a.rows, a.cols))
+  const l = Math.min(k + (options.oversample ?? 10), a.rows, a.cols)
+  const rng = new Rng(options.seed ?? 42)
+  const omega = new Float64Array(a.cols * l)
+  for (let i = 0; i < omega.length; i++) omega[i] = rng.normal()
+  let y = multiply(a, omega, l) // rows × l
+  orthonormalizeColumns(y, a.rows, l)
+  for (let q = 0; q < (options.powerIterations ?? 2); q++) {
+    const z = multiplyTransposed(a, y, l) // cols × l
+    orthonormalizeColumns(z, a.cols, l)
+    y = multiply(a, z, l)
+    orthonormalizeColumns(y, a.rows, l)
+  }
+  // B = Qᵀ A is l × cols; store its transpose Bt (cols × l) = Aᵀ Q.
+  const bt = multiplyTransposed(a, y, l)
+  // G = B Bᵀ = Btᵀ Bt (l × l), symmetric positive semi-definite.
+  const g = new Float64Array(l * l)
+  for (let r = 0; r < a.cols; r++) {
+    const row = r * l
+    for (let i = 0; i < l; i++) {
+      const bi = bt[row + i] as number
+      if (bi === 0) continue
+      for (let j = i; j < l; j++) g[i * l + j] = (g[i * l + j] as number) + bi * (bt[row + j] as number)
+    }
+  }
+  for (let i = 0; i < l; i++) for (let j = 0; j < i; j++) g[i * l + j] = g[j * l + i] as number
+  const { values, vectors } = jacobiEigen(g, l)
+  const order = Array.from({ length: l }, (_, i) => i).sort(
+    (x, z) => (values[z] as number) - (values[x] as number),
+  )
+  const singularValues = new Float64Array(k)
+  const components = new Float32Array(a.cols * k)
+  for (let c = 0; c < k; c++) {
+    const e = order[c] as number
+    const sigma = Math.sqrt(Math.max(0, values[e] as number))
+    singularValues[c] = sigma
+    if (sigma < 1e-12) continue
+    // v_c = Bᵀ w_c / σ_c
+    for (let r = 0; r < a.cols; r++) {
+      let sum = 0
+      const row = r * l
+      for (let i = 0; i < l; i++) sum += (bt[row + i] as number) * (vectors[i * l + e] as number)
+      components[r * k + c] = sum / sigma
+    }
+  }
+  return { rank: k, singularValues, components }
+}
+
+/** A (rows × cols, sparse) times X (cols × l, dense row-major) → rows × l. */
+function multiply(a: RagCsr, x: Float64Array, l: number): Float64Array {
+  const out = new Float64Array(a.rows * l)
+  for (let r = 0; r < a.rows; r++) {
+    const base = r * l
+    for (let p = a.rowStart[r] as number; p < (a.rowStart[r + 1] as number); p++) {
+      const v = a.values[p] as number
+      const xb = (a.colIndex[p] as number) * l
+      for (let j = 0; j < l; j++) out[base + j] = (out[base + j] as number) + v * (x[xb + j] as number)
+    }
+  }
+  return out
+}
+
+/** Aᵀ (cols × rows) times Y (rows × l) → cols × l. */
+function multiplyTransposed(a: RagCsr, y: Float64Array, l: number): Float64Array {
+  const out = new Float64Array(a.cols * l)
+  for (let r = 0; r < a.rows; r++) {
+    const yb = r * l
+    for (let p = a.rowStart[r] as number; p < (a.rowStart[r + 1] as number); p++) {
+      const v = a.values[p] as number
+      const ob = (a.colIndex[p] as number) * l
+      for (let j = 0; j < l; j++) out[ob + j] = (out[ob + j] as number) + v * (y[yb + j] as number)
+    }
+  }
+  return out
+}
+
+/** Modified Gram-Schmidt on the columns of an n × l row-major matrix, in place. */
+function orthonormalizeColumns(m: Float64Array, n: number, l: number): void {
+  for (let j = 0; j < l; j++) {
+    for (let i = 0; i < j; i++) {
+      let dot = 0
+      for (let r = 0; r < n; r++) dot += (m[r * l + i] as number) * (m[r * l + j] as number)
+      for (let r = 0; r < n; r++) m[r * l + j] = (m[r * l + j] as number) - dot * (m[r * l + i] as number)
+    }
+    let norm = 0
+    for (let r = 0; r < n; r++) norm += (m[r * l + j] as number) ** 2
+    norm = Math.sqrt(norm)
+    // A (numerically) dependent column carries no new direction; zero it rather than amplify noise.
+    const scale = norm > 1e-10 ? 1 / norm : 0
+    for (let r = 0; r < n; r++) m[r * l + j] = (m[r * l + j] as number) * scale
+  }
+}
+
+/** Cyclic Jacobi eigen-decomposition of a symmetric n × n matrix (copied). Vectors are columns. */
+export function jacobiEigen(input: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(input)
+  const v = new Float64Array(n * n)
+  for (let i = 0; i < n; i++) v[i * n + i] = 1
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += (a[p * n + q] as number) ** 2
+    if (off < 1e-22) break
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q] as number
+        if (Math.abs(apq) < 1e-300) continue
+        const app = a[p * n + p] as number
+        const aqq = a[q * n + q] as number
+        const theta = (aqq - app) / (2 * apq)
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1))
+        const c = 1 / Math.sqrt(t * t + 1)
+        const s = t * c
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p] as number
+          const akq = a[k * n + q] as number
+          a[k * n + p] = c * akp - s * akq
+          a[k * n + q] = s * akp + c * akq
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k] as number
+          const aqk = a[q * n + k] as number
+          a[p * n + k] = c * apk - s * aqk
+          a[q * n + k] = s * apk + c * aqk
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p] as number
+          const vkq = v[k * n + q] as number
+          v[k * n + p] = c * vkp - s * vkq
+          v[k * n + q] = s * vkp + c * vkq
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n)
+  for (let i = 0; i < n; i++) values[i] = a[i * n + i] as number
+  return { values, vectors: v }
+}
