@@ -1,32 +1,75 @@
 import { LIBRARY_VERSION } from '../core/index.js'
 import type { Command } from './command.js'
-import { abCommand } from './commands/ab.js'
-import { inspectCommand } from './commands/inspect.js'
-import { modelsCommand } from './commands/models.js'
-import { monitorCommand } from './commands/monitor.js'
-import { predictCommand } from './commands/predict.js'
-import { quickstartCommand } from './commands/quickstart.js'
-import { ragCommand } from './commands/rag.js'
-import { reportCommand } from './commands/report.js'
-import { runsCommand } from './commands/runs.js'
-import { serveCommand } from './commands/serve.js'
-import { trainCommand } from './commands/train.js'
-import { validateCommand } from './commands/validate.js'
 import { reportError } from './output.js'
 
-const COMMANDS: readonly Command[] = [
-  quickstartCommand,
-  inspectCommand,
-  validateCommand,
-  trainCommand,
-  predictCommand,
-  runsCommand,
-  modelsCommand,
-  reportCommand,
-  serveCommand,
-  abCommand,
-  monitorCommand,
-  ragCommand,
+/** A command's name and summary, with its module loaded only when it runs (keeps `keel` fast to start). */
+interface CommandEntry {
+  readonly name: string
+  readonly summary: string
+  load(): Promise<Command>
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'quickstart',
+    summary: 'make a churn dataset, train, register, promote and report (no server needed)',
+    load: async () => (await import('./commands/quickstart.js')).quickstartCommand,
+  },
+  {
+    name: 'inspect',
+    summary: 'print the schema and a per-column summary of a data file',
+    load: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  {
+    name: 'validate',
+    summary: 'check data against the task: every problem, with rows and examples',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'train',
+    summary: 'train a model (baselines first), record the run, register a version',
+    load: async () => (await import('./commands/train.js')).trainCommand,
+  },
+  {
+    name: 'predict',
+    summary: 'score a file with a registered model (e.g. churn@production)',
+    load: async () => (await import('./commands/predict.js')).predictCommand,
+  },
+  {
+    name: 'runs',
+    summary: 'list, show and compare tracked runs',
+    load: async () => (await import('./commands/runs.js')).runsCommand,
+  },
+  {
+    name: 'models',
+    summary: 'list models, versions, aliases; promote and roll back',
+    load: async () => (await import('./commands/models.js')).modelsCommand,
+  },
+  {
+    name: 'report',
+    summary: 'write a self-contained HTML report of a run',
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'start the prediction server (A/B tests, shadow, fallbacks, metrics)',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
+  {
+    name: 'ab',
+    summary: 'A/B experiment reports from logged predictions and feedback',
+    load: async () => (await import('./commands/ab.js')).abCommand,
+  },
+  {
+    name: 'monitor',
+    summary: 'drift and live performance of a model',
+    load: async () => (await import('./commands/monitor.js')).monitorCommand,
+  },
+  {
+    name: 'rag',
+    summary: 'ingest documents, ask questions with citations, evaluate retrieval',
+    load: async () => (await import('./commands/rag.js')).ragCommand,
+  },
 ]
 
 function help(): string {
@@ -59,12 +102,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`error: unknown command '${name}'.\n\n${help()}\n`)
     return 2
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.usage}\n`)
-    return 0
-  }
   try {
-    return await command.run(rest)
+    const loaded = await command.load()
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${loaded.usage}\n`)
+      return 0
+    }
+    return await loaded.run(rest)
   } catch (error) {
     return reportError(error)
   }
