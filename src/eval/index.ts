@@ -3,6 +3,8 @@
  * calibration, subgroup and failure analysis, hyper-parameter search and the HTML report.
  */
 
+export type { BinStrategy, Calibrator, CalibratorJSON, ReliabilityCurve } from './calibration.js'
+export { calibratorFromJSON, IsotonicCalibrator, PlattCalibrator, reliabilityCurve } from './calibration.js'
 export type { Average, ClassificationReport, ClassReportLine, LabelMetricOptions } from './classification.js'
 export {
   accuracy,
@@ -36,6 +38,8 @@ export {
 } from './errors.js'
 export type { Direction, Metric, MetricInput, MetricName, MetricSpec } from './metric-registry.js'
 export { defaultMetricNames, getMetric, isBetter, METRIC_NAMES } from './metric-registry.js'
+export type { PermutationImportanceOptions, PermutationImportanceResult } from './permutation-importance.js'
+export { permutationImportance } from './permutation-importance.js'
 export { mae, mape, r2, rmse } from './regression.js'
 export type {
   BootstrapOptions,
@@ -45,6 +49,16 @@ export type {
   MetricFn,
 } from './resampling.js'
 export { bootstrapCI, crossValidate } from './resampling.js'
+export type {
+  ConfidentError,
+  LargestError,
+  SubgroupIndex,
+  SubgroupMetricValue,
+  SubgroupOptions,
+  SubgroupReport,
+  SubgroupRow,
+} from './subgroups.js'
+export { largestErrors, subgroupMetrics, topConfidentErrors } from './subgroups.js'
 export type { TreeShapResult } from './tree-shap.js'
 export { meanAbsShap, shapRow, treeEnsembleMargin, treeShap } from './tree-shap.js'
 export type { NumericArray } from './validate.js'
