@@ -15,7 +15,7 @@ import { checkAdmin, checkApi } from './auth.js'
 import { parseServeConfig, type ServeConfig, type ServeConfigInput, servedModels } from './config.js'
 import { BadRequestError, ModelNotFoundError, ServeError, statusForCode } from './errors.js'
 import { type Experiment, experimentSchema } from './experiments.js'
-import { createServeMetrics, type ServeMetrics } from './metrics.js'
+import { createServeMetrics, requestMetrics, type ServeMetrics } from './metrics.js'
 import { ModelManager } from './model-manager.js'
 import { PredictionLog } from './prediction-log.js'
 import { envelopeError, type RequestLabels, requestKeyOf, ServedModel } from './predictor.js'
@@ -232,15 +232,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       status = fastifyStatus
     if (status >= 500 && status !== 503) {
       request.log.error({ err: error }, 'internal error')
-      void reply
-        .status(500)
-        .send({
-          error: {
-            code: 'SERVE_INTERNAL',
-            message: 'Internal server error; quote the request id when reporting it.',
-            requestId: request.id,
-          },
-        })
+      void reply.status(500).send({
+        error: {
+          code: 'SERVE_INTERNAL',
+          message: 'Internal server error; quote the request id when reporting it.',
+          requestId: request.id,
+        },
+      })
       return
     }
     const body: { code: string; message: string; requestId: string; problems?: unknown[] } = {
@@ -316,9 +314,15 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       onResponse: async (request: FastifyRequest, reply: FastifyReply) => {
         const labels = labelsOf.get(request)
         if (labels === undefined) return
-        const l = { ...labels, status: String(reply.statusCode) }
-        metrics.requests.inc(l)
-        metrics.latency.observe(l, reply.elapsedTime / 1000)
+        const children = requestMetrics(
+          metrics,
+          labels.model,
+          labels.version,
+          labels.variant,
+          String(reply.statusCode),
+        )
+        children.inc()
+        children.observe(reply.elapsedTime / 1000)
       },
     },
     async (request) => {

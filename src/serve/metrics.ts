@@ -17,6 +17,68 @@ export interface ServeMetrics {
   readonly breakerOpen: Gauge<'model' | 'version'>
 }
 
+/** Per-label-set children, so the hot path skips prom-client's label hashing. */
+export interface RequestMetricChildren {
+  inc(): void
+  observe(seconds: number): void
+}
+
+const requestChildren = new WeakMap<ServeMetrics, Map<string, RequestMetricChildren>>()
+
+/** Cached counter + latency children for one (model, version, variant, status). */
+export function requestMetrics(
+  metrics: ServeMetrics,
+  model: string,
+  version: string,
+  variant: string,
+  status: string,
+): RequestMetricChildren {
+  let cache = requestChildren.get(metrics)
+  if (cache === undefined) {
+    cache = new Map()
+    requestChildren.set(metrics, cache)
+  }
+  const key = `${model}\u0000${version}\u0000${variant}\u0000${status}`
+  let children = cache.get(key)
+  if (children === undefined) {
+    const labels = { model, version, variant, status }
+    const counter = metrics.requests.labels(labels)
+    const histogram = metrics.latency.labels(labels)
+    children = { inc: () => counter.inc(), observe: (s) => histogram.observe(s) }
+    cache.set(key, children)
+  }
+  return children
+}
+
+const scoreChildren = new WeakMap<
+  ServeMetrics,
+  Map<string, { observe(v: number): void; rows(n: number): void }>
+>()
+
+/** Cached score-histogram and row-counter children for one (model, version, variant). */
+export function scoreMetrics(
+  metrics: ServeMetrics,
+  model: string,
+  version: string,
+  variant: string,
+): { observe(v: number): void; rows(n: number): void } {
+  let cache = scoreChildren.get(metrics)
+  if (cache === undefined) {
+    cache = new Map()
+    scoreChildren.set(metrics, cache)
+  }
+  const key = `${model}\u0000${version}\u0000${variant}`
+  let children = cache.get(key)
+  if (children === undefined) {
+    const labels = { model, version, variant }
+    const hist = metrics.score.labels(labels)
+    const counter = metrics.rows.labels(labels)
+    children = { observe: (v) => hist.observe(v), rows: (n) => counter.inc(n) }
+    cache.set(key, children)
+  }
+  return children
+}
+
 /** Creates a fresh registry with every serving metric plus Node process metrics. */
 export function createServeMetrics(options: { processMetrics?: boolean } = {}): ServeMetrics {
   const registry = new Registry()

@@ -8,7 +8,7 @@ import {
   ServeError,
 } from './errors.js'
 import { assignVariant, BUCKETS, bucketOf, CanaryMonitor, type Experiment } from './experiments.js'
-import type { ServeMetrics } from './metrics.js'
+import { type ServeMetrics, scoreMetrics } from './metrics.js'
 import type { LoadedModel, ModelManager } from './model-manager.js'
 import type { PredictionLog } from './prediction-log.js'
 import type { Contribution, FeatureRow, ModelOutput } from './servable.js'
@@ -250,7 +250,7 @@ export class ServedModel {
     const results: PredictionResult[] = new Array(rows.length)
     const versionLabel = String(version)
     labels.version = versionLabel
-    const scoreHist = this.deps.metrics.score
+    const scoreHist = scoreMetrics(this.deps.metrics, this.name, versionLabel, variant)
     const answers = outputs
     for (let i = 0; i < rows.length; i++) {
       const out = answers[i]!
@@ -267,7 +267,7 @@ export class ServedModel {
         ...(explanations?.[i] === undefined ? {} : { explanation: explanations[i]! }),
       }
       results[i] = result
-      if (score !== null) scoreHist.observe({ model: this.name, version: versionLabel, variant }, score)
+      if (score !== null) scoreHist.observe(score)
       this.deps.log?.append({
         id,
         ts: now,
@@ -287,7 +287,7 @@ export class ServedModel {
         shadowOf: null,
       })
     }
-    this.deps.metrics.rows.inc({ model: this.name, version: versionLabel, variant }, rows.length)
+    scoreHist.rows(rows.length)
     if (this.config.shadow.length > 0) this.scheduleShadows(request, rows, results)
     return results
   }

@@ -1,0 +1,321 @@
+/**
+ * Serving benchmark: Keel's prediction server vs the reference FastAPI + uvicorn + scikit-learn app
+ * (bench/serve_fastapi.py), same 20-feature churn-like data, same model families (100-tree random
+ * forest; 100-iteration GBDT), same requests, on 127.0.0.1, loaded with wrk for a fixed duration.
+ * Keel runs with its prediction log on (SQLite). Prints req/s, p50/p99 per concurrency and ratios.
+ *
+ * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,16,64] [--models rf,gbdt]
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { type Matrix, Rng } from '../src/core/index.js'
+import {
+  type FittedClassifier,
+  GradientBoostingClassifier,
+  loadModel,
+  RandomForestClassifier,
+} from '../src/models/index.js'
+import {
+  createMemoryModelSource,
+  type FeatureRow,
+  type ServableModel,
+  startServer,
+} from '../src/serve/index.js'
+
+const N_FEATURES = 20
+const NAMES = Array.from({ length: N_FEATURES }, (_, i) => `f${i}`)
+
+/** Churn-like data: 20 numeric features, logistic target on a few of them with interactions. */
+function makeData(n: number, seed: number): { x: Float64Array; y: Float64Array; rows: number[][] } {
+  const rng = new Rng(seed)
+  const x = new Float64Array(n * N_FEATURES)
+  const y = new Float64Array(n)
+  const rows: number[][] = []
+  for (let i = 0; i < n; i++) {
+    const row: number[] = []
+    for (let j = 0; j < N_FEATURES; j++) {
+      const v = j % 4 === 0 ? Math.floor(rng.next() * 60) : rng.next() * 2 - 1
+      row.push(Number(v.toFixed(4)))
+      x[i * N_FEATURES + j] = row[j]!
+    }
+    const logit =
+      -0.5 + 0.04 * (30 - row[0]!) + 1.2 * row[1]! - 0.8 * row[2]! * row[3]! + 0.6 * Math.sin(3 * row[5]!)
+    y[i] = rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0
+    rows.push(row)
+  }
+  return { x, y, rows }
+}
+
+/** Wraps a fitted Keel classifier as a ServableModel over f0..f19. */
+function servable(name: string, model: FittedClassifier): ServableModel {
+  return {
+    name,
+    version: 1,
+    task: 'binary',
+    classes: ['no', 'yes'],
+    features: NAMES.map((n) => ({ name: n, kind: 'numeric' as const })),
+    predict(rows: ReadonlyArray<FeatureRow>) {
+      const data = new Float64Array(rows.length * N_FEATURES)
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!
+        for (let j = 0; j < N_FEATURES; j++) {
+          const v = r[NAMES[j]!]
+          data[i * N_FEATURES + j] = typeof v === 'number' ? v : Number.NaN
+        }
+      }
+      const x: Matrix = { rows: rows.length, cols: N_FEATURES, data }
+      const p = model.predictProba(x)
+      const out = new Array(rows.length)
+      for (let i = 0; i < rows.length; i++) {
+        const yes = p.data[i * 2 + 1]!
+        out[i] = { prediction: yes >= 0.5 ? 'yes' : 'no', probabilities: { no: 1 - yes, yes } }
+      }
+      return out
+    },
+  }
+}
+
+async function childKeel(artifactPath: string, port: number, workers: number, dbUrl: string): Promise<void> {
+  const { readFileSync } = await import('node:fs')
+  const model = loadModel(JSON.parse(readFileSync(artifactPath, 'utf8'))) as FittedClassifier
+  await startServer({
+    source: createMemoryModelSource([servable('churn', model)]),
+    config: { models: ['churn'], pollIntervalMs: 0, maxBatchRows: 1000 },
+    db: dbUrl,
+    port,
+    workers,
+    logger: false,
+    onListening: (url) => process.stdout.write(`READY ${url}\n`),
+  })
+}
+
+interface WrkResult {
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+}
+
+function toMs(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text)
+  if (m === null) return Number.NaN
+  const v = Number(m[1])
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
+}
+
+function wrk(url: string, body: string, concurrency: number, durationS: number, dir: string): WrkResult {
+  const script = join(dir, `post-${Math.random().toString(36).slice(2)}.lua`)
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+  )
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t',
+      String(Math.min(2, concurrency)),
+      '-c',
+      String(concurrency),
+      '-d',
+      `${durationS}s`,
+      '--latency',
+      '--timeout',
+      '5s',
+      '-s',
+      script,
+      url,
+    ],
+    { encoding: 'utf8' },
+  )
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '')
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '')
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const errors = sock === null ? 0 : sock.slice(1).reduce((s, v) => s + Number(v), 0)
+  return { rps, p50, p99, non2xx, errors }
+}
+
+async function waitHealthy(base: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${base}/health`)
+      if (res.ok) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`${base} not healthy after ${timeoutMs} ms`)
+}
+
+function spawnReady(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ kill(): Promise<void> }> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  })
+  return new Promise((resolve, reject) => {
+    let buffer = ''
+    child.stdout!.on('data', (c: Buffer) => {
+      buffer += c.toString()
+      if (buffer.includes('READY'))
+        resolve({
+          kill: () =>
+            new Promise<void>((done) => {
+              child.once('exit', () => done())
+              try {
+                process.kill(-child.pid!, 'SIGTERM')
+              } catch {
+                done()
+              }
+            }),
+        })
+    })
+    child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before READY`)))
+  })
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      artifact: { type: 'string' },
+      port: { type: 'string' },
+      workers: { type: 'string' },
+      db: { type: 'string' },
+      duration: { type: 'string' },
+      concurrency: { type: 'string' },
+      models: { type: 'string' },
+    },
+  })
+  const workers = Number(values.workers ?? availableParallelism())
+  if (values.child === 'keel') {
+    await childKeel(values.artifact!, Number(values.port), workers, values.db!)
+    return
+  }
+  const duration = Number(values.duration ?? 5)
+  const levels = (values.concurrency ?? '1,16,64').split(',').map(Number)
+  const families = (values.models ?? 'rf,gbdt').split(',')
+  const dir = mkdtempSync(join(tmpdir(), 'keel-bench-serve-'))
+  const train = makeData(5000, 7)
+  const csv = [`${NAMES.join(',')},churn`, ...train.rows.map((r, i) => `${r.join(',')},${train.y[i]}`)].join(
+    '\n',
+  )
+  const dataPath = join(dir, 'churn.csv')
+  writeFileSync(dataPath, csv)
+  const probe = makeData(100, 99).rows.map((r) => Object.fromEntries(NAMES.map((n, j) => [n, r[j]])))
+  const single = JSON.stringify({ features: probe[0] })
+  const batch = JSON.stringify({ rows: probe })
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    } catch {
+      return 'unknown'
+    }
+  })()
+  console.log(
+    `# serve bench: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, commit ${commit}, ` +
+      `data 5000×20 train, ${duration}s per point, ${workers} workers each, wrk; Keel prediction log ON (SQLite)`,
+  )
+  const self = fileURLToPath(import.meta.url)
+  const table: string[] = []
+  table.push(
+    '| model | load | conc | FastAPI req/s | FastAPI p50/p99 ms | Keel req/s | Keel p50/p99 ms | Keel rows/s ÷ FastAPI |',
+  )
+  table.push('|---|---|---:|---:|---:|---:|---:|---:|')
+  for (const family of families) {
+    const x: Matrix = { rows: 5000, cols: N_FEATURES, data: train.x }
+    const fitted =
+      family === 'rf'
+        ? await new RandomForestClassifier({ nEstimators: 100, seed: 7, threads: 1 }).fit(x, train.y, {
+            featureNames: NAMES,
+          })
+        : await new GradientBoostingClassifier({ nEstimators: 100, seed: 7, threads: 1 }).fit(x, train.y, {
+            featureNames: NAMES,
+          })
+    const artifact = join(dir, `${family}.json`)
+    writeFileSync(artifact, JSON.stringify(fitted.toArtifact()))
+    const keelPort = 18_000 + Math.floor(Math.random() * 1000)
+    const pyPort = keelPort + 1000
+    const results: Record<string, Record<string, WrkResult>> = { keel: {}, fastapi: {} }
+    for (const server of ['fastapi', 'keel'] as const) {
+      const handle =
+        server === 'keel'
+          ? await spawnReady(
+              process.execPath,
+              [
+                '--import',
+                'tsx',
+                self,
+                '--child',
+                'keel',
+                '--artifact',
+                artifact,
+                '--port',
+                String(keelPort),
+                '--workers',
+                String(workers),
+                '--db',
+                `sqlite:${join(dir, `keel-${family}.db`)}`,
+              ],
+              {},
+            )
+          : await spawnReady(
+              '/usr/bin/python3',
+              [
+                join(fileURLToPath(new URL('.', import.meta.url)), 'serve_fastapi.py'),
+                '--data',
+                dataPath,
+                '--model',
+                family,
+                '--port',
+                String(pyPort),
+                '--workers',
+                String(workers),
+              ],
+              { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
+            )
+      const base = `http://127.0.0.1:${server === 'keel' ? keelPort : pyPort}`
+      try {
+        await waitHealthy(base, 120_000)
+        const url = `${base}/v1/models/churn/predict`
+        wrk(url, single, 4, 1, dir) // warm-up
+        for (const c of levels) results[server]![`single-${c}`] = wrk(url, single, c, duration, dir)
+        results[server]!['batch100-8'] = wrk(url, batch, 8, duration, dir)
+      } finally {
+        await handle.kill()
+      }
+    }
+    const fmt = (r: WrkResult | undefined): [string, string] =>
+      r === undefined
+        ? ['-', '-']
+        : [
+            r.rps.toFixed(0) + (r.non2xx + r.errors > 0 ? ` (${r.non2xx + r.errors} err)` : ''),
+            `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`,
+          ]
+    for (const key of [...levels.map((c) => `single-${c}`), 'batch100-8']) {
+      const py = results.fastapi![key]
+      const keel = results.keel![key]
+      const [pyRps, pyLat] = fmt(py)
+      const [kRps, kLat] = fmt(keel)
+      const ratio = py !== undefined && keel !== undefined ? `${(keel.rps / py.rps).toFixed(1)}×` : '-'
+      const [load, conc] = key.startsWith('batch') ? ['batch 100', '8'] : ['1 row', key.split('-')[1]!]
+      table.push(`| ${family} | ${load} | ${conc} | ${pyRps} | ${pyLat} | ${kRps} | ${kLat} | ${ratio} |`)
+    }
+  }
+  console.log(table.join('\n'))
+  console.log('(batch rows/s = req/s × 100; the ratio is the same for req/s and rows/s)')
+}
+
+await main()
