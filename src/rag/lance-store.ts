@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import './lance-env.js'
 import * as lancedb from '@lancedb/lancedb'
 import { RagError } from './errors.js'
 import type { RagChunk, RagDocKind, RagFilter } from './types.js'
@@ -117,7 +118,11 @@ export class LanceRagStore implements RagVectorStore {
 
   async search(vector: Float32Array, k: number, filter?: RagFilter): Promise<RagNeighbour[]> {
     if (this.table === undefined) return []
-    let query = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').select(['id']).limit(k)
+    let query = this.table
+      .vectorSearch(Array.from(vector))
+      .distanceType('cosine')
+      .select(['id', '_distance'])
+      .limit(k)
     const where = filterSql(filter)
     if (where !== undefined) query = query.where(where)
     // nprobes/refine trade speed for recall once an ANN index exists; ignored for flat search.
