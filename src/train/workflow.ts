@@ -42,6 +42,8 @@ export interface TrainSpec {
   readonly testSize: number
   /** Cross-validation folds used by `auto` to choose a family. */
   readonly folds: number
+  /** Explicit train/test row indices (overrides `testSize`), e.g. to reproduce a published split. */
+  readonly split?: { readonly train: Int32Array; readonly test: Int32Array }
   readonly onProgress?: (event: TrainProgress) => void
 }
 
@@ -278,7 +280,10 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     spec.metrics !== undefined && spec.metrics.length > 0 ? [...spec.metrics] : defaultMetrics(target.task)
   const primary = metrics[0]!
 
-  const { train, test } = holdoutSplit(target.y, target.task, spec.testSize, spec.seed)
+  if (spec.split !== undefined && labelled.length !== targetColumnLength(targetColumn)) {
+    throw new AppError('INVALID_ARGUMENT', 'An explicit split needs a target without missing values.')
+  }
+  const { train, test } = spec.split ?? holdoutSplit(target.y, target.task, spec.testSize, spec.seed)
   const yTrain = takeValues(target.y, train)
   const trainDs = selectRows(ds, train)
 
@@ -367,6 +372,10 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     target,
     iterations: final.iterations,
   }
+}
+
+function targetColumnLength(column: { kind: string; codes?: Int32Array; values?: Float64Array }): number {
+  return column.codes?.length ?? column.values?.length ?? 0
 }
 
 function remapClasses(other: EncodedTarget, reference: EncodedTarget): Float64Array {
