@@ -51,5 +51,35 @@ export {
   metricKey,
   parseTaskConfig,
 } from './task-file.js'
+export type {
+  ColumnTransformerParams,
+  ColumnTransformerStep,
+  TransformerSpec,
+} from './transformers/column-transformer.js'
+export {
+  ColumnTransformer,
+  FittedColumnTransformer,
+  makeTransformer,
+} from './transformers/column-transformer.js'
+export type {
+  OneHotEncoderParams,
+  OrdinalEncoderParams,
+  TargetEncoderParams,
+} from './transformers/encoders.js'
+export {
+  FittedOneHotEncoder,
+  FittedOrdinalEncoder,
+  FittedTargetEncoder,
+  OneHotEncoder,
+  OrdinalEncoder,
+  OTHER_LEVEL,
+  TargetEncoder,
+} from './transformers/encoders.js'
+export type { RobustScalerParams, StandardScalerParams } from './transformers/scalers.js'
+export { FittedScaler, RobustScaler, StandardScaler } from './transformers/scalers.js'
+export type { SimpleImputerParams } from './transformers/simple-imputer.js'
+export { FittedSimpleImputer, SimpleImputer } from './transformers/simple-imputer.js'
+export type { FittedTransformer, Transformer, TransformerReader } from './transformers/transformer.js'
+export { loadTransformer } from './transformers/transformer.js'
 export type { ValidateOptions, ValidationProblem, ValidationReport } from './validate.js'
 export { formatProblem, validateDataset } from './validate.js'
