@@ -50,6 +50,19 @@ export type {
 } from './resampling.js'
 export { bootstrapCI, crossValidate } from './resampling.js'
 export type {
+  Objective,
+  ParamSpec,
+  Params,
+  ParamValue,
+  SearchOptions,
+  SearchResult,
+  SearchSpace,
+  StopReason,
+  SuccessiveHalvingOptions,
+  Trial,
+} from './search.js'
+export { checkSearchSpace, randomSearch, sampleParams, successiveHalving } from './search.js'
+export type {
   ConfidentError,
   LargestError,
   SubgroupIndex,
