@@ -15,6 +15,8 @@ export interface BinnedFeatures {
   readonly hasMissing: Uint8Array
   /** Per feature, `nBins[f] - 1` upper bounds (split thresholds) in increasing order. */
   readonly upper: readonly Float64Array[]
+  /** For categorical features binned one bin per level: the level (code) of each bin; else null. */
+  readonly levels: readonly (Float64Array | null)[]
 }
 
 /** Midpoint of neighbouring values a < b that still separates them (as scikit-learn does). */
@@ -85,7 +87,12 @@ export const BIN_SAMPLE_ROWS = 65536
  * more than growing several trees); every row is then coded in one row-major pass. With `shared`,
  * the codes live in a SharedArrayBuffer so worker threads read them without copies.
  */
-export function binFeatures(x: Matrix, maxBins: number, shared: boolean): BinnedFeatures {
+export function binFeatures(
+  x: Matrix,
+  maxBins: number,
+  shared: boolean,
+  categorical: Uint8Array | null = null,
+): BinnedFeatures {
   const n = x.rows
   const d = x.cols
   const bytes = Math.max(2, 2 * n * d)
@@ -93,6 +100,7 @@ export function binFeatures(x: Matrix, maxBins: number, shared: boolean): Binned
   const nBins = new Int32Array(d)
   const hasMissing = new Uint8Array(d)
   const upper: Float64Array[] = []
+  const levels: (Float64Array | null)[] = []
   const data = x.data
   const sampled = n > BIN_SAMPLE_ROWS
   const m = sampled ? BIN_SAMPLE_ROWS : n
@@ -106,6 +114,24 @@ export function binFeatures(x: Matrix, maxBins: number, shared: boolean): Binned
   const col = new Float64Array(m)
   const offsets = new Int32Array(d + 1)
   for (let f = 0; f < d; f++) {
+    if (categorical?.[f] === 1) {
+      // levels from every row (a sample could miss a rare level); one bin per level when they fit
+      const seen = new Set<number>()
+      for (let r = 0; r < n && seen.size <= maxBins; r++) {
+        const v = data[r * d + f]!
+        if (!Number.isNaN(v)) seen.add(v)
+      }
+      if (seen.size <= maxBins) {
+        const lv = Float64Array.from(seen).sort()
+        const ub = binUpperBounds(lv, maxBins)
+        upper.push(ub)
+        levels.push(lv)
+        nBins[f] = ub.length + 1
+        offsets[f + 1] = offsets[f]! + ub.length
+        continue
+      }
+    }
+    levels.push(null)
     let k = 0
     for (let i = 0; i < m; i++) {
       const v = sample[i * d + f]!
@@ -139,5 +165,5 @@ export function binFeatures(x: Matrix, maxBins: number, shared: boolean): Binned
       codes[f * n + r] = lo - first
     }
   }
-  return { n, d, codes, nBins, hasMissing, upper }
+  return { n, d, codes, nBins, hasMissing, upper, levels }
 }

@@ -9,7 +9,9 @@ import type { GrownTree } from './grower.js'
  * All trees of a model in concatenated flat arrays (a single tree is a forest of one). Tree `t`
  * owns nodes `treeOffset[t] .. treeOffset[t+1]-1`; `left`/`right` are relative to the tree start
  * (-1 for leaves). A row goes left when `x <= threshold`, and when x is missing (NaN) it goes left
- * iff `defaultLeft` is 1. `value` holds `nOutputs` numbers per node.
+ * iff `defaultLeft` is 1. At one-vs-rest nodes (`categorical` 1) a row goes left iff
+ * `x === threshold` (the level); every other level and missing go right. `value` holds `nOutputs`
+ * numbers per node.
  * @internal
  */
 export interface ForestState {
@@ -21,6 +23,7 @@ export interface ForestState {
   readonly left: Int32Array
   readonly right: Int32Array
   readonly defaultLeft: Uint8Array
+  readonly categorical: Uint8Array
   readonly cover: Float64Array
   readonly value: Float64Array
 }
@@ -29,6 +32,7 @@ export interface ForestState {
 export function assembleForest(
   trees: readonly GrownTree[],
   upper: readonly Float64Array[],
+  levels: readonly (Float64Array | null)[],
   nOutputs: number,
 ): ForestState {
   const treeOffset = new Int32Array(trees.length + 1)
@@ -39,6 +43,7 @@ export function assembleForest(
   const left = new Int32Array(total)
   const right = new Int32Array(total)
   const defaultLeft = new Uint8Array(total)
+  const categorical = new Uint8Array(total)
   const cover = new Float64Array(total)
   const value = new Float64Array(total * nOutputs)
   for (let t = 0; t < trees.length; t++) {
@@ -48,12 +53,15 @@ export function assembleForest(
     left.set(tree.left, o)
     right.set(tree.right, o)
     defaultLeft.set(tree.defaultLeft, o)
+    categorical.set(tree.category, o)
     cover.set(tree.cover, o)
     value.set(tree.value, o * nOutputs)
     for (let i = 0; i < tree.nNodes; i++) {
       const f = tree.feature[i]!
       // the last real bin has no upper bound: such a split separates non-missing from missing
-      threshold[o + i] = f < 0 ? 0 : (upper[f]![tree.bin[i]!] ?? Number.POSITIVE_INFINITY)
+      if (f < 0) threshold[o + i] = 0
+      else if (tree.category[i] === 1) threshold[o + i] = levels[f]![tree.bin[i]!]!
+      else threshold[o + i] = upper[f]![tree.bin[i]!] ?? Number.POSITIVE_INFINITY
     }
   }
   return {
@@ -65,6 +73,7 @@ export function assembleForest(
     left,
     right,
     defaultLeft,
+    categorical,
     cover,
     value,
   }
@@ -76,7 +85,8 @@ export function assembleForest(
  * @internal
  */
 export function accumulateLeaves(state: ForestState, x: Matrix, out: Float64Array): void {
-  const { nTrees, nOutputs, treeOffset, feature, threshold, left, right, defaultLeft, value } = state
+  const { nTrees, nOutputs, treeOffset, feature, threshold, left, right, defaultLeft, categorical, value } =
+    state
   const data = x.data
   const cols = x.cols
   const rows = x.rows
@@ -89,7 +99,8 @@ export function accumulateLeaves(state: ForestState, x: Matrix, out: Float64Arra
       while (l !== -1) {
         const v = data[rowBase + feature[node]!]!
         const thr = threshold[node]!
-        if (v <= thr) node = base + l
+        if (categorical[node] === 1) node = base + (v === thr ? l : right[node]!)
+        else if (v <= thr) node = base + l
         else if (v > thr) node = base + right[node]!
         else node = base + (defaultLeft[node] === 1 ? l : right[node]!)
         l = left[node]!
@@ -121,14 +132,19 @@ export function outOfBag(
   for (const tree of trees) {
     const inBag = tree.inBag
     if (inBag === null) continue
-    const { feature, bin, left, right, defaultLeft, value } = tree
+    const { feature, bin, left, right, defaultLeft, category, value } = tree
     for (let r = 0; r < n; r++) {
       if (inBag[r] === 1) continue
       let node = 0
       while (left[node] !== -1) {
         const f = feature[node]!
         const code = codes[f * n + r]!
-        const goLeft = code === nBins[f]! ? defaultLeft[node] === 1 : code <= bin[node]!
+        const goLeft =
+          category[node] === 1
+            ? code === bin[node]
+            : code === nBins[f]!
+              ? defaultLeft[node] === 1
+              : code <= bin[node]!
         node = goLeft ? left[node]! : right[node]!
       }
       for (let o = 0; o < nOutputs; o++) sum[r * nOutputs + o]! += value[node * nOutputs + o]!
@@ -167,7 +183,16 @@ export function treeView(state: ForestState, t: number, output: number): TreeVie
     value = new Float64Array(b - a)
     for (let i = a; i < b; i++) value[i - a] = state.value[i * state.nOutputs + output]!
   }
+  const categorical = state.categorical.subarray(a, b)
+  const categoriesLeft: (number[] | null)[] = []
+  let hasCategorical = false
+  for (let i = a; i < b; i++) {
+    const isCat = state.categorical[i] === 1
+    hasCategorical ||= isCat
+    categoriesLeft.push(isCat ? [state.threshold[i]!] : null)
+  }
   return {
+    ...(hasCategorical ? { categorical, categoriesLeft } : {}),
     feature: state.feature.subarray(a, b),
     threshold: state.threshold.subarray(a, b),
     left: state.left.subarray(a, b),

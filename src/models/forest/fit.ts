@@ -5,7 +5,7 @@ import { binFeatures } from './binning.js'
 import type { ForestState } from './ensemble.js'
 import { assembleForest, meanDecreaseImpurity, outOfBag } from './ensemble.js'
 import type { GrowData, GrowSettings } from './grower.js'
-import { CRITERION } from './grower.js'
+import { CRITERION, virtualFeatureCount } from './grower.js'
 import type { TreeCommonParams } from './params.js'
 import { resolveMaxFeatures, resolveThreads } from './params.js'
 import { growTrees } from './pool.js'
@@ -118,7 +118,15 @@ export async function fitTrees(
         )
   const threads = resolveThreads(plan.threads, plan.nTrees)
   const shared = threads > 1
-  const binned = binFeatures(x, params.maxBins, shared)
+  const categorical = new Uint8Array(d)
+  for (const c of options.categoricalFeatures ?? []) {
+    if (!(Number.isInteger(c) && c >= 0 && c < d))
+      throw new InvalidArgumentError(`categoricalFeatures lists column ${c}; x has columns 0..${d - 1}.`)
+    if (params.categoricalSplit === 'one-vs-rest') categorical[c] = 1
+  }
+  const binned = binFeatures(x, params.maxBins, shared, categorical)
+  // columns with too many levels to bin exactly fall back to ordinal splits
+  const oneVsRest = Uint8Array.from(binned.levels, (lv) => (lv === null ? 0 : 1))
   const yClass = classification
     ? sharedCopy(Int32Array.from(y), shared, (b) => new Int32Array(b, 0, n))
     : null
@@ -133,6 +141,8 @@ export async function fitTrees(
     d,
     codes: binned.codes,
     nBins: binned.nBins,
+    hasMissing: binned.hasMissing,
+    oneVsRest,
     nClasses,
     yClass,
     y: yReg,
@@ -143,14 +153,15 @@ export async function fitTrees(
     maxDepth: params.maxDepth ?? -1,
     minSamplesSplit: params.minSamplesSplit,
     minSamplesLeaf: params.minSamplesLeaf,
-    mtry: resolveMaxFeatures(params.maxFeatures, d),
+    // like a one-hot matrix, each one-vs-rest level counts as a column for maxFeatures
+    mtry: resolveMaxFeatures(params.maxFeatures, virtualFeatureCount(data)),
     maxLeafNodes: params.maxLeafNodes ?? 0,
     bootstrap: plan.bootstrap,
     keepInBag: plan.oobScore,
   }
   const trees = await growTrees(data, settings, treeSeeds(params.seed, plan.nTrees), threads)
   const nOutputs = classification ? nClasses : 1
-  const state = assembleForest(trees, binned.upper, nOutputs)
+  const state = assembleForest(trees, binned.upper, binned.levels, nOutputs)
   const importance = meanDecreaseImpurity(trees, d)
   let oobPrediction: Float64Array | null = null
   let oobScore: number | null = null

@@ -110,6 +110,7 @@ abstract class FittedTrees implements FittedModel, HasTrees {
         left: encodeArray(f.left),
         right: encodeArray(f.right),
         defaultLeft: encodeArray(f.defaultLeft),
+        categorical: encodeArray(f.categorical),
         cover: encodeArray(f.cover),
         value: encodeArray(f.value),
         importance: encodeArray(this.importance),
@@ -192,6 +193,7 @@ function stateOf(artifact: Artifact<unknown, unknown>): TreeModelState {
     left: decodeArray(st.left, 'i32'),
     right: decodeArray(st.right, 'i32'),
     defaultLeft: decodeArray(st.defaultLeft, 'u8'),
+    categorical: decodeArray(st.categorical, 'u8'),
     cover: decodeArray(st.cover, 'f64'),
     value: decodeArray(st.value, 'f64'),
   }
@@ -205,6 +207,7 @@ function stateOf(artifact: Artifact<unknown, unknown>): TreeModelState {
     ['left', forest.left],
     ['right', forest.right],
     ['defaultLeft', forest.defaultLeft],
+    ['categorical', forest.categorical],
     ['cover', forest.cover],
   ] as const)
     if (a.length !== total) invalid(kind, `${name} has ${a.length} entries; expected ${total}.`)

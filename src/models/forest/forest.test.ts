@@ -152,6 +152,33 @@ describe('decision tree', () => {
     for (let i = 0; i < pa.length; i++) assert.ok(Math.abs(pa[i]! - pb[i]!) < 1e-9)
   })
 
+  it('splits a categorical column one level against the rest and saves that split', async () => {
+    const n = 300
+    const rng = new Rng(4)
+    const data = new Float64Array(n * 2)
+    const y = new Float64Array(n)
+    for (let r = 0; r < n; r++) {
+      const level = r % 5
+      data[r * 2] = level
+      data[r * 2 + 1] = rng.next()
+      y[r] = level === 2 ? 1 : 0
+    }
+    data[2] = Number.NaN
+    const x = { rows: n, cols: 2, data }
+    const model = await new DecisionTreeClassifier({ maxDepth: 1 }).fit(x, y, { categoricalFeatures: [0] })
+    const tree = model.treeEnsemble().trees[0]!.tree
+    assert.equal(tree.categorical?.[0], 1)
+    assert.deepEqual(tree.categoriesLeft?.[0], [2])
+    const test = { rows: 4, cols: 2, data: Float64Array.of(2, 0.5, 3, 0.5, Number.NaN, 0.5, 7, 0.5) }
+    assert.deepEqual(Array.from(model.predict(test)), [1, 0, 0, 0])
+    assert.deepEqual(roundTrip(model).predict(test), model.predict(test))
+    // ordinal codes need two thresholds for the same rule
+    const ordinal = await new DecisionTreeClassifier({ maxDepth: 1, categoricalSplit: 'ordinal' }).fit(x, y, {
+      categoricalFeatures: [0],
+    })
+    assert.equal(ordinal.treeEnsemble().trees[0]!.tree.categorical, undefined)
+  })
+
   it('learns from and predicts with missing values', async () => {
     const n = 400
     const rng = new Rng(9)

@@ -12,6 +12,14 @@ export interface GrowData {
   readonly d: number
   readonly codes: Uint16Array
   readonly nBins: Int32Array
+  /** 1 where the feature has missing values in training. */
+  readonly hasMissing: Uint8Array
+  /**
+   * 1 for categorical features split one level against the rest (what a one-hot encoding gives
+   * CART); their bins are their exact levels. Each level, and missing, is drawn as a feature of
+   * its own when sampling `mtry`, as columns of a one-hot encoding would be.
+   */
+  readonly oneVsRest: Uint8Array
   /** Number of classes for classification; 0 for regression. */
   readonly nClasses: number
   /** Class codes 0..k-1 (classification). */
@@ -46,6 +54,8 @@ export interface GrownTree {
   readonly left: Int32Array
   readonly right: Int32Array
   readonly defaultLeft: Uint8Array
+  /** 1 for one-vs-rest splits: rows whose code is bin `bin[i]` go left, all others (and missing) right. */
+  readonly category: Uint8Array
   readonly cover: Float64Array
   readonly value: Float64Array
   /** Weighted impurity decrease per feature (unnormalised). */
@@ -65,11 +75,23 @@ interface PendingNode {
   feature: number
   bin: number
   missingLeft: boolean
+  category: boolean
   gain: number
+}
+
+/** Virtual features: one per numeric feature, one per level (and missing) of one-vs-rest features. */
+export function virtualFeatureCount(
+  data: Pick<GrowData, 'd' | 'nBins' | 'hasMissing' | 'oneVsRest'>,
+): number {
+  let count = 0
+  for (let f = 0; f < data.d; f++) count += data.oneVsRest[f] === 1 ? data.nBins[f]! + data.hasMissing[f]! : 1
+  return count
 }
 
 /** Nodes smaller than nBins / SORT_RATIO are split by sorting their codes instead of a histogram. */
 const SORT_RATIO = 4
+/** Nodes up to this size are sorted by insertion sort (no call into the engine's sort). */
+const INSERTION_SORT_MAX = 24
 
 function impurityOf(criterion: number, stats: Float64Array, weight: number): number {
   if (weight <= 0) return 0
@@ -115,6 +137,12 @@ export class TreeBuilder {
   private readonly groupCode: Int32Array
   private readonly keys: Uint32Array
   private readonly perm: Int32Array
+  private readonly vfFeature: Int32Array
+  private readonly vfLevel: Int32Array
+  private readonly catHist: (Float64Array | null)[]
+  private readonly catCount: (Int32Array | null)[]
+  private readonly catStamp: Int32Array
+  private nodeStamp = 0
   private readonly left: Float64Array
   private readonly bestLeft: Float64Array
   // growing tree
@@ -125,6 +153,7 @@ export class TreeBuilder {
   private tLeft = new Int32Array(0)
   private tRight = new Int32Array(0)
   private tDefaultLeft = new Uint8Array(0)
+  private tCategory = new Uint8Array(0)
   private tCover = new Float64Array(0)
   private tValue = new Float64Array(0)
   // best split of the node being searched
@@ -132,6 +161,7 @@ export class TreeBuilder {
   private bestFeature = -1
   private bestBin = -1
   private bestMissingLeft = false
+  private bestCategory = false
 
   constructor(data: GrowData) {
     this.data = data
@@ -150,7 +180,30 @@ export class TreeBuilder {
     this.histCount = new Int32Array(maxBins + 1)
     this.groupCode = new Int32Array(maxBins + 1)
     this.keys = new Uint32Array(Math.ceil(maxBins / SORT_RATIO) + 1)
-    this.perm = new Int32Array(data.d)
+    const nv = virtualFeatureCount(data)
+    this.perm = new Int32Array(nv)
+    this.vfFeature = new Int32Array(nv)
+    this.vfLevel = new Int32Array(nv)
+    this.catHist = []
+    this.catCount = []
+    this.catStamp = new Int32Array(data.d).fill(-1)
+    let v = 0
+    for (let f = 0; f < data.d; f++) {
+      if (data.oneVsRest[f] === 1) {
+        const levels = data.nBins[f]! + data.hasMissing[f]!
+        for (let k = 0; k < levels; k++) {
+          this.vfFeature[v] = f
+          this.vfLevel[v++] = k
+        }
+        this.catHist.push(new Float64Array((data.nBins[f]! + 1) * this.stride))
+        this.catCount.push(new Int32Array(data.nBins[f]! + 1))
+      } else {
+        this.vfFeature[v] = f
+        this.vfLevel[v++] = -1
+        this.catHist.push(null)
+        this.catCount.push(null)
+      }
+    }
     this.left = new Float64Array(this.stride)
     this.bestLeft = new Float64Array(this.stride)
   }
@@ -191,7 +244,7 @@ export class TreeBuilder {
         rootStats[2]! += wy[r]! * y[r]!
       }
     }
-    for (let f = 0; f < d; f++) this.perm[f] = f
+    for (let f = 0; f < this.perm.length; f++) this.perm[f] = f
     this.nNodes = 0
     this.ensureCapacity(64, outputs)
     const importance = new Float64Array(d)
@@ -216,6 +269,7 @@ export class TreeBuilder {
       this.tLeft[id] = leftNode.id
       this.tRight[id] = rightNode.id
       this.tDefaultLeft[id] = node.missingLeft ? 1 : 0
+      this.tCategory[id] = node.category ? 1 : 0
       importance[node.feature]! +=
         node.weight * node.impurity - wl * leftNode.impurity - wr * rightNode.impurity
       leaves++
@@ -240,6 +294,7 @@ export class TreeBuilder {
       left: this.tLeft.slice(0, nn),
       right: this.tRight.slice(0, nn),
       defaultLeft: this.tDefaultLeft.slice(0, nn),
+      category: this.tCategory.slice(0, nn),
       cover: this.tCover.slice(0, nn),
       value: this.tValue.slice(0, nn * outputs),
       importance,
@@ -264,6 +319,7 @@ export class TreeBuilder {
     this.tLeft = grow(this.tLeft, cap, (k) => new Int32Array(k))
     this.tRight = grow(this.tRight, cap, (k) => new Int32Array(k))
     this.tDefaultLeft = grow(this.tDefaultLeft, cap, (k) => new Uint8Array(k))
+    this.tCategory = grow(this.tCategory, cap, (k) => new Uint8Array(k))
     this.tCover = grow(this.tCover, cap, (k) => new Float64Array(k))
     this.tValue = grow(this.tValue, cap * outputs, (k) => new Float64Array(k))
     this.cap = cap
@@ -287,6 +343,7 @@ export class TreeBuilder {
     this.tLeft[id] = -1
     this.tRight[id] = -1
     this.tDefaultLeft[id] = 0
+    this.tCategory[id] = 0
     this.tCover[id] = weight
     if (this.k > 0) {
       for (let c = 0; c < this.k; c++) this.tValue[id * outputs + c] = weight > 0 ? stats[c]! / weight : 0
@@ -303,6 +360,7 @@ export class TreeBuilder {
       feature: -1,
       bin: -1,
       missingLeft: false,
+      category: false,
       gain: 0,
     }
     const count = end - start
@@ -318,26 +376,30 @@ export class TreeBuilder {
   }
 
   private findSplit(node: PendingNode, s: GrowSettings, rng: Rng): void {
-    const d = this.data.d
     const perm = this.perm
-    const drawn = s.mtry < d
+    const nv = perm.length
+    const drawn = s.mtry < nv
     this.bestGain = Number.NEGATIVE_INFINITY
     this.bestFeature = -1
+    this.nodeStamp++
     let visited = 0
-    for (let i = 0; i < d && visited < s.mtry; i++) {
-      let f = i
+    for (let i = 0; i < nv && visited < s.mtry; i++) {
+      let v = i
       if (drawn) {
-        const j = i + rng.int(d - i)
-        f = perm[j]!
+        const j = i + rng.int(nv - i)
+        v = perm[j]!
         perm[j] = perm[i]!
-        perm[i] = f
+        perm[i] = v
       }
-      if (this.evaluateFeature(node, f, s)) visited++
+      const level = this.vfLevel[v]!
+      const f = this.vfFeature[v]!
+      if (level < 0 ? this.evaluateFeature(node, f, s) : this.evaluateLevel(node, f, level, s)) visited++
     }
     if (this.bestFeature < 0) return
     node.feature = this.bestFeature
     node.bin = this.bestBin
     node.missingLeft = this.bestMissingLeft
+    node.category = this.bestCategory
     // gain as the weighted impurity decrease, for best-first ordering
     const bl = this.bestLeft
     if (this.k === 0) {
@@ -383,7 +445,18 @@ export class TreeBuilder {
       compressed = true
       const keys = this.keys
       for (let i = 0; i < count; i++) keys[i] = codes[base + idx[start + i]!]! * 65536 + i
-      const view = keys.subarray(0, count).sort()
+      let view = keys
+      if (count <= INSERTION_SORT_MAX) {
+        for (let i = 1; i < count; i++) {
+          const key = keys[i]!
+          let j = i - 1
+          while (j >= 0 && keys[j]! > key) {
+            keys[j + 1] = keys[j]!
+            j--
+          }
+          keys[j + 1] = key
+        }
+      } else view = keys.subarray(0, count).sort()
       let g = -1
       let prev = -1
       let missingSeen = false
@@ -443,6 +516,89 @@ export class TreeBuilder {
     if (found >= 0) {
       this.bestFeature = f
       this.bestBin = compressed ? this.groupCode[found]! : found
+      this.bestCategory = false
+    }
+    return true
+  }
+
+  /**
+   * One level of a one-vs-rest feature: that level left, everything else (missing included) right;
+   * for the missing "level", non-missing left and missing right. The feature's histogram over the
+   * node is built once per node and shared by all its levels. Returns false when the split would
+   * leave one side empty (the level is absent or everywhere), like a constant one-hot column.
+   */
+  private evaluateLevel(node: PendingNode, f: number, level: number, s: GrowSettings): boolean {
+    const { n, codes, nBins } = this.data
+    const nb = nBins[f]!
+    const stride = this.stride
+    const hist = this.catHist[f]!
+    const hc = this.catCount[f]!
+    if (this.catStamp[f] !== this.nodeStamp) {
+      this.catStamp[f] = this.nodeStamp
+      hist.fill(0)
+      hc.fill(0)
+      const idx = this.idx
+      const w = this.w
+      const base = f * n
+      if (this.k > 0) {
+        const yc = this.data.yClass!
+        for (let i = node.start; i < node.end; i++) {
+          const r = idx[i]!
+          const b = codes[base + r]!
+          hist[b * stride + yc[r]!]! += w[r]!
+          hc[b]!++
+        }
+      } else {
+        const wy = this.wy
+        for (let i = node.start; i < node.end; i++) {
+          const r = idx[i]!
+          const b = codes[base + r]!
+          hist[b * 2]! += w[r]!
+          hist[b * 2 + 1]! += wy[r]!
+          hc[b]!++
+        }
+      }
+    }
+    const count = node.end - node.start
+    const inLevel = hc[level]!
+    if (inLevel === 0 || inLevel === count) return false
+    const isMissing = level === nb
+    const lc = isMissing ? count - inLevel : inLevel
+    const rc = count - lc
+    if (lc < s.minSamplesLeaf || rc < s.minSamplesLeaf) return true
+    const L = this.left
+    const off = level * stride
+    for (let c = 0; c < stride; c++) L[c] = isMissing ? 0 : hist[off + c]!
+    if (isMissing) {
+      // non-missing side = node total minus the missing slot
+      if (this.k > 0) for (let c = 0; c < stride; c++) L[c] = node.stats[c]! - hist[off + c]!
+      else {
+        L[0] = node.weight - hist[off]!
+        L[1] = node.stats[1]! - hist[off + 1]!
+      }
+    }
+    let p: number
+    let lw: number
+    if (this.k > 0) {
+      lw = 0
+      for (let c = 0; c < stride; c++) lw += L[c]!
+      p =
+        s.criterion === 1
+          ? entropyProxy(L, node.stats, lw, node.weight, -1, hist)
+          : giniProxy(L, node.stats, lw, node.weight, -1, hist)
+    } else {
+      lw = L[0]!
+      const rw = node.weight - lw
+      const rs = node.stats[1]! - L[1]!
+      p = lw > 0 && rw > 0 ? (L[1]! * L[1]!) / lw + (rs * rs) / rw : Number.NEGATIVE_INFINITY
+    }
+    if (p > this.bestGain) {
+      this.bestGain = p
+      this.bestFeature = f
+      this.bestBin = isMissing ? nb - 1 : level
+      this.bestCategory = !isMissing
+      this.bestMissingLeft = false
+      this.bestLeft.set(L)
     }
     return true
   }
@@ -509,6 +665,7 @@ export class TreeBuilder {
             found = b
             this.bestLeft.set(L)
             this.bestMissingLeft = missCount === 0 ? lw >= node.weight - lw : false
+            this.bestCategory = false
           }
         }
       }
@@ -598,6 +755,7 @@ export class TreeBuilder {
     const nb = nBins[f]!
     const bin = node.bin
     const missingLeft = node.missingLeft
+    const category = node.category
     const base = f * n
     const idx = this.idx
     const tmp = this.tmp
@@ -614,7 +772,7 @@ export class TreeBuilder {
     for (let i = node.start; i < node.end; i++) {
       const r = idx[i]!
       const code = codes[base + r]!
-      const goLeft = code === nb ? missingLeft : code <= bin
+      const goLeft = category ? code === bin : code === nb ? missingLeft : code <= bin
       const st = goLeft ? leftStats : rightStats
       if (cls) st[yc![r]!]! += w[r]!
       else {

@@ -31,6 +31,13 @@ export interface TreeCommonParams {
    * are split exactly (every midpoint between neighbouring values is a candidate, as in CART).
    */
   readonly maxBins: number
+  /**
+   * How columns listed in `FitOptions.categoricalFeatures` are split. `'one-vs-rest'`: one level
+   * against all others, each level drawn as its own candidate feature, which is what CART sees
+   * after one-hot encoding (scikit-learn's usual setup), without the wide matrix. `'ordinal'`:
+   * codes are treated as numbers. Columns with more than `maxBins` levels are always ordinal.
+   */
+  readonly categoricalSplit: 'one-vs-rest' | 'ordinal'
   /** Seed for bootstrap rows and feature draws; the same seed and data give the same model. */
   readonly seed: number
 }
@@ -69,6 +76,7 @@ const TREE_DEFAULTS = {
   minSamplesLeaf: 1,
   maxLeafNodes: null,
   maxBins: 255,
+  categoricalSplit: 'one-vs-rest',
   seed: 0,
 } as const
 
@@ -126,6 +134,8 @@ export function checkTreeParams(p: TreeCommonParams & { readonly criterion: stri
   if (!(isInt(p.maxBins) && p.maxBins >= 2 && p.maxBins <= 65535))
     fail('maxBins', p.maxBins, 'an integer in 2..65535')
   if (!(isInt(p.seed) && p.seed >= 0 && p.seed <= 0xffffffff)) fail('seed', p.seed, 'an integer in 0..2^32-1')
+  if (p.categoricalSplit !== 'one-vs-rest' && p.categoricalSplit !== 'ordinal')
+    fail('categoricalSplit', p.categoricalSplit, "'one-vs-rest' or 'ordinal'")
   const m = p.maxFeatures
   const okRule = m === 'sqrt' || m === 'log2' || m === 'all'
   const okNumber = typeof m === 'number' && Number.isFinite(m) && ((m > 0 && m <= 1) || (isInt(m) && m >= 2))

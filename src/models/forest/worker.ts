@@ -1,9 +1,10 @@
-import { parentPort, workerData } from 'node:worker_threads'
-import type { GrowData, GrowSettings } from './grower.js'
+import { parentPort } from 'node:worker_threads'
+import type { GrowData, GrownTree, GrowSettings } from './grower.js'
 import { TreeBuilder } from './grower.js'
 
-/** What the pool hands each worker: shared data, settings, per-tree seeds and a shared counter. @internal */
-export interface ForestWorkerInput {
+/** One fit's work for a pool worker: shared data, settings, per-tree seeds and a shared counter. @internal */
+export interface ForestJob {
+  readonly jobId: number
   readonly data: GrowData
   readonly settings: GrowSettings
   readonly seeds: Uint32Array
@@ -11,27 +12,44 @@ export interface ForestWorkerInput {
   readonly next: Int32Array
 }
 
+/** Messages a worker sends back. @internal */
+export type ForestWorkerMessage =
+  | { readonly kind: 'tree'; readonly jobId: number; readonly index: number; readonly tree: GrownTree }
+  | { readonly kind: 'done'; readonly jobId: number }
+  | { readonly kind: 'failed'; readonly jobId: number; readonly message: string }
+
+function transferList(tree: GrownTree): ArrayBuffer[] {
+  const arrays = [
+    tree.feature,
+    tree.bin,
+    tree.left,
+    tree.right,
+    tree.defaultLeft,
+    tree.category,
+    tree.cover,
+    tree.value,
+    tree.importance,
+  ]
+  if (tree.inBag !== null) arrays.push(tree.inBag)
+  return arrays.map((a) => a.buffer as ArrayBuffer)
+}
+
 // Trees are taken from a shared counter, so fast workers take more; each tree depends only on its
 // own seed, so the model is the same whichever worker builds it.
-const input = workerData as ForestWorkerInput
 const port = parentPort
-if (port !== null) {
-  const builder = new TreeBuilder(input.data)
-  for (;;) {
-    const t = Atomics.add(input.next, 0, 1)
-    if (t >= input.seeds.length) break
-    const tree = builder.grow(input.seeds[t]!, input.settings)
-    const transfer: ArrayBuffer[] = [
-      tree.feature.buffer,
-      tree.bin.buffer,
-      tree.left.buffer,
-      tree.right.buffer,
-      tree.defaultLeft.buffer,
-      tree.cover.buffer,
-      tree.value.buffer,
-      tree.importance.buffer,
-    ] as ArrayBuffer[]
-    if (tree.inBag !== null) transfer.push(tree.inBag.buffer as ArrayBuffer)
-    port.postMessage({ index: t, tree }, transfer)
+port?.on('message', (job: ForestJob) => {
+  try {
+    const builder = new TreeBuilder(job.data)
+    for (;;) {
+      const t = Atomics.add(job.next, 0, 1)
+      if (t >= job.seeds.length) break
+      const tree = builder.grow(job.seeds[t]!, job.settings)
+      const msg: ForestWorkerMessage = { kind: 'tree', jobId: job.jobId, index: t, tree }
+      port.postMessage(msg, transferList(tree))
+    }
+    port.postMessage({ kind: 'done', jobId: job.jobId } satisfies ForestWorkerMessage)
+  } catch (e) {
+    const message = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)
+    port.postMessage({ kind: 'failed', jobId: job.jobId, message } satisfies ForestWorkerMessage)
   }
-}
+})
