@@ -8,13 +8,15 @@
  * dimension is split into blocks of KC so a packed panel (KC x 4 floats = 4 KiB) and the four A
  * rows being read stay in L1. Measured against the plain i-k-j loop in bench/mlp-gemm.ts.
  *
- * Accumulation happens in doubles (V8 computes Float32Array reads in double precision) and is
+ * The scalar kernel accumulates in doubles (V8 computes Float32Array reads in double precision) and is
  * rounded to float once per KC block, so results are deterministic and slightly more accurate
  * than pure float arithmetic.
  *
  * Non-null assertions on typed-array reads are safe throughout: every index is bounded by the
  * loop limits derived from m, n and k.
  */
+
+import { wasmGemm, wasmKernel } from './wasm-gemm.js'
 
 const KC = 256
 
@@ -23,9 +25,30 @@ let packed = new Float32Array(KC * 64)
 
 /**
  * C (m x n) = A (m x k) * B (k x n), or C += A * B when `accumulate`. Arrays are row-major and
- * may be longer than needed (only the leading m*k, k*n, m*n entries are used). @internal
+ * may be longer than needed (only the leading m*k, k*n, m*n entries are used). Runs the
+ * WebAssembly SIMD kernel (wasm-gemm.ts) when available, else the scalar blocked kernel. @internal
  */
 export function gemm(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  accumulate = false,
+): void {
+  const wasm = wasmKernel()
+  // Below a handful of columns the padding to 8 wastes more than SIMD gains (the output layer).
+  if (wasm === null || n < 4) {
+    gemmScalar(m, n, k, a, b, c, accumulate)
+    return
+  }
+  if (!accumulate) c.fill(0, 0, m * n)
+  wasmGemm(wasm, m, n, k, a, b, c)
+}
+
+/** The scalar kernel (also the fallback without WebAssembly SIMD). @internal */
+export function gemmScalar(
   m: number,
   n: number,
   k: number,

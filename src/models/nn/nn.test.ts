@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { Matrix } from '../../core/index.js'
 import { Rng } from '../../core/index.js'
 import { loadModel } from '../load.js'
-import { gemm, gemmNaive, transpose } from './gemm.js'
+import { gemm, gemmNaive, gemmScalar, transpose } from './gemm.js'
 import { FittedMLPClassifier, FittedMLPRegressor, MLPClassifier, MLPRegressor } from './index.js'
 import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
@@ -25,6 +25,8 @@ describe('gemm', () => {
       [13, 6, 9],
       [4, 9, 513],
       [33, 17, 2],
+      [12, 16, 40],
+      [37, 26, 11],
     ] as const) {
       const a = randomF32(m * k, rng)
       const b = randomF32(k * n, rng)

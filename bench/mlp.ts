@@ -1,0 +1,172 @@
+/**
+ * MLP vs PyTorch CPU (2 threads) on the 100k-row synthetic set: same network (hidden 256-128,
+ * batch norm, ReLU, one logit + BCE), Adam lr 1e-3, batch 512, no dropout or weight decay, same
+ * stratified 80/20 split and the same standardised inputs (28 numerics, median-imputed, plus the
+ * one-hot of cat_a and cat_b: 43 columns).
+ *
+ *   node /work/shared/bench/make-synthetic.mjs --rows 100000 --seed 1 --out /tmp/syn-100k.csv
+ *   node --import tsx bench/mlp.ts [--data /tmp/syn-100k.csv] [--epochs 4]
+ *
+ * Prints per-epoch seconds for both, the ratio of the mean epoch time (first epoch excluded on
+ * both sides: it includes JIT / allocator warm-up), and test AUC after the same number of epochs.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Rng } from '../src/core/index.js'
+import { MLPClassifier } from '../src/models/nn/index.js'
+import { benchAuc } from './lib/anchor-data.js'
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback
+}
+const file = arg('--data', '/tmp/syn-100k.csv')
+const epochs = Number(arg('--epochs', '4'))
+const hidden = [256, 128]
+const batchSize = 512
+const learningRate = 1e-3
+
+// Load: numerics (empty = missing) and one-hot of cat_a / cat_b.
+const lines = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter((l) => l.length > 0)
+const header = lines[0]!.split(',')
+const numIdx = header.map((h, i) => (h.startsWith('num_') ? i : -1)).filter((i) => i >= 0)
+const catIdx = ['cat_a', 'cat_b'].map((c) => header.indexOf(c))
+const labelIdx = header.indexOf('label')
+const n = lines.length - 1
+const cells = lines.slice(1).map((l) => l.split(','))
+const levels = catIdx.map((c) => [...new Set(cells.map((r) => r[c]!))].sort())
+const cols = numIdx.length + levels.reduce((s, l) => s + l.length, 0)
+const raw = new Float64Array(n * cols)
+const y = new Float64Array(n)
+cells.forEach((r, i) => {
+  numIdx.forEach((c, j) => {
+    raw[i * cols + j] = r[c] === '' ? Number.NaN : Number(r[c])
+  })
+  let off = numIdx.length
+  catIdx.forEach((c, k) => {
+    raw[i * cols + off + levels[k]!.indexOf(r[c]!)] = 1
+    off += levels[k]!.length
+  })
+  y[i] = Number(r[labelIdx])
+})
+
+// Stratified 80/20 split (seeded), then train-median imputation and standardisation of numerics.
+const rng = new Rng(42)
+const isTest = new Uint8Array(n)
+for (const cls of [0, 1]) {
+  const rows = rng.shuffle(Array.from({ length: n }, (_, i) => i).filter((i) => y[i] === cls))
+  for (let t = 0; t < Math.round(rows.length * 0.2); t++) isTest[rows[t]!] = 1
+}
+const trainRows = Array.from({ length: n }, (_, i) => i).filter((i) => isTest[i] === 0)
+const testRows = Array.from({ length: n }, (_, i) => i).filter((i) => isTest[i] === 1)
+for (let j = 0; j < numIdx.length; j++) {
+  const v = trainRows.map((i) => raw[i * cols + j]!).filter((x) => !Number.isNaN(x))
+  v.sort((a, b) => a - b)
+  const med = v[v.length >> 1]!
+  let mean = 0
+  for (const x of v) mean += x
+  mean /= v.length
+  let ss = 0
+  for (const x of v) ss += (x - mean) ** 2
+  const sd = Math.sqrt(ss / v.length) || 1
+  for (let i = 0; i < n; i++) {
+    const x = raw[i * cols + j]!
+    raw[i * cols + j] = ((Number.isNaN(x) ? med : x) - mean) / sd
+  }
+}
+const take = (rows: number[]) => {
+  const data = new Float64Array(rows.length * cols)
+  rows.forEach((r, i) => {
+    data.set(raw.subarray(r * cols, (r + 1) * cols), i * cols)
+  })
+  return { rows: rows.length, cols, data }
+}
+const xTrain = take(trainRows)
+const xTest = take(testRows)
+const yTrain = Float64Array.from(trainRows, (i) => y[i]!)
+const yTest = Float64Array.from(testRows, (i) => y[i]!)
+
+const dir = join(tmpdir(), 'keel-mlp-bench')
+mkdirSync(dir, { recursive: true })
+const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+writeFileSync(join(dir, 'syn.xtr.f64'), bytes(xTrain.data))
+writeFileSync(join(dir, 'syn.xte.f64'), bytes(xTest.data))
+writeFileSync(join(dir, 'syn.ytr.f64'), bytes(yTrain))
+writeFileSync(join(dir, 'syn.yte.f64'), bytes(yTest))
+writeFileSync(join(dir, 'syn.json'), JSON.stringify({ cols, hidden, batchSize, learningRate }))
+
+const load0 = loadavg()[0]!
+const torchOut = execFileSync(
+  '/usr/bin/python3',
+  [join(import.meta.dirname, 'mlp_anchor.py'), dir, String(epochs)],
+  {
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '2' },
+    encoding: 'utf8',
+  },
+)
+const torch = JSON.parse(torchOut.trim()) as {
+  epochSeconds: number[]
+  auc: number
+  predictSeconds: number
+  torch: string
+}
+
+const keelEpochs: number[] = []
+let last = performance.now()
+const model = await new MLPClassifier({
+  hiddenLayers: hidden,
+  batchNorm: true,
+  activation: 'relu',
+  dropout: 0,
+  optimizer: 'adam',
+  weightDecay: 0,
+  learningRate,
+  batchSize,
+  maxEpochs: epochs,
+  earlyStopping: false,
+  seed: 0,
+}).fit(xTrain, yTrain, {
+  onIteration: (info) => {
+    const now = performance.now()
+    keelEpochs.push((now - last) / 1000)
+    last = now
+    console.error(
+      `keel epoch ${info.iteration}: ${keelEpochs.at(-1)!.toFixed(2)} s, train loss ${info.trainLoss.toFixed(4)}`,
+    )
+  },
+})
+const t = performance.now()
+const proba = model.predictProba(xTest)
+const keelPredict = (performance.now() - t) / 1000
+const keelAuc = benchAuc(
+  yTest,
+  Float64Array.from({ length: xTest.rows }, (_, i) => proba.data[2 * i + 1]!),
+)
+const load1 = loadavg()[0]!
+
+const steady = (a: number[]) => {
+  const s = a.length > 1 ? a.slice(1) : a
+  return s.reduce((x, v) => x + v, 0) / s.length
+}
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+console.log(
+  `\nMLP ${cols}-${hidden.join('-')}-1, batch norm, ReLU, Adam 1e-3, batch ${batchSize}; ${xTrain.rows} train / ${xTest.rows} test rows; ${epochs} epochs`,
+)
+console.log(
+  `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}; torch ${torch.torch} (2 threads); commit ${commit}`,
+)
+console.log('| | epoch s (each) | mean epoch s (excl. 1st) | test AUC | predict 20k rows s |')
+console.log('|---|---|---:|---:|---:|')
+console.log(
+  `| PyTorch CPU | ${torch.epochSeconds.map((s) => s.toFixed(2)).join(', ')} | ${steady(torch.epochSeconds).toFixed(2)} | ${torch.auc.toFixed(4)} | ${torch.predictSeconds.toFixed(3)} |`,
+)
+console.log(
+  `| Keel | ${keelEpochs.map((s) => s.toFixed(2)).join(', ')} | ${steady(keelEpochs).toFixed(2)} | ${keelAuc.toFixed(4)} | ${keelPredict.toFixed(3)} |`,
+)
+console.log(
+  `| ratio Keel / PyTorch | | ${(steady(keelEpochs) / steady(torch.epochSeconds)).toFixed(2)}x | ${(keelAuc - torch.auc).toFixed(4)} | ${(keelPredict / torch.predictSeconds).toFixed(2)}x |`,
+)

@@ -1,0 +1,271 @@
+/**
+ * A WebAssembly SIMD (128-bit, f32x4) micro-kernel for the MLP's matrix products, assembled here
+ * from opcodes so the package ships no binary blob and needs no toolchain.
+ *
+ * The kernel computes C[0:m4, 0:n8] += A[0:m4, 0:k] * B[0:k, 0:n8] with B packed into panels of 8
+ * columns (k x 8 floats, contiguous). A 4 x 8 block of C lives in eight v128 accumulators while
+ * it walks k: per step 2 vector loads of B, 4 scalar loads (splat) of A and 8 multiply-adds of 4
+ * lanes (64 flops). Wasm SIMD has no fused multiply-add in its baseline, so every result is the
+ * same on every machine. bench/mlp-gemm.ts measured it at several times the scalar JS kernel.
+ */
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = []
+  do {
+    let byte = n & 0x7f
+    n >>>= 7
+    if (n !== 0) byte |= 0x80
+    out.push(byte)
+  } while (n !== 0)
+  return out
+}
+
+/** Signed LEB128 for small constants. */
+function sleb(n: number): number[] {
+  const out: number[] = []
+  for (;;) {
+    const byte = n & 0x7f
+    n >>= 7
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte)
+      return out
+    }
+    out.push(byte | 0x80)
+  }
+}
+
+const I32 = 0x7f
+const V128 = 0x7b
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (d: number) => [0x0c, ...uleb(d)],
+  brIf: (d: number) => [0x0d, ...uleb(d)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  geU: [0x4f],
+  eqz: [0x45],
+  f32Load: (offset: number) => [0x2a, 0x02, ...uleb(offset)],
+  v128Load: (offset: number) => [0xfd, ...uleb(0), 0x04, ...uleb(offset)],
+  v128Store: (offset: number) => [0xfd, ...uleb(11), 0x04, ...uleb(offset)],
+  v128Zero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
+  f32x4Splat: [0xfd, ...uleb(19)],
+  f32x4Add: [0xfd, ...uleb(228)],
+  f32x4Mul: [0xfd, ...uleb(230)],
+}
+
+// Parameters: aPtr, lda (bytes), bPtr, cPtr, ldc (bytes), m4, n8, k.
+const A_PTR = 0
+const LDA = 1
+const B_PTR = 2
+const C_PTR = 3
+const LDC = 4
+const M4 = 5
+const N8 = 6
+const K = 7
+// i32 locals.
+const I = 8
+const JB = 9
+const P = 10
+const T0 = 11 // T0..T3: pointers into the four A rows, advancing with p
+const Q = 15
+const CP = 16
+// v128 locals.
+const ACC = 17 // ACC..ACC+7: row r, half h at ACC + 2r + h
+const B0 = 25
+const B1 = 26
+const X = 27
+
+function kernelBody(): number[] {
+  const c: number[] = []
+  const emit = (...parts: (number | number[])[]) => {
+    for (const part of parts) {
+      if (Array.isArray(part)) c.push(...part)
+      else c.push(part)
+    }
+  }
+  emit(op.i32(0), op.set(I))
+  emit(op.block, op.loop)
+  emit(op.get(I), op.get(M4), op.geU, op.brIf(1))
+  emit(op.i32(0), op.set(JB))
+  emit(op.block, op.loop)
+  emit(op.get(JB), op.get(N8), op.geU, op.brIf(1))
+  for (let r = 0; r < 8; r++) emit(op.v128Zero, op.set(ACC + r))
+  // T0 = aPtr + i * lda; T(r) = T(r-1) + lda.
+  emit(op.get(A_PTR), op.get(I), op.get(LDA), op.mul, op.add, op.set(T0))
+  for (let r = 1; r < 4; r++) emit(op.get(T0 + r - 1), op.get(LDA), op.add, op.set(T0 + r))
+  // Q = bPtr + jb * k * 4 (panel jb/8 holds 8 * k floats).
+  emit(op.get(B_PTR), op.get(JB), op.get(K), op.mul, op.i32(4), op.mul, op.add, op.set(Q))
+  emit(op.get(K), op.set(P))
+  emit(op.block, op.loop)
+  emit(op.get(P), op.eqz, op.brIf(1))
+  emit(op.get(Q), op.v128Load(0), op.set(B0))
+  emit(op.get(Q), op.v128Load(16), op.set(B1))
+  for (let r = 0; r < 4; r++) {
+    emit(op.get(T0 + r), op.f32Load(0), op.f32x4Splat, op.set(X))
+    emit(op.get(ACC + 2 * r), op.get(X), op.get(B0), op.f32x4Mul, op.f32x4Add, op.set(ACC + 2 * r))
+    emit(op.get(ACC + 2 * r + 1), op.get(X), op.get(B1), op.f32x4Mul, op.f32x4Add, op.set(ACC + 2 * r + 1))
+  }
+  emit(op.get(Q), op.i32(32), op.add, op.set(Q))
+  for (let r = 0; r < 4; r++) emit(op.get(T0 + r), op.i32(4), op.add, op.set(T0 + r))
+  emit(op.get(P), op.i32(1), op.sub, op.set(P))
+  emit(op.br(0), op.end, op.end)
+  // C block += accumulators: CP = cPtr + i * ldc + jb * 4, then one row per ldc.
+  emit(
+    op.get(C_PTR),
+    op.get(I),
+    op.get(LDC),
+    op.mul,
+    op.add,
+    op.get(JB),
+    op.i32(4),
+    op.mul,
+    op.add,
+    op.set(CP),
+  )
+  for (let r = 0; r < 4; r++) {
+    for (let h = 0; h < 2; h++) {
+      emit(
+        op.get(CP),
+        op.get(CP),
+        op.v128Load(16 * h),
+        op.get(ACC + 2 * r + h),
+        op.f32x4Add,
+        op.v128Store(16 * h),
+      )
+    }
+    if (r < 3) emit(op.get(CP), op.get(LDC), op.add, op.set(CP))
+  }
+  emit(op.get(JB), op.i32(8), op.add, op.set(JB))
+  emit(op.br(0), op.end, op.end)
+  emit(op.get(I), op.i32(4), op.add, op.set(I))
+  emit(op.br(0), op.end, op.end)
+  emit(op.end)
+  return c
+}
+
+function section(id: number, payload: number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload]
+}
+
+function str(s: string): number[] {
+  const bytes = [...Buffer.from(s, 'utf8')]
+  return [...uleb(bytes.length), ...bytes]
+}
+
+/** The module's bytes: imports env.mem, exports `gemm`. @internal */
+export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
+  const type = section(1, [1, 0x60, 8, ...new Array<number>(8).fill(I32), 0])
+  const imports = section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1])
+  const funcs = section(3, [1, 0])
+  const exports = section(7, [1, ...str('gemm'), 0x00, 0])
+  const body = [2, ...uleb(9), I32, ...uleb(11), V128, ...kernelBody()]
+  const code = section(10, [1, ...uleb(body.length), ...body])
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...type,
+    ...imports,
+    ...funcs,
+    ...exports,
+    ...code,
+  ])
+}
+
+type KernelFn = (
+  aPtr: number,
+  lda: number,
+  bPtr: number,
+  cPtr: number,
+  ldc: number,
+  m4: number,
+  n8: number,
+  k: number,
+) => void
+
+interface WasmKernel {
+  readonly memory: WebAssembly.Memory
+  readonly run: KernelFn
+}
+
+let kernel: WasmKernel | null | undefined
+
+/** The compiled kernel, or null where WebAssembly SIMD is unavailable (or KEEL_NO_WASM is set). @internal */
+export function wasmKernel(): WasmKernel | null {
+  if (kernel !== undefined) return kernel
+  kernel = null
+  if (process.env.KEEL_NO_WASM === '1' || typeof WebAssembly === 'undefined') return kernel
+  try {
+    const bytes = gemmModuleBytes()
+    if (!WebAssembly.validate(bytes)) return kernel
+    const memory = new WebAssembly.Memory({ initial: 16 })
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } })
+    const run = instance.exports.gemm as KernelFn
+    kernel = { memory, run }
+  } catch {
+    // Recoverable by design: without SIMD the scalar kernel computes the same products.
+    kernel = null
+  }
+  return kernel
+}
+
+/**
+ * C (m x n) += A (m x k) * B (k x n) through wasm memory. Rows are padded to a multiple of 4 and
+ * columns to a multiple of 8 with zeros there, so the SIMD kernel covers everything and the
+ * padding is simply not copied back. @internal
+ */
+export function wasmGemm(
+  k: WasmKernel,
+  m: number,
+  n: number,
+  kk: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+): void {
+  if (m === 0 || n === 0 || kk === 0) return
+  const mp = (m + 3) & ~3
+  const np = (n + 7) & ~7
+  const aLen = mp * kk
+  const bLen = kk * np
+  const cLen = mp * np
+  const need = (aLen + bLen + cLen) * 4
+  const mem = k.memory
+  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536))
+  const heap = new Float32Array(mem.buffer)
+  const aOff = 0
+  const bOff = aLen
+  const cOff = aLen + bLen
+  heap.set(a.subarray(0, m * kk), aOff)
+  if (mp > m) heap.fill(0, aOff + m * kk, aOff + aLen)
+  // Pack B into panels of 8 columns: panel jb holds rows p = 0..k-1 of columns jb..jb+7.
+  for (let jb = 0; jb < np; jb += 8) {
+    let d = bOff + jb * kk
+    const width = Math.min(8, n - jb)
+    for (let p = 0; p < kk; p++, d += 8) {
+      const s = p * n + jb
+      if (width === 8) {
+        for (let t = 0; t < 8; t++) heap[d + t] = b[s + t]!
+      } else {
+        for (let t = 0; t < 8; t++) heap[d + t] = t < width ? b[s + t]! : 0
+      }
+    }
+  }
+  if (np === n) heap.set(c.subarray(0, m * n), cOff)
+  else for (let i = 0; i < m; i++) heap.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
+  k.run(aOff * 4, kk * 4, bOff * 4, cOff * 4, np * 4, mp, np, kk)
+  if (np === n) c.set(heap.subarray(cOff, cOff + m * n), 0)
+  else for (let i = 0; i < m; i++) c.set(heap.subarray(cOff + i * np, cOff + i * np + n), i * n)
+}
