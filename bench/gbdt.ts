@@ -123,7 +123,13 @@ function loadSynthetic(path: string, mask: Uint8Array) {
   return { xTrain: m(xTrain, nTrain), yTrain, xTest: m(xTest, nTest), yTest, featureNames, categorical }
 }
 
-async function keelSide(csv: string, maskPath: string, trees: number, threads: number): Promise<SideResult> {
+async function keelSide(
+  csv: string,
+  maskPath: string,
+  trees: number,
+  threads: number,
+  nativeCat: boolean,
+): Promise<SideResult> {
   const t0 = performance.now()
   const d = loadSynthetic(csv, new Uint8Array(readFileSync(maskPath)))
   const loadS = (performance.now() - t0) / 1000
@@ -179,7 +185,7 @@ const opt = (name: string, dflt: string): string => {
   return i >= 0 ? args[i + 1]! : dflt
 }
 if (args[0] === '--side-keel') {
-  const r = await keelSide(args[1]!, args[2]!, Number(args[3]), Number(args[4]))
+  const r = await keelSide(args[1]!, args[2]!, Number(args[3]), Number(args[4]), args[5] === 'native')
   console.log(JSON.stringify(r))
 } else {
   const csv = args[0] ?? '/tmp/syn-1m.csv'
@@ -187,6 +193,7 @@ if (args[0] === '--side-keel') {
   const repeat = Number(opt('--repeat', '1'))
   const threads = Number(opt('--threads', '2'))
   const skipXgb = args.includes('--keel-only')
+  const nativeCat = args.includes('--native-cat')
   const maskPath = `${csv}.testmask`
   const here = new URL(import.meta.url).pathname
   const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '2' }
@@ -206,7 +213,17 @@ if (args[0] === '--side-keel') {
     }
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', here, '--side-keel', csv, maskPath, String(trees), String(threads)],
+      [
+        '--import',
+        'tsx',
+        here,
+        '--side-keel',
+        csv,
+        maskPath,
+        String(trees),
+        String(threads),
+        nativeCat ? 'native' : 'codes',
+      ],
       {
         encoding: 'utf8',
         maxBuffer: 1 << 24,
@@ -218,7 +235,7 @@ if (args[0] === '--side-keel') {
   const med = (rs: SideResult[], k: keyof SideResult) => median(rs.map((r) => Number(r[k])))
   const kFit = med(ks, 'fit_s')
   console.log(
-    `# GBDT bench: ${csv}, ${trees} trees, depth 6 / 64 leaves, lr 0.1, 255 bins, ${threads} threads`,
+    `# GBDT bench: ${csv}, ${trees} trees, depth 6 / 64 leaves, lr 0.1, 255 bins, ${threads} threads, categoricals ${nativeCat ? 'native in Keel, codes in XGBoost' : 'as integer codes on both sides'}`,
   )
   console.log(
     `# machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, node ${process.version}, runs: ${repeat} (medians)`,

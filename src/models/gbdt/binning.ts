@@ -80,34 +80,47 @@ export function fitBinMapper(
   const isCategorical = new Uint8Array(cols)
   const nBins = new Int32Array(cols)
   const thresholds: Float64Array[] = []
-  const buffer = new Float64Array(nSample)
+  // One row-major pass gathers the sampled values of every numeric column (reading the matrix
+  // column by column would touch every cache line once per column).
+  const numeric: number[] = []
+  for (let c = 0; c < cols; c++) if (!categorical.has(c)) numeric.push(c)
+  const values = numeric.map(() => new Float64Array(nSample))
+  const counts = new Int32Array(numeric.length)
+  for (let i = 0; i < nSample; i++) {
+    const r = sample === null ? i : sample[i]!
+    const o = r * cols
+    for (let j = 0; j < numeric.length; j++) {
+      const v = data[o + numeric[j]!]!
+      if (!Number.isNaN(v)) values[j]![counts[j]!++] = v
+    }
+  }
+  const maxCodes = new Int32Array(cols).fill(-1)
+  for (const c of categorical) {
+    let maxCode = -1
+    for (let i = 0; i < rows; i++) {
+      const r = rowIndex === null ? i : rowIndex[i]!
+      const v = data[r * cols + c]!
+      if (Number.isNaN(v)) continue
+      if (!Number.isInteger(v) || v < 0 || v >= MAX_CATEGORIES) {
+        throw new InvalidArgumentError(
+          `Categorical feature '${featureNames[c] ?? c}' holds ${v} at row ${r}; expected integer codes 0..${MAX_CATEGORIES - 1} (NaN for missing). Encode categories as codes, or group rare levels when there are more than ${MAX_CATEGORIES}.`,
+          { feature: featureNames[c] ?? c, row: r, value: v },
+        )
+      }
+      if (v > maxCode) maxCode = v
+    }
+    maxCodes[c] = maxCode
+  }
+  let j = 0
   for (let c = 0; c < cols; c++) {
     if (categorical.has(c)) {
       isCategorical[c] = 1
-      let maxCode = -1
-      for (let i = 0; i < rows; i++) {
-        const r = rowIndex === null ? i : rowIndex[i]!
-        const v = data[r * cols + c]!
-        if (v !== v) continue
-        if (!Number.isInteger(v) || v < 0 || v >= MAX_CATEGORIES) {
-          throw new InvalidArgumentError(
-            `Categorical feature '${featureNames[c] ?? c}' holds ${v} at row ${r}; expected integer codes 0..${MAX_CATEGORIES - 1} (NaN for missing). Encode categories as codes, or group rare levels when there are more than ${MAX_CATEGORIES}.`,
-            { feature: featureNames[c] ?? c, row: r, value: v },
-          )
-        }
-        if (v > maxCode) maxCode = v
-      }
-      nBins[c] = Math.max(1, maxCode + 1)
+      nBins[c] = Math.max(1, maxCodes[c]! + 1)
       thresholds.push(new Float64Array(0))
       continue
     }
-    let m = 0
-    for (let i = 0; i < nSample; i++) {
-      const r = sample === null ? i : sample[i]!
-      const v = data[r * cols + c]!
-      if (v === v) buffer[m++] = v
-    }
-    const sorted = buffer.subarray(0, m).sort()
+    const sorted = values[j]!.subarray(0, counts[j]!).sort()
+    j++
     const bounds = numericBounds(sorted, maxBins)
     thresholds.push(bounds)
     nBins[c] = bounds.length + 1
@@ -138,6 +151,9 @@ export function binValue(mapper: BinMapper, feature: number, v: number): number 
   return lo
 }
 
+/** Rows binned per block: a block of row-major input stays in cache while each column is read. */
+const BIN_BLOCK_ROWS = 2048
+
 /**
  * Bins every value of `x` (or of its rows `rowIndex`) into a column-major byte matrix:
  * bins[f * nRows + i]. `out` may live in a SharedArrayBuffer so that worker threads read it
@@ -151,33 +167,43 @@ export function binMatrix(
 ): Uint8Array {
   const { cols, data } = x
   const rows = rowIndex === null ? x.rows : rowIndex.length
+  // Bounds padded to 255 entries with +Infinity: the bin is the count of bounds below v, found
+  // by a fixed 8-step search whose steps are selects rather than unpredictable branches.
+  const padded: Float64Array[] = []
   for (let c = 0; c < cols; c++) {
-    const base = c * rows
-    const nb = mapper.nBins[c]!
-    if (mapper.isCategorical[c] === 1) {
-      for (let i = 0; i < rows; i++) {
-        const v = data[(rowIndex === null ? i : rowIndex[i]!) * cols + c]!
-        out[base + i] = v === v && v >= 0 && v < nb && Number.isInteger(v) ? v : nb
-      }
-      continue
-    }
-    const t = mapper.thresholds[c]!
-    const nt = t.length
-    for (let i = 0; i < rows; i++) {
-      const r = rowIndex === null ? i : rowIndex[i]!
-      const v = data[r * cols + c]!
-      if (v !== v) {
-        out[base + i] = nb
+    const t = new Float64Array(256).fill(Number.POSITIVE_INFINITY)
+    t.set(mapper.thresholds[c]!)
+    padded.push(t)
+  }
+  for (let b0 = 0; b0 < rows; b0 += BIN_BLOCK_ROWS) {
+    const b1 = Math.min(rows, b0 + BIN_BLOCK_ROWS)
+    for (let c = 0; c < cols; c++) {
+      const base = c * rows
+      const nb = mapper.nBins[c]!
+      if (mapper.isCategorical[c] === 1) {
+        for (let i = b0; i < b1; i++) {
+          const v = data[(rowIndex === null ? i : rowIndex[i]!) * cols + c]!
+          out[base + i] = v >= 0 && v < nb && Number.isInteger(v) ? v : nb
+        }
         continue
       }
-      let lo = 0
-      let hi = nt
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if (t[mid]! < v) lo = mid + 1
-        else hi = mid
+      const t = padded[c]!
+      for (let i = b0; i < b1; i++) {
+        const v = data[(rowIndex === null ? i : rowIndex[i]!) * cols + c]!
+        if (Number.isNaN(v)) {
+          out[base + i] = nb
+          continue
+        }
+        let lo = t[127]! < v ? 128 : 0
+        lo += t[lo + 63]! < v ? 64 : 0
+        lo += t[lo + 31]! < v ? 32 : 0
+        lo += t[lo + 15]! < v ? 16 : 0
+        lo += t[lo + 7]! < v ? 8 : 0
+        lo += t[lo + 3]! < v ? 4 : 0
+        lo += t[lo + 1]! < v ? 2 : 0
+        lo += t[lo]! < v ? 1 : 0
+        out[base + i] = lo
       }
-      out[base + i] = lo
     }
   }
   return out

@@ -46,6 +46,48 @@ export function buildHistogramFeatures(
     const f = features[j]!
     const base = histBase + featureOffset[f]! * HIST_STRIDE
     hist.fill(0, base, base + (nBins[f]! + 1) * HIST_STRIDE)
+  }
+  let j = fFrom
+  // Four features per pass over the rows: the row index, gradient and hessian are loaded once
+  // for four bins, which is about twice as fast in V8 as one feature per pass.
+  for (; j + 4 <= fTo; j += 4) {
+    const f0 = features[j]!
+    const f1 = features[j + 1]!
+    const f2 = features[j + 2]!
+    const f3 = features[j + 3]!
+    const b0 = histBase + featureOffset[f0]! * HIST_STRIDE
+    const b1 = histBase + featureOffset[f1]! * HIST_STRIDE
+    const b2 = histBase + featureOffset[f2]! * HIST_STRIDE
+    const b3 = histBase + featureOffset[f3]! * HIST_STRIDE
+    const c0 = f0 * nRows
+    const c1 = f1 * nRows
+    const c2 = f2 * nRows
+    const c3 = f3 * nRows
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!
+      const g = og[i]!
+      const h = oh[i]!
+      const k0 = b0 + bins[c0 + r]! * HIST_STRIDE
+      hist[k0] = hist[k0]! + g
+      hist[k0 + 1] = hist[k0 + 1]! + h
+      hist[k0 + 2] = hist[k0 + 2]! + 1
+      const k1 = b1 + bins[c1 + r]! * HIST_STRIDE
+      hist[k1] = hist[k1]! + g
+      hist[k1 + 1] = hist[k1 + 1]! + h
+      hist[k1 + 2] = hist[k1 + 2]! + 1
+      const k2 = b2 + bins[c2 + r]! * HIST_STRIDE
+      hist[k2] = hist[k2]! + g
+      hist[k2 + 1] = hist[k2 + 1]! + h
+      hist[k2 + 2] = hist[k2 + 2]! + 1
+      const k3 = b3 + bins[c3 + r]! * HIST_STRIDE
+      hist[k3] = hist[k3]! + g
+      hist[k3 + 1] = hist[k3 + 1]! + h
+      hist[k3 + 2] = hist[k3 + 2]! + 1
+    }
+  }
+  for (; j < fTo; j++) {
+    const f = features[j]!
+    const base = histBase + featureOffset[f]! * HIST_STRIDE
     const colBase = f * nRows
     for (let i = start; i < end; i++) {
       const k = base + bins[colBase + rows[i]!]! * HIST_STRIDE

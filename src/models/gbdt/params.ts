@@ -48,6 +48,8 @@ export interface GbdtCommonParams {
   readonly catSmooth: number
   /** Extra L2 penalty for categorical splits (they have more freedom, so they overfit sooner). */
   readonly catL2: number
+  /** Many-vs-many categorical splits put at least this many rows on each side, in steps of it. */
+  readonly minDataPerGroup: number
   /** Seed for row/column sampling and the automatic validation split. */
   readonly seed: number
   /** Threads for histogram building; `0` means all available cores. */
@@ -100,6 +102,7 @@ export const DEFAULT_GBDT_COMMON_PARAMS: GbdtCommonParams = Object.freeze({
   maxCatToOnehot: 4,
   catSmooth: 10,
   catL2: 10,
+  minDataPerGroup: 100,
   seed: 0,
   threads: 0,
 })
@@ -204,6 +207,12 @@ export function checkCommonParams(p: GbdtCommonParams): void {
   )
   check(isNum(p.catSmooth) && p.catSmooth >= 0, 'catSmooth', p.catSmooth, 'a number >= 0')
   check(isNum(p.catL2) && p.catL2 >= 0, 'catL2', p.catL2, 'a number >= 0')
+  check(
+    isInt(p.minDataPerGroup) && p.minDataPerGroup >= 1,
+    'minDataPerGroup',
+    p.minDataPerGroup,
+    'an integer >= 1',
+  )
   check(isInt(p.seed), 'seed', p.seed, 'an integer')
   check(isInt(p.threads) && p.threads >= 0, 'threads', p.threads, 'an integer >= 0 (0 = all cores)')
 }

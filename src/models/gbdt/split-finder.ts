@@ -12,6 +12,7 @@ export interface SplitConstraints {
   readonly maxCatToOnehot: number
   readonly catSmooth: number
   readonly catL2: number
+  readonly minDataPerGroup: number
 }
 
 /** Gradient, hessian and count sums of a node. */
@@ -295,19 +296,26 @@ function findCategoricalSplit(
   const l2 = c.l2 + c.catL2
   const n = sortCategories(hist, off, nb, c.catSmooth, s)
   const maxTake = Math.min(c.maxCatThreshold, (n + 1) >> 1)
+  const minGroup = c.minDataPerGroup
   for (let dir = 0; dir < 2; dir++) {
     const reverse = dir === 1
     let lg = 0
     let lh = 0
     let lc = 0
+    let groupCount = 0
     for (let i = 0; i < maxTake; i++) {
       const b = s.order[reverse ? n - 1 - i : i]!
       const k = off + b * HIST_STRIDE
       lg += hist[k]!
       lh += hist[k + 1]!
       lc += hist[k + 2]!
+      groupCount += hist[k + 2]!
       if (lc < minSamplesLeaf || lh < minChildWeight) continue
-      if (C - lc < minSamplesLeaf || H - lh < minChildWeight) break
+      if (C - lc < minSamplesLeaf || C - lc < minGroup || H - lh < minChildWeight) break
+      // As LightGBM: only evaluate once another minDataPerGroup rows joined the left side,
+      // so a split cannot hinge on a handful of rows from rare categories.
+      if (groupCount < minGroup) continue
+      groupCount = 0
       const gain = leafScore(lg, lh, l1, l2) + leafScore(G - lg, H - lh, l1, l2) - parentScore
       if (gain > bestGain) {
         bestGain = gain

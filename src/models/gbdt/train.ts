@@ -160,6 +160,7 @@ export async function trainEnsemble(
       maxCatToOnehot: p.maxCatToOnehot,
       catSmooth: p.catSmooth,
       catL2: p.catL2,
+      minDataPerGroup: p.minDataPerGroup,
     }
     const state = { mapper, inputs, builder, features, grad, hess, scratch, nSlots }
     const nColumns = Math.max(1, Math.round(p.colsample * nFeatures))

@@ -155,25 +155,47 @@ export function treeView(tree: Tree): TreeView {
   }
 }
 
+/** Flag bit in PackedForest's node word (the low 24 bits hold the feature index). */
+const FLAG_CATEGORICAL = 1 << 30
+const FEATURE_MASK = (1 << 24) - 1
+/** Rows scored together per tree in batch prediction (tree nodes and rows stay in cache). */
+const ROW_BLOCK = 128
+
 /**
- * All trees of an ensemble packed into one set of arrays with absolute child indices, so
- * scoring a row is a tight loop with no allocation: for each tree, walk from its root to a leaf.
+ * Node order of `tree` in which every right child directly follows its left sibling (breadth
+ * first). Trees grown here already have it; this covers any other valid tree.
+ */
+function siblingOrder(tree: Tree): Int32Array {
+  const n = tree.feature.length
+  const order = new Int32Array(n)
+  let head = 0
+  let tail = 1
+  while (head < tail) {
+    const i = order[head++]!
+    if (tree.feature[i]! >= 0) {
+      order[tail++] = tree.left[i]!
+      order[tail++] = tree.right[i]!
+    }
+  }
+  return order
+}
+
+/**
+ * All trees of an ensemble packed into flat arrays with absolute child indices, so scoring a row
+ * is a tight loop with no allocation. Each node is four int32 words: [info, left, nanRight,
+ * catOffset], where info is -1 for a leaf, else the feature index (plus a flag for categorical
+ * splits). The right child always sits at left + 1, so a numeric step is branch-free arithmetic:
+ * node = left + (x > threshold). `numbers` holds the threshold of a split node and the value of
+ * a leaf.
  */
 export class PackedForest {
   readonly nOutputs: number
   readonly nTrees: number
   private readonly roots: Int32Array
   private readonly outputOf: Int32Array
-  private readonly feature: Int32Array
-  private readonly threshold: Float64Array
-  private readonly left: Int32Array
-  private readonly right: Int32Array
-  private readonly defaultLeft: Uint8Array
-  private readonly value: Float64Array
-  /** Word offset into catBits for categorical nodes, -1 otherwise. */
-  private readonly catOffset: Int32Array
+  private readonly nodes: Int32Array
+  private readonly numbers: Float64Array
   private readonly catBits: Uint32Array
-  private readonly hasCategorical: boolean
 
   constructor(trees: readonly Tree[], treeOutput: Int32Array, nOutputs: number) {
     this.nOutputs = nOutputs
@@ -186,109 +208,107 @@ export class PackedForest {
     }
     this.roots = new Int32Array(trees.length)
     this.outputOf = Int32Array.from(treeOutput)
-    this.feature = new Int32Array(nNodes)
-    this.threshold = new Float64Array(nNodes)
-    this.left = new Int32Array(nNodes)
-    this.right = new Int32Array(nNodes)
-    this.defaultLeft = new Uint8Array(nNodes)
-    this.value = new Float64Array(nNodes)
-    this.catOffset = new Int32Array(nNodes)
+    this.nodes = new Int32Array(nNodes * 4)
+    this.numbers = new Float64Array(nNodes)
     this.catBits = new Uint32Array(nCatWords)
     let base = 0
     let catBase = 0
     for (let t = 0; t < trees.length; t++) {
       const tree = trees[t]!
       const n = tree.feature.length
+      const order = siblingOrder(tree)
+      const position = new Int32Array(n)
+      for (let p = 0; p < n; p++) position[order[p]!] = p
       this.roots[t] = base
-      for (let i = 0; i < n; i++) {
-        const j = base + i
-        this.feature[j] = tree.feature[i]!
-        this.threshold[j] = tree.threshold[i]!
-        this.left[j] = tree.left[i]! < 0 ? -1 : base + tree.left[i]!
-        this.right[j] = tree.right[i]! < 0 ? -1 : base + tree.right[i]!
-        this.defaultLeft[j] = tree.defaultLeft[i]!
-        this.value[j] = tree.value[i]!
+      for (let p = 0; p < n; p++) {
+        const i = order[p]!
+        const j = (base + p) * 4
+        const f = tree.feature[i]!
+        if (f < 0) {
+          this.nodes[j] = -1
+          this.numbers[base + p] = tree.value[i]!
+          continue
+        }
         const ci = tree.catIndex[i]!
-        this.catOffset[j] = ci < 0 ? -1 : catBase + ci * CAT_WORDS
+        this.nodes[j] = f | (ci >= 0 ? FLAG_CATEGORICAL : 0)
+        this.nodes[j + 1] = base + position[tree.left[i]!]!
+        this.nodes[j + 2] = tree.defaultLeft[i] === 1 ? 0 : 1
+        this.nodes[j + 3] = ci < 0 ? -1 : catBase + ci * CAT_WORDS
+        this.numbers[base + p] = tree.threshold[i]!
       }
       this.catBits.set(tree.catBits, catBase)
       base += n
       catBase += tree.catBits.length
     }
-    this.hasCategorical = nCatWords > 0
   }
 
-  /** Leaf node (absolute index) reached by the row starting at data[offset]. */
-  private leafOf(root: number, data: Float64Array, offset: number): number {
+  /** Value of the leaf reached from `root` by the row starting at data[offset]. */
+  private leafValue(root: number, data: Float64Array, offset: number): number {
     // Child indices come from a validated tree, so every index below is in range.
-    const { feature, threshold, left, right, defaultLeft, catOffset, catBits } = this
+    const nodes = this.nodes
+    const numbers = this.numbers
     let node = root
-    let f = feature[node]!
-    while (f >= 0) {
-      const v = data[offset + f]!
-      if (v !== v) {
-        node = defaultLeft[node] === 1 ? left[node]! : right[node]!
+    let info = nodes[node * 4]!
+    while (info >= 0) {
+      const j = node * 4
+      const v = data[offset + (info & FEATURE_MASK)]!
+      if (Number.isNaN(v)) {
+        node = nodes[j + 1]! + nodes[j + 2]!
+      } else if (info < FLAG_CATEGORICAL) {
+        node = nodes[j + 1]! + ((v > numbers[node]! ? 1 : 0) | 0)
       } else {
-        const co = catOffset[node]!
-        if (co < 0) {
-          node = v <= threshold[node]! ? left[node]! : right[node]!
-        } else {
-          // Codes outside 0..255 or not integers were never seen at fit time: go right.
-          const code = v | 0
-          const isLeft =
-            code === v && code >= 0 && code < 256 && ((catBits[co + (code >>> 5)]! >>> (code & 31)) & 1) === 1
-          node = isLeft ? left[node]! : right[node]!
-        }
+        // Codes outside 0..255 or not integers were never seen at fit time: they go right.
+        const code = v | 0
+        const co = nodes[j + 3]!
+        const isLeft =
+          code === v &&
+          code >= 0 &&
+          code < 256 &&
+          ((this.catBits[co + (code >>> 5)]! >>> (code & 31)) & 1) === 1
+        node = nodes[j + 1]! + (isLeft ? 0 : 1)
       }
-      f = feature[node]!
+      info = nodes[node * 4]!
     }
-    return node
+    return numbers[node]!
   }
-
   /**
    * Adds the trees' outputs for one row (data[offset .. offset+nFeatures)) to out[outOffset ..
    * outOffset+nOutputs). No allocation.
    */
   addRow(data: Float64Array, offset: number, out: Float64Array, outOffset: number): void {
-    const { roots, outputOf, value } = this
+    const { roots, outputOf } = this
     const nTrees = this.nTrees
     if (this.nOutputs === 1) {
-      let sum = 0
-      if (this.hasCategorical) {
-        for (let t = 0; t < nTrees; t++) sum += value[this.leafOf(roots[t]!, data, offset)]!
-      } else {
-        for (let t = 0; t < nTrees; t++) sum += value[this.numericLeafOf(roots[t]!, data, offset)]!
-      }
-      out[outOffset] = out[outOffset]! + sum
+      // Same summation order as addRows (start value, then tree by tree): bit-identical results.
+      let acc = out[outOffset]!
+      for (let t = 0; t < nTrees; t++) acc += this.leafValue(roots[t]!, data, offset)
+      out[outOffset] = acc
       return
     }
     for (let t = 0; t < nTrees; t++) {
       const k = outOffset + outputOf[t]!
-      out[k] = out[k]! + value[this.leafOf(roots[t]!, data, offset)]!
+      out[k] = out[k]! + this.leafValue(roots[t]!, data, offset)
     }
-  }
-
-  /** Leaf lookup for forests without categorical splits (one branch less per node). */
-  private numericLeafOf(root: number, data: Float64Array, offset: number): number {
-    const { feature, threshold, left, right, defaultLeft } = this
-    let node = root
-    let f = feature[node]!
-    while (f >= 0) {
-      const v = data[offset + f]!
-      node =
-        v <= threshold[node]! ? left[node]! : v !== v && defaultLeft[node] === 1 ? left[node]! : right[node]!
-      f = feature[node]!
-    }
-    return node
   }
 
   /**
-   * Raw margins of rows [from, to) of a row-major matrix with `cols` columns, added onto
-   * `out` (row-major, nOutputs per row). Trees are walked in blocks of rows so a tree's nodes
-   * stay in cache while a block is scored.
+   * Raw margins of rows [from, to) of a row-major matrix with `cols` columns, added onto `out`
+   * (row-major, nOutputs per row). Rows go in blocks, each tree scoring the whole block before
+   * the next tree, so a tree's nodes stay in cache.
    */
   addRows(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
     const K = this.nOutputs
-    for (let r = from; r < to; r++) this.addRow(data, r * cols, out, r * K)
+    const { roots, outputOf } = this
+    for (let b = from; b < to; b += ROW_BLOCK) {
+      const e = Math.min(to, b + ROW_BLOCK)
+      for (let t = 0; t < this.nTrees; t++) {
+        const root = roots[t]!
+        const o = outputOf[t]!
+        for (let r = b; r < e; r++) {
+          const k = r * K + o
+          out[k] = out[k]! + this.leafValue(root, data, r * cols)
+        }
+      }
+    }
   }
 }
