@@ -1,8 +1,11 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { AggregatorRegistry } from 'prom-client'
+import { openDb } from '../store/index.js'
 import { type CreateServerOptions, createServer, type KeelServer } from './app.js'
+import { parseServeConfig } from './config.js'
 import { createServeMetrics } from './metrics.js'
+import { migrateServeTables } from './tables.js'
 
 /** Options of `startServer`. */
 export interface StartServerOptions extends Omit<CreateServerOptions, 'metrics' | 'metricsText'> {
@@ -113,6 +116,16 @@ async function startWorker(options: StartServerOptions): Promise<RunningServer> 
 }
 
 async function startPrimary(options: StartServerOptions, count: number): Promise<RunningServer> {
+  // Migrate once here: workers starting together would otherwise race to create the same tables.
+  if (options.db !== false && typeof options.db !== 'object') {
+    const config = parseServeConfig(options.config ?? {})
+    const db = await openDb(options.db ?? config.databaseUrl)
+    try {
+      await migrateServeTables(db)
+    } finally {
+      await db.close()
+    }
+  }
   const aggregator = new AggregatorRegistry()
   let shuttingDown = false
   let resolveUrl: (url: string) => void = () => undefined

@@ -95,11 +95,9 @@ export function makeServeCommand(createSource: ModelSourceFactory): Command {
   }
 }
 
-/** `keel serve`. */
+/** `keel serve`: models come from the registry (aliases re-resolved on every poll). */
 export const serveCommand: Command = makeServeCommand(async () => {
-  // TODO(lead): wire createRegistryModelSource from '../../train/index.js' once it is exported there.
-  throw new AppError(
-    'SERVE_NO_MODEL_SOURCE',
-    'This build has no registry-backed model source wired into keel serve yet (createRegistryModelSource is not exported from src/train).',
-  )
+  // Imported lazily so that `keel serve --help` does not load the training stack.
+  const { createRegistryModelSource } = await import('../../train/index.js')
+  return createRegistryModelSource()
 })
