@@ -22,6 +22,8 @@ export {
 } from './dataset.js'
 export type { DataErrorCode } from './errors.js'
 export { DataError } from './errors.js'
+export type { EngineerSpec } from './features.js'
+export { engineerFeatures, featureSpecFromTask, historyFeatureName } from './features.js'
 export type { FileFormat, TextEncoding } from './file-check.js'
 export { fingerprintDataset } from './fingerprint.js'
 export type { SingleFeatureScore } from './leakage.js'

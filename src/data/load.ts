@@ -240,6 +240,7 @@ function valueExpr(col: DescribedColumn, kind: ColumnKind): string {
 
 async function checkForcedConversion(
   con: DuckDBConnection,
+  table: string,
   col: DescribedColumn,
   kind: ColumnKind,
   expr: string,
@@ -248,7 +249,7 @@ async function checkForcedConversion(
   const c = quoteIdent(col.name)
   const rows = await queryRows(
     con,
-    `SELECT count(*) AS n, min(CAST(${c} AS VARCHAR)) AS example FROM src WHERE ${c} IS NOT NULL AND (${expr}) IS NULL`,
+    `SELECT count(*) AS n, min(CAST(${c} AS VARCHAR)) AS example FROM ${table} WHERE ${c} IS NOT NULL AND (${expr}) IS NULL`,
   )
   const n = Number(rows[0]?.n ?? 0)
   if (n > 0) {
@@ -261,97 +262,134 @@ async function checkForcedConversion(
 }
 
 /**
+ * Creates table `table` in `con` from a data file or glob, after the cheap pre-checks. Used by
+ * `loadDataset` and by feature engineering, which runs SQL on the same table. @internal
+ */
+export async function createSourceTable(
+  con: DuckDBConnection,
+  path: string,
+  options: LoadOptions = {},
+  table = 'src',
+): Promise<{ files: string[]; format: FileFormat }> {
+  const files = await resolveFiles(path)
+  const { format, csv } = preCheck(files, options)
+  await con.run(`SET TimeZone = 'UTC'`)
+  const limit = options.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`
+  try {
+    await con.run(`CREATE TABLE ${table} AS SELECT * FROM ${sourceSql(files, format, csv, false)}${limit}`)
+  } catch (error) {
+    // The type sniffer only samples the start of the file; a later value that does not fit gets
+    // one more try with the whole file sampled before we give up.
+    const text = String(error)
+    if (
+      !/Could not convert|Conversion Error|CSV Error on Line/i.test(text) ||
+      /Invalid unicode|Expected Number of Columns/i.test(text)
+    )
+      throw mapDuckError(error, files, format)
+    try {
+      await con.run(`CREATE TABLE ${table} AS SELECT * FROM ${sourceSql(files, format, csv, true)}${limit}`)
+    } catch (retryError) {
+      throw mapDuckError(retryError, files, format)
+    }
+  }
+  const nRows = Number((await queryRows(con, `SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0)
+  if (nRows === 0) {
+    throw new DataError(
+      format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
+      format === 'csv'
+        ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
+        : `'${basename(files[0]!)}' holds no rows.`,
+    )
+  }
+  return { files, format }
+}
+
+/**
+ * Reads a DuckDB table into a Dataset through the raw-vector path, choosing each column's kind from
+ * its SQL type unless `kinds` forces one. @internal
+ */
+export async function tableToDataset(
+  con: DuckDBConnection,
+  table: string,
+  options: {
+    readonly kinds?: Readonly<Record<string, ColumnKind>>
+    readonly columns?: readonly string[]
+    readonly label?: string
+  } = {},
+): Promise<Dataset> {
+  let described = await describe(con, table)
+  if (options.columns !== undefined) {
+    const byName = new Map(described.map((d) => [d.name, d]))
+    described = options.columns.map((name) => {
+      const d = byName.get(name)
+      if (d === undefined)
+        throw new DataError(
+          'DATA_COLUMN_NOT_FOUND',
+          `Column '${name}' not found in '${options.label ?? table}'. Available columns: ${[...byName.keys()].join(', ')}.`,
+          { details: { column: name } },
+        )
+      return d
+    })
+  }
+  const nRows = Number((await queryRows(con, `SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0)
+  const specs: ReadSpec[] = []
+  const exprs: string[] = []
+  for (const [i, col] of described.entries()) {
+    const kind = options.kinds?.[col.name] ?? duckKind(col.type)
+    const expr = valueExpr(col, kind)
+    await checkForcedConversion(con, table, col, kind, expr)
+    if (kind !== 'categorical') {
+      specs.push({ name: col.name, kind })
+      exprs.push(expr)
+      continue
+    }
+    const nonNull = Number(
+      (await queryRows(con, `SELECT count(${quoteIdent(col.name)}) AS n FROM ${table}`))[0]?.n ?? 0,
+    )
+    if (nonNull === 0) {
+      specs.push({ name: col.name, kind, levels: [] })
+      exprs.push(`CAST(NULL AS ENUM('__keel_empty__'))`)
+      continue
+    }
+    // An ENUM built from the sorted distinct values gives dictionary codes straight from DuckDB's
+    // vectors; VARCHAR sorts by byte (= code point) order, matching compareLevels.
+    const enumName = `keel_enum_${table}_${i}`
+    await con.run(
+      `CREATE TYPE ${enumName} AS ENUM (SELECT DISTINCT ${expr} AS v FROM ${table} WHERE v IS NOT NULL ORDER BY v)`,
+    )
+    const levels = (await queryRows(con, `SELECT unnest(enum_range(NULL::${enumName})) AS l`)).map((r) =>
+      String(r.l),
+    )
+    specs.push({ name: col.name, kind, levels })
+    exprs.push(`CAST(${expr} AS ${enumName})`)
+  }
+  if (specs.length === 0) return { nRows, columns: [] }
+  const columns: Column[] = await readColumns(con, `SELECT ${exprs.join(', ')} FROM ${table}`, specs, nRows)
+  return makeDataset(columns)
+}
+
+/**
  * Loads a CSV/TSV (delimiter, header, quoting and types sniffed), Parquet or JSON lines file, or a
  * glob of such files, into a columnar `Dataset` through DuckDB.
  *
  * Numeric columns become Float64Array (NaN missing), text columns are dictionary-encoded with sorted
  * levels, true/false columns become booleans, and dates/timestamps become epoch milliseconds (UTC).
  *
+ * @example
+ * const ds = await loadDataset('data/train.csv', { kinds: { zip: 'categorical' } })
+ * console.log(ds.nRows, ds.columns.map((c) => `${c.name}:${c.kind}`))
  * @throws DataError with code DATA_FILE_NOT_FOUND, DATA_EMPTY, DATA_HEADER_ONLY, DATA_RAGGED_ROWS,
  *   DATA_BINARY, DATA_ENCODING, DATA_DELIMITER, DATA_PARSE, DATA_TYPE or DATA_COLUMN_NOT_FOUND.
  */
 export async function loadDataset(path: string, options: LoadOptions = {}): Promise<Dataset> {
-  const files = await resolveFiles(path)
-  const { format, csv } = preCheck(files, options)
   const duck = await openDuck()
   try {
-    const con = duck.con
-    await con.run(`SET TimeZone = 'UTC'`)
-    const limit = options.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(options.limit))}`
-    try {
-      await con.run(`CREATE TABLE src AS SELECT * FROM ${sourceSql(files, format, csv, false)}${limit}`)
-    } catch (error) {
-      // The type sniffer only samples the start of the file; a later value that does not fit gets
-      // one more try with the whole file sampled before we give up.
-      if (
-        !/Could not convert|Conversion Error|CSV Error on Line/i.test(String(error)) ||
-        /Invalid unicode|Expected Number of Columns/i.test(String(error))
-      )
-        throw mapDuckError(error, files, format)
-      try {
-        await con.run(`CREATE TABLE src AS SELECT * FROM ${sourceSql(files, format, csv, true)}${limit}`)
-      } catch (retryError) {
-        throw mapDuckError(retryError, files, format)
-      }
-    }
-    let described = await describe(con, 'src')
-    if (options.columns !== undefined) {
-      const byName = new Map(described.map((d) => [d.name, d]))
-      described = options.columns.map((name) => {
-        const d = byName.get(name)
-        if (d === undefined)
-          throw new DataError(
-            'DATA_COLUMN_NOT_FOUND',
-            `Column '${name}' not found in '${path}'. Available columns: ${[...byName.keys()].join(', ')}.`,
-            { details: { column: name } },
-          )
-        return d
-      })
-    }
-    const nRows = Number((await queryRows(con, 'SELECT count(*) AS n FROM src'))[0]?.n ?? 0)
-    if (nRows === 0) {
-      throw new DataError(
-        format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
-        format === 'csv'
-          ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
-          : `'${basename(files[0]!)}' holds no rows.`,
-      )
-    }
-    const specs: ReadSpec[] = []
-    const exprs: string[] = []
-    for (const [i, col] of described.entries()) {
-      const kind = options.kinds?.[col.name] ?? duckKind(col.type)
-      const expr = valueExpr(col, kind)
-      await checkForcedConversion(con, col, kind, expr)
-      if (kind !== 'categorical') {
-        specs.push({ name: col.name, kind })
-        exprs.push(expr)
-        continue
-      }
-      const enumName = `keel_enum_${i}`
-      const nonNull = Number(
-        (await queryRows(con, `SELECT count(${quoteIdent(col.name)}) AS n FROM src`))[0]?.n ?? 0,
-      )
-      if (nonNull === 0) {
-        specs.push({ name: col.name, kind, levels: [] })
-        exprs.push(`CAST(NULL AS ENUM('__keel_empty__'))`)
-        continue
-      }
-      // An ENUM built from the sorted distinct values gives dictionary codes straight from DuckDB's
-      // vectors; VARCHAR sorts by byte (= code point) order, matching compareLevels.
-      await con.run(
-        `CREATE TYPE ${enumName} AS ENUM (SELECT DISTINCT ${expr} AS v FROM src WHERE v IS NOT NULL ORDER BY v)`,
-      )
-      const levels = (await queryRows(con, `SELECT unnest(enum_range(NULL::${enumName})) AS l`)).map((r) =>
-        String(r.l),
-      )
-      specs.push({ name: col.name, kind, levels })
-      exprs.push(`CAST(${expr} AS ${enumName})`)
-    }
-    const columns: Column[] =
-      specs.length === 0 ? [] : await readColumns(con, `SELECT ${exprs.join(', ')} FROM src`, specs, nRows)
-    if (specs.length === 0) return { nRows, columns: [] }
-    return makeDataset(columns)
+    await createSourceTable(duck.con, path, options)
+    return await tableToDataset(duck.con, 'src', {
+      ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
+      ...(options.columns === undefined ? {} : { columns: options.columns }),
+      label: path,
+    })
   } finally {
     duck.close()
   }
