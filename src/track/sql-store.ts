@@ -35,8 +35,10 @@ import type {
 type Db = Kysely<TrackTables>
 type RunRow = TrackTables['track_runs']
 
-/** Rows per multi-row INSERT / ids per IN list: far below SQLite's and PostgreSQL's parameter limits. */
+/** Rows per multi-row INSERT: far below SQLite's (32766) and PostgreSQL's (65535) parameter limits. */
 const CHUNK = 500
+/** Ids per IN list when loading records: few round trips, still under both parameter limits. */
+const ID_CHUNK = 5000
 const MAX_KEY_LENGTH = 250
 /** Tag values are indexed; PostgreSQL btree entries must stay under ~2.7 kB. Long text goes in notes. */
 const MAX_TAG_VALUE_LENGTH = 1000
@@ -66,6 +68,23 @@ function parseJson(text: string, what: string): JsonValue {
       },
     )
   }
+}
+
+const parsedCache = new Map<string, unknown>()
+
+/**
+ * Parses a JSON column through a schema, remembering recent texts: most runs share the same
+ * package versions, and listing 10k runs would otherwise parse the same text 10k times.
+ */
+function parseCached<T>(text: string, schema: z.ZodType<T>, what: string): T {
+  // Keyed by column too: the same text must pass each column's own schema.
+  const key = `${what}\u0000${text}`
+  const cached = parsedCache.get(key)
+  if (cached !== undefined) return cached as T
+  const value = schema.parse(parseJson(text, what))
+  if (parsedCache.size >= 1000) parsedCache.clear()
+  parsedCache.set(key, value)
+  return value
 }
 
 function toStored(value: number): number | null {
@@ -455,29 +474,27 @@ export class SqlTrackingStore implements TrackingStore {
     if (query.status !== undefined) q = q.where('r.status', '=', query.status)
     if (query.since !== undefined) q = q.where('r.started_at_ms', '>=', query.since.getTime())
     if (query.until !== undefined) q = q.where('r.started_at_ms', '<', query.until.getTime())
+    // Filters are uncorrelated IN subqueries: each is evaluated once from the (key, value) index.
+    // A correlated EXISTS let SQLite scan that index range once per run (quadratic at 10k runs).
     for (const [key, value] of Object.entries(query.tags ?? {})) {
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('track_tags as t')
-            .select('t.run_id')
-            .whereRef('t.run_id', '=', 'r.id')
-            .where('t.key', '=', key)
-            .where('t.value', '=', value),
-        ),
+      q = q.where('r.id', 'in', (eb) =>
+        eb
+          .selectFrom('track_tags as t')
+          .select('t.run_id')
+          .where('t.key', '=', key)
+          .where('t.value', '=', value),
       )
     }
     for (const filter of filters) {
       if (!Number.isFinite(filter.value)) {
         throw new InvalidArgumentError(`Metric filter on '${filter.metric}' needs a finite number.`)
       }
-      q = q.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('track_metrics as m')
-            .select('m.run_id')
-            .whereRef('m.run_id', '=', 'r.id')
-            .where('m.key', '=', filter.metric)
-            .where('m.value', filter.op === '!=' ? '<>' : filter.op, filter.value),
-        ),
+      q = q.where('r.id', 'in', (eb) =>
+        eb
+          .selectFrom('track_metrics as m')
+          .select('m.run_id')
+          .where('m.key', '=', filter.metric)
+          .where('m.value', filter.op === '!=' ? '<>' : filter.op, filter.value),
       )
     }
     if (query.orderBy !== undefined) {
@@ -598,14 +615,18 @@ export class SqlTrackingStore implements TrackingStore {
       }
       return found
     }
-    for (const part of chunks(ids)) {
+    for (const part of chunks(ids, ID_CHUNK)) {
       const [runRows, paramRows, metricRows, tagRows] = await Promise.all([
         this.#db.selectFrom('track_runs').selectAll().where('id', 'in', part).execute(),
-        this.#db.selectFrom('track_params').selectAll().where('run_id', 'in', part).orderBy('key').execute(),
-        this.#db.selectFrom('track_metrics').selectAll().where('run_id', 'in', part).orderBy('key').execute(),
-        this.#db.selectFrom('track_tags').selectAll().where('run_id', 'in', part).orderBy('key').execute(),
+        this.#db.selectFrom('track_params').selectAll().where('run_id', 'in', part).execute(),
+        this.#db.selectFrom('track_metrics').selectAll().where('run_id', 'in', part).execute(),
+        this.#db.selectFrom('track_tags').selectAll().where('run_id', 'in', part).execute(),
       ])
       for (const row of runRows) runs.set(row.id, row)
+      // Keys in sorted order, so records print the same way on both databases.
+      paramRows.sort(byKey)
+      metricRows.sort(byKey)
+      tagRows.sort(byKey)
       for (const row of paramRows)
         bucket(params, row.run_id)[row.key] = parseJson(row.value, `param '${row.key}'`)
       for (const row of metricRows) bucket(metrics, row.run_id)[row.key] = fromStored(row.value)
@@ -645,8 +666,8 @@ export class SqlTrackingStore implements TrackingStore {
       seed: row.seed === null ? null : Number(row.seed),
       datasetFingerprint: row.dataset_fingerprint,
       gitCommit: row.git_commit,
-      packageVersions: stringRecord.parse(parseJson(row.package_versions, 'package versions')),
-      timingsMs: numberRecord.parse(parseJson(row.timings, 'timings')),
+      packageVersions: parseCached(row.package_versions, stringRecord, 'package versions'),
+      timingsMs: parseCached(row.timings, numberRecord, 'timings'),
       error: row.error,
       params,
       metrics,
@@ -665,6 +686,10 @@ async function readArtifactFile(name: string, path: string): Promise<Uint8Array>
       path,
     })
   }
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0
 }
 
 function artifactRecord(row: TrackTables['track_artifacts']): ArtifactRecord {
