@@ -78,10 +78,31 @@ export function chunkRagDocument(
         carried += t
         back--
       }
+      if (back === j && j - 1 > i && options.overlapTokens > 0) {
+        // No whole unit fits the overlap: carry the tail sentences of the last unit instead.
+        const last = units[j - 1] as Span
+        const tailStart = sentenceTailStart(doc.text, last, options.overlapTokens)
+        if (tailStart !== undefined) {
+          units[j - 1] = { start: tailStart, end: last.end }
+          back = j - 1
+        }
+      }
       i = back
     }
   }
   return chunks
+}
+
+/** Earliest sentence start inside `span` whose tail fits in `budget` tokens, if any. */
+function sentenceTailStart(text: string, span: Span, budget: number): number | undefined {
+  const boundary = /[.!?]\s+(?=\S)/g
+  const slice = text.slice(0, span.end)
+  boundary.lastIndex = span.start
+  for (let m = boundary.exec(slice); m !== null; m = boundary.exec(slice)) {
+    const start = m.index + m[0].length
+    if (approxTokens(text.slice(start, span.end)) <= budget) return start
+  }
+  return undefined
 }
 
 function leadingSpace(text: string, start: number, end: number): number {
