@@ -17,7 +17,8 @@ export interface SyntheticSplit {
   readonly categorical: readonly number[]
 }
 
-export function loadSynthetic(path: string): SyntheticSplit {
+/** `'every-fifth'`: rows 0, 5, 10, ... are the test part; `'all'`: every row is a training row. */
+export function loadSynthetic(path: string, split: 'every-fifth' | 'all' = 'every-fifth'): SyntheticSplit {
   const lines = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0)
@@ -31,7 +32,7 @@ export function loadSynthetic(path: string): SyntheticSplit {
   )
   const n = rows.length
   const d = features.length
-  const nTest = Math.floor((n + 4) / 5)
+  const nTest = split === 'all' ? 0 : Math.floor((n + 4) / 5)
   const xTr = new Float64Array((n - nTest) * d)
   const xTe = new Float64Array(nTest * d)
   const yTr = new Float64Array(n - nTest)
@@ -40,7 +41,7 @@ export function loadSynthetic(path: string): SyntheticSplit {
   let b = 0
   for (let r = 0; r < n; r++) {
     const row = rows[r]!
-    const test = r % 5 === 0
+    const test = split !== 'all' && r % 5 === 0
     const out = test ? xTe : xTr
     const at = test ? b : a
     for (let j = 0; j < d; j++) {

@@ -12,6 +12,7 @@ import type {
 } from './params.js'
 import {
   checkForestParams,
+  checkKnownKeys,
   checkTreeParams,
   DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS,
   DECISION_TREE_REGRESSOR_DEFAULT_PARAMS,
@@ -90,6 +91,7 @@ export class DecisionTreeClassifier
   private readonly params: DecisionTreeClassifierParams
 
   constructor(params: Partial<DecisionTreeClassifierParams> = {}) {
+    checkKnownKeys(params, DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS, 'DecisionTreeClassifier')
     this.params = { ...DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS, ...params }
     checkTreeParams(this.params)
   }
@@ -113,6 +115,7 @@ export class DecisionTreeRegressor implements Estimator<DecisionTreeRegressorPar
   private readonly params: DecisionTreeRegressorParams
 
   constructor(params: Partial<DecisionTreeRegressorParams> = {}) {
+    checkKnownKeys(params, DECISION_TREE_REGRESSOR_DEFAULT_PARAMS, 'DecisionTreeRegressor')
     this.params = { ...DECISION_TREE_REGRESSOR_DEFAULT_PARAMS, ...params }
     checkTreeParams(this.params)
   }
@@ -142,6 +145,7 @@ export class RandomForestClassifier
   private readonly params: RandomForestClassifierParams
 
   constructor(params: Partial<RandomForestClassifierParams> = {}) {
+    checkKnownKeys(params, RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS, 'RandomForestClassifier')
     this.params = { ...RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS, ...params }
     checkTreeParams(this.params)
     checkForestParams(this.params)
@@ -166,6 +170,7 @@ export class RandomForestRegressor implements Estimator<RandomForestRegressorPar
   private readonly params: RandomForestRegressorParams
 
   constructor(params: Partial<RandomForestRegressorParams> = {}) {
+    checkKnownKeys(params, RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS, 'RandomForestRegressor')
     this.params = { ...RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS, ...params }
     checkTreeParams(this.params)
     checkForestParams(this.params)

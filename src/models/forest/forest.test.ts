@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import type { Matrix } from '../../core/index.js'
 import { AppError, Rng } from '../../core/index.js'
 import { loadModel } from '../load.js'
+import type { RandomForestClassifierParams } from './index.js'
 import {
   DecisionTreeClassifier,
   DecisionTreeRegressor,
@@ -320,6 +321,15 @@ describe('random forest', () => {
     )
     assert.equal(
       errorCode(() => new DecisionTreeClassifier({ maxDepth: -1 })),
+      'INVALID_ARGUMENT',
+    )
+    const typo = { nEstimator: 10 } as unknown as Partial<RandomForestClassifierParams>
+    assert.equal(
+      errorCode(() => new RandomForestClassifier(typo)),
+      'INVALID_ARGUMENT',
+    )
+    assert.equal(
+      errorCode(() => new DecisionTreeClassifier({ nEstimators: 3 } as never)),
       'INVALID_ARGUMENT',
     )
     assert.equal(

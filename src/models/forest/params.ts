@@ -145,6 +145,18 @@ export function checkTreeParams(p: TreeCommonParams & { readonly criterion: stri
     fail('criterion', p.criterion, "'gini' or 'entropy' (classifiers) or 'squared-error' (regressors)")
 }
 
+/** Rejects keys the estimator does not know (typos would otherwise be ignored silently). @internal */
+export function checkKnownKeys(params: object, defaults: object, estimator: string): void {
+  const known = Object.keys(defaults)
+  for (const key of Object.keys(params)) {
+    if (!known.includes(key))
+      throw new InvalidArgumentError(
+        `Unknown param '${key}' for ${estimator}. Known params: ${known.sort().join(', ')}.`,
+        { param: key },
+      )
+  }
+}
+
 /** Checks forest-only params. @internal */
 export function checkForestParams(p: ForestExtraParams): void {
   if (!(isInt(p.nEstimators) && p.nEstimators >= 1)) fail('nEstimators', p.nEstimators, 'an integer >= 1')
