@@ -1,5 +1,13 @@
 /** Monitoring: reference profiles, drift statistics and tests, dataset-level drift verdicts. */
 
+export type { CurrentSource, DriftCheckOptions, DriftCheckResult, PerformancePoint } from './check.js'
+export {
+  loadReference,
+  parseWindow,
+  performanceOverTime,
+  readPredictionWindow,
+  runDriftCheck,
+} from './check.js'
 export type { CurrentData, DriftOptions, DriftReport, DriftTestName, FeatureDrift } from './drift.js'
 export { DEFAULT_THRESHOLDS, detectDrift, featureDrift, SMALL_SAMPLE } from './drift.js'
 export type {
@@ -26,3 +34,5 @@ export {
   twoProportionZTest,
   wassersteinDistance,
 } from './stats.js'
+export type { AlertRow, CheckRow, MonitorTables } from './tables.js'
+export { migrateMonitorTables } from './tables.js'

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { keelHome } from '../core/index.js'
 import { openRegistry } from '../registry/index.js'
-import { buildChurnFeatures } from './churn-features.js'
 import { makeChurnData } from './churn-data.js'
+import { buildChurnFeatures } from './churn-features.js'
 import { type RunTrainingResult, runTraining } from './run.js'
 import { resolveTaskSettings } from './settings.js'
 import type { TrainProgress } from './workflow.js'
@@ -48,7 +48,9 @@ split:
  * transactions), engineers history features in DuckDB, writes a task file, trains baselines and
  * GBDT, registers the model and promotes it to production when it passes the constraints.
  */
-export async function runQuickstart(options: { dir?: string; onProgress?: (event: TrainProgress) => void } = {}): Promise<QuickstartResult> {
+export async function runQuickstart(
+  options: { dir?: string; onProgress?: (event: TrainProgress) => void } = {},
+): Promise<QuickstartResult> {
   const started = performance.now()
   const dir = options.dir ?? join(keelHome(), 'quickstart')
   mkdirSync(dir, { recursive: true })
@@ -79,7 +81,10 @@ export async function runQuickstart(options: { dir?: string; onProgress?: (event
   if (result.eligibleForProduction) {
     const registry = await openRegistry()
     try {
-      await registry.promote('churn', result.version, 'production', { actor: 'keel quickstart', reason: 'passed all hard constraints' })
+      await registry.promote('churn', result.version, 'production', {
+        actor: 'keel quickstart',
+        reason: 'passed all hard constraints',
+      })
       promoted = true
     } finally {
       await registry.close()

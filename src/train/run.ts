@@ -3,7 +3,8 @@ import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LIBRARY_VERSION } from '../core/index.js'
 import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
-import { buildReferenceProfile } from '../monitor/index.js'
+// Direct file import: monitor's index imports the training bundle, so going through it would cycle.
+import { buildReferenceProfile } from '../monitor/profile.js'
 import { openRegistry } from '../registry/index.js'
 import { openTrackingStore } from '../track/index.js'
 import {
@@ -134,6 +135,24 @@ export async function runTraining(
       kind: 'bytes',
       name: 'model.json',
       bytes: Buffer.from(artifact),
+      contentType: 'application/json',
+    })
+    // The reference profile monitoring compares live traffic with: training rows and their scores.
+    const trainDs = selectRows(outcome.dataset, outcome.trainIndex)
+    const trainOut = outcome.bundle.predictDataset(trainDs)
+    const scores =
+      trainOut.positive ??
+      (outcome.task === 'regression' ? Float64Array.from(trainOut.labels as number[]) : undefined)
+    const profile = buildReferenceProfile(
+      trainDs,
+      outcome.bundle.features.map((f) => f.name),
+      scores,
+      headline,
+    )
+    await store.logArtifact(run.id, {
+      kind: 'bytes',
+      name: 'reference-profile.json',
+      bytes: Buffer.from(JSON.stringify(profile)),
       contentType: 'application/json',
     })
 
