@@ -41,6 +41,20 @@ export { defaultMetricNames, getMetric, isBetter, METRIC_NAMES } from './metric-
 export type { PermutationImportanceOptions, PermutationImportanceResult } from './permutation-importance.js'
 export { permutationImportance } from './permutation-importance.js'
 export { mae, mape, r2, rmse } from './regression.js'
+export { escapeHtml, formatNumber, renderReport } from './report/render.js'
+export type {
+  ReportConstraint,
+  ReportCurves,
+  ReportData,
+  ReportDataSummary,
+  ReportFailure,
+  ReportImportance,
+  ReportLearningCurve,
+  ReportMetric,
+  ReportModelRow,
+  ReportRunInfo,
+  ReportShap,
+} from './report/report-data.js'
 export type {
   BootstrapOptions,
   ConfidenceInterval,
