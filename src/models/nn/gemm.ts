@@ -43,8 +43,52 @@ export function gemm(
     gemmScalar(m, n, k, a, b, c, accumulate)
     return
   }
-  if (!accumulate) c.fill(0, 0, m * n)
-  wasmGemm(wasm, m, n, k, a, b, c)
+  if (k === 0) {
+    if (!accumulate) c.fill(0, 0, m * n)
+    return
+  }
+  wasmGemm(wasm, m, n, k, a, b, c, accumulate, false, false)
+}
+
+let scratch = new Float32Array(0)
+
+function transposed(rows: number, cols: number, a: Float32Array): Float32Array {
+  if (scratch.length < rows * cols) scratch = new Float32Array(rows * cols)
+  transpose(rows, cols, a, scratch)
+  return scratch
+}
+
+/**
+ * C (m x n) = A^T B where `a` is stored (k x m): the weight gradient x^T dY. The SIMD kernel reads
+ * A^T in place; the scalar fallback transposes first. @internal
+ */
+export function gemmTN(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+): void {
+  const wasm = wasmKernel()
+  if (wasm === null || n < 4 || k === 0) gemmScalar(m, n, k, transposed(k, m, a), b, c)
+  else wasmGemm(wasm, m, n, k, a, b, c, false, true, false)
+}
+
+/**
+ * C (m x n) = A B^T where `b` is stored (n x k): the input gradient dY W^T. @internal
+ */
+export function gemmNT(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+): void {
+  const wasm = wasmKernel()
+  if (wasm === null || n < 4 || k === 0) gemmScalar(m, n, k, a, transposed(n, k, b), c)
+  else wasmGemm(wasm, m, n, k, a, b, c, false, false, true)
 }
 
 /** The scalar kernel (also the fallback without WebAssembly SIMD). @internal */

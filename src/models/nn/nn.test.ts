@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { Matrix } from '../../core/index.js'
 import { Rng } from '../../core/index.js'
 import { loadModel } from '../load.js'
-import { gemm, gemmNaive, gemmScalar, transpose } from './gemm.js'
+import { gemm, gemmNaive, gemmNT, gemmScalar, gemmTN, transpose } from './gemm.js'
 import { FittedMLPClassifier, FittedMLPRegressor, MLPClassifier, MLPRegressor } from './index.js'
 import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
@@ -41,6 +41,35 @@ describe('gemm', () => {
         kernel(m, n, k, a, b, c, true)
         for (let i = 0; i < c.length; i++) assert.ok(Math.abs(c[i]! - 2 * ref[i]!) <= 2e-4 * Math.sqrt(k))
       }
+    }
+  })
+
+  it('A^T B and A B^T read the stored transposes correctly', () => {
+    const rng = new Rng(2)
+    for (const [m, n, k] of [
+      [43, 256, 37],
+      [9, 13, 5],
+      [16, 8, 64],
+      [3, 2, 7],
+    ] as const) {
+      const at = randomF32(k * m, rng) // A stored transposed (k x m)
+      const b = randomF32(k * n, rng)
+      const bt = randomF32(n * k, rng) // B stored transposed (n x k)
+      const a = new Float32Array(m * k)
+      transpose(k, m, at, a)
+      const bNormal = new Float32Array(k * n)
+      transpose(n, k, bt, bNormal)
+      const ref = new Float32Array(m * n)
+      const out = new Float32Array(m * n).fill(7) // must be overwritten
+      gemmNaive(m, n, k, a, b, ref)
+      gemmTN(m, n, k, at, b, out)
+      for (let i = 0; i < out.length; i++)
+        assert.ok(Math.abs(out[i]! - ref[i]!) <= 1e-4 * Math.sqrt(k), `TN ${m}x${n}x${k}`)
+      gemmNaive(m, n, k, a, bNormal, ref)
+      out.fill(7)
+      gemmNT(m, n, k, a, bt, out)
+      for (let i = 0; i < out.length; i++)
+        assert.ok(Math.abs(out[i]! - ref[i]!) <= 1e-4 * Math.sqrt(k), `NT ${m}x${n}x${k}`)
     }
   })
 

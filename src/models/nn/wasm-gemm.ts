@@ -60,7 +60,8 @@ const op = {
   f32x4Mul: [0xfd, ...uleb(230)],
 }
 
-// Parameters: aPtr, lda (bytes), bPtr, cPtr, ldc (bytes), m4, n8, k.
+// Parameters: aPtr, lda (bytes from row i to i+1), bPtr, cPtr, ldc (bytes), m4, n8, k, aStep
+// (bytes from A[i, p] to A[i, p+1]: 4 for A itself, 4 * rows for A stored transposed).
 const A_PTR = 0
 const LDA = 1
 const B_PTR = 2
@@ -69,18 +70,19 @@ const LDC = 4
 const M4 = 5
 const N8 = 6
 const K = 7
+const A_STEP = 8
 // i32 locals.
-const I = 8
-const JB = 9
-const P = 10
-const T0 = 11 // T0..T3: pointers into the four A rows, advancing with p
-const Q = 15
-const CP = 16
+const I = 9
+const JB = 10
+const P = 11
+const T0 = 12 // T0..T3: pointers into the four A rows, advancing with p
+const Q = 16
+const CP = 17
 // v128 locals.
-const ACC = 17 // ACC..ACC+7: row r, half h at ACC + 2r + h
-const B0 = 25
-const B1 = 26
-const X = 27
+const ACC = 18 // ACC..ACC+7: row r, half h at ACC + 2r + h
+const B0 = 26
+const B1 = 27
+const X = 28
 
 function kernelBody(): number[] {
   const c: number[] = []
@@ -113,7 +115,7 @@ function kernelBody(): number[] {
     emit(op.get(ACC + 2 * r + 1), op.get(X), op.get(B1), op.f32x4Mul, op.f32x4Add, op.set(ACC + 2 * r + 1))
   }
   emit(op.get(Q), op.i32(32), op.add, op.set(Q))
-  for (let r = 0; r < 4; r++) emit(op.get(T0 + r), op.i32(4), op.add, op.set(T0 + r))
+  for (let r = 0; r < 4; r++) emit(op.get(T0 + r), op.get(A_STEP), op.add, op.set(T0 + r))
   emit(op.get(P), op.i32(1), op.sub, op.set(P))
   emit(op.br(0), op.end, op.end)
   // C block += accumulators: CP = cPtr + i * ldc + jb * 4, then one row per ldc.
@@ -161,7 +163,7 @@ function str(s: string): number[] {
 
 /** The module's bytes: imports env.mem, exports `gemm`. @internal */
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 8, ...new Array<number>(8).fill(I32), 0])
+  const type = section(1, [1, 0x60, 9, ...new Array<number>(9).fill(I32), 0])
   const imports = section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1])
   const funcs = section(3, [1, 0])
   const exports = section(7, [1, ...str('gemm'), 0x00, 0])
@@ -193,6 +195,7 @@ type KernelFn = (
   m4: number,
   n8: number,
   k: number,
+  aStep: number,
 ) => void
 
 interface WasmKernel {
@@ -222,9 +225,11 @@ export function wasmKernel(): WasmKernel | null {
 }
 
 /**
- * C (m x n) += A (m x k) * B (k x n) through wasm memory. Rows are padded to a multiple of 4 and
- * columns to a multiple of 8 with zeros there, so the SIMD kernel covers everything and the
- * padding is simply not copied back. @internal
+ * C (m x n) += op(A) (m x k) * op(B) (k x n) through wasm memory, where op(A) = A, or the transpose
+ * of `a` stored (k x m) when `transA`; op(B) = B, or the transpose of `b` stored (n x k) when
+ * `transB`. Reading the transposes in place saves the explicit transposes of the backward pass.
+ * Rows are padded to a multiple of 4 and columns to a multiple of 8; padded rows of C may hold
+ * garbage and are never copied back. When `accumulate` is false C is overwritten. @internal
  */
 export function wasmGemm(
   k: WasmKernel,
@@ -234,11 +239,15 @@ export function wasmGemm(
   a: Float32Array,
   b: Float32Array,
   c: Float32Array,
+  accumulate: boolean,
+  transA: boolean,
+  transB: boolean,
 ): void {
-  if (m === 0 || n === 0 || kk === 0) return
+  if (m === 0 || n === 0) return
   const mp = (m + 3) & ~3
   const np = (n + 7) & ~7
-  const aLen = mp * kk
+  // A keeps its stored layout; padded rows read on into the B region, which stays in bounds.
+  const aLen = transA ? kk * m + 8 : mp * kk
   const bLen = kk * np
   const cLen = mp * np
   const need = (aLen + bLen + cLen) * 4
@@ -249,23 +258,37 @@ export function wasmGemm(
   const bOff = aLen
   const cOff = aLen + bLen
   heap.set(a.subarray(0, m * kk), aOff)
-  if (mp > m) heap.fill(0, aOff + m * kk, aOff + aLen)
-  // Pack B into panels of 8 columns: panel jb holds rows p = 0..k-1 of columns jb..jb+7.
+  if (!transA && mp > m) heap.fill(0, aOff + m * kk, aOff + aLen)
+  // Pack op(B) into panels of 8 columns: panel jb holds rows p = 0..k-1 of columns jb..jb+7.
   for (let jb = 0; jb < np; jb += 8) {
-    let d = bOff + jb * kk
+    const d0 = bOff + jb * kk
     const width = Math.min(8, n - jb)
-    for (let p = 0; p < kk; p++, d += 8) {
-      const s = p * n + jb
-      if (width === 8) {
-        for (let t = 0; t < 8; t++) heap[d + t] = b[s + t]!
-      } else {
-        for (let t = 0; t < 8; t++) heap[d + t] = t < width ? b[s + t]! : 0
+    if (transB) {
+      // Column j of op(B) is row j of b: copy it down the panel.
+      for (let t = 0; t < 8; t++) {
+        if (t < width) {
+          const src = (jb + t) * kk
+          for (let p = 0; p < kk; p++) heap[d0 + p * 8 + t] = b[src + p]!
+        } else for (let p = 0; p < kk; p++) heap[d0 + p * 8 + t] = 0
+      }
+    } else {
+      let d = d0
+      for (let p = 0; p < kk; p++, d += 8) {
+        const s = p * n + jb
+        if (width === 8) {
+          for (let t = 0; t < 8; t++) heap[d + t] = b[s + t]!
+        } else {
+          for (let t = 0; t < 8; t++) heap[d + t] = t < width ? b[s + t]! : 0
+        }
       }
     }
   }
-  if (np === n) heap.set(c.subarray(0, m * n), cOff)
+  if (!accumulate) heap.fill(0, cOff, cOff + cLen)
+  else if (np === n) heap.set(c.subarray(0, m * n), cOff)
   else for (let i = 0; i < m; i++) heap.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
-  k.run(aOff * 4, kk * 4, bOff * 4, cOff * 4, np * 4, mp, np, kk)
+  const lda = transA ? 4 : kk * 4
+  const aStep = transA ? m * 4 : 4
+  k.run(aOff * 4, lda, bOff * 4, cOff * 4, np * 4, mp, np, kk, aStep)
   if (np === n) c.set(heap.subarray(cOff, cOff + m * n), 0)
   else for (let i = 0; i < m; i++) c.set(heap.subarray(cOff + i * np, cOff + i * np + n), i * n)
 }
