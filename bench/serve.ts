@@ -7,7 +7,7 @@
  * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,16,64] [--models rf,gbdt]
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -94,6 +94,9 @@ async function childKeel(artifactPath: string, port: number, workers: number, db
 }
 
 interface WrkResult {
+  requests: number
+  /** Server CPU milliseconds (all processes of the server) per completed request. */
+  cpuMsPerRequest: number
   rps: number
   p50: number
   p99: number
@@ -108,7 +111,32 @@ function toMs(text: string): number {
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
 }
 
-function wrk(url: string, body: string, concurrency: number, durationS: number, dir: string): WrkResult {
+/** CPU ticks (user + system, 1/100 s) of every process in a process group, from /proc. */
+function groupCpuTicks(pgid: number): number {
+  let ticks = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // Fields after the parenthesised command: state ppid pgrp ... utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return ticks
+}
+
+function wrk(
+  url: string,
+  body: string,
+  concurrency: number,
+  durationS: number,
+  dir: string,
+  pgid: number,
+): WrkResult {
+  const ticksBefore = groupCpuTicks(pgid)
   const script = join(dir, `post-${Math.random().toString(36).slice(2)}.lua`)
   writeFileSync(
     script,
@@ -132,13 +160,23 @@ function wrk(url: string, body: string, concurrency: number, durationS: number, 
     ],
     { encoding: 'utf8' },
   )
+  const ticks = groupCpuTicks(pgid) - ticksBefore
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
   const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '')
   const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '')
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
   const errors = sock === null ? 0 : sock.slice(1).reduce((s, v) => s + Number(v), 0)
-  return { rps, p50, p99, non2xx, errors }
+  return {
+    requests,
+    cpuMsPerRequest: requests > 0 ? (ticks * 10) / requests : Number.NaN,
+    rps,
+    p50,
+    p99,
+    non2xx,
+    errors,
+  }
 }
 
 async function waitHealthy(base: string, timeoutMs: number): Promise<void> {
@@ -159,7 +197,7 @@ function spawnReady(
   command: string,
   args: string[],
   env: Record<string, string>,
-): Promise<{ kill(): Promise<void> }> {
+): Promise<{ pgid: number; kill(): Promise<void> }> {
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -171,6 +209,7 @@ function spawnReady(
       buffer += c.toString()
       if (buffer.includes('READY'))
         resolve({
+          pgid: child.pid!,
           kill: () =>
             new Promise<void>((done) => {
               child.once('exit', () => done())
@@ -290,32 +329,43 @@ async function main(): Promise<void> {
       try {
         await waitHealthy(base, 120_000)
         const url = `${base}/v1/models/churn/predict`
-        wrk(url, single, 4, 1, dir) // warm-up
-        for (const c of levels) results[server]![`single-${c}`] = wrk(url, single, c, duration, dir)
-        results[server]!['batch100-8'] = wrk(url, batch, 8, duration, dir)
+        wrk(url, single, 4, 1, dir, handle.pgid) // warm-up
+        for (const c of levels)
+          results[server]![`single-${c}`] = wrk(url, single, c, duration, dir, handle.pgid)
+        results[server]!['batch100-8'] = wrk(url, batch, 8, duration, dir, handle.pgid)
       } finally {
         await handle.kill()
       }
     }
-    const fmt = (r: WrkResult | undefined): [string, string] =>
+    const fmt = (r: WrkResult | undefined): [string, string, string] =>
       r === undefined
-        ? ['-', '-']
+        ? ['-', '-', '-']
         : [
             r.rps.toFixed(0) + (r.non2xx + r.errors > 0 ? ` (${r.non2xx + r.errors} err)` : ''),
             `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`,
+            r.cpuMsPerRequest.toFixed(2),
           ]
     for (const key of [...levels.map((c) => `single-${c}`), 'batch100-8']) {
       const py = results.fastapi![key]
       const keel = results.keel![key]
-      const [pyRps, pyLat] = fmt(py)
-      const [kRps, kLat] = fmt(keel)
+      const [pyRps, pyLat, pyCpu] = fmt(py)
+      const [kRps, kLat, kCpu] = fmt(keel)
       const ratio = py !== undefined && keel !== undefined ? `${(keel.rps / py.rps).toFixed(1)}×` : '-'
+      const cpuRatio =
+        py !== undefined && keel !== undefined
+          ? `${(py.cpuMsPerRequest / keel.cpuMsPerRequest).toFixed(1)}×`
+          : '-'
       const [load, conc] = key.startsWith('batch') ? ['batch 100', '8'] : ['1 row', key.split('-')[1]!]
-      table.push(`| ${family} | ${load} | ${conc} | ${pyRps} | ${pyLat} | ${kRps} | ${kLat} | ${ratio} |`)
+      table.push(
+        `| ${family} | ${load} | ${conc} | ${pyRps} | ${pyLat} | ${pyCpu} | ${kRps} | ${kLat} | ${kCpu} | ${ratio} | ${cpuRatio} |`,
+      )
     }
   }
   console.log(table.join('\n'))
-  console.log('(batch rows/s = req/s × 100; the ratio is the same for req/s and rows/s)')
+  console.log(
+    "(batch rows/s = req/s × 100, so ratios hold for rows/s. CPU ms/req = CPU time of all the server's processes " +
+      'during the run ÷ completed requests: a capacity measure that a machine shared with other jobs distorts less than req/s.)',
+  )
 }
 
 await main()
