@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ArtifactError } from '../core/index.js'
+import { ArtifactError, InvalidArgumentError } from '../core/index.js'
 import type { JsonValue } from '../track/index.js'
 import type { ConstraintCheck } from './types.js'
 
@@ -82,11 +82,17 @@ const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
     z.record(z.string(), jsonValue),
   ]),
 )
-const numberRecord = z.record(z.string(), z.number())
-const scalar = z.union([z.number(), z.string(), z.boolean(), z.null()])
+/**
+ * Any number, NaN and ±Infinity included (a metric can be undefined, e.g. AUC with one class);
+ * JSON turns those into null, so null reads back as NaN.
+ */
+const metricValue = z
+  .union([z.custom<number>((v) => typeof v === 'number'), z.null()])
+  .transform((v) => v ?? Number.NaN)
+const numberRecord = z.record(z.string(), metricValue)
+const scalar = z.union([z.custom<number>((v) => typeof v === 'number'), z.string(), z.boolean(), z.null()])
 
-/** @internal schema of a stored constraint check */
-export const constraintCheckSchema = z.object({
+const constraintCheckSchema = z.object({
   name: z.string(),
   passed: z.boolean(),
   hard: z.boolean().optional(),
@@ -122,7 +128,7 @@ const modelCardSchema = z.object({
   metrics: numberRecord,
   metricsSplit: z.string().optional(),
   confidenceIntervals: z
-    .record(z.string(), z.object({ lower: z.number(), upper: z.number(), level: z.number() }))
+    .record(z.string(), z.object({ lower: metricValue, upper: metricValue, level: z.number() }))
     .optional(),
   baseline: z.object({ name: z.string(), metrics: numberRecord }).optional(),
   metricsBySubgroup: z
@@ -140,6 +146,20 @@ const modelCardSchema = z.object({
   limitations: z.array(z.string()),
   ethicalConsiderations: z.array(z.string()).optional(),
 })
+
+/**
+ * Checks stored or given constraint checks; throws `InvalidArgumentError` listing every problem.
+ * @internal
+ */
+export function parseConstraintChecks(value: unknown): ConstraintCheck[] {
+  const result = z.array(constraintCheckSchema).safeParse(value)
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    throw new InvalidArgumentError(`Invalid constraint checks: ${problems.join('; ')}.`, { problems })
+  }
+  // Zod types optional keys as `T | undefined`; parsed JSON never holds an explicit undefined.
+  return result.data as ConstraintCheck[]
+}
 
 /**
  * Checks that `value` (e.g. parsed JSON) is a model card; throws `ArtifactError`

@@ -41,7 +41,8 @@ for (const backend of testBackends()) {
           task: { kind: 'binary-classification', target: 'churned' },
           data: { source: 'x.csv' },
           intendedUse: { primary: 'ranking' },
-          metrics: { roc_auc: 0.9 },
+          // An undefined metric (NaN) must survive the JSON round trip, not break the card.
+          metrics: { roc_auc: 0.9, pr_auc: Number.NaN },
           limitations: [],
         },
         fallback: 'churn-linear@production',
@@ -62,6 +63,7 @@ for (const backend of testBackends()) {
       assert.ok(Number.isNaN(v1.metrics.weird))
       assert.deepEqual(v1.featureSchema, { features: [{ name: 'age', kind: 'numeric' }] })
       assert.equal(v1.modelCard?.task.target, 'churned')
+      assert.ok(Number.isNaN(v1.modelCard?.metrics.pr_auc))
       assert.equal(v2.runId, null)
 
       const loaded = await registry.loadArtifact('churn@1')
@@ -82,6 +84,14 @@ for (const backend of testBackends()) {
       await assert.rejects(registry.registerVersion({ name: 'churn', artifact: 'x', fallback: 'a@@b' }), {
         code: 'INVALID_ARGUMENT',
       })
+      const badConstraint = [{ name: 'size', passed: 'yes' }] as unknown as []
+      await assert.rejects(
+        registry.registerVersion({ name: 'churn', artifact: 'x', constraints: badConstraint }),
+        {
+          code: 'INVALID_ARGUMENT',
+          message: /passed/,
+        },
+      )
     })
   })
 

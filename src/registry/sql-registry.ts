@@ -11,14 +11,13 @@ import {
   VersionNotFoundError,
 } from './errors.js'
 import type { RegistryTables } from './migrations.js'
-import { constraintCheckSchema, parseModelCard } from './model-card.js'
+import { parseConstraintChecks, parseModelCard } from './model-card.js'
 import { checkAliasName, checkModelName, LATEST_ALIAS, parseModelRef } from './ref.js'
 import type { ModelRegistry } from './store.js'
 import type {
   AliasChange,
   AliasChangeOptions,
   AliasState,
-  ConstraintCheck,
   LoadedArtifact,
   ModelDetail,
   ModelRef,
@@ -38,7 +37,6 @@ type EventRow = Omit<RegistryTables['registry_events'], 'id'> & { id: number }
 const PRODUCTION = 'production'
 const EVENT_KINDS: readonly RegistryEventKind[] = ['register', 'promote', 'rollback', 'remove-alias']
 const metricsSchema = z.record(z.string(), z.number().or(z.null()))
-const constraintsSchema = z.array(constraintCheckSchema)
 
 /** Every version column except the artifact bytes, which only `loadArtifact` reads. */
 const VERSION_COLUMNS = [
@@ -97,10 +95,7 @@ function toVersion(row: VersionRow, aliases: readonly string[]): ModelVersion {
         ? null
         : (parseJsonColumn(row.feature_schema, 'feature schema') as JsonValue),
     metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, v ?? Number.NaN])),
-    // Zod types optional keys as `T | undefined`; parsed JSON never holds an explicit undefined.
-    constraints: constraintsSchema.parse(
-      parseJsonColumn(row.constraints, 'constraints'),
-    ) as ConstraintCheck[],
+    constraints: parseConstraintChecks(parseJsonColumn(row.constraints, 'constraints')),
     modelCard: row.model_card === null ? null : parseModelCard(parseJsonColumn(row.model_card, 'model card')),
     fallback: row.fallback,
     description: row.description,
@@ -180,7 +175,7 @@ export class SqlModelRegistry implements ModelRegistry {
       }
     }
     const modelCard = input.modelCard === undefined ? null : parseModelCard(input.modelCard)
-    const constraints = constraintsSchema.parse(input.constraints ?? [])
+    const constraints = parseConstraintChecks(input.constraints ?? [])
     const actor = input.actor ?? currentUser()
     const now = Date.now()
     const version = await this.#db.transaction().execute(async (trx) => {

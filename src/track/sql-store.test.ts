@@ -52,6 +52,9 @@ for (const backend of testBackends()) {
       assert.equal(finished.status, 'finished')
       assert.equal(finished.durationMs, 5000)
       assert.deepEqual(finished.timingsMs, { fit: 1200 })
+      await assert.rejects(store.finishRun(run.id, { status: 'finished', timingsMs: { fit: Number.NaN } }), {
+        code: 'INVALID_ARGUMENT',
+      })
 
       const detail = await store.getRun(run.id)
       assert.deepEqual(detail.params, {

@@ -46,7 +46,14 @@ const MIN_PREFIX_LENGTH = 6
 
 const RUN_STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed']
 const stringRecord = z.record(z.string(), z.string())
-const numberRecord = z.record(z.string(), z.number())
+// JSON has no NaN: a NaN written anywhere reads back as null, so accept null rather than fail the run.
+const numberRecord = z.record(
+  z.string(),
+  z
+    .number()
+    .or(z.null())
+    .transform((v) => v ?? Number.NaN),
+)
 
 function* chunks<T>(items: readonly T[], size = CHUNK): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
@@ -388,7 +395,16 @@ export class SqlTrackingStore implements TrackingStore {
         `finishRun needs status 'finished', 'failed' or 'killed'; got '${String(input.status)}'.`,
       )
     }
-    for (const [key, value] of Object.entries(input.timingsMs ?? {})) checkNumber(value, key)
+    for (const [key, value] of Object.entries(input.timingsMs ?? {})) {
+      if (!Number.isFinite(checkNumber(value, key))) {
+        throw new InvalidArgumentError(
+          `Timing '${key}' must be a finite number of milliseconds; got ${value}.`,
+          {
+            key,
+          },
+        )
+      }
+    }
     const id = await this.#resolveRunId(runId)
     await this.#db.transaction().execute(async (trx) => {
       const current = await trx
