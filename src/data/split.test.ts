@@ -34,10 +34,8 @@ function assertPartition(n: number, parts: readonly Int32Array[]): void {
 function assertFolds(n: number, folds: readonly Fold[]): void {
   const validated = new Uint8Array(n)
   for (const f of folds) {
-    assertPartition(
-      n,
-      [f.train, f.valid].filter(() => true),
-    ) // train+valid cover all rows
+    // Train and valid together cover every row, with no row in both.
+    assertPartition(n, [f.train, f.valid])
     for (const r of f.valid) validated[r]!++
   }
   assert.ok(
