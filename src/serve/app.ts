@@ -106,7 +106,6 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
-    disableRequestLogging: true,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', allowUnionTypes: true } },
   })
   const warn = (message: string, error?: unknown): void => {
