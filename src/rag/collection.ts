@@ -248,9 +248,12 @@ export class RagCollection {
       const kept = (await this.store.chunks()).filter((c) => !changed.has(c.source))
       kept.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.ordinal - b.ordinal))
       const all = [...kept, ...fresh]
-      const lsa = RagLsaEmbedder.fit(all.map(indexText), { dimensions: spec.dimensions, seed: spec.seed })
+      const { embedder: lsa, vectors } = RagLsaEmbedder.fitTransform(all.map(indexText), {
+        dimensions: spec.dimensions,
+        seed: spec.seed,
+      })
       await lsa.save(join(this.dir, 'lsa.json'), join(this.dir, 'lsa.bin'))
-      const rows: RagStoredChunk[] = all.map((chunk) => ({ chunk, vector: lsa.embedOne(indexText(chunk)) }))
+      const rows: RagStoredChunk[] = all.map((chunk, i) => ({ chunk, vector: vectors[i] as Float32Array }))
       await this.store.replaceAll(rows, lsa.dimensions)
       this.embedderInstance = lsa
       this.manifest = { ...this.manifest, embedderId: lsa.id, dimensions: lsa.dimensions }

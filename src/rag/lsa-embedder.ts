@@ -38,6 +38,17 @@ export class RagLsaEmbedder implements RagEmbedder {
     texts: readonly string[],
     options: { dimensions?: number; seed?: number; minDf?: number } = {},
   ): RagLsaEmbedder {
+    return RagLsaEmbedder.fitTransform(texts, options).embedder
+  }
+
+  /**
+   * Fits and returns the embeddings of the fitting texts too, reusing the TF-IDF rows instead of
+   * tokenizing every text a second time (ingest embeds exactly the texts it fitted on).
+   */
+  static fitTransform(
+    texts: readonly string[],
+    options: { dimensions?: number; seed?: number; minDf?: number } = {},
+  ): { embedder: RagLsaEmbedder; vectors: Float32Array[] } {
     const seed = options.seed ?? 42
     const requested = options.dimensions ?? 128
     const minDf = options.minDf ?? (texts.length >= 50 ? 2 : 1)
@@ -56,7 +67,19 @@ export class RagLsaEmbedder implements RagEmbedder {
     const csr = tfidfMatrix(tokenized, termIndex, idf)
     const dimensions = Math.max(1, Math.min(requested, texts.length, vocabulary.length))
     const svd = randomizedSvd(csr, dimensions, { seed, powerIterations: 2 })
-    return new RagLsaEmbedder({ vocabulary, idf, components: svd.components, dimensions: svd.rank, seed })
+    const k = svd.rank
+    const vectors: Float32Array[] = []
+    for (let r = 0; r < csr.rows; r++) {
+      const out = new Float32Array(k)
+      for (let p = csr.rowStart[r] as number; p < (csr.rowStart[r + 1] as number); p++) {
+        const w = csr.values[p] as number
+        const base = (csr.colIndex[p] as number) * k
+        for (let c = 0; c < k; c++) out[c] = (out[c] as number) + w * (svd.components[base + c] as number)
+      }
+      vectors.push(normalize(out))
+    }
+    const embedder = new RagLsaEmbedder({ vocabulary, idf, components: svd.components, dimensions: k, seed })
+    return { embedder, vectors }
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {

@@ -16,7 +16,11 @@ const STOP_WORDS = new Set(
  * "models"/"model" and "retries"/"retry" together without merging unrelated words.
  */
 export function stem(word: string): string {
-  if (word.length <= 3 || /\d/.test(word)) return word
+  if (word.length <= 3) return word
+  const last = word.charCodeAt(word.length - 1)
+  // Only words ending in s, g or d can lose a suffix below; skip the rest (and numbers) fast.
+  if (last !== 115 && last !== 103 && last !== 100) return word
+  if (/\d/.test(word)) return word
   if (word.endsWith('ies') && word.length > 4) return `${word.slice(0, -3)}y`
   if (word.endsWith('sses')) return word.slice(0, -2)
   if (word.endsWith('ing') && word.length > 5) return word.slice(0, -3)
@@ -37,7 +41,7 @@ export function ragTokenize(text: string): string[] {
   const raw = text.toLowerCase().match(/[\p{L}\p{N}]+(?:[_\-.][\p{L}\p{N}]+)*/gu)
   if (raw === null) return out
   for (const token of raw) {
-    if (/[_\-.]/.test(token)) {
+    if (token.includes('_') || token.includes('-') || token.includes('.')) {
       if (token.length <= 40) out.push(token)
       for (const part of token.split(/[_\-.]+/)) pushTerm(out, part)
     } else pushTerm(out, token)
