@@ -95,7 +95,6 @@ for (let f = 0; f < nFiles; f++) {
     queryTexts.push(sentence(topic, 6))
 }
 
-const indexThreshold = 50_000
 const collection = await RagCollection.open('bench', {
   create: true,
   embedder: { kind: 'lsa', dimensions: DIMS, seed: 42 },

@@ -30,7 +30,7 @@ test('backoff delays stay under the doubling ceiling and honour retry-after', as
   )
   assert.equal(calls, 4)
   assert.equal(delays.length, 3)
-  delays.forEach((d, i) => assert.ok(d <= Math.min(40, 10 * 2 ** i), `delay ${i} = ${d}`))
+  for (const [i, d] of delays.entries()) assert.ok(d <= Math.min(40, 10 * 2 ** i), `delay ${i} = ${d}`)
   const hinted: number[] = []
   await withRetry(
     async ({ index }) => {

@@ -118,7 +118,8 @@ describe('keel rag end to end on the sample corpus', () => {
         c !== undefined && c.end > c.start && c.headingPath[0] === 'Model registry: versions and aliases',
       )
       // The prompt was grounded: numbered sources and the question.
-      const prompt = (fake.requests[0]?.body.messages as { content: string }[])[0]?.content ?? ''
+      const messages = (fake.requests[0]?.body.messages ?? []) as { content: string }[]
+      const prompt = messages[0]?.content ?? ''
       assert.match(prompt, /^\[1\] examples\/docs\//m)
       assert.match(prompt, /Question: How do I roll back/)
     } finally {
