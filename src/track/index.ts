@@ -19,8 +19,9 @@
  */
 
 /**
- * Who acts on a record: `$USER`, else the OS account name, else 'unknown'.
- * @internal shared with the registry for audit entries.
+ * Provenance helpers: `currentUser()` (`$USER`, else the OS account, else 'unknown'; also the
+ * registry's default audit actor) and `detectGitCommit(cwd?)` (`git rev-parse HEAD`, or null
+ * outside a repository). `createRun` calls both when not given a user or commit.
  */
 export { currentUser, detectGitCommit } from './environment.js'
 /**

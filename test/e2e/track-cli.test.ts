@@ -110,6 +110,25 @@ test('keel runs compare aligns runs and marks differing values', async () => {
   assert.deepEqual(comparison.metrics.find((m) => m.key === 'roc_auc')?.values, [0.88, 0.93])
 })
 
+test('keel runs tag and note annotate a run', async () => {
+  const tagged = await cli.run(['runs', 'tag', ids[0]!.slice(0, 8), 'stage=rejected', 'reviewer=bob'], env)
+  assert.equal(tagged.code, 0, tagged.stderr)
+  const noted = await cli.run(['runs', 'note', ids[0]!, 'leaks', 'the', 'target', '--author', 'bob'], env)
+  assert.equal(noted.code, 0, noted.stderr)
+  const detail = JSON.parse((await cli.run(['runs', 'show', ids[0]!, '--json'], env)).stdout) as RunDetail
+  assert.equal(detail.tags.stage, 'rejected')
+  assert.equal(detail.tags.reviewer, 'bob')
+  assert.deepEqual(
+    detail.notes.map((n) => [n.author, n.text]),
+    [['bob', 'leaks the target']],
+  )
+  const filtered = await cli.run(['runs', 'list', '--tag', 'stage=rejected', '--json'], env)
+  assert.deepEqual(
+    (JSON.parse(filtered.stdout) as RunRecord[]).map((r) => r.id),
+    [ids[0]],
+  )
+})
+
 test('unknown runs and bad arguments fail with one line and exit 2', async () => {
   const missing = await cli.run(['runs', 'show', '0123456789abcdef'], env)
   assert.equal(missing.code, 2)
@@ -123,6 +142,8 @@ test('unknown runs and bad arguments fail with one line and exit 2', async () =>
     ['runs', 'list', '--limit=-3'],
     ['runs', 'compare', ids[0]!],
     ['runs', 'frobnicate'],
+    ['runs', 'tag', ids[0]!, 'novalue'],
+    ['runs', 'note', '0123456789abcdef', 'text'],
   ]) {
     const result = await cli.run(argv, env)
     assert.equal(result.code, 2, argv.join(' '))

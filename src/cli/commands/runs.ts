@@ -17,12 +17,14 @@ import { info, printJson } from '../output.js'
 
 const USAGE = `Usage: keel runs <list|show|compare> [options]
 
-Lists, shows and compares recorded training runs.
+Lists, shows, compares, tags and annotates recorded training runs.
 
   keel runs list [--experiment E] [--tag K=V]... [--filter 'METRIC>0.8']... [--since DATE] [--until DATE]
                  [--status S] [--order-by METRIC[:asc]] [--limit N] [--json]
   keel runs show RUN [--json]
   keel runs compare RUN RUN... [--json]
+  keel runs tag RUN KEY=VALUE...
+  keel runs note RUN TEXT [--author WHO]
 
 RUN is a run id or a unique prefix of at least 6 characters (as shown by 'keel runs list').
 
@@ -322,10 +324,31 @@ async function compareRuns(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-/** `keel runs list|show|compare`. */
+async function tagRun(argv: readonly string[]): Promise<number> {
+  const args = parseCommandArgs(argv, {}, USAGE)
+  const [id, ...pairs] = args.positionals
+  if (id === undefined || pairs.length === 0)
+    throw usageError('keel runs tag needs a run id and KEY=VALUE pairs.')
+  const tags = Object.fromEntries(pairs.map(parseTagFilter))
+  await withStore((store) => store.setTags(id, tags))
+  process.stdout.write(`Tagged ${id}: ${pairs.join(' ')}\n`)
+  return 0
+}
+
+async function noteRun(argv: readonly string[]): Promise<number> {
+  const args = parseCommandArgs(argv, { author: { type: 'string' } }, USAGE)
+  const [id, ...words] = args.positionals
+  if (id === undefined || words.length === 0) throw usageError('keel runs note needs a run id and some text.')
+  const author = stringOpt(args, 'author')
+  await withStore((store) => store.annotate(id, words.join(' '), author === undefined ? {} : { author }))
+  process.stdout.write(`Noted on ${id}.\n`)
+  return 0
+}
+
+/** `keel runs list|show|compare|tag|note`. */
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list, show and compare recorded training runs',
+  summary: 'list, show, compare, tag and annotate recorded training runs',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv
@@ -336,6 +359,10 @@ export const runsCommand: Command = {
         return showRun(rest)
       case 'compare':
         return compareRuns(rest)
+      case 'tag':
+        return tagRun(rest)
+      case 'note':
+        return noteRun(rest)
       default:
         throw usageError(sub === undefined ? 'Missing sub-command.' : `Unknown sub-command '${sub}'.`)
     }
