@@ -144,8 +144,10 @@ async function keelSide(
   })
   const c0 = process.cpuUsage()
   const t1 = performance.now()
+  // Default: the category codes as plain numbers, exactly the input XGBoost gets. --native-cat
+  // declares them categorical (native many-vs-many splits) instead.
   const model = await est.fit(d.xTrain, d.yTrain, {
-    categoricalFeatures: d.categorical,
+    categoricalFeatures: nativeCat ? d.categorical : [],
     featureNames: d.featureNames,
   })
   const fitS = (performance.now() - t1) / 1000

@@ -162,13 +162,18 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     const mask = split.leftMask
 
     // Stable in-place partition: left rows compact to the front, right rows go via scratch.
+    // Branch-free: every row is written to both places and only one cursor advances, so the
+    // ~50% unpredictable left/right choice costs no branch mispredictions.
     const colBase = f * totalRows
     let l = leaf.start
     let rc = 0
     for (let i = leaf.start; i < leaf.end; i++) {
       const r = rows[i]!
-      if (mask[bins[colBase + r]!] === 1) rows[l++] = r
-      else scratch[rc++] = r
+      const goLeft = mask[bins[colBase + r]!]!
+      rows[l] = r
+      scratch[rc] = r
+      l += goLeft
+      rc += 1 - goLeft
     }
     rows.set(scratch.subarray(0, rc), l)
     const mid = l

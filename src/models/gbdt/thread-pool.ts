@@ -43,7 +43,7 @@ export interface HistogramBuilder {
 }
 
 /** Below this many (rows x features) a node is built on the calling thread: waking workers costs more. */
-const MIN_PARALLEL_WORK = 32_768
+const MIN_PARALLEL_WORK = 131_072
 
 /** A worker thread failed while building histograms. */
 export class WorkerPoolError extends AppError {

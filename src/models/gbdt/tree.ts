@@ -180,6 +180,22 @@ function siblingOrder(tree: Tree): Int32Array {
   return order
 }
 
+/** Edges on the longest root-to-leaf path. */
+function treeDepth(tree: Tree): number {
+  const n = tree.feature.length
+  const depth = new Int32Array(n)
+  let max = 0
+  // Children always come after their parent (checked when loading), so one forward pass works.
+  for (let i = 0; i < n; i++) {
+    if (tree.feature[i]! < 0) continue
+    const d = depth[i]! + 1
+    depth[tree.left[i]!] = d
+    depth[tree.right[i]!] = d
+    if (d > max) max = d
+  }
+  return max
+}
+
 /**
  * All trees of an ensemble packed into flat arrays with absolute child indices, so scoring a row
  * is a tight loop with no allocation. Each node is four int32 words: [info, left, nanRight,
@@ -196,6 +212,8 @@ export class PackedForest {
   private readonly nodes: Int32Array
   private readonly numbers: Float64Array
   private readonly catBits: Uint32Array
+  /** Depth (edges from root to the deepest leaf) of each tree. */
+  private readonly depthOf: Int32Array
 
   constructor(trees: readonly Tree[], treeOutput: Int32Array, nOutputs: number) {
     this.nOutputs = nOutputs
@@ -211,6 +229,7 @@ export class PackedForest {
     this.nodes = new Int32Array(nNodes * 4)
     this.numbers = new Float64Array(nNodes)
     this.catBits = new Uint32Array(nCatWords)
+    this.depthOf = new Int32Array(trees.length)
     let base = 0
     let catBase = 0
     for (let t = 0; t < trees.length; t++) {
@@ -219,6 +238,7 @@ export class PackedForest {
       const order = siblingOrder(tree)
       const position = new Int32Array(n)
       for (let p = 0; p < n; p++) position[order[p]!] = p
+      this.depthOf[t] = treeDepth(tree)
       this.roots[t] = base
       for (let p = 0; p < n; p++) {
         const i = order[p]!
@@ -242,6 +262,14 @@ export class PackedForest {
     }
   }
 
+  /** Whether code `v` is in the left set at catBits[co..]; codes never seen at fit time go right. */
+  private isLeftCategory(co: number, v: number): boolean {
+    const code = v | 0
+    return (
+      code === v && code >= 0 && code < 256 && ((this.catBits[co + (code >>> 5)]! >>> (code & 31)) & 1) === 1
+    )
+  }
+
   /** Value of the leaf reached from `root` by the row starting at data[offset]. */
   private leafValue(root: number, data: Float64Array, offset: number): number {
     // Child indices come from a validated tree, so every index below is in range.
@@ -257,15 +285,7 @@ export class PackedForest {
       } else if (info < FLAG_CATEGORICAL) {
         node = nodes[j + 1]! + ((v > numbers[node]! ? 1 : 0) | 0)
       } else {
-        // Codes outside 0..255 or not integers were never seen at fit time: they go right.
-        const code = v | 0
-        const co = nodes[j + 3]!
-        const isLeft =
-          code === v &&
-          code >= 0 &&
-          code < 256 &&
-          ((this.catBits[co + (code >>> 5)]! >>> (code & 31)) & 1) === 1
-        node = nodes[j + 1]! + (isLeft ? 0 : 1)
+        node = nodes[j + 1]! + (this.isLeftCategory(nodes[j + 3]!, v) ? 0 : 1)
       }
       info = nodes[node * 4]!
     }
@@ -293,20 +313,36 @@ export class PackedForest {
 
   /**
    * Raw margins of rows [from, to) of a row-major matrix with `cols` columns, added onto `out`
-   * (row-major, nOutputs per row). Rows go in blocks, each tree scoring the whole block before
-   * the next tree, so a tree's nodes stay in cache.
+   * (row-major, nOutputs per row). For each block of rows, each tree moves all rows of the block
+   * down one level at a time: the walks are independent, so the CPU overlaps their memory loads
+   * instead of waiting on one pointer chase at a time.
    */
   addRows(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
     const K = this.nOutputs
-    const { roots, outputOf } = this
+    const { roots, outputOf, nodes, numbers, depthOf } = this
+    const cursor = new Int32Array(ROW_BLOCK)
     for (let b = from; b < to; b += ROW_BLOCK) {
-      const e = Math.min(to, b + ROW_BLOCK)
+      const m = Math.min(to, b + ROW_BLOCK) - b
       for (let t = 0; t < this.nTrees; t++) {
         const root = roots[t]!
         const o = outputOf[t]!
-        for (let r = b; r < e; r++) {
-          const k = r * K + o
-          out[k] = out[k]! + this.leafValue(root, data, r * cols)
+        cursor.fill(root, 0, m)
+        const depth = depthOf[t]!
+        for (let level = 0; level < depth; level++) {
+          for (let i = 0; i < m; i++) {
+            const node = cursor[i]!
+            const info = nodes[node * 4]!
+            if (info < 0) continue
+            const j = node * 4
+            const v = data[(b + i) * cols + (info & FEATURE_MASK)]!
+            if (Number.isNaN(v)) cursor[i] = nodes[j + 1]! + nodes[j + 2]!
+            else if (info < FLAG_CATEGORICAL) cursor[i] = nodes[j + 1]! + ((v > numbers[node]! ? 1 : 0) | 0)
+            else cursor[i] = nodes[j + 1]! + (this.isLeftCategory(nodes[j + 3]!, v) ? 0 : 1)
+          }
+        }
+        for (let i = 0; i < m; i++) {
+          const k = (b + i) * K + o
+          out[k] = out[k]! + numbers[cursor[i]!]!
         }
       }
     }
