@@ -270,9 +270,9 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url)
   const table: string[] = []
   table.push(
-    '| model | load | conc | FastAPI req/s | FastAPI p50/p99 ms | Keel req/s | Keel p50/p99 ms | Keel rows/s ÷ FastAPI |',
+    '| model | load | conc | FastAPI req/s | FastAPI p50/p99 ms | FastAPI CPU ms/req | Keel req/s | Keel p50/p99 ms | Keel CPU ms/req | req/s ratio | CPU-per-request ratio |',
   )
-  table.push('|---|---|---:|---:|---:|---:|---:|---:|')
+  table.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const family of families) {
     const x: Matrix = { rows: 5000, cols: N_FEATURES, data: train.x }
     const fitted =
