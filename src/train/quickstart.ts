@@ -14,6 +14,7 @@ export interface QuickstartResult {
   readonly dir: string
   readonly taskFile: string
   readonly dataFile: string
+  readonly reportFile: string
   readonly customers: number
   readonly transactions: number
   readonly training: RunTrainingResult
@@ -75,6 +76,8 @@ export async function runQuickstart(
     folds: settings.folds ?? 5,
     name: 'churn',
     experiment: 'quickstart',
+    subgroups: ['plan', 'region'],
+    reportPath: join(dir, 'report.html'),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   })
   let promoted = false
@@ -94,6 +97,7 @@ export async function runQuickstart(
     dir,
     taskFile,
     dataFile,
+    reportFile: join(dir, 'report.html'),
     customers: raw.nCustomers,
     transactions: raw.nTransactions,
     training: result,

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LIBRARY_VERSION } from '../core/index.js'
 import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
+import { renderReport } from '../eval/index.js'
 // Direct file import: monitor's index imports the training bundle, so going through it would cycle.
 import { buildReferenceProfile } from '../monitor/profile.js'
 import { openRegistry } from '../registry/index.js'
@@ -13,6 +15,7 @@ import {
   checkConstraints,
   measureSingleRowLatencyMs,
 } from './constraints.js'
+import { buildReportData } from './report.js'
 import { higherIsBetter, type MetricValues } from './scoring.js'
 import { type CandidateResult, type TrainOutcome, type TrainSpec, trainModelBundle } from './workflow.js'
 
@@ -25,6 +28,10 @@ export interface RunTrainingOptions extends TrainSpec {
   /** Store URL (default: $KEEL_DATABASE_URL or the embedded SQLite). */
   readonly storeUrl?: string
   readonly tags?: Readonly<Record<string, string>>
+  /** Categorical columns to break the metrics down by in the report (`--subgroups`). */
+  readonly subgroups?: readonly string[]
+  /** Also write the HTML report to this file. */
+  readonly reportPath?: string
 }
 
 /** What `keel train --json` prints (the contract scripts rely on: `model`, `fitSeconds`, metrics). */
@@ -51,6 +58,16 @@ export interface RunTrainingResult {
   readonly eligibleForProduction: boolean
   readonly latencyMs: number
   readonly artifactBytes: number
+}
+
+/** Name of the run artifact holding the report's data (`keel report RUN` renders it). */
+export const REPORT_DATA_ARTIFACT = 'report-data.json'
+
+/** JSON replacer that writes typed arrays as plain lists. */
+export function typedArraysAsLists(_key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView)
+    ? Array.from(value as unknown as ArrayLike<number>)
+    : value
 }
 
 function gitCommit(): string | null {
@@ -155,6 +172,25 @@ export async function runTraining(
       bytes: Buffer.from(JSON.stringify(profile)),
       contentType: 'application/json',
     })
+
+    const reportData = buildReportData(outcome, {
+      runId: run.id,
+      name: options.name,
+      seed: options.seed,
+      fingerprint: fingerprintDataset(outcome.dataset),
+      gitCommit: gitCommit(),
+      libraryVersion: LIBRARY_VERSION,
+      constraints,
+      ...(options.dataPath === undefined ? {} : { dataPath: options.dataPath }),
+      ...(options.subgroups === undefined ? {} : { subgroups: options.subgroups }),
+    })
+    await store.logArtifact(run.id, {
+      kind: 'bytes',
+      name: REPORT_DATA_ARTIFACT,
+      bytes: Buffer.from(JSON.stringify(reportData, typedArraysAsLists)),
+      contentType: 'application/json',
+    })
+    if (options.reportPath !== undefined) writeFileSync(options.reportPath, renderReport(reportData))
 
     const registry = await openRegistry(options.storeUrl)
     let version: number

@@ -21,7 +21,10 @@ export const quickstartCommand: Command = {
     const args = parseCommandArgs(argv, { dir: { type: 'string' }, json: { type: 'boolean' } }, USAGE)
     const printer = makeProgressPrinter()
     const dir = stringOpt(args, 'dir')
-    const result = await runQuickstart({ ...(dir === undefined ? {} : { dir }), onProgress: printer.onProgress })
+    const result = await runQuickstart({
+      ...(dir === undefined ? {} : { dir }),
+      onProgress: printer.onProgress,
+    })
     printer.done()
     if (flagOpt(args, 'json')) {
       printJson(result)
@@ -37,16 +40,25 @@ export const quickstartCommand: Command = {
       '',
       `Data:     ${result.customers} customers, ${result.transactions} transactions -> ${rel(result.dataFile)}`,
       `Task:     ${rel(result.taskFile)}`,
+      `Report:   ${rel(result.reportFile)} (open it in a browser)`,
       `Model:    ${t.model} (${t.family}), fitted in ${t.fitSeconds.toFixed(2)} s`,
-      `Test:     ${Object.entries(test).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`,
-      `Baseline: ${Object.entries(base).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`,
-      ...t.constraints.map((c) => `Constraint ${c.name}: ${c.passed ? 'pass' : 'FAIL'} (${c.measured} vs ${c.limit})`),
-      result.promoted ? `Promoted:  churn@${t.version} is now churn@production` : 'Not promoted: a hard constraint failed.',
+      `Test:     ${Object.entries(test)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(', ')}`,
+      `Baseline: ${Object.entries(base)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(', ')}`,
+      ...t.constraints.map(
+        (c) => `Constraint ${c.name}: ${c.passed ? 'pass' : 'FAIL'} (${c.measured} vs ${c.limit})`,
+      ),
+      result.promoted
+        ? `Promoted:  churn@${t.version} is now churn@production`
+        : 'Not promoted: a hard constraint failed.',
       `Run:      ${t.runId}`,
       '',
       'Next:',
       `  npx keel runs show ${t.runId}`,
-      `  npx keel report ${t.runId} --output churn-report.html`,
+      `  npx keel monitor drift --model churn@production --current ${rel(result.dataFile)}`,
       `  npx keel predict --model churn@production --input ${rel(result.dataFile)} --output predictions.csv`,
       '  npx keel serve --models churn@production',
       '  npx keel models history churn',

@@ -7,7 +7,6 @@ import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
 import { makeProgressPrinter } from '../progress.js'
 
-
 const USAGE = `Usage: keel train [--config keel.yaml] [--data FILE --target COL] [options]
 
 Trains a model with baselines first, records the run and registers a new model version.
@@ -25,6 +24,8 @@ Options:
   --test-size F        share of rows held out as the test part (default 0.2 with a task file, 0 otherwise)
   --folds K            cross-validation folds for --model auto (default 5)
   --experiment NAME    experiment to record the run under (default: the model name)
+  --subgroups A,B      break metrics down by these columns in the report
+  --report FILE        also write the HTML report to FILE
   --json               print one JSON object on stdout`
 
 function parseNumber(value: string | undefined, flag: string, fallback: number): number {
@@ -55,6 +56,8 @@ export const trainCommand: Command = {
         'test-size': { type: 'string' },
         folds: { type: 'string' },
         experiment: { type: 'string' },
+        subgroups: { type: 'string' },
+        report: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
       },
@@ -113,6 +116,14 @@ export const trainCommand: Command = {
       folds: parseNumber(stringOpt(args, 'folds'), 'folds', settings.folds ?? 5),
       name,
       ...(stringOpt(args, 'experiment') === undefined ? {} : { experiment: stringOpt(args, 'experiment')! }),
+      ...(stringOpt(args, 'subgroups') === undefined
+        ? {}
+        : {
+            subgroups: stringOpt(args, 'subgroups')!
+              .split(',')
+              .map((s) => s.trim()),
+          }),
+      ...(stringOpt(args, 'report') === undefined ? {} : { reportPath: stringOpt(args, 'report')! }),
       onProgress: printer.onProgress,
     })
     printer.done()
