@@ -35,7 +35,11 @@ test('bad files give typed one-line errors', async () => {
   await rejectsWith(join(FIX, 'latin1.csv'), 'DATA_ENCODING', /not valid UTF-8.*line 2.*latin-1/)
   await rejectsWith(join(FIX, 'utf16.csv'), 'DATA_ENCODING', /UTF-16/)
   await rejectsWith(FIX, 'DATA_FILE_NOT_FOUND', /directory/)
-  await rejectsWith(join(FIX, 'broken.jsonl'), 'DATA_PARSE', /Could not read 'broken.jsonl' as JSON.*Malformed JSON/)
+  await rejectsWith(
+    join(FIX, 'broken.jsonl'),
+    'DATA_PARSE',
+    /Could not read 'broken.jsonl' as JSON.*Malformed JSON/,
+  )
 })
 
 test('bad rows beyond the sniffed head are still caught by the parser', async () => {

@@ -88,10 +88,10 @@ function quantileSorted(sorted: Float64Array, q: number): number {
 
 /** A summary of one column for display: min/median/max for numbers and dates, top levels otherwise. */
 export function summarizeColumn(col: Column, topN = 5): ColumnSummary {
-  const base = columnSchema(col)
   const rows = col.kind === 'categorical' ? col.codes.length : col.values.length
   switch (col.kind) {
     case 'categorical': {
+      const base = columnSchema(col)
       const counts = usedLevels(col)
       const order = [...counts.keys()]
         .filter((i) => counts[i]! > 0)
@@ -103,6 +103,7 @@ export function summarizeColumn(col: Column, topN = 5): ColumnSummary {
       }
     }
     case 'boolean': {
+      const base = columnSchema(col)
       let ones = 0
       let zeros = 0
       for (const v of col.values) {
@@ -120,6 +121,12 @@ export function summarizeColumn(col: Column, topN = 5): ColumnSummary {
     case 'numeric':
     case 'datetime': {
       const sorted = sortedPresent(col.values)
+      const base = {
+        name: col.name,
+        kind: col.kind,
+        missing: col.values.length - sorted.length,
+        distinct: countDistinctSorted(sorted),
+      }
       if (sorted.length === 0) return { ...base, rows }
       let sum = 0
       for (const v of sorted) sum += v
