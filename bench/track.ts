@@ -3,6 +3,8 @@
  *
  *   node --import tsx bench/track.ts [--runs 10000] [--url sqlite:/tmp/x.db | postgres://...]
  *
+ * With a PostgreSQL URL it works in a fresh schema and drops it at the end.
+ *
  * Inserts N runs (8 params, 6 final metrics, 3 tags each, over 5 experiments) in bulk, then times
  * listRuns queries through the public API (median of 5 after one warm-up, wall and CPU time). Also times the normal
  * write path (createRun + logMetrics + finishRun) on 200 extra runs. Prints the data shape, machine
@@ -13,6 +15,7 @@ import { mkdtempSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { sql } from 'kysely'
 import { Rng } from '../src/core/index.js'
 import { openDb } from '../src/store/index.js'
 import { type ListRunsQuery, openTrackingStore } from '../src/track/index.js'
@@ -30,7 +33,10 @@ function commit(): string {
   }
 }
 
-const db = await openDb(url)
+const isPostgres = url.startsWith('postgres')
+// PostgreSQL: a throwaway schema, dropped at the end, so the benchmark leaves nothing behind.
+const schema = `keel_bench_${process.pid}`
+const db = await openDb(url, isPostgres ? { schema } : {})
 const store = await openTrackingStore(db)
 const k = db.typed<TrackTables>()
 const rng = new Rng(42)
@@ -187,4 +193,5 @@ console.log('| listRuns query | runs returned | median wall ms | max wall ms | m
 console.log('|---|---|---|---|---|')
 for (const row of rows) console.log(row)
 await store.close()
+if (isPostgres) await sql.raw(`drop schema ${schema} cascade`).execute(db.typed<unknown>())
 await db.close()
