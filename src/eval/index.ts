@@ -41,6 +41,7 @@ export { defaultMetricNames, getMetric, isBetter, METRIC_NAMES } from './metric-
 export type { PermutationImportanceOptions, PermutationImportanceResult } from './permutation-importance.js'
 export { permutationImportance } from './permutation-importance.js'
 export { mae, mape, r2, rmse } from './regression.js'
+export { binaryReportParts, shapReportPart } from './report/builders.js'
 export { escapeHtml, formatNumber, renderReport } from './report/render.js'
 export type {
   ReportConstraint,

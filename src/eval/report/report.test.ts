@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { matrix, Rng } from '../../core/index.js'
 import {
   averagePrecision,
+  binaryReportParts,
   classificationReport,
   confusionMatrix,
   getMetric,
@@ -17,8 +18,10 @@ import {
   renderReport,
   rocAuc,
   rocCurve,
+  shapReportPart,
   subgroupMetrics,
   topConfidentErrors,
+  treeShap,
 } from '../index.js'
 
 const FEATURES = [
@@ -245,6 +248,38 @@ describe('renderReport', () => {
     assert.ok(!tricky.includes('<img src=x'))
     assert.ok(tricky.includes('&#60;img src=x'))
     assert.equal(renderReport(data), html)
+  })
+
+  it('builds report parts from labels, scores and a TreeSHAP result', () => {
+    const y = [0, 1, 0, 1, 1, 0, 1, 0]
+    const s = [0.1, 0.8, 0.4, 0.35, 0.9, 0.2, 0.7, 0.6]
+    const parts = binaryReportParts(y, s, { classNames: ['no', 'yes'] })
+    assert.equal(parts.curves?.roc?.auc, rocAuc(y, s))
+    assert.deepEqual(parts.confusionMatrix?.matrix, [
+      [3, 1],
+      [1, 3],
+    ])
+    const tree = {
+      feature: Int32Array.of(0, -1, -1),
+      threshold: Float64Array.of(0, 0, 0),
+      left: Int32Array.of(1, -1, -1),
+      right: Int32Array.of(2, -1, -1),
+      defaultLeft: Uint8Array.of(1, 0, 0),
+      value: Float64Array.of(0, -1, 1),
+      cover: Float64Array.of(4, 2, 2),
+    }
+    const x = matrix(3, 2, Float64Array.of(-1, 5, 1, 5, 2, 5))
+    const shap = shapReportPart(
+      treeShap(
+        { nOutputs: 1, baseScore: Float64Array.of(0), trees: [{ tree, output: 0 }], treeWeight: 1 },
+        x,
+      ),
+      x,
+      ['a', 'b'],
+    )
+    assert.deepEqual(Array.from(shap.meanAbs), [1, 0])
+    assert.equal(shap.sample?.values.length, 3)
+    assert.ok(renderReport({ ...syntheticReport(), ...parts, shap }).includes('data-chart="shap"'))
   })
 
   it('renders a minimal regression report', () => {
