@@ -30,10 +30,12 @@ opt = torch.optim.Adam(net.parameters(), lr=meta['learningRate'])
 loss_fn = torch.nn.BCEWithLogitsLoss()
 bs = meta['batchSize']
 g = torch.Generator().manual_seed(0)
-epoch_seconds = []
+epoch_seconds, epoch_cpu, train_loss = [], [], []
 for e in range(epochs):
     net.train()
     t = time.perf_counter()
+    c = time.process_time()
+    total, count = 0.0, 0
     perm = torch.randperm(xtr.shape[0], generator=g)
     for s in range(0, xtr.shape[0], bs):
         idx = perm[s:s + bs]
@@ -43,12 +45,16 @@ for e in range(epochs):
         loss = loss_fn(net(xtr[idx]).squeeze(1), ytr[idx])
         loss.backward()
         opt.step()
+        total += float(loss.detach()) * idx.numel()
+        count += idx.numel()
     epoch_seconds.append(time.perf_counter() - t)
+    epoch_cpu.append(time.process_time() - c)
+    train_loss.append(total / count)
 net.eval()
 with torch.no_grad():
     t = time.perf_counter()
     score = torch.sigmoid(net(xte).squeeze(1)).numpy()
     predict_seconds = time.perf_counter() - t
-print(json.dumps({'epochSeconds': epoch_seconds, 'auc': float(roc_auc_score(yte, score)),
+print(json.dumps({'epochSeconds': epoch_seconds, 'epochCpuSeconds': epoch_cpu, 'trainLoss': train_loss, 'auc': float(roc_auc_score(yte, score)),
                   'predictSeconds': predict_seconds, 'threads': torch.get_num_threads(),
                   'torch': torch.__version__}))

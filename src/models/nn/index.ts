@@ -17,6 +17,7 @@
 import { registerModelReader } from '../load.js'
 import { readMlpClassifier, readMlpRegressor } from './mlp.js'
 
+export type { InitScheme } from './layers.js'
 export type { MLPParams } from './mlp.js'
 export {
   FittedMLPClassifier,

@@ -8,6 +8,9 @@
 import type { Rng } from '../../core/index.js'
 import { gemm, gemmNT, gemmTN } from './gemm.js'
 
+/** Weight initialisation scheme. */
+export type InitScheme = 'he' | 'xavier' | 'fan-in-uniform'
+
 /** A trainable tensor with its gradient; `decay` marks weights that weight decay applies to. */
 export interface Param {
   readonly value: Float32Array
@@ -51,8 +54,17 @@ export class Dense implements Layer {
     this.biasGrad = new Float32Array(outputWidth)
   }
 
-  /** He (fan-in, for ReLU-like units) or Xavier/Glorot normal initialisation; biases start at 0. */
-  init(rng: Rng, scheme: 'he' | 'xavier'): void {
+  /**
+   * He (fan-in, for ReLU-like units) or Xavier/Glorot normal initialisation with zero biases, or
+   * `fan-in-uniform`: weights and biases uniform in +-1/sqrt(fan_in), PyTorch's nn.Linear default.
+   */
+  init(rng: Rng, scheme: InitScheme): void {
+    if (scheme === 'fan-in-uniform') {
+      const bound = 1 / Math.sqrt(this.inputWidth)
+      for (let i = 0; i < this.weight.length; i++) this.weight[i] = (2 * rng.next() - 1) * bound
+      for (let i = 0; i < this.bias.length; i++) this.bias[i] = (2 * rng.next() - 1) * bound
+      return
+    }
     const std =
       scheme === 'he' ? Math.sqrt(2 / this.inputWidth) : Math.sqrt(2 / (this.inputWidth + this.outputWidth))
     for (let i = 0; i < this.weight.length; i++) this.weight[i] = rng.normal() * std

@@ -4,7 +4,7 @@
  * that train it.
  */
 import type { Rng } from '../../core/index.js'
-import type { Layer, Param } from './layers.js'
+import type { InitScheme, Layer, Param } from './layers.js'
 import { Activation, BatchNorm, Dense, Dropout } from './layers.js'
 
 /** Shape and layer choices of a network. @internal */
@@ -49,7 +49,7 @@ export class Network {
     return this.layers.filter((l): l is BatchNorm => l instanceof BatchNorm)
   }
 
-  init(rng: Rng, scheme: 'he' | 'xavier'): void {
+  init(rng: Rng, scheme: InitScheme): void {
     for (const d of this.denseLayers()) d.init(rng, scheme)
   }
 
