@@ -130,7 +130,16 @@ export class TreeBuilder {
   private readonly idx: Int32Array
   private readonly tmp: Int32Array
   private readonly w: Float64Array
-  private readonly wy: Float64Array
+  // Per position in idx (moved along with idx by partition), so the histogram loops read the
+  // target and weight sequentially instead of gathering them by row: weight, class, w·y, y.
+  private readonly pw: Float64Array
+  private readonly pc: Int32Array
+  private readonly pwy: Float64Array
+  private readonly py: Float64Array
+  private readonly tw: Float64Array
+  private readonly tc: Int32Array
+  private readonly twy: Float64Array
+  private readonly ty: Float64Array
   private readonly counts: Int32Array
   private readonly histA: Float64Array
   private readonly histCount: Int32Array
@@ -172,7 +181,15 @@ export class TreeBuilder {
     this.idx = new Int32Array(n)
     this.tmp = new Int32Array(n)
     this.w = new Float64Array(n)
-    this.wy = new Float64Array(data.nClasses > 0 ? 0 : n)
+    const cls = data.nClasses > 0
+    this.pw = new Float64Array(n)
+    this.pc = new Int32Array(cls ? n : 0)
+    this.pwy = new Float64Array(cls ? 0 : n)
+    this.py = new Float64Array(cls ? 0 : n)
+    this.tw = new Float64Array(n)
+    this.tc = new Int32Array(cls ? n : 0)
+    this.twy = new Float64Array(cls ? 0 : n)
+    this.ty = new Float64Array(cls ? 0 : n)
     this.counts = new Int32Array(n)
     let maxBins = 1
     for (let f = 0; f < data.d; f++) maxBins = Math.max(maxBins, data.nBins[f]!)
@@ -231,17 +248,21 @@ export class TreeBuilder {
       const yc = this.data.yClass!
       for (let i = 0; i < m; i++) {
         const r = this.idx[i]!
+        this.pw[i] = w[r]!
+        this.pc[i] = yc[r]!
         rootStats[yc[r]!]! += w[r]!
       }
     } else {
       const y = this.data.y!
-      const wy = this.wy
       for (let i = 0; i < m; i++) {
         const r = this.idx[i]!
-        wy[r] = w[r]! * y[r]!
+        const wy = w[r]! * y[r]!
+        this.pw[i] = w[r]!
+        this.pwy[i] = wy
+        this.py[i] = y[r]!
         rootStats[0]! += w[r]!
-        rootStats[1]! += wy[r]!
-        rootStats[2]! += wy[r]! * y[r]!
+        rootStats[1]! += wy
+        rootStats[2]! += wy * y[r]!
       }
     }
     for (let f = 0; f < this.perm.length; f++) this.perm[f] = f
@@ -433,7 +454,7 @@ export class TreeBuilder {
     const end = node.end
     const count = end - start
     const idx = this.idx
-    const w = this.w
+    const pw = this.pw
     const stride = this.stride
     const hist = this.histA
     const hc = this.histCount
@@ -476,8 +497,7 @@ export class TreeBuilder {
           this.groupCode[g] = code
           prev = code
         }
-        const r = idx[start + (key & 0xffff)]!
-        this.addRow(g, r)
+        this.addRow(g, start + (key & 0xffff))
       }
       if (missingSeen) {
         nSlots = g
@@ -490,20 +510,18 @@ export class TreeBuilder {
       hist.fill(0, 0, (nb + 1) * stride)
       hc.fill(0, 0, nb + 1)
       if (this.k > 0) {
-        const yc = this.data.yClass!
+        const pc = this.pc
         for (let i = start; i < end; i++) {
-          const r = idx[i]!
-          const b = codes[base + r]!
-          hist[b * stride + yc[r]!]! += w[r]!
+          const b = codes[base + idx[i]!]!
+          hist[b * stride + pc[i]!]! += pw[i]!
           hc[b]!++
         }
       } else {
-        const wy = this.wy
+        const pwy = this.pwy
         for (let i = start; i < end; i++) {
-          const r = idx[i]!
-          const b = codes[base + r]!
-          hist[b * 2]! += w[r]!
-          hist[b * 2 + 1]! += wy[r]!
+          const b = codes[base + idx[i]!]!
+          hist[b * 2]! += pw[i]!
+          hist[b * 2 + 1]! += pwy[i]!
           hc[b]!++
         }
       }
@@ -538,23 +556,21 @@ export class TreeBuilder {
       hist.fill(0)
       hc.fill(0)
       const idx = this.idx
-      const w = this.w
+      const pw = this.pw
       const base = f * n
       if (this.k > 0) {
-        const yc = this.data.yClass!
+        const pc = this.pc
         for (let i = node.start; i < node.end; i++) {
-          const r = idx[i]!
-          const b = codes[base + r]!
-          hist[b * stride + yc[r]!]! += w[r]!
+          const b = codes[base + idx[i]!]!
+          hist[b * stride + pc[i]!]! += pw[i]!
           hc[b]!++
         }
       } else {
-        const wy = this.wy
+        const pwy = this.pwy
         for (let i = node.start; i < node.end; i++) {
-          const r = idx[i]!
-          const b = codes[base + r]!
-          hist[b * 2]! += w[r]!
-          hist[b * 2 + 1]! += wy[r]!
+          const b = codes[base + idx[i]!]!
+          hist[b * 2]! += pw[i]!
+          hist[b * 2 + 1]! += pwy[i]!
           hc[b]!++
         }
       }
@@ -609,12 +625,13 @@ export class TreeBuilder {
     this.histCount[g] = 0
   }
 
-  private addRow(g: number, r: number): void {
+  /** Adds the row at idx position `i` to slot g. */
+  private addRow(g: number, i: number): void {
     const stride = this.stride
-    if (this.k > 0) this.histA[g * stride + this.data.yClass![r]!]! += this.w[r]!
+    if (this.k > 0) this.histA[g * stride + this.pc[i]!]! += this.pw[i]!
     else {
-      this.histA[g * 2]! += this.w[r]!
-      this.histA[g * 2 + 1]! += this.wy[r]!
+      this.histA[g * 2]! += this.pw[i]!
+      this.histA[g * 2 + 1]! += this.pwy[i]!
     }
     this.histCount[g]!++
   }
@@ -759,31 +776,62 @@ export class TreeBuilder {
     const base = f * n
     const idx = this.idx
     const tmp = this.tmp
-    const w = this.w
     const len = node.stats.length
     const leftStats = new Float64Array(len)
     const rightStats = new Float64Array(len)
     let write = node.start
     let nr = 0
-    const cls = this.k > 0
-    const yc = this.data.yClass
-    const y = this.data.y
-    const wy = this.wy
-    for (let i = node.start; i < node.end; i++) {
-      const r = idx[i]!
-      const code = codes[base + r]!
-      const goLeft = category ? code === bin : code === nb ? missingLeft : code <= bin
-      const st = goLeft ? leftStats : rightStats
-      if (cls) st[yc![r]!]! += w[r]!
-      else {
-        st[0]! += w[r]!
-        st[1]! += wy[r]!
-        st[2]! += wy[r]! * y![r]!
+    const { pw, pc, pwy, py, tw, tc, twy, ty } = this
+    if (this.k > 0) {
+      for (let i = node.start; i < node.end; i++) {
+        const r = idx[i]!
+        const code = codes[base + r]!
+        const goLeft = category ? code === bin : code === nb ? missingLeft : code <= bin
+        const wi = pw[i]!
+        const ci = pc[i]!
+        if (goLeft) {
+          leftStats[ci]! += wi
+          idx[write] = r
+          pw[write] = wi
+          pc[write++] = ci
+        } else {
+          rightStats[ci]! += wi
+          tmp[nr] = r
+          tw[nr] = wi
+          tc[nr++] = ci
+        }
       }
-      if (goLeft) idx[write++] = r
-      else tmp[nr++] = r
+      pc.set(tc.subarray(0, nr), write)
+    } else {
+      for (let i = node.start; i < node.end; i++) {
+        const r = idx[i]!
+        const code = codes[base + r]!
+        const goLeft = category ? code === bin : code === nb ? missingLeft : code <= bin
+        const wi = pw[i]!
+        const wyi = pwy[i]!
+        const yi = py[i]!
+        const st = goLeft ? leftStats : rightStats
+        st[0]! += wi
+        st[1]! += wyi
+        st[2]! += wyi * yi
+        if (goLeft) {
+          idx[write] = r
+          pw[write] = wi
+          pwy[write] = wyi
+          py[write++] = yi
+        } else {
+          tmp[nr] = r
+          tw[nr] = wi
+          twy[nr] = wyi
+          ty[nr++] = yi
+        }
+      }
+      pwy.set(twy.subarray(0, nr), write)
+      py.set(ty.subarray(0, nr), write)
     }
+    // writes to position `write` never pass the read position i, so the left part is compacted in place
     idx.set(tmp.subarray(0, nr), write)
+    pw.set(tw.subarray(0, nr), write)
     return { leftStats, rightStats, mid: write }
   }
 }
