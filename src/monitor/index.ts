@@ -1,5 +1,7 @@
 /** Monitoring: reference profiles, drift statistics and tests, dataset-level drift verdicts. */
 
+export type { AlertEvent, AlertOptions, DeliveryResult } from './alerts.js'
+export { AlertManager, deliverWebhook, signBody } from './alerts.js'
 export type { CurrentSource, DriftCheckOptions, DriftCheckResult, PerformancePoint } from './check.js'
 export {
   loadReference,
@@ -25,6 +27,8 @@ export {
   profileNumeric,
   recordValues,
 } from './profile.js'
+export type { MonitorSchedule, MonitorScheduleOptions } from './scheduler.js'
+export { startMonitorSchedule } from './scheduler.js'
 export type { TestResult } from './stats.js'
 export {
   chiSquareTest,

@@ -1,0 +1,138 @@
+import { Gauge, type Registry } from 'prom-client'
+import { openDb } from '../store/index.js'
+import { AlertManager, type AlertOptions } from './alerts.js'
+import { type DriftCheckResult, runDriftCheck } from './check.js'
+import type { DriftOptions } from './drift.js'
+
+/** Options of the server's scheduled drift checks. */
+export interface MonitorScheduleOptions {
+  /** Model references to check, e.g. `churn@production`. */
+  readonly models: readonly string[]
+  /** How often to check (default 5 minutes). */
+  readonly intervalMs?: number
+  /** The window of logged predictions each check reads (default 24 hours). */
+  readonly windowMs?: number
+  /** Checks need at least this many logged predictions (default 100). */
+  readonly minRows?: number
+  readonly storeUrl?: string
+  readonly drift?: DriftOptions
+  readonly alerts?: AlertOptions
+  /** Registry to export `keel_drift_*` gauges on (the server's /metrics registry). */
+  readonly registry?: Registry
+  readonly onCheck?: (result: DriftCheckResult) => void
+  readonly onError?: (model: string, error: unknown) => void
+}
+
+/** A running schedule; `runOnce` checks immediately (used at start and by tests). */
+export interface MonitorSchedule {
+  runOnce(): Promise<DriftCheckResult[]>
+  stop(): Promise<void>
+}
+
+/**
+ * Runs the drift checks of `keel monitor drift --window` on a schedule inside the server, records
+ * each check, exports drift scores as Prometheus gauges and raises alerts once per episode.
+ */
+export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSchedule {
+  const registers = options.registry === undefined ? [] : [options.registry]
+  const featureScore = new Gauge({
+    name: 'keel_drift_feature_score',
+    help: 'Drift statistic per feature at the last check (test-specific; see the test label).',
+    labelNames: ['model', 'feature', 'test'],
+    registers,
+  })
+  const featureDrifted = new Gauge({
+    name: 'keel_drift_feature_drifted',
+    help: '1 when the feature drifted at the last check.',
+    labelNames: ['model', 'feature'],
+    registers,
+  })
+  const share = new Gauge({
+    name: 'keel_drift_share',
+    help: 'Share of drifted features at the last check.',
+    labelNames: ['model'],
+    registers,
+  })
+  const datasetDrift = new Gauge({
+    name: 'keel_drift_dataset',
+    help: '1 when the last check found dataset drift.',
+    labelNames: ['model'],
+    registers,
+  })
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<DriftCheckResult[]> | undefined
+  let stopped = false
+  const dbPromise = openDb(options.storeUrl)
+
+  const runOnce = async (): Promise<DriftCheckResult[]> => {
+    const results: DriftCheckResult[] = []
+    const alerts = new AlertManager(await dbPromise, options.alerts)
+    for (const model of options.models) {
+      try {
+        const result = await runDriftCheck({
+          model,
+          current: { kind: 'window', windowMs: options.windowMs ?? 86_400_000 },
+          ...(options.storeUrl === undefined ? {} : { storeUrl: options.storeUrl }),
+          ...(options.drift === undefined ? {} : { drift: options.drift }),
+        })
+        if (result.report.currentRows < (options.minRows ?? 100)) continue
+        const name = result.name
+        for (const f of result.report.features) {
+          featureScore.set({ model: name, feature: f.feature, test: f.test }, f.statistic)
+          featureDrifted.set({ model: name, feature: f.feature }, f.drifted ? 1 : 0)
+        }
+        share.set({ model: name }, result.report.driftedShare)
+        datasetDrift.set({ model: name }, result.report.datasetDrift ? 1 : 0)
+        const drifted = result.report.features.filter((f) => f.drifted).map((f) => f.feature)
+        await alerts.update(
+          name,
+          'dataset_drift',
+          result.report.datasetDrift,
+          `${name}@${result.version}: ${drifted.length} of ${result.report.features.length} features drifted (${drifted.slice(0, 5).join(', ')})`,
+          { driftedShare: result.report.driftedShare, drifted },
+        )
+        if (result.report.prediction !== undefined) {
+          await alerts.update(
+            name,
+            'prediction_drift',
+            result.report.prediction.drifted,
+            `${name}@${result.version}: prediction scores drifted`,
+          )
+        }
+        results.push(result)
+        options.onCheck?.(result)
+      } catch (error) {
+        // An empty window or a model without a profile is not fatal for the server.
+        options.onError?.(model, error)
+      }
+    }
+    return results
+  }
+
+  const tick = (): void => {
+    if (stopped || running !== undefined) return
+    running = runOnce().finally(() => {
+      running = undefined
+    })
+  }
+  timer = setInterval(tick, options.intervalMs ?? 300_000)
+  timer.unref()
+  return {
+    runOnce,
+    async stop() {
+      stopped = true
+      if (timer !== undefined) clearInterval(timer)
+      timer = undefined
+      await running?.catch(() => undefined)
+      await (await dbPromise).close()
+      for (const name of [
+        'keel_drift_feature_score',
+        'keel_drift_feature_drifted',
+        'keel_drift_share',
+        'keel_drift_dataset',
+      ]) {
+        options.registry?.removeSingleMetric(name)
+      }
+    },
+  }
+}
