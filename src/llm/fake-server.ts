@@ -49,6 +49,9 @@ export async function startFakeLlmServer(
   const state: { fallback: FakeLlmBehaviour } = { fallback: { kind: 'ok' } }
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    // Count the request on arrival: a client that times out while sending still made the request.
+    const record: { path: string; body: Record<string, unknown> } = { path: req.url ?? '', body: {} }
+    requests.push(record)
     let raw = ''
     for await (const part of req) raw += String(part)
     let body: Record<string, unknown> = {}
@@ -57,7 +60,7 @@ export async function startFakeLlmServer(
     } catch {
       body = {}
     }
-    requests.push({ path: req.url ?? '', body })
+    record.body = body
     const behaviour = queue.shift() ?? state.fallback
     switch (behaviour.kind) {
       case 'drop':
