@@ -144,10 +144,13 @@ class PathBuffer {
   }
 
   copy(from: number, to: number, count: number): void {
-    this.feature.copyWithin(to, from, from + count)
-    this.zero.copyWithin(to, from, from + count)
-    this.one.copyWithin(to, from, from + count)
-    this.weight.copyWithin(to, from, from + count)
+    // paths are short (tree depth), where a plain loop beats four copyWithin calls
+    for (let i = 0; i < count; i++) {
+      this.feature[to + i] = this.feature[from + i]!
+      this.zero[to + i] = this.zero[from + i]!
+      this.one[to + i] = this.one[from + i]!
+      this.weight[to + i] = this.weight[from + i]!
+    }
   }
 
   extend(p: number, depth: number, zeroFraction: number, oneFraction: number, feature: number): void {
