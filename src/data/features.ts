@@ -3,10 +3,10 @@ import type { Dataset } from './dataset.js'
 import { openDuck, queryRows, quoteIdent } from './duckdb.js'
 import { DataError } from './errors.js'
 import { createSourceTable, type LoadOptions, tableToDataset } from './load.js'
-import type { DatetimePart, FeatureSpec, HistoryAggregate, TaskConfig } from './task-file.js'
+import type { DatetimePart, FeatureEngineeringSpec, HistoryAggregate, TaskConfig } from './task-file.js'
 
 /** Feature spec plus the entity and timestamp columns that history features need. */
-export interface EngineerSpec extends FeatureSpec {
+export interface EngineerSpec extends FeatureEngineeringSpec {
   readonly entity?: string
   readonly timestamp?: string
 }
@@ -98,7 +98,10 @@ function aggExpr(agg: HistoryAggregate, value: string | undefined, window: strin
 }
 
 /** Output column name of one history aggregate. */
-export function historyFeatureName(h: FeatureSpec['history'][number], agg: HistoryAggregate): string {
+export function historyFeatureName(
+  h: FeatureEngineeringSpec['history'][number],
+  agg: HistoryAggregate,
+): string {
   const prefix =
     h.prefix ?? `hist_${h.column ?? 'rows'}${h.windowDays === undefined ? '' : `_${h.windowDays}d`}`
   return `${prefix}_${agg}`

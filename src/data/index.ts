@@ -27,7 +27,7 @@ export { engineerFeatures, featureSpecFromTask, historyFeatureName } from './fea
 export type { FileFormat, TextEncoding } from './file-check.js'
 export { fingerprintDataset } from './fingerprint.js'
 export type { SingleFeatureScore } from './leakage.js'
-export { isTargetCopy, rocAuc, rSquared, singleFeatureScore } from './leakage.js'
+export { isTargetCopy, singleFeatureScore } from './leakage.js'
 export type { LoadOptions } from './load.js'
 export { DEFAULT_NULL_VALUES, loadDataset } from './load.js'
 export type { ColumnSchema, ColumnSummary, LevelCount, Schema } from './schema.js'
@@ -36,13 +36,13 @@ export type { ClassTarget } from './target.js'
 export { classTarget } from './target.js'
 export type {
   DatetimePart,
-  FeatureSpec,
+  FeatureEngineeringSpec,
   HistoryAggregate,
-  MetricSpec,
   NullPolicy,
   SplitConfig,
   TaskConfig,
   TaskKindName,
+  TaskMetric,
   ValidationRules,
 } from './task-file.js'
 export {

@@ -39,13 +39,13 @@ export const METRICS_BY_TASK: Readonly<Record<TaskKindName, readonly string[]>> 
 const PARAMETRISED_METRICS = new Set(['precision_at_recall', 'recall_at_precision', 'top_k_accuracy'])
 
 /** A metric from the task file: `roc_auc` → `{ name: 'roc_auc' }`, `{precision_at_recall: 0.9}` → with `param`. */
-export interface MetricSpec {
+export interface TaskMetric {
   readonly name: string
   readonly param?: number
 }
 
 /** A stable string for a metric (`roc_auc`, `precision_at_recall@0.9`). */
-export function metricKey(spec: MetricSpec): string {
+export function metricKey(spec: TaskMetric): string {
   return spec.param === undefined ? spec.name : `${spec.name}@${spec.param}`
 }
 
@@ -70,7 +70,7 @@ export type DatetimePart = 'hour' | 'dow' | 'day' | 'month' | 'year' | 'dayofyea
 export type HistoryAggregate = 'count' | 'sum' | 'mean' | 'std' | 'min' | 'max' | 'days_since_last'
 
 /** Declarative feature engineering (`features.engineer:` in the task file). */
-export interface FeatureSpec {
+export interface FeatureEngineeringSpec {
   readonly datetimeParts: readonly { readonly column: string; readonly parts: readonly DatetimePart[] }[]
   readonly history: readonly {
     /** Column to aggregate (not needed for count / days_since_last). */
@@ -115,10 +115,10 @@ export interface TaskConfig {
     readonly include?: readonly string[]
     readonly exclude: readonly string[]
     readonly types: Readonly<Record<string, ColumnKind>>
-    readonly engineer: FeatureSpec
+    readonly engineer: FeatureEngineeringSpec
   }
   /** Primary metric first. */
-  readonly metrics: readonly MetricSpec[]
+  readonly metrics: readonly TaskMetric[]
   readonly constraints: {
     readonly latencyMs?: number
     readonly modelSizeMb?: number
@@ -241,14 +241,14 @@ function fail(file: string, problems: readonly string[]): never {
   })
 }
 
-function normaliseMetric(m: string | Record<string, number>): MetricSpec {
+function normaliseMetric(m: string | Record<string, number>): TaskMetric {
   if (typeof m === 'string') return { name: m }
   const [key, value] = Object.entries(m)[0]!
   return { name: key, param: value }
 }
 
 /** Metrics used when the task file lists none. */
-export function defaultMetricsFor(task: TaskKindName): MetricSpec[] {
+export function defaultMetricsFor(task: TaskKindName): TaskMetric[] {
   switch (task) {
     case 'binary':
       return [{ name: 'roc_auc' }, { name: 'pr_auc' }, { name: 'log_loss' }]
