@@ -9,6 +9,8 @@ export interface BundleFeature {
   readonly kind: ColumnKind
   /** Training levels of a categorical feature. */
   readonly levels?: readonly string[]
+  /** Whether training rows had missing values here; if not, serving requires a value. */
+  readonly hadMissing?: boolean
 }
 
 /** Predictions for a batch of rows. */

@@ -32,6 +32,8 @@ export interface RunTrainingOptions extends TrainSpec {
   readonly subgroups?: readonly string[]
   /** Also write the HTML report to this file. */
   readonly reportPath?: string
+  /** Registry reference of the model that answers when this one fails (the serving fallback chain). */
+  readonly fallback?: string
 }
 
 /** What `keel train --json` prints (the contract scripts rely on: `model`, `fitSeconds`, metrics). */
@@ -200,6 +202,7 @@ export async function runTraining(
           name: options.name,
           runId: run.id,
           artifact: Buffer.from(artifact),
+          ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
           featureSchema: outcome.bundle.features.map((f) => ({ ...f })),
           metrics: headline,
           constraints: constraints.map((c) => ({ ...c })),

@@ -14,7 +14,8 @@ export function bundleToServable(bundle: ModelBundle, name: string, version: num
       name: f.name,
       kind: f.kind,
       ...(f.levels === undefined ? {} : { levels: f.levels }),
-      required: false,
+      // A feature never missing in training must be sent; one that was may be null or absent.
+      required: f.hadMissing === false,
       unknownLevel: 'missing' as const,
     })),
     predict(rows: ReadonlyArray<FeatureRow>): ModelOutput[] {
@@ -49,6 +50,13 @@ export async function createRegistryModelSource(
     async load(name: string, version: number) {
       const loaded = await registry.loadArtifact(`${name}@${version}`)
       return bundleToServable(ModelBundle.load(Buffer.from(loaded.bytes).toString('utf8')), name, version)
+    },
+    async fallbackOf(name: string, version: number) {
+      const v = await registry.getVersion(`${name}@${version}`)
+      return v.fallback ?? undefined
+    },
+    async aliasesOf(name: string) {
+      return (await registry.aliasState(name)).aliases
     },
     async close() {
       await registry.close()

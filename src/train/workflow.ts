@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { AppError, type Matrix, Rng, takeValues } from '../core/index.js'
-import { type Dataset, getColumn, loadDataset, selectRows } from '../data/index.js'
+import { type Dataset, getColumn, loadDataset, missingCount, selectRows } from '../data/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
 import { type BundleFeature, ModelBundle } from './bundle.js'
 import { type FeatureEncoder, fitFeatureEncoder } from './encoder.js'
@@ -217,9 +217,10 @@ function bundleFeatures(ds: Dataset, names: readonly string[], encoder: FeatureE
   return names.map((name, i) => {
     const column = getColumn(ds, name)
     const encoded = encoder.state.features[i]
+    const hadMissing = missingCount(column) > 0
     return column.kind === 'categorical'
-      ? { name, kind: column.kind, levels: encoded?.levels ?? column.levels }
-      : { name, kind: column.kind }
+      ? { name, kind: column.kind, levels: encoded?.levels ?? column.levels, hadMissing }
+      : { name, kind: column.kind, hadMissing }
   })
 }
 

@@ -26,6 +26,7 @@ Options:
   --experiment NAME    experiment to record the run under (default: the model name)
   --subgroups A,B      break metrics down by these columns in the report
   --report FILE        also write the HTML report to FILE
+  --fallback REF       model that serves when this one fails or is too slow (e.g. churn-linear@1)
   --json               print one JSON object on stdout`
 
 function parseNumber(value: string | undefined, flag: string, fallback: number): number {
@@ -58,6 +59,7 @@ export const trainCommand: Command = {
         experiment: { type: 'string' },
         subgroups: { type: 'string' },
         report: { type: 'string' },
+        fallback: { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
       },
@@ -124,6 +126,7 @@ export const trainCommand: Command = {
               .map((s) => s.trim()),
           }),
       ...(stringOpt(args, 'report') === undefined ? {} : { reportPath: stringOpt(args, 'report')! }),
+      ...(stringOpt(args, 'fallback') === undefined ? {} : { fallback: stringOpt(args, 'fallback')! }),
       onProgress: printer.onProgress,
     })
     printer.done()
