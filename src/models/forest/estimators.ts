@@ -136,7 +136,9 @@ export class DecisionTreeRegressor implements Estimator<DecisionTreeRegressorPar
 /**
  * Random forest classifier (Breiman): bootstrap rows per tree, `maxFeatures` features drawn per
  * split, probabilities averaged over trees. Trees are built on worker threads; tree t is seeded
- * from `seed` and t only, so the model is the same for any `threads`.
+ * from `seed` and t only, so the model is the same for any `threads`. `fit` uses
+ * `sampleWeight`, `categoricalFeatures` and `featureNames` from its options; forests do not
+ * early-stop, so `validation` and `onIteration` are not used.
  */
 export class RandomForestClassifier
   implements Estimator<RandomForestClassifierParams, FittedForestClassifier>

@@ -55,6 +55,8 @@ function checkInputs(x: Matrix, y: Float64Array, options: FitOptions): void {
       if (!(v >= 0 && Number.isFinite(v)))
         throw new InvalidArgumentError(`sampleWeight[${i}] is ${v}; weights must be finite and >= 0.`)
     }
+    if (!sw.some((v) => v > 0))
+      throw new InvalidArgumentError('Every sampleWeight is 0; at least one row needs a positive weight.')
   }
   const names = options.featureNames
   if (names !== undefined && names.length !== x.cols)

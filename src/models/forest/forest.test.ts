@@ -352,6 +352,14 @@ describe('random forest', () => {
       ),
       'INVALID_ARGUMENT',
     )
+    await rejectsWithCode(
+      new DecisionTreeClassifier().fit(x, y, { sampleWeight: new Float64Array(x.rows) }),
+      'INVALID_ARGUMENT',
+    )
+    await rejectsWithCode(
+      new DecisionTreeClassifier().fit(x, y, { categoricalFeatures: [7] }),
+      'INVALID_ARGUMENT',
+    )
     const model = await new DecisionTreeClassifier().fit(x, y)
     assert.equal(
       errorCode(() => model.predict({ rows: 1, cols: 2, data: new Float64Array(2) })),
