@@ -1,4 +1,5 @@
 import { type KeelDb, openDb } from '../store/index.js'
+import { migrateConcurrently } from '../track/index.js'
 import { REGISTRY_MIGRATIONS } from './migrations.js'
 import { SqlModelRegistry } from './sql-registry.js'
 import type { ModelRegistry } from './store.js'
@@ -12,7 +13,7 @@ export async function openRegistry(target?: string | KeelDb): Promise<ModelRegis
   const isShared = typeof target === 'object'
   const keel = isShared ? target : await openDb(target)
   try {
-    await keel.migrate('registry', REGISTRY_MIGRATIONS)
+    await migrateConcurrently(keel, 'registry', REGISTRY_MIGRATIONS)
   } catch (error) {
     if (!isShared) await keel.close()
     throw error

@@ -49,6 +49,12 @@ export {
  */
 export { parseMetricFilter, parseTagFilter, parseTimeBound } from './filter.js'
 /**
+ * Applies a namespace's migrations, retrying once when a concurrent first start (several workers
+ * or replicas opening a fresh database) applied them in between.
+ * @internal shared with the registry
+ */
+export { migrateConcurrently } from './migrate.js'
+/**
  * Opens the tracking store on a database URL (default `$KEEL_DATABASE_URL`, else
  * `.keel/keel.db`) or on an open `KeelDb` shared with the registry.
  *

@@ -1,4 +1,5 @@
 import { type KeelDb, openDb } from '../store/index.js'
+import { migrateConcurrently } from './migrate.js'
 import { TRACK_MIGRATIONS } from './migrations.js'
 import { SqlTrackingStore } from './sql-store.js'
 import type { TrackingStore } from './store.js'
@@ -12,7 +13,7 @@ export async function openTrackingStore(target?: string | KeelDb): Promise<Track
   const isShared = typeof target === 'object'
   const keel = isShared ? target : await openDb(target)
   try {
-    await keel.migrate('track', TRACK_MIGRATIONS)
+    await migrateConcurrently(keel, 'track', TRACK_MIGRATIONS)
   } catch (error) {
     if (!isShared) await keel.close()
     throw error
