@@ -147,14 +147,21 @@ export class BatchNorm implements Layer {
     const w = this.inputWidth
     this.out = ensure(this.out, rows * w)
     const out = this.out
+    const gamma = this.gamma
+    const beta = this.beta
+    const invStd = this.invStd
+    // out = x * scale_j + shift_j: per-column coefficients hoisted out of the row loop.
+    const scale = new Float64Array(w)
+    const shift = new Float64Array(w)
     if (!training) {
-      for (let j = 0; j < w; j++) this.invStd[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps)
+      for (let j = 0; j < w; j++) {
+        invStd[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps)
+        scale[j] = invStd[j]! * gamma[j]!
+        shift[j] = beta[j]! - this.runningMean[j]! * scale[j]!
+      }
       for (let i = 0; i < rows; i++) {
         const off = i * w
-        for (let j = 0; j < w; j++) {
-          out[off + j] =
-            (x[off + j]! - this.runningMean[j]!) * this.invStd[j]! * this.gamma[j]! + this.beta[j]!
-        }
+        for (let j = 0; j < w; j++) out[off + j] = x[off + j]! * scale[j]! + shift[j]!
       }
       return out
     }
@@ -174,19 +181,25 @@ export class BatchNorm implements Layer {
       }
     }
     const m = this.momentum
+    const runningMean = this.runningMean
+    const runningVar = this.runningVar
+    const hScale = new Float64Array(w)
+    const hShift = new Float64Array(w)
     for (let j = 0; j < w; j++) {
       const v = sq[j]! / rows
-      this.invStd[j] = 1 / Math.sqrt(v + this.eps)
-      this.runningMean[j] = (1 - m) * this.runningMean[j]! + m * mean[j]!
-      this.runningVar[j] = (1 - m) * this.runningVar[j]! + m * (rows > 1 ? sq[j]! / (rows - 1) : v)
+      invStd[j] = 1 / Math.sqrt(v + this.eps)
+      runningMean[j] = (1 - m) * runningMean[j]! + m * mean[j]!
+      runningVar[j] = (1 - m) * runningVar[j]! + m * (rows > 1 ? sq[j]! / (rows - 1) : v)
+      hScale[j] = invStd[j]!
+      hShift[j] = -mean[j]! * invStd[j]!
     }
     const xHat = this.xHat
     for (let i = 0; i < rows; i++) {
       const off = i * w
       for (let j = 0; j < w; j++) {
-        const h = (x[off + j]! - mean[j]!) * this.invStd[j]!
+        const h = x[off + j]! * hScale[j]! + hShift[j]!
         xHat[off + j] = h
-        out[off + j] = h * this.gamma[j]! + this.beta[j]!
+        out[off + j] = h * gamma[j]! + beta[j]!
       }
     }
     return out
@@ -205,21 +218,24 @@ export class BatchNorm implements Layer {
         gxSum[j] = gxSum[j]! + g * xHat[off + j]!
       }
     }
-    for (let j = 0; j < w; j++) {
-      this.betaGrad[j] = gSum[j]!
-      this.gammaGrad[j] = gxSum[j]!
-    }
+    this.betaGrad.set(gSum)
+    this.gammaGrad.set(gxSum)
     if (!needInputGrad) return undefined
-    // dx = gamma * invStd / N * (N dy - sum(dy) - xHat * sum(dy * xHat)).
+    // dx = gamma * invStd / N * (N dy - sum(dy) - xHat * sum(dy * xHat)), as c1 dy + c2 xHat + c3.
     this.gradIn = ensure(this.gradIn, rows * w)
     const gi = this.gradIn
+    const c1 = new Float64Array(w)
+    const c2 = new Float64Array(w)
+    const c3 = new Float64Array(w)
+    for (let j = 0; j < w; j++) {
+      const k = this.gamma[j]! * this.invStd[j]!
+      c1[j] = k
+      c2[j] = (-k * gxSum[j]!) / rows
+      c3[j] = (-k * gSum[j]!) / rows
+    }
     for (let i = 0; i < rows; i++) {
       const off = i * w
-      for (let j = 0; j < w; j++) {
-        gi[off + j] =
-          ((this.gamma[j]! * this.invStd[j]!) / rows) *
-          (rows * gradOut[off + j]! - gSum[j]! - xHat[off + j]! * gxSum[j]!)
-      }
+      for (let j = 0; j < w; j++) gi[off + j] = c1[j]! * gradOut[off + j]! + c2[j]! * xHat[off + j]! + c3[j]!
     }
     return gi
   }
