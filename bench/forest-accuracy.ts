@@ -18,8 +18,9 @@ function arg(name: string, fallback: number): number {
 
 const nSeeds = arg('seeds', 3)
 const threads = arg('threads', 2)
+const maxBins = arg('max-bins', 255)
 console.log(
-  `machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}; node ${process.version}; 200 trees; seeds 0..${nSeeds - 1}; threads ${threads}`,
+  `machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}; node ${process.version}; 200 trees; seeds 0..${nSeeds - 1}; threads ${threads}; maxBins ${maxBins}`,
 )
 console.log(
   '| dataset | metric | keel (mean) | keel (min..max) | sklearn rf | gap | within target | fit s (mean) |',
@@ -36,7 +37,7 @@ for (const name of ANCHOR_DATASETS) {
   for (let seed = 0; seed < nSeeds; seed++) {
     const t0 = performance.now()
     if (ds.task === 'regression') {
-      const model = await new RandomForestRegressor({ nEstimators: 200, seed, threads }).fit(
+      const model = await new RandomForestRegressor({ nEstimators: 200, seed, threads, maxBins }).fit(
         xTrain,
         ds.yTrain,
         {
@@ -47,7 +48,7 @@ for (const name of ANCHOR_DATASETS) {
       fitSeconds += (performance.now() - t0) / 1000
       scores.push(benchRmse(ds.yTest, model.predict(xTest)))
     } else {
-      const model = await new RandomForestClassifier({ nEstimators: 200, seed, threads }).fit(
+      const model = await new RandomForestClassifier({ nEstimators: 200, seed, threads, maxBins }).fit(
         xTrain,
         ds.yTrain,
         {
