@@ -9,6 +9,12 @@ import Fastify, {
 } from 'fastify'
 import type { Kysely } from 'kysely'
 import { AppError, LIBRARY_VERSION } from '../core/index.js'
+// Direct file imports: monitor's index reaches back into serve (prediction log tables, A/B report).
+import { type MonitoredModel, monitorRoutes } from '../monitor/api.js'
+import type { DriftCheckResult } from '../monitor/check.js'
+import { runDriftCheck } from '../monitor/check.js'
+import { dashboardRoutes } from '../monitor/dashboard/index.js'
+import { type MonitorSchedule, startMonitorSchedule } from '../monitor/scheduler.js'
 import { type KeelDb, openDb } from '../store/index.js'
 import { abReport } from './ab-report.js'
 import { checkAdmin, checkApi } from './auth.js'
@@ -52,6 +58,38 @@ export interface CreateServerOptions {
   readonly metrics?: ServeMetrics
   /** Replaces the /metrics body, e.g. with the cluster-wide aggregate from the primary process. */
   readonly metricsText?: () => Promise<string>
+  /**
+   * Run the scheduled drift checks in this process (default true when `config.monitor.enabled` and a
+   * database is configured). Cluster workers pass false: the primary runs the one schedule.
+   */
+  readonly monitorSchedule?: boolean
+  /** Runs the drift checks on request elsewhere (a cluster worker asks the primary). */
+  readonly runMonitorChecks?: (model?: string) => Promise<readonly DriftCheckResult[]>
+  /** Store URL the drift checks open (default: `db` when it is a URL, else `config.databaseUrl`). */
+  readonly storeUrl?: string
+}
+
+/** Where the monitoring code finds the store (it opens its own connections). */
+export function monitorStoreUrl(
+  db: CreateServerOptions['db'],
+  config: ServeConfig,
+  explicit?: string,
+): string | undefined {
+  if (explicit !== undefined) return explicit
+  if (typeof db === 'string') return db
+  // An open db's URL is redacted when it holds a password, so it cannot be reopened from it.
+  if (typeof db === 'object' && !db.url.includes('***')) return db.url
+  return config.databaseUrl
+}
+
+/** Alert options from the config, falling back to `$KEEL_ALERT_WEBHOOK_URL` / `_SECRET`. */
+export function monitorAlertOptions(config: ServeConfig): { webhookUrl?: string; webhookSecret?: string } {
+  const url = config.monitor.webhookUrl ?? (process.env.KEEL_ALERT_WEBHOOK_URL || undefined)
+  const secret = config.monitor.webhookSecret ?? (process.env.KEEL_ALERT_WEBHOOK_SECRET || undefined)
+  return {
+    ...(url === undefined ? {} : { webhookUrl: url }),
+    ...(secret === undefined ? {} : { webhookSecret: secret }),
+  }
 }
 
 /** A created (not yet listening) server and its parts. */
@@ -61,6 +99,8 @@ export interface KeelServer {
   readonly metrics: ServeMetrics
   readonly log: PredictionLog | undefined
   readonly config: ServeConfig
+  /** The scheduled drift checks when they run in this process (`runOnce` checks now). */
+  readonly monitor: MonitorSchedule | undefined
   /** True once every configured model is loaded and warmed. */
   isReady(): boolean
   /** Resolves when ready, or rejects after `timeoutMs` naming the models still loading. */
@@ -699,6 +739,73 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     if (ownsDb) await db?.close()
   })
 
+  // Monitoring: one schedule per deployment (here, unless a cluster primary runs it), the JSON API
+  // and the dashboard.
+  const storeUrl = monitorStoreUrl(options.db, config, options.storeUrl)
+  const monitoredRefs = served.map((s) => s.ref)
+  let monitor: MonitorSchedule | undefined
+  if (db !== undefined && config.monitor.enabled && options.monitorSchedule !== false && served.length > 0) {
+    monitor = startMonitorSchedule({
+      models: monitoredRefs,
+      intervalMs: config.monitor.intervalMs,
+      windowMs: config.monitor.windowMs,
+      minRows: config.monitor.minRows,
+      ...(storeUrl === undefined ? {} : { storeUrl }),
+      alerts: { ...monitorAlertOptions(config), log: (line) => app.log.warn(JSON.parse(line), 'keel alert') },
+      registry: metrics.registry,
+      onError: (model, error) => {
+        if ((error as { code?: string }).code !== 'MONITOR_EMPTY_WINDOW')
+          warn(`drift check of ${model} failed`, error)
+      },
+    })
+  }
+  if (db !== undefined && config.monitor.dashboard) {
+    const monitoredModels = (): MonitoredModel[] =>
+      [...byName.values()].map((s) => {
+        const loaded = manager.get(s.config.ref)
+        return loaded === undefined
+          ? { name: s.name, ref: s.config.ref, status: 'loading' as const }
+          : {
+              name: s.name,
+              ref: s.config.ref,
+              model: loaded.model.name,
+              version: loaded.model.version,
+              task: loaded.model.task,
+              status: 'ready' as const,
+            }
+      })
+    const runChecks = async (model?: string): Promise<readonly DriftCheckResult[]> => {
+      const wanted = (r: DriftCheckResult): boolean =>
+        model === undefined || r.name === (byName.get(model)?.config.ref.split('@')[0] ?? model)
+      if (monitor !== undefined) return (await monitor.runOnce()).filter(wanted)
+      if (options.runMonitorChecks !== undefined) return options.runMonitorChecks(model)
+      const out: DriftCheckResult[] = []
+      for (const s of byName.values()) {
+        if (model !== undefined && s.name !== model) continue
+        out.push(
+          await runDriftCheck({
+            model: s.config.ref,
+            current: { kind: 'window', windowMs: config.monitor.windowMs },
+            ...(storeUrl === undefined ? {} : { storeUrl }),
+          }),
+        )
+      }
+      return out
+    }
+    await app.register(monitorRoutes, {
+      db,
+      storeUrl,
+      models: monitoredModels,
+      adminToken,
+      runChecks,
+      windowMs: config.monitor.windowMs,
+    })
+    await app.register(dashboardRoutes, { adminToken })
+  }
+  app.addHook('onClose', async () => {
+    await monitor?.stop()
+  })
+
   await app.ready()
 
   return {
@@ -707,6 +814,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     metrics,
     log,
     config,
+    monitor,
     isReady,
     async waitUntilReady(timeoutMs = 30_000) {
       await initialLoad

@@ -1,9 +1,17 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
-import { AggregatorRegistry } from 'prom-client'
+import { AggregatorRegistry, Registry } from 'prom-client'
+import type { DriftCheckResult } from '../monitor/check.js'
+import { type MonitorSchedule, startMonitorSchedule } from '../monitor/scheduler.js'
 import { openDb } from '../store/index.js'
-import { type CreateServerOptions, createServer, type KeelServer } from './app.js'
-import { parseServeConfig } from './config.js'
+import {
+  type CreateServerOptions,
+  createServer,
+  type KeelServer,
+  monitorAlertOptions,
+  monitorStoreUrl,
+} from './app.js'
+import { parseServeConfig, servedModels } from './config.js'
 import { createServeMetrics } from './metrics.js'
 import { migrateServeTables } from './tables.js'
 
@@ -35,6 +43,9 @@ interface WorkerMessage {
   url?: string
   id?: number
   text?: string
+  model?: string
+  results?: DriftCheckResult[]
+  error?: string
 }
 
 /**
@@ -55,18 +66,32 @@ async function startWorker(options: StartServerOptions): Promise<RunningServer> 
   const isWorker = cluster.isWorker
   const metrics = createServeMetrics()
   let metricsText: (() => Promise<string>) | undefined
+  let runMonitorChecks: ((model?: string) => Promise<readonly DriftCheckResult[]>) | undefined
   if (isWorker) {
     // The primary aggregates every worker's registry; a worker asks it over IPC for the total.
     new AggregatorRegistry()
     AggregatorRegistry.setRegistries([metrics.registry])
     let next = 0
     const waiting = new Map<number, (text: string) => void>()
+    const checks = new Map<number, { resolve: (r: DriftCheckResult[]) => void; reject: (e: Error) => void }>()
     process.on('message', (message: WorkerMessage) => {
       if (message.type === 'keel:metrics-res' && message.id !== undefined) {
         waiting.get(message.id)?.(message.text ?? '')
         waiting.delete(message.id)
+      } else if (message.type === 'keel:monitor-res' && message.id !== undefined) {
+        const pending = checks.get(message.id)
+        checks.delete(message.id)
+        if (message.error !== undefined) pending?.reject(new Error(message.error))
+        else pending?.resolve(message.results ?? [])
       }
     })
+    // The one drift schedule runs in the primary; a worker asked to check now asks it.
+    runMonitorChecks = (model) =>
+      new Promise<DriftCheckResult[]>((resolve, reject) => {
+        const id = next++
+        checks.set(id, { resolve, reject })
+        process.send?.({ type: 'keel:monitor-req', id, ...(model === undefined ? {} : { model }) })
+      })
     metricsText = () =>
       new Promise<string>((resolve) => {
         const id = next++
@@ -86,6 +111,8 @@ async function startWorker(options: StartServerOptions): Promise<RunningServer> 
     ...createOptions,
     metrics,
     ...(metricsText === undefined ? {} : { metricsText }),
+    ...(isWorker ? { monitorSchedule: false } : {}),
+    ...(runMonitorChecks === undefined ? {} : { runMonitorChecks }),
   })
   const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1')
   if (isWorker) process.send?.({ type: 'keel:listening', url })
@@ -116,9 +143,9 @@ async function startWorker(options: StartServerOptions): Promise<RunningServer> 
 }
 
 async function startPrimary(options: StartServerOptions, count: number): Promise<RunningServer> {
+  const config = parseServeConfig(options.config ?? {})
   // Migrate once here: workers starting together would otherwise race to create the same tables.
   if (options.db !== false && typeof options.db !== 'object') {
-    const config = parseServeConfig(options.config ?? {})
     const db = await openDb(options.db ?? config.databaseUrl)
     try {
       await migrateServeTables(db)
@@ -127,6 +154,27 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
     }
   }
   const aggregator = new AggregatorRegistry()
+  // Drift gauges live in the primary (the one process running the schedule); /metrics appends them
+  // to the workers' aggregate.
+  const primaryRegistry = new Registry()
+  const served = servedModels(config)
+  let monitor: MonitorSchedule | undefined
+  if (options.db !== false && config.monitor.enabled && served.length > 0) {
+    const storeUrl = monitorStoreUrl(options.db, config, options.storeUrl)
+    monitor = startMonitorSchedule({
+      models: served.map((s) => s.ref),
+      intervalMs: config.monitor.intervalMs,
+      windowMs: config.monitor.windowMs,
+      minRows: config.monitor.minRows,
+      ...(storeUrl === undefined ? {} : { storeUrl }),
+      alerts: monitorAlertOptions(config),
+      registry: primaryRegistry,
+      onError: (model, error) => {
+        if ((error as { code?: string }).code !== 'MONITOR_EMPTY_WINDOW')
+          process.stderr.write(`keel serve: drift check of ${model} failed: ${(error as Error).message}\n`)
+      },
+    })
+  }
   let shuttingDown = false
   let resolveUrl: (url: string) => void = () => undefined
   const urlReady = new Promise<string>((resolve) => {
@@ -142,9 +190,25 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
       resolveUrl(message.url)
     } else if (message.type === 'keel:metrics-req' && message.id !== undefined) {
       const id = message.id
-      aggregator.clusterMetrics().then(
-        (text) => worker.send({ type: 'keel:metrics-res', id, text }),
+      Promise.all([aggregator.clusterMetrics(), primaryRegistry.metrics()]).then(
+        ([text, own]) => worker.send({ type: 'keel:metrics-res', id, text: `${text.trimEnd()}\n${own}` }),
         () => worker.send({ type: 'keel:metrics-res', id, text: '' }),
+      )
+    } else if (message.type === 'keel:monitor-req' && message.id !== undefined) {
+      const id = message.id
+      const model = message.model
+      const routeToModel = new Map(served.map((s) => [s.name, s.ref.split('@')[0]]))
+      const run = monitor === undefined ? Promise.resolve([]) : monitor.runOnce()
+      run.then(
+        (results) =>
+          worker.send({
+            type: 'keel:monitor-res',
+            id,
+            results: results.filter(
+              (r) => model === undefined || r.name === (routeToModel.get(model) ?? model),
+            ),
+          }),
+        (error: unknown) => worker.send({ type: 'keel:monitor-res', id, error: (error as Error).message }),
       )
     }
   }
@@ -164,6 +228,7 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
   const close = (): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true
+      await monitor?.stop()
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
       await Promise.all(
         alive.map(

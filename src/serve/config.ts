@@ -50,6 +50,32 @@ export const servedModelSchema = z.object({
     .optional(),
 })
 
+const MONITOR_DEFAULTS = {
+  enabled: true,
+  intervalMs: 300_000,
+  windowMs: 86_400_000,
+  minRows: 100,
+  dashboard: true,
+} as const
+
+/** Schema of the `monitor` section of the server config. */
+export const monitorConfigSchema = z.object({
+  /** Run the scheduled drift checks (default true). */
+  enabled: z.boolean().default(true),
+  /** How often to check. Default 5 minutes. */
+  intervalMs: z.number().int().positive().default(300_000),
+  /** Window of logged predictions each check reads. Default 24 hours. */
+  windowMs: z.number().int().positive().default(86_400_000),
+  /** A check with fewer logged predictions is skipped (no verdict, no alert). Default 100. */
+  minRows: z.number().int().nonnegative().default(100),
+  /** Alert webhook (default `$KEEL_ALERT_WEBHOOK_URL`); POSTed once per episode, with retries. */
+  webhookUrl: z.string().url().optional(),
+  /** HMAC secret of the `X-Keel-Signature` header (default `$KEEL_ALERT_WEBHOOK_SECRET`). */
+  webhookSecret: z.string().min(1).optional(),
+  /** Serve the web dashboard at `/` and the `/v1/monitor/*` JSON API (default true). */
+  dashboard: z.boolean().default(true),
+})
+
 /** Schema of a server config file (YAML or JSON) and of `createServer`'s `config`. */
 export const serveConfigSchema = z.object({
   /** Served models: a reference string or a full entry. */
@@ -75,6 +101,11 @@ export const serveConfigSchema = z.object({
     .default({ enabled: true, flushIntervalMs: 200, batchSize: 500, maxQueue: 100_000 }),
   /** Database for the prediction log, feedback and experiments (default: the Keel store). */
   databaseUrl: z.string().optional(),
+  /**
+   * Monitoring: scheduled drift checks over the prediction log (run in one process: the cluster
+   * primary), Prometheus drift gauges, alerts, and the dashboard at `/`.
+   */
+  monitor: monitorConfigSchema.default(MONITOR_DEFAULTS),
 })
 
 /** A validated server config. */

@@ -1,0 +1,900 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { openRegistry } from '../registry/index.js'
+// Direct file imports: serve's index re-exports the app, which registers these routes.
+import { abReport } from '../serve/ab-report.js'
+import { checkAdmin } from '../serve/auth.js'
+import { ServeError } from '../serve/errors.js'
+import { migrateServeTables } from '../serve/tables.js'
+import type { KeelDb } from '../store/index.js'
+import { AlertManager } from './alerts.js'
+import { type DriftCheckResult, loadReference, performanceOverTime, readPredictionWindow } from './check.js'
+import type { DriftReport, FeatureDrift } from './drift.js'
+import { binCounts, type ReferenceProfile, recordValues } from './profile.js'
+import { migrateMonitorTables } from './tables.js'
+
+/** A model the server serves, as the monitoring API sees it. */
+export interface MonitoredModel {
+  /** Route name (also the registry name unless renamed in the config). */
+  readonly name: string
+  /** Configured reference, e.g. `churn@production`. */
+  readonly ref: string
+  /** Registry name and version now serving, once loaded. */
+  readonly model?: string
+  readonly version?: number
+  readonly task?: 'binary' | 'multiclass' | 'regression'
+  readonly status: 'ready' | 'loading'
+}
+
+/** Options of the `monitorRoutes` Fastify plugin. */
+export interface MonitorRoutesOptions {
+  /** The server's database (prediction log, feedback, experiments, monitor tables, registry). */
+  readonly db: KeelDb
+  /** Store URL for the drift code that opens its own connections (undefined: the default store). */
+  readonly storeUrl: string | undefined
+  /** The served models, read on every request (versions change with hot swaps). */
+  readonly models: () => readonly MonitoredModel[]
+  /** Admin token; without one only loopback clients may read the monitoring API. */
+  readonly adminToken: string | undefined
+  /** Runs the drift checks now (the schedule's `runOnce` where it runs in this process). */
+  readonly runChecks: (model?: string) => Promise<readonly DriftCheckResult[]>
+  /** Default window of the drift detail and performance views (default 24 h). */
+  readonly windowMs?: number
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+
+/** Name of the cookie the dashboard's token form sets (sent with the page's API calls). */
+export const DASHBOARD_TOKEN_COOKIE = 'keel_admin_token'
+
+function cookieToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=')
+    if (key === DASHBOARD_TOKEN_COOKIE) return decodeURIComponent(rest.join('='))
+  }
+  return undefined
+}
+
+/**
+ * True for a direct loopback client. A request carrying proxy headers is treated as remote, since a
+ * reverse proxy on the same host would otherwise make every visitor look local.
+ */
+export function isLoopbackRequest(request: FastifyRequest): boolean {
+  const forwarded = request.headers['x-forwarded-for'] ?? request.headers.forwarded
+  return forwarded === undefined && LOOPBACK.has(request.socket.remoteAddress ?? '')
+}
+
+/**
+ * Access rule of the dashboard and the monitoring API: open to loopback clients, otherwise the
+ * admin token is required (as `Authorization: Bearer …` or the dashboard's token cookie).
+ * @throws ServeError `SERVE_ADMIN_DISABLED` (403) remote without a configured token, `SERVE_UNAUTHORIZED` (401).
+ */
+export function checkDashboardAccess(request: FastifyRequest, adminToken: string | undefined): void {
+  if (isLoopbackRequest(request)) return
+  const header =
+    request.headers.authorization ??
+    (() => {
+      const t = cookieToken(request.headers.cookie)
+      return t === undefined ? undefined : `Bearer ${t}`
+    })()
+  checkAdmin(header, adminToken)
+}
+
+/** Admin-only (mutating) monitoring endpoints: the admin token, as header or dashboard cookie. */
+function checkMonitorAdmin(request: FastifyRequest, adminToken: string | undefined): void {
+  const fromCookie = cookieToken(request.headers.cookie)
+  checkAdmin(
+    request.headers.authorization ?? (fromCookie === undefined ? undefined : `Bearer ${fromCookie}`),
+    adminToken,
+  )
+}
+
+/** Latency percentile (nearest rank) of sorted values. */
+function percentile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[i]!
+}
+
+function parseDuration(text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim())
+  if (m === null) throw new ServeError('SERVE_BAD_REQUEST', `Window '${text}' is not like 30m, 24h or 7d.`)
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
+  return Number(m[1]) * unit
+}
+
+// ---- JSON schemas (also the OpenAPI document) ----
+
+const nullableNumber = { type: 'number', nullable: true } as const
+const windowQuery = {
+  type: 'object',
+  properties: {
+    window: {
+      type: 'string',
+      pattern: '^\\d+(\\.\\d+)?\\s*(s|m|h|d)$',
+      description: 'e.g. 15m, 1h, 24h, 7d',
+    },
+    buckets: { type: 'integer', minimum: 1, maximum: 500, default: 30 },
+    model: { type: 'string', description: 'Only this served model.' },
+  },
+} as const
+const looseObject = { type: 'object', additionalProperties: true } as const
+const security = [{ bearer: [] }]
+
+const modelsResponse = {
+  type: 'object',
+  properties: {
+    models: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          ref: { type: 'string' },
+          status: { type: 'string', enum: ['ready', 'loading'] },
+          servingVersion: { type: 'integer', nullable: true },
+          task: { type: 'string', nullable: true },
+          latestVersion: { type: 'integer', nullable: true },
+          aliases: { type: 'object', additionalProperties: { type: 'integer' } },
+          versions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                version: { type: 'integer' },
+                createdAt: { type: 'string' },
+                createdBy: { type: 'string' },
+                aliases: { type: 'array', items: { type: 'string' } },
+                metrics: { type: 'object', additionalProperties: { type: 'number' } },
+                runId: { type: 'string', nullable: true },
+                sizeBytes: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const
+
+const trafficBucket = {
+  type: 'object',
+  properties: {
+    start: { type: 'number' },
+    count: { type: 'integer' },
+    p50: nullableNumber,
+    p95: nullableNumber,
+    p99: nullableNumber,
+    fallbackShare: nullableNumber,
+    defaultShare: nullableNumber,
+  },
+} as const
+const trafficResponse = {
+  type: 'object',
+  properties: {
+    start: { type: 'number' },
+    end: { type: 'number' },
+    bucketMs: { type: 'number' },
+    models: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          total: trafficBucket,
+          variants: { type: 'object', additionalProperties: { type: 'integer' } },
+          buckets: { type: 'array', items: trafficBucket },
+        },
+      },
+    },
+  },
+} as const
+
+const featureDriftSchema = {
+  type: 'object',
+  properties: {
+    feature: { type: 'string' },
+    kind: { type: 'string' },
+    test: { type: 'string' },
+    statistic: { type: 'number' },
+    pValue: { type: 'number' },
+    threshold: { type: 'number' },
+    drifted: { type: 'boolean' },
+    psi: { type: 'number' },
+    referenceMissingShare: { type: 'number' },
+    currentMissingShare: { type: 'number' },
+    missingShareChanged: { type: 'boolean' },
+    unseenCategories: { type: 'array', items: { type: 'string' } },
+    currentCount: { type: 'integer' },
+  },
+} as const
+const checkSchema = {
+  type: 'object',
+  nullable: true,
+  properties: {
+    checkId: { type: 'string' },
+    ts: { type: 'number' },
+    version: { type: 'integer' },
+    source: { type: 'string' },
+    currentRows: { type: 'integer' },
+    driftedShare: { type: 'number' },
+    shareThreshold: { type: 'number' },
+    datasetDrift: { type: 'boolean' },
+    features: { type: 'array', items: featureDriftSchema },
+    prediction: { ...featureDriftSchema, nullable: true },
+  },
+} as const
+const driftResponse = {
+  type: 'object',
+  properties: {
+    models: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          latest: checkSchema,
+          history: {
+            type: 'object',
+            description: 'Checks oldest first: parallel arrays per check, and per feature.',
+            properties: {
+              ts: { type: 'array', items: { type: 'number' } },
+              driftedShare: { type: 'array', items: { type: 'number' } },
+              datasetDrift: { type: 'array', items: { type: 'boolean' } },
+              features: {
+                type: 'object',
+                additionalProperties: {
+                  type: 'object',
+                  properties: {
+                    test: { type: 'string' },
+                    threshold: { type: 'number' },
+                    statistic: { type: 'array', items: nullableNumber },
+                    psi: { type: 'array', items: nullableNumber },
+                    drifted: { type: 'array', items: { type: 'boolean', nullable: true } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const
+
+const histogramSchema = {
+  type: 'object',
+  properties: {
+    rows: { type: 'integer' },
+    missing: { type: 'integer' },
+    counts: { type: 'array', items: { type: 'number' } },
+    shares: { type: 'array', items: { type: 'number' } },
+  },
+} as const
+const featureResponse = {
+  type: 'object',
+  properties: {
+    model: { type: 'string' },
+    version: { type: 'integer' },
+    feature: { type: 'string' },
+    kind: { type: 'string' },
+    window: { type: 'string' },
+    labels: { type: 'array', items: { type: 'string' }, description: 'Bin ranges or category levels.' },
+    lower: { type: 'array', items: { type: 'number' }, description: 'Numeric: bin lower bounds.' },
+    upper: { type: 'array', items: { type: 'number' } },
+    reference: histogramSchema,
+    current: histogramSchema,
+    unseen: { type: 'array', items: { type: 'string' } },
+    drift: { ...featureDriftSchema, nullable: true },
+  },
+} as const
+
+const performanceResponse = {
+  type: 'object',
+  properties: {
+    models: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          metric: { type: 'string', nullable: true },
+          validation: nullableNumber,
+          labelled: { type: 'integer' },
+          points: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                start: { type: 'number' },
+                end: { type: 'number' },
+                count: { type: 'integer' },
+                metric: { type: 'string' },
+                value: { type: 'number' },
+                lower: { type: 'number' },
+                upper: { type: 'number' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const
+
+const alertsResponse = {
+  type: 'object',
+  properties: {
+    alerts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          model: { type: 'string' },
+          kind: { type: 'string' },
+          openedAt: { type: 'number' },
+          closedAt: nullableNumber,
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const
+
+const experimentsResponse = {
+  type: 'object',
+  properties: {
+    experiments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          model: { type: 'string' },
+          status: { type: 'string' },
+          verdict: { type: 'string', nullable: true },
+          report: {
+            ...looseObject,
+            nullable: true,
+            description: 'The A/B report (see keel ab report --json).',
+          },
+          error: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const
+
+const checkResponse = {
+  type: 'object',
+  properties: {
+    checks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          checkId: { type: 'string' },
+          name: { type: 'string' },
+          version: { type: 'integer' },
+          source: { type: 'string' },
+          currentRows: { type: 'integer' },
+          driftedShare: { type: 'number' },
+          datasetDrift: { type: 'boolean' },
+          drifted: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const
+
+function checkSummary(row: { id: string; ts: number; version: number; source: string; report: string }) {
+  const report = JSON.parse(row.report) as DriftReport
+  return {
+    checkId: row.id,
+    ts: Number(row.ts),
+    version: row.version,
+    source: row.source,
+    currentRows: report.currentRows,
+    driftedShare: report.driftedShare,
+    shareThreshold: report.shareThreshold,
+    datasetDrift: report.datasetDrift,
+    features: report.features,
+    prediction: report.prediction ?? null,
+  }
+}
+
+/**
+ * Fastify plugin with the monitoring JSON API (`/v1/monitor/*`) the dashboard reads: models with
+ * versions and aliases, live traffic, A/B verdicts, drift history and feature detail, performance
+ * from feedback, alerts, and an admin POST that runs a drift check now.
+ */
+export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
+  app: FastifyInstance,
+  options: MonitorRoutesOptions,
+) => {
+  const { db } = options
+  const serve = await migrateServeTables(db)
+  const mon = await migrateMonitorTables(db)
+  const defaultWindow = options.windowMs ?? 86_400_000
+  const access = async (request: FastifyRequest): Promise<void> =>
+    checkDashboardAccess(request, options.adminToken)
+  const admin = async (request: FastifyRequest): Promise<void> =>
+    checkMonitorAdmin(request, options.adminToken)
+  const selected = (model: string | undefined): readonly MonitoredModel[] => {
+    const all = options.models()
+    if (model === undefined) return all
+    const found = all.filter((m) => m.name === model)
+    if (found.length === 0)
+      throw new ServeError(
+        'SERVE_MODEL_NOT_FOUND',
+        `No served model '${model}'. Served: ${all.map((m) => m.name).join(', ') || '(none)'}.`,
+      )
+    return found
+  }
+  // Reference profiles are immutable per version: load each once.
+  const references = new Map<string, Promise<ReferenceProfile>>()
+  const referenceOf = (name: string, version: number): Promise<ReferenceProfile> => {
+    const key = `${name}@${version}`
+    let p = references.get(key)
+    if (p === undefined) {
+      p = loadReference(key, options.storeUrl).then((r) => r.profile)
+      p.catch(() => references.delete(key))
+      references.set(key, p)
+    }
+    return p
+  }
+
+  type Q = { window?: string; buckets?: number; model?: string }
+
+  app.get<{ Querystring: { model?: string } }>(
+    '/v1/monitor/models',
+    {
+      schema: {
+        summary: 'Served models with their registry versions and aliases',
+        tags: ['monitor'],
+        querystring: windowQuery,
+        response: { 200: modelsResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async (request) => {
+      const registry = await openRegistry(db)
+      const models = []
+      for (const m of selected(request.query.model)) {
+        const base = {
+          name: m.name,
+          ref: m.ref,
+          status: m.status,
+          servingVersion: m.version ?? null,
+          task: m.task ?? null,
+        }
+        try {
+          const detail = await registry.getModel(m.model ?? m.ref.split('@')[0]!)
+          models.push({
+            ...base,
+            latestVersion: detail.latestVersion,
+            aliases: detail.aliases,
+            versions: [...detail.versions].reverse().map((v) => ({
+              version: v.version,
+              createdAt: v.createdAt,
+              createdBy: v.createdBy,
+              aliases: v.aliases,
+              metrics: v.metrics,
+              runId: v.runId,
+              sizeBytes: v.artifactSizeBytes,
+            })),
+          })
+        } catch {
+          // Served from a source other than this registry (e.g. in memory): show what the server knows.
+          models.push({ ...base, latestVersion: null, aliases: {}, versions: [] })
+        }
+      }
+      return { models }
+    },
+  )
+
+  app.get<{ Querystring: Q }>(
+    '/v1/monitor/traffic',
+    {
+      schema: {
+        summary: 'Live traffic per model: requests, latency p50/p95/p99 and fallback share per time bucket',
+        tags: ['monitor'],
+        querystring: windowQuery,
+        response: { 200: trafficResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async (request) => {
+      const windowMs = parseDuration(request.query.window, 3_600_000)
+      const nBuckets = request.query.buckets ?? 30
+      const end = Date.now()
+      const start = end - windowMs
+      const bucketMs = windowMs / nBuckets
+      const models = []
+      for (const m of selected(request.query.model)) {
+        const rows = await serve
+          .selectFrom('serve_predictions')
+          .select(['ts', 'latency_ms', 'served_by', 'variant'])
+          .where('model', '=', m.model ?? m.name)
+          .where('shadow_of', 'is', null)
+          .where('ts', '>=', start)
+          .orderBy('ts', 'desc')
+          .limit(500_000)
+          .execute()
+        const lat: number[][] = Array.from({ length: nBuckets }, () => [])
+        const fb = new Array<number>(nBuckets).fill(0)
+        const df = new Array<number>(nBuckets).fill(0)
+        const variants: Record<string, number> = {}
+        for (const r of rows) {
+          const b = Math.min(nBuckets - 1, Math.floor((Number(r.ts) - start) / bucketMs))
+          if (b < 0) continue
+          lat[b]!.push(r.latency_ms)
+          if (r.served_by.startsWith('fallback')) fb[b]!++
+          else if (r.served_by.startsWith('default')) df[b]!++
+          variants[r.variant] = (variants[r.variant] ?? 0) + 1
+        }
+        const summarize = (l: number[], f: number, d: number, s: number) => {
+          const sorted = l.sort((a, z) => a - z)
+          return {
+            start: s,
+            count: sorted.length,
+            p50: percentile(sorted, 0.5),
+            p95: percentile(sorted, 0.95),
+            p99: percentile(sorted, 0.99),
+            fallbackShare: sorted.length === 0 ? null : f / sorted.length,
+            defaultShare: sorted.length === 0 ? null : d / sorted.length,
+          }
+        }
+        const buckets = lat.map((l, b) => summarize([...l], fb[b]!, df[b]!, start + b * bucketMs))
+        const total = summarize(
+          lat.flat(),
+          fb.reduce((a, z) => a + z, 0),
+          df.reduce((a, z) => a + z, 0),
+          start,
+        )
+        models.push({ name: m.name, total, variants, buckets })
+      }
+      return { start, end, bucketMs, models }
+    },
+  )
+
+  app.get(
+    '/v1/monitor/experiments',
+    {
+      schema: {
+        summary: 'A/B experiments with their current verdict',
+        tags: ['monitor'],
+        response: { 200: experimentsResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async () => {
+      const rows = await serve
+        .selectFrom('serve_experiments')
+        .selectAll()
+        .orderBy('updated_at', 'desc')
+        .execute()
+      const experiments = []
+      for (const row of rows) {
+        try {
+          // Churn-like outcomes (1 = bad) are the common case for the shipped model; the goal is
+          // not stored with the experiment, so the report uses its default ('increase').
+          const report = await abReport(db, row.id)
+          experiments.push({
+            id: row.id,
+            model: row.model,
+            status: row.status,
+            verdict: report.verdict,
+            report,
+          })
+        } catch (error) {
+          experiments.push({
+            id: row.id,
+            model: row.model,
+            status: row.status,
+            verdict: null,
+            report: null,
+            error: (error as Error).message,
+          })
+        }
+      }
+      return { experiments }
+    },
+  )
+
+  app.get<{ Querystring: { model?: string; limit?: number } }>(
+    '/v1/monitor/drift',
+    {
+      schema: {
+        summary: 'Drift: latest check per model and the history of drifted share and per-feature statistics',
+        tags: ['monitor'],
+        querystring: {
+          type: 'object',
+          properties: {
+            model: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        },
+        response: { 200: driftResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async (request) => {
+      const models = []
+      for (const m of selected(request.query.model)) {
+        const rows = await mon
+          .selectFrom('monitor_checks')
+          .selectAll()
+          .where('model', '=', m.model ?? m.name)
+          .orderBy('ts', 'desc')
+          .limit(request.query.limit ?? 100)
+          .execute()
+        const checks = rows.reverse().map(checkSummary)
+        const features: Record<
+          string,
+          {
+            test: string
+            threshold: number
+            statistic: (number | null)[]
+            psi: (number | null)[]
+            drifted: (boolean | null)[]
+          }
+        > = {}
+        checks.forEach((c, i) => {
+          for (const f of c.features) {
+            let h = features[f.feature]
+            if (h === undefined) {
+              h = {
+                test: f.test,
+                threshold: f.threshold,
+                statistic: new Array<number | null>(checks.length).fill(null),
+                psi: new Array<number | null>(checks.length).fill(null),
+                drifted: new Array<boolean | null>(checks.length).fill(null),
+              }
+              features[f.feature] = h
+            }
+            // The latest check's test names the series (tests switch with the sample size).
+            h.test = f.test
+            h.threshold = f.threshold
+            h.statistic[i] = Number.isFinite(f.statistic) ? f.statistic : null
+            h.psi[i] = Number.isFinite(f.psi) ? f.psi : null
+            h.drifted[i] = f.drifted
+          }
+        })
+        models.push({
+          name: m.name,
+          latest: checks.at(-1) ?? null,
+          history: {
+            ts: checks.map((c) => c.ts),
+            driftedShare: checks.map((c) => c.driftedShare),
+            datasetDrift: checks.map((c) => c.datasetDrift),
+            features,
+          },
+        })
+      }
+      return { models }
+    },
+  )
+
+  app.get<{ Params: { name: string; feature: string }; Querystring: { window?: string } }>(
+    '/v1/monitor/drift/:name/features/:feature',
+    {
+      schema: {
+        summary: 'One feature: reference histogram (training profile) vs current histogram on the same bins',
+        tags: ['monitor'],
+        params: {
+          type: 'object',
+          properties: { name: { type: 'string' }, feature: { type: 'string' } },
+          required: ['name', 'feature'],
+        },
+        querystring: { type: 'object', properties: { window: windowQuery.properties.window } },
+        response: { 200: featureResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async (request) => {
+      const m = selected(request.params.name)[0]!
+      if (m.version === undefined)
+        throw new ServeError('SERVE_NOT_READY', `Model '${m.name}' is still loading; retry shortly.`)
+      const name = m.model ?? m.name
+      let profile: ReferenceProfile
+      try {
+        profile = await referenceOf(name, m.version)
+      } catch (error) {
+        throw new ServeError('SERVE_NOT_FOUND', (error as Error).message, { cause: error })
+      }
+      const fp = profile.features.find((f) => f.name === request.params.feature)
+      if (fp === undefined)
+        throw new ServeError(
+          'SERVE_NOT_FOUND',
+          `Model '${name}' has no profiled feature '${request.params.feature}'.`,
+        )
+      const windowText = request.query.window ?? `${Math.round(defaultWindow / 3_600_000)}h`
+      const windowMs = parseDuration(request.query.window, defaultWindow)
+      const logged = await readPredictionWindow(options.storeUrl, name, { windowMs, n: 20_000 })
+      const values = recordValues(logged.features, fp)
+      const latest = await mon
+        .selectFrom('monitor_checks')
+        .select(['report'])
+        .where('model', '=', name)
+        .orderBy('ts', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      const drift =
+        latest === undefined
+          ? null
+          : ((JSON.parse(latest.report) as DriftReport).features.find((f) => f.feature === fp.name) ?? null)
+      const shares = (counts: readonly number[]): number[] => {
+        const total = counts.reduce((a, b) => a + b, 0)
+        return counts.map((c) => (total === 0 ? 0 : c / total))
+      }
+      const base = {
+        model: name,
+        version: m.version,
+        feature: fp.name,
+        kind: fp.kind,
+        window: windowText,
+        drift,
+      }
+      if (fp.kind === 'numeric' && values.kind === 'numeric') {
+        const edges = fp.histogram.edges
+        // Inner cut points of equal-width bins: the outer bins extend one width beyond (and catch
+        // everything further out, as the counts do).
+        const width = edges.length > 1 ? edges[1]! - edges[0]! : 1
+        const lower = [edges[0]! - width, ...edges]
+        const upper = [...edges, edges[edges.length - 1]! + width]
+        const current = binCounts(edges, values.values)
+        let missing = 0
+        for (const v of values.values) if (!Number.isFinite(v)) missing++
+        const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3))
+        return {
+          ...base,
+          labels: lower.map(
+            (l, i) => `${i === 0 ? '≤' : ''}${fmt(l)}–${fmt(upper[i]!)}${i === upper.length - 1 ? '+' : ''}`,
+          ),
+          lower,
+          upper,
+          reference: {
+            rows: fp.count,
+            missing: Math.round(fp.missingShare * fp.count),
+            counts: fp.histogram.counts,
+            shares: shares(fp.histogram.counts),
+          },
+          current: { rows: values.values.length, missing, counts: current, shares: shares(current) },
+          unseen: [],
+        }
+      }
+      if (fp.kind === 'numeric' || values.kind === 'numeric') throw new Error('unreachable: kinds differ')
+      const levels = Object.keys(fp.frequencies)
+      const currentCounts = new Map<string, number>()
+      let missing = 0
+      for (const v of values.values) {
+        if (v === null) missing++
+        else currentCounts.set(v, (currentCounts.get(v) ?? 0) + 1)
+      }
+      const unseen = [...currentCounts.keys()].filter((l) => !(l in fp.frequencies)).sort()
+      const labels = [...levels, ...unseen]
+      const refCounts = labels.map((l) => fp.frequencies[l] ?? 0)
+      const curCounts = labels.map((l) => currentCounts.get(l) ?? 0)
+      return {
+        ...base,
+        labels,
+        lower: [],
+        upper: [],
+        reference: {
+          rows: fp.count,
+          missing: Math.round(fp.missingShare * fp.count),
+          counts: refCounts,
+          shares: shares(refCounts),
+        },
+        current: { rows: values.values.length, missing, counts: curCounts, shares: shares(curCounts) },
+        unseen,
+      }
+    },
+  )
+
+  app.get<{ Querystring: Q }>(
+    '/v1/monitor/performance',
+    {
+      schema: {
+        summary: 'Performance over time from feedback (metric per bucket with a bootstrap CI) vs validation',
+        tags: ['monitor'],
+        querystring: windowQuery,
+        response: { 200: performanceResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async (request) => {
+      const windowMs = parseDuration(request.query.window, defaultWindow)
+      const buckets = request.query.buckets ?? 12
+      const models = []
+      for (const m of selected(request.query.model)) {
+        const name = m.model ?? m.name
+        if (m.task === undefined) {
+          models.push({ name: m.name, metric: null, validation: null, labelled: 0, points: [] })
+          continue
+        }
+        const points = await performanceOverTime({
+          name,
+          task: m.task,
+          windowMs,
+          buckets,
+          ...(options.storeUrl === undefined ? {} : { storeUrl: options.storeUrl }),
+        })
+        const metric = m.task === 'binary' ? 'roc_auc' : m.task === 'regression' ? 'rmse' : 'accuracy'
+        let validation: number | null = null
+        if (m.version !== undefined) {
+          const profile = await referenceOf(name, m.version).catch(() => undefined)
+          validation = profile?.metrics?.[metric] ?? null
+        }
+        const labelled = await serve
+          .selectFrom('serve_predictions as p')
+          .innerJoin('serve_feedback as f', 'f.prediction_id', 'p.id')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('p.model', '=', name)
+          .where('p.ts', '>=', Date.now() - windowMs)
+          .executeTakeFirst()
+        models.push({ name: m.name, metric, validation, labelled: Number(labelled?.n ?? 0), points })
+      }
+      return { models }
+    },
+  )
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/v1/monitor/alerts',
+    {
+      schema: {
+        summary: 'Recent alert episodes, newest first (open ones have closedAt null)',
+        tags: ['monitor'],
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        },
+        response: { 200: alertsResponse },
+        security,
+      },
+      preHandler: access,
+    },
+    async (request) => ({ alerts: await new AlertManager(db).recent(request.query.limit ?? 50) }),
+  )
+
+  app.post<{ Body: { model?: string } | undefined }>(
+    '/v1/monitor/check',
+    {
+      schema: {
+        summary:
+          'Run the drift check now (every served model, or one); records it, updates gauges and alerts',
+        tags: ['admin', 'monitor'],
+        body: { type: 'object', nullable: true, properties: { model: { type: 'string' } } },
+        response: { 200: checkResponse },
+        security,
+      },
+      preHandler: admin,
+    },
+    async (request) => {
+      const model = request.body?.model
+      if (model !== undefined) selected(model)
+      const results = await options.runChecks(model)
+      return {
+        checks: results.map((r) => ({
+          checkId: r.checkId,
+          name: r.name,
+          version: r.version,
+          source: r.source,
+          currentRows: r.report.currentRows,
+          driftedShare: r.report.driftedShare,
+          datasetDrift: r.report.datasetDrift,
+          drifted: r.report.features.filter((f: FeatureDrift) => f.drifted).map((f) => f.feature),
+        })),
+      }
+    },
+  )
+}
