@@ -148,13 +148,21 @@ interface HeadRecord {
  * Counts fields per record with RFC 4180 quoting ('"', doubled to escape). Only complete records
  * are returned; blank lines are skipped. At most `maxRecords`.
  */
-function parseRecords(text: string, delimiter: string, isWhole: boolean, maxRecords: number): HeadRecord[] {
+function parseRecords(
+  text: string,
+  delimiter: string,
+  isWhole: boolean,
+  maxRecords: number,
+): { records: HeadRecord[]; openQuoteLine: number | undefined } {
   const out: HeadRecord[] = []
   let line = 1
   let recordLine = 1
   let fields = 1
   let inQuotes = false
   let empty = true
+  // A quote only opens a quoted field at the start of a field (RFC 4180); elsewhere, as in 12" pipe,
+  // it is a plain character.
+  let atFieldStart = true
   for (let i = 0; i < text.length && out.length < maxRecords; i++) {
     const ch = text[i]!
     if (inQuotes) {
@@ -164,12 +172,14 @@ function parseRecords(text: string, delimiter: string, isWhole: boolean, maxReco
       } else if (ch === '\n') line++
       continue
     }
-    if (ch === '"') {
+    if (ch === '"' && atFieldStart) {
       inQuotes = true
       empty = false
+      atFieldStart = false
     } else if (ch === delimiter) {
       fields++
       empty = false
+      atFieldStart = true
     } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++
       if (!empty) out.push({ line: recordLine, nFields: fields })
@@ -177,15 +187,20 @@ function parseRecords(text: string, delimiter: string, isWhole: boolean, maxReco
       recordLine = line
       fields = 1
       empty = true
-    } else if (ch !== ' ' && ch !== '\t') {
-      empty = false
-    } else if (ch === '\t' && delimiter !== '\t') {
-      empty = false
+      atFieldStart = true
+    } else if (ch === ' ') {
+      // Leading spaces keep a field "at start" so that `a, "b"` still reads a quoted field.
+    } else {
+      empty = empty && ch === '\t' && delimiter === '\t'
+      atFieldStart = false
     }
   }
   if (isWhole && !empty && !inQuotes && out.length < maxRecords)
     out.push({ line: recordLine, nFields: fields })
-  return out
+  return {
+    records: out,
+    openQuoteLine: isWhole && inQuotes && out.length < maxRecords ? recordLine : undefined,
+  }
 }
 
 const CANDIDATES = [',', '\t', ';', '|'] as const
@@ -227,7 +242,15 @@ function raggedError(name: string, delimiter: string, records: readonly HeadReco
  */
 export function sniffCsv(head: FileHead, text: string, delimiter: string | undefined): CsvSniff {
   const name = basename(head.path)
-  const sample = (d: string): HeadRecord[] => parseRecords(text, d, head.isWhole, 200)
+  const sample = (d: string): HeadRecord[] => parseRecords(text, d, head.isWhole, 200).records
+  const openQuoteLine = parseRecords(text, ',', head.isWhole, Number.POSITIVE_INFINITY).openQuoteLine
+  if (openQuoteLine !== undefined) {
+    throw new DataError(
+      'DATA_PARSE',
+      `'${name}' has a quote opened on line ${openQuoteLine} that is never closed. Close the quote, or double quotes inside fields ("").`,
+      { details: { line: openQuoteLine } },
+    )
+  }
   const firstRecords = sample(',')
   if (firstRecords.length === 0 && head.isWhole)
     throw new DataError('DATA_EMPTY', `'${name}' holds no rows (only blank lines).`)
