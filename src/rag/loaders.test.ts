@@ -16,6 +16,13 @@ test('markdown sections follow headings and ignore # inside code fences', () => 
   // Sections tile the document: contiguous, covering everything after the first heading.
   for (let i = 1; i < sections.length; i++) assert.equal(sections[i]?.start, sections[i - 1]?.end)
   assert.ok(md.slice(sections[1]?.start, sections[1]?.end).includes('# not a heading'))
+  // A bare heading (no body before the next heading) makes no section of its own.
+  const bare = markdownSections('# Doc\n\n## Empty\n\n## Full\n\nBody.\n')
+  assert.deepEqual(
+    bare.sections.map((s) => s.headingPath),
+    [['Doc', 'Full']],
+  )
+  assert.equal(markdownSections('# Only a title\n').sections.length, 1)
 })
 
 test('chunks respect the budget, keep offsets into the file, overlap and never cross sections', async () => {

@@ -108,7 +108,7 @@ export function markdownSections(text: string): { sections: RagSection[]; title:
     if (fence !== undefined) continue
     const heading = /^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line)
     if (heading?.[1] === undefined || heading[2] === undefined) continue
-    if (lineStart > sectionStart && text.slice(sectionStart, lineStart).trim() !== '')
+    if (lineStart > sectionStart && hasBody(text.slice(sectionStart, lineStart)))
       sections.push({ headingPath: currentPath, start: sectionStart, end: lineStart })
     const level = heading[1].length
     const headingText = heading[2].replace(/[*_`]/g, '').trim()
@@ -119,9 +119,17 @@ export function markdownSections(text: string): { sections: RagSection[]; title:
     sectionStart = lineStart
   }
   const end = Math.min(offset, text.length)
-  if (end > sectionStart && text.slice(sectionStart, end).trim() !== '')
+  if (end > sectionStart && hasBody(text.slice(sectionStart, end)))
     sections.push({ headingPath: currentPath, start: sectionStart, end })
+  // A document that is nothing but headings still gets one section, so it stays findable.
+  if (sections.length === 0 && text.trim() !== '')
+    sections.push({ headingPath: [], start: 0, end: text.length })
   return { sections, title }
+}
+
+/** Whether a section has text besides its heading line (a bare heading makes a useless chunk). */
+function hasBody(section: string): boolean {
+  return section.replace(/^\s{0,3}#{1,6}\s+.*$/m, '').trim() !== ''
 }
 
 // Page furniture that is not content: navigation, site headers/footers, scripts, forms.
