@@ -134,23 +134,6 @@ export function fitBinMapper(
   return { nFeatures: cols, isCategorical, nBins, thresholds, featureOffset, totalBins: total }
 }
 
-/** The bin of one value (NaN and, for categoricals, unseen codes go to the missing bin). */
-export function binValue(mapper: BinMapper, feature: number, v: number): number {
-  const nb = mapper.nBins[feature]!
-  if (v !== v) return nb
-  if (mapper.isCategorical[feature] === 1) return v >= 0 && v < nb && Number.isInteger(v) ? v : nb
-  const t = mapper.thresholds[feature]!
-  // First bin whose upper bound is >= v (binary search over sorted bounds).
-  let lo = 0
-  let hi = t.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (t[mid]! < v) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
 /** Rows binned per block: a block of row-major input stays in cache while each column is read. */
 const BIN_BLOCK_ROWS = 2048
 

@@ -190,7 +190,7 @@ describe('GradientBoostingClassifier', () => {
     for (let i = 0; i < p1.length; i++) assert.ok(Math.abs(p1[i]! - p2[i]!) < 1e-9, `row ${i >> 1}`)
     const imp1 = m1.featureImportance('gain')
     const imp2 = m2.featureImportance('gain')
-    perm.forEach((c, j) => assert.ok(Math.abs(imp2[j]! - imp1[c]!) <= 1e-6 * imp1[c]! + 1e-9))
+    for (const [j, c] of perm.entries()) assert.ok(Math.abs(imp2[j]! - imp1[c]!) <= 1e-6 * imp1[c]! + 1e-9)
   })
 
   it('routes missing values by the learned default direction', async () => {
@@ -266,6 +266,17 @@ describe('GradientBoostingClassifier', () => {
       JSON.stringify((one.toArtifact() as { state: unknown }).state),
     )
     assert.deepEqual(two.predictProba(x).data, one.predictProba(x).data)
+  })
+
+  it('scores large batches on worker threads exactly as in-process', async () => {
+    const { x, y } = makeData(25_000, 3, 21)
+    const model = await new GradientBoostingClassifier({ nEstimators: 5, threads: 2 }).fit(x, y)
+    const raw = model.predictRaw(x)
+    const out = new Float64Array(1)
+    for (let r = 0; r < x.rows; r++) {
+      model.predictRowRaw(x.data, out, r * x.cols)
+      if (out[0] !== raw[r]) assert.fail(`row ${r}: ${out[0]} vs ${raw[r]}`)
+    }
   })
 
   it('treeEnsemble margins equal predictRaw', async () => {

@@ -37,7 +37,9 @@ import {
   type GbdtCommonParams,
   type GradientBoostingClassifierParams,
   type GradientBoostingRegressorParams,
+  resolveThreads,
 } from './params.js'
+import { MIN_PARALLEL_PREDICT_ROWS, PredictPool } from './predict-pool.js'
 import { type EnsembleState, trainEnsemble } from './train.js'
 import { CAT_WORDS, PackedForest, type Tree, treeView } from './tree.js'
 
@@ -244,14 +246,22 @@ abstract class FittedGbdtBase implements HasTrees {
   readonly validationLoss: readonly number[]
   protected readonly state: GbdtState
   protected readonly forest: PackedForest
+  /** Threads for scoring large batches (the `threads` param; 0 = all cores). */
+  private readonly predictThreads: number
+  private predictPool: PredictPool | undefined
 
-  constructor(state: GbdtState, featureNames: readonly string[]) {
+  constructor(state: GbdtState, featureNames: readonly string[], threads: number) {
     this.state = state
+    this.predictThreads = threads
     this.nFeatures = state.nFeatures
     this.featureNames = Object.freeze([...featureNames])
     this.nRounds = state.ensemble.nRounds
     this.validationLoss = state.ensemble.validationLoss
-    this.forest = new PackedForest(state.ensemble.trees, state.ensemble.treeOutput, state.ensemble.nOutputs)
+    this.forest = PackedForest.fromTrees(
+      state.ensemble.trees,
+      state.ensemble.treeOutput,
+      state.ensemble.nOutputs,
+    )
   }
 
   /** Outputs per row: 1, or the number of classes for softmax. */
@@ -266,7 +276,13 @@ abstract class FittedGbdtBase implements HasTrees {
     const out = new Float64Array(x.rows * K)
     const base = this.state.ensemble.baseScore
     for (let r = 0; r < x.rows; r++) for (let k = 0; k < K; k++) out[r * K + k] = base[k]!
-    this.forest.addRows(x.data, x.cols, 0, x.rows, out)
+    const threads = resolveThreads(this.predictThreads)
+    if (x.rows >= MIN_PARALLEL_PREDICT_ROWS && threads > 1) {
+      this.predictPool ??= new PredictPool(this.forest, threads)
+      this.predictPool.run(this.forest, x, out)
+    } else {
+      this.forest.addRows(x.data, x.cols, 0, x.rows, out)
+    }
     return out
   }
 
@@ -317,7 +333,7 @@ export class FittedGradientBoostingClassifier extends FittedGbdtBase implements 
     featureNames: readonly string[],
     nClasses: number,
   ) {
-    super(state, featureNames)
+    super(state, featureNames, params.threads)
     this.params = params
     this.nClasses = nClasses
     this.task = nClasses === 2 ? 'binary' : 'multiclass'
@@ -376,7 +392,7 @@ export class FittedGradientBoostingRegressor extends FittedGbdtBase implements F
   readonly params: GradientBoostingRegressorParams
 
   constructor(state: GbdtState, params: GradientBoostingRegressorParams, featureNames: readonly string[]) {
-    super(state, featureNames)
+    super(state, featureNames, params.threads)
     this.params = params
   }
 

@@ -79,11 +79,11 @@ export function logistic(): Objective {
         const h = p * (1 - p)
         if (w === null) {
           grad[i] = p - y[i]!
-          hess[i] = h > MIN_HESS ? h : MIN_HESS
+          hess[i] = Math.max(h, MIN_HESS)
         } else {
           const wi = w[i]!
           grad[i] = (p - y[i]!) * wi
-          hess[i] = (h > MIN_HESS ? h : MIN_HESS) * wi
+          hess[i] = Math.max(h, MIN_HESS) * wi
         }
       }
     },
@@ -132,7 +132,7 @@ export function softmax(nClasses: number): Objective {
         const h = p * (1 - p)
         const wi = w === null ? 1 : w[i]!
         grad[i] = (p - target) * wi
-        hess[i] = (h > MIN_HESS ? h : MIN_HESS) * wi
+        hess[i] = Math.max(h, MIN_HESS) * wi
       }
     },
     loss(raw, y, w, n) {
@@ -251,7 +251,7 @@ export function huber(alpha: number): Objective {
       for (let i = 0; i < n; i++) {
         const wi = w === null ? 1 : w[i]!
         const d = raw[i]! - y[i]!
-        const g = d > delta ? delta : d < -delta ? -delta : d
+        const g = Math.min(delta, Math.max(-delta, d))
         grad[i] = g * wi
         hess[i] = wi
       }

@@ -35,6 +35,20 @@ export interface HistWorkerData {
   readonly threadIndex: number
 }
 
+/**
+ * Source for `new Worker(code, { eval: true })` that loads the sibling module `name`. Under tsx
+ * (tests, benches: this file is .ts) the worker registers tsx itself, since loader hooks are per
+ * thread; compiled builds import the .js file directly.
+ */
+export function workerModuleCode(name: string): string {
+  const here = import.meta.url
+  const isTs = here.endsWith('.ts')
+  const url = new URL(`./${name}${isTs ? '.ts' : '.js'}`, here).href
+  return isTs
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
+    : `import(${JSON.stringify(url)})`
+}
+
 /** Builds node histograms: in-process, or spread over worker threads. */
 export interface HistogramBuilder {
   /** Histograms of features[0..nFeatures) for rows[start..end) into `slot`. */
@@ -92,13 +106,7 @@ export async function workerHistogramBuilder(
 ): Promise<HistogramBuilder> {
   const control = new SharedArrayBuffer(CTRL_SIZE * 4)
   const ctrl = new Int32Array(control)
-  const here = import.meta.url
-  const isTs = here.endsWith('.ts')
-  const workerUrl = new URL(`./hist-worker${isTs ? '.ts' : '.js'}`, here).href
-  // Under tsx (tests, benches) the worker must register tsx itself: loader hooks are per thread.
-  const code = isTs
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}) })`
-    : `import(${JSON.stringify(workerUrl)})`
+  const code = workerModuleCode('hist-worker')
   const workers: Worker[] = []
   const ready: Promise<void>[] = []
   for (let t = 1; t < nThreads; t++) {

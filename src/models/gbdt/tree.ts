@@ -180,6 +180,21 @@ function siblingOrder(tree: Tree): Int32Array {
   return order
 }
 
+/** The arrays of a PackedForest (see its docs for the layout). */
+export interface PackedForestParts {
+  readonly nOutputs: number
+  readonly roots: Int32Array
+  readonly outputOf: Int32Array
+  readonly nodes: Int32Array
+  readonly numbers: Float64Array
+  readonly catBits: Uint32Array
+  readonly depthOf: Int32Array
+}
+
+function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * 4))
+}
+
 /** Edges on the longest root-to-leaf path. */
 function treeDepth(tree: Tree): number {
   const n = tree.feature.length
@@ -215,21 +230,38 @@ export class PackedForest {
   /** Depth (edges from root to the deepest leaf) of each tree. */
   private readonly depthOf: Int32Array
 
-  constructor(trees: readonly Tree[], treeOutput: Int32Array, nOutputs: number) {
-    this.nOutputs = nOutputs
-    this.nTrees = trees.length
+  constructor(parts: PackedForestParts) {
+    this.nOutputs = parts.nOutputs
+    this.nTrees = parts.roots.length
+    this.roots = parts.roots
+    this.outputOf = parts.outputOf
+    this.nodes = parts.nodes
+    this.numbers = parts.numbers
+    this.catBits = parts.catBits
+    this.depthOf = parts.depthOf
+  }
+
+  /** The packed arrays, all backed by SharedArrayBuffers (worker threads can score with them). */
+  parts(): PackedForestParts {
+    const { nOutputs, roots, outputOf, nodes, numbers, catBits, depthOf } = this
+    return { nOutputs, roots, outputOf, nodes, numbers, catBits, depthOf }
+  }
+
+  /** Packs fitted trees; `treeOutput[t]` is the output (class) tree t adds to. */
+  static fromTrees(trees: readonly Tree[], treeOutput: Int32Array, nOutputs: number): PackedForest {
     let nNodes = 0
     let nCatWords = 0
     for (const t of trees) {
       nNodes += t.feature.length
       nCatWords += t.catBits.length
     }
-    this.roots = new Int32Array(trees.length)
-    this.outputOf = Int32Array.from(treeOutput)
-    this.nodes = new Int32Array(nNodes * 4)
-    this.numbers = new Float64Array(nNodes)
-    this.catBits = new Uint32Array(nCatWords)
-    this.depthOf = new Int32Array(trees.length)
+    const roots = sharedInt32(trees.length)
+    const outputOf = sharedInt32(trees.length)
+    outputOf.set(treeOutput)
+    const nodes = sharedInt32(nNodes * 4)
+    const numbers = new Float64Array(new SharedArrayBuffer(nNodes * 8))
+    const catBits = new Uint32Array(new SharedArrayBuffer(nCatWords * 4))
+    const depthOf = sharedInt32(trees.length)
     let base = 0
     let catBase = 0
     for (let t = 0; t < trees.length; t++) {
@@ -238,28 +270,29 @@ export class PackedForest {
       const order = siblingOrder(tree)
       const position = new Int32Array(n)
       for (let p = 0; p < n; p++) position[order[p]!] = p
-      this.depthOf[t] = treeDepth(tree)
-      this.roots[t] = base
+      depthOf[t] = treeDepth(tree)
+      roots[t] = base
       for (let p = 0; p < n; p++) {
         const i = order[p]!
         const j = (base + p) * 4
         const f = tree.feature[i]!
         if (f < 0) {
-          this.nodes[j] = -1
-          this.numbers[base + p] = tree.value[i]!
+          nodes[j] = -1
+          numbers[base + p] = tree.value[i]!
           continue
         }
         const ci = tree.catIndex[i]!
-        this.nodes[j] = f | (ci >= 0 ? FLAG_CATEGORICAL : 0)
-        this.nodes[j + 1] = base + position[tree.left[i]!]!
-        this.nodes[j + 2] = tree.defaultLeft[i] === 1 ? 0 : 1
-        this.nodes[j + 3] = ci < 0 ? -1 : catBase + ci * CAT_WORDS
-        this.numbers[base + p] = tree.threshold[i]!
+        nodes[j] = f | (ci >= 0 ? FLAG_CATEGORICAL : 0)
+        nodes[j + 1] = base + position[tree.left[i]!]!
+        nodes[j + 2] = tree.defaultLeft[i] === 1 ? 0 : 1
+        nodes[j + 3] = ci < 0 ? -1 : catBase + ci * CAT_WORDS
+        numbers[base + p] = tree.threshold[i]!
       }
-      this.catBits.set(tree.catBits, catBase)
+      catBits.set(tree.catBits, catBase)
       base += n
       catBase += tree.catBits.length
     }
+    return new PackedForest({ nOutputs, roots, outputOf, nodes, numbers, catBits, depthOf })
   }
 
   /** Whether code `v` is in the left set at catBits[co..]; codes never seen at fit time go right. */

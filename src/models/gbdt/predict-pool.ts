@@ -1,0 +1,72 @@
+import { Worker } from 'node:worker_threads'
+import type { Matrix } from '../../core/index.js'
+import { WorkerPoolError, workerModuleCode } from './thread-pool.js'
+import type { PackedForest } from './tree.js'
+
+/** Batches smaller than this are scored on the calling thread (a round trip costs ~0.1 ms). */
+export const MIN_PARALLEL_PREDICT_ROWS = 20_000
+
+/**
+ * Scores large batches on worker threads that share the model's packed arrays. `run` stays
+ * synchronous: it posts each worker its row range, scores the first range itself, then waits on
+ * a shared counter (Atomics.wait). Every row is scored by the same code in the same tree order,
+ * so results equal single-threaded scoring bit for bit.
+ */
+export class PredictPool {
+  private readonly workers: Worker[] = []
+  private readonly ctrl = new Int32Array(new SharedArrayBuffer(8))
+
+  constructor(forest: PackedForest, nThreads: number) {
+    const code = workerModuleCode('predict-worker')
+    for (let t = 1; t < nThreads; t++) {
+      const worker = new Worker(code, {
+        eval: true,
+        workerData: { forest: forest.parts(), control: this.ctrl.buffer },
+      })
+      // Idle scoring workers must never keep the process alive.
+      worker.unref()
+      this.workers.push(worker)
+    }
+  }
+
+  /** Adds the forest's margins of every row of x onto out (row-major, nOutputs per row). */
+  run(forest: PackedForest, x: Matrix, out: Float64Array): void {
+    const n = x.rows
+    const nThreads = this.workers.length + 1
+    const input = new SharedArrayBuffer(x.data.length * 8)
+    new Float64Array(input).set(x.data)
+    const output = new SharedArrayBuffer(out.length * 8)
+    const shared = new Float64Array(output)
+    shared.set(out)
+    Atomics.store(this.ctrl, 0, 0)
+    Atomics.store(this.ctrl, 1, 0)
+    this.workers.forEach((w, i) => {
+      w.postMessage({
+        input,
+        output,
+        cols: x.cols,
+        from: Math.floor(((i + 1) * n) / nThreads),
+        to: Math.floor(((i + 2) * n) / nThreads),
+      })
+    })
+    forest.addRows(x.data, x.cols, 0, Math.floor(n / nThreads), shared)
+    const nWorkers = this.workers.length
+    for (;;) {
+      const done = Atomics.load(this.ctrl, 0)
+      if (done >= nWorkers) break
+      // Generous: the first call also waits for the workers to start.
+      if (Atomics.wait(this.ctrl, 0, done, 120_000) === 'timed-out' && Atomics.load(this.ctrl, 0) === done) {
+        throw new WorkerPoolError(
+          'A scoring worker thread stopped responding. Set threads: 1 to score in-process.',
+        )
+      }
+    }
+    if (Atomics.load(this.ctrl, 1) !== 0) throw new WorkerPoolError('A scoring worker thread failed.')
+    out.set(shared)
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()))
+  }
+}
