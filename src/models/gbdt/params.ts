@@ -48,7 +48,11 @@ export interface GbdtCommonParams {
   readonly catSmooth: number
   /** Extra L2 penalty for categorical splits (they have more freedom, so they overfit sooner). */
   readonly catL2: number
-  /** Many-vs-many categorical splits put at least this many rows on each side, in steps of it. */
+  /**
+   * Many-vs-many categorical splits put at least this many rows on each side, in steps of it
+   * (LightGBM's min_data_per_group, whose default there is 100; off by default here, as in
+   * scikit-learn, because it blocks useful splits of mid-cardinality features on small data).
+   */
   readonly minDataPerGroup: number
   /** Seed for row/column sampling and the automatic validation split. */
   readonly seed: number
@@ -102,7 +106,7 @@ export const DEFAULT_GBDT_COMMON_PARAMS: GbdtCommonParams = Object.freeze({
   maxCatToOnehot: 4,
   catSmooth: 10,
   catL2: 10,
-  minDataPerGroup: 100,
+  minDataPerGroup: 1,
   seed: 0,
   threads: 0,
 })
