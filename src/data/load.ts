@@ -343,14 +343,6 @@ export async function tableToDataset(
       exprs.push(expr)
       continue
     }
-    const nonNull = Number(
-      (await queryRows(con, `SELECT count(${quoteIdent(col.name)}) AS n FROM ${table}`))[0]?.n ?? 0,
-    )
-    if (nonNull === 0) {
-      specs.push({ name: col.name, kind, levels: [] })
-      exprs.push(`CAST(NULL AS ENUM('__keel_empty__'))`)
-      continue
-    }
     // An ENUM built from the sorted distinct values gives dictionary codes straight from DuckDB's
     // vectors; VARCHAR sorts by byte (= code point) order, matching compareLevels.
     const enumName = `keel_enum_${table}_${i}`
