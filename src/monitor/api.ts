@@ -293,6 +293,8 @@ const featureResponse = {
 const performanceResponse = {
   type: 'object',
   properties: {
+    start: { type: 'number' },
+    end: { type: 'number' },
     models: {
       type: 'array',
       items: {
@@ -756,8 +758,12 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3))
         return {
           ...base,
-          labels: lower.map(
-            (l, i) => `${i === 0 ? '≤' : ''}${fmt(l)}–${fmt(upper[i]!)}${i === upper.length - 1 ? '+' : ''}`,
+          labels: lower.map((l, i) =>
+            i === 0
+              ? `< ${fmt(upper[0]!)}`
+              : i === upper.length - 1
+                ? `≥ ${fmt(l)}`
+                : `${fmt(l)}–${fmt(upper[i]!)}`,
           ),
           lower,
           upper,
@@ -815,6 +821,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
     async (request) => {
       const windowMs = parseDuration(request.query.window, defaultWindow)
       const buckets = request.query.buckets ?? 12
+      const end = Date.now()
       const models = []
       for (const m of selected(request.query.model)) {
         const name = m.model ?? m.name
@@ -844,7 +851,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
           .executeTakeFirst()
         models.push({ name: m.name, metric, validation, labelled: Number(labelled?.n ?? 0), points })
       }
-      return { models }
+      return { start: end - windowMs, end, models }
     },
   )
 

@@ -750,6 +750,9 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       intervalMs: config.monitor.intervalMs,
       windowMs: config.monitor.windowMs,
       minRows: config.monitor.minRows,
+      ...(config.monitor.shareThreshold === undefined
+        ? {}
+        : { drift: { shareThreshold: config.monitor.shareThreshold } }),
       ...(storeUrl === undefined ? {} : { storeUrl }),
       alerts: { ...monitorAlertOptions(config), log: (line) => app.log.warn(JSON.parse(line), 'keel alert') },
       registry: metrics.registry,
@@ -787,6 +790,9 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
             model: s.config.ref,
             current: { kind: 'window', windowMs: config.monitor.windowMs },
             ...(storeUrl === undefined ? {} : { storeUrl }),
+            ...(config.monitor.shareThreshold === undefined
+              ? {}
+              : { drift: { shareThreshold: config.monitor.shareThreshold } }),
           }),
         )
       }

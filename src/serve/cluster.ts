@@ -166,6 +166,9 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
       intervalMs: config.monitor.intervalMs,
       windowMs: config.monitor.windowMs,
       minRows: config.monitor.minRows,
+      ...(config.monitor.shareThreshold === undefined
+        ? {}
+        : { drift: { shareThreshold: config.monitor.shareThreshold } }),
       ...(storeUrl === undefined ? {} : { storeUrl }),
       alerts: monitorAlertOptions(config),
       registry: primaryRegistry,

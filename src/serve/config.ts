@@ -72,6 +72,8 @@ export const monitorConfigSchema = z.object({
   webhookUrl: z.string().url().optional(),
   /** HMAC secret of the `X-Keel-Signature` header (default `$KEEL_ALERT_WEBHOOK_SECRET`). */
   webhookSecret: z.string().min(1).optional(),
+  /** Dataset drift when this share of features drifts (default 0.5). */
+  shareThreshold: z.number().min(0).max(1).optional(),
   /** Serve the web dashboard at `/` and the `/v1/monitor/*` JSON API (default true). */
   dashboard: z.boolean().default(true),
 })

@@ -31,6 +31,7 @@ export const DASHBOARD_CLIENT_JS = String.raw`
     if (a !== 0 && (a < 0.001 || a >= 1e6)) return v.toExponential(2);
     return v.toFixed(digits === undefined ? (a >= 100 ? 0 : a >= 10 ? 1 : 3) : digits);
   }
+  function pct0(v) { return v === null || v === undefined ? '' : (100 * v).toFixed(0) + '%'; }
   function pct(v) { return v === null || v === undefined ? '–' : (100 * v).toFixed(1) + '%'; }
   function ms(v) { return v === null || v === undefined ? '–' : (v >= 100 ? v.toFixed(0) : v.toFixed(1)) + ' ms'; }
   function ago(ts) {
@@ -68,20 +69,25 @@ export const DASHBOARD_CLIENT_JS = String.raw`
     var box = h('div', { 'class': 'chart' });
     el.appendChild(h('div', { 'class': 'chart-title', text: title }));
     el.appendChild(box);
-    var few = xs.length <= 3;
+    // A series with only a few values shows its points (a one-point line would draw nothing).
+    function sparse(values) { return values.filter(function (v) { return v !== null && v !== undefined; }).length <= 3; }
+    var secs = xs.map(function (t) { return t / 1000; });
+    var xScale = { time: true };
+    if (opts.xRange) xScale.range = [opts.xRange[0] / 1000, opts.xRange[1] / 1000];
+    else if (secs.length && secs[secs.length - 1] - secs[0] < 1) xScale.range = [secs[0] - 60, secs[0] + 60];
     var u = new uPlot({
       width: widthOf(el, 380), height: opts.height || 170,
-      scales: { x: { time: true }, y: opts.yRange ? { range: opts.yRange } : {} },
-      legend: { show: series.length > 1 },
+      scales: { x: xScale, y: opts.yRange ? { range: opts.yRange } : {} },
+      legend: { show: series.length > 1, live: false },
       series: [{}].concat(series.map(function (s, i) {
         return { label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: s.width || 2,
           dash: s.dash, spanGaps: true, fill: s.fill,
-          points: { show: few || !!s.points, size: 6, fill: s.color || COLORS[i % COLORS.length] },
+          points: { show: sparse(s.values) || !!s.points, size: 6, fill: s.color || COLORS[i % COLORS.length] },
           paths: s.bars ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined,
           value: function (u, v) { return opts.fmt ? opts.fmt(v) : fmt(v); } };
       })),
-      axes: [{ size: 36 }, { size: 56, values: function (u, vals) { return vals.map(function (v) { return opts.fmt ? opts.fmt(v) : fmt(v); }); } }]
-    }, [xs.map(function (t) { return t / 1000; })].concat(series.map(function (s) { return s.values; })), box);
+      axes: [{ size: 40 }, { size: 64, values: function (u, vals) { return vals.map(function (v) { return opts.axisFmt ? opts.axisFmt(v) : opts.fmt ? opts.fmt(v) : fmt(v); }); } }]
+    }, [secs].concat(series.map(function (s) { return s.values; })), box);
     state.charts.push(u);
     return u;
   }
@@ -175,14 +181,14 @@ export const DASHBOARD_CLIENT_JS = String.raw`
       var xs = m.buckets.map(function (b) { return b.start; });
       var c1 = h('div'), c2 = h('div'), c3 = h('div');
       grid.appendChild(c1); grid.appendChild(c2); grid.appendChild(c3);
-      timeChart(c1, 'Requests per bucket', xs, [{ label: 'requests', values: m.buckets.map(function (b) { return b.count; }), bars: true, fill: '#2f6fed55' }], { fmt: function (v) { return fmt(v, 0); } });
+      timeChart(c1, 'Requests per bucket', xs, [{ label: 'requests', values: m.buckets.map(function (b) { return b.count; }), bars: true, fill: '#2f6fedcc' }], { fmt: function (v) { return fmt(v, 0); }, xRange: [data.start, data.end] });
       timeChart(c2, 'Latency (ms)', xs, [
         { label: 'p50', values: m.buckets.map(function (b) { return b.p50; }), color: '#16a34a' },
         { label: 'p95', values: m.buckets.map(function (b) { return b.p95; }), color: '#d97706' },
-        { label: 'p99', values: m.buckets.map(function (b) { return b.p99; }), color: '#dc2626' }]);
+        { label: 'p99', values: m.buckets.map(function (b) { return b.p99; }), color: '#dc2626' }], { fmt: function (v) { return fmt(v, 1); }, xRange: [data.start, data.end] });
       timeChart(c3, 'Fallback / default share', xs, [
         { label: 'fallback', values: m.buckets.map(function (b) { return b.fallbackShare; }), color: '#d97706' },
-        { label: 'default', values: m.buckets.map(function (b) { return b.defaultShare; }), color: '#dc2626' }], { fmt: pct, yRange: [0, 1] });
+        { label: 'default', values: m.buckets.map(function (b) { return b.defaultShare; }), color: '#dc2626' }], { fmt: pct, axisFmt: pct0, yRange: [0, 1], xRange: [data.start, data.end] });
     });
   }
   function kpi(v, l) { return h('div', { 'class': 'kpi' }, [h('div', { 'class': 'v', text: v }), h('div', { 'class': 'l', text: l })]); }
@@ -235,7 +241,7 @@ export const DASHBOARD_CLIENT_JS = String.raw`
       top.appendChild(shareBox);
       timeChart(shareBox, 'Share of drifted features per check', m.history.ts, [
         { label: 'drifted share', values: m.history.driftedShare, color: BAD, fill: '#dc262622' },
-        { label: 'threshold', values: m.history.ts.map(function () { return L.shareThreshold; }), color: '#94a3b8', dash: [4, 4], width: 1 }], { fmt: pct, yRange: [0, 1], height: 150 });
+        { label: 'threshold', values: m.history.ts.map(function () { return L.shareThreshold; }), color: '#94a3b8', dash: [4, 4], width: 1 }], { fmt: pct, axisFmt: pct0, yRange: [0, 1], height: 150 });
       var featureNames = L.features.slice().sort(function (a, b) { return (b.drifted - a.drifted) || (b.psi - a.psi); });
       var rows = featureNames.map(function (f) {
         var hist = m.history.features[f.feature];
@@ -302,7 +308,7 @@ export const DASHBOARD_CLIENT_JS = String.raw`
         { label: 'CI low', values: m.points.map(function (p) { return p.lower; }), color: '#93c5fd', dash: [3, 3], width: 1 },
         { label: 'CI high', values: m.points.map(function (p) { return p.upper; }), color: '#93c5fd', dash: [3, 3], width: 1 }];
       if (m.validation !== null) series.push({ label: 'validation', values: m.points.map(function () { return m.validation; }), color: '#16a34a', dash: [6, 4], width: 1.5 });
-      timeChart(card, m.metric + ' per bucket (95% CI)', xs, series);
+      timeChart(card, m.metric + ' per bucket (95% CI)', xs, series, { xRange: [data.start, data.end] });
     });
   }
 

@@ -7,7 +7,7 @@ export const DASHBOARD_CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink);
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-header { position: sticky; top: 0; z-index: 5; display: flex; align-items: center; gap: 16px;
+header { display: flex; align-items: center; gap: 16px;
   padding: 10px 24px; background: #111827; color: #e5e7eb; }
 header h1 { font-size: 16px; margin: 0; font-weight: 600; letter-spacing: .2px; }
 header h1 span { color: #93c5fd; }
