@@ -102,6 +102,24 @@ describe('LogisticRegression and LinearRegression against scikit-learn', () => {
     })
   }
 
+  it('binary logistic: Newton (auto) and L-BFGS reach the same optimum', async () => {
+    const c = fixture.cases.find((k) => k.kind === 'logistic' && k.target === 'binary')!
+    const y = Float64Array.from(fixture.yBinary)
+    for (const solver of ['newton', 'lbfgs'] as const) {
+      const model = await new LogisticRegression({
+        l2: c.l2,
+        standardize: c.standardize,
+        solver,
+        tol: 1e-12,
+      }).fit(X, y)
+      assertClose(model.coefficients().standardized.coef, c.exactCoef!, 1e-7, `${solver} coef`)
+    }
+    await assert.rejects(
+      new LogisticRegression({ solver: 'newton' }).fit(X, Float64Array.from(fixture.yMulticlass)),
+      { code: 'INVALID_ARGUMENT' },
+    )
+  })
+
   it('ridge by L-BFGS agrees with the exact Cholesky solution', async () => {
     const y = Float64Array.from(fixture.yRegression)
     const exact = await new LinearRegression({ solver: 'cholesky' }).fit(X, y)

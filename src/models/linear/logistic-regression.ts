@@ -1,5 +1,11 @@
 import type { Artifact, Matrix } from '../../core/index.js'
-import { ArtifactError, assertColumns, encodeArray, makeArtifact } from '../../core/index.js'
+import {
+  ArtifactError,
+  assertColumns,
+  encodeArray,
+  InvalidArgumentError,
+  makeArtifact,
+} from '../../core/index.js'
 import type { Estimator, FitOptions, FittedClassifier } from '../estimator.js'
 import { minimizeLbfgs } from './lbfgs.js'
 import type { LinearCoefficients } from './linear-model.js'
@@ -18,6 +24,7 @@ import {
   resolveFeatureNames,
   stateRecord,
 } from './model-io.js'
+import { newtonBinaryLogistic } from './newton.js'
 import { binaryLogisticObjective, softmaxObjective } from './objectives.js'
 import type { StandardizeMode, Standardizer } from './standardize.js'
 import { applyStandardizer, fitStandardizer } from './standardize.js'
@@ -38,7 +45,12 @@ export interface LogisticRegressionParams {
   readonly classWeight: ClassWeight
   /** Which columns are scaled to unit variance before fitting (all are centred). */
   readonly standardize: StandardizeMode
-  /** L-BFGS iteration cap. */
+  /**
+   * `newton` (binary only: exact Newton steps on a (p+1) x (p+1) system), `lbfgs`, or `auto`:
+   * newton for binary problems with at most 300 features, lbfgs otherwise.
+   */
+  readonly solver: 'auto' | 'newton' | 'lbfgs'
+  /** Iteration cap. */
   readonly maxIter: number
   /** Stop when the largest gradient entry of the per-weight objective is below tol * max(1, |f|). */
   readonly tol: number
@@ -50,6 +62,7 @@ export const LOGISTIC_REGRESSION_DEFAULT_PARAMS: LogisticRegressionParams = {
   fitIntercept: true,
   classWeight: null,
   standardize: 'non-binary',
+  solver: 'auto',
   maxIter: 1000,
   tol: 1e-9,
 }
@@ -60,6 +73,7 @@ function checkParams(p: LogisticRegressionParams): void {
   checkChoice(what, 'fitIntercept', p.fitIntercept, [true, false])
   checkChoice(what, 'classWeight', p.classWeight, ['balanced', null])
   checkChoice(what, 'standardize', p.standardize, ['all', 'non-binary', 'none'])
+  checkChoice(what, 'solver', p.solver, ['auto', 'newton', 'lbfgs'])
   checkNumber(what, 'maxIter', p.maxIter, { min: 1, integer: true })
   checkNumber(what, 'tol', p.tol, { min: 0, exclusiveMin: true })
 }
@@ -105,14 +119,23 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams, F
         ? binaryLogisticObjective(design, p.l2, p.fitIntercept)
         : softmaxObjective(design, k, p.l2, p.fitIntercept)
     const onIteration = options?.onIteration
-    const result = minimizeLbfgs(objective, new Float64Array(nOut * (x.cols + 1)), {
+    const solverOptions = {
       gradTol: p.tol,
       maxIter: p.maxIter,
       memory: 20,
       ...(onIteration === undefined
         ? {}
-        : { onIteration: (iteration, f) => onIteration({ iteration, trainLoss: f }) }),
-    })
+        : { onIteration: (iteration: number, f: number) => onIteration({ iteration, trainLoss: f }) }),
+    }
+    if (p.solver === 'newton' && k !== 2) {
+      throw new InvalidArgumentError(
+        `LogisticRegression solver 'newton' handles binary targets only; y has ${k} classes. Use 'auto' or 'lbfgs'.`,
+      )
+    }
+    const useNewton = k === 2 && (p.solver === 'newton' || (p.solver === 'auto' && x.cols <= 300))
+    const result = useNewton
+      ? newtonBinaryLogistic(design, objective, p.l2, p.fitIntercept, solverOptions)
+      : minimizeLbfgs(objective, new Float64Array(nOut * (x.cols + 1)), solverOptions)
     const coef = new Float64Array(nOut * x.cols)
     const intercept = new Float64Array(nOut)
     for (let o = 0; o < nOut; o++) {
