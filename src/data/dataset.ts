@@ -55,7 +55,13 @@ export function missingCount(col: Column): number {
   return missing
 }
 
-/** Column by name; throws a DataError listing the available columns when absent. */
+/**
+ * Column by name.
+ * @example
+ * const age = getColumn(ds, 'age')
+ * if (age.kind === 'numeric') console.log(age.values[0])
+ * @throws DataError DATA_COLUMN_NOT_FOUND listing the available columns
+ */
 export function getColumn(ds: Dataset, name: string): Column {
   const col = ds.columns.find((c) => c.name === name)
   if (col === undefined) {
@@ -89,7 +95,12 @@ function checkIndices(nRows: number, indices: ArrayLike<number>): void {
   }
 }
 
-/** A new dataset holding the given rows, in the given order (levels are kept as they are). */
+/**
+ * A new dataset holding the given rows, in the given order (levels are kept as they are).
+ * @example
+ * const { train, test } = stratifiedSplit(getColumn(ds, 'y'), { testSize: 0.2, seed: 1 })
+ * const trainDs = selectRows(ds, train)
+ */
 export function selectRows(ds: Dataset, indices: ArrayLike<number>): Dataset {
   checkIndices(ds.nRows, indices)
   const columns = ds.columns.map((col): Column => {
@@ -244,6 +255,9 @@ function toNumber(name: string, row: number, v: unknown, kind: ColumnKind): numb
  * is the order keys first appear. Kinds are inferred (numbers → numeric, booleans → boolean,
  * Date objects → datetime, anything else → categorical) unless given in `kinds`.
  * `null`, `undefined`, `NaN` and `''` are missing.
+ * @example
+ * const ds = datasetFromRecords([{ age: 31, city: 'Paris' }, { age: null, city: 'Oslo' }])
+ * // ds.columns: age numeric [31, NaN]; city categorical codes [1, 0], levels ['Oslo', 'Paris']
  */
 export function datasetFromRecords(
   records: readonly Record<string, unknown>[],

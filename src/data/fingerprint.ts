@@ -5,6 +5,8 @@ import type { Dataset } from './dataset.js'
  * A SHA-256 content hash of the rows and schema (column names, kinds, levels, values). The same
  * rows give the same fingerprint whatever file format they came from, because it hashes the
  * decoded columns, with NaN and -0 normalised.
+ * @example
+ * const fp = fingerprintDataset(await loadDataset('train.parquet')) // 64 hex chars
  */
 export function fingerprintDataset(ds: Dataset): string {
   const hash = createHash('sha256')
