@@ -74,7 +74,11 @@ export const DASHBOARD_CLIENT_JS = String.raw`
     var secs = xs.map(function (t) { return t / 1000; });
     var xScale = { time: true };
     if (opts.xRange) xScale.range = [opts.xRange[0] / 1000, opts.xRange[1] / 1000];
-    else if (secs.length && secs[secs.length - 1] - secs[0] < 1) xScale.range = [secs[0] - 60, secs[0] + 60];
+    else if (secs.length) {
+      // Pad the data's span so single points and close checks do not sit on the frame.
+      var pad = Math.max((secs[secs.length - 1] - secs[0]) * 0.05, 30);
+      xScale.range = [secs[0] - pad, secs[secs.length - 1] + pad];
+    }
     var u = new uPlot({
       width: widthOf(el, 380), height: opts.height || 170,
       scales: { x: xScale, y: opts.yRange ? { range: opts.yRange } : {} },
