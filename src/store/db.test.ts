@@ -37,3 +37,45 @@ for (const backend of testBackends()) {
     }
   })
 }
+
+test('sqlite: several processes migrating one fresh file at once apply each migration once', async () => {
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { spawn } = await import('node:child_process')
+  const { openDb } = await import('./db.js')
+  const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'keel-mig-')), 'keel.db')}`
+  const script = `
+    import { openDb } from ${JSON.stringify(new URL('./db.ts', import.meta.url).pathname)}
+    const db = await openDb(${JSON.stringify(url)})
+    await db.migrate('race', [{ name: '001-things', async up(k) {
+      await k.schema.createTable('things').addColumn('id', 'integer', (c) => c.primaryKey()).execute()
+    } }])
+    await db.close()
+  `
+  const codes = await Promise.all(
+    Array.from(
+      { length: 3 },
+      () =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+            stdio: 'inherit',
+          })
+          child.on('close', (code) => resolve(code ?? -1))
+        }),
+    ),
+  )
+  assert.deepEqual(codes, [0, 0, 0])
+  const db = await openDb(url)
+  try {
+    const rows = await db
+      .typed<{ keel_migrations: { namespace: string; name: string } }>()
+      .selectFrom('keel_migrations')
+      .selectAll()
+      .where('namespace', '=', 'race')
+      .execute()
+    assert.equal(rows.length, 1)
+  } finally {
+    await db.close()
+  }
+})

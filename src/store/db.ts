@@ -120,28 +120,39 @@ function makeDb(kysely: Kysely<unknown>, dialect: DialectName, url: string): Kee
       if (running !== undefined) return running
       const job = (async () => {
         if (!migrationsTableReady) {
-          await kysely.schema
-            .createTable('keel_migrations')
-            .ifNotExists()
-            .addColumn('namespace', 'varchar(100)', (c) => c.notNull())
-            .addColumn('name', 'varchar(200)', (c) => c.notNull())
-            .addColumn('applied_at', 'varchar(40)', (c) => c.notNull())
-            .addPrimaryKeyConstraint('keel_migrations_pk', ['namespace', 'name'])
-            .execute()
+          try {
+            await kysely.schema
+              .createTable('keel_migrations')
+              .ifNotExists()
+              .addColumn('namespace', 'varchar(100)', (c) => c.notNull())
+              .addColumn('name', 'varchar(200)', (c) => c.notNull())
+              .addColumn('applied_at', 'varchar(40)', (c) => c.notNull())
+              .addPrimaryKeyConstraint('keel_migrations_pk', ['namespace', 'name'])
+              .execute()
+          } catch (error) {
+            // Two processes creating it at once on PostgreSQL: the loser sees a duplicate; fine if it now exists.
+            await sql`select 1 from keel_migrations where 1 = 0`.execute(kysely).catch(() => {
+              throw error
+            })
+          }
           migrationsTableReady = true
         }
         const db = kysely as unknown as Kysely<{
           keel_migrations: { namespace: string; name: string; applied_at: string }
         }>
         for (const migration of migrations) {
-          const done = await db
-            .selectFrom('keel_migrations')
-            .select('name')
-            .where('namespace', '=', namespace)
-            .where('name', '=', migration.name)
-            .executeTakeFirst()
-          if (done !== undefined) continue
           await db.transaction().execute(async (trx) => {
+            // Serialise migrators across processes (server workers, replicas), then re-check inside
+            // the lock so each migration runs exactly once.
+            if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(7305611)`.execute(trx)
+            else await sql`delete from keel_migrations where 1 = 0`.execute(trx)
+            const done = await trx
+              .selectFrom('keel_migrations')
+              .select('name')
+              .where('namespace', '=', namespace)
+              .where('name', '=', migration.name)
+              .executeTakeFirst()
+            if (done !== undefined) return
             await migration.up(trx as unknown as Kysely<unknown>, dialect)
             await trx
               .insertInto('keel_migrations')
