@@ -153,10 +153,14 @@ function sourceSql(
     case 'csv': {
       const s = csv!
       const encoding = s.encoding === 'latin-1' ? 'latin-1' : s.encoding === 'utf-16' ? 'utf-16' : 'utf-8'
-      return `read_csv(${list}, delim = ${quoteLiteral(s.delimiter)}, header = true, skip = 0, encoding = ${quoteLiteral(encoding)}, nullstr = [${s.nullValues.map(quoteLiteral).join(', ')}], union_by_name = ${files.length > 1}${fullSample ? ', sample_size = -1' : ''})`
+      return `read_csv(${list}, delim = ${quoteLiteral(s.delimiter)}, header = true, skip = 0, encoding = ${quoteLiteral(encoding)}, nullstr = [${s.nullValues.map(quoteLiteral).join(', ')}], union_by_name = ${files.length > 1}${fullSample ? ', sample_size = -1' : ''}, auto_type_candidates = ${CSV_TYPE_CANDIDATES})`
     }
   }
 }
+
+// BOOLEAN is left out on purpose: DuckDB's sniffer also reads yes/no and y/n as booleans, which would
+// turn a user's 'yes' label into 'true'. Text columns holding only true/false become booleans later.
+const CSV_TYPE_CANDIDATES = "['NULL', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']"
 
 interface CsvSettings {
   readonly delimiter: string
@@ -352,6 +356,15 @@ export async function tableToDataset(
     const levels = (await queryRows(con, `SELECT unnest(enum_range(NULL::${enumName})) AS l`)).map((r) =>
       String(r.l),
     )
+    const isTrueFalse =
+      options.kinds?.[col.name] === undefined &&
+      levels.length > 0 &&
+      levels.every((l) => l.toLowerCase() === 'true' || l.toLowerCase() === 'false')
+    if (isTrueFalse) {
+      specs.push({ name: col.name, kind: 'boolean' })
+      exprs.push(`CAST(TRY_CAST(${expr} AS BOOLEAN) AS DOUBLE)`)
+      continue
+    }
     specs.push({ name: col.name, kind, levels })
     exprs.push(`CAST(${expr} AS ${enumName})`)
   }
