@@ -8,7 +8,13 @@
 import { join } from 'node:path'
 import { loadDataset } from '../src/data/index.js'
 import { trainModelBundle } from '../src/train/index.js'
-import { ANCHOR_DATASETS, ANCHORS, type AnchorName, SHARED_DATASETS, loadAnchorDataset } from './lib/anchor-data.js'
+import {
+  ANCHOR_DATASETS,
+  ANCHORS,
+  type AnchorName,
+  loadAnchorDataset,
+  SHARED_DATASETS,
+} from './lib/anchor-data.js'
 
 const TARGETS: Record<AnchorName, { target: string; positive?: string }> = {
   ames: { target: 'Sale_Price' },
@@ -39,7 +45,8 @@ for (const name of names) {
   const a = ANCHORS[name]
   const metric = a.metric
   const keel = outcome.metrics.test![metric]!
-  const best = metric === 'rmse' ? Math.min(a.linear, a.rf, a.hgb, a.xgb) : Math.max(a.linear, a.rf, a.hgb, a.xgb)
+  const best =
+    metric === 'rmse' ? Math.min(a.linear, a.rf, a.hgb, a.xgb) : Math.max(a.linear, a.rf, a.hgb, a.xgb)
   const ok = metric === 'rmse' ? keel <= best * 1.01 : keel >= best - 0.003
   const cv = outcome.candidates.map((c) => `${c.family}=${c.cvScore.toFixed(4)}`).join(' ')
   rows.push(
@@ -47,6 +54,8 @@ for (const name of names) {
   )
   console.error(rows.at(-1))
 }
-console.log('| dataset | metric | chosen | keel test | best anchor | diff | meets goal | cv (primary metric) | seconds |')
+console.log(
+  '| dataset | metric | chosen | keel test | best anchor | diff | meets goal | cv (primary metric) | seconds |',
+)
 console.log('|---|---|---|---:|---:|---:|---|---|---:|')
 for (const r of rows) console.log(r)

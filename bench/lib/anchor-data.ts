@@ -21,7 +21,10 @@ export const ANCHOR_DATASETS = ['ames', 'attrition', 'breast_cancer', 'credit_da
 export type AnchorName = (typeof ANCHOR_DATASETS)[number]
 
 /** Anchor results from ANCHORS.md (AUC for binary, RMSE for regression). */
-export const ANCHORS: Record<AnchorName, { metric: 'roc_auc' | 'rmse'; linear: number; rf: number; hgb: number; xgb: number }> = {
+export const ANCHORS: Record<
+  AnchorName,
+  { metric: 'roc_auc' | 'rmse'; linear: number; rf: number; hgb: number; xgb: number }
+> = {
   ames: { metric: 'rmse', linear: 30642, rf: 29114, hgb: 27538, xgb: 29482 },
   attrition: { metric: 'roc_auc', linear: 0.8152, rf: 0.7945, hgb: 0.7832, xgb: 0.7476 },
   breast_cancer: { metric: 'roc_auc', linear: 0.996, rf: 0.9945, hgb: 0.994, xgb: 0.9934 },
@@ -49,13 +52,21 @@ export interface AnchorDataset {
 }
 
 interface Meta {
-  datasets: { name: string; file: string; target: string; task: 'binary' | 'regression'; positive_class?: string }[]
+  datasets: {
+    name: string
+    file: string
+    target: string
+    task: 'binary' | 'regression'
+    positive_class?: string
+  }[]
 }
 
 function splitIndices(name: string): { train: number[]; test: number[] } {
   const path = join(SPLIT_DIR, `${name}.json`)
   if (!existsSync(path)) {
-    execFileSync('/usr/bin/python3', [join(HERE, '..', 'anchors', 'split_indices.py'), SPLIT_DIR], { stdio: 'inherit' })
+    execFileSync('/usr/bin/python3', [join(HERE, '..', 'anchors', 'split_indices.py'), SPLIT_DIR], {
+      stdio: 'inherit',
+    })
   }
   return JSON.parse(readFileSync(path, 'utf8')) as { train: number[]; test: number[] }
 }
@@ -69,11 +80,13 @@ function median(values: number[]): number {
 
 /** Loads one shared dataset with the ANCHORS split. */
 export function loadAnchorDataset(name: AnchorName): AnchorDataset {
-  const meta = (JSON.parse(readFileSync(join(SHARED_DATASETS, 'datasets.json'), 'utf8')) as Meta).datasets.find(
-    (d) => d.name === name,
-  )
+  const meta = (
+    JSON.parse(readFileSync(join(SHARED_DATASETS, 'datasets.json'), 'utf8')) as Meta
+  ).datasets.find((d) => d.name === name)
   if (meta === undefined) throw new Error(`unknown dataset ${name}`)
-  const lines = readFileSync(join(SHARED_DATASETS, meta.file), 'utf8').split('\n').filter((l) => l.length > 0)
+  const lines = readFileSync(join(SHARED_DATASETS, meta.file), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
   const header = lines[0]!.split(',')
   const rows = lines.slice(1).map((l) => l.split(','))
   const targetIndex = header.indexOf(meta.target)
