@@ -2,6 +2,12 @@
 
 export type { AlertEvent, AlertOptions, DeliveryResult } from './alerts.js'
 export { AlertManager, deliverWebhook, signBody } from './alerts.js'
+/**
+ * Monitoring HTTP API (Fastify plugin `monitorRoutes`, registered by `createServer` under
+ * `/v1/monitor/*`) and its access rule: loopback clients need no login, others the admin token.
+ */
+export type { MonitoredModel, MonitorRoutesOptions } from './api.js'
+export { checkDashboardAccess, DASHBOARD_TOKEN_COOKIE, isLoopbackRequest, monitorRoutes } from './api.js'
 export type { CurrentSource, DriftCheckOptions, DriftCheckResult, PerformancePoint } from './check.js'
 export {
   loadReference,
@@ -10,6 +16,9 @@ export {
   readPredictionWindow,
   runDriftCheck,
 } from './check.js'
+/** The web dashboard at `/` (uPlot inlined; reads only the monitoring API). */
+export type { DashboardOptions } from './dashboard/index.js'
+export { dashboardHtml, dashboardRoutes, loadUplotAssets } from './dashboard/index.js'
 export type { CurrentData, DriftOptions, DriftReport, DriftTestName, FeatureDrift } from './drift.js'
 export { DEFAULT_THRESHOLDS, detectDrift, featureDrift, SMALL_SAMPLE } from './drift.js'
 export type {

@@ -9,12 +9,12 @@ import Fastify, {
 } from 'fastify'
 import type { Kysely } from 'kysely'
 import { AppError, LIBRARY_VERSION } from '../core/index.js'
-// Direct file imports: monitor's index reaches back into serve (prediction log tables, A/B report).
-import { type MonitoredModel, monitorRoutes } from '../monitor/api.js'
+// Types only: the monitoring code (registry, tracking store, drift tests) is loaded on demand in
+// createServer, so a server without a database does not load it, and serve and monitor (which
+// reads serve's tables) do not import each other at load time.
+import type { MonitoredModel } from '../monitor/api.js'
 import type { DriftCheckResult } from '../monitor/check.js'
-import { runDriftCheck } from '../monitor/check.js'
-import { dashboardRoutes } from '../monitor/dashboard/index.js'
-import { type MonitorSchedule, startMonitorSchedule } from '../monitor/scheduler.js'
+import type { MonitorSchedule } from '../monitor/scheduler.js'
 import { type KeelDb, openDb } from '../store/index.js'
 import { abReport } from './ab-report.js'
 import { checkAdmin, checkApi } from './auth.js'
@@ -745,6 +745,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   const monitoredRefs = served.map((s) => s.ref)
   let monitor: MonitorSchedule | undefined
   if (db !== undefined && config.monitor.enabled && options.monitorSchedule !== false && served.length > 0) {
+    const { startMonitorSchedule } = await import('../monitor/scheduler.js')
     monitor = startMonitorSchedule({
       models: monitoredRefs,
       intervalMs: config.monitor.intervalMs,
@@ -763,6 +764,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     })
   }
   if (db !== undefined && config.monitor.dashboard) {
+    const [{ monitorRoutes }, { runDriftCheck }, { dashboardRoutes }] = await Promise.all([
+      import('../monitor/api.js'),
+      import('../monitor/check.js'),
+      import('../monitor/dashboard/index.js'),
+    ])
     const monitoredModels = (): MonitoredModel[] =>
       [...byName.values()].map((s) => {
         const loaded = manager.get(s.config.ref)

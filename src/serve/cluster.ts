@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { AggregatorRegistry, Registry } from 'prom-client'
 import type { DriftCheckResult } from '../monitor/check.js'
-import { type MonitorSchedule, startMonitorSchedule } from '../monitor/scheduler.js'
+import type { MonitorSchedule } from '../monitor/scheduler.js'
 import { openDb } from '../store/index.js'
 import {
   type CreateServerOptions,
@@ -161,6 +161,7 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
   let monitor: MonitorSchedule | undefined
   if (options.db !== false && config.monitor.enabled && served.length > 0) {
     const storeUrl = monitorStoreUrl(options.db, config, options.storeUrl)
+    const { startMonitorSchedule } = await import('../monitor/scheduler.js')
     monitor = startMonitorSchedule({
       models: served.map((s) => s.ref),
       intervalMs: config.monitor.intervalMs,
