@@ -254,7 +254,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     }
     assert.deepEqual(models.models[0]!.aliases, { production: 1 })
     assert.equal(models.models[0]!.servingVersion, 1)
-    assert.equal((await get('/v1/monitor/experiments')).experiments instanceof Array, true)
+    assert.equal(Array.isArray((await get('/v1/monitor/experiments')).experiments), true)
 
     const openapi = (await get('/openapi.json')) as { paths: Record<string, unknown> }
     for (const path of [
@@ -348,7 +348,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
 
       const row = page.locator('tr.feature-row[data-feature="spend_30d"]')
       assert.equal(await row.getAttribute('data-drifted'), 'true')
-      assert.match(await row.innerText(), /drift/i)
+      assert.match((await row.textContent()) ?? '', /drift/i)
       assert.equal(
         await page.locator('tr.feature-row[data-feature="plan"]').getAttribute('data-drifted'),
         'true',
@@ -381,8 +381,8 @@ describe('monitoring dashboard over a real model and real traffic', () => {
       assert.ok(trafficCanvases >= 3, `traffic charts: ${trafficCanvases}`)
       assert.ok((await coloured('#traffic-body canvas', 'blue')) > 20, 'request bars drawn')
       assert.ok((await page.locator('#performance-body canvas').count()) >= 1)
-      assert.match(await page.locator('#models-body').innerText(), /production → v1/)
-      assert.match(await page.locator('#alerts-body').innerText(), /dataset_drift/)
+      assert.match((await page.locator('#models-body').textContent()) ?? '', /production → v1/)
+      assert.match((await page.locator('#alerts-body').textContent()) ?? '', /dataset_drift/)
 
       await row.click()
       await page.waitForSelector('#feature-detail[data-ready="true"][data-feature="spend_30d"]', {
@@ -397,7 +397,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
       await page.waitForSelector('#feature-detail[data-ready="true"][data-feature="plan"]', {
         timeout: 15_000,
       })
-      assert.match(await page.locator('#feature-detail').innerText(), /102 missing/)
+      assert.match((await page.locator('#feature-detail').textContent()) ?? '', /102 missing/)
 
       assert.deepEqual(external, [], 'the page fetched nothing from outside the server')
       assert.deepEqual(pageErrors, [])
