@@ -42,6 +42,12 @@ export function makeProgressPrinter(options: { quiet?: boolean } = {}): {
             false,
           )
           break
+        case 'trial':
+          write(
+            `[${elapsed()}] tuning ${event.family}: trial ${event.trial}/${event.trials} cv ${event.score.toFixed(4)} (best ${event.best.toFixed(4)})`,
+            false,
+          )
+          break
         case 'iteration':
           write(
             `[${elapsed()}] ${event.family} iteration ${event.iteration}: loss ${event.loss.toFixed(5)}`,

@@ -17,7 +17,13 @@ import {
 } from './constraints.js'
 import { buildReportData } from './report.js'
 import { higherIsBetter, type MetricValues } from './scoring.js'
-import { type CandidateResult, type TrainOutcome, type TrainSpec, trainModelBundle } from './workflow.js'
+import {
+  type CandidateResult,
+  type TrainOutcome,
+  type TrainSpec,
+  type TuningResult,
+  trainModelBundle,
+} from './workflow.js'
 
 /** Options of a recorded training run (`keel train`). */
 export interface RunTrainingOptions extends TrainSpec {
@@ -55,6 +61,7 @@ export interface RunTrainingResult {
   /** Primary metric gain over the baseline (positive = better), on test when held out, else train. */
   readonly improvementOverBaseline: number
   readonly candidates: readonly CandidateResult[]
+  readonly tuning?: TuningResult
   readonly constraints: readonly ConstraintCheck[]
   /** False when a hard constraint failed: the version must not be promoted to production. */
   readonly eligibleForProduction: boolean
@@ -282,6 +289,7 @@ export async function runTraining(
         },
         improvementOverBaseline: improvement,
         candidates: outcome.candidates,
+        ...(outcome.tuning === undefined ? {} : { tuning: outcome.tuning }),
         constraints,
         eligibleForProduction,
         latencyMs,

@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks'
 import { AppError, type Matrix, Rng, takeValues } from '../core/index.js'
 import { type Dataset, getColumn, loadDataset, missingCount, selectRows } from '../data/index.js'
+import { randomSearch } from '../eval/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
 import { type BundleFeature, ModelBundle } from './bundle.js'
 import { type FeatureEncoder, fitFeatureEncoder } from './encoder.js'
 import { AUTO_FAMILIES, encodingFor, type ModelFamily, makeEstimator } from './families.js'
 import { type EncodedTarget, encodeTarget } from './labels.js'
 import { computeMetrics, defaultMetrics, higherIsBetter, type MetricValues } from './scoring.js'
+import { SEARCH_SPACES } from './search-spaces.js'
 
 /** Progress events of a training run, for the live display. */
 export type TrainProgress =
@@ -20,6 +22,14 @@ export type TrainProgress =
     }
   | { readonly kind: 'candidate'; readonly family: string; readonly score: number; readonly best: string }
   | { readonly kind: 'iteration'; readonly family: string; readonly iteration: number; readonly loss: number }
+  | {
+      readonly kind: 'trial'
+      readonly family: string
+      readonly trial: number
+      readonly trials: number
+      readonly score: number
+      readonly best: number
+    }
 
 /** What to train. Resolved from the task file and flags by the CLI. */
 export interface TrainSpec {
@@ -42,6 +52,10 @@ export interface TrainSpec {
   readonly testSize: number
   /** Cross-validation folds used by `auto` to choose a family. */
   readonly folds: number
+  /** Random-search trials for the chosen family (cross-validated like the family choice). */
+  readonly trials?: number
+  /** Wall-clock budget for tuning, in minutes. */
+  readonly tuneMinutes?: number
   /** Explicit train/test row indices (overrides `testSize`), e.g. to reproduce a published split. */
   readonly split?: { readonly train: Int32Array; readonly test: Int32Array }
   readonly onProgress?: (event: TrainProgress) => void
@@ -55,6 +69,16 @@ export interface CandidateResult {
   readonly seconds: number
 }
 
+/** What tuning tried and whether its best params beat the defaults in cross-validation. */
+export interface TuningResult {
+  readonly family: ModelFamily
+  readonly trials: number
+  readonly defaultScore: number
+  readonly bestScore: number
+  readonly bestParams: Readonly<Record<string, unknown>>
+  readonly isKept: boolean
+}
+
 /** Outcome of `trainModelBundle`. */
 export interface TrainOutcome {
   readonly bundle: ModelBundle
@@ -65,6 +89,7 @@ export interface TrainOutcome {
   readonly primaryMetric: string
   readonly fitSeconds: number
   readonly candidates: readonly CandidateResult[]
+  readonly tuning?: TuningResult
   readonly metrics: {
     readonly train: MetricValues
     readonly test?: MetricValues
@@ -177,6 +202,7 @@ async function fitFamily(
   features: readonly string[],
   spec: TrainSpec,
   validation?: { ds: Dataset; y: Float64Array },
+  paramsOverride?: Readonly<Record<string, unknown>>,
 ): Promise<FitResult> {
   const trainDs = selectRows(ds, rows)
   const y = takeValues(target.y, rows)
@@ -195,7 +221,7 @@ async function fitFamily(
       ? {}
       : { validation: { x: encoder.encodeDataset(validation.ds), y: validation.y } }),
   }
-  const params = family === spec.model ? (spec.params ?? {}) : {}
+  const params = paramsOverride ?? (family === spec.model ? (spec.params ?? {}) : {})
   const estimator = makeEstimator(family, target.task, params as Record<string, unknown>, spec.seed)
   const start = performance.now()
   const model: FittedModel = await estimator.fit(x, y, options)
@@ -299,47 +325,103 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
   const baseline = await fitFamily('baseline', ds, train, target, features, spec)
 
   const candidates: CandidateResult[] = []
+  const folds = makeFolds(yTrain, target.task, spec.folds, spec.seed)
+  const better = (a: number, b: number): boolean => (higherIsBetter(primary) ? a > b : a < b)
+  // Mean validation score of a family (and params) over the folds of the training part only: the
+  // test part is never seen before the final evaluation.
+  const crossValidate = async (
+    candidate: ModelFamily,
+    params?: Readonly<Record<string, unknown>>,
+    report = true,
+  ): Promise<number[]> => {
+    const scores: number[] = []
+    for (const [f, fold] of folds.entries()) {
+      const fitted = await fitFamily(
+        candidate,
+        trainDs,
+        fold.train,
+        { ...target, y: yTrain },
+        features,
+        spec,
+        undefined,
+        params,
+      )
+      const validDs = selectRows(trainDs, fold.valid)
+      const score = scoreBundle(fitted.bundle, validDs, takeValues(yTrain, fold.valid), [primary])[primary]!
+      scores.push(score)
+      if (report) progress({ kind: 'fold', family: candidate, fold: f + 1, folds: folds.length, score })
+    }
+    return scores
+  }
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length
+
   let family: ModelFamily
   if (spec.model === 'auto') {
-    const folds = makeFolds(yTrain, target.task, spec.folds, spec.seed)
     let best: CandidateResult | undefined
     for (const candidate of AUTO_FAMILIES) {
       progress({ kind: 'stage', message: `cross-validating ${candidate} (${folds.length} folds)` })
-      const scores: number[] = []
       const start = performance.now()
-      for (const [f, fold] of folds.entries()) {
-        const fitted = await fitFamily(
-          candidate,
-          trainDs,
-          fold.train,
-          { ...target, y: yTrain },
-          features,
-          spec,
-        )
-        const validDs = selectRows(trainDs, fold.valid)
-        const score = scoreBundle(fitted.bundle, validDs, takeValues(yTrain, fold.valid), [primary])[primary]!
-        scores.push(score)
-        progress({ kind: 'fold', family: candidate, fold: f + 1, folds: folds.length, score })
-      }
-      const cvScore = scores.reduce((a, b) => a + b, 0) / scores.length
+      const scores = await crossValidate(candidate)
       const result: CandidateResult = {
         family: candidate,
-        cvScore,
+        cvScore: mean(scores),
         cvScores: scores,
         seconds: (performance.now() - start) / 1000,
       }
       candidates.push(result)
-      if (best === undefined || (higherIsBetter(primary) ? cvScore > best.cvScore : cvScore < best.cvScore))
-        best = result
-      progress({ kind: 'candidate', family: candidate, score: cvScore, best: best.family })
+      if (best === undefined || better(result.cvScore, best.cvScore)) best = result
+      progress({ kind: 'candidate', family: candidate, score: result.cvScore, best: best.family })
     }
     family = best!.family
   } else {
     family = spec.model
   }
 
+  let tuned: TuningResult | undefined
+  const space = SEARCH_SPACES[family]
+  const wantsTuning = (spec.trials ?? 0) > 0 || (spec.tuneMinutes ?? 0) > 0
+  if (wantsTuning && space !== undefined) {
+    const defaultScore =
+      candidates.find((c) => c.family === family)?.cvScore ??
+      mean(await crossValidate(family, spec.params ?? {}, false))
+    const maxTrials = spec.trials ?? 20
+    progress({
+      kind: 'stage',
+      message: `tuning ${family}: up to ${maxTrials} trials${spec.tuneMinutes === undefined ? '' : ` or ${spec.tuneMinutes} min`}`,
+    })
+    const search = await randomSearch({
+      space,
+      direction: higherIsBetter(primary) ? 'higher' : 'lower',
+      maxTrials,
+      ...(spec.tuneMinutes === undefined ? {} : { timeBudgetMs: spec.tuneMinutes * 60_000 }),
+      seed: spec.seed,
+      objective: async (params) =>
+        mean(await crossValidate(family, { ...(spec.params ?? {}), ...params }, false)),
+      onTrial: (trial, best) =>
+        progress({
+          kind: 'trial',
+          family,
+          trial: trial.index + 1,
+          trials: maxTrials,
+          score: trial.score,
+          best: best?.score ?? Number.NaN,
+        }),
+    })
+    const bestTrial = search.best
+    const isKept = bestTrial !== null && better(bestTrial.score, defaultScore)
+    tuned = {
+      family,
+      trials: search.trials.length,
+      defaultScore,
+      bestScore: bestTrial?.score ?? Number.NaN,
+      bestParams: bestTrial?.params ?? {},
+      isKept,
+    }
+  }
+
   progress({ kind: 'stage', message: `fitting ${family} on ${train.length} rows` })
-  const final = await fitFamily(family, ds, train, target, features, spec, validation)
+  const finalParams = tuned?.isKept === true ? { ...(spec.params ?? {}), ...tuned.bestParams } : undefined
+  const final = await fitFamily(family, ds, train, target, features, spec, validation, finalParams)
   const metricsTrain = scoreBundle(final.bundle, trainDs, yTrain, metrics)
   const baselineTrain = scoreBundle(baseline.bundle, trainDs, yTrain, metrics)
   let metricsTest: MetricValues | undefined
@@ -359,6 +441,7 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     primaryMetric: primary,
     fitSeconds: final.seconds,
     candidates,
+    ...(tuned === undefined ? {} : { tuning: tuned }),
     metrics: {
       train: metricsTrain,
       baselineTrain,

@@ -26,6 +26,8 @@ Options:
   --experiment NAME    experiment to record the run under (default: the model name)
   --subgroups A,B      break metrics down by these columns in the report
   --report FILE        also write the HTML report to FILE
+  --trials N           random-search trials to tune the chosen family (cross-validated; kept only if better)
+  --tune-minutes M     time budget for tuning
   --fallback REF       model that serves when this one fails or is too slow (e.g. churn-linear@1)
   --json               print one JSON object on stdout`
 
@@ -60,6 +62,8 @@ export const trainCommand: Command = {
         subgroups: { type: 'string' },
         report: { type: 'string' },
         fallback: { type: 'string' },
+        trials: { type: 'string' },
+        'tune-minutes': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
       },
@@ -126,6 +130,12 @@ export const trainCommand: Command = {
               .map((s) => s.trim()),
           }),
       ...(stringOpt(args, 'report') === undefined ? {} : { reportPath: stringOpt(args, 'report')! }),
+      ...(stringOpt(args, 'trials') === undefined
+        ? {}
+        : { trials: parseNumber(stringOpt(args, 'trials'), 'trials', 0) }),
+      ...(stringOpt(args, 'tune-minutes') === undefined
+        ? {}
+        : { tuneMinutes: parseNumber(stringOpt(args, 'tune-minutes'), 'tune-minutes', 0) }),
       ...(stringOpt(args, 'fallback') === undefined ? {} : { fallback: stringOpt(args, 'fallback')! }),
       onProgress: printer.onProgress,
     })
