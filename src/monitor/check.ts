@@ -28,6 +28,8 @@ export interface DriftCheckOptions {
   readonly drift?: DriftOptions
   /** Record the check in the store (default true). */
   readonly record?: boolean
+  /** Record it only with at least this many current rows (the server's `minRows`; default 0). */
+  readonly minRowsToRecord?: number
 }
 
 /** Outcome of one drift check. */
@@ -177,7 +179,7 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
     )
   }
   const checkId = randomUUID()
-  if (options.record !== false) {
+  if (options.record !== false && report.currentRows >= (options.minRowsToRecord ?? 0)) {
     const db = await openDb(options.storeUrl)
     try {
       const k = await migrateMonitorTables(db)

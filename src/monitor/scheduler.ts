@@ -74,6 +74,8 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
           current: { kind: 'window', windowMs: options.windowMs ?? 86_400_000 },
           ...(options.storeUrl === undefined ? {} : { storeUrl: options.storeUrl }),
           ...(options.drift === undefined ? {} : { drift: options.drift }),
+          // A check the schedule ignores (too few rows) must not enter the recorded history either.
+          minRowsToRecord: options.minRows ?? 100,
         })
         if (result.report.currentRows < (options.minRows ?? 100)) continue
         const name = result.name

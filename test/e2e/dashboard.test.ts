@@ -128,7 +128,12 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     const predictUrl = `${base}/v1/models/churn/predict`
     const ids: string[] = []
     // 1) Normal traffic, one row per request (gives the latency percentiles something to show).
-    for (let i = 0; i < 120; i += 8) {
+    // A check over fewer than minRows (50) rows gives no verdict and is not recorded.
+    for (const features of rows.slice(0, 8))
+      ids.push((await post(predictUrl, { features })).predictionId as string)
+    await server.log!.flush()
+    const tooFew = await server.monitor!.runOnce()
+    for (let i = 8; i < 120; i += 8) {
       const answers = await Promise.all(
         rows.slice(i, i + 8).map((features) => post(predictUrl, { features })),
       )
@@ -137,6 +142,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     await server.log!.flush()
     const first = await server.monitor!.runOnce()
     assert.equal(first.length, 1)
+    assert.equal(tooFew.length, 0, 'fewer than minRows: no verdict')
     // 2) Drifted traffic: spend_30d four times larger and a plan the model never saw.
     for (let i = 120; i < 420; i += 50) {
       const batch = rows.slice(i, i + 50).map((r, j) => ({
@@ -211,7 +217,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
       }[]
     }
     const m = drift.models[0]!
-    assert.ok(m.history.ts.length >= 3)
+    assert.equal(m.history.ts.length, 3, 'three recorded checks (the 8-row one is not)')
     assert.equal(m.history.features.spend_30d!.statistic.length, m.history.ts.length)
     assert.equal(m.latest.features.find((f) => f.feature === 'spend_30d')!.drifted, true)
 
