@@ -47,14 +47,19 @@ function readRows(path: string): { rows: Row[]; outcomes: number[] } {
   return { rows, outcomes }
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Json> {
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  status = 200,
+): Promise<Json> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   })
   const json = (await res.json()) as Json
-  assert.equal(res.status, 200, JSON.stringify(json))
+  assert.equal(res.status, status, JSON.stringify(json))
   return json
 }
 
@@ -260,7 +265,27 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     }
     assert.deepEqual(models.models[0]!.aliases, { production: 1 })
     assert.equal(models.models[0]!.servingVersion, 1)
-    assert.equal(Array.isArray((await get('/v1/monitor/experiments')).experiments), true)
+    // An experiment (both arms on v1 here) shows up with its report's verdict.
+    await post(
+      `${base}/v1/admin/experiments`,
+      {
+        id: 'churn-ab',
+        model: 'churn',
+        variants: [
+          { name: 'A', ref: 'churn@production', weight: 1 },
+          { name: 'B', ref: 'churn@1', weight: 1 },
+        ],
+      },
+      { authorization: `Bearer ${ADMIN}` },
+      201,
+    )
+    const experiments = (await get('/v1/monitor/experiments')) as {
+      experiments: { id: string; verdict: string; report: { variants: unknown[] } }[]
+    }
+    assert.equal(experiments.experiments.length, 1)
+    assert.equal(experiments.experiments[0]!.id, 'churn-ab')
+    assert.equal(experiments.experiments[0]!.verdict, 'keep running')
+    assert.equal(experiments.experiments[0]!.report.variants.length, 2)
 
     const openapi = (await get('/openapi.json')) as { paths: Record<string, unknown> }
     for (const path of [
@@ -389,6 +414,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
       assert.ok((await page.locator('#performance-body canvas').count()) >= 1)
       assert.match((await page.locator('#models-body').textContent()) ?? '', /production → v1/)
       assert.match((await page.locator('#alerts-body').textContent()) ?? '', /dataset_drift/)
+      assert.match((await page.locator('#experiments-body').textContent()) ?? '', /churn-ab.*keep running/)
 
       await row.click()
       await page.waitForSelector('#feature-detail[data-ready="true"][data-feature="spend_30d"]', {
