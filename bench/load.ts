@@ -61,11 +61,11 @@ const pandas = JSON.parse(py.stdout.trim().split('\n').pop()!) as {
 const keel = median(keelTimes)
 const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ')
 process.stdout.write(
-  [
+  `${[
     `file      ${file} (${(statSync(file).size / 1e6).toFixed(0)} MB, ${shape})`,
     `machine   ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, load avg ${loadavg()[0]!.toFixed(1)}; node ${process.version}; commit ${commit()}`,
     `keel      loadDataset        median ${keel.toFixed(2)} s (runs: ${fmt(keelTimes)})`,
     `pandas    read_csv (${pandas.pandas})  median ${pandas.median_s.toFixed(2)} s (runs: ${fmt(pandas.runs_s)})`,
     `ratio     pandas / keel = ${(pandas.median_s / keel).toFixed(2)} (above 1: keel is faster)`,
-  ].join('\n') + '\n',
+  ].join('\n')}\n`,
 )

@@ -21,8 +21,27 @@ export function testBackends(): { name: 'sqlite' | 'postgres'; open(): Promise<K
   if (pgUrl !== undefined && pgUrl !== '') {
     backends.push({
       name: 'postgres',
-      open: () =>
-        openDb(pgUrl, { schema: `keel_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}` }),
+      async open() {
+        const schema = `keel_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
+        const db = await openDb(pgUrl, { schema })
+        // Drop the test's schema when it closes, so test runs leave nothing behind.
+        return {
+          dialect: db.dialect,
+          url: db.url,
+          typed: <T>() => db.typed<T>(),
+          migrate: (namespace, migrations) => db.migrate(namespace, migrations),
+          async close() {
+            await db.close()
+            const admin = new pg.Client({ connectionString: pgUrl })
+            await admin.connect()
+            try {
+              await admin.query(`drop schema if exists ${schema} cascade`)
+            } finally {
+              await admin.end()
+            }
+          },
+        }
+      },
     })
   } else {
     process.stderr.write('NOTICE: KEEL_TEST_DATABASE_URL is not set; PostgreSQL store tests are skipped.\n')

@@ -50,7 +50,8 @@ export class ModelBundle {
   readonly features: readonly BundleFeature[]
   readonly encoder: FeatureEncoder
   readonly model: FittedModel
-  readonly threshold: number
+  /** Decision threshold on the positive-class probability (binary); set when an operating point is chosen. */
+  threshold: number
   readonly family: string
 
   constructor(

@@ -40,5 +40,12 @@ export { SEARCH_SPACES } from './search-spaces.js'
 export { bundleToServable, createRegistryModelSource } from './servable.js'
 export type { TaskSettings } from './settings.js'
 export { resolveTaskSettings } from './settings.js'
-export type { CandidateResult, TrainOutcome, TrainProgress, TrainSpec, TuningResult } from './workflow.js'
-export { holdoutSplit, makeFolds, scoreBundle, trainModelBundle } from './workflow.js'
+export type {
+  CandidateResult,
+  ThresholdChoice,
+  TrainOutcome,
+  TrainProgress,
+  TrainSpec,
+  TuningResult,
+} from './workflow.js'
+export { balancedWeights, holdoutSplit, makeFolds, scoreBundle, trainModelBundle } from './workflow.js'

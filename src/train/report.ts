@@ -193,7 +193,9 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
       for (let r = 0; r < evalDs.nRows; r++) {
         const v = cellValue(column, r)
         const key = v === null ? '(missing)' : String(v)
-        ;(levels[key] ??= []).push(r)
+        const rows = levels[key] ?? []
+        rows.push(r)
+        levels[key] = rows
       }
       groups[name] = levels
     }

@@ -19,6 +19,7 @@ import { buildReportData } from './report.js'
 import { higherIsBetter, type MetricValues } from './scoring.js'
 import {
   type CandidateResult,
+  type ThresholdChoice,
   type TrainOutcome,
   type TrainSpec,
   type TuningResult,
@@ -62,6 +63,7 @@ export interface RunTrainingResult {
   readonly improvementOverBaseline: number
   readonly candidates: readonly CandidateResult[]
   readonly tuning?: TuningResult
+  readonly threshold?: ThresholdChoice
   readonly constraints: readonly ConstraintCheck[]
   /** False when a hard constraint failed: the version must not be promoted to production. */
   readonly eligibleForProduction: boolean
@@ -290,6 +292,7 @@ export async function runTraining(
         improvementOverBaseline: improvement,
         candidates: outcome.candidates,
         ...(outcome.tuning === undefined ? {} : { tuning: outcome.tuning }),
+        ...(outcome.threshold === undefined ? {} : { threshold: outcome.threshold }),
         constraints,
         eligibleForProduction,
         latencyMs,

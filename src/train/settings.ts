@@ -1,4 +1,4 @@
-import { basename, dirname } from 'node:path'
+import { basename } from 'node:path'
 import { AppError } from '../core/index.js'
 import { findTaskFile, loadTaskFile, metricKey, type TaskConfig } from '../data/index.js'
 import type { ConstraintSpec } from './constraints.js'

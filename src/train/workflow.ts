@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { AppError, type Matrix, Rng, takeValues } from '../core/index.js'
 import { type Dataset, getColumn, loadDataset, missingCount, selectRows } from '../data/index.js'
-import { randomSearch } from '../eval/index.js'
+import { precisionAtRecall, randomSearch, recallAtPrecision } from '../eval/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
 import { type BundleFeature, ModelBundle } from './bundle.js'
 import { type FeatureEncoder, fitFeatureEncoder } from './encoder.js'
@@ -52,6 +52,14 @@ export interface TrainSpec {
   readonly testSize: number
   /** Cross-validation folds used by `auto` to choose a family. */
   readonly folds: number
+  /** Weight classes inversely to their frequency (`--balance`); classification only. */
+  readonly balance?: boolean
+  /**
+   * Operating point for the decision threshold of a binary model, e.g. `precision_at_recall@0.9`:
+   * the threshold is chosen on held-out training rows to meet it. Default: the first such metric
+   * in `metrics`, else 0.5.
+   */
+  readonly thresholdFor?: string
   /** Random-search trials for the chosen family (cross-validated like the family choice). */
   readonly trials?: number
   /** Wall-clock budget for tuning, in minutes. */
@@ -67,6 +75,15 @@ export interface CandidateResult {
   readonly cvScore: number
   readonly cvScores: readonly number[]
   readonly seconds: number
+}
+
+/** The decision threshold chosen to meet an operating point, and what it achieved where chosen. */
+export interface ThresholdChoice {
+  readonly metric: string
+  readonly threshold: number
+  readonly value: number
+  readonly isAchieved: boolean
+  readonly rows: number
 }
 
 /** What tuning tried and whether its best params beat the defaults in cross-validation. */
@@ -90,6 +107,7 @@ export interface TrainOutcome {
   readonly fitSeconds: number
   readonly candidates: readonly CandidateResult[]
   readonly tuning?: TuningResult
+  readonly threshold?: ThresholdChoice
   readonly metrics: {
     readonly train: MetricValues
     readonly test?: MetricValues
@@ -119,6 +137,55 @@ function featureColumns(ds: Dataset, spec: TrainSpec): string[] {
     spec.include !== undefined && spec.include.length > 0 ? [...spec.include] : ds.columns.map((c) => c.name)
   for (const name of names) getColumn(ds, name)
   return names.filter((n) => !skip.has(n))
+}
+
+/**
+ * Fits the family on 80 % of the training rows and picks, on the other 20 %, the threshold on the
+ * positive-class probability that meets the operating point (e.g. the highest precision at 90 %
+ * recall). The test part is not used.
+ */
+async function chooseThreshold(
+  metric: string,
+  family: ModelFamily,
+  trainDs: Dataset,
+  yTrain: Float64Array,
+  target: EncodedTarget,
+  features: readonly string[],
+  spec: TrainSpec,
+  params: Readonly<Record<string, unknown>> | undefined,
+): Promise<ThresholdChoice> {
+  const m = /^(precision_at_recall|recall_at_precision)@(.+)$/.exec(metric)
+  if (m === null)
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `Cannot choose a threshold for '${metric}'; use precision_at_recall@R or recall_at_precision@P.`,
+    )
+  const goal = Number(m[2])
+  const { train, test: held } = holdoutSplit(yTrain, 'binary', 0.2, spec.seed + 1)
+  const fitted = await fitFamily(
+    family,
+    trainDs,
+    train,
+    { ...target, y: yTrain },
+    features,
+    spec,
+    undefined,
+    params,
+  )
+  const heldDs = selectRows(trainDs, held)
+  const scores = fitted.bundle.predictDataset(heldDs).positive!
+  const yHeld = takeValues(yTrain, held)
+  const point =
+    m[1] === 'precision_at_recall'
+      ? precisionAtRecall(yHeld, scores, goal)
+      : recallAtPrecision(yHeld, scores, goal)
+  return {
+    metric,
+    threshold: Number.isFinite(point.threshold) ? point.threshold : 0.5,
+    value: point.value,
+    isAchieved: point.isAchieved,
+    rows: held.length,
+  }
 }
 
 /** Stratified (classification) or plain random split of row indices into train and test parts. */
@@ -209,7 +276,9 @@ async function fitFamily(
   const encoder = fitFeatureEncoder(trainDs, features, encodingFor(family))
   const x = encoder.encodeDataset(trainDs)
   const iterations: { iteration: number; trainLoss: number; validLoss?: number }[] = []
+  const sampleWeight = spec.balance === true && target.task !== 'regression' ? balancedWeights(y) : undefined
   const options: FitOptions = {
+    ...(sampleWeight === undefined ? {} : { sampleWeight }),
     featureNames: encoder.outputNames,
     categoricalFeatures: encoder.categoricalOutputs,
     onIteration: (info) => {
@@ -422,6 +491,26 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
   progress({ kind: 'stage', message: `fitting ${family} on ${train.length} rows` })
   const finalParams = tuned?.isKept === true ? { ...(spec.params ?? {}), ...tuned.bestParams } : undefined
   const final = await fitFamily(family, ds, train, target, features, spec, validation, finalParams)
+  const operatingPoint =
+    spec.thresholdFor ?? metrics.find((m) => /^(precision_at_recall|recall_at_precision)@/.test(m))
+  let threshold: ThresholdChoice | undefined
+  if (operatingPoint !== undefined && target.task === 'binary') {
+    progress({
+      kind: 'stage',
+      message: `choosing the decision threshold for ${operatingPoint} on held-out training rows`,
+    })
+    threshold = await chooseThreshold(
+      operatingPoint,
+      family,
+      trainDs,
+      yTrain,
+      target,
+      features,
+      spec,
+      finalParams,
+    )
+    final.bundle.threshold = threshold.threshold
+  }
   const metricsTrain = scoreBundle(final.bundle, trainDs, yTrain, metrics)
   const baselineTrain = scoreBundle(baseline.bundle, trainDs, yTrain, metrics)
   let metricsTest: MetricValues | undefined
@@ -442,6 +531,7 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     fitSeconds: final.seconds,
     candidates,
     ...(tuned === undefined ? {} : { tuning: tuned }),
+    ...(threshold === undefined ? {} : { threshold }),
     metrics: {
       train: metricsTrain,
       baselineTrain,
@@ -456,6 +546,14 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     target,
     iterations: final.iterations,
   }
+}
+
+/** Sample weights n / (k · count(class)), so every class carries the same total weight. */
+export function balancedWeights(y: Float64Array): Float64Array {
+  const counts = new Map<number, number>()
+  for (const v of y) counts.set(v, (counts.get(v) ?? 0) + 1)
+  const k = counts.size
+  return Float64Array.from(y, (v) => y.length / (k * counts.get(v)!))
 }
 
 function targetColumnLength(column: { kind: string; codes?: Int32Array; values?: Float64Array }): number {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { loadDataset } from '../../src/data/index.js'
-import { ModelBundle, buildChurnFeatures, makeChurnData } from '../../src/train/index.js'
 import { openRegistry } from '../../src/registry/index.js'
+import { buildChurnFeatures, ModelBundle, makeChurnData } from '../../src/train/index.js'
 import { runCli } from '../helpers/cli.js'
 
 test('task file -> keel train -> runs show -> models promote -> predict churn@production = in-process model', async () => {
@@ -54,7 +54,11 @@ test('task file -> keel train -> runs show -> models promote -> predict churn@pr
 
   const show = await runCli(['runs', 'show', result.runId, '--json'], { cwd: dir, env })
   assert.equal(show.code, 0, show.stderr)
-  const run = JSON.parse(show.stdout) as { id: string; metrics: Record<string, number>; datasetFingerprint: string }
+  const run = JSON.parse(show.stdout) as {
+    id: string
+    metrics: Record<string, number>
+    datasetFingerprint: string
+  }
   assert.equal(run.id, result.runId)
   assert.equal(run.metrics.roc_auc, result.metrics.test.roc_auc)
   assert.ok(run.datasetFingerprint.length > 10)
@@ -63,7 +67,10 @@ test('task file -> keel train -> runs show -> models promote -> predict churn@pr
   assert.equal(promote.code, 0, promote.stderr)
 
   const out = join(dir, 'pred.csv')
-  const predict = await runCli(['predict', '--model', 'churn@production', '--input', 'churn.csv', '--output', out], { cwd: dir, env })
+  const predict = await runCli(
+    ['predict', '--model', 'churn@production', '--input', 'churn.csv', '--output', out],
+    { cwd: dir, env },
+  )
   assert.equal(predict.code, 0, predict.stderr)
   const lines = readFileSync(out, 'utf8').trim().split('\n')
   const header = lines[0]!.split(',')
@@ -94,7 +101,10 @@ test('keel train reports bad input as one clear line with exit 2', async () => {
   const noTarget = await runCli(['train', '--data', 'one-class.csv', '--target', 'zzz'], { cwd: dir, env })
   assert.equal(noTarget.code, 2)
   assert.match(noTarget.stderr, /zzz/)
-  const oneClass = await runCli(['train', '--data', 'one-class.csv', '--target', 'y', '--task', 'binary'], { cwd: dir, env })
+  const oneClass = await runCli(['train', '--data', 'one-class.csv', '--target', 'y', '--task', 'binary'], {
+    cwd: dir,
+    env,
+  })
   assert.equal(oneClass.code, 2)
   assert.match(oneClass.stderr, /TARGET_UNUSABLE/)
 })

@@ -14,7 +14,10 @@ export interface CliResult {
 }
 
 /** Runs `keel ARGS` from source in a child process (as a user would, but without a build). */
-export function runCli(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [ENTRY, ...args], {
       cwd: options.cwd,

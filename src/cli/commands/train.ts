@@ -28,6 +28,9 @@ Options:
   --report FILE        also write the HTML report to FILE
   --trials N           random-search trials to tune the chosen family (cross-validated; kept only if better)
   --tune-minutes M     time budget for tuning
+  --balance            weight classes inversely to their frequency (imbalanced targets)
+  --threshold-for M    choose the decision threshold on held-out training rows to meet M,
+                       e.g. precision_at_recall@0.9 (default: the task file's first such metric)
   --fallback REF       model that serves when this one fails or is too slow (e.g. churn-linear@1)
   --json               print one JSON object on stdout`
 
@@ -62,6 +65,8 @@ export const trainCommand: Command = {
         subgroups: { type: 'string' },
         report: { type: 'string' },
         fallback: { type: 'string' },
+        balance: { type: 'boolean' },
+        'threshold-for': { type: 'string' },
         trials: { type: 'string' },
         'tune-minutes': { type: 'string' },
         json: { type: 'boolean' },
@@ -130,6 +135,10 @@ export const trainCommand: Command = {
               .map((s) => s.trim()),
           }),
       ...(stringOpt(args, 'report') === undefined ? {} : { reportPath: stringOpt(args, 'report')! }),
+      ...(flagOpt(args, 'balance') ? { balance: true } : {}),
+      ...(stringOpt(args, 'threshold-for') === undefined
+        ? {}
+        : { thresholdFor: stringOpt(args, 'threshold-for')! }),
       ...(stringOpt(args, 'trials') === undefined
         ? {}
         : { trials: parseNumber(stringOpt(args, 'trials'), 'trials', 0) }),
