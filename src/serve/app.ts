@@ -814,6 +814,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     })
     await app.register(dashboardRoutes, { adminToken })
   }
+  if (config.rag.enabled) {
+    // Loaded on demand: the vector store is only needed by servers that answer questions.
+    const { ragRoutes } = await import('../rag/index.js')
+    await app.register(ragRoutes, { collection: config.rag.collection, registry: metrics.registry })
+  }
   app.addHook('onClose', async () => {
     await monitor?.stop()
   })

@@ -108,6 +108,13 @@ export const serveConfigSchema = z.object({
    * primary), Prometheus drift gauges, alerts, and the dashboard at `/`.
    */
   monitor: monitorConfigSchema.default(MONITOR_DEFAULTS),
+  /**
+   * Question answering over ingested documents at `POST /v1/rag/query` (see `keel rag`). The LLM
+   * comes from KEEL_LLM_* variables; without one, answers are extractive with citations.
+   */
+  rag: z
+    .object({ enabled: z.boolean().default(true), collection: z.string().min(1).default('default') })
+    .default({ enabled: true, collection: 'default' }),
 })
 
 /** A validated server config. */
