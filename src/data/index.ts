@@ -32,6 +32,19 @@ export type { LoadOptions } from './load.js'
 export { DEFAULT_NULL_VALUES, loadDataset } from './load.js'
 export type { ColumnSchema, ColumnSummary, LevelCount, Schema } from './schema.js'
 export { columnSchema, inferSchema, summarizeColumn, summarizeDataset } from './schema.js'
+export type { Fold as DataFold, SplitOptions, TrainTestSplit } from './split.js'
+/** Seeded splits and folds (random, stratified, group, time). `DataFold` is eval's `Fold` shape with Int32Array indices. */
+export {
+  groupKFold,
+  groupSplit,
+  kFold,
+  randomSplit,
+  splitDataset,
+  stratifiedKFold,
+  stratifiedSplit,
+  timeSeriesFolds,
+  timeSplit,
+} from './split.js'
 export type { ClassTarget } from './target.js'
 export { classTarget } from './target.js'
 export type {

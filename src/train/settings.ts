@@ -20,6 +20,9 @@ export interface TaskSettings {
   readonly seed?: number
   readonly testSize?: number
   readonly folds?: number
+  readonly splitKind?: 'random' | 'stratified' | 'group' | 'time'
+  readonly groupColumn?: string
+  readonly timeColumn?: string
 }
 
 // Task-file metric names that the metric registry spells differently.
@@ -80,5 +83,10 @@ export async function resolveTaskSettings(flags: {
     seed: config.split.seed,
     testSize: config.split.testSize,
     folds: config.split.folds,
+    splitKind: config.split.kind,
+    ...((config.split.group ?? config.entity) === undefined
+      ? {}
+      : { groupColumn: (config.split.group ?? config.entity)! }),
+    ...(config.timestamp === undefined ? {} : { timeColumn: config.timestamp }),
   }
 }

@@ -1,6 +1,21 @@
 import { performance } from 'node:perf_hooks'
-import { AppError, type Matrix, Rng, takeValues } from '../core/index.js'
-import { type Dataset, getColumn, loadDataset, missingCount, selectRows } from '../data/index.js'
+import { AppError, type Matrix, takeValues } from '../core/index.js'
+import {
+  type Column,
+  type Dataset,
+  getColumn,
+  groupKFold,
+  groupSplit,
+  kFold,
+  loadDataset,
+  missingCount,
+  randomSplit,
+  selectRows,
+  stratifiedKFold,
+  stratifiedSplit,
+  timeSeriesFolds,
+  timeSplit,
+} from '../data/index.js'
 import { precisionAtRecall, randomSearch, recallAtPrecision } from '../eval/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
 import { type BundleFeature, ModelBundle } from './bundle.js'
@@ -66,6 +81,12 @@ export interface TrainSpec {
   readonly tuneMinutes?: number
   /** Explicit train/test row indices (overrides `testSize`), e.g. to reproduce a published split. */
   readonly split?: { readonly train: Int32Array; readonly test: Int32Array }
+  /** Split and fold kind (default: stratified for classification, random for regression). */
+  readonly splitKind?: SplitKind
+  /** Group column for group splits (no entity in two parts). */
+  readonly groupColumn?: string
+  /** Time column for time splits (train on the past, test on the future). */
+  readonly timeColumn?: string
   readonly onProgress?: (event: TrainProgress) => void
 }
 
@@ -188,71 +209,54 @@ async function chooseThreshold(
   }
 }
 
-/** Stratified (classification) or plain random split of row indices into train and test parts. */
+/** How the rows are split into train/test and into cross-validation folds (the task file's `split.kind`). */
+export type SplitKind = 'random' | 'stratified' | 'group' | 'time'
+
+/**
+ * Train/test row indices per the split kind: stratified by class (default for classification),
+ * random, by group (no entity on both sides) or by time (test = the latest rows).
+ */
 export function holdoutSplit(
   y: Float64Array,
   task: TaskKind,
   testSize: number,
   seed: number,
+  options: { kind?: SplitKind; groups?: Column; times?: Column } = {},
 ): { train: Int32Array; test: Int32Array } {
   const n = y.length
   if (testSize <= 0) return { train: Int32Array.from({ length: n }, (_, i) => i), test: new Int32Array(0) }
-  const rng = new Rng(seed)
-  const groups = new Map<number, number[]>()
-  for (let i = 0; i < n; i++) {
-    const key = task === 'regression' ? 0 : y[i]!
-    const list = groups.get(key) ?? []
-    list.push(i)
-    groups.set(key, list)
-  }
-  const train: number[] = []
-  const test: number[] = []
-  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
-    const rows = rng.shuffle(groups.get(key)!)
-    const nTest = Math.round(rows.length * testSize)
-    test.push(...rows.slice(0, nTest))
-    train.push(...rows.slice(nTest))
-  }
-  return {
-    train: Int32Array.from(train.sort((a, b) => a - b)),
-    test: Int32Array.from(test.sort((a, b) => a - b)),
-  }
+  const kind = options.kind ?? (task === 'regression' ? 'random' : 'stratified')
+  let split: { train: Int32Array; test: Int32Array }
+  if (kind === 'group') split = groupSplit(requireColumn(options.groups, 'group'), { testSize, seed })
+  else if (kind === 'time') split = timeSplit(requireColumn(options.times, 'time'), { testSize, seed })
+  else if (kind === 'stratified' && task !== 'regression') split = stratifiedSplit(y, { testSize, seed })
+  else split = randomSplit(n, { testSize, seed })
+  return { train: split.train, test: split.test }
 }
 
-/** Stratified (classification) or plain k folds over positions 0..n-1. */
+/** Cross-validation folds over positions 0..n-1 of the training part, per the split kind. */
 export function makeFolds(
   y: Float64Array,
   task: TaskKind,
   k: number,
   seed: number,
+  options: { kind?: SplitKind; groups?: Column; times?: Column } = {},
 ): { train: Int32Array; valid: Int32Array }[] {
-  const n = y.length
-  const rng = new Rng(seed)
-  const foldOf = new Int32Array(n)
-  const groups = new Map<number, number[]>()
-  for (let i = 0; i < n; i++) {
-    const key = task === 'regression' ? 0 : y[i]!
-    const list = groups.get(key) ?? []
-    list.push(i)
-    groups.set(key, list)
+  const kind = options.kind ?? (task === 'regression' ? 'random' : 'stratified')
+  if (kind === 'group') return groupKFold(requireColumn(options.groups, 'group'), k, seed)
+  if (kind === 'time') return timeSeriesFolds(requireColumn(options.times, 'time'), k)
+  if (kind === 'stratified' && task !== 'regression') return stratifiedKFold(y, k, seed)
+  return kFold(y.length, k, seed)
+}
+
+function requireColumn(column: Column | undefined, kind: string): Column {
+  if (column === undefined) {
+    throw new AppError(
+      'DATA_SPLIT',
+      `A ${kind} split needs its column: set 'entity' (or split.group) for group splits and 'timestamp' for time splits in keel.yaml.`,
+    )
   }
-  let offset = 0
-  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
-    const rows = rng.shuffle(groups.get(key)!)
-    // Continue the round-robin across classes so folds stay balanced in size too.
-    rows.forEach((row, j) => {
-      foldOf[row] = (offset + j) % k
-    })
-    offset += rows.length
-  }
-  const folds: { train: Int32Array; valid: Int32Array }[] = []
-  for (let f = 0; f < k; f++) {
-    const train: number[] = []
-    const valid: number[] = []
-    for (let i = 0; i < n; i++) (foldOf[i] === f ? valid : train).push(i)
-    folds.push({ train: Int32Array.from(train), valid: Int32Array.from(valid) })
-  }
-  return folds
+  return column
 }
 
 interface FitResult {
@@ -379,7 +383,13 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
   if (spec.split !== undefined && labelled.length !== targetColumnLength(targetColumn)) {
     throw new AppError('INVALID_ARGUMENT', 'An explicit split needs a target without missing values.')
   }
-  const { train, test } = spec.split ?? holdoutSplit(target.y, target.task, spec.testSize, spec.seed)
+  const splitColumns = {
+    ...(spec.splitKind === undefined ? {} : { kind: spec.splitKind }),
+    ...(spec.groupColumn === undefined ? {} : { groups: getColumn(ds, spec.groupColumn) }),
+    ...(spec.timeColumn === undefined ? {} : { times: getColumn(ds, spec.timeColumn) }),
+  }
+  const { train, test } =
+    spec.split ?? holdoutSplit(target.y, target.task, spec.testSize, spec.seed, splitColumns)
   const yTrain = takeValues(target.y, train)
   const trainDs = selectRows(ds, train)
 
@@ -394,7 +404,12 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
   const baseline = await fitFamily('baseline', ds, train, target, features, spec)
 
   const candidates: CandidateResult[] = []
-  const folds = makeFolds(yTrain, target.task, spec.folds, spec.seed)
+  const trainPart = selectRows(ds, train)
+  const folds = makeFolds(yTrain, target.task, spec.folds, spec.seed, {
+    ...(spec.splitKind === undefined ? {} : { kind: spec.splitKind }),
+    ...(spec.groupColumn === undefined ? {} : { groups: getColumn(trainPart, spec.groupColumn) }),
+    ...(spec.timeColumn === undefined ? {} : { times: getColumn(trainPart, spec.timeColumn) }),
+  })
   const better = (a: number, b: number): boolean => (higherIsBetter(primary) ? a > b : a < b)
   // Mean validation score of a family (and params) over the folds of the training part only: the
   // test part is never seen before the final evaluation.
