@@ -47,6 +47,9 @@ test('balanced weights give every class the same total weight', () => {
   const w = balancedWeights(y)
   let pos = 0
   let neg = 0
-  for (let i = 0; i < n; i++) y[i] === 1 ? (pos += w[i]!) : (neg += w[i]!)
+  for (let i = 0; i < n; i++) {
+    if (y[i] === 1) pos += w[i]!
+    else neg += w[i]!
+  }
   assert.ok(Math.abs(pos - neg) < 1e-9)
 })
