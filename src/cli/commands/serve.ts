@@ -14,7 +14,8 @@ const USAGE = `Usage: keel serve [--port 8080] [--host 127.0.0.1] [--models chur
 
 Starts the prediction server. Models are loaded from the registry by reference and hot-swapped when
 an alias moves (keel models promote). Endpoints: POST /v1/models/{name}/predict, GET /v1/models,
-POST /v1/feedback, GET /health, /ready, /metrics, /openapi.json, /docs; admin endpoints need
+POST /v1/feedback, POST /v1/rag/query, GET /health, /ready, /metrics, /openapi.json, /docs, the
+monitoring dashboard at / and its JSON APIs under /v1/monitor; admin endpoints need
 KEEL_ADMIN_TOKEN, prediction endpoints need KEEL_API_TOKEN when it is set.
 
 Options:
@@ -22,7 +23,8 @@ Options:
   --host       address (default 127.0.0.1)
   --models     comma-separated references; replaces the config file's models
   --workers    worker processes (default: the number of cores)
-  --config     YAML/JSON config: models, fallbacks, shadow, canary, experiments, limits, log
+  --config     YAML/JSON config: models, fallbacks, shadow, canary, experiments, limits, log,
+               monitor (drift-check schedule, alert webhook), rag (collection)
   --db         database for the prediction log, feedback and experiments (default $KEEL_DATABASE_URL)
 
 SIGTERM/SIGINT stop gracefully: in-flight requests finish and the prediction log is flushed.`
