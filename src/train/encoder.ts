@@ -10,6 +10,11 @@ export interface EncodedFeature {
   readonly kind: ColumnKind
   /** Categorical: training levels (sorted). Codes mode maps a level to its index; unknown -> missing. */
   readonly levels?: readonly string[]
+  /**
+   * Codes mode, many-level columns: the code shared by levels outside `levels` (rare in training,
+   * or unseen), so tree models get at most MAX_CODES + 1 distinct codes.
+   */
+  readonly otherCode?: number
   /** One-hot mode: the levels that get their own column (most frequent first, capped); others -> '__other__'. */
   readonly oneHotLevels?: readonly string[]
   /** One-hot mode: value used for a missing numeric (training median). */
@@ -30,6 +35,8 @@ export interface FeatureEncoderState {
 export type FeatureRecord = Readonly<Record<string, unknown>>
 
 const MAX_ONE_HOT = 50
+/** Codes mode keeps at most this many levels per column (plus one pooled code): GBDT bins hold 255 values. */
+const MAX_CODES = 250
 const DAY_MS = 86_400_000
 
 function median(values: Float64Array): number {
@@ -187,7 +194,7 @@ export class FeatureEncoder {
       for (let r = 0; r < nRows; r++) {
         const v = cell(r)
         out[r * stride + offset] =
-          typeof v === 'string' ? (index?.get(v) ?? Number.NaN) : v === null ? Number.NaN : v
+          typeof v === 'string' ? (index?.get(v) ?? f.otherCode ?? Number.NaN) : v === null ? Number.NaN : v
       }
       return 1
     }
@@ -245,7 +252,18 @@ export function fitFeatureEncoder(
       for (const c of column.codes) if (c >= 0) counts[c]!++
       const present = column.levels.filter((_, i) => counts[i]! > 0)
       const levels = [...present].sort()
-      if (mode === 'codes') return { name, kind: 'categorical', levels }
+      if (mode === 'codes') {
+        if (levels.length <= MAX_CODES) return { name, kind: 'categorical', levels }
+        // Histogram models take at most 255 codes: keep the most frequent levels, pool the rest.
+        const kept = column.levels
+          .map((l, i) => ({ l, n: counts[i]! }))
+          .filter((e) => e.n > 0)
+          .sort((a, b) => b.n - a.n || (a.l < b.l ? -1 : 1))
+          .slice(0, MAX_CODES)
+          .map((e) => e.l)
+          .sort()
+        return { name, kind: 'categorical', levels: kept, otherCode: kept.length }
+      }
       const byFrequency = column.levels
         .map((l, i) => ({ l, n: counts[i]! }))
         .filter((e) => e.n > 0)

@@ -19,7 +19,7 @@ import {
 import { precisionAtRecall, randomSearch, recallAtPrecision } from '../eval/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
 import { type BundleFeature, ModelBundle } from './bundle.js'
-import { type FeatureEncoder, fitFeatureEncoder } from './encoder.js'
+import { fitFeatureEncoder } from './encoder.js'
 import { AUTO_FAMILIES, encodingFor, type ModelFamily, makeEstimator } from './families.js'
 import { type EncodedTarget, encodeTarget } from './labels.js'
 import { computeMetrics, defaultMetrics, higherIsBetter, type MetricValues } from './scoring.js'
@@ -303,7 +303,7 @@ async function fitFamily(
     task: target.task,
     target: spec.target,
     classes: target.classes,
-    features: bundleFeatures(trainDs, features, encoder),
+    features: bundleFeatures(trainDs, features),
     encoder,
     model,
     threshold: 0.5,
@@ -312,14 +312,16 @@ async function fitFamily(
   return { bundle, seconds, iterations }
 }
 
-function bundleFeatures(ds: Dataset, names: readonly string[], encoder: FeatureEncoder): BundleFeature[] {
-  return names.map((name, i) => {
+function bundleFeatures(ds: Dataset, names: readonly string[]): BundleFeature[] {
+  return names.map((name) => {
     const column = getColumn(ds, name)
-    const encoded = encoder.state.features[i]
     const hadMissing = missingCount(column) > 0
-    return column.kind === 'categorical'
-      ? { name, kind: column.kind, levels: encoded?.levels ?? column.levels, hadMissing }
-      : { name, kind: column.kind, hadMissing }
+    if (column.kind !== 'categorical') return { name, kind: column.kind, hadMissing }
+    // Every level seen in training is valid input, including those the encoder pools as rare.
+    const seen = new Uint8Array(column.levels.length)
+    for (const c of column.codes) if (c >= 0) seen[c] = 1
+    const levels = column.levels.filter((_, i) => seen[i] === 1).sort()
+    return { name, kind: column.kind, levels, hadMissing }
   })
 }
 
