@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { LIBRARY_VERSION } from '../core/index.js'
 import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
@@ -81,18 +79,6 @@ export function typedArraysAsLists(_key: string, value: unknown): unknown {
     : value
 }
 
-function gitCommit(): string | null {
-  try {
-    return (
-      execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString()
-        .trim() || null
-    )
-  } catch {
-    return null
-  }
-}
-
 /**
  * Trains, then records the run (params, metrics, per-iteration losses, fingerprint, seed, commit)
  * and registers the bundle as a new model version with its constraints and model card.
@@ -114,6 +100,9 @@ export async function runTraining(
     const constraints = checkConstraints(options.constraints ?? {}, outcome.bundle, artifactBytes, latencyMs)
     const eligibleForProduction = constraints.every((c) => c.passed || !c.hard)
 
+    // Hashing every row is not free: compute the fingerprint once for the run, report and card.
+    const fingerprint = fingerprintDataset(outcome.dataset)
+    // git commit, host and package versions are the tracking store's defaults.
     const run = await store.createRun({
       experiment: options.experiment ?? options.name,
       name: `${options.name}-${outcome.family}`,
@@ -127,11 +116,8 @@ export async function runTraining(
       } as Record<string, string | number | boolean | null>,
       tags: { task: outcome.task, family: outcome.family, ...(options.tags ?? {}) },
       seed: options.seed,
-      datasetFingerprint: fingerprintDataset(outcome.dataset),
+      datasetFingerprint: fingerprint,
       schema: JSON.parse(JSON.stringify(inferSchema(outcome.dataset))) as Record<string, never>,
-      gitCommit: gitCommit(),
-      packageVersions: { 'keel-ml': LIBRARY_VERSION, node: process.versions.node },
-      host: hostname(),
     })
     const flat: Record<string, number> = {}
     for (const [k, v] of Object.entries(outcome.metrics.train)) flat[`train_${k}`] = v
@@ -188,8 +174,8 @@ export async function runTraining(
       runId: run.id,
       name: options.name,
       seed: options.seed,
-      fingerprint: fingerprintDataset(outcome.dataset),
-      gitCommit: gitCommit(),
+      fingerprint,
+      gitCommit: run.gitCommit,
       libraryVersion: LIBRARY_VERSION,
       constraints,
       ...(options.dataPath === undefined ? {} : { dataPath: options.dataPath }),
@@ -226,7 +212,7 @@ export async function runTraining(
               source: options.dataPath ?? 'in-memory dataset',
               rows: outcome.dataset.nRows,
               columns: outcome.dataset.columns.length,
-              fingerprint: fingerprintDataset(outcome.dataset),
+              fingerprint,
               splits: { train: outcome.trainRows, test: outcome.testRows },
             },
             intendedUse: {

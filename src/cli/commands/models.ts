@@ -10,8 +10,7 @@ import {
 } from '../../registry/index.js'
 import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
-import { printJson } from '../output.js'
-import { formatTable, formatTime, formatValue } from './runs.js'
+import { formatTable, formatTime, formatValue, printJson } from '../output.js'
 
 const USAGE = `Usage: keel models <list|show|history|card|promote|rollback> [options]
 

@@ -13,7 +13,7 @@ import {
 } from '../../track/index.js'
 import { flagOpt, type ParsedArgs, parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
-import { info, printJson } from '../output.js'
+import { formatTable, formatTime, formatValue, info, printJson } from '../output.js'
 
 const USAGE = `Usage: keel runs <list|show|compare> [options]
 
@@ -44,35 +44,6 @@ The database is $KEEL_DATABASE_URL (postgres://...) or the embedded SQLite file 
 const DEFAULT_LIMIT = 50
 const MAX_METRIC_COLUMNS = 5
 const STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed']
-
-/** @internal Aligns rows under a header; columns whose cells are all numeric are right-aligned. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const numeric = header.map(
-    (_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.]+(e[-+]?\d+)?$|^(n\/a)?$/.test(r[i] ?? '')),
-  )
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (numeric[i] === true ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd()
-  return [line(header), ...rows.map(line)].join('\n')
-}
-
-/** @internal A metric value for humans: fixed decimals, `n/a` for NaN. */
-export function formatValue(value: number | undefined | null): string {
-  if (value === undefined || value === null) return ''
-  if (Number.isNaN(value)) return 'n/a'
-  if (Number.isInteger(value)) return String(value)
-  const abs = Math.abs(value)
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e7)) return value.toExponential(3)
-  return abs >= 1000 ? value.toFixed(1) : value.toFixed(4)
-}
-
-/** @internal `2026-11-26 08:01` (UTC). */
-export function formatTime(iso: string | null): string {
-  return iso === null ? '' : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`
-}
 
 function formatDuration(ms: number | null): string {
   if (ms === null) return ''
