@@ -74,6 +74,77 @@ function applyValidityI32(out: Int32Array, offset: number, validity: Uint8Array 
 }
 
 /**
+ * Streams the result of `sql` chunk by chunk (DuckDB's vector size, 2048 rows). `onChunk` gets the
+ * row count and the chunk's column vectors, which are valid only until it returns (or its promise
+ * settles): copy what you need. Returning false stops the stream. Memory stays bounded by one chunk whatever the result's size.
+ * @internal
+ */
+export async function forEachChunk(
+  con: DuckDBConnection,
+  sql: string,
+  onChunk: (
+    rowCount: number,
+    vector: (column: number) => duckdb.Vector,
+  ) => boolean | undefined | Promise<boolean | undefined>,
+): Promise<void> {
+  const result = await con.stream(sql)
+  for (
+    let chunk = await result.fetchChunk();
+    chunk && chunk.rowCount > 0;
+    chunk = await result.fetchChunk()
+  ) {
+    const raw = chunk.chunk
+    if ((await onChunk(chunk.rowCount, (column) => duckdb.data_chunk_get_vector(raw, column))) === false)
+      return
+  }
+}
+
+/**
+ * Copies a DOUBLE vector of an open chunk into `target` at `offset`, writing NaN where the value is
+ * NULL. The copy must happen before the next fetch, which frees the chunk's memory. @internal
+ */
+export function copyDoubleVector(
+  vector: duckdb.Vector,
+  n: number,
+  target: Float64Array,
+  offset: number,
+): void {
+  const bytes = duckdb.vector_get_data(vector, n * 8)
+  target.set(new Float64Array(bytes.buffer, bytes.byteOffset, n), offset)
+  applyValidityF64(target, offset, duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8), n)
+}
+
+/**
+ * Reads a VARCHAR vector of an open chunk as strings (null where NULL) into `target` at `offset`.
+ * Strings of up to 12 bytes sit inline in DuckDB's 16-byte string struct and are decoded from the
+ * chunk's buffer directly; longer ones are fetched through their pointer. @internal
+ */
+export function readVarcharVector(
+  vector: duckdb.Vector,
+  n: number,
+  target: (string | null)[],
+  offset: number,
+): void {
+  const bytes = duckdb.vector_get_data(vector, n * 16)
+  const validity = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8)
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, n * 16)
+  for (let i = 0; i < n; i++) {
+    if (validity !== null && ((validity[i >> 3]! >> (i & 7)) & 1) === 0) {
+      target[offset + i] = null
+      continue
+    }
+    const at = i * 16
+    const length = buffer.readUInt32LE(at)
+    target[offset + i] =
+      length <= 12
+        ? buffer.toString('utf8', at + 4, at + 4 + length)
+        : Buffer.from(
+            duckdb.get_data_from_pointer(bytes.buffer as ArrayBuffer, bytes.byteOffset + at + 8, length),
+          ).toString('utf8')
+  }
+}
+
+/**
  * Streams `sql` (whose columns are DOUBLE for numeric/boolean/datetime specs and ENUM for
  * categorical ones, in `specs` order) into typed-array columns. `nRows` must be the exact count.
  * @internal

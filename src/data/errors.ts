@@ -17,6 +17,7 @@ export type DataErrorCode =
   | 'DATA_TASK_FILE'
   | 'DATA_FEATURE_SPEC'
   | 'DATA_SPLIT'
+  | 'DATA_WRITE'
 
 /** A data file, dataset, task file or split that cannot be used as asked. */
 export class DataError extends AppError {

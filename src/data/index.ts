@@ -45,6 +45,15 @@ export {
   timeSeriesFolds,
   timeSplit,
 } from './split.js'
+export type {
+  DatasetSink,
+  ParquetColumn,
+  StreamColumn,
+  StreamOptions,
+  StreamSummary,
+} from './stream.js'
+/** Chunked reading of files larger than memory, and Parquet output through DuckDB. */
+export { csvToParquet, DEFAULT_CHUNK_ROWS, streamDataset } from './stream.js'
 export type { ClassTarget } from './target.js'
 export { classTarget } from './target.js'
 export type {

@@ -40,7 +40,8 @@ function hasGlob(path: string): boolean {
   return /[*?[]/.test(path)
 }
 
-async function resolveFiles(path: string): Promise<string[]> {
+/** The files a path or glob names, in order; checks that they exist. @internal */
+export async function resolveFiles(path: string): Promise<string[]> {
   if (!hasGlob(path)) {
     let isFile: boolean
     try {
@@ -75,7 +76,8 @@ async function resolveFiles(path: string): Promise<string[]> {
   }
 }
 
-function duckKind(type: string): ColumnKind {
+/** The column kind Keel gives a DuckDB SQL type. @internal */
+export function duckKind(type: string): ColumnKind {
   const t = type.toUpperCase()
   if (t === 'BOOLEAN') return 'boolean'
   if (
@@ -94,7 +96,8 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '')
 }
 
-function mapDuckError(error: unknown, files: readonly string[], format: FileFormat): DataError {
+/** Turns a DuckDB read error into a DataError that names the file and says what to fix. @internal */
+export function mapDuckError(error: unknown, files: readonly string[], format: FileFormat): DataError {
   const message = error instanceof Error ? error.message : String(error)
   const name = files.length === 1 ? basename(files[0]!) : `${files.length} files`
   const lineMatch = /CSV Error on Line: (\d+)/.exec(message)
@@ -138,7 +141,8 @@ function mapDuckError(error: unknown, files: readonly string[], format: FileForm
   )
 }
 
-function sourceSql(
+/** The DuckDB table function reading `files` (CSV sniffing settings applied). @internal */
+export function sourceSql(
   files: readonly string[],
   format: FileFormat,
   csv: CsvSettings | undefined,
@@ -162,13 +166,18 @@ function sourceSql(
 // turn a user's 'yes' label into 'true'. Text columns holding only true/false become booleans later.
 const CSV_TYPE_CANDIDATES = "['NULL', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']"
 
-interface CsvSettings {
+/** CSV reading settings after sniffing. @internal */
+export interface CsvSettings {
   readonly delimiter: string
   readonly encoding: TextEncoding
   readonly nullValues: readonly string[]
 }
 
-function preCheck(files: readonly string[], options: LoadOptions): { format: FileFormat; csv?: CsvSettings } {
+/** Cheap checks on each file's head (empty, binary, encoding, delimiter) before DuckDB reads it. @internal */
+export function preCheck(
+  files: readonly string[],
+  options: LoadOptions,
+): { format: FileFormat; csv?: CsvSettings } {
   const encoding = options.encoding ?? 'utf-8'
   let format: FileFormat | undefined = options.format
   let delimiter = options.delimiter
@@ -209,7 +218,8 @@ function preCheck(files: readonly string[], options: LoadOptions): { format: Fil
   }
 }
 
-interface DescribedColumn {
+/** A column name and its DuckDB SQL type. @internal */
+export interface DescribedColumn {
   readonly name: string
   readonly type: string
 }
@@ -219,8 +229,8 @@ async function describe(con: DuckDBConnection, table: string): Promise<Described
   return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
 }
 
-/** SQL expression turning a stored column into what the raw reader expects for `kind`. */
-function valueExpr(col: DescribedColumn, kind: ColumnKind): string {
+/** SQL expression turning a stored column into what the raw reader expects for `kind`. @internal */
+export function valueExpr(col: DescribedColumn, kind: ColumnKind): string {
   const c = quoteIdent(col.name)
   const from = duckKind(col.type)
   switch (kind) {
@@ -266,6 +276,19 @@ async function checkForcedConversion(
 }
 
 /**
+ * True when a read failed because the type sniffer, which samples only the start of the file,
+ * guessed a type that a later value does not fit: worth one more try with the whole file sampled.
+ * @internal
+ */
+export function isSniffMiss(error: unknown): boolean {
+  const text = String(error)
+  return (
+    /Could not convert|Conversion Error|CSV Error on Line/i.test(text) &&
+    !/Invalid unicode|Expected Number of Columns/i.test(text)
+  )
+}
+
+/**
  * Creates table `table` in `con` from a data file or glob, after the cheap pre-checks. Used by
  * `loadDataset` and by feature engineering, which runs SQL on the same table. @internal
  */
@@ -284,12 +307,7 @@ export async function createSourceTable(
   } catch (error) {
     // The type sniffer only samples the start of the file; a later value that does not fit gets
     // one more try with the whole file sampled before we give up.
-    const text = String(error)
-    if (
-      !/Could not convert|Conversion Error|CSV Error on Line/i.test(text) ||
-      /Invalid unicode|Expected Number of Columns/i.test(text)
-    )
-      throw mapDuckError(error, files, format)
+    if (!isSniffMiss(error)) throw mapDuckError(error, files, format)
     try {
       await con.run(`CREATE TABLE ${table} AS SELECT * FROM ${sourceSql(files, format, csv, true)}${limit}`)
     } catch (retryError) {

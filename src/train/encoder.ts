@@ -158,16 +158,28 @@ export class FeatureEncoder {
 
   /** Encodes JSON rows (as received by the server or read from JSON lines). Missing keys are missing values. */
   encodeRecords(records: readonly FeatureRecord[]): Matrix {
+    return this.encodeValues(records.length, (name) => (r) => records[r]![name])
+  }
+
+  /**
+   * Encodes rows given column by column as JSON values, with exactly the conversions of
+   * `encodeRecords` (numbers from strings, booleans from 'yes'/'true', levels from `String(v)`),
+   * without building a record per row: `valuesOf(name)` returns the accessor of a feature's
+   * values, or undefined when the input lacks it (all missing). Batch scoring uses this on
+   * streamed chunks so a file row is encoded as the same row sent as JSON would be.
+   */
+  encodeValues(nRows: number, valuesOf: (name: string) => ((row: number) => unknown) | undefined): Matrix {
     const nOut = this.outputNames.length
-    const data = new Float64Array(records.length * nOut)
+    const data = new Float64Array(nRows * nOut)
     let offset = 0
     this.state.features.forEach((f, fi) => {
+      const valueAt = valuesOf(f.name) ?? (() => undefined)
       const width = this.writeColumn(
         f,
         fi,
-        records.length,
+        nRows,
         (r) => {
-          const v = records[r]![f.name]
+          const v = valueAt(r)
           if (f.kind === 'categorical') return v === null || v === undefined || v === '' ? null : String(v)
           return toFeatureNumber(f.kind, v)
         },
@@ -177,7 +189,7 @@ export class FeatureEncoder {
       )
       offset += width
     })
-    return { rows: records.length, cols: nOut, data }
+    return { rows: nRows, cols: nOut, data }
   }
 
   private writeColumn(

@@ -3,6 +3,8 @@
  * (cross-validated) -> refit -> test once -> run record -> registered model bundle.
  */
 
+export type { PredictFileOptions, PredictFileResult } from './batch-predict.js'
+export { predictFile, predictOutputFormat } from './batch-predict.js'
 export type { BundleFeature, BundlePredictions, BundleState } from './bundle.js'
 export { ModelBundle } from './bundle.js'
 export type { ChurnDataFiles } from './churn-data.js'
