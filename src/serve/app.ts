@@ -21,6 +21,7 @@ import { checkAdmin, checkApi } from './auth.js'
 import { parseServeConfig, type ServeConfig, type ServeConfigInput, servedModels } from './config.js'
 import { BadRequestError, ModelNotFoundError, ServeError, statusForCode } from './errors.js'
 import { type Experiment, experimentSchema } from './experiments.js'
+import { predictionLogSink } from './log-sink.js'
 import { createServeMetrics, requestMetrics, type ServeMetrics } from './metrics.js'
 import { ModelManager } from './model-manager.js'
 import { PredictionLog } from './prediction-log.js'
@@ -153,8 +154,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   }
 
   const log =
-    k !== undefined && config.predictionLog.enabled
-      ? new PredictionLog(k, config.predictionLog, {
+    db !== undefined && k !== undefined && config.predictionLog.enabled
+      ? new PredictionLog(predictionLogSink(db, k), config.predictionLog, {
           onDepth: (d) => metrics.logQueueDepth.set(d),
           onDropped: (n) => metrics.logDropped.inc(n),
           onWritten: (n) => metrics.logWritten.inc(n),

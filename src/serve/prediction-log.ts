@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
+import { kyselyLogSink, type PredictionLogSink } from './log-sink.js'
 import type { ModelOutput } from './servable.js'
-import type { PredictionRow, ServeTables } from './tables.js'
+import type { ServeTables } from './tables.js'
 
 /** One prediction to log; JSON encoding happens at flush time, off the request path. */
 export interface PredictionLogEntry {
@@ -48,6 +49,10 @@ const MAX_ATTEMPTS = 3
  * shutdown) writes everything still queued. A hard crash loses at most what was queued since the last
  * committed batch: about one flush interval of traffic. When the queue is full new entries are dropped
  * and counted rather than slowing down or failing requests.
+ *
+ * Writes go through a `PredictionLogSink`: pass the typed store (the query builder, on this thread)
+ * or a sink from `predictionLogSink` (for a SQLite file, a writer thread, so commits never block
+ * requests). The log owns the sink and closes it on `close()`.
  */
 export class PredictionLog {
   readonly flushIntervalMs: number
@@ -61,12 +66,14 @@ export class PredictionLog {
   private dropped = 0
   private written = 0
   private attempts = 0
+  private readonly sink: PredictionLogSink
 
   constructor(
-    private readonly db: Kysely<ServeTables>,
+    target: Kysely<ServeTables> | PredictionLogSink,
     options: PredictionLogOptions = {},
     private readonly hooks: PredictionLogHooks = {},
   ) {
+    this.sink = isSink(target) ? target : kyselyLogSink(target)
     this.flushIntervalMs = options.flushIntervalMs ?? 200
     this.batchSize = options.batchSize ?? 500
     this.maxQueue = options.maxQueue ?? 100_000
@@ -124,10 +131,7 @@ export class PredictionLog {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.batchSize)
       try {
-        const rows = batch.map(toRow)
-        await this.db.transaction().execute(async (trx) => {
-          await trx.insertInto('serve_predictions').values(rows).execute()
-        })
+        await this.sink.writeBatch(batch)
         this.attempts = 0
         this.written += batch.length
         this.hooks.onWritten?.(batch.length)
@@ -156,23 +160,10 @@ export class PredictionLog {
     this.timer = undefined
     for (let i = 0; i < MAX_ATTEMPTS + 1 && this.queue.length > 0; i++) await this.flush()
     while (this.flushing !== undefined) await this.flushing
+    await this.sink.close()
   }
 }
 
-function toRow(e: PredictionLogEntry): PredictionRow {
-  return {
-    id: e.id,
-    ts: e.ts,
-    model: e.model,
-    version: e.version,
-    variant: e.variant,
-    experiment_id: e.experimentId,
-    request_key: e.requestKey,
-    features: JSON.stringify(e.features),
-    outputs: JSON.stringify(e.output),
-    score: e.score !== null && Number.isFinite(e.score) ? e.score : null,
-    latency_ms: e.latencyMs,
-    served_by: e.servedBy,
-    shadow_of: e.shadowOf,
-  }
+function isSink(target: Kysely<ServeTables> | PredictionLogSink): target is PredictionLogSink {
+  return typeof (target as Partial<PredictionLogSink>).writeBatch === 'function'
 }

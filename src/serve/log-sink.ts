@@ -1,0 +1,207 @@
+import { Worker } from 'node:worker_threads'
+import type { Kysely } from 'kysely'
+import type { KeelDb, SqlCell } from '../store/index.js'
+import { ServeError } from './errors.js'
+import type { PredictionLogEntry } from './prediction-log.js'
+import type { PredictionRow, ServeTables } from './tables.js'
+
+/**
+ * Where the prediction log writes its batches. `writeBatch` resolves once the batch is committed (all
+ * or nothing) and rejects when it is not; `close` releases what the sink holds after the last write.
+ */
+export interface PredictionLogSink {
+  writeBatch(entries: readonly PredictionLogEntry[]): Promise<void>
+  close(): Promise<void>
+}
+
+/** Columns of `serve_predictions` in the order the thread sink sends them. */
+const COLUMNS = [
+  'id',
+  'ts',
+  'model',
+  'version',
+  'variant',
+  'experiment_id',
+  'request_key',
+  'features',
+  'outputs',
+  'score',
+  'latency_ms',
+  'served_by',
+  'shadow_of',
+] as const satisfies readonly (keyof PredictionRow)[]
+
+function finiteOrNull(score: number | null): number | null {
+  return score !== null && Number.isFinite(score) ? score : null
+}
+
+/** One entry as a table row (JSON columns encoded). @internal */
+export function toRow(e: PredictionLogEntry): PredictionRow {
+  return {
+    id: e.id,
+    ts: e.ts,
+    model: e.model,
+    version: e.version,
+    variant: e.variant,
+    experiment_id: e.experimentId,
+    request_key: e.requestKey,
+    features: JSON.stringify(e.features),
+    outputs: JSON.stringify(e.output),
+    score: finiteOrNull(e.score),
+    latency_ms: e.latencyMs,
+    served_by: e.servedBy,
+    shadow_of: e.shadowOf,
+  }
+}
+
+/**
+ * Writes through the store's query builder on the calling thread: the portable sink (PostgreSQL, whose
+ * driver does its I/O asynchronously, and in-memory SQLite, which no other thread can open).
+ */
+export function kyselyLogSink(db: Kysely<ServeTables>): PredictionLogSink {
+  return {
+    async writeBatch(entries) {
+      const rows = entries.map(toRow)
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('serve_predictions').values(rows).execute()
+      })
+    },
+    async close() {},
+  }
+}
+
+/** Messages between the log's thread sink and its writer thread. @internal */
+export type LogWriterRequest =
+  | { readonly kind: 'write'; readonly id: number; readonly values: SqlCell[] }
+  | { readonly kind: 'close' }
+/** @internal */
+export type LogWriterReply =
+  | { readonly kind: 'done'; readonly id: number }
+  | { readonly kind: 'error'; readonly id: number; readonly message: string }
+  | { readonly kind: 'closed' }
+
+/** What the writer thread receives at start. @internal */
+export interface LogWriterData {
+  readonly url: string
+  readonly table: string
+  readonly columns: readonly string[]
+}
+
+/**
+ * Starts the writer module beside this one. Built code runs `log-writer-thread.js`; from source
+ * (tsx), Node 20 does not pass the parent's module hooks on to workers, so a bootstrap registers tsx
+ * inside the worker first (as the forest's tree-building pool does).
+ */
+function startWriter(data: LogWriterData): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./log-writer-thread.js', import.meta.url), { workerData: data })
+  const tsx = import.meta.resolve('tsx/esm/api')
+  const entry = new URL('./log-writer-thread.ts', import.meta.url).href
+  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}) })`
+  return new Worker(code, { eval: true, workerData: data })
+}
+
+/**
+ * Writes SQLite batches on a worker thread of its own. better-sqlite3 is synchronous: a large INSERT,
+ * a WAL checkpoint or a wait for the write lock held by another server process would otherwise stall
+ * every request of this process for milliseconds. Here the event loop only encodes rows (JSON of
+ * features and outputs) and posts one flat array per batch; the thread commits it in one transaction
+ * and acknowledges. The thread keeps the process alive only while a write is in flight.
+ */
+class SqliteThreadSink implements PredictionLogSink {
+  private worker: Worker | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
+
+  constructor(private readonly url: string) {}
+
+  private ensureWorker(): Worker {
+    if (this.worker !== undefined) return this.worker
+    const worker = startWriter({ url: this.url, table: 'serve_predictions', columns: COLUMNS })
+    worker.unref()
+    worker.on('message', (reply: LogWriterReply) => {
+      if (reply.kind === 'closed') return
+      const waiting = this.pending.get(reply.id)
+      if (waiting === undefined) return
+      this.pending.delete(reply.id)
+      if (this.pending.size === 0) worker.unref()
+      if (reply.kind === 'done') waiting.resolve()
+      else
+        waiting.reject(
+          new ServeError('SERVE_LOG_WRITE_FAILED', `Prediction log write failed: ${reply.message}`),
+        )
+    })
+    const fail = (error: Error): void => {
+      // The thread is gone: every batch it held is unacknowledged, so the log requeues them.
+      if (this.worker === worker) this.worker = undefined
+      const waiting = [...this.pending.values()]
+      this.pending.clear()
+      for (const w of waiting)
+        w.reject(
+          new ServeError('SERVE_LOG_WRITE_FAILED', `Prediction log writer stopped: ${error.message}`, {
+            cause: error,
+          }),
+        )
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)))
+    this.worker = worker
+    return worker
+  }
+
+  writeBatch(entries: readonly PredictionLogEntry[]): Promise<void> {
+    const n = COLUMNS.length
+    const values: SqlCell[] = new Array(entries.length * n)
+    for (let i = 0, o = 0; i < entries.length; i++, o += n) {
+      const e = entries[i]!
+      values[o] = e.id
+      values[o + 1] = e.ts
+      values[o + 2] = e.model
+      values[o + 3] = e.version
+      values[o + 4] = e.variant
+      values[o + 5] = e.experimentId
+      values[o + 6] = e.requestKey
+      values[o + 7] = JSON.stringify(e.features)
+      values[o + 8] = JSON.stringify(e.output)
+      values[o + 9] = finiteOrNull(e.score)
+      values[o + 10] = e.latencyMs
+      values[o + 11] = e.servedBy
+      values[o + 12] = e.shadowOf
+    }
+    const worker = this.ensureWorker()
+    const id = this.nextId++
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref()
+      this.pending.set(id, { resolve, reject })
+      worker.postMessage({ kind: 'write', id, values } satisfies LogWriterRequest)
+    })
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker
+    if (worker === undefined) return
+    this.worker = undefined
+    // Writes are answered in order, so once 'closed' arrives every earlier batch is settled.
+    worker.ref()
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve())
+      worker.on('message', (reply: LogWriterReply) => {
+        if (reply.kind === 'closed') void worker.terminate()
+      })
+      worker.postMessage({ kind: 'close' } satisfies LogWriterRequest)
+    })
+  }
+}
+
+/**
+ * The sink for an open store: a writer thread for a SQLite file, the query builder otherwise
+ * (PostgreSQL; in-memory SQLite).
+ */
+export function predictionLogSink(db: KeelDb, k: Kysely<ServeTables>): PredictionLogSink {
+  if (db.dialect === 'sqlite') {
+    const path = db.url.startsWith('sqlite:') ? db.url.slice('sqlite:'.length) : db.url
+    if (path !== '' && path !== ':memory:' && !path.startsWith('file::memory:'))
+      return new SqliteThreadSink(db.url)
+  }
+  return kyselyLogSink(k)
+}
