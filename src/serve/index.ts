@@ -65,6 +65,14 @@ export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js
  * assignVariant(experiment, 'user-42').name // always the same for user-42
  */
 export { assignVariant, bucketOf, experimentSchema, hash32 } from './experiments.js'
+export type { PredictionLogSink } from './log-sink.js'
+/**
+ * Where the prediction log writes for an open store: a writer thread for a SQLite file (commits never
+ * block requests), the query builder otherwise (PostgreSQL, in-memory SQLite).
+ * @example
+ * const log = new PredictionLog(predictionLogSink(db, await migrateServeTables(db)))
+ */
+export { predictionLogSink } from './log-sink.js'
 export type { MemoryModelSource } from './memory-source.js'
 /**
  * An in-memory model source with movable aliases, for tests, demos and embedding.
@@ -80,14 +88,6 @@ export type { ServeMetrics } from './metrics.js'
  * const metrics = createServeMetrics()
  */
 export { createServeMetrics } from './metrics.js'
-export type { PredictionLogSink } from './log-sink.js'
-/**
- * Where the prediction log writes for an open store: a writer thread for a SQLite file (commits never
- * block requests), the query builder otherwise (PostgreSQL, in-memory SQLite).
- * @example
- * const log = new PredictionLog(predictionLogSink(db, await migrateServeTables(db)))
- */
-export { predictionLogSink } from './log-sink.js'
 export type { PredictionLogEntry, PredictionLogOptions } from './prediction-log.js'
 /**
  * The batched, bounded prediction-log writer (see its durability promise).
