@@ -68,42 +68,47 @@ export function makeProgressPrinter(options: { quiet?: boolean } = {}): {
 
 /**
  * Progress bar for row-by-row work (batch scoring) on stderr, drawn only when stderr is a terminal
- * so logs and pipes stay clean. With `totalRows` (an estimate is fine) it shows a bar and a
- * percentage, capped below 100% until `done`; without it, the rows done and the rate.
+ * so logs and pipes stay clean. Once the total is known (`totalRows` or `setTotal`) it shows a bar
+ * and a percentage; before that, the rows done and the rate.
  */
 export function makeRowProgress(
   options: { totalRows?: number; label?: string; isTty?: boolean; write?: (text: string) => void } = {},
-): { update(rowsDone: number): void; done(): void } {
+): { setTotal(totalRows: number): void; update(rowsDone: number): void; done(): void } {
   const isTty = options.isTty ?? process.stderr.isTTY === true
   const write = options.write ?? ((text: string) => void process.stderr.write(text))
   const label = options.label ?? 'scored'
   const start = Date.now()
   let lastDrawMs = 0
   let drawn = false
-  const draw = (rowsDone: number, final: boolean): void => {
+  let totalRows = options.totalRows
+  const draw = (rowsDone: number): void => {
     const seconds = (Date.now() - start) / 1000
     const rate = seconds > 0 ? Math.round(rowsDone / seconds) : 0
-    const total = options.totalRows
+    const total = totalRows
     let bar = ''
     if (total !== undefined && total > 0) {
-      const fraction = final ? 1 : Math.min(0.99, rowsDone / total)
+      const fraction = Math.min(1, rowsDone / total)
       const width = 24
       const full = Math.round(fraction * width)
       bar = `[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${Math.floor(fraction * 100)}% `
     }
+    const of = total !== undefined && total > 0 ? `/${total.toLocaleString('en-US')}` : ''
     write(
-      `\r\x1b[2K${bar}${label} ${rowsDone.toLocaleString('en-US')} rows, ${rate.toLocaleString('en-US')} rows/s, ${seconds.toFixed(1)}s`,
+      `\r\x1b[2K${bar}${label} ${rowsDone.toLocaleString('en-US')}${of} rows, ${rate.toLocaleString('en-US')} rows/s, ${seconds.toFixed(1)}s`,
     )
     drawn = true
   }
   return {
+    setTotal(n) {
+      totalRows = n
+    },
     update(rowsDone) {
       if (!isTty) return
       // Redraw at most ten times a second: a terminal write per small chunk would cost more than the work.
       const now = Date.now()
       if (now - lastDrawMs < 100) return
       lastDrawMs = now
-      draw(rowsDone, false)
+      draw(rowsDone)
     },
     done() {
       if (isTty && drawn) write('\r\x1b[2K')

@@ -1,4 +1,7 @@
-import { basename } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Vector } from '@duckdb/node-bindings'
 import type { Column, ColumnKind, Dataset } from './dataset.js'
@@ -37,7 +40,7 @@ export interface StreamColumn {
  * the file did not hold further on) and the sink must discard what it wrote and start over.
  */
 export interface DatasetSink {
-  begin(columns: readonly StreamColumn[]): Promise<void>
+  begin(columns: readonly StreamColumn[], totalRows: number): Promise<void>
   /** One chunk of consecutive rows, in file order. Its arrays are the sink's to keep. */
   write(chunk: Dataset): Promise<void>
 }
@@ -46,6 +49,8 @@ export interface DatasetSink {
 export interface StreamOptions extends Pick<LoadOptions, 'format' | 'delimiter' | 'encoding' | 'nullValues'> {
   /** Rows per chunk handed to the sink (default `DEFAULT_CHUNK_ROWS`); memory grows with it, not the file. */
   readonly chunkRows?: number
+  /** Where text inputs are staged as a temporary Parquet file (default: the OS temp directory). */
+  readonly stagingDir?: string
 }
 
 /** What a completed stream read. */
@@ -78,7 +83,6 @@ interface PlannedColumn {
 
 type PassOutcome =
   | { readonly kind: 'done'; readonly nRows: number; readonly columns: readonly StreamColumn[] }
-  | { readonly kind: 'resample' }
   | { readonly kind: 'text'; readonly column: string }
 
 function isTrueFalse(value: string): boolean {
@@ -120,23 +124,12 @@ function booleanColumn(name: string, values: readonly (string | null)[], n: numb
 async function onePass(
   con: DuckDBConnection,
   source: string,
-  files: readonly string[],
-  format: FileFormat,
+  described: readonly DescribedColumn[],
+  totalRows: number,
   textColumns: ReadonlySet<string>,
   chunkRows: number,
-  canResample: boolean,
   sink: DatasetSink,
 ): Promise<PassOutcome> {
-  let described: DescribedColumn[]
-  try {
-    described = (await queryRows(con, `DESCRIBE SELECT * FROM ${source}`)).map((r) => ({
-      name: String(r.column_name),
-      type: String(r.column_type),
-    }))
-  } catch (error) {
-    if (canResample && isSniffMiss(error)) return { kind: 'resample' }
-    throw mapDuckError(error, files, format)
-  }
   const planned: PlannedColumn[] = described.map((col) => {
     const kind = duckKind(col.type)
     const isText = kind === 'categorical'
@@ -148,7 +141,7 @@ async function onePass(
       name: p.name,
       kind: p.isText ? (p.state === 'boolean' ? 'boolean' : 'categorical') : p.kind,
     }))
-  await sink.begin(finalColumns())
+  await sink.begin(finalColumns(), totalRows)
 
   let doubles = planned.map((p) => (p.isText ? undefined : new Float64Array(chunkRows)))
   let texts = planned.map((p) => (p.isText ? new Array<string | null>(chunkRows).fill(null) : undefined))
@@ -254,12 +247,23 @@ async function onePass(
     })
   } catch (error) {
     if (error === ownError) throw error
-    if (canResample && isSniffMiss(error)) return { kind: 'resample' }
-    throw mapDuckError(error, files, format)
+    throw new DataError('DATA_PARSE', `Reading the input failed: ${firstLine(error)}`, { cause: error })
   }
   await flush()
   if (redo !== undefined) return { kind: 'text', column: redo }
+  // DuckDB's streaming fetch reports an error the same way as the end of the result (no chunk),
+  // so a read that stops short is only visible by its row count.
+  if (nRows !== totalRows)
+    throw new DataError(
+      'DATA_PARSE',
+      `Reading the input stopped after ${nRows} of ${totalRows} rows. Check the file, or convert it with 'keel validate' first.`,
+      { details: { rows: nRows, expected: totalRows } },
+    )
   return { kind: 'done', nRows, columns: finalColumns() }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!
 }
 
 /**
@@ -288,42 +292,53 @@ export async function streamDataset(
   const files = await resolveFiles(path)
   const { format, csv } = preCheck(files, options)
   const duck = await openDuck()
+  const staged =
+    format === 'parquet'
+      ? undefined
+      : join(options.stagingDir ?? tmpdir(), `keel-stage-${process.pid}-${randomUUID()}.parquet`)
   try {
-    await duck.con.run(`SET TimeZone = 'UTC'`)
-    const textColumns = new Set<string>()
-    let fullSample = false
-    // Each further pass settles one more guess (the sniffed types once, each true/false column at
-    // most once), so the loop ends.
-    for (;;) {
-      const source = sourceSql(files, format, csv as CsvSettings | undefined, fullSample)
-      const outcome = await onePass(
-        duck.con,
-        source,
-        files,
-        format,
-        textColumns,
-        chunkRows,
-        !fullSample,
-        sink,
+    const con = duck.con
+    await con.run(`SET TimeZone = 'UTC'`)
+    // Parquet is read as it is. Text formats are first copied to a temporary Parquet file: that
+    // COPY reports every parse or type error (a streaming read would just stop early, see onePass),
+    // retries with the whole file sampled as loadDataset does, and gives an exact row count.
+    let source = sourceSql(files, format, csv as CsvSettings | undefined, false)
+    if (staged !== undefined) {
+      await con.run(`SET preserve_insertion_order = true`)
+      await stage(con, source, staged, files, format, () =>
+        sourceSql(files, format, csv as CsvSettings | undefined, true),
       )
+      source = `read_parquet(${quoteLiteral(staged)})`
+    }
+    let described: DescribedColumn[]
+    let totalRows: number
+    try {
+      described = (await queryRows(con, `DESCRIBE SELECT * FROM ${source}`)).map((r) => ({
+        name: String(r.column_name),
+        type: String(r.column_type),
+      }))
+      totalRows = Number((await queryRows(con, `SELECT count(*) AS n FROM ${source}`))[0]?.n ?? 0)
+    } catch (error) {
+      throw mapDuckError(error, files, format)
+    }
+    if (totalRows === 0) {
+      throw new DataError(
+        format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
+        format === 'csv'
+          ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
+          : `'${basename(files[0]!)}' holds no rows.`,
+      )
+    }
+    const textColumns = new Set<string>()
+    // Each further pass settles one true/false column for good, so the loop ends.
+    for (;;) {
+      const outcome = await onePass(con, source, described, totalRows, textColumns, chunkRows, sink)
       switch (outcome.kind) {
-        case 'resample':
-          fullSample = true
-          break
         case 'text':
           textColumns.add(outcome.column)
           break
-        case 'done': {
-          if (outcome.nRows === 0) {
-            throw new DataError(
-              format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
-              format === 'csv'
-                ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
-                : `'${basename(files[0]!)}' holds no rows.`,
-            )
-          }
+        case 'done':
           return { nRows: outcome.nRows, columns: outcome.columns, files, format }
-        }
         default: {
           const never: never = outcome
           return never
@@ -332,6 +347,30 @@ export async function streamDataset(
     }
   } finally {
     duck.close()
+    if (staged !== undefined) await rm(staged, { force: true })
+  }
+}
+
+/** Copies a text source to Parquet, once more with the whole file sampled if a late value misfits. */
+async function stage(
+  con: DuckDBConnection,
+  source: string,
+  staged: string,
+  files: readonly string[],
+  format: FileFormat,
+  fullSampleSource: () => string,
+): Promise<void> {
+  const copy = (from: string): Promise<unknown> =>
+    con.run(`COPY (SELECT * FROM ${from}) TO ${quoteLiteral(staged)} (FORMAT parquet, COMPRESSION snappy)`)
+  try {
+    await copy(source)
+  } catch (error) {
+    if (!isSniffMiss(error)) throw mapDuckError(error, files, format)
+    try {
+      await copy(fullSampleSource())
+    } catch (retryError) {
+      throw mapDuckError(retryError, files, format)
+    }
   }
 }
 

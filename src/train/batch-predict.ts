@@ -22,6 +22,8 @@ export interface PredictFileOptions {
   readonly chunkRows?: number
   /** Called after each chunk with the rows written so far (restarts from 0 if the file is re-read). */
   readonly onProgress?: (rowsDone: number) => void
+  /** Called once the input's row count is known, before the first chunk is scored. */
+  readonly onStart?: (totalRows: number) => void
 }
 
 /** What `predictFile` wrote. */
@@ -176,7 +178,7 @@ export async function predictFile(
   let rowsDone = 0
 
   const sink = {
-    async begin(columns: readonly StreamColumn[]): Promise<void> {
+    async begin(columns: readonly StreamColumn[], totalRows: number): Promise<void> {
       const names = new Set(columns.map((c) => c.name))
       const missing = bundle.features.filter((f) => !names.has(f.name)).map((f) => f.name)
       if (missing.length > 0) {
@@ -190,6 +192,7 @@ export async function predictFile(
       if (lines !== undefined) await lines.close()
       lines = await CsvLines.open(csvPath)
       rowsDone = 0
+      options.onStart?.(totalRows)
       const header = [...columns.map((c) => c.name), 'prediction', ...extra]
       await lines.write(`${header.map(csvField).join(',')}\n`)
     },

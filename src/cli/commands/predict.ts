@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { loadBundleByRef, predictFile } from '../../train/index.js'
 import { parseCommandArgs, requireOption, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
@@ -28,32 +27,6 @@ function chunkRowsFromEnv(): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined
 }
 
-/**
- * A rough row count for the progress bar: the file size over the mean line length of its first
- * megabyte (CSV/JSON lines). Undefined for Parquet, globs and compressed files, where the bar shows
- * only the rows done and the rate.
- */
-function estimateRows(path: string): number | undefined {
-  if (/[*?[]/.test(path) || /\.(parquet|pq|gz|zst)$/i.test(path)) return undefined
-  try {
-    const size = statSync(path).size
-    const head = Buffer.alloc(Math.min(size, 1 << 20))
-    const fd = openSync(path, 'r')
-    try {
-      readSync(fd, head, 0, head.length, 0)
-    } finally {
-      closeSync(fd)
-    }
-    let lines = 0
-    for (const byte of head) if (byte === 10) lines++
-    if (lines < 2) return undefined
-    return Math.max(1, Math.round(size / (head.length / lines)) - 1)
-  } catch {
-    // The estimate is cosmetic; predictFile reports a missing or unreadable file properly.
-    return undefined
-  }
-}
-
 /** `keel predict`. */
 export const predictCommand: Command = {
   name: 'predict',
@@ -69,13 +42,12 @@ export const predictCommand: Command = {
     const input = requireOption(stringOpt(args, 'input'), 'input', USAGE)
     const output = requireOption(stringOpt(args, 'output'), 'output', USAGE)
     const { bundle, name, version } = await loadBundleByRef(ref)
-    const isTty = process.stderr.isTTY === true
-    const totalRows = isTty ? estimateRows(input) : undefined
-    const progress = makeRowProgress({ isTty, ...(totalRows === undefined ? {} : { totalRows }) })
+    const progress = makeRowProgress()
     const chunkRows = chunkRowsFromEnv()
     try {
       const result = await predictFile(bundle, input, output, {
         ...(chunkRows === undefined ? {} : { chunkRows }),
+        onStart: (totalRows) => progress.setTotal(totalRows),
         onProgress: (rowsDone) => progress.update(rowsDone),
       })
       progress.done()
