@@ -112,7 +112,7 @@ test('streamed scoring equals the whole-file path byte for byte, for any chunk s
   const lines = readFileSync(join(dir, 'order.csv'), 'utf8').trim().split('\n').slice(1)
   const ids = (await loadDataset(scorePath)).columns[0]!
   assert.equal(lines.length, 257)
-  lines.forEach((line, i) => assert.equal(Number(line.split(',')[0]), cellValue(ids, i)))
+  for (const [i, line] of lines.entries()) assert.equal(Number(line.split(',')[0]), cellValue(ids, i))
   assert.ok(lines.every((line) => /,(yes|no),[0-9.e-]+$/.test(line)))
 })
 
