@@ -304,11 +304,59 @@ describe('GradientBoostingClassifier', () => {
       const row = x.data.subarray(r * 3, r * 3 + 3)
       let m = view.baseScore[0]!
       for (const t of view.trees) m += walk(t.tree, row)
-      assert.ok(Math.abs(m - raw[r]!) < 1e-9)
+      assert.ok(Math.abs(m - raw[r]!) < 1e-9, `row ${r}: walk ${m} vs predictRaw ${raw[r]}`)
       const out = new Float64Array(1)
       model.predictRowRaw(x.data, out, r * 3)
       assert.equal(out[0], raw[r])
     }
+    assert.ok(view.trees.some((t) => t.tree.categorical?.some((c) => c === 1)))
+  })
+
+  it('packed scorer equals a plain tree walk: NaN both ways, categorical, unseen codes, multiclass', async () => {
+    const rng = new Rng(31)
+    const rows = 1500
+    const cols = 4
+    const data = new Float64Array(rows * cols)
+    const y = new Float64Array(rows)
+    for (let r = 0; r < rows; r++) {
+      data[r * cols] = rng.int(8)
+      data[r * cols + 1] = rng.next() < 0.15 ? Number.NaN : rng.normal()
+      data[r * cols + 2] = rng.normal()
+      data[r * cols + 3] = rng.next() < 0.15 ? Number.NaN : rng.normal()
+      const z = (data[r * cols]! % 3) - 1 + data[r * cols + 2]! + (Number.isNaN(data[r * cols + 1]!) ? 1 : 0)
+      y[r] = z < -0.5 ? 0 : z < 0.8 ? 1 : 2
+    }
+    const x = { rows, cols, data }
+    // 7 trees per class: not a multiple of the scorer's lockstep width, so both paths run.
+    const model = await new GradientBoostingClassifier({
+      nEstimators: 7,
+      maxCatToOnehot: 0,
+      catSmooth: 1,
+    }).fit(x, y, {
+      categoricalFeatures: [0],
+    })
+    // Scoring rows with codes never seen at fit time (9, -1, 2.5, 300) and NaN in the categorical.
+    const probe = new Float64Array(data)
+    for (let r = 0; r < rows; r += 7) probe[r * cols] = [9, -1, 2.5, 300, Number.NaN][(r / 7) % 5]!
+    const px = { rows, cols, data: probe }
+    const view = model.treeEnsemble()
+    const raw = model.predictRaw(px)
+    const K = 3
+    const out = new Float64Array(K)
+    for (let r = 0; r < rows; r++) {
+      const row = probe.subarray(r * cols, r * cols + cols)
+      const m = Array.from(view.baseScore)
+      for (const t of view.trees) m[t.output]! += walk(t.tree, row)
+      model.predictRowRaw(probe, out, r * cols)
+      for (let k = 0; k < K; k++) {
+        assert.ok(Math.abs(m[k]! - raw[r * K + k]!) < 1e-9, `row ${r} class ${k}`)
+        assert.equal(out[k], raw[r * K + k])
+      }
+    }
+    const nodes = view.trees.flatMap((t) =>
+      Array.from(t.tree.defaultLeft).filter((_, i) => t.tree.left[i] !== -1),
+    )
+    assert.ok(nodes.includes(0) && nodes.includes(1), 'both missing directions occur')
     assert.ok(view.trees.some((t) => t.tree.categorical?.some((c) => c === 1)))
   })
 
