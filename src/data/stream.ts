@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Vector } from '@duckdb/node-bindings'
 import type { Column, ColumnKind, Dataset } from './dataset.js'
@@ -61,6 +61,9 @@ export interface StreamSummary {
   readonly files: readonly string[]
   readonly format: FileFormat
 }
+
+/** DuckDB's memory cap while streaming (it spills beyond): bounds the process whatever the input size. */
+const STREAM_MEMORY_LIMIT = '256MB'
 
 /** Rows per chunk when `chunkRows` is not given: large enough to amortise per-chunk work. */
 export const DEFAULT_CHUNK_ROWS = 65_536
@@ -292,18 +295,23 @@ export async function streamDataset(
   const files = await resolveFiles(path)
   const { format, csv } = preCheck(files, options)
   const duck = await openDuck()
+  const stagingDir = options.stagingDir ?? tmpdir()
   const staged =
-    format === 'parquet'
-      ? undefined
-      : join(options.stagingDir ?? tmpdir(), `keel-stage-${process.pid}-${randomUUID()}.parquet`)
+    format === 'parquet' ? undefined : join(stagingDir, `keel-stage-${process.pid}-${randomUUID()}.parquet`)
   try {
     const con = duck.con
     await con.run(`SET TimeZone = 'UTC'`)
+    // DuckDB would otherwise allow itself 80% of RAM for staging; past this it spills to disk, so
+    // memory stays flat whatever the file size. Its spill files go to the staging directory, not
+    // to a '.tmp' folder in the user's working directory.
+    await con.run(`SET memory_limit = '${STREAM_MEMORY_LIMIT}'`)
+    await con.run(`SET temp_directory = ${quoteLiteral(stagingDir)}`)
     // Parquet is read as it is. Text formats are first copied to a temporary Parquet file: that
     // COPY reports every parse or type error (a streaming read would just stop early, see onePass),
     // retries with the whole file sampled as loadDataset does, and gives an exact row count.
     let source = sourceSql(files, format, csv as CsvSettings | undefined, false)
     if (staged !== undefined) {
+      // Row order is the contract of batch scoring; this is DuckDB's default, stated so it stays so.
       await con.run(`SET preserve_insertion_order = true`)
       await stage(con, source, staged, files, format, () =>
         sourceSql(files, format, csv as CsvSettings | undefined, true),
@@ -411,7 +419,8 @@ export async function csvToParquet(
   try {
     await duck.con.run(`SET TimeZone = 'UTC'`)
     // Bounded memory: the COPY streams row groups, but DuckDB would otherwise allow itself 80% of RAM.
-    await duck.con.run(`SET memory_limit = '1GB'`)
+    await duck.con.run(`SET memory_limit = '${STREAM_MEMORY_LIMIT}'`)
+    await duck.con.run(`SET temp_directory = ${quoteLiteral(dirname(parquetPath))}`)
     const types = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(sqlTypeOf(c.type))}`).join(', ')
     const read = `read_csv(${quoteLiteral(csvPath)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, columns = {${types}})`
     await duck.con.run(
