@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Vector } from '@duckdb/node-bindings'
+import { InvalidArgumentError } from '../core/index.js'
 import type { Column, ColumnKind, Dataset } from './dataset.js'
 import {
   copyDoubleVector,
@@ -259,7 +260,7 @@ async function onePass(
   if (nRows !== totalRows)
     throw new DataError(
       'DATA_PARSE',
-      `Reading the input stopped after ${nRows} of ${totalRows} rows. Check the file, or convert it with 'keel validate' first.`,
+      `Reading the input stopped after ${nRows} of ${totalRows} rows; the file is probably truncated or corrupt. Check it with 'keel inspect FILE' or rewrite it.`,
       { details: { rows: nRows, expected: totalRows } },
     )
   return { kind: 'done', nRows, columns: finalColumns() }
@@ -274,7 +275,9 @@ function firstLine(error: unknown): string {
  * `sink`, so files much larger than memory can be scored or converted. Column kinds and values are
  * those `loadDataset` gives: the same sniffing, the same retry with the whole file sampled when a
  * later value does not fit the sniffed type, true/false text read as booleans. Categorical columns
- * of a chunk hold that chunk's levels only, in first-appearance order.
+ * of a chunk hold that chunk's levels only, in first-appearance order. Text inputs (CSV, JSON lines)
+ * are first copied to a temporary Parquet file in `stagingDir`, which surfaces every read error
+ * before the sink sees a row and gives the exact row count; DuckDB's memory is capped meanwhile.
  *
  * @example
  * let rows = 0
@@ -291,7 +294,7 @@ export async function streamDataset(
 ): Promise<StreamSummary> {
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS
   if (!Number.isInteger(chunkRows) || chunkRows < 1)
-    throw new DataError('DATA_PARSE', `chunkRows must be a positive integer, got ${chunkRows}.`)
+    throw new InvalidArgumentError(`chunkRows must be a positive integer, got ${chunkRows}.`)
   const files = await resolveFiles(path)
   const { format, csv } = preCheck(files, options)
   const duck = await openDuck()
