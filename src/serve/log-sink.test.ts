@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { openDb, testBackends } from '../store/index.js'
-import { predictionLogSink } from './log-sink.js'
+import { predictionLogSink, toRow } from './log-sink.js'
 import { PredictionLog, type PredictionLogEntry } from './prediction-log.js'
 import { migrateServeTables } from './tables.js'
 
@@ -69,10 +69,10 @@ for (const backend of testBackends()) {
     try {
       const k = await migrateServeTables(db)
       const sink = predictionLogSink(db, k)
-      await sink.writeBatch([entry(0), entry(1)])
+      await sink.writeBatch([entry(0), entry(1)].map(toRow))
       // The second row repeats a primary key: the whole batch must fail and leave nothing behind.
-      await assert.rejects(sink.writeBatch([entry(2), entry(3, 'p-0'), entry(5)]))
-      await sink.writeBatch([entry(6)])
+      await assert.rejects(sink.writeBatch([entry(2), entry(3, 'p-0'), entry(5)].map(toRow)))
+      await sink.writeBatch([toRow(entry(6))])
       await sink.close()
       const ids = (await k.selectFrom('serve_predictions').select('id').orderBy('id').execute()).map(
         (r) => r.id,

@@ -6,15 +6,16 @@ import type { PredictionLogEntry } from './prediction-log.js'
 import type { PredictionRow, ServeTables } from './tables.js'
 
 /**
- * Where the prediction log writes its batches. `writeBatch` resolves once the batch is committed (all
- * or nothing) and rejects when it is not; `close` releases what the sink holds after the last write.
+ * Where the prediction log writes its batches of encoded rows. `writeBatch` resolves once the batch is
+ * committed (all or nothing) and rejects when it is not; `close` releases what the sink holds after
+ * the last write.
  */
 export interface PredictionLogSink {
-  writeBatch(entries: readonly PredictionLogEntry[]): Promise<void>
+  writeBatch(rows: readonly PredictionRow[]): Promise<void>
   close(): Promise<void>
 }
 
-/** Columns of `serve_predictions` in the order the thread sink sends them. */
+/** Columns of `serve_predictions` in the order the thread sink sends them (every column of the row). */
 const COLUMNS = [
   'id',
   'ts',
@@ -60,8 +61,7 @@ export function toRow(e: PredictionLogEntry): PredictionRow {
  */
 export function kyselyLogSink(db: Kysely<ServeTables>): PredictionLogSink {
   return {
-    async writeBatch(entries) {
-      const rows = entries.map(toRow)
+    async writeBatch(rows) {
       await db.transaction().execute(async (trx) => {
         await trx.insertInto('serve_predictions').values(rows).execute()
       })
@@ -104,8 +104,8 @@ function startWriter(data: LogWriterData): Worker {
 /**
  * Writes SQLite batches on a worker thread of its own. better-sqlite3 is synchronous: a large INSERT,
  * a WAL checkpoint or a wait for the write lock held by another server process would otherwise stall
- * every request of this process for milliseconds. Here the event loop only encodes rows (JSON of
- * features and outputs) and posts one flat array per batch; the thread commits it in one transaction
+ * every request of this process for milliseconds. Here the event loop only posts one flat array of
+ * the (already encoded) rows per batch; the thread commits it in one transaction
  * and acknowledges. The thread keeps the process alive only while a write is in flight.
  */
 class SqliteThreadSink implements PredictionLogSink {
@@ -113,7 +113,11 @@ class SqliteThreadSink implements PredictionLogSink {
   private nextId = 1
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
 
-  constructor(private readonly url: string) {}
+  constructor(private readonly url: string) {
+    // Start now: loading the thread's modules takes a while, which belongs to server start-up, not
+    // to the first requests.
+    this.ensureWorker()
+  }
 
   private ensureWorker(): Worker {
     if (this.worker !== undefined) return this.worker
@@ -149,24 +153,12 @@ class SqliteThreadSink implements PredictionLogSink {
     return worker
   }
 
-  writeBatch(entries: readonly PredictionLogEntry[]): Promise<void> {
+  writeBatch(rows: readonly PredictionRow[]): Promise<void> {
     const n = COLUMNS.length
-    const values: SqlCell[] = new Array(entries.length * n)
-    for (let i = 0, o = 0; i < entries.length; i++, o += n) {
-      const e = entries[i]!
-      values[o] = e.id
-      values[o + 1] = e.ts
-      values[o + 2] = e.model
-      values[o + 3] = e.version
-      values[o + 4] = e.variant
-      values[o + 5] = e.experimentId
-      values[o + 6] = e.requestKey
-      values[o + 7] = JSON.stringify(e.features)
-      values[o + 8] = JSON.stringify(e.output)
-      values[o + 9] = finiteOrNull(e.score)
-      values[o + 10] = e.latencyMs
-      values[o + 11] = e.servedBy
-      values[o + 12] = e.shadowOf
+    const values: SqlCell[] = new Array(rows.length * n)
+    for (let i = 0, o = 0; i < rows.length; i++, o += n) {
+      const row = rows[i]!
+      for (let c = 0; c < n; c++) values[o + c] = row[COLUMNS[c]!]
     }
     const worker = this.ensureWorker()
     const id = this.nextId++

@@ -1,9 +1,14 @@
 import type { Kysely } from 'kysely'
-import { kyselyLogSink, type PredictionLogSink } from './log-sink.js'
+import { kyselyLogSink, type PredictionLogSink, toRow } from './log-sink.js'
 import type { ModelOutput } from './servable.js'
-import type { ServeTables } from './tables.js'
+import type { PredictionRow, ServeTables } from './tables.js'
 
-/** One prediction to log; JSON encoding happens at flush time, off the request path. */
+/**
+ * One prediction to log. `append` encodes it into a table row at once (JSON of features and outputs,
+ * a few microseconds): the queue then holds one small row instead of the request's objects, which
+ * would otherwise survive young-generation GCs while they wait and be promoted, and a flush only posts
+ * ready rows instead of encoding hundreds at once on the event loop.
+ */
 export interface PredictionLogEntry {
   readonly id: string
   readonly ts: number
@@ -58,7 +63,7 @@ export class PredictionLog {
   readonly flushIntervalMs: number
   readonly batchSize: number
   readonly maxQueue: number
-  private queue: PredictionLogEntry[] = []
+  private queue: PredictionRow[] = []
   private flushing: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private scheduled = false
@@ -77,7 +82,11 @@ export class PredictionLog {
     this.flushIntervalMs = options.flushIntervalMs ?? 200
     this.batchSize = options.batchSize ?? 500
     this.maxQueue = options.maxQueue ?? 100_000
-    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs)
+    this.timer = setInterval(() => {
+      // The depth gauge is sampled here and after each batch, not set on every append.
+      this.hooks.onDepth?.(this.queue.length)
+      void this.flush()
+    }, this.flushIntervalMs)
     this.timer.unref()
   }
 
@@ -103,8 +112,7 @@ export class PredictionLog {
       this.hooks.onDropped?.(1)
       return false
     }
-    this.queue.push(entry)
-    this.hooks.onDepth?.(this.queue.length)
+    this.queue.push(toRow(entry))
     if (this.queue.length >= this.batchSize && !this.scheduled) {
       this.scheduled = true
       setImmediate(() => {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { ServedModelConfig } from './config.js'
 import {
   BadRequestError,
@@ -10,6 +9,7 @@ import {
 import { assignVariant, BUCKETS, bucketOf, CanaryMonitor, type Experiment } from './experiments.js'
 import { type ServeMetrics, scoreMetrics } from './metrics.js'
 import type { LoadedModel, ModelManager } from './model-manager.js'
+import { predictionId } from './prediction-id.js'
 import type { PredictionLog } from './prediction-log.js'
 import type { Contribution, FeatureRow, ModelOutput } from './servable.js'
 import type { ExtraFieldPolicy } from './validate.js'
@@ -43,6 +43,8 @@ export interface RequestLabels {
   version: string
   variant: string
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 class LinkFailure extends Error {
   constructor(
@@ -252,38 +254,46 @@ export class ServedModel {
     labels.version = versionLabel
     const scoreHist = scoreMetrics(this.deps.metrics, this.name, versionLabel, variant)
     const answers = outputs
+    const log = this.deps.log
+    const requestKey = request.requestKey ?? null
+    const loggedServedBy =
+      servedBy === 'primary'
+        ? 'primary'
+        : `${servedBy}:${answered === undefined ? 'default' : `${modelName}@${version}`}`
+    // Per-row work of a batch: plain object literals (no spreads), one UUID, one log row.
     for (let i = 0; i < rows.length; i++) {
       const out = answers[i]!
-      const id = randomUUID()
+      const id = predictionId()
       const score = scoreOf(out, answerModel.task, answerModel.classes)
-      const result: PredictionResult = {
-        predictionId: id,
-        prediction: out.prediction,
-        ...(out.probabilities === undefined ? {} : { probabilities: out.probabilities }),
-        model: modelName,
-        version,
-        variant,
-        servedBy,
-        ...(explanations?.[i] === undefined ? {} : { explanation: explanations[i]! }),
-      }
+      const explanation = explanations?.[i]
+      const result: Mutable<PredictionResult> =
+        out.probabilities === undefined
+          ? { predictionId: id, prediction: out.prediction, model: modelName, version, variant, servedBy }
+          : {
+              predictionId: id,
+              prediction: out.prediction,
+              probabilities: out.probabilities,
+              model: modelName,
+              version,
+              variant,
+              servedBy,
+            }
+      if (explanation !== undefined) result.explanation = explanation
       results[i] = result
       if (score !== null) scoreHist.observe(score)
-      this.deps.log?.append({
+      log?.append({
         id,
         ts: now,
         model: this.name,
         version,
         variant,
         experimentId,
-        requestKey: request.requestKey ?? null,
+        requestKey,
         features: rows[i],
         output: out,
         score,
         latencyMs,
-        servedBy:
-          servedBy === 'primary'
-            ? 'primary'
-            : `${servedBy}:${answered === undefined ? 'default' : `${modelName}@${version}`}`,
+        servedBy: loggedServedBy,
         shadowOf: null,
       })
     }
@@ -427,7 +437,7 @@ export class ServedModel {
           : out.prediction === primary.prediction
       metrics.shadow.inc({ ...label, outcome: agree ? 'agree' : 'disagree' })
       this.deps.log?.append({
-        id: randomUUID(),
+        id: predictionId(),
         ts: now,
         model: this.name,
         version: link.model.version,
