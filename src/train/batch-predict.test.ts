@@ -143,7 +143,7 @@ test('Parquet output holds the same rows and scores as the CSV output', async ()
     fromParquet.columns.map((c) => c.name),
     fromCsv.columns.map((c) => c.name),
   )
-  for (const name of ['row_id', 'x2', 'city', 'member', 'prediction', 'probability']) {
+  for (const name of ['row_id', 'x2', 'city', 'member', 'signup', 'prediction', 'probability']) {
     const a = getColumn(fromParquet, name)
     const b = getColumn(fromCsv, name)
     for (let r = 0; r < fromCsv.nRows; r++) assert.equal(cellValue(a, r), cellValue(b, r), `${name} row ${r}`)
