@@ -85,6 +85,16 @@ test('chunks of any size concatenate to the rows and kinds loadDataset gives', a
   assert.ok(expected.kinds.includes('flag:boolean'), 'true/false text reads as boolean')
 })
 
+test('fixture files (typed CSV, TSV, JSON lines) stream to the rows loadDataset gives', async () => {
+  for (const file of ['types.csv', 'tabbed.tsv', 'rows.jsonl']) {
+    const path = join(FIX, file)
+    const expected = await wholeFile(path)
+    const got = await collect(path, 2)
+    assert.deepEqual(got.rows, expected.rows, file)
+    assert.deepEqual(got.summaryKinds, expected.kinds, file)
+  }
+})
+
 test('a true/false column that turns out to hold other text is read again as text', async () => {
   const lines = ['k,answer']
   for (let i = 0; i < 20; i++) lines.push(`${i},${i % 2 === 0 ? 'true' : 'false'}`)
