@@ -300,7 +300,7 @@ export async function streamDataset(
   const duck = await openDuck()
   const stagingDir = options.stagingDir ?? tmpdir()
   const staged =
-    format === 'parquet' ? undefined : join(stagingDir, `keel-stage-${process.pid}-${randomUUID()}.parquet`)
+    format === 'parquet' ? undefined : join(stagingDir, `.keel-stage-${process.pid}-${randomUUID()}.parquet`)
   try {
     const con = duck.con
     await con.run(`SET TimeZone = 'UTC'`)

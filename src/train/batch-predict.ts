@@ -235,7 +235,10 @@ export async function predictFile(
   }
 
   try {
+    // Staging goes beside the output, on the disk the user chose for it, not to a /tmp that may be
+    // small or held in RAM.
     const summary = await streamDataset(input, sink, {
+      stagingDir: dirname(output),
       ...(options.chunkRows === undefined ? {} : { chunkRows: options.chunkRows }),
     })
     await lines!.close()
