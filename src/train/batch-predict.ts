@@ -1,6 +1,6 @@
 import { once } from 'node:events'
-import { createWriteStream, type WriteStream } from 'node:fs'
-import { rename, unlink } from 'node:fs/promises'
+import { constants, createWriteStream, type WriteStream } from 'node:fs'
+import { access, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { AppError } from '../core/index.js'
 import {
@@ -234,6 +234,10 @@ export async function predictFile(
     },
   }
 
+  // Fail before reading anything when the output cannot be written (staging goes there too).
+  await access(dirname(output) || '.', constants.W_OK).catch((error: unknown) => {
+    throw writeError(output, error)
+  })
   try {
     // Staging goes beside the output, on the disk the user chose for it, not to a /tmp that may be
     // small or held in RAM.
