@@ -5,6 +5,7 @@ import { makeRowProgress } from './progress.js'
 test('the row progress bar draws only on a terminal, with a bar once the total is known', async () => {
   const piped: string[] = []
   const quiet = makeRowProgress({ isTty: false, write: (t) => piped.push(t) })
+  quiet.status('reading')
   quiet.setTotal(100)
   quiet.update(50)
   quiet.done()
@@ -12,6 +13,8 @@ test('the row progress bar draws only on a terminal, with a bar once the total i
 
   const shown: string[] = []
   const bar = makeRowProgress({ isTty: true, write: (t) => shown.push(t) })
+  bar.status('reading x.csv...')
+  assert.equal(shown.pop(), '\r\u001b[2Kreading x.csv...')
   bar.update(10)
   const clear = '\r\u001b[2K'
   assert.ok(shown.at(-1)!.startsWith(clear))

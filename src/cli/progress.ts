@@ -73,11 +73,16 @@ export function makeProgressPrinter(options: { quiet?: boolean } = {}): {
  */
 export function makeRowProgress(
   options: { totalRows?: number; label?: string; isTty?: boolean; write?: (text: string) => void } = {},
-): { setTotal(totalRows: number): void; update(rowsDone: number): void; done(): void } {
+): {
+  status(text: string): void
+  setTotal(totalRows: number): void
+  update(rowsDone: number): void
+  done(): void
+} {
   const isTty = options.isTty ?? process.stderr.isTTY === true
   const write = options.write ?? ((text: string) => void process.stderr.write(text))
   const label = options.label ?? 'scored'
-  const start = Date.now()
+  let start = Date.now()
   let lastDrawMs = 0
   let drawn = false
   let totalRows = options.totalRows
@@ -99,8 +104,15 @@ export function makeRowProgress(
     drawn = true
   }
   return {
+    status(text) {
+      if (!isTty) return
+      write(`\r\x1b[2K${text}`)
+      drawn = true
+    },
     setTotal(n) {
       totalRows = n
+      // Rows start flowing now (after staging): the rate counts from here.
+      start = Date.now()
     },
     update(rowsDone) {
       if (!isTty) return

@@ -43,6 +43,8 @@ export const predictCommand: Command = {
     const output = requireOption(stringOpt(args, 'output'), 'output', USAGE)
     const { bundle, name, version } = await loadBundleByRef(ref)
     const progress = makeRowProgress()
+    // Text inputs are staged before the first row is scored; say so rather than sit silent.
+    progress.status(`reading ${input}...`)
     const chunkRows = chunkRowsFromEnv()
     try {
       const result = await predictFile(bundle, input, output, {
