@@ -516,4 +516,48 @@ describe('histograms', () => {
       }
     }
   })
+
+  it('the WebAssembly kernel builds the same histograms as the JavaScript loop, bit for bit', async () => {
+    const { buildHistogramFeatures } = await import('./histogram.js')
+    const { allocArena, histKernel } = await import('./wasm-hist.js')
+    const rows = 3000
+    const cols = 7 // one group of four and three single features
+    const { x } = makeData(rows, cols, 41)
+    const mapper = fitBinMapper(x, 255, new Set(), [], 0)
+    const histSize = mapper.totalBins * HIST_STRIDE
+    const arena = allocArena(rows, cols, 2 * histSize)
+    assert.ok(arena !== null, 'WebAssembly is available on Node 20')
+    const buf = arena.memory.buffer
+    const bins = binMatrix(x, mapper, null, new Uint8Array(buf, arena.bins, rows * cols))
+    const rng = new Rng(5)
+    // A node: a sparse increasing subset of rows, with its gradients gathered.
+    const sub = Int32Array.from({ length: rows }, (_, i) => i).filter(() => rng.next() < 0.4)
+    const rowView = new Int32Array(buf, arena.rows, rows)
+    rowView.set(sub)
+    const og = new Float64Array(buf, arena.orderedGrad, rows)
+    const oh = new Float64Array(buf, arena.orderedHess, rows)
+    for (let i = 0; i < sub.length; i++) {
+      og[i] = rng.normal()
+      oh[i] = rng.next()
+    }
+    const inputs = {
+      bins,
+      nRows: rows,
+      rows: rowView,
+      orderedGrad: og,
+      orderedHess: oh,
+      featureOffset: mapper.featureOffset,
+      nBins: mapper.nBins,
+      histPool: new Float64Array(buf, arena.histPool, 2 * histSize),
+      histSize,
+      arena,
+    }
+    const features = Int32Array.of(6, 0, 3, 1, 5, 2, 4)
+    buildHistogramFeatures(inputs, features, 0, cols, 0, 0, sub.length, null)
+    buildHistogramFeatures(inputs, features, 0, cols, 1, 0, sub.length, histKernel(arena.memory))
+    const js = inputs.histPool.subarray(0, histSize)
+    const wasm = inputs.histPool.subarray(histSize, 2 * histSize)
+    assert.ok(js.some((v) => v !== 0))
+    for (let k = 0; k < histSize; k++) if (js[k] !== wasm[k]) assert.fail(`slot ${k}: ${js[k]} vs ${wasm[k]}`)
+  })
 })

@@ -29,8 +29,10 @@ export interface GrowerState {
   /** Per-row gradients and hessians of the output being fitted. */
   readonly grad: Float64Array
   readonly hess: Float64Array
-  /** Scratch for partitioning, as long as `inputs.rows`. */
+  /** Scratch for partitioning rows and their gradients/hessians, each as long as `inputs.rows`. */
   readonly scratch: Int32Array
+  readonly scratchGrad: Float64Array
+  readonly scratchHess: Float64Array
   /** Histogram slots available in inputs.histPool. */
   readonly nSlots: number
 }
@@ -63,7 +65,7 @@ interface OpenLeaf {
  * (stably, so each node's rows stay in increasing order and memory access stays forward).
  */
 export function growTree(state: GrowerState, nRows: number, nFeatures: number, p: GrowerParams): GrownTree {
-  const { mapper, inputs, builder, features, grad, hess, scratch } = state
+  const { mapper, inputs, builder, features, grad, hess, scratch, scratchGrad: sg, scratchHess: sh } = state
   const { rows, orderedGrad: og, orderedHess: oh, bins, histPool } = inputs
   const totalRows = inputs.nRows
   const tree = new TreeBuilder()
@@ -135,6 +137,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   open.push(root)
   if (p.maxLeaves > 1 && canSplit(0, rootSums)) {
     root.slot = acquire()
+    // The only gather: partitions keep og/oh aligned with rows from here on.
     gather(0, nRows)
     builder.build(root.slot, 0, nRows, nFeatures)
     findSplit(root)
@@ -162,6 +165,8 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     const mask = split.leftMask
 
     // Stable in-place partition: left rows compact to the front, right rows go via scratch.
+    // Gradients and hessians move with their rows, so every node's og/oh stay aligned with its
+    // rows and histograms never gather them (a gather reads the full-length arrays at random).
     // Branch-free: every row is written to both places and only one cursor advances, so the
     // ~50% unpredictable left/right choice costs no branch mispredictions.
     const colBase = f * totalRows
@@ -169,13 +174,21 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     let rc = 0
     for (let i = leaf.start; i < leaf.end; i++) {
       const r = rows[i]!
+      const gi = og[i]!
+      const hi = oh[i]!
       const goLeft = mask[bins[colBase + r]!]!
       rows[l] = r
+      og[l] = gi
+      oh[l] = hi
       scratch[rc] = r
+      sg[rc] = gi
+      sh[rc] = hi
       l += goLeft
       rc += 1 - goLeft
     }
     rows.set(scratch.subarray(0, rc), l)
+    og.set(sg.subarray(0, rc), l)
+    oh.set(sh.subarray(0, rc), l)
     const mid = l
 
     const leftNode = tree.addLeaf(nodeValue(split.left), split.left.hess)
@@ -239,7 +252,6 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     if (largeOk && leaf.slot >= 0) {
       // Sibling subtraction: build the smaller child, the larger is parent minus smaller.
       const slot = acquire()
-      gather(small.start, small.end)
       builder.build(slot, small.start, small.end, nFeatures)
       subtractHistogram(inputs, features, nFeatures, leaf.slot, slot)
       large.slot = leaf.slot
@@ -251,7 +263,6 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
       for (const child of [left, right]) {
         if (!(child === left ? leftOk : rightOk)) continue
         child.slot = acquire()
-        gather(child.start, child.end)
         builder.build(child.slot, child.start, child.end, nFeatures)
       }
     }

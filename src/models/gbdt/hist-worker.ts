@@ -7,21 +7,25 @@
 import { workerData } from 'node:worker_threads'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
 import { CTRL, type HistWorkerData, TASK } from './thread-pool.js'
+import { histKernel } from './wasm-hist.js'
 
 const data = workerData as HistWorkerData
 const ctrl = new Int32Array(data.control)
+// Typed arrays on shared memory arrive as views of the same memory (offsets kept).
 const inputs: HistogramInputs = {
-  bins: new Uint8Array(data.bins),
+  bins: data.bins,
   nRows: data.nRows,
-  rows: new Int32Array(data.rows),
-  orderedGrad: new Float64Array(data.orderedGrad),
-  orderedHess: new Float64Array(data.orderedHess),
+  rows: data.rows,
+  orderedGrad: data.orderedGrad,
+  orderedHess: data.orderedHess,
   featureOffset: Int32Array.from(data.featureOffset),
   nBins: Int32Array.from(data.nBins),
-  histPool: new Float64Array(data.histPool),
+  histPool: data.histPool,
   histSize: data.histSize,
+  ...(data.arena === null ? {} : { arena: data.arena }),
 }
-const features = new Int32Array(data.features)
+const kernel = data.arena === null ? null : histKernel(data.arena.memory)
+const features = data.features
 const threadIndex = data.threadIndex
 
 let generation = 0
@@ -36,7 +40,16 @@ for (;;) {
       const nFeatures = ctrl[CTRL.nFeatures]!
       const from = Math.floor((threadIndex * nFeatures) / nThreads)
       const to = Math.floor(((threadIndex + 1) * nFeatures) / nThreads)
-      buildHistogramFeatures(inputs, features, from, to, ctrl[CTRL.slot]!, ctrl[CTRL.start]!, ctrl[CTRL.end]!)
+      buildHistogramFeatures(
+        inputs,
+        features,
+        from,
+        to,
+        ctrl[CTRL.slot]!,
+        ctrl[CTRL.start]!,
+        ctrl[CTRL.end]!,
+        kernel,
+      )
     }
   } catch {
     Atomics.store(ctrl, CTRL.failed, 1)

@@ -5,6 +5,8 @@
  * one is its parent minus the smaller (LightGBM's sibling subtraction), which roughly halves the work.
  */
 
+import type { ArenaLayout, HistKernel } from './wasm-hist.js'
+
 /** Doubles per histogram bin: gradient sum, hessian sum, count. */
 export const HIST_STRIDE = 3
 
@@ -23,6 +25,8 @@ export interface HistogramInputs {
   /** All histograms, each `histSize` doubles long. */
   readonly histPool: Float64Array
   readonly histSize: number
+  /** Where the arrays above live when they share one WebAssembly memory (see wasm-hist.ts). */
+  readonly arena?: ArenaLayout
 }
 
 /**
@@ -38,6 +42,7 @@ export function buildHistogramFeatures(
   slot: number,
   start: number,
   end: number,
+  kernel: HistKernel | null = null,
 ): void {
   // Loop bounds guarantee every index below is in range (non-null assertions are safe).
   const { bins, nRows, rows, orderedGrad: og, orderedHess: oh, featureOffset, nBins, histPool: hist } = inputs
@@ -46,6 +51,23 @@ export function buildHistogramFeatures(
     const f = features[j]!
     const base = histBase + featureOffset[f]! * HIST_STRIDE
     hist.fill(0, base, base + (nBins[f]! + 1) * HIST_STRIDE)
+  }
+  const arena = inputs.arena
+  if (kernel !== null && arena !== undefined) {
+    // Same loops in WebAssembly, on byte addresses into the arena.
+    const col = (f: number) => arena.bins + f * nRows
+    const at = (f: number) => arena.histPool + (histBase + featureOffset[f]! * HIST_STRIDE) * 8
+    const { rows: pr, orderedGrad: pg, orderedHess: ph } = arena
+    let jw = fFrom
+    for (; jw + 4 <= fTo; jw += 4) {
+      const f0 = features[jw]!
+      const f1 = features[jw + 1]!
+      const f2 = features[jw + 2]!
+      const f3 = features[jw + 3]!
+      kernel.hist4(pr, pg, ph, start, end, col(f0), col(f1), col(f2), col(f3), at(f0), at(f1), at(f2), at(f3))
+    }
+    for (; jw < fTo; jw++) kernel.hist1(pr, pg, ph, start, end, col(features[jw]!), at(features[jw]!))
+    return
   }
   let j = fFrom
   // Four features per pass over the rows: the row index, gradient and hessian are loaded once

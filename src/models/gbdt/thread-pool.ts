@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { AppError } from '../../core/index.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
+import { type ArenaLayout, histKernel } from './wasm-hist.js'
 
 /** Slots of the shared control block. */
 export const CTRL = {
@@ -22,16 +23,18 @@ export const TASK = { histogram: 1, exit: 2 } as const
 /** What a histogram worker receives at start (shared buffers are not copied). */
 export interface HistWorkerData {
   readonly control: SharedArrayBuffer
-  readonly bins: SharedArrayBuffer
+  /** Views on shared memory: a worker receives views of the same memory, not copies. */
+  readonly bins: Uint8Array
   readonly nRows: number
-  readonly rows: SharedArrayBuffer
-  readonly orderedGrad: SharedArrayBuffer
-  readonly orderedHess: SharedArrayBuffer
+  readonly rows: Int32Array
+  readonly orderedGrad: Float64Array
+  readonly orderedHess: Float64Array
   readonly featureOffset: Int32Array
   readonly nBins: Int32Array
-  readonly histPool: SharedArrayBuffer
+  readonly histPool: Float64Array
   readonly histSize: number
-  readonly features: SharedArrayBuffer
+  readonly features: Int32Array
+  readonly arena: ArenaLayout | null
   readonly threadIndex: number
 }
 
@@ -66,10 +69,10 @@ export class WorkerPoolError extends AppError {
   }
 }
 
-function bufferOf(a: { buffer: ArrayBufferLike }): SharedArrayBuffer {
+function shared<T extends { buffer: ArrayBufferLike }>(a: T): T {
   if (!(a.buffer instanceof SharedArrayBuffer))
     throw new TypeError('expected an array backed by a SharedArrayBuffer')
-  return a.buffer
+  return a
 }
 
 /** Typed arrays that workers can share: backed by a SharedArrayBuffer when `shared`. */
@@ -85,9 +88,10 @@ export function allocUint8(length: number, shared: boolean): Uint8Array {
 
 /** The calling thread builds everything. */
 export function localHistogramBuilder(inputs: HistogramInputs, features: Int32Array): HistogramBuilder {
+  const kernel = inputs.arena === undefined ? null : histKernel(inputs.arena.memory)
   return {
     build(slot, start, end, nFeatures) {
-      buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end)
+      buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
     },
     async close() {},
   }
@@ -112,16 +116,17 @@ export async function workerHistogramBuilder(
   for (let t = 1; t < nThreads; t++) {
     const data: HistWorkerData = {
       control,
-      bins: bufferOf(inputs.bins),
+      bins: shared(inputs.bins),
       nRows: inputs.nRows,
-      rows: bufferOf(inputs.rows),
-      orderedGrad: bufferOf(inputs.orderedGrad),
-      orderedHess: bufferOf(inputs.orderedHess),
+      rows: shared(inputs.rows),
+      orderedGrad: shared(inputs.orderedGrad),
+      orderedHess: shared(inputs.orderedHess),
       featureOffset: inputs.featureOffset,
       nBins: inputs.nBins,
-      histPool: bufferOf(inputs.histPool),
+      histPool: shared(inputs.histPool),
       histSize: inputs.histSize,
-      features: bufferOf(features),
+      features: shared(features),
+      arena: inputs.arena ?? null,
       threadIndex: t,
     }
     const worker = new Worker(code, { eval: true, workerData: data })
@@ -144,6 +149,7 @@ export async function workerHistogramBuilder(
     )
   }
   const nWorkers = workers.length
+  const kernel = inputs.arena === undefined ? null : histKernel(inputs.arena.memory)
   let closed = false
 
   const waitDone = (): void => {
@@ -168,7 +174,7 @@ export async function workerHistogramBuilder(
   return {
     build(slot, start, end, nFeatures) {
       if ((end - start) * nFeatures < MIN_PARALLEL_WORK || nFeatures < nThreads) {
-        buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end)
+        buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
         return
       }
       ctrl[CTRL.task] = TASK.histogram
@@ -180,7 +186,7 @@ export async function workerHistogramBuilder(
       Atomics.store(ctrl, CTRL.done, 0)
       Atomics.add(ctrl, CTRL.generation, 1)
       Atomics.notify(ctrl, CTRL.generation)
-      buildHistogramFeatures(inputs, features, 0, Math.floor(nFeatures / nThreads), slot, start, end)
+      buildHistogramFeatures(inputs, features, 0, Math.floor(nFeatures / nThreads), slot, start, end, kernel)
       waitDone()
     },
     async close() {

@@ -17,6 +17,7 @@ import {
   workerHistogramBuilder,
 } from './thread-pool.js'
 import type { Tree } from './tree.js'
+import { allocArena, arenaViews } from './wasm-hist.js'
 
 /** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */
 const MIN_PARALLEL_CELLS = 400_000
@@ -98,21 +99,31 @@ export async function trainEnsemble(
   const threads = resolveThreads(p.threads)
   const useWorkers = threads > 1 && n * nFeatures >= MIN_PARALLEL_CELLS && nFeatures > 1
   const mapper: BinMapper = fitBinMapper(x, p.maxBins, categorical, featureNames, p.seed, trainRows)
-  const bins = binMatrix(x, mapper, trainRows, allocUint8(n * nFeatures, useWorkers))
-
   const histSize = mapper.totalBins * HIST_STRIDE
   const nSlots = Math.max(3, Math.min(p.maxLeaves + 1, Math.floor(HIST_POOL_BYTES / (histSize * 8))))
+  // One WebAssembly memory for the hot buffers lets the histogram kernel run in wasm; without
+  // WebAssembly (or beyond 2 GiB) they are plain (shared) typed arrays and the JS loop runs.
+  const arena = allocArena(n, nFeatures, nSlots * histSize)
+  const buffers =
+    arena === null
+      ? {
+          bins: allocUint8(n * nFeatures, useWorkers),
+          rows: allocInt32(n, useWorkers),
+          orderedGrad: allocFloat64(n, useWorkers),
+          orderedHess: allocFloat64(n, useWorkers),
+          histPool: allocFloat64(nSlots * histSize, useWorkers),
+        }
+      : arenaViews(arena, n, nFeatures, nSlots * histSize)
   const inputs: HistogramInputs = {
-    bins,
+    ...buffers,
+    bins: binMatrix(x, mapper, trainRows, buffers.bins),
     nRows: n,
-    rows: allocInt32(n, useWorkers),
-    orderedGrad: allocFloat64(n, useWorkers),
-    orderedHess: allocFloat64(n, useWorkers),
     featureOffset: mapper.featureOffset,
     nBins: mapper.nBins,
-    histPool: allocFloat64(nSlots * histSize, useWorkers),
     histSize,
+    ...(arena === null ? {} : { arena }),
   }
+  const bins = inputs.bins
   const features = allocInt32(nFeatures, useWorkers)
   const builder: HistogramBuilder = useWorkers
     ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures))
@@ -144,8 +155,13 @@ export async function trainEnsemble(
     for (let i = 0; i < nVal; i++) for (let k = 0; k < K; k++) valRaw[i * K + k] = baseScore[k]!
 
     const grad = new Float64Array(n)
+    // Leaf index (< maxLeaves <= 65536) of each training row in the current tree.
+    const leafOfRow = p.maxLeaves <= 256 ? new Uint8Array(n) : new Uint16Array(n)
+    const leafValues = new Float64Array(p.maxLeaves)
     const hess = new Float64Array(n)
     const scratch = new Int32Array(n)
+    const scratchGrad = new Float64Array(n)
+    const scratchHess = new Float64Array(n)
     const rng = new Rng(p.seed)
     const growerParams: GrowerParams = {
       maxLeaves: p.maxLeaves,
@@ -162,7 +178,7 @@ export async function trainEnsemble(
       catL2: p.catL2,
       minDataPerGroup: p.minDataPerGroup,
     }
-    const state = { mapper, inputs, builder, features, grad, hess, scratch, nSlots }
+    const state = { mapper, inputs, builder, features, grad, hess, scratch, scratchGrad, scratchHess, nSlots }
     const nColumns = Math.max(1, Math.round(p.colsample * nFeatures))
     const trees: Tree[] = []
     const treeOutput: number[] = []
@@ -221,12 +237,17 @@ export async function trainEnsemble(
         const tree = grown.tree.finish()
         const masks = grown.tree.leftMasks
         if (fullRows) {
-          for (const leaf of grown.leaves) {
-            const v = tree.value[leaf.node]!
-            for (let i = leaf.start; i < leaf.end; i++) {
-              const j = rows[i]! * K + k
-              raw[j] = raw[j]! + v
-            }
+          // Leaf of every row first (random writes into a small array that stays in cache),
+          // then one in-order pass over the scores; adding leaf values straight through the
+          // partition's row order touched the large score array at random and cost ~10x more.
+          for (let l = 0; l < grown.leaves.length; l++) {
+            const leaf = grown.leaves[l]!
+            leafValues[l] = tree.value[leaf.node]!
+            for (let i = leaf.start; i < leaf.end; i++) leafOfRow[rows[i]!] = l
+          }
+          for (let r = 0; r < n; r++) {
+            const j = r * K + k
+            raw[j] = raw[j]! + leafValues[leafOfRow[r]!]!
           }
         } else {
           for (let r = 0; r < n; r++) {

@@ -9,34 +9,8 @@
  * same on every machine. bench/mlp-gemm.ts measured it at several times the scalar JS kernel.
  */
 
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n & 0x7f
-    n >>>= 7
-    if (n !== 0) byte |= 0x80
-    out.push(byte)
-  } while (n !== 0)
-  return out
-}
+import { I32, moduleBytes, sleb, uleb, V128 } from '../wasm/asm.js'
 
-/** Signed LEB128 for small constants. */
-function sleb(n: number): number[] {
-  const out: number[] = []
-  for (;;) {
-    const byte = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte)
-      return out
-    }
-    out.push(byte | 0x80)
-  }
-}
-
-const I32 = 0x7f
-const V128 = 0x7b
 const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
@@ -148,42 +122,25 @@ function kernelBody(): number[] {
   emit(op.br(0), op.end, op.end)
   emit(op.get(I), op.i32(4), op.add, op.set(I))
   emit(op.br(0), op.end, op.end)
-  emit(op.end)
   return c
-}
-
-function section(id: number, payload: number[]): number[] {
-  return [id, ...uleb(payload.length), ...payload]
-}
-
-function str(s: string): number[] {
-  const bytes = [...Buffer.from(s, 'utf8')]
-  return [...uleb(bytes.length), ...bytes]
 }
 
 /** The module's bytes: imports env.mem, exports `gemm`. @internal */
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [1, 0x60, 9, ...new Array<number>(9).fill(I32), 0])
-  const imports = section(2, [1, ...str('env'), ...str('mem'), 0x02, 0x00, 1])
-  const funcs = section(3, [1, 0])
-  const exports = section(7, [1, ...str('gemm'), 0x00, 0])
-  const body = [2, ...uleb(9), I32, ...uleb(11), V128, ...kernelBody()]
-  const code = section(10, [1, ...uleb(body.length), ...body])
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...type,
-    ...imports,
-    ...funcs,
-    ...exports,
-    ...code,
-  ])
+  return moduleBytes(
+    [
+      {
+        name: 'gemm',
+        params: new Array<number>(9).fill(I32),
+        locals: [
+          [9, I32],
+          [11, V128],
+        ],
+        body: kernelBody(),
+      },
+    ],
+    false,
+  )
 }
 
 type KernelFn = (

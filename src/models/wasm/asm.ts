@@ -1,0 +1,109 @@
+/**
+ * A tiny WebAssembly assembler: LEB128 encoders, the opcodes our kernels use, and module framing.
+ * Kernels are assembled from opcodes at run time so the package ships no binary blob and needs no
+ * toolchain. @internal
+ */
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = []
+  do {
+    let byte = n & 0x7f
+    n >>>= 7
+    if (n !== 0) byte |= 0x80
+    out.push(byte)
+  } while (n !== 0)
+  return out
+}
+
+/** Signed LEB128 for small constants. */
+export function sleb(n: number): number[] {
+  const out: number[] = []
+  for (;;) {
+    const byte = n & 0x7f
+    n >>= 7
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte)
+      return out
+    }
+    out.push(byte | 0x80)
+  }
+}
+
+/** Value types. */
+export const I32 = 0x7f
+export const F64 = 0x7c
+export const V128 = 0x7b
+
+/** One module section: id, byte length, payload. */
+export function section(id: number, payload: number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload]
+}
+
+/** A length-prefixed UTF-8 name. */
+export function str(s: string): number[] {
+  const bytes = [...Buffer.from(s, 'utf8')]
+  return [...uleb(bytes.length), ...bytes]
+}
+
+/** Appends opcodes and operand arrays to a function body. */
+export function emitter(): { code: number[]; emit: (...parts: (number | number[])[]) => void } {
+  const code: number[] = []
+  return {
+    code,
+    emit(...parts) {
+      for (const part of parts) {
+        if (Array.isArray(part)) code.push(...part)
+        else code.push(part)
+      }
+    },
+  }
+}
+
+/** One exported function of a module. */
+export interface FunctionDef {
+  readonly name: string
+  readonly params: readonly number[]
+  /** Local declarations after the params: [count, type] groups. */
+  readonly locals: readonly (readonly [number, number])[]
+  readonly body: readonly number[]
+}
+
+/**
+ * Module bytes that import memory env.mem and export `functions` (no results). A shared memory
+ * import (for worker threads) declares limits 1..65536 pages.
+ */
+export function moduleBytes(
+  functions: readonly FunctionDef[],
+  sharedMemory: boolean,
+): Uint8Array<ArrayBuffer> {
+  const types = functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0])
+  const type = section(1, [...uleb(functions.length), ...types])
+  const limits = sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, 1]
+  const imports = section(2, [1, ...str('env'), ...str('mem'), 0x02, ...limits])
+  const funcs = section(3, [...uleb(functions.length), ...functions.flatMap((_, i) => uleb(i))])
+  const exports = section(7, [
+    ...uleb(functions.length),
+    ...functions.flatMap((f, i) => [...str(f.name), 0x00, ...uleb(i)]),
+  ])
+  const bodies = functions.flatMap((f) => {
+    const body = [...uleb(f.locals.length), ...f.locals.flatMap(([n, t]) => [...uleb(n), t]), ...f.body, 0x0b]
+    return [...uleb(body.length), ...body]
+  })
+  const code = section(10, [...uleb(functions.length), ...bodies])
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...type,
+    ...imports,
+    ...funcs,
+    ...exports,
+    ...code,
+  ])
+}
