@@ -517,6 +517,19 @@ describe('histograms', () => {
     }
   })
 
+  it('training with the WebAssembly kernels gives the same artifact as pure JavaScript', async () => {
+    const { x, y } = makeData(6000, 9, 43)
+    const params = { nEstimators: 12, subsample: 0.8, colsample: 0.7, threads: 1 }
+    const wasm = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
+    process.env.KEEL_NO_WASM = '1'
+    try {
+      const js = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
+      assert.equal(wasm, js)
+    } finally {
+      delete process.env.KEEL_NO_WASM
+    }
+  })
+
   it('the WebAssembly kernel builds the same histograms as the JavaScript loop, bit for bit', async () => {
     const { buildHistogramFeatures } = await import('./histogram.js')
     const { allocArena, histKernel } = await import('./wasm-hist.js')

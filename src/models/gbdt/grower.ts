@@ -10,6 +10,7 @@ import {
 } from './split-finder.js'
 import type { HistogramBuilder } from './thread-pool.js'
 import { TreeBuilder } from './tree.js'
+import type { HistKernel } from './wasm-hist.js'
 
 /** Limits of one tree. */
 export interface GrowerParams extends SplitConstraints {
@@ -35,6 +36,8 @@ export interface GrowerState {
   readonly scratchHess: Float64Array
   /** Histogram slots available in inputs.histPool. */
   readonly nSlots: number
+  /** The WebAssembly partition, when inputs and scratch live in an arena. */
+  readonly kernel: HistKernel | null
 }
 
 /** A leaf of the grown tree and its rows: inputs.rows[start..end). */
@@ -171,21 +174,37 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     // ~50% unpredictable left/right choice costs no branch mispredictions.
     const colBase = f * totalRows
     let l = leaf.start
-    let rc = 0
-    for (let i = leaf.start; i < leaf.end; i++) {
-      const r = rows[i]!
-      const gi = og[i]!
-      const hi = oh[i]!
-      const goLeft = mask[bins[colBase + r]!]!
-      rows[l] = r
-      og[l] = gi
-      oh[l] = hi
-      scratch[rc] = r
-      sg[rc] = gi
-      sh[rc] = hi
-      l += goLeft
-      rc += 1 - goLeft
+    const arena = inputs.arena
+    if (state.kernel !== null && arena !== undefined) {
+      new Uint8Array(arena.memory.buffer, arena.mask, 256).set(mask)
+      l = state.kernel.partition(
+        arena.rows,
+        arena.orderedGrad,
+        arena.orderedHess,
+        leaf.start,
+        leaf.end,
+        arena.bins + colBase,
+        arena.mask,
+        arena.scratchRows,
+        arena.scratchGrad,
+        arena.scratchHess,
+      )
+    } else {
+      for (let i = leaf.start; i < leaf.end; i++) {
+        const r = rows[i]!
+        const gi = og[i]!
+        const hi = oh[i]!
+        const goLeft = mask[bins[colBase + r]!]!
+        rows[l] = r
+        og[l] = gi
+        oh[l] = hi
+        scratch[i - l] = r
+        sg[i - l] = gi
+        sh[i - l] = hi
+        l += goLeft
+      }
     }
+    const rc = leaf.end - l
     rows.set(scratch.subarray(0, rc), l)
     og.set(sg.subarray(0, rc), l)
     oh.set(sh.subarray(0, rc), l)

@@ -17,7 +17,7 @@ import {
   workerHistogramBuilder,
 } from './thread-pool.js'
 import type { Tree } from './tree.js'
-import { allocArena, arenaViews } from './wasm-hist.js'
+import { allocArena, arenaViews, histKernel } from './wasm-hist.js'
 
 /** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */
 const MIN_PARALLEL_CELLS = 400_000
@@ -112,10 +112,14 @@ export async function trainEnsemble(
           orderedGrad: allocFloat64(n, useWorkers),
           orderedHess: allocFloat64(n, useWorkers),
           histPool: allocFloat64(nSlots * histSize, useWorkers),
+          scratch: new Int32Array(n),
+          scratchGrad: new Float64Array(n),
+          scratchHess: new Float64Array(n),
         }
       : arenaViews(arena, n, nFeatures, nSlots * histSize)
+  const { scratch, scratchGrad, scratchHess, ...histBuffers } = buffers
   const inputs: HistogramInputs = {
-    ...buffers,
+    ...histBuffers,
     bins: binMatrix(x, mapper, trainRows, buffers.bins),
     nRows: n,
     featureOffset: mapper.featureOffset,
@@ -159,9 +163,6 @@ export async function trainEnsemble(
     const leafOfRow = p.maxLeaves <= 256 ? new Uint8Array(n) : new Uint16Array(n)
     const leafValues = new Float64Array(p.maxLeaves)
     const hess = new Float64Array(n)
-    const scratch = new Int32Array(n)
-    const scratchGrad = new Float64Array(n)
-    const scratchHess = new Float64Array(n)
     const rng = new Rng(p.seed)
     const growerParams: GrowerParams = {
       maxLeaves: p.maxLeaves,
@@ -178,7 +179,20 @@ export async function trainEnsemble(
       catL2: p.catL2,
       minDataPerGroup: p.minDataPerGroup,
     }
-    const state = { mapper, inputs, builder, features, grad, hess, scratch, scratchGrad, scratchHess, nSlots }
+    const kernel = arena === null ? null : histKernel(arena.memory)
+    const state = {
+      mapper,
+      inputs,
+      builder,
+      features,
+      grad,
+      hess,
+      scratch,
+      scratchGrad,
+      scratchHess,
+      nSlots,
+      kernel,
+    }
     const nColumns = Math.max(1, Math.round(p.colsample * nFeatures))
     const trees: Tree[] = []
     const treeOutput: number[] = []

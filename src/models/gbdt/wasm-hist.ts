@@ -16,6 +16,8 @@ const op = {
   set: (i: number) => [0x21, i],
   i32: (v: number) => [0x41, v],
   add: [0x6a],
+  sub: [0x6b],
+  i32Store: [0x36, 0x02, 0x00],
   mul: [0x6c],
   geU: [0x4f],
   ltU: [0x49],
@@ -84,7 +86,56 @@ function histFunction(name: string, width: number): FunctionDef {
   }
 }
 
-/** hist4 and hist1 with byte-address arguments (see histFunction). */
+/**
+ * partition(rows, og, oh, start, end, col, mask, sRows, sGrad, sHess) -> mid: the stable
+ * partition of grower.ts. Rows of [start, end) whose bin has mask[bin] = 1 compact to the front
+ * (with their gradients and hessians); the others are copied to the scratch arrays, in order,
+ * for the caller to append at mid. Branch-free, as the JavaScript loop.
+ */
+function partitionFunction(): FunctionDef {
+  const [ROWS, OG, OH, START, END, COL, MASK, SR, SG, SH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+  const [I, R, L, RC, LEFT, G, H] = [10, 11, 12, 13, 14, 15, 16]
+  const { code, emit } = emitter()
+  const addr = (base: number, index: number, size: number) => [
+    ...op.get(base),
+    ...op.get(index),
+    ...op.i32(size),
+    ...op.mul,
+    ...op.add,
+  ]
+  emit(op.get(START), op.set(I), op.get(START), op.set(L), op.i32(0), op.set(RC))
+  emit(op.block)
+  emit(op.get(I), op.get(END), op.geU, op.brIf(0))
+  emit(op.loop)
+  emit(addr(ROWS, I, 4), op.i32Load, op.set(R))
+  emit(addr(OG, I, 8), op.f64Load(0), op.set(G))
+  emit(addr(OH, I, 8), op.f64Load(0), op.set(H))
+  emit(op.get(MASK), op.get(COL), op.get(R), op.add, op.load8u, op.add, op.load8u, op.set(LEFT))
+  emit(addr(ROWS, L, 4), op.get(R), op.i32Store)
+  emit(addr(OG, L, 8), op.get(G), op.f64Store(0))
+  emit(addr(OH, L, 8), op.get(H), op.f64Store(0))
+  emit(addr(SR, RC, 4), op.get(R), op.i32Store)
+  emit(addr(SG, RC, 8), op.get(G), op.f64Store(0))
+  emit(addr(SH, RC, 8), op.get(H), op.f64Store(0))
+  emit(op.get(L), op.get(LEFT), op.add, op.set(L))
+  emit(op.get(RC), op.i32(1), op.get(LEFT), op.sub, op.add, op.set(RC))
+  emit(op.get(I), op.i32(1), op.add, op.set(I))
+  emit(op.get(I), op.get(END), op.ltU, op.brIf(0))
+  emit(op.end, op.end)
+  emit(op.get(L))
+  return {
+    name: 'partition',
+    params: new Array<number>(10).fill(I32),
+    locals: [
+      [5, I32],
+      [2, F64],
+    ],
+    body: code,
+    results: [I32],
+  }
+}
+
+/** hist4 and hist1 with byte-address arguments (see histFunction), and partition. */
 export interface HistKernel {
   hist4(
     rows: number,
@@ -102,6 +153,18 @@ export interface HistKernel {
     b3: number,
   ): void
   hist1(rows: number, og: number, oh: number, start: number, end: number, c0: number, b0: number): void
+  partition(
+    rows: number,
+    og: number,
+    oh: number,
+    start: number,
+    end: number,
+    col: number,
+    mask: number,
+    sRows: number,
+    sGrad: number,
+    sHess: number,
+  ): number
 }
 
 let compiled: WebAssembly.Module | null | undefined
@@ -111,7 +174,7 @@ function histModule(): WebAssembly.Module | null {
   compiled = null
   if (process.env.KEEL_NO_WASM === '1' || typeof WebAssembly === 'undefined') return compiled
   try {
-    const bytes = moduleBytes([histFunction('hist4', 4), histFunction('hist1', 1)], true)
+    const bytes = moduleBytes([histFunction('hist4', 4), histFunction('hist1', 1), partitionFunction()], true)
     if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
   } catch {
     // Recoverable by design: the JavaScript loop computes the same histograms.
@@ -140,6 +203,11 @@ export interface ArenaLayout {
   readonly orderedGrad: number
   readonly orderedHess: number
   readonly histPool: number
+  readonly scratchRows: number
+  readonly scratchGrad: number
+  readonly scratchHess: number
+  /** 256 bytes: the left mask of the split being applied. */
+  readonly mask: number
 }
 
 /** Arenas beyond this stay in plain SharedArrayBuffers (wasm32 addresses; leave headroom). */
@@ -147,23 +215,39 @@ const MAX_ARENA_BYTES = 2 ** 31
 
 /**
  * One shared memory holding bins (nRows * nFeatures bytes), rows (int32), ordered gradients and
- * hessians (float64) and the histogram pool (float64), or null when WebAssembly is unavailable or
+ * hessians (float64), the histogram pool (float64) and the partition's scratch arrays, or null when WebAssembly is unavailable or
  * the data is too large for a 32-bit address space.
  */
 export function allocArena(nRows: number, nFeatures: number, histDoubles: number): ArenaLayout | null {
-  if (histModule() === null) return null
+  // Read per call (not only at first compile) so a process can compare both paths.
+  if (process.env.KEEL_NO_WASM === '1' || histModule() === null) return null
   const align = (n: number) => Math.ceil(n / 8) * 8
   const bins = 0
   const rows = align(bins + nRows * nFeatures)
   const orderedGrad = align(rows + nRows * 4)
   const orderedHess = orderedGrad + nRows * 8
   const histPool = orderedHess + nRows * 8
-  const total = histPool + histDoubles * 8
+  const scratchGrad = histPool + histDoubles * 8
+  const scratchHess = scratchGrad + nRows * 8
+  const scratchRows = scratchHess + nRows * 8
+  const mask = align(scratchRows + nRows * 4)
+  const total = mask + 256
   if (total > MAX_ARENA_BYTES) return null
   const pages = Math.max(1, Math.ceil(total / 65536))
   try {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
-    return { memory, bins, rows, orderedGrad, orderedHess, histPool }
+    return {
+      memory,
+      bins,
+      rows,
+      orderedGrad,
+      orderedHess,
+      histPool,
+      scratchRows,
+      scratchGrad,
+      scratchHess,
+      mask,
+    }
   } catch {
     return null
   }
@@ -178,5 +262,8 @@ export function arenaViews(arena: ArenaLayout, nRows: number, nFeatures: number,
     orderedGrad: new Float64Array(b, arena.orderedGrad, nRows),
     orderedHess: new Float64Array(b, arena.orderedHess, nRows),
     histPool: new Float64Array(b, arena.histPool, histDoubles),
+    scratch: new Int32Array(b, arena.scratchRows, nRows),
+    scratchGrad: new Float64Array(b, arena.scratchGrad, nRows),
+    scratchHess: new Float64Array(b, arena.scratchHess, nRows),
   }
 }

@@ -67,17 +67,22 @@ export interface FunctionDef {
   /** Local declarations after the params: [count, type] groups. */
   readonly locals: readonly (readonly [number, number])[]
   readonly body: readonly number[]
+  /** Result types (none by default). */
+  readonly results?: readonly number[]
 }
 
 /**
- * Module bytes that import memory env.mem and export `functions` (no results). A shared memory
+ * Module bytes that import memory env.mem and export `functions`. A shared memory
  * import (for worker threads) declares limits 1..65536 pages.
  */
 export function moduleBytes(
   functions: readonly FunctionDef[],
   sharedMemory: boolean,
 ): Uint8Array<ArrayBuffer> {
-  const types = functions.flatMap((f) => [0x60, ...uleb(f.params.length), ...f.params, 0])
+  const types = functions.flatMap((f) => {
+    const results = f.results ?? []
+    return [0x60, ...uleb(f.params.length), ...f.params, ...uleb(results.length), ...results]
+  })
   const type = section(1, [...uleb(functions.length), ...types])
   const limits = sharedMemory ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, 1]
   const imports = section(2, [1, ...str('env'), ...str('mem'), 0x02, ...limits])
