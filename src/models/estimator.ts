@@ -23,6 +23,10 @@ export interface FitOptions {
 /** Progress of an iterative fit, reported through `FitOptions.onIteration`. */
 export interface IterationInfo {
   readonly iteration: number
+  /**
+   * Loss on the training rows; gradient boosting on more than 65,536 rows estimates it on an
+   * evenly spaced sample of that many rows (the full pass would cost a tenth of the fit).
+   */
   readonly trainLoss: number
   readonly validLoss?: number
 }

@@ -113,6 +113,24 @@ describe('GradientBoostingClassifier', () => {
     }
   })
 
+  it('on large data the reported training loss is a close sample estimate of the full loss', async () => {
+    const { x, y } = makeData(70_000, 3, 44)
+    const losses: number[] = []
+    const model = await new GradientBoostingClassifier({ nEstimators: 3, threads: 1 }).fit(x, y, {
+      onIteration: (info) => losses.push(info.trainLoss),
+    })
+    const raw = model.predictRaw(x)
+    let full = 0
+    for (let r = 0; r < x.rows; r++) {
+      const f = raw[r]!
+      full += (f > 0 ? f + Math.log1p(Math.exp(-f)) : Math.log1p(Math.exp(f))) - y[r]! * f
+    }
+    full /= x.rows
+    assert.equal(losses.length, 3)
+    assert.ok(losses[2]! < losses[0]!, `loss decreases: ${losses}`)
+    assert.ok(Math.abs(losses[2]! - full) < 0.02 * full, `sample ${losses[2]} vs full ${full}`)
+  })
+
   it("a depth-1 tree's split agrees exactly with a brute-force search over bins", async () => {
     const { x, y } = makeData(300, 4, 6)
     const model = await new GradientBoostingClassifier({

@@ -21,6 +21,8 @@ import { allocArena, arenaViews, histKernel } from './wasm-hist.js'
 
 /** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */
 const MIN_PARALLEL_CELLS = 400_000
+/** Training rows the per-round training loss is computed on (evenly spaced beyond this). */
+const TRAIN_LOSS_SAMPLE = 65_536
 /** Memory allowed for the histogram pool before leaves start sharing slots. */
 const HIST_POOL_BYTES = 256 * 1024 * 1024
 
@@ -78,6 +80,28 @@ function leafOfBinned(
     f = tree.feature[node]!
   }
   return node
+}
+
+/** The training loss on TRAIN_LOSS_SAMPLE evenly spaced rows, read from the live scores. */
+function trainLossSample(
+  objective: Objective,
+  raw: Float64Array,
+  y: Float64Array,
+  w: Float64Array | null,
+  n: number,
+  K: number,
+): { loss(): number } {
+  const m = TRAIN_LOSS_SAMPLE
+  const rows = Int32Array.from({ length: m }, (_, i) => Math.floor((i * n) / m))
+  const ys = Float64Array.from(rows, (r) => y[r]!)
+  const ws = w === null ? null : Float64Array.from(rows, (r) => w[r]!)
+  const rs = new Float64Array(m * K)
+  return {
+    loss() {
+      for (let i = 0; i < m; i++) for (let k = 0; k < K; k++) rs[i * K + k] = raw[rows[i]! * K + k]!
+      return objective.loss(rs, ys, ws, m)
+    },
+  }
 }
 
 /**
@@ -205,6 +229,10 @@ export async function trainEnsemble(
       bestLoss = objective.loss(valRaw, valY!, valW, nVal)
       validationLoss.push(bestLoss)
     }
+    const lossSample =
+      input.onIteration !== undefined && n > TRAIN_LOSS_SAMPLE
+        ? trainLossSample(objective, raw, y, w, n, K)
+        : null
     const fullRows = p.subsample >= 1
     const residuals = objective.refitsLeaves ? new Float64Array(n) : null
     const residualWeights = objective.refitsLeaves && w !== null ? new Float64Array(n) : null
@@ -291,10 +319,11 @@ export async function trainEnsemble(
         validationLoss.push(validLoss)
       }
       if (input.onIteration !== undefined) {
+        const trainLoss = lossSample === null ? objective.loss(raw, y, w, n) : lossSample.loss()
         const info: IterationInfo =
           validLoss === undefined
-            ? { iteration: round, trainLoss: objective.loss(raw, y, w, n) }
-            : { iteration: round, trainLoss: objective.loss(raw, y, w, n), validLoss }
+            ? { iteration: round, trainLoss }
+            : { iteration: round, trainLoss, validLoss }
         input.onIteration(info)
       }
       if (validLoss !== undefined) {
