@@ -4,6 +4,8 @@
  * faster than materialising JS values. @internal
  */
 import { availableParallelism } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import duckdb from '@duckdb/node-bindings'
 import type { Column, ColumnKind } from './dataset.js'
@@ -74,6 +76,30 @@ function applyValidityI32(out: Int32Array, offset: number, validity: Uint8Array 
 }
 
 /**
+ * Bytes of fetched chunks after which `forEachChunk` asks V8 for a full collection. A fetched chunk's
+ * memory is native and freed only when its small JS wrapper is garbage-collected; V8 does not see
+ * that memory, so on a long stream the wrappers pile up in old space between the rare full
+ * collections and the process grows (a bare 5M-row stream: 1.5 GB RSS). Collecting every 64 MB
+ * keeps it flat, for a few milliseconds per collection on the small heap of a stream.
+ */
+const CHUNK_BYTES_PER_COLLECTION = 64 * 2 ** 20
+
+let fullCollection: (() => void) | undefined
+
+/** V8's full garbage collection, exposed at first use (as `node --expose-gc` would). */
+function collectGarbage(): void {
+  if (fullCollection === undefined) {
+    const exposed = (globalThis as { gc?: () => void }).gc
+    if (exposed !== undefined) fullCollection = exposed
+    else {
+      setFlagsFromString('--expose-gc')
+      fullCollection = runInNewContext('gc') as () => void
+    }
+  }
+  fullCollection()
+}
+
+/**
  * Streams the result of `sql` chunk by chunk (DuckDB's vector size, 2048 rows). `onChunk` gets the
  * row count and the chunk's column vectors, which are valid only until it returns (or its promise
  * settles): copy what you need. Returning false stops the stream. Memory stays bounded by one chunk whatever the result's size.
@@ -88,6 +114,9 @@ export async function forEachChunk(
   ) => boolean | undefined | Promise<boolean | undefined>,
 ): Promise<void> {
   const result = await con.stream(sql)
+  // A lower bound of each chunk's native size: 8 bytes per value (strings have 16-byte headers).
+  const bytesPerRow = 8 * Math.max(1, result.columnCount)
+  let bytesSinceCollection = 0
   for (
     let chunk = await result.fetchChunk();
     chunk && chunk.rowCount > 0;
@@ -96,6 +125,11 @@ export async function forEachChunk(
     const raw = chunk.chunk
     if ((await onChunk(chunk.rowCount, (column) => duckdb.data_chunk_get_vector(raw, column))) === false)
       return
+    bytesSinceCollection += chunk.rowCount * bytesPerRow
+    if (bytesSinceCollection >= CHUNK_BYTES_PER_COLLECTION) {
+      bytesSinceCollection = 0
+      collectGarbage()
+    }
   }
 }
 

@@ -18,7 +18,7 @@ import { csvField } from './csv-writer.js'
 
 /** Options for `predictFile`. */
 export interface PredictFileOptions {
-  /** Rows scored at a time (default: the data streamer's); memory grows with it, not with the file. */
+  /** Rows scored at a time (default 16,384); memory grows with it, not with the file. */
   readonly chunkRows?: number
   /** Called after each chunk with the rows written so far (restarts from 0 if the file is re-read). */
   readonly onProgress?: (rowsDone: number) => void
@@ -136,6 +136,14 @@ function scoreColumns(bundle: ModelBundle): string[] {
   }
 }
 
+/**
+ * Rows scored at a time by default. Kept below the GBDT's threshold for scoring on worker threads
+ * (MIN_PARALLEL_PREDICT_ROWS, 20k): that pool currently keeps every batch's input
+ * SharedArrayBuffer alive in its idle workers (about 256 bytes per scored row, so 2.5 GB over 10M
+ * rows). Raise this to 65_536 once the pool reuses its buffers.
+ */
+const DEFAULT_PREDICT_CHUNK_ROWS = 16_384
+
 /** Lines handed to the file at once: about a megabyte, so writes are few but memory stays small. */
 const LINES_PER_WRITE = 4096
 
@@ -243,7 +251,7 @@ export async function predictFile(
     // small or held in RAM.
     const summary = await streamDataset(input, sink, {
       stagingDir: dirname(output),
-      ...(options.chunkRows === undefined ? {} : { chunkRows: options.chunkRows }),
+      chunkRows: options.chunkRows ?? DEFAULT_PREDICT_CHUNK_ROWS,
     })
     await lines!.close()
     lines = undefined
