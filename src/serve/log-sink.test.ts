@@ -134,3 +134,25 @@ test('in-memory sqlite: no other thread can open it, so the log writes on the ca
     await db.close()
   }
 })
+
+test('an entry that cannot be encoded is dropped and counted, never thrown at the request', async () => {
+  const db = await openDb('sqlite::memory:')
+  try {
+    const k = await migrateServeTables(db)
+    const errors: unknown[] = []
+    let dropped = 0
+    const log = new PredictionLog(
+      predictionLogSink(db, k),
+      { flushIntervalMs: 60_000 },
+      { onError: (e) => errors.push(e), onDropped: (n) => (dropped += n) },
+    )
+    assert.equal(log.append({ ...entry(1), features: { big: 10n } }), false)
+    assert.equal(log.append(entry(2)), true)
+    await log.close()
+    assert.equal(dropped, 1)
+    assert.equal(errors.length, 1)
+    assert.equal((await k.selectFrom('serve_predictions').select('id').execute()).length, 1)
+  } finally {
+    await db.close()
+  }
+})

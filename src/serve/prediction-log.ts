@@ -112,7 +112,17 @@ export class PredictionLog {
       this.hooks.onDropped?.(1)
       return false
     }
-    this.queue.push(toRow(entry))
+    let row: PredictionRow
+    try {
+      row = toRow(entry)
+    } catch (error) {
+      // Unencodable features (a BigInt, a cycle) must not fail the request that is being answered.
+      this.hooks.onError?.(error)
+      this.dropped++
+      this.hooks.onDropped?.(1)
+      return false
+    }
+    this.queue.push(row)
     if (this.queue.length >= this.batchSize && !this.scheduled) {
       this.scheduled = true
       setImmediate(() => {
