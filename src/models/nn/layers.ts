@@ -166,19 +166,26 @@ export class BatchNorm implements Layer {
       return out
     }
     this.xHat = ensure(this.xHat, rows * w)
+    // Mean and variance in one pass over the batch: sums of x - k and (x - k)^2 with the first
+    // row as the shift k, which keeps the variance free of cancellation when |mean| >> std
+    // (the textbook "shifted data" algorithm) and reads the batch once instead of twice.
     const mean = new Float64Array(w)
     const sq = new Float64Array(w)
-    for (let i = 0; i < rows; i++) {
-      const off = i * w
-      for (let j = 0; j < w; j++) mean[j] = mean[j]! + x[off + j]!
-    }
-    for (let j = 0; j < w; j++) mean[j] = mean[j]! / rows
+    const shiftK = new Float64Array(w)
+    for (let j = 0; j < w; j++) shiftK[j] = rows > 0 ? x[j]! : 0
     for (let i = 0; i < rows; i++) {
       const off = i * w
       for (let j = 0; j < w; j++) {
-        const d = x[off + j]! - mean[j]!
+        const d = x[off + j]! - shiftK[j]!
+        mean[j] = mean[j]! + d
         sq[j] = sq[j]! + d * d
       }
+    }
+    for (let j = 0; j < w; j++) {
+      const s1 = mean[j]!
+      // sq becomes the sum of squared deviations from the mean, as before.
+      sq[j] = Math.max(0, sq[j]! - (s1 * s1) / rows)
+      mean[j] = shiftK[j]! + s1 / rows
     }
     const m = this.momentum
     const runningMean = this.runningMean
