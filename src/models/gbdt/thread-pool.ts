@@ -39,12 +39,13 @@ export interface HistWorkerData {
 }
 
 /**
- * Source for `new Worker(code, { eval: true })` that loads the sibling module `name`. Under tsx
+ * Source for `new Worker(code, { eval: true })` that loads module `name` beside `base` (a module
+ * URL; default: this folder). Under tsx
  * (tests, benches: this file is .ts) the worker registers tsx itself, since loader hooks are per
  * thread; compiled builds import the .js file directly.
  */
-export function workerModuleCode(name: string): string {
-  const here = import.meta.url
+export function workerModuleCode(name: string, base: string = import.meta.url): string {
+  const here = base
   const isTs = here.endsWith('.ts')
   const url = new URL(`./${name}${isTs ? '.ts' : '.js'}`, here).href
   return isTs

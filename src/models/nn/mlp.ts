@@ -26,10 +26,12 @@ import {
 } from '../linear/model-io.js'
 import type { Standardizer } from '../linear/standardize.js'
 import { fitStandardizer } from '../linear/standardize.js'
+import { useGemmThreads } from './gemm-pool.js'
 import type { InitScheme } from './layers.js'
 import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
 import { Adam, learningRateAt } from './optimizer.js'
+import { wasmKernel } from './wasm-gemm.js'
 
 const FORMAT_VERSION = 1
 const PREDICT_CHUNK_ROWS = 1024
@@ -74,6 +76,8 @@ export interface MLPParams {
   readonly init: InitScheme
   /** Classifiers only: `balanced` weights class c by n / (k * n_c). */
   readonly classWeight: ClassWeight
+  /** Threads for the large matrix products (0: every core); results do not depend on it. */
+  readonly threads: number
   readonly seed: number
 }
 
@@ -101,6 +105,7 @@ export const MLP_DEFAULT_PARAMS: MLPParams = {
   // is the one the usual lr = 1e-3 recipe was tuned with (bench/mlp.ts: He trained visibly slower).
   init: 'fan-in-uniform',
   classWeight: null,
+  threads: 0,
   seed: 0,
 }
 
@@ -132,6 +137,7 @@ function checkParams(p: MLPParams, what: string): void {
   checkNumber(what, 'validationFraction', p.validationFraction, { min: 0, max: 0.5, exclusiveMin: true })
   checkChoice(what, 'init', p.init, ['he', 'xavier', 'fan-in-uniform'])
   checkChoice(what, 'classWeight', p.classWeight, ['balanced', null])
+  checkNumber(what, 'threads', p.threads, { min: 0, max: 64, integer: true })
   checkNumber(what, 'seed', p.seed, { integer: true })
 }
 
@@ -223,6 +229,8 @@ async function trainMlp(
       throw new InvalidArgumentError(`validation.y has ${given.y.length} values for ${given.x.rows} rows.`)
     }
   }
+  const kernel = wasmKernel()
+  if (kernel !== null) await useGemmThreads(params.threads, kernel.memory)
   const rng = new Rng(params.seed)
   const initRng = rng.fork(1)
   const dropoutRng = rng.fork(2)

@@ -73,6 +73,47 @@ describe('gemm', () => {
     }
   })
 
+  it('products split over worker threads equal the single-threaded ones, bit for bit', async () => {
+    const { wasmKernel } = await import('./wasm-gemm.js')
+    const { useGemmThreads } = await import('./gemm-pool.js')
+    const kernel = wasmKernel()
+    assert.ok(kernel !== null, 'WebAssembly SIMD is available on Node 20')
+    const rng = new Rng(9)
+    const [m, n, k] = [516, 264, 72] // > 2^20 multiply-adds; rows not a multiple of the band size
+    const a = randomF32(m * k, rng)
+    const b = randomF32(k * n, rng)
+    const at = randomF32(k * m, rng)
+    const bt = randomF32(n * k, rng)
+    const run = () => {
+      const c1 = new Float32Array(m * n)
+      const c2 = new Float32Array(m * n)
+      const c3 = new Float32Array(m * n)
+      gemm(m, n, k, a, b, c1)
+      gemmTN(m, n, k, at, b, c2)
+      gemmNT(m, n, k, a, bt, c3)
+      return [c1, c2, c3]
+    }
+    try {
+      await useGemmThreads(1, kernel.memory)
+      const one = run()
+      await useGemmThreads(3, kernel.memory)
+      const three = run()
+      for (let i = 0; i < 3; i++) assert.deepEqual(three[i], one[i])
+      const rows = 1200
+      const mdata = Float64Array.from({ length: rows * 43 }, () => rng.normal())
+      const my = Float64Array.from({ length: rows }, (_, i) =>
+        mdata[i * 43]! + mdata[i * 43 + 1]! > 0 ? 1 : 0,
+      )
+      const mx = { rows, cols: 43, data: mdata }
+      const params = { hiddenLayers: [256], batchSize: 512, maxEpochs: 2, earlyStopping: false }
+      const single = await new MLPClassifier({ ...params, threads: 1 }).fit(mx, my)
+      const multi = await new MLPClassifier({ ...params, threads: 2 }).fit(mx, my)
+      assert.deepEqual(multi.predictProba(mx).data, single.predictProba(mx).data)
+    } finally {
+      await useGemmThreads(1, kernel.memory)
+    }
+  })
+
   it('transposes', () => {
     const a = Float32Array.from({ length: 35 }, (_, i) => i)
     const t = new Float32Array(35)

@@ -10,6 +10,7 @@
  */
 
 import { I32, moduleBytes, sleb, uleb, V128 } from '../wasm/asm.js'
+import { runRows } from './gemm-pool.js'
 
 const op = {
   block: [0x02, 0x40],
@@ -125,7 +126,10 @@ function kernelBody(): number[] {
   return c
 }
 
-/** The module's bytes: imports env.mem, exports `gemm`. @internal */
+/**
+ * The module's bytes: imports env.mem (shared, so worker threads can run the kernel on the same
+ * memory), exports `gemm`. @internal
+ */
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   return moduleBytes(
     [
@@ -139,11 +143,12 @@ export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
         body: kernelBody(),
       },
     ],
-    false,
+    true,
   )
 }
 
-type KernelFn = (
+/** The kernel's signature (byte addresses and strides). @internal */
+export type KernelFn = (
   aPtr: number,
   lda: number,
   bPtr: number,
@@ -160,6 +165,9 @@ interface WasmKernel {
   readonly run: KernelFn
 }
 
+/** Pages (64 KiB) the shared memory may grow to: 1 GiB, far above any batch's operands. */
+const MAX_PAGES = 16_384
+
 let kernel: WasmKernel | null | undefined
 
 /** The compiled kernel, or null where WebAssembly SIMD is unavailable (or KEEL_NO_WASM is set). @internal */
@@ -170,7 +178,7 @@ export function wasmKernel(): WasmKernel | null {
   try {
     const bytes = gemmModuleBytes()
     if (!WebAssembly.validate(bytes)) return kernel
-    const memory = new WebAssembly.Memory({ initial: 16 })
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true })
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } })
     const run = instance.exports.gemm as KernelFn
     kernel = { memory, run }
@@ -245,7 +253,7 @@ export function wasmGemm(
   else for (let i = 0; i < m; i++) heap.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
   const lda = transA ? 4 : kk * 4
   const aStep = transA ? m * 4 : 4
-  k.run(aOff * 4, lda, bOff * 4, cOff * 4, np * 4, mp, np, kk, aStep)
+  runRows(k.run, aOff * 4, lda, bOff * 4, cOff * 4, np * 4, mp, np, kk, aStep)
   if (np === n) c.set(heap.subarray(cOff, cOff + m * n), 0)
   else for (let i = 0; i < m; i++) c.set(heap.subarray(cOff + i * np, cOff + i * np + n), i * n)
 }
