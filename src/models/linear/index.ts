@@ -1,6 +1,6 @@
 /**
- * Linear models: L2-penalised logistic regression (binary and multinomial) and ridge regression,
- * fitted to convergence on internally standardised features.
+ * Linear models: logistic regression (binary and multinomial) and linear regression with an L2
+ * (default), L1 or elastic-net penalty, fitted to convergence on internally standardised features.
  *
  * @example
  * ```ts
@@ -31,6 +31,7 @@ export {
   LogisticRegression,
 } from './logistic-regression.js'
 export type { ClassWeight } from './model-io.js'
+export type { Penalty } from './penalty.js'
 export type { StandardizeMode } from './standardize.js'
 
 registerModelReader('linear-classifier', readLogisticRegression)

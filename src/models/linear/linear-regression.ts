@@ -1,7 +1,8 @@
 import type { Artifact, Matrix } from '../../core/index.js'
-import { assertColumns, encodeArray, makeArtifact } from '../../core/index.js'
+import { assertColumns, encodeArray, InvalidArgumentError, makeArtifact } from '../../core/index.js'
 import type { Estimator, FitOptions, FittedModel } from '../estimator.js'
 import { choleskySolve } from './cholesky.js'
+import { COORD_PENALISED, coordinateDescent } from './coordinate-descent.js'
 import { minimizeLbfgs } from './lbfgs.js'
 import type { LinearCoefficients } from './linear-model.js'
 import { columnStd, linearImportance, linearMargins, toOriginalScale } from './linear-model.js'
@@ -18,35 +19,60 @@ import {
   stateRecord,
 } from './model-io.js'
 import { squaredObjective } from './objectives.js'
+import type { Penalty } from './penalty.js'
+import { isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
 import type { StandardizeMode, Standardizer } from './standardize.js'
 import { applyStandardizer, fitStandardizer } from './standardize.js'
 
-const FORMAT_VERSION = 1
+/** 2 added `penalty`, `l1Ratio` and state.converged; version-1 artifacts read as ridge. */
+const FORMAT_VERSION = 2
 const KIND = 'linear-regressor'
 
 /** Params of {@link LinearRegression}. */
 export interface LinearRegressionParams {
   /**
-   * Ridge penalty on the standardised coefficients. The objective is
-   * `sum_i w_i * (y_i - f_i)^2 + l2 * ||coef||^2` (intercept unpenalised), i.e. scikit-learn's
-   * `Ridge(alpha = l2)`; the default 1 matches its default alpha = 1. Use 0 for least squares.
+   * Penalty strength on the standardised coefficients (intercept unpenalised). Its scale follows
+   * scikit-learn's estimator for each `penalty`, so values carry over from there:
+   * - `l2` (ridge): `sum_i w_i (y_i - f_i)^2 + l2 * ||coef||^2`, i.e. `Ridge(alpha = l2)`; the
+   *   default 1 matches its default alpha. Use 0 (or penalty `none`) for least squares.
+   * - `l1` / `elasticnet`: `1/(2W) sum_i w_i (y_i - f_i)^2 + l2 * (l1Ratio * ||coef||_1 +
+   *   (1 - l1Ratio)/2 * ||coef||^2)` with W the total weight, i.e. `Lasso(alpha = l2)` and
+   *   `ElasticNet(alpha = l2, l1_ratio = l1Ratio)`. As in scikit-learn, this is the mean loss, so
+   *   `elasticnet` with `l1Ratio` 0 equals `l2` with a strength W times larger.
+   * Fitting on standardised features, a coefficient is exactly zero under `l1` when its feature's
+   * weighted covariance with the residual stays below `l2`: strength 1 zeroes every feature when
+   * the target's standard deviation is below 1, so scale it to the target.
    */
   readonly l2: number
+  /** Which penalty `l2` sets the strength of; `l2` (ridge) by default. See {@link Penalty}. */
+  readonly penalty: Penalty
+  /** Share of L1 in the `elasticnet` penalty, in [0, 1] (scikit-learn's `l1_ratio`, default 0.5). */
+  readonly l1Ratio: number
   readonly fitIntercept: boolean
   /** Which columns are scaled to unit variance before fitting (all are centred). */
   readonly standardize: StandardizeMode
   /**
    * `cholesky` solves the normal equations exactly (p x p system); `lbfgs` iterates and suits very
-   * wide data; `auto` picks cholesky up to 2000 features.
+   * wide data; `cd` is cyclic coordinate descent on the p x p weighted Gram matrix (any penalty;
+   * the only solver for `l1` and `elasticnet`); `auto` picks cd for `l1`/`elasticnet`, otherwise
+   * cholesky up to 2000 features and lbfgs beyond.
    */
-  readonly solver: 'auto' | 'cholesky' | 'lbfgs'
+  readonly solver: 'auto' | 'cholesky' | 'lbfgs' | 'cd'
+  /** Iteration cap (L-BFGS iterations or coordinate-descent sweeps). */
   readonly maxIter: number
+  /**
+   * Convergence tolerance. `lbfgs`: max |gradient| of the per-weight objective <= tol * max(1, f).
+   * `cd`: duality gap <= tol * (weighted variance of y), scikit-learn's rule (with no L1 part,
+   * where the gap is not informative: max |gradient| <= tol * standard deviation of y).
+   */
   readonly tol: number
 }
 
 /** Defaults of {@link LinearRegression}. */
 export const LINEAR_REGRESSION_DEFAULT_PARAMS: LinearRegressionParams = {
   l2: 1,
+  penalty: 'l2',
+  l1Ratio: 0.5,
   fitIntercept: true,
   standardize: 'non-binary',
   solver: 'auto',
@@ -57,14 +83,25 @@ export const LINEAR_REGRESSION_DEFAULT_PARAMS: LinearRegressionParams = {
 function checkParams(p: LinearRegressionParams): void {
   const what = 'LinearRegression'
   checkNumber(what, 'l2', p.l2, { min: 0 })
+  checkChoice(what, 'penalty', p.penalty, PENALTIES)
+  checkNumber(what, 'l1Ratio', p.l1Ratio, { min: 0, max: 1 })
   checkChoice(what, 'fitIntercept', p.fitIntercept, [true, false])
   checkChoice(what, 'standardize', p.standardize, ['all', 'non-binary', 'none'])
-  checkChoice(what, 'solver', p.solver, ['auto', 'cholesky', 'lbfgs'])
+  checkChoice(what, 'solver', p.solver, ['auto', 'cholesky', 'lbfgs', 'cd'])
+  if (isSparsePenalty(p.penalty) && p.solver !== 'auto' && p.solver !== 'cd') {
+    throw new InvalidArgumentError(
+      `${what} param 'solver' is '${p.solver}', which cannot fit penalty '${p.penalty}' (its L1 part is not smooth). Use solver 'auto' or 'cd'.`,
+      { param: 'solver' },
+    )
+  }
   checkNumber(what, 'maxIter', p.maxIter, { min: 1, integer: true })
   checkNumber(what, 'tol', p.tol, { min: 0, exclusiveMin: true })
 }
 
-/** Linear least squares with an L2 (ridge) penalty on internally standardised features. */
+/**
+ * Linear least squares on internally standardised features with a ridge (default), lasso or
+ * elastic-net penalty; the L1 penalties are fitted by coordinate descent and give exact zeros.
+ */
 export class LinearRegression implements Estimator<LinearRegressionParams, FittedLinearRegression> {
   static readonly DEFAULT_PARAMS = LINEAR_REGRESSION_DEFAULT_PARAMS
   readonly kind = KIND
@@ -94,12 +131,28 @@ export class LinearRegression implements Estimator<LinearRegressionParams, Fitte
     const d = x.cols
     let weightSum = 0
     for (let i = 0; i < n; i++) weightSum += w[i]!
+    // Penalty 'none' is least squares: strength 0 on whichever solver runs.
+    const strength = p.penalty === 'none' ? 0 : p.l2
+    if (p.solver === 'cd' || (p.solver === 'auto' && isSparsePenalty(p.penalty))) {
+      const cd = fitByCoordinateDescent(z, n, d, y, w, weightSum, p, options)
+      return new FittedLinearRegression({
+        params: p,
+        featureNames,
+        scaler,
+        coef: cd.coef,
+        intercept: Float64Array.of(cd.intercept),
+        featureStd: columnStd(x, w),
+        iterations: cd.sweeps,
+        converged: cd.converged ? 1 : 0,
+      })
+    }
     const useCholesky = p.solver === 'cholesky' || (p.solver === 'auto' && d <= 2000)
     let coef: Float64Array | undefined
     let intercept = 0
     let iterations = 1
+    let converged = true
     if (useCholesky) {
-      const solved = solveRidge(z, n, d, y, w, weightSum, p.l2, p.fitIntercept)
+      const solved = solveRidge(z, n, d, y, w, weightSum, strength, p.fitIntercept)
       if (solved !== undefined) {
         coef = solved.coef
         intercept = solved.intercept
@@ -111,14 +164,14 @@ export class LinearRegression implements Estimator<LinearRegressionParams, Fitte
         }
         let pen = 0
         for (let j = 0; j < d; j++) pen += coef[j]! ** 2
-        options?.onIteration?.({ iteration: 1, trainLoss: (0.5 * loss + 0.5 * p.l2 * pen) / weightSum })
+        options?.onIteration?.({ iteration: 1, trainLoss: (0.5 * loss + 0.5 * strength * pen) / weightSum })
       }
     }
     if (coef === undefined) {
       // Iterative path (wide data, or a singular system with l2 = 0).
       const onIteration = options?.onIteration
       const result = minimizeLbfgs(
-        squaredObjective({ z, n, p: d, y, w, weightSum }, p.l2, p.fitIntercept),
+        squaredObjective({ z, n, p: d, y, w, weightSum }, strength, p.fitIntercept),
         new Float64Array(d + 1),
         {
           gradTol: p.tol,
@@ -132,6 +185,7 @@ export class LinearRegression implements Estimator<LinearRegressionParams, Fitte
       coef = result.x.slice(0, d)
       intercept = result.x[d]!
       iterations = result.iterations
+      converged = result.converged
     }
     return new FittedLinearRegression({
       params: p,
@@ -141,25 +195,25 @@ export class LinearRegression implements Estimator<LinearRegressionParams, Fitte
       intercept: Float64Array.of(intercept),
       featureStd: columnStd(x, w),
       iterations,
+      converged: converged ? 1 : 0,
     })
   }
 }
 
 /**
- * Exact ridge solution: with weighted centring, coef = (Zc' W Zc + l2 I)^-1 Zc' W yc and
- * intercept = ybar - zbar . coef. Returns undefined when the system is singular (l2 = 0 and
- * collinear columns).
+ * Weighted, centred normal equations: a = Zc' W Zc (p x p, full symmetric) and b = Zc' W yc, with
+ * Zc and yc centred at their weighted means when fitting an intercept (which then equals
+ * ybar - zbar . coef), and yy = yc' W yc.
  */
-function solveRidge(
+function centredGram(
   z: Float64Array,
   n: number,
   d: number,
   y: Float64Array,
   w: Float64Array,
   weightSum: number,
-  l2: number,
   fitIntercept: boolean,
-): { coef: Float64Array; intercept: number } | undefined {
+): { a: Float64Array; b: Float64Array; zbar: Float64Array; ybar: number; yy: number } {
   const zbar = new Float64Array(d)
   let ybar = 0
   if (fitIntercept) {
@@ -173,6 +227,7 @@ function solveRidge(
   }
   const a = new Float64Array(d * d)
   const b = new Float64Array(d)
+  let yy = 0
   // Centred, weighted rows four at a time: a rank-4 update streams the p x p triangle once per
   // four rows instead of once per row (the triangle outgrows L2 at a few hundred features).
   const r0 = new Float64Array(d)
@@ -193,6 +248,7 @@ function solveRidge(
       const wi = w[i]!
       sw[t] = Math.sqrt(wi)
       const ri = wi * (y[i]! - ybar)
+      yy += ri * (y[i]! - ybar)
       for (let j = 0; j < d; j++) {
         const c = z[i * d + j]! - zbar[j]!
         b[j]! += c * ri
@@ -209,14 +265,110 @@ function solveRidge(
       for (let k = 0; k <= j; k++) a[base + k]! += v0 * r0[k]! + v1 * r1[k]! + v2 * r2[k]! + v3 * r3[k]!
     }
   }
-  for (let j = 0; j < d; j++) {
-    a[j * d + j]! += l2
-    for (let k = 0; k < j; k++) a[k * d + j] = a[j * d + k]!
-  }
+  for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) a[k * d + j] = a[j * d + k]!
+  return { a, b, zbar, ybar, yy }
+}
+
+/**
+ * Exact ridge solution: with weighted centring, coef = (Zc' W Zc + l2 I)^-1 Zc' W yc and
+ * intercept = ybar - zbar . coef. Returns undefined when the system is singular (l2 = 0 and
+ * collinear columns).
+ */
+function solveRidge(
+  z: Float64Array,
+  n: number,
+  d: number,
+  y: Float64Array,
+  w: Float64Array,
+  weightSum: number,
+  l2: number,
+  fitIntercept: boolean,
+): { coef: Float64Array; intercept: number } | undefined {
+  const { a, b, zbar, ybar } = centredGram(z, n, d, y, w, weightSum, fitIntercept)
+  for (let j = 0; j < d; j++) a[j * d + j]! += l2
   if (!choleskySolve(a, b, d)) return undefined
   let intercept = ybar
   for (let j = 0; j < d; j++) intercept -= zbar[j]! * b[j]!
   return { coef: b, intercept }
+}
+
+/**
+ * Elastic net by cyclic coordinate descent on the Gram matrix (scikit-learn's
+ * enet_coordinate_descent_gram), minimising the per-weight objective
+ * `1/(2W) ||yc - Zc coef||_W^2 + l1 * ||coef||_1 + l2/2 * ||coef||^2`. Stops on the duality gap
+ * of that problem relative to the weighted variance of y, as scikit-learn does; the gap needs
+ * only A coef, which the sweeps keep, so checking it every sweep costs O(p).
+ */
+function fitByCoordinateDescent(
+  z: Float64Array,
+  n: number,
+  d: number,
+  y: Float64Array,
+  w: Float64Array,
+  weightSum: number,
+  p: LinearRegressionParams,
+  options: FitOptions | undefined,
+): { coef: Float64Array; intercept: number; sweeps: number; converged: boolean } {
+  const g = centredGram(z, n, d, y, w, weightSum, p.fitIntercept)
+  const a = g.a
+  const c = g.b
+  for (let k = 0; k < a.length; k++) a[k] = a[k]! / weightSum
+  for (let j = 0; j < d; j++) c[j] = c[j]! / weightSum
+  const yy = g.yy / weightSum
+  // Ridge strength is on the summed loss (scikit-learn's Ridge); on the mean loss it is l2 / W.
+  const parts =
+    p.penalty === 'l2' ? { l1: 0, l2: p.l2 / weightSum } : penaltyParts(p.penalty, p.l2, p.l1Ratio)
+  const { l1, l2 } = parts
+  const coef = new Float64Array(d)
+  const at = new Float64Array(d)
+  const primal = (): { objective: number; gap: number } => {
+    let bc = 0
+    let bab = 0
+    let l1Norm = 0
+    let w2 = 0
+    let dual = 0
+    for (let j = 0; j < d; j++) {
+      const b = coef[j]!
+      bc += b * c[j]!
+      bab += b * at[j]!
+      l1Norm += Math.abs(b)
+      w2 += b * b
+      dual = Math.max(dual, Math.abs(c[j]! - at[j]! - l2 * b))
+    }
+    const rNorm2 = Math.max(0, yy - 2 * bc + bab)
+    const objective = 0.5 * rNorm2 + l1 * l1Norm + 0.5 * l2 * w2
+    // Dual point: the residual scaled into the dual feasible set |Z'r| <= l1.
+    let k = 1
+    let gap = rNorm2
+    if (dual > l1) {
+      k = l1 / dual
+      gap = 0.5 * (rNorm2 + rNorm2 * k * k)
+    }
+    gap += l1 * l1Norm - k * (yy - bc) + 0.5 * l2 * (1 + k * k) * w2
+    return { objective, gap }
+  }
+  const onIteration = options?.onIteration
+  const result = coordinateDescent(
+    { q: d, a, c, role: new Uint8Array(d).fill(COORD_PENALISED), l1, l2 },
+    coef,
+    at,
+    {
+      maxSweeps: p.maxIter,
+      stop: ({ sweep, violation }) => {
+        const { objective, gap } = primal()
+        onIteration?.({ iteration: sweep, trainLoss: objective })
+        // Without an L1 part the dual point above is 0 and the gap is the whole objective;
+        // use the gradient instead, relative to the target's standard deviation (its units).
+        return l1 > 0 ? gap <= p.tol * yy : violation <= p.tol * Math.sqrt(yy)
+      },
+    },
+  )
+  let intercept = 0
+  if (p.fitIntercept) {
+    intercept = g.ybar
+    for (let j = 0; j < d; j++) intercept -= g.zbar[j]! * coef[j]!
+  }
+  return { coef, intercept, sweeps: result.sweeps, converged: result.stopped }
 }
 
 interface RegressionState {
@@ -227,6 +379,7 @@ interface RegressionState {
   readonly intercept: Float64Array
   readonly featureStd: Float64Array
   readonly iterations: number
+  readonly converged: number
 }
 
 /** A fitted {@link LinearRegression}. */
@@ -236,11 +389,17 @@ export class FittedLinearRegression implements FittedModel {
   readonly nFeatures: number
   readonly featureNames: readonly string[]
   readonly params: LinearRegressionParams
+  /** Solver iterations (coordinate-descent sweeps, L-BFGS iterations; 1 for cholesky). */
+  readonly iterations: number
+  /** Whether the solver met its tolerance within `maxIter` (always true for cholesky). */
+  readonly converged: boolean
   private readonly state: RegressionState
 
   constructor(state: RegressionState) {
     this.state = state
     this.params = state.params
+    this.iterations = state.iterations
+    this.converged = state.converged === 1
     this.featureNames = state.featureNames
     this.nFeatures = state.featureNames.length
   }
@@ -282,6 +441,7 @@ export class FittedLinearRegression implements FittedModel {
         intercept: encodeArray(s.intercept),
         featureStd: encodeArray(s.featureStd),
         iterations: s.iterations,
+        converged: s.converged,
       },
       featureNames: [...s.featureNames],
     })
@@ -304,5 +464,7 @@ export function readLinearRegression(artifact: Artifact<unknown, unknown>): Fitt
     intercept: readF64(st, 'intercept', KIND, 1),
     featureStd: readF64(st, 'featureStd', KIND, p),
     iterations: readNumber(st, 'iterations', KIND),
+    // Version 1 had only the exact and L-BFGS ridge solvers and did not record convergence.
+    converged: artifact.formatVersion < 2 ? 1 : readNumber(st, 'converged', KIND),
   })
 }

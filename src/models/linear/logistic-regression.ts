@@ -26,39 +26,61 @@ import {
 } from './model-io.js'
 import { newtonBinaryLogistic } from './newton.js'
 import { binaryLogisticObjective, softmaxObjective } from './objectives.js'
+import type { Penalty } from './penalty.js'
+import { isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
+import { proximalNewtonLogistic } from './proximal-newton.js'
 import type { StandardizeMode, Standardizer } from './standardize.js'
 import { applyStandardizer, fitStandardizer } from './standardize.js'
 
-const FORMAT_VERSION = 1
+/** 2 added the params `penalty` and `l1Ratio`; version-1 artifacts read as L2. */
+const FORMAT_VERSION = 2
 const KIND = 'linear-classifier'
 
 /** Params of {@link LogisticRegression}. */
 export interface LogisticRegressionParams {
   /**
-   * L2 penalty strength on the standardised coefficients. The objective is
-   * `sum_i w_i * logloss_i + 0.5 * l2 * ||coef||^2` (intercept unpenalised), so `l2 = 1 / C` for
-   * scikit-learn's `LogisticRegression(C)`; the default 1 matches its default C = 1.
+   * Penalty strength on the standardised coefficients (intercept unpenalised), `1 / C` in
+   * scikit-learn's terms for every `penalty`. The objective is
+   * `sum_i w_i * logloss_i + l2 * (l1Ratio * ||coef||_1 + (1 - l1Ratio)/2 * ||coef||^2)` with
+   * l1Ratio taken as 0 for penalty `l2` and 1 for `l1`: scikit-learn's
+   * `LogisticRegression(C = 1 / l2, penalty, l1_ratio = l1Ratio)`. The default 1 matches its
+   * default C = 1. Ignored for penalty `none`.
    */
   readonly l2: number
+  /** Which penalty `l2` sets the strength of; `l2` (ridge) by default. See {@link Penalty}. */
+  readonly penalty: Penalty
+  /** Share of L1 in the `elasticnet` penalty, in [0, 1] (scikit-learn's `l1_ratio`). */
+  readonly l1Ratio: number
   readonly fitIntercept: boolean
   /** `balanced` weights class c by n / (k * n_c), multiplied into any sample weights. */
   readonly classWeight: ClassWeight
   /** Which columns are scaled to unit variance before fitting (all are centred). */
   readonly standardize: StandardizeMode
   /**
-   * `newton` (binary only: exact Newton steps on a (p+1) x (p+1) system), `lbfgs`, or `auto`:
-   * newton for binary problems with at most 300 features, lbfgs otherwise.
+   * `newton` (binary only: exact Newton steps on a (p+1) x (p+1) system), `lbfgs`, `newton-cd`
+   * (proximal Newton with coordinate descent on each quadratic model, glmnet style; any penalty,
+   * binary or multinomial; the only solver for `l1` and `elasticnet`; builds a q x q Hessian with
+   * q = outputs * (p + 1), so it suits moderate widths), or `auto`: newton-cd for `l1` and
+   * `elasticnet`, otherwise newton for binary problems with at most 300 features, lbfgs otherwise.
    */
-  readonly solver: 'auto' | 'newton' | 'lbfgs'
-  /** Iteration cap. */
+  readonly solver: 'auto' | 'newton' | 'lbfgs' | 'newton-cd'
+  /**
+   * Iteration cap (outer iterations). Reaching it is not an error: the model reports
+   * `converged: false`.
+   */
   readonly maxIter: number
-  /** Stop when the largest gradient entry of the per-weight objective is below tol * max(1, |f|). */
+  /**
+   * Stop when the largest gradient entry of the per-weight objective is below tol * max(1, |f|)
+   * (with an L1 part: the smallest subgradient's largest entry).
+   */
   readonly tol: number
 }
 
 /** Defaults of {@link LogisticRegression}. */
 export const LOGISTIC_REGRESSION_DEFAULT_PARAMS: LogisticRegressionParams = {
   l2: 1,
+  penalty: 'l2',
+  l1Ratio: 0.5,
   fitIntercept: true,
   classWeight: null,
   standardize: 'non-binary',
@@ -70,17 +92,26 @@ export const LOGISTIC_REGRESSION_DEFAULT_PARAMS: LogisticRegressionParams = {
 function checkParams(p: LogisticRegressionParams): void {
   const what = 'LogisticRegression'
   checkNumber(what, 'l2', p.l2, { min: 0 })
+  checkChoice(what, 'penalty', p.penalty, PENALTIES)
+  checkNumber(what, 'l1Ratio', p.l1Ratio, { min: 0, max: 1 })
   checkChoice(what, 'fitIntercept', p.fitIntercept, [true, false])
   checkChoice(what, 'classWeight', p.classWeight, ['balanced', null])
   checkChoice(what, 'standardize', p.standardize, ['all', 'non-binary', 'none'])
-  checkChoice(what, 'solver', p.solver, ['auto', 'newton', 'lbfgs'])
+  checkChoice(what, 'solver', p.solver, ['auto', 'newton', 'lbfgs', 'newton-cd'])
+  if (isSparsePenalty(p.penalty) && p.solver !== 'auto' && p.solver !== 'newton-cd') {
+    throw new InvalidArgumentError(
+      `${what} param 'solver' is '${p.solver}', which cannot fit penalty '${p.penalty}' (its L1 part is not smooth). Use solver 'auto' or 'newton-cd'.`,
+      { param: 'solver' },
+    )
+  }
   checkNumber(what, 'maxIter', p.maxIter, { min: 1, integer: true })
   checkNumber(what, 'tol', p.tol, { min: 0, exclusiveMin: true })
 }
 
 /**
- * Logistic regression (binary, or multinomial softmax for k > 2 classes) with an L2 penalty,
- * fitted to convergence by L-BFGS on internally standardised features.
+ * Logistic regression (binary, or multinomial softmax for k > 2 classes) on internally
+ * standardised features with an L2 (default), L1 or elastic-net penalty, fitted to convergence by
+ * Newton or L-BFGS (L2) or proximal Newton with coordinate descent (L1 parts, exact zeros).
  */
 export class LogisticRegression implements Estimator<LogisticRegressionParams, FittedLogisticRegression> {
   static readonly DEFAULT_PARAMS = LOGISTIC_REGRESSION_DEFAULT_PARAMS
@@ -114,10 +145,11 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams, F
     for (let i = 0; i < w.length; i++) weightSum += w[i]!
     const design = { z, n: x.rows, p: x.cols, y, w, weightSum }
     const nOut = k === 2 ? 1 : k
+    const { l1, l2 } = penaltyParts(p.penalty, p.l2, p.l1Ratio)
     const objective =
       k === 2
-        ? binaryLogisticObjective(design, p.l2, p.fitIntercept)
-        : softmaxObjective(design, k, p.l2, p.fitIntercept)
+        ? binaryLogisticObjective(design, l2, p.fitIntercept)
+        : softmaxObjective(design, k, l2, p.fitIntercept)
     const onIteration = options?.onIteration
     const solverOptions = {
       gradTol: p.tol,
@@ -132,10 +164,22 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams, F
         `LogisticRegression solver 'newton' handles binary targets only; y has ${k} classes. Use 'auto' or 'lbfgs'.`,
       )
     }
+    const useNewtonCd = p.solver === 'newton-cd' || (p.solver === 'auto' && isSparsePenalty(p.penalty))
     const useNewton = k === 2 && (p.solver === 'newton' || (p.solver === 'auto' && x.cols <= 300))
-    const result = useNewton
-      ? newtonBinaryLogistic(design, objective, p.l2, p.fitIntercept, solverOptions)
-      : minimizeLbfgs(objective, new Float64Array(nOut * (x.cols + 1)), solverOptions)
+    // The objectives are per unit of weight, so are the penalty strengths handed to the solvers.
+    const result = useNewtonCd
+      ? proximalNewtonLogistic(
+          design,
+          nOut,
+          objective,
+          l1 / weightSum,
+          l2 / weightSum,
+          p.fitIntercept,
+          solverOptions,
+        )
+      : useNewton
+        ? newtonBinaryLogistic(design, objective, l2, p.fitIntercept, solverOptions)
+        : minimizeLbfgs(objective, new Float64Array(nOut * (x.cols + 1)), solverOptions)
     const coef = new Float64Array(nOut * x.cols)
     const intercept = new Float64Array(nOut)
     for (let o = 0; o < nOut; o++) {
@@ -177,7 +221,7 @@ export class FittedLogisticRegression implements FittedClassifier {
   readonly nFeatures: number
   readonly featureNames: readonly string[]
   readonly params: LogisticRegressionParams
-  /** L-BFGS iterations used, and whether the gradient tolerance was met. */
+  /** Solver iterations used, and whether the tolerance was met within `maxIter`. */
   readonly iterations: number
   readonly converged: boolean
   private readonly state: LogisticState
