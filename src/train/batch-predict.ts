@@ -137,12 +137,10 @@ function scoreColumns(bundle: ModelBundle): string[] {
 }
 
 /**
- * Rows scored at a time by default. Kept below the GBDT's threshold for scoring on worker threads
- * (MIN_PARALLEL_PREDICT_ROWS, 20k): that pool currently keeps every batch's input
- * SharedArrayBuffer alive in its idle workers (about 256 bytes per scored row, so 2.5 GB over 10M
- * rows). Raise this to 65_536 once the pool reuses its buffers.
+ * Rows scored at a time by default: large enough that gradient boosting scores each chunk on
+ * worker threads (above MIN_PARALLEL_PREDICT_ROWS), small enough to keep memory flat.
  */
-const DEFAULT_PREDICT_CHUNK_ROWS = 16_384
+const DEFAULT_PREDICT_CHUNK_ROWS = 65_536
 
 /** Lines handed to the file at once: about a megabyte, so writes are few but memory stays small. */
 const LINES_PER_WRITE = 4096
