@@ -10,8 +10,17 @@
  * update is a soft threshold, so coefficients reach exact zeros. `At` is kept up to date by a
  * rank-one column update per changed coordinate, so a sweep costs O(q^2) whatever the row count.
  *
+ * Plain coordinate descent crawls when A is (nearly) singular, e.g. a full set of one-hot columns
+ * beside an intercept: moving along the flat direction takes all its coordinates at once. So once
+ * the support (the set of non-zero coordinates) stops changing, an active-set Newton step solves
+ * the problem restricted to that support and sign pattern exactly (a tiny relative ridge keeps the
+ * Cholesky factorisation defined), cut short where a coordinate would cross zero, which it then
+ * pins at exactly zero. It is kept only when it lowers the objective, so it can only help.
+ *
  * Loop bounds guarantee every typed-array index below, hence the non-null assertions.
  */
+
+import { choleskySolve } from './cholesky.js'
 
 /** How each coordinate is treated. @internal */
 export const COORD_PENALISED = 0
@@ -64,6 +73,81 @@ export function kktViolation(t: Float64Array, g: Float64Array, role: Uint8Array,
   return worst
 }
 
+/** The penalised quadratic's value at t (computes A t afresh). */
+function quadraticValue(problem: PenalisedQuadratic, t: Float64Array): number {
+  const { q, a, c, role, l1, l2 } = problem
+  let v = 0
+  for (let j = 0; j < q; j++) {
+    let s = 0
+    const row = j * q
+    for (let k = 0; k < q; k++) s += a[row + k]! * t[k]!
+    const tj = t[j]!
+    v += 0.5 * tj * s - c[j]! * tj
+    if (role[j] === COORD_PENALISED) v += l1 * Math.abs(tj) + 0.5 * l2 * tj * tj
+  }
+  return v
+}
+
+/**
+ * Newton step on the current support and signs (see the file comment). Returns whether the
+ * step lowered the objective and was taken; `at` is recomputed when it was.
+ */
+function activeSetStep(problem: PenalisedQuadratic, t: Float64Array, at: Float64Array): boolean {
+  const { q, a, c, role, l1, l2 } = problem
+  const idx: number[] = []
+  for (let j = 0; j < q; j++) {
+    const r = role[j]!
+    if (r === COORD_FREE || (r === COORD_PENALISED && t[j] !== 0)) idx.push(j)
+  }
+  const m = idx.length
+  if (m === 0) return false
+  const sub = new Float64Array(m * m)
+  const step = new Float64Array(m)
+  let maxDiag = 0
+  for (let u = 0; u < m; u++) {
+    const j = idx[u]!
+    const isPenalised = role[j] === COORD_PENALISED
+    const tj = t[j]!
+    step[u] = -(at[j]! - c[j]! + (isPenalised ? l2 * tj + l1 * Math.sign(tj) : 0))
+    for (let v = 0; v < m; v++) sub[u * m + v] = a[j * q + idx[v]!]!
+    if (isPenalised) sub[u * m + u]! += l2
+    maxDiag = Math.max(maxDiag, sub[u * m + u]!)
+  }
+  if (!(maxDiag > 0)) return false
+  for (let u = 0; u < m; u++) sub[u * m + u]! += 1e-9 * maxDiag
+  if (!choleskySolve(sub, step, m)) return false
+  // Longest step along the direction that keeps every penalised sign (the model is convex and
+  // minimised at the full step on this orthant, so it falls all the way along).
+  let length = 1
+  let blocking = -1
+  for (let u = 0; u < m; u++) {
+    const j = idx[u]!
+    if (role[j] !== COORD_PENALISED) continue
+    const tj = t[j]!
+    const dj = step[u]!
+    if (tj * dj < 0 && -tj / dj < length) {
+      length = -tj / dj
+      blocking = u
+    }
+  }
+  const trial = Float64Array.from(t)
+  for (let u = 0; u < m; u++) {
+    const j = idx[u]!
+    const next = t[j]! + length * step[u]!
+    // Rounding must not flip a sign the step was cut to keep.
+    trial[j] = u === blocking || (role[j] === COORD_PENALISED && next * t[j]! < 0) ? 0 : next
+  }
+  if (!(quadraticValue(problem, trial) < quadraticValue(problem, t))) return false
+  t.set(trial)
+  for (let j = 0; j < q; j++) {
+    let s = 0
+    const row = j * q
+    for (let k = 0; k < q; k++) s += a[row + k]! * t[k]!
+    at[j] = s
+  }
+  return true
+}
+
 /**
  * Runs sweeps over all coordinates from `t` (updated in place; `at` must hold A t on entry and
  * holds it on return). After each sweep `stop(info)` decides whether to finish.
@@ -80,9 +164,11 @@ export function coordinateDescent(
 ): CoordinateDescentResult {
   const { q, a, c, role, l1, l2 } = problem
   const grad = new Float64Array(q)
+  let lastNewton = 0
   for (let sweep = 1; sweep <= options.maxSweeps; sweep++) {
     let maxChange = 0
     let maxAbs = 0
+    let isSupportChanged = false
     for (let j = 0; j < q; j++) {
       const r = role[j]!
       if (r === COORD_FIXED) continue
@@ -97,6 +183,7 @@ export function coordinateDescent(
         next = denom > 0 ? softThreshold(u, l1) / denom : 0
       }
       const delta = next - old
+      if ((next === 0) !== (old === 0)) isSupportChanged = true
       if (delta !== 0) {
         t[j] = next
         const row = j * q
@@ -114,6 +201,8 @@ export function coordinateDescent(
     if (maxChange === 0 || options.stop({ sweep, maxChange, maxAbs, violation })) {
       return { sweeps: sweep, stopped: true }
     }
+    // A few sweeps on a settled support: solve on it directly (see the file comment).
+    if (!isSupportChanged && sweep - lastNewton >= 3 && activeSetStep(problem, t, at)) lastNewton = sweep
   }
   return { sweeps: options.maxSweeps, stopped: false }
 }
