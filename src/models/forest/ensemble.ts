@@ -1,5 +1,6 @@
 import type { Matrix } from '../../core/index.js'
 import type { TreeView } from '../estimator.js'
+import { CAT_WORDS, PackedForest, type Tree } from '../gbdt/tree.js'
 import type { BinnedFeatures } from './binning.js'
 import type { GrownTree } from './grower.js'
 
@@ -201,4 +202,54 @@ export function treeView(state: ForestState, t: number, output: number): TreeVie
     value,
     cover: state.cover.subarray(a, b),
   }
+}
+
+/**
+ * The forest in the packed, branch-free layout of gradient boosting's scorer (vector leaves of
+ * nOutputs numbers), or null when a one-vs-rest level is not an integer code 0..255 (then
+ * accumulateLeaves scores). Routing is the same: numeric x > threshold goes right, NaN follows
+ * defaultLeft; a categorical node sends its level left and every other value (NaN too) right.
+ * Leaf sums are added in tree order, so scores equal accumulateLeaves' bit for bit.
+ * @internal
+ */
+export function packForest(state: ForestState): PackedForest | null {
+  const { nTrees, nOutputs, treeOffset } = state
+  const trees: Tree[] = []
+  for (let t = 0; t < nTrees; t++) {
+    const o = treeOffset[t]!
+    const n = treeOffset[t + 1]! - o
+    const feature = new Int32Array(n)
+    const threshold = new Float64Array(n)
+    const defaultLeft = new Uint8Array(n)
+    const catIndex = new Int32Array(n).fill(-1)
+    const bits: number[] = []
+    for (let i = 0; i < n; i++) {
+      const leaf = state.left[o + i] === -1
+      feature[i] = leaf ? -1 : state.feature[o + i]!
+      threshold[i] = state.threshold[o + i]!
+      defaultLeft[i] = state.defaultLeft[o + i]!
+      if (!leaf && state.categorical[o + i] === 1) {
+        const level = state.threshold[o + i]!
+        if (!Number.isInteger(level) || level < 0 || level > 255) return null
+        const words = new Array<number>(CAT_WORDS).fill(0)
+        words[level >>> 5] = (1 << (level & 31)) >>> 0
+        catIndex[i] = bits.length / CAT_WORDS
+        bits.push(...words)
+        defaultLeft[i] = 0
+      }
+    }
+    trees.push({
+      feature,
+      threshold,
+      left: state.left.slice(o, o + n),
+      right: state.right.slice(o, o + n),
+      defaultLeft,
+      value: state.value.slice(o * nOutputs, (o + n) * nOutputs),
+      cover: new Float64Array(n),
+      gain: new Float64Array(n),
+      catIndex,
+      catBits: Uint32Array.from(bits),
+    })
+  }
+  return PackedForest.fromTrees(trees, new Int32Array(nTrees), nOutputs, nOutputs)
 }

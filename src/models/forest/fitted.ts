@@ -8,8 +8,9 @@ import {
   makeArtifact,
 } from '../../core/index.js'
 import type { FittedClassifier, FittedModel, HasTrees, TreeEnsembleView } from '../estimator.js'
+import type { PackedForest } from '../gbdt/tree.js'
 import type { ForestState } from './ensemble.js'
-import { accumulateLeaves, treeView } from './ensemble.js'
+import { accumulateLeaves, packForest, treeView } from './ensemble.js'
 
 /** Artifact kinds of the tree models. */
 export type TreeModelKind = 'tree-classifier' | 'tree-regressor' | 'rf-classifier' | 'rf-regressor'
@@ -47,6 +48,8 @@ abstract class FittedTrees implements FittedModel, HasTrees {
   readonly params: Readonly<Record<string, unknown>>
   protected readonly forest: ForestState
   protected readonly importance: Float64Array
+  /** The branch-free scorer's layout, built on first use (null: this forest needs the plain walk). */
+  private packed: PackedForest | null | undefined
 
   constructor(kind: TreeModelKind, params: Readonly<Record<string, unknown>>, state: TreeModelState) {
     this.kind = kind
@@ -74,7 +77,9 @@ abstract class FittedTrees implements FittedModel, HasTrees {
   protected averaged(x: Matrix): Float64Array {
     assertColumns(x, this.nFeatures, this.kind)
     const out = new Float64Array(x.rows * this.forest.nOutputs)
-    accumulateLeaves(this.forest, x, out)
+    if (this.packed === undefined) this.packed = packForest(this.forest)
+    if (this.packed === null) accumulateLeaves(this.forest, x, out)
+    else this.packed.addRows(x.data, x.cols, 0, x.rows, out)
     const scale = 1 / this.forest.nTrees
     for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale
     return out

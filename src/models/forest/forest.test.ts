@@ -310,6 +310,50 @@ describe('random forest', () => {
     assert.ok(imp[0]! > imp[2]! && imp[1]! > imp[3]!, 'the two informative features rank first')
   })
 
+  it('the packed branch-free scorer equals the plain tree walk, bit for bit', async () => {
+    const { accumulateLeaves, packForest } = await import('./ensemble.js')
+    const rng = new Rng(17)
+    const n = 1500
+    const d = 4
+    const data = new Float64Array(n * d)
+    const y = new Float64Array(n)
+    const yr = new Float64Array(n)
+    for (let r = 0; r < n; r++) {
+      data[r * d] = rng.int(6)
+      data[r * d + 1] = rng.next() < 0.2 ? Number.NaN : rng.normal()
+      data[r * d + 2] = rng.normal()
+      data[r * d + 3] = rng.next() < 0.1 ? Number.NaN : rng.next()
+      const z = (data[r * d] === 2 ? 1.5 : 0) + data[r * d + 2]! + (Number.isNaN(data[r * d + 1]!) ? 1 : 0)
+      y[r] = z < -0.3 ? 0 : z < 0.9 ? 1 : 2
+      yr[r] = z + 0.1 * rng.normal()
+    }
+    const x = { rows: n, cols: d, data }
+    // Unseen levels and NaN in the categorical column at scoring time.
+    const probe = new Float64Array(data)
+    for (let r = 0; r < n; r += 9) probe[r * d] = [7, -1, 2.5, Number.NaN][(r / 9) % 4]!
+    const px = { rows: n, cols: d, data: probe }
+    const opts = { categoricalFeatures: [0] }
+    const models = [
+      await new RandomForestClassifier({ nEstimators: 9, seed: 2, threads: 1 }).fit(x, y, opts),
+      await new RandomForestRegressor({ nEstimators: 6, seed: 2, threads: 1 }).fit(x, yr, opts),
+    ]
+    for (const model of models) {
+      const state = (model as unknown as { forest: Parameters<typeof accumulateLeaves>[0] }).forest
+      const packed = packForest(state)
+      assert.ok(packed !== null)
+      const plain = new Float64Array(n * state.nOutputs)
+      const fast = new Float64Array(n * state.nOutputs)
+      accumulateLeaves(state, px, plain)
+      packed.addRows(px.data, px.cols, 0, n, fast)
+      for (let i = 0; i < plain.length; i++)
+        if (plain[i] !== fast[i]) assert.fail(`${model.kind} [${i}]: ${plain[i]} vs ${fast[i]}`)
+      assert.ok(
+        state.categorical.some((c) => c === 1),
+        'a one-vs-rest split occurs',
+      )
+    }
+  })
+
   it('rejects bad params, shapes, targets and artifacts with typed errors', async () => {
     assert.equal(
       errorCode(() => new RandomForestClassifier({ nEstimators: 0 })),

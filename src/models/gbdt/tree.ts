@@ -186,6 +186,8 @@ function siblingOrder(tree: Tree): Int32Array {
 /** The arrays of a PackedForest (see its docs for the layout). */
 export interface PackedForestParts {
   readonly nOutputs: number
+  /** Numbers per leaf: 1 (each tree adds to output outputOf[t]), or nOutputs (a vector per leaf). */
+  readonly valueWidth: number
   readonly roots: Int32Array
   readonly outputOf: Int32Array
   readonly nodes: Int32Array
@@ -231,6 +233,7 @@ function treeDepth(tree: Tree): number {
 export class PackedForest {
   readonly nOutputs: number
   readonly nTrees: number
+  private readonly valueWidth: number
   private readonly roots: Int32Array
   private readonly outputOf: Int32Array
   private readonly nodes: Int32Array
@@ -244,6 +247,7 @@ export class PackedForest {
 
   constructor(parts: PackedForestParts) {
     this.nOutputs = parts.nOutputs
+    this.valueWidth = parts.valueWidth
     this.nTrees = parts.roots.length
     this.roots = parts.roots
     this.outputOf = parts.outputOf
@@ -258,12 +262,22 @@ export class PackedForest {
 
   /** The packed arrays, all backed by SharedArrayBuffers (worker threads can score with them). */
   parts(): PackedForestParts {
-    const { nOutputs, roots, outputOf, nodes, thresholds, values, catOffset, catBits, depthOf } = this
-    return { nOutputs, roots, outputOf, nodes, thresholds, values, catOffset, catBits, depthOf }
+    const { nOutputs, valueWidth, roots, outputOf, nodes, thresholds, values, catOffset, catBits, depthOf } =
+      this
+    return { nOutputs, valueWidth, roots, outputOf, nodes, thresholds, values, catOffset, catBits, depthOf }
   }
 
-  /** Packs fitted trees; `treeOutput[t]` is the output (class) tree t adds to. */
-  static fromTrees(trees: readonly Tree[], treeOutput: Int32Array, nOutputs: number): PackedForest {
+  /**
+   * Packs fitted trees; `treeOutput[t]` is the output (class) tree t adds to. With `valueWidth`
+   * = nOutputs every leaf holds a vector instead (tree.value has valueWidth numbers per node, as
+   * random forests' class frequencies) that each tree adds to all outputs.
+   */
+  static fromTrees(
+    trees: readonly Tree[],
+    treeOutput: Int32Array,
+    nOutputs: number,
+    valueWidth = 1,
+  ): PackedForest {
     let nNodes = 0
     let nCatWords = 0
     for (const t of trees) {
@@ -275,7 +289,7 @@ export class PackedForest {
     outputOf.set(treeOutput)
     const nodes = sharedInt32(nNodes * 2)
     const thresholds = sharedFloat64(nNodes)
-    const values = sharedFloat64(nNodes)
+    const values = sharedFloat64(nNodes * valueWidth)
     const catOffset = sharedInt32(nNodes)
     const catBits = new Uint32Array(new SharedArrayBuffer(nCatWords * 4))
     const depthOf = sharedInt32(trees.length)
@@ -293,7 +307,7 @@ export class PackedForest {
         const i = order[p]!
         const k = base + p
         const f = tree.feature[i]!
-        values[k] = tree.value[i]!
+        for (let o = 0; o < valueWidth; o++) values[k * valueWidth + o] = tree.value[i * valueWidth + o]!
         catOffset[k] = -1
         if (f < 0) {
           nodes[2 * k] = 0
@@ -314,6 +328,7 @@ export class PackedForest {
     }
     return new PackedForest({
       nOutputs,
+      valueWidth,
       roots,
       outputOf,
       nodes,
@@ -360,7 +375,45 @@ export class PackedForest {
     const { roots, outputOf, depthOf, values } = this
     const nTrees = this.nTrees
     const single = this.singleOutput
+    const W = this.valueWidth
     let t = 0
+    if (W > 1) {
+      // Vector leaves: each tree adds W numbers, in tree order.
+      for (; t + TREE_LANES <= nTrees; t += TREE_LANES) {
+        let n0 = roots[t]!
+        let n1 = roots[t + 1]!
+        let n2 = roots[t + 2]!
+        let n3 = roots[t + 3]!
+        const d = Math.max(depthOf[t]!, depthOf[t + 1]!, depthOf[t + 2]!, depthOf[t + 3]!)
+        for (let level = 0; level < d; level++) {
+          const p0 = n0
+          const p1 = n1
+          const p2 = n2
+          const p3 = n3
+          n0 = this.step(n0, data, offset)
+          n1 = this.step(n1, data, offset)
+          n2 = this.step(n2, data, offset)
+          n3 = this.step(n3, data, offset)
+          // When no lane moved, all four walks are at leaves (only a leaf maps to itself).
+          if (n0 === p0 && n1 === p1 && n2 === p2 && n3 === p3) break
+        }
+        for (let o = 0; o < W; o++) {
+          out[outOffset + o] =
+            out[outOffset + o]! +
+            values[n0 * W + o]! +
+            values[n1 * W + o]! +
+            values[n2 * W + o]! +
+            values[n3 * W + o]!
+        }
+      }
+      for (; t < nTrees; t++) {
+        let node = roots[t]!
+        const d = depthOf[t]!
+        for (let level = 0; level < d; level++) node = this.step(node, data, offset)
+        for (let o = 0; o < W; o++) out[outOffset + o] = out[outOffset + o]! + values[node * W + o]!
+      }
+      return
+    }
     for (; t + TREE_LANES <= nTrees; t += TREE_LANES) {
       let n0 = roots[t]!
       let n1 = roots[t + 1]!
@@ -368,10 +421,17 @@ export class PackedForest {
       let n3 = roots[t + 3]!
       const d = Math.max(depthOf[t]!, depthOf[t + 1]!, depthOf[t + 2]!, depthOf[t + 3]!)
       for (let level = 0; level < d; level++) {
+        const p0 = n0
+        const p1 = n1
+        const p2 = n2
+        const p3 = n3
         n0 = this.step(n0, data, offset)
         n1 = this.step(n1, data, offset)
         n2 = this.step(n2, data, offset)
         n3 = this.step(n3, data, offset)
+        // Only a leaf maps to itself: when no lane moved, all four walks are done (unbalanced
+        // trees are often much shallower on most paths than at their deepest).
+        if (n0 === p0 && n1 === p1 && n2 === p2 && n3 === p3) break
       }
       if (single) {
         out[outOffset] = out[outOffset]! + values[n0]! + values[n1]! + values[n2]! + values[n3]!
