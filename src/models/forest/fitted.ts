@@ -8,6 +8,8 @@ import {
   makeArtifact,
 } from '../../core/index.js'
 import type { FittedClassifier, FittedModel, HasTrees, TreeEnsembleView } from '../estimator.js'
+import { resolveThreads } from '../gbdt/params.js'
+import { MIN_PARALLEL_PREDICT_ROWS, PredictPool } from '../gbdt/predict-pool.js'
 import type { PackedForest } from '../gbdt/tree.js'
 import type { ForestState } from './ensemble.js'
 import { accumulateLeaves, packForest, treeView } from './ensemble.js'
@@ -50,6 +52,7 @@ abstract class FittedTrees implements FittedModel, HasTrees {
   protected readonly importance: Float64Array
   /** The branch-free scorer's layout, built on first use (null: this forest needs the plain walk). */
   private packed: PackedForest | null | undefined
+  private pool: PredictPool | undefined
 
   constructor(kind: TreeModelKind, params: Readonly<Record<string, unknown>>, state: TreeModelState) {
     this.kind = kind
@@ -78,8 +81,13 @@ abstract class FittedTrees implements FittedModel, HasTrees {
     assertColumns(x, this.nFeatures, this.kind)
     const out = new Float64Array(x.rows * this.forest.nOutputs)
     if (this.packed === undefined) this.packed = packForest(this.forest)
+    const threads = resolveThreads(typeof this.params.threads === 'number' ? this.params.threads : 1)
     if (this.packed === null) accumulateLeaves(this.forest, x, out)
-    else this.packed.addRows(x.data, x.cols, 0, x.rows, out)
+    else if (x.rows >= MIN_PARALLEL_PREDICT_ROWS && threads > 1) {
+      // Large batches: the same scorer on worker threads (identical results, see PredictPool).
+      this.pool ??= new PredictPool(this.packed, threads)
+      this.pool.run(this.packed, x, out)
+    } else this.packed.addRows(x.data, x.cols, 0, x.rows, out)
     const scale = 1 / this.forest.nTrees
     for (let i = 0; i < out.length; i++) out[i] = out[i]! * scale
     return out

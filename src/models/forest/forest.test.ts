@@ -354,6 +354,14 @@ describe('random forest', () => {
     }
   })
 
+  it('scores large batches on worker threads exactly as in-process', async () => {
+    const { x, y } = makeData(600, 4, 23, 'multiclass')
+    const one = await new RandomForestClassifier({ nEstimators: 7, seed: 5, threads: 1 }).fit(x, y)
+    const two = await new RandomForestClassifier({ nEstimators: 7, seed: 5, threads: 2 }).fit(x, y)
+    const big = makeData(25_000, 4, 24).x
+    assert.deepEqual(two.predictProba(big).data, one.predictProba(big).data)
+  })
+
   it('rejects bad params, shapes, targets and artifacts with typed errors', async () => {
     assert.equal(
       errorCode(() => new RandomForestClassifier({ nEstimators: 0 })),
