@@ -163,6 +163,8 @@ const NAN_RIGHT_SHIFT = 24
 const FLAG_CATEGORICAL = 1 << 25
 /** Trees walked in lockstep when scoring one row (independent walks overlap their loads). */
 const TREE_LANES = 4
+/** Rows scored per group of trees in batch scoring. */
+const ROW_BLOCK = 64
 
 /**
  * Node order of `tree` in which every right child directly follows its left sibling (breadth
@@ -367,101 +369,120 @@ export class PackedForest {
   }
 
   /**
-   * Adds the trees' outputs for one row (data[offset .. offset+nFeatures)) to out[outOffset ..
-   * outOffset+nOutputs). No allocation. Trees are walked TREE_LANES at a time in lockstep, so the
-   * CPU overlaps their loads; sums are still added in tree order (bit-identical to addRows).
+   * Adds the outputs of trees t..t+3 for the row at data[offset..] to out[outOffset..]: the four
+   * walks run in lockstep (the CPU overlaps their loads) and stop once every lane sits on a leaf
+   * (only a leaf maps to itself). Values are added in tree order.
    */
-  addRow(data: Float64Array, offset: number, out: Float64Array, outOffset: number): void {
-    const { roots, outputOf, depthOf, values } = this
-    const nTrees = this.nTrees
-    const single = this.singleOutput
+  private addGroup(
+    t: number,
+    data: Float64Array,
+    offset: number,
+    out: Float64Array,
+    outOffset: number,
+  ): void {
+    // Fields in locals and the step written out per lane: V8 otherwise reloads this.nodes and
+    // this.thresholds at every step (measured ~35% slower on a 200-tree model).
+    const { roots, depthOf, values, nodes, thresholds } = this
+    let n0 = roots[t]!
+    let n1 = roots[t + 1]!
+    let n2 = roots[t + 2]!
+    let n3 = roots[t + 3]!
+    const d = Math.max(depthOf[t]!, depthOf[t + 1]!, depthOf[t + 2]!, depthOf[t + 3]!)
+    for (let level = 0; level < d; level++) {
+      const i0 = nodes[2 * n0]!
+      const i1 = nodes[2 * n1]!
+      const i2 = nodes[2 * n2]!
+      const i3 = nodes[2 * n3]!
+      const v0 = data[offset + (i0 & FEATURE_MASK)]!
+      const v1 = data[offset + (i1 & FEATURE_MASK)]!
+      const v2 = data[offset + (i2 & FEATURE_MASK)]!
+      const v3 = data[offset + (i3 & FEATURE_MASK)]!
+      let r0 = +(v0 > thresholds[n0]!) | (+Number.isNaN(v0) & (i0 >>> NAN_RIGHT_SHIFT))
+      let r1 = +(v1 > thresholds[n1]!) | (+Number.isNaN(v1) & (i1 >>> NAN_RIGHT_SHIFT))
+      let r2 = +(v2 > thresholds[n2]!) | (+Number.isNaN(v2) & (i2 >>> NAN_RIGHT_SHIFT))
+      let r3 = +(v3 > thresholds[n3]!) | (+Number.isNaN(v3) & (i3 >>> NAN_RIGHT_SHIFT))
+      if ((i0 | i1 | i2 | i3) >= FLAG_CATEGORICAL) {
+        if (i0 >= FLAG_CATEGORICAL) r0 = this.categoricalStep(n0, i0, v0)
+        if (i1 >= FLAG_CATEGORICAL) r1 = this.categoricalStep(n1, i1, v1)
+        if (i2 >= FLAG_CATEGORICAL) r2 = this.categoricalStep(n2, i2, v2)
+        if (i3 >= FLAG_CATEGORICAL) r3 = this.categoricalStep(n3, i3, v3)
+      }
+      const m0 = nodes[2 * n0 + 1]! + r0
+      const m1 = nodes[2 * n1 + 1]! + r1
+      const m2 = nodes[2 * n2 + 1]! + r2
+      const m3 = nodes[2 * n3 + 1]! + r3
+      // Only a leaf maps to itself: when no lane moved, all four walks are done.
+      const moved = m0 !== n0 || m1 !== n1 || m2 !== n2 || m3 !== n3
+      n0 = m0
+      n1 = m1
+      n2 = m2
+      n3 = m3
+      if (!moved) break
+    }
     const W = this.valueWidth
-    let t = 0
     if (W > 1) {
-      // Vector leaves: each tree adds W numbers, in tree order.
-      for (; t + TREE_LANES <= nTrees; t += TREE_LANES) {
-        let n0 = roots[t]!
-        let n1 = roots[t + 1]!
-        let n2 = roots[t + 2]!
-        let n3 = roots[t + 3]!
-        const d = Math.max(depthOf[t]!, depthOf[t + 1]!, depthOf[t + 2]!, depthOf[t + 3]!)
-        for (let level = 0; level < d; level++) {
-          const p0 = n0
-          const p1 = n1
-          const p2 = n2
-          const p3 = n3
-          n0 = this.step(n0, data, offset)
-          n1 = this.step(n1, data, offset)
-          n2 = this.step(n2, data, offset)
-          n3 = this.step(n3, data, offset)
-          // When no lane moved, all four walks are at leaves (only a leaf maps to itself).
-          if (n0 === p0 && n1 === p1 && n2 === p2 && n3 === p3) break
-        }
-        for (let o = 0; o < W; o++) {
-          out[outOffset + o] =
-            out[outOffset + o]! +
-            values[n0 * W + o]! +
-            values[n1 * W + o]! +
-            values[n2 * W + o]! +
-            values[n3 * W + o]!
-        }
+      for (let o = 0; o < W; o++) {
+        const k = outOffset + o
+        out[k] =
+          out[k]! + values[n0 * W + o]! + values[n1 * W + o]! + values[n2 * W + o]! + values[n3 * W + o]!
       }
-      for (; t < nTrees; t++) {
-        let node = roots[t]!
-        const d = depthOf[t]!
-        for (let level = 0; level < d; level++) node = this.step(node, data, offset)
-        for (let o = 0; o < W; o++) out[outOffset + o] = out[outOffset + o]! + values[node * W + o]!
-      }
-      return
+    } else if (this.singleOutput) {
+      out[outOffset] = out[outOffset]! + values[n0]! + values[n1]! + values[n2]! + values[n3]!
+    } else {
+      const outputOf = this.outputOf
+      const k0 = outOffset + outputOf[t]!
+      out[k0] = out[k0]! + values[n0]!
+      const k1 = outOffset + outputOf[t + 1]!
+      out[k1] = out[k1]! + values[n1]!
+      const k2 = outOffset + outputOf[t + 2]!
+      out[k2] = out[k2]! + values[n2]!
+      const k3 = outOffset + outputOf[t + 3]!
+      out[k3] = out[k3]! + values[n3]!
     }
-    for (; t + TREE_LANES <= nTrees; t += TREE_LANES) {
-      let n0 = roots[t]!
-      let n1 = roots[t + 1]!
-      let n2 = roots[t + 2]!
-      let n3 = roots[t + 3]!
-      const d = Math.max(depthOf[t]!, depthOf[t + 1]!, depthOf[t + 2]!, depthOf[t + 3]!)
-      for (let level = 0; level < d; level++) {
-        const p0 = n0
-        const p1 = n1
-        const p2 = n2
-        const p3 = n3
-        n0 = this.step(n0, data, offset)
-        n1 = this.step(n1, data, offset)
-        n2 = this.step(n2, data, offset)
-        n3 = this.step(n3, data, offset)
-        // Only a leaf maps to itself: when no lane moved, all four walks are done (unbalanced
-        // trees are often much shallower on most paths than at their deepest).
-        if (n0 === p0 && n1 === p1 && n2 === p2 && n3 === p3) break
-      }
-      if (single) {
-        out[outOffset] = out[outOffset]! + values[n0]! + values[n1]! + values[n2]! + values[n3]!
-      } else {
-        const k0 = outOffset + outputOf[t]!
-        out[k0] = out[k0]! + values[n0]!
-        const k1 = outOffset + outputOf[t + 1]!
-        out[k1] = out[k1]! + values[n1]!
-        const k2 = outOffset + outputOf[t + 2]!
-        out[k2] = out[k2]! + values[n2]!
-        const k3 = outOffset + outputOf[t + 3]!
-        out[k3] = out[k3]! + values[n3]!
-      }
-    }
-    for (; t < nTrees; t++) {
-      let node = roots[t]!
-      const d = depthOf[t]!
-      for (let level = 0; level < d; level++) node = this.step(node, data, offset)
-      const k = outOffset + outputOf[t]!
-      out[k] = out[k]! + values[node]!
+  }
+
+  /** Adds the output of tree t alone (the trees left over after the groups of four). */
+  private addOne(t: number, data: Float64Array, offset: number, out: Float64Array, outOffset: number): void {
+    let node = this.roots[t]!
+    const d = this.depthOf[t]!
+    for (let level = 0; level < d; level++) node = this.step(node, data, offset)
+    const W = this.valueWidth
+    if (W > 1) {
+      for (let o = 0; o < W; o++) out[outOffset + o] = out[outOffset + o]! + this.values[node * W + o]!
+    } else {
+      const k = outOffset + this.outputOf[t]!
+      out[k] = out[k]! + this.values[node]!
     }
   }
 
   /**
+   * Adds the trees' outputs for one row (data[offset .. offset+nFeatures)) to out[outOffset ..
+   * outOffset+nOutputs). No allocation. Values are added in tree order, so results equal addRows'
+   * bit for bit.
+   */
+  addRow(data: Float64Array, offset: number, out: Float64Array, outOffset: number): void {
+    const nTrees = this.nTrees
+    let t = 0
+    for (; t + TREE_LANES <= nTrees; t += TREE_LANES) this.addGroup(t, data, offset, out, outOffset)
+    for (; t < nTrees; t++) this.addOne(t, data, offset, out, outOffset)
+  }
+
+  /**
    * Raw margins of rows [from, to) of a row-major matrix with `cols` columns, added onto `out`
-   * (row-major, nOutputs per row). Row by row through addRow: its lockstep walks of TREE_LANES
-   * trees measured faster in V8 than moving blocks of rows level by level.
+   * (row-major, nOutputs per row). Rows go in blocks, and each group of four trees scores the
+   * whole block before the next group: the group's nodes stay in L1 instead of the whole model
+   * streaming through the cache for every row. Each row still gets its trees in tree order.
    */
   addRows(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
     const K = this.nOutputs
-    for (let r = from; r < to; r++) this.addRow(data, r * cols, out, r * K)
+    const nTrees = this.nTrees
+    for (let b = from; b < to; b += ROW_BLOCK) {
+      const e = Math.min(to, b + ROW_BLOCK)
+      let t = 0
+      for (; t + TREE_LANES <= nTrees; t += TREE_LANES) {
+        for (let r = b; r < e; r++) this.addGroup(t, data, r * cols, out, r * K)
+      }
+      for (; t < nTrees; t++) for (let r = b; r < e; r++) this.addOne(t, data, r * cols, out, r * K)
+    }
   }
 }
