@@ -297,6 +297,31 @@ describe('GradientBoostingClassifier', () => {
     }
   })
 
+  it("the WebAssembly scorer gives the JavaScript walk's margins bit for bit", async () => {
+    const { x, y } = makeData(3000, 5, 52) // numeric splits with NaN in column 2
+    const model = await new GradientBoostingClassifier({ nEstimators: 37, maxLeaves: 40 }).fit(x, y)
+    const artifact = JSON.stringify(model.toArtifact())
+    const fast = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
+    process.env.KEEL_NO_WASM = '1'
+    let plain: FittedGradientBoostingClassifier
+    let plainRaw: Float64Array
+    try {
+      plain = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
+      plainRaw = plain.predictRaw(x) // the scorer is chosen on first use
+    } finally {
+      delete process.env.KEEL_NO_WASM
+    }
+    const fastRaw = fast.predictRaw(x)
+    const a = new Float64Array(1)
+    const b = new Float64Array(1)
+    for (let r = 0; r < x.rows; r++) {
+      if (fastRaw[r] !== plainRaw[r]) assert.fail(`row ${r}: batch ${fastRaw[r]} vs ${plainRaw[r]}`)
+      fast.predictRowRaw(x.data, a, r * x.cols)
+      plain.predictRowRaw(x.data, b, r * x.cols)
+      if (a[0] !== b[0] || a[0] !== plainRaw[r]) assert.fail(`row ${r}: single ${a[0]} vs ${b[0]}`)
+    }
+  })
+
   it('treeEnsemble margins equal predictRaw', async () => {
     const rng = new Rng(12)
     const rows = 400

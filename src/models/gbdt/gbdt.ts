@@ -294,7 +294,7 @@ abstract class FittedGbdtBase implements HasTrees {
     const K = this.nOutputs
     const base = this.state.ensemble.baseScore
     for (let k = 0; k < K; k++) out[k] = base[k]!
-    this.forest.addRow(row, rowOffset, out, 0)
+    this.forest.addRow(row, rowOffset, out, 0, this.nFeatures)
   }
 
   /** Total split gain ('gain', default) or number of splits ('split') per feature. */

@@ -44,7 +44,9 @@ export class PredictPool {
     if (this.output.length < out.length) this.output = new Float64Array(new SharedArrayBuffer(out.length * 8))
     const input = this.input
     const shared = this.output
-    input.set(x.data)
+    // Only the workers' rows need the shared copy; this thread scores its own rows in place.
+    const mine = Math.floor(n / nThreads)
+    input.set(x.data.subarray(mine * x.cols), mine * x.cols)
     shared.set(out)
     Atomics.store(this.ctrl, 0, 0)
     Atomics.store(this.ctrl, 1, 0)
@@ -57,7 +59,7 @@ export class PredictPool {
         to: Math.floor(((i + 2) * n) / nThreads),
       })
     })
-    forest.addRows(input, x.cols, 0, Math.floor(n / nThreads), shared)
+    forest.addRows(x.data, x.cols, 0, mine, shared)
     const nWorkers = this.workers.length
     for (;;) {
       const done = Atomics.load(this.ctrl, 0)

@@ -1,4 +1,5 @@
 import type { TreeView } from '../estimator.js'
+import { WasmScorer } from './wasm-score.js'
 
 /** 32-bit words of a categorical split's bitset: codes 0..255. */
 export const CAT_WORDS = 8
@@ -163,6 +164,8 @@ const NAN_RIGHT_SHIFT = 24
 const FLAG_CATEGORICAL = 1 << 25
 /** Trees walked in lockstep when scoring one row (independent walks overlap their loads). */
 const TREE_LANES = 4
+/** Batches from this size go through the WebAssembly scorer when the forest allows it. */
+const MIN_WASM_ROWS = 32
 /** Rows scored per group of trees in batch scoring. */
 const ROW_BLOCK = 64
 
@@ -236,16 +239,18 @@ export class PackedForest {
   readonly nOutputs: number
   readonly nTrees: number
   private readonly valueWidth: number
-  private readonly roots: Int32Array
+  readonly roots: Int32Array
   private readonly outputOf: Int32Array
-  private readonly nodes: Int32Array
-  private readonly thresholds: Float64Array
-  private readonly values: Float64Array
+  readonly nodes: Int32Array
+  readonly thresholds: Float64Array
+  readonly values: Float64Array
   private readonly catOffset: Int32Array
   private readonly catBits: Uint32Array
   /** Depth (edges from root to the deepest leaf) of each tree. */
-  private readonly depthOf: Int32Array
+  readonly depthOf: Int32Array
   private readonly singleOutput: boolean
+  /** The WebAssembly batch scorer (numeric splits, one output), made on first use; null: none. */
+  private wasm: WasmScorer | null | undefined
 
   constructor(parts: PackedForestParts) {
     this.nOutputs = parts.nOutputs
@@ -437,12 +442,26 @@ export class PackedForest {
     }
   }
 
+  /** The WebAssembly scorer when this forest allows it (numeric splits, one output), else null. */
+  private wasmScorer(): WasmScorer | null {
+    if (this.wasm === undefined) {
+      const eligible = this.singleOutput && this.valueWidth === 1 && this.catBits.length === 0
+      this.wasm = eligible ? WasmScorer.create(this) : null
+    }
+    return this.wasm
+  }
+
   /**
    * Adds the trees' outputs for one row (data[offset .. offset+nFeatures)) to out[outOffset ..
    * outOffset+nOutputs). No allocation. Values are added in tree order, so results equal addRows'
-   * bit for bit.
+   * bit for bit. Given the row width `cols`, the WebAssembly scorer may take the row.
    */
-  addRow(data: Float64Array, offset: number, out: Float64Array, outOffset: number): void {
+  addRow(data: Float64Array, offset: number, out: Float64Array, outOffset: number, cols = 0): void {
+    const wasm = cols > 0 ? this.wasmScorer() : null
+    if (wasm !== null) {
+      wasm.scoreRow(data, offset, cols, out, outOffset)
+      return
+    }
     const nTrees = this.nTrees
     let t = 0
     for (; t + TREE_LANES <= nTrees; t += TREE_LANES) this.addGroup(t, data, offset, out, outOffset)
@@ -456,6 +475,11 @@ export class PackedForest {
    * streaming through the cache for every row. Each row still gets its trees in tree order.
    */
   addRows(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
+    const wasm = this.wasmScorer()
+    if (wasm !== null && to - from >= MIN_WASM_ROWS) {
+      wasm.score(data, cols, from, to, out)
+      return
+    }
     const K = this.nOutputs
     const nTrees = this.nTrees
     for (let b = from; b < to; b += ROW_BLOCK) {

@@ -1,0 +1,308 @@
+/**
+ * A WebAssembly kernel for batch scoring with a PackedForest of numeric splits and one output
+ * (binary classification, regression): the same lockstep walk of four trees as PackedForest's
+ * JavaScript (leaves map to themselves, stop when no lane moves), the same additions in the same
+ * order, so scores are identical bit for bit. Measured faster than V8's code for the walk: no
+ * bounds checks, and comparisons compile to flag moves. The forest is copied once into the
+ * kernel's own memory; rows are copied in per chunk.
+ */
+import { emitter, F64, type FunctionDef, I32, moduleBytes, sleb } from '../wasm/asm.js'
+
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (d: number) => [0x0c, d],
+  brIf: (d: number) => [0x0d, d],
+  get: (i: number) => [0x20, i],
+  set: (i: number) => [0x21, i],
+  tee: (i: number) => [0x22, i],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  and: [0x71],
+  or: [0x72],
+  shl: [0x74],
+  shrU: [0x76],
+  ne: [0x47],
+  ltU: [0x49],
+  gtU: [0x4b],
+  geU: [0x4f],
+  select: [0x1b],
+  i32Load: (offset: number) => [0x28, 0x02, offset],
+  f64Load: [0x2b, 0x03, 0x00],
+  f64Store: [0x39, 0x03, 0x00],
+  f64Add: [0xa0],
+  f64Ne: [0x62],
+  f64Gt: [0x64],
+}
+
+// Parameters (byte addresses; STRIDE = bytes per input row).
+const NODES = 0
+const THR = 1
+const VAL = 2
+const ROOTS = 3
+const DEPTH = 4
+const T0 = 5 // trees [T0, T1)
+const T1 = 6
+const DATA = 7
+const STRIDE = 8
+const NROWS = 9
+const OUT = 10
+// i32 locals.
+const R = 11
+const ROW = 12
+const T = 13
+const N = 14 // N..N+3: the lanes' nodes
+const M = 18 // M..M+3: their next nodes
+const D = 22
+const LEVEL = 23
+const INFO = 24
+const MOVED = 25
+// f64 locals.
+const ACC = 26
+const V = 27
+
+/** Lane k's step: M[k] = child(N[k]) + right, right = (v > threshold) | (isNaN(v) & nanRightBit). */
+function laneStep(
+  emit: (...p: (number | number[])[]) => void,
+  lane: number | null,
+  node: number,
+  next: number,
+): void {
+  void lane
+  // info = nodes[2 * node]
+  emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(0), op.set(INFO))
+  // v = row[info & 0xffffff]
+  emit(op.get(ROW), op.get(INFO), op.i32(0xffffff), op.and, op.i32(8), op.mul, op.add, op.f64Load, op.set(V))
+  // next = nodes[2 * node + 1] + ((v > thr[node]) | ((v != v) & (info >>> 24)))
+  emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(4))
+  emit(op.get(V), op.get(THR), op.get(node), op.i32(8), op.mul, op.add, op.f64Load, op.f64Gt)
+  emit(op.get(V), op.get(V), op.f64Ne, op.get(INFO), op.i32(24), op.shrU, op.and, op.or)
+  emit(op.add, op.set(next))
+}
+
+function scoreFunction(): FunctionDef {
+  const { code, emit } = emitter()
+  // for (r = 0; r < nRows; r++)
+  emit(op.i32(0), op.set(R))
+  emit(op.block, op.get(R), op.get(NROWS), op.geU, op.brIf(0), op.loop)
+  emit(op.get(DATA), op.get(R), op.get(STRIDE), op.mul, op.add, op.set(ROW))
+  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.f64Load, op.set(ACC))
+  // groups of four trees
+  emit(op.get(T0), op.set(T))
+  emit(op.block, op.loop)
+  emit(op.get(T), op.i32(4), op.add, op.get(T1), op.gtU, op.brIf(1))
+  for (let k = 0; k < 4; k++) {
+    emit(op.get(ROOTS), op.get(T), op.i32(k), op.add, op.i32(4), op.mul, op.add, op.i32Load(0), op.set(N + k))
+  }
+  // d = max(depthOf[t..t+3])
+  emit(op.get(DEPTH), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(D))
+  for (let k = 1; k < 4; k++) {
+    emit(op.get(DEPTH), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(4 * k), op.set(INFO))
+    emit(op.get(INFO), op.get(D), op.get(INFO), op.get(D), op.gtU, op.select, op.set(D))
+  }
+  emit(op.i32(0), op.set(LEVEL))
+  emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
+  for (let k = 0; k < 4; k++) laneStep(emit, k, N + k, M + k)
+  // moved = any M[k] != N[k]; N = M
+  emit(op.get(M), op.get(N), op.ne)
+  for (let k = 1; k < 4; k++) emit(op.get(M + k), op.get(N + k), op.ne, op.or)
+  emit(op.set(MOVED))
+  for (let k = 0; k < 4; k++) emit(op.get(M + k), op.set(N + k))
+  emit(op.get(MOVED), op.i32(0), op.ne, op.i32(1), op.sub) // 0 when moved, -1 (truthy) when not
+  emit(op.brIf(1))
+  emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
+  emit(op.end, op.end)
+  // acc = acc + val[n0] + val[n1] + val[n2] + val[n3]
+  emit(op.get(ACC))
+  for (let k = 0; k < 4; k++)
+    emit(op.get(VAL), op.get(N + k), op.i32(8), op.mul, op.add, op.f64Load, op.f64Add)
+  emit(op.set(ACC))
+  emit(op.get(T), op.i32(4), op.add, op.set(T))
+  emit(op.br(0), op.end, op.end)
+  // remaining trees one by one, full depth
+  emit(op.block, op.get(T), op.get(T1), op.geU, op.brIf(0), op.loop)
+  emit(op.get(ROOTS), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(N))
+  emit(op.get(DEPTH), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(D))
+  emit(op.i32(0), op.set(LEVEL))
+  emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
+  laneStep(emit, null, N, N)
+  emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
+  emit(op.end, op.end)
+  emit(op.get(ACC), op.get(VAL), op.get(N), op.i32(8), op.mul, op.add, op.f64Load, op.f64Add, op.set(ACC))
+  emit(op.get(T), op.i32(1), op.add, op.tee(T), op.get(T1), op.ltU, op.brIf(0))
+  emit(op.end, op.end)
+  // out[r] = acc
+  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.get(ACC), op.f64Store)
+  emit(op.get(R), op.i32(1), op.add, op.tee(R), op.get(NROWS), op.ltU, op.brIf(0))
+  emit(op.end, op.end)
+  return {
+    name: 'score',
+    params: new Array<number>(11).fill(I32),
+    locals: [
+      [15, I32],
+      [2, F64],
+    ],
+    body: code,
+  }
+}
+
+type ScoreFn = (
+  nodes: number,
+  thr: number,
+  val: number,
+  roots: number,
+  depth: number,
+  t0: number,
+  t1: number,
+  data: number,
+  stride: number,
+  nRows: number,
+  out: number,
+) => void
+
+let compiled: WebAssembly.Module | null | undefined
+
+function scoreModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled
+  compiled = null
+  if (typeof WebAssembly === 'undefined') return compiled
+  try {
+    const bytes = moduleBytes([scoreFunction()], false)
+    if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
+  } catch {
+    // Recoverable by design: PackedForest's JavaScript walk gives the same scores.
+    compiled = null
+  }
+  return compiled
+}
+
+/** What the kernel needs of a PackedForest (numeric splits, one output, scalar leaves). */
+export interface ScorerForest {
+  readonly nodes: Int32Array
+  readonly thresholds: Float64Array
+  readonly values: Float64Array
+  readonly roots: Int32Array
+  readonly depthOf: Int32Array
+}
+
+/** Rows copied into the kernel's memory per call. */
+const CHUNK_ROWS = 4096
+/**
+ * Rows and trees per kernel call: a block of rows meets a slice of trees whose nodes stay in L2
+ * (the whole model does not). Slices are multiples of four trees, so every row still gets groups
+ * of four in tree order and the leftover trees last, as the JavaScript walk.
+ */
+const BLOCK_ROWS = 64
+const SLICE_TREES = 32
+
+/** Batch scorer for one forest in its own WebAssembly memory (one per thread). */
+export class WasmScorer {
+  private readonly run: ScoreFn
+  private readonly memory: WebAssembly.Memory
+  private readonly at: { nodes: number; thr: number; val: number; roots: number; depth: number; data: number }
+  private readonly nTrees: number
+  private capacityBytes: number
+
+  private constructor(module: WebAssembly.Module, f: ScorerForest) {
+    const align = (n: number) => Math.ceil(n / 8) * 8
+    const nodes = 0
+    const thr = align(nodes + f.nodes.byteLength)
+    const val = thr + f.thresholds.byteLength
+    const roots = val + f.values.byteLength
+    const depth = align(roots + f.roots.byteLength)
+    const data = align(depth + f.depthOf.byteLength)
+    this.at = { nodes, thr, val, roots, depth, data }
+    this.capacityBytes = data
+    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
+    const b = this.memory.buffer
+    new Int32Array(b, nodes, f.nodes.length).set(f.nodes)
+    new Float64Array(b, thr, f.thresholds.length).set(f.thresholds)
+    new Float64Array(b, val, f.values.length).set(f.values)
+    new Int32Array(b, roots, f.roots.length).set(f.roots)
+    new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
+    this.nTrees = f.roots.length
+    const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } })
+    this.run = instance.exports.score as ScoreFn
+  }
+
+  /** A scorer for `f`, or null without WebAssembly (or with KEEL_NO_WASM=1). */
+  static create(f: ScorerForest): WasmScorer | null {
+    if (process.env.KEEL_NO_WASM === '1') return null
+    const module = scoreModule()
+    if (module === null) return null
+    try {
+      return new WasmScorer(module, f)
+    } catch {
+      return null
+    }
+  }
+
+  /** Adds the forest's margin of the row at data[offset .. offset+cols) onto out[outOffset]. */
+  scoreRow(data: Float64Array, offset: number, cols: number, out: Float64Array, outOffset: number): void {
+    const heap = this.memory.buffer
+    const need = this.at.data + cols * 8 + 8
+    if (need > heap.byteLength) this.memory.grow(Math.ceil((need - heap.byteLength) / 65536))
+    const f = new Float64Array(this.memory.buffer)
+    const base = this.at.data / 8
+    for (let j = 0; j < cols; j++) f[base + j] = data[offset + j]!
+    f[base + cols] = out[outOffset]!
+    const { nodes, thr, val, roots, depth } = this.at
+    this.run(
+      nodes,
+      thr,
+      val,
+      roots,
+      depth,
+      0,
+      this.nTrees,
+      this.at.data,
+      cols * 8,
+      1,
+      this.at.data + cols * 8,
+    )
+    out[outOffset] = f[base + cols]!
+  }
+
+  /** Adds the forest's margins of rows [from, to) of a row-major matrix onto out[from..to). */
+  score(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
+    const stride = cols * 8
+    for (let b = from; b < to; b += CHUNK_ROWS) {
+      const m = Math.min(to, b + CHUNK_ROWS) - b
+      const need = this.at.data + m * stride + m * 8
+      if (need > this.capacityBytes) {
+        const have = this.memory.buffer.byteLength
+        if (need > have) this.memory.grow(Math.ceil((need - have) / 65536))
+        this.capacityBytes = this.memory.buffer.byteLength
+      }
+      const heap = this.memory.buffer
+      const outAt = this.at.data + m * stride
+      new Float64Array(heap, this.at.data, m * cols).set(data.subarray(b * cols, (b + m) * cols))
+      const o = new Float64Array(heap, outAt, m)
+      o.set(out.subarray(b, b + m))
+      const { nodes, thr, val, roots, depth } = this.at
+      for (let rb = 0; rb < m; rb += BLOCK_ROWS) {
+        const rows = Math.min(BLOCK_ROWS, m - rb)
+        for (let t0 = 0; t0 < this.nTrees; t0 += SLICE_TREES) {
+          const t1 = Math.min(this.nTrees, t0 + SLICE_TREES)
+          this.run(
+            nodes,
+            thr,
+            val,
+            roots,
+            depth,
+            t0,
+            t1,
+            this.at.data + rb * stride,
+            stride,
+            rows,
+            outAt + rb * 8,
+          )
+        }
+      }
+      out.set(o, b)
+    }
+  }
+}
