@@ -5,29 +5,7 @@
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
  */
-import { emitter, F64, type FunctionDef, I32, moduleBytes } from '../wasm/asm.js'
-
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  brIf: (d: number) => [0x0d, d],
-  get: (i: number) => [0x20, i],
-  set: (i: number) => [0x21, i],
-  i32: (v: number) => [0x41, v],
-  add: [0x6a],
-  sub: [0x6b],
-  i32Store: [0x36, 0x02, 0x00],
-  mul: [0x6c],
-  geU: [0x4f],
-  ltU: [0x49],
-  i32Load: [0x28, 0x02, 0x00],
-  load8u: [0x2d, 0x00, 0x00],
-  f64Load: (offset: number) => [0x2b, 0x03, offset],
-  f64Store: (offset: number) => [0x39, 0x03, offset],
-  f64Add: [0xa0],
-  f64One: [0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f],
-}
+import { emitter, F64, type FunctionDef, I32, moduleBytes, op } from '../wasm/asm.js'
 
 /**
  * hist(rowsPtr, ogPtr, ohPtr, start, end, col_0..col_{w-1}, base_0..base_{w-1}): for i in
@@ -53,7 +31,7 @@ function histFunction(name: string, width: number): FunctionDef {
   emit(op.get(I), op.get(END), op.geU, op.brIf(0))
   emit(op.loop)
   // r = rows[i]; g = og[i]; h = oh[i]
-  emit(op.get(ROWS), op.get(I), op.i32(4), op.mul, op.add, op.i32Load, op.set(R))
+  emit(op.get(ROWS), op.get(I), op.i32(4), op.mul, op.add, op.i32Load(), op.set(R))
   emit(op.get(OG), op.get(I), op.i32(8), op.mul, op.add, op.f64Load(0), op.set(G))
   emit(op.get(OH), op.get(I), op.i32(8), op.mul, op.add, op.f64Load(0), op.set(H))
   for (let j = 0; j < width; j++) {
@@ -62,7 +40,7 @@ function histFunction(name: string, width: number): FunctionDef {
       op.get(COL + j),
       op.get(R),
       op.add,
-      op.load8u,
+      op.load8u(),
       op.i32(24),
       op.mul,
       op.add,
@@ -107,14 +85,14 @@ function partitionFunction(): FunctionDef {
   emit(op.block)
   emit(op.get(I), op.get(END), op.geU, op.brIf(0))
   emit(op.loop)
-  emit(addr(ROWS, I, 4), op.i32Load, op.set(R))
+  emit(addr(ROWS, I, 4), op.i32Load(), op.set(R))
   emit(addr(OG, I, 8), op.f64Load(0), op.set(G))
   emit(addr(OH, I, 8), op.f64Load(0), op.set(H))
-  emit(op.get(MASK), op.get(COL), op.get(R), op.add, op.load8u, op.add, op.load8u, op.set(LEFT))
-  emit(addr(ROWS, L, 4), op.get(R), op.i32Store)
+  emit(op.get(MASK), op.get(COL), op.get(R), op.add, op.load8u(), op.add, op.load8u(), op.set(LEFT))
+  emit(addr(ROWS, L, 4), op.get(R), op.i32Store())
   emit(addr(OG, L, 8), op.get(G), op.f64Store(0))
   emit(addr(OH, L, 8), op.get(H), op.f64Store(0))
-  emit(addr(SR, RC, 4), op.get(R), op.i32Store)
+  emit(addr(SR, RC, 4), op.get(R), op.i32Store())
   emit(addr(SG, RC, 8), op.get(G), op.f64Store(0))
   emit(addr(SH, RC, 8), op.get(H), op.f64Store(0))
   emit(op.get(L), op.get(LEFT), op.add, op.set(L))

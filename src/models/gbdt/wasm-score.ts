@@ -6,37 +6,7 @@
  * bounds checks, and comparisons compile to flag moves. The forest is copied once into the
  * kernel's own memory; rows are copied in per chunk.
  */
-import { emitter, F64, type FunctionDef, I32, moduleBytes, sleb } from '../wasm/asm.js'
-
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  br: (d: number) => [0x0c, d],
-  brIf: (d: number) => [0x0d, d],
-  get: (i: number) => [0x20, i],
-  set: (i: number) => [0x21, i],
-  tee: (i: number) => [0x22, i],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a],
-  sub: [0x6b],
-  mul: [0x6c],
-  and: [0x71],
-  or: [0x72],
-  shl: [0x74],
-  shrU: [0x76],
-  ne: [0x47],
-  ltU: [0x49],
-  gtU: [0x4b],
-  geU: [0x4f],
-  select: [0x1b],
-  i32Load: (offset: number) => [0x28, 0x02, offset],
-  f64Load: [0x2b, 0x03, 0x00],
-  f64Store: [0x39, 0x03, 0x00],
-  f64Add: [0xa0],
-  f64Ne: [0x62],
-  f64Gt: [0x64],
-}
+import { emitter, F64, type FunctionDef, I32, moduleBytes, op } from '../wasm/asm.js'
 
 // Parameters (byte addresses; STRIDE = bytes per input row).
 const NODES = 0
@@ -75,10 +45,20 @@ function laneStep(
   // info = nodes[2 * node]
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(0), op.set(INFO))
   // v = row[info & 0xffffff]
-  emit(op.get(ROW), op.get(INFO), op.i32(0xffffff), op.and, op.i32(8), op.mul, op.add, op.f64Load, op.set(V))
+  emit(
+    op.get(ROW),
+    op.get(INFO),
+    op.i32(0xffffff),
+    op.and,
+    op.i32(8),
+    op.mul,
+    op.add,
+    op.f64Load(),
+    op.set(V),
+  )
   // next = nodes[2 * node + 1] + ((v > thr[node]) | ((v != v) & (info >>> 24)))
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(4))
-  emit(op.get(V), op.get(THR), op.get(node), op.i32(8), op.mul, op.add, op.f64Load, op.f64Gt)
+  emit(op.get(V), op.get(THR), op.get(node), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Gt)
   emit(op.get(V), op.get(V), op.f64Ne, op.get(INFO), op.i32(24), op.shrU, op.and, op.or)
   emit(op.add, op.set(next))
 }
@@ -89,7 +69,7 @@ function scoreFunction(): FunctionDef {
   emit(op.i32(0), op.set(R))
   emit(op.block, op.get(R), op.get(NROWS), op.geU, op.brIf(0), op.loop)
   emit(op.get(DATA), op.get(R), op.get(STRIDE), op.mul, op.add, op.set(ROW))
-  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.f64Load, op.set(ACC))
+  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.f64Load(), op.set(ACC))
   // groups of four trees
   emit(op.get(T0), op.set(T))
   emit(op.block, op.loop)
@@ -118,7 +98,7 @@ function scoreFunction(): FunctionDef {
   // acc = acc + val[n0] + val[n1] + val[n2] + val[n3]
   emit(op.get(ACC))
   for (let k = 0; k < 4; k++)
-    emit(op.get(VAL), op.get(N + k), op.i32(8), op.mul, op.add, op.f64Load, op.f64Add)
+    emit(op.get(VAL), op.get(N + k), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
   emit(op.set(ACC))
   emit(op.get(T), op.i32(4), op.add, op.set(T))
   emit(op.br(0), op.end, op.end)
@@ -131,11 +111,11 @@ function scoreFunction(): FunctionDef {
   laneStep(emit, null, N, N)
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
-  emit(op.get(ACC), op.get(VAL), op.get(N), op.i32(8), op.mul, op.add, op.f64Load, op.f64Add, op.set(ACC))
+  emit(op.get(ACC), op.get(VAL), op.get(N), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add, op.set(ACC))
   emit(op.get(T), op.i32(1), op.add, op.tee(T), op.get(T1), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   // out[r] = acc
-  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.get(ACC), op.f64Store)
+  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.get(ACC), op.f64Store())
   emit(op.get(R), op.i32(1), op.add, op.tee(R), op.get(NROWS), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   return {

@@ -112,3 +112,37 @@ export function moduleBytes(
     ...code,
   ])
 }
+
+/** Opcodes shared by the kernels (memory operands: natural alignment, byte offset). */
+export const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  select: [0x1b],
+  get: (local: number) => [0x20, ...uleb(local)],
+  set: (local: number) => [0x21, ...uleb(local)],
+  tee: (local: number) => [0x22, ...uleb(local)],
+  i32: (value: number) => [0x41, ...sleb(value)],
+  f64One: [0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f],
+  i32Load: (offset = 0) => [0x28, 0x02, ...uleb(offset)],
+  f64Load: (offset = 0) => [0x2b, 0x03, ...uleb(offset)],
+  load8u: (offset = 0) => [0x2d, 0x00, ...uleb(offset)],
+  i32Store: (offset = 0) => [0x36, 0x02, ...uleb(offset)],
+  f64Store: (offset = 0) => [0x39, 0x03, ...uleb(offset)],
+  ne: [0x47],
+  ltU: [0x49],
+  gtU: [0x4b],
+  geU: [0x4f],
+  f64Ne: [0x62],
+  f64Gt: [0x64],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  and: [0x71],
+  or: [0x72],
+  shl: [0x74],
+  shrU: [0x76],
+  f64Add: [0xa0],
+}
