@@ -14,7 +14,8 @@ import type { KernelFn } from './wasm-gemm.js'
 export const GEMM_CTRL = { generation: 0, done: 1, failed: 2, nActive: 3, exit: 4, args: 8 } as const
 /** Products smaller than this many multiply-adds stay on the calling thread. */
 const MIN_PARALLEL_MACS = 1 << 20
-const MAX_WORKERS = 63
+// Products of an MLP batch stop scaling long before this; each worker costs a V8 isolate.
+const MAX_WORKERS = 15
 
 interface Pool {
   readonly memory: WebAssembly.Memory

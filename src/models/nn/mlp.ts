@@ -76,7 +76,7 @@ export interface MLPParams {
   readonly init: InitScheme
   /** Classifiers only: `balanced` weights class c by n / (k * n_c). */
   readonly classWeight: ClassWeight
-  /** Threads for the large matrix products (0: every core); results do not depend on it. */
+  /** Threads for the large matrix products (0: every core, at most 16); results do not depend on it. */
   readonly threads: number
   readonly seed: number
 }
