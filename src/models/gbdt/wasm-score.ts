@@ -35,13 +35,7 @@ const ACC = 26
 const V = 27
 
 /** Lane k's step: M[k] = child(N[k]) + right, right = (v > threshold) | (isNaN(v) & nanRightBit). */
-function laneStep(
-  emit: (...p: (number | number[])[]) => void,
-  lane: number | null,
-  node: number,
-  next: number,
-): void {
-  void lane
+function laneStep(emit: (...p: (number | number[])[]) => void, node: number, next: number): void {
   // info = nodes[2 * node]
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(0), op.set(INFO))
   // v = row[info & 0xffffff]
@@ -85,7 +79,7 @@ function scoreFunction(): FunctionDef {
   }
   emit(op.i32(0), op.set(LEVEL))
   emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
-  for (let k = 0; k < 4; k++) laneStep(emit, k, N + k, M + k)
+  for (let k = 0; k < 4; k++) laneStep(emit, N + k, M + k)
   // moved = any M[k] != N[k]; N = M
   emit(op.get(M), op.get(N), op.ne)
   for (let k = 1; k < 4; k++) emit(op.get(M + k), op.get(N + k), op.ne, op.or)
@@ -108,7 +102,7 @@ function scoreFunction(): FunctionDef {
   emit(op.get(DEPTH), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(D))
   emit(op.i32(0), op.set(LEVEL))
   emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
-  laneStep(emit, null, N, N)
+  laneStep(emit, N, N)
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   emit(op.get(ACC), op.get(VAL), op.get(N), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add, op.set(ACC))
@@ -184,7 +178,8 @@ export class WasmScorer {
   private readonly memory: WebAssembly.Memory
   private readonly at: { nodes: number; thr: number; val: number; roots: number; depth: number; data: number }
   private readonly nTrees: number
-  private capacityBytes: number
+  /** A float64 view of the whole memory, renewed when the memory grows. */
+  private heap: Float64Array
 
   private constructor(module: WebAssembly.Module, f: ScorerForest) {
     const align = (n: number) => Math.ceil(n / 8) * 8
@@ -195,8 +190,8 @@ export class WasmScorer {
     const depth = align(roots + f.roots.byteLength)
     const data = align(depth + f.depthOf.byteLength)
     this.at = { nodes, thr, val, roots, depth, data }
-    this.capacityBytes = data
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
+    this.heap = new Float64Array(this.memory.buffer)
     const b = this.memory.buffer
     new Int32Array(b, nodes, f.nodes.length).set(f.nodes)
     new Float64Array(b, thr, f.thresholds.length).set(f.thresholds)
@@ -220,12 +215,19 @@ export class WasmScorer {
     }
   }
 
+  /** Grows the memory to hold `bytes` (forest plus rows) and returns the float64 view of it. */
+  private reserve(bytes: number): Float64Array {
+    const have = this.memory.buffer.byteLength
+    if (bytes > have) {
+      this.memory.grow(Math.ceil((bytes - have) / 65536))
+      this.heap = new Float64Array(this.memory.buffer)
+    }
+    return this.heap
+  }
+
   /** Adds the forest's margin of the row at data[offset .. offset+cols) onto out[outOffset]. */
   scoreRow(data: Float64Array, offset: number, cols: number, out: Float64Array, outOffset: number): void {
-    const heap = this.memory.buffer
-    const need = this.at.data + cols * 8 + 8
-    if (need > heap.byteLength) this.memory.grow(Math.ceil((need - heap.byteLength) / 65536))
-    const f = new Float64Array(this.memory.buffer)
+    const f = this.reserve(this.at.data + cols * 8 + 8)
     const base = this.at.data / 8
     for (let j = 0; j < cols; j++) f[base + j] = data[offset + j]!
     f[base + cols] = out[outOffset]!
@@ -251,13 +253,7 @@ export class WasmScorer {
     const stride = cols * 8
     for (let b = from; b < to; b += CHUNK_ROWS) {
       const m = Math.min(to, b + CHUNK_ROWS) - b
-      const need = this.at.data + m * stride + m * 8
-      if (need > this.capacityBytes) {
-        const have = this.memory.buffer.byteLength
-        if (need > have) this.memory.grow(Math.ceil((need - have) / 65536))
-        this.capacityBytes = this.memory.buffer.byteLength
-      }
-      const heap = this.memory.buffer
+      const heap = this.reserve(this.at.data + m * stride + m * 8).buffer
       const outAt = this.at.data + m * stride
       new Float64Array(heap, this.at.data, m * cols).set(data.subarray(b * cols, (b + m) * cols))
       const o = new Float64Array(heap, outAt, m)
