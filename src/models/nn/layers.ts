@@ -7,6 +7,7 @@
  */
 import type { Rng } from '../../core/index.js'
 import { gemm, gemmNT, gemmTN } from './gemm.js'
+import { f32Buffer, type NnOps, nnOps, resident } from './wasm-ops.js'
 
 /** Weight initialisation scheme. */
 export type InitScheme = 'he' | 'xavier' | 'fan-in-uniform'
@@ -29,8 +30,24 @@ export interface Layer {
   params(): readonly Param[]
 }
 
-function ensure(buf: Float32Array, size: number): Float32Array {
-  return buf.length >= size ? buf : new Float32Array(size)
+/**
+ * `buf` if it holds rows x width values, else a new buffer (in the SIMD kernels' memory when they
+ * are available, so products and element-wise kernels work on it in place).
+ */
+function ensure(buf: Float32Array, rows: number, width: number): Float32Array {
+  return buf.length >= rows * width ? buf : f32Buffer(rows, width)
+}
+
+/** The SIMD kernels when they can run on these arrays (all resident; width a multiple of 4). */
+function simdFor(width: number, ...arrays: Float32Array[]): NnOps | null {
+  const o = nnOps()
+  return o !== null && width % 4 === 0 && resident(o, ...arrays) ? o : null
+}
+
+/** A float64 view of `length` values over a resident block (kept alive by the returned owner). */
+function f64Scratch(length: number): { owner: Float32Array; view: Float64Array } {
+  const owner = f32Buffer(1, 2 * length)
+  return { owner, view: new Float64Array(owner.buffer, owner.byteOffset, length) }
 }
 
 /** y = x W + b with W stored (in x out), so the forward pass is one plain product. */
@@ -43,15 +60,17 @@ export class Dense implements Layer {
   private out: Float32Array = new Float32Array(0)
   private gradIn: Float32Array = new Float32Array(0)
   private input: Float32Array = new Float32Array(0)
+  private readonly sums: { owner: Float32Array; view: Float64Array }
 
   constructor(
     readonly inputWidth: number,
     readonly outputWidth: number,
   ) {
-    this.weight = new Float32Array(inputWidth * outputWidth)
-    this.bias = new Float32Array(outputWidth)
-    this.weightGrad = new Float32Array(inputWidth * outputWidth)
+    this.weight = f32Buffer(inputWidth, outputWidth)
+    this.bias = f32Buffer(1, outputWidth)
+    this.weightGrad = f32Buffer(inputWidth, outputWidth)
     this.biasGrad = new Float32Array(outputWidth)
+    this.sums = f64Scratch(outputWidth)
   }
 
   /**
@@ -73,11 +92,13 @@ export class Dense implements Layer {
 
   forward(x: Float32Array, rows: number): Float32Array {
     const n = this.outputWidth
-    this.out = ensure(this.out, rows * n)
+    this.out = ensure(this.out, rows, n)
     this.input = x
     const out = this.out
     const b = this.bias
-    for (let i = 0; i < rows; i++) out.set(b, i * n)
+    const o = simdFor(n, out, b)
+    if (o !== null) o.fillRows(out.byteOffset, b.byteOffset, rows, n * 4)
+    else for (let i = 0; i < rows; i++) out.set(b, i * n)
     gemm(rows, n, this.inputWidth, x, this.weight, out, true)
     return out
   }
@@ -88,14 +109,22 @@ export class Dense implements Layer {
     // dW = x^T dY.
     gemmTN(nIn, nOut, rows, this.input, gradOut, this.weightGrad)
     const bg = this.biasGrad
-    bg.fill(0)
-    for (let i = 0; i < rows; i++) {
-      const off = i * nOut
-      for (let j = 0; j < nOut; j++) bg[j] = bg[j]! + gradOut[off + j]!
+    const o = simdFor(nOut, gradOut)
+    if (o !== null) {
+      const sums = this.sums.view
+      sums.fill(0)
+      o.colSums(gradOut.byteOffset, rows, nOut * 4, sums.byteOffset)
+      for (let j = 0; j < nOut; j++) bg[j] = sums[j]!
+    } else {
+      bg.fill(0)
+      for (let i = 0; i < rows; i++) {
+        const off = i * nOut
+        for (let j = 0; j < nOut; j++) bg[j] = bg[j]! + gradOut[off + j]!
+      }
     }
     if (!needInputGrad) return undefined
     // dX = dY W^T.
-    this.gradIn = ensure(this.gradIn, rows * nIn)
+    this.gradIn = ensure(this.gradIn, rows, nIn)
     gemmNT(rows, nIn, nOut, gradOut, this.weight, this.gradIn)
     return this.gradIn
   }
@@ -124,6 +153,10 @@ export class BatchNorm implements Layer {
   private readonly gammaGrad: Float32Array
   private readonly betaGrad: Float32Array
   private readonly invStd: Float32Array
+  /** Per-column coefficients of the SIMD kernels: five rows of width floats. */
+  private readonly coef: Float32Array
+  /** Two float64 column sums for the SIMD kernels' statistics. */
+  private readonly sums: { owner: Float32Array; view: Float64Array }
   private xHat: Float32Array = new Float32Array(0)
   private out: Float32Array = new Float32Array(0)
   private gradIn: Float32Array = new Float32Array(0)
@@ -134,77 +167,100 @@ export class BatchNorm implements Layer {
     readonly eps = 1e-5,
   ) {
     this.outputWidth = inputWidth
-    this.gamma = new Float32Array(inputWidth).fill(1)
-    this.beta = new Float32Array(inputWidth)
+    this.gamma = f32Buffer(1, inputWidth).fill(1)
+    this.beta = f32Buffer(1, inputWidth)
     this.runningMean = new Float32Array(inputWidth)
     this.runningVar = new Float32Array(inputWidth).fill(1)
     this.gammaGrad = new Float32Array(inputWidth)
     this.betaGrad = new Float32Array(inputWidth)
     this.invStd = new Float32Array(inputWidth)
+    this.coef = f32Buffer(5, inputWidth)
+    this.sums = f64Scratch(2 * inputWidth)
+  }
+
+  /** Byte address of coefficient row r. */
+  private coefPtr(r: number): number {
+    return this.coef.byteOffset + r * this.inputWidth * 4
   }
 
   forward(x: Float32Array, rows: number, training: boolean): Float32Array {
     const w = this.inputWidth
-    this.out = ensure(this.out, rows * w)
+    this.out = ensure(this.out, rows, w)
     const out = this.out
     const gamma = this.gamma
     const beta = this.beta
     const invStd = this.invStd
-    // out = x * scale_j + shift_j: per-column coefficients hoisted out of the row loop.
-    const scale = new Float64Array(w)
-    const shift = new Float64Array(w)
+    const coef = this.coef
+    const o = simdFor(w, x, out, gamma, beta)
     if (!training) {
+      // out = x * scale_j + shift_j: per-column coefficients hoisted out of the row loop.
       for (let j = 0; j < w; j++) {
         invStd[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps)
-        scale[j] = invStd[j]! * gamma[j]!
-        shift[j] = beta[j]! - this.runningMean[j]! * scale[j]!
+        const scale = invStd[j]! * gamma[j]!
+        coef[j] = scale
+        coef[w + j] = beta[j]! - this.runningMean[j]! * scale
+      }
+      if (o !== null) {
+        o.affineCols(x.byteOffset, out.byteOffset, rows, w * 4, this.coefPtr(0), this.coefPtr(1))
+        return out
       }
       for (let i = 0; i < rows; i++) {
         const off = i * w
-        for (let j = 0; j < w; j++) out[off + j] = x[off + j]! * scale[j]! + shift[j]!
+        for (let j = 0; j < w; j++) out[off + j] = x[off + j]! * coef[j]! + coef[w + j]!
       }
       return out
     }
-    this.xHat = ensure(this.xHat, rows * w)
+    this.xHat = ensure(this.xHat, rows, w)
+    const xHat = this.xHat
     // Mean and variance in one pass over the batch: sums of x - k and (x - k)^2 with the first
     // row as the shift k, which keeps the variance free of cancellation when |mean| >> std
     // (the textbook "shifted data" algorithm) and reads the batch once instead of twice.
-    const mean = new Float64Array(w)
-    const sq = new Float64Array(w)
-    const shiftK = new Float64Array(w)
-    for (let j = 0; j < w; j++) shiftK[j] = rows > 0 ? x[j]! : 0
-    for (let i = 0; i < rows; i++) {
-      const off = i * w
-      for (let j = 0; j < w; j++) {
-        const d = x[off + j]! - shiftK[j]!
-        mean[j] = mean[j]! + d
-        sq[j] = sq[j]! + d * d
+    const sums = this.sums.view
+    sums.fill(0)
+    if (o !== null) o.bnStats(x.byteOffset, rows, w * 4, sums.byteOffset, sums.byteOffset + w * 8)
+    else {
+      for (let i = 0; i < rows; i++) {
+        const off = i * w
+        for (let j = 0; j < w; j++) {
+          const d = x[off + j]! - x[j]!
+          sums[j] = sums[j]! + d
+          sums[w + j] = sums[w + j]! + d * d
+        }
       }
-    }
-    for (let j = 0; j < w; j++) {
-      const s1 = mean[j]!
-      // sq becomes the sum of squared deviations from the mean, as before.
-      sq[j] = Math.max(0, sq[j]! - (s1 * s1) / rows)
-      mean[j] = shiftK[j]! + s1 / rows
     }
     const m = this.momentum
     const runningMean = this.runningMean
     const runningVar = this.runningVar
-    const hScale = new Float64Array(w)
-    const hShift = new Float64Array(w)
     for (let j = 0; j < w; j++) {
-      const v = sq[j]! / rows
+      const s1 = sums[j]!
+      // Sum of squared deviations from the mean.
+      const sq = Math.max(0, sums[w + j]! - (s1 * s1) / rows)
+      const mean = (rows > 0 ? x[j]! : 0) + s1 / rows
+      const v = sq / rows
       invStd[j] = 1 / Math.sqrt(v + this.eps)
-      runningMean[j] = (1 - m) * runningMean[j]! + m * mean[j]!
-      runningVar[j] = (1 - m) * runningVar[j]! + m * (rows > 1 ? sq[j]! / (rows - 1) : v)
-      hScale[j] = invStd[j]!
-      hShift[j] = -mean[j]! * invStd[j]!
+      runningMean[j] = (1 - m) * runningMean[j]! + m * mean
+      runningVar[j] = (1 - m) * runningVar[j]! + m * (rows > 1 ? sq / (rows - 1) : v)
+      coef[j] = invStd[j]!
+      coef[w + j] = -mean * invStd[j]!
     }
-    const xHat = this.xHat
+    if (o !== null) {
+      o.bnApplyTrain(
+        x.byteOffset,
+        xHat.byteOffset,
+        out.byteOffset,
+        rows,
+        w * 4,
+        this.coefPtr(0),
+        this.coefPtr(1),
+        gamma.byteOffset,
+        beta.byteOffset,
+      )
+      return out
+    }
     for (let i = 0; i < rows; i++) {
       const off = i * w
       for (let j = 0; j < w; j++) {
-        const h = x[off + j]! * hScale[j]! + hShift[j]!
+        const h = x[off + j]! * coef[j]! + coef[w + j]!
         xHat[off + j] = h
         out[off + j] = h * gamma[j]! + beta[j]!
       }
@@ -215,34 +271,61 @@ export class BatchNorm implements Layer {
   backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
     const w = this.inputWidth
     const xHat = this.xHat
-    const gSum = new Float64Array(w)
-    const gxSum = new Float64Array(w)
-    for (let i = 0; i < rows; i++) {
-      const off = i * w
-      for (let j = 0; j < w; j++) {
-        const g = gradOut[off + j]!
-        gSum[j] = gSum[j]! + g
-        gxSum[j] = gxSum[j]! + g * xHat[off + j]!
+    const sums = this.sums.view
+    sums.fill(0)
+    const o = simdFor(w, gradOut, xHat)
+    if (o !== null)
+      o.bnBackStats(
+        gradOut.byteOffset,
+        xHat.byteOffset,
+        rows,
+        w * 4,
+        sums.byteOffset,
+        sums.byteOffset + w * 8,
+      )
+    else {
+      for (let i = 0; i < rows; i++) {
+        const off = i * w
+        for (let j = 0; j < w; j++) {
+          const g = gradOut[off + j]!
+          sums[j] = sums[j]! + g
+          sums[w + j] = sums[w + j]! + g * xHat[off + j]!
+        }
       }
     }
-    this.betaGrad.set(gSum)
-    this.gammaGrad.set(gxSum)
+    for (let j = 0; j < w; j++) {
+      this.betaGrad[j] = sums[j]!
+      this.gammaGrad[j] = sums[w + j]!
+    }
     if (!needInputGrad) return undefined
     // dx = gamma * invStd / N * (N dy - sum(dy) - xHat * sum(dy * xHat)), as c1 dy + c2 xHat + c3.
-    this.gradIn = ensure(this.gradIn, rows * w)
+    this.gradIn = ensure(this.gradIn, rows, w)
     const gi = this.gradIn
-    const c1 = new Float64Array(w)
-    const c2 = new Float64Array(w)
-    const c3 = new Float64Array(w)
+    const coef = this.coef
     for (let j = 0; j < w; j++) {
       const k = this.gamma[j]! * this.invStd[j]!
-      c1[j] = k
-      c2[j] = (-k * gxSum[j]!) / rows
-      c3[j] = (-k * gSum[j]!) / rows
+      coef[2 * w + j] = k
+      coef[3 * w + j] = (-k * sums[w + j]!) / rows
+      coef[4 * w + j] = (-k * sums[j]!) / rows
+    }
+    if (o !== null && simdFor(w, gi) !== null) {
+      o.bnBackApply(
+        gradOut.byteOffset,
+        xHat.byteOffset,
+        gi.byteOffset,
+        rows,
+        w * 4,
+        this.coefPtr(2),
+        this.coefPtr(3),
+        this.coefPtr(4),
+      )
+      return gi
     }
     for (let i = 0; i < rows; i++) {
       const off = i * w
-      for (let j = 0; j < w; j++) gi[off + j] = c1[j]! * gradOut[off + j]! + c2[j]! * xHat[off + j]! + c3[j]!
+      for (let j = 0; j < w; j++)
+        gi[off + j] =
+          coef[2 * w + j]! * gradOut[off + j]! + coef[3 * w + j]! * xHat[off + j]! + coef[4 * w + j]!
     }
     return gi
   }
@@ -288,10 +371,12 @@ export class Activation implements Layer {
 
   forward(x: Float32Array, rows: number): Float32Array {
     const size = rows * this.inputWidth
-    this.out = ensure(this.out, size)
+    this.out = ensure(this.out, rows, this.inputWidth)
     this.input = x
     const out = this.out
-    if (this.fn === 'relu') {
+    const o = this.fn === 'relu' ? simdFor(size, x, out) : null
+    if (o !== null) o.relu(x.byteOffset, out.byteOffset, size * 4)
+    else if (this.fn === 'relu') {
       // Branch-free (v + |v|) / 2 is exact and about 3x faster than a compare on mixed signs
       // (no mispredicted branches).
       for (let i = 0; i < size; i++) {
@@ -310,10 +395,12 @@ export class Activation implements Layer {
   backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
     if (!needInputGrad) return undefined
     const size = rows * this.inputWidth
-    this.gradIn = ensure(this.gradIn, size)
+    this.gradIn = ensure(this.gradIn, rows, this.inputWidth)
     const gi = this.gradIn
     const x = this.input
-    if (this.fn === 'relu') {
+    const o = this.fn === 'relu' ? simdFor(size, gradOut, x, gi) : null
+    if (o !== null) o.reluBack(gradOut.byteOffset, x.byteOffset, gi.byteOffset, size * 4)
+    else if (this.fn === 'relu') {
       // Multiplying by the 0/1 indicator avoids a data-dependent branch (see forward).
       for (let i = 0; i < size; i++) gi[i] = gradOut[i]! * +(x[i]! > 0)
     } else {
@@ -353,7 +440,7 @@ export class Dropout implements Layer {
     this.active = training && this.rate > 0
     if (!this.active) return x
     const size = rows * this.inputWidth
-    this.out = ensure(this.out, size)
+    this.out = ensure(this.out, rows, this.inputWidth)
     if (this.mask.length < size) this.mask = new Uint8Array(size)
     // Compare raw 32-bit draws with a threshold: one generator call per unit.
     const threshold = Math.floor(this.rate * 4294967296)
@@ -371,7 +458,7 @@ export class Dropout implements Layer {
     if (!needInputGrad) return undefined
     if (!this.active) return gradOut
     const size = rows * this.inputWidth
-    this.gradIn = ensure(this.gradIn, size)
+    this.gradIn = ensure(this.gradIn, rows, this.inputWidth)
     const keepScale = 1 / (1 - this.rate)
     for (let i = 0; i < size; i++) this.gradIn[i] = this.mask[i] === 1 ? gradOut[i]! * keepScale : 0
     return this.gradIn

@@ -32,6 +32,7 @@ import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
 import { Adam, learningRateAt } from './optimizer.js'
 import { wasmKernel } from './wasm-gemm.js'
+import { f32Buffer } from './wasm-ops.js'
 
 const FORMAT_VERSION = 1
 const PREDICT_CHUNK_ROWS = 1024
@@ -342,7 +343,8 @@ async function trainMlp(
     stepEpochs: params.stepEpochs,
     stepGamma: params.stepGamma,
   }
-  const xb = new Float32Array(batchSize * p)
+  // The batch lives in the SIMD kernels' memory (when available) so the first product reads it in place.
+  const xb = f32Buffer(batchSize, p)
   const yb = new Float64Array(batchSize)
   const wb = new Float64Array(batchSize)
   const gradOut = new Float32Array(batchSize * outputWidth)
@@ -366,7 +368,8 @@ async function trainMlp(
       let wSum = 0
       for (let r = 0; r < rows; r++) {
         const i = order[start + r]!
-        xb.set(z.subarray(i * p, (i + 1) * p), r * p)
+        // A plain loop: a subarray per row would allocate 80k views an epoch.
+        for (let j = 0, src = i * p, dst = r * p; j < p; j++) xb[dst + j] = z[src + j]!
         yb[r] = target[i]!
         wb[r] = weights[i]!
         wSum += weights[i]!
@@ -467,7 +470,7 @@ function networkOutputs(state: MlpState, x: Matrix): { out: Float64Array; width:
   const p = x.cols
   const width = state.network.spec.outputWidth
   const out = new Float64Array(x.rows * width)
-  const buf = new Float32Array(Math.min(PREDICT_CHUNK_ROWS, Math.max(1, x.rows)) * p)
+  const buf = f32Buffer(Math.min(PREDICT_CHUNK_ROWS, Math.max(1, x.rows)), p)
   for (let start = 0; start < x.rows; start += PREDICT_CHUNK_ROWS) {
     const rows = Math.min(PREDICT_CHUNK_ROWS, x.rows - start)
     standardizeF32(x, state.scaler, start, rows, buf)

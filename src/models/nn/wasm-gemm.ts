@@ -9,31 +9,10 @@
  * same on every machine. bench/mlp-gemm.ts measured it at several times the scalar JS kernel.
  */
 
-import { I32, moduleBytes, sleb, uleb, V128 } from '../wasm/asm.js'
+import { I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
 import { runRows } from './gemm-pool.js'
-
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  br: (d: number) => [0x0c, ...uleb(d)],
-  brIf: (d: number) => [0x0d, ...uleb(d)],
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  add: [0x6a],
-  sub: [0x6b],
-  mul: [0x6c],
-  geU: [0x4f],
-  eqz: [0x45],
-  f32Load: (offset: number) => [0x2a, 0x02, ...uleb(offset)],
-  v128Load: (offset: number) => [0xfd, ...uleb(0), 0x04, ...uleb(offset)],
-  v128Store: (offset: number) => [0xfd, ...uleb(11), 0x04, ...uleb(offset)],
-  v128Zero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
-  f32x4Splat: [0xfd, ...uleb(19)],
-  f32x4Add: [0xfd, ...uleb(228)],
-  f32x4Mul: [0xfd, ...uleb(230)],
-}
+import { Arena } from './wasm-arena.js'
+import { nnOps } from './wasm-ops.js'
 
 // Parameters: aPtr, lda (bytes from row i to i+1), bPtr, cPtr, ldc (bytes), m4, n8, k, aStep
 // (bytes from A[i, p] to A[i, p+1]: 4 for A itself, 4 * rows for A stored transposed).
@@ -73,7 +52,7 @@ function kernelBody(): number[] {
   emit(op.i32(0), op.set(JB))
   emit(op.block, op.loop)
   emit(op.get(JB), op.get(N8), op.geU, op.brIf(1))
-  for (let r = 0; r < 8; r++) emit(op.v128Zero, op.set(ACC + r))
+  for (let r = 0; r < 8; r++) emit(simd.zero, op.set(ACC + r))
   // T0 = aPtr + i * lda; T(r) = T(r-1) + lda.
   emit(op.get(A_PTR), op.get(I), op.get(LDA), op.mul, op.add, op.set(T0))
   for (let r = 1; r < 4; r++) emit(op.get(T0 + r - 1), op.get(LDA), op.add, op.set(T0 + r))
@@ -82,12 +61,19 @@ function kernelBody(): number[] {
   emit(op.get(K), op.set(P))
   emit(op.block, op.loop)
   emit(op.get(P), op.eqz, op.brIf(1))
-  emit(op.get(Q), op.v128Load(0), op.set(B0))
-  emit(op.get(Q), op.v128Load(16), op.set(B1))
+  emit(op.get(Q), simd.load(0), op.set(B0))
+  emit(op.get(Q), simd.load(16), op.set(B1))
   for (let r = 0; r < 4; r++) {
-    emit(op.get(T0 + r), op.f32Load(0), op.f32x4Splat, op.set(X))
-    emit(op.get(ACC + 2 * r), op.get(X), op.get(B0), op.f32x4Mul, op.f32x4Add, op.set(ACC + 2 * r))
-    emit(op.get(ACC + 2 * r + 1), op.get(X), op.get(B1), op.f32x4Mul, op.f32x4Add, op.set(ACC + 2 * r + 1))
+    emit(op.get(T0 + r), simd.load32Splat(0), op.set(X))
+    emit(op.get(ACC + 2 * r), op.get(X), op.get(B0), simd.f32x4Mul, simd.f32x4Add, op.set(ACC + 2 * r))
+    emit(
+      op.get(ACC + 2 * r + 1),
+      op.get(X),
+      op.get(B1),
+      simd.f32x4Mul,
+      simd.f32x4Add,
+      op.set(ACC + 2 * r + 1),
+    )
   }
   emit(op.get(Q), op.i32(32), op.add, op.set(Q))
   for (let r = 0; r < 4; r++) emit(op.get(T0 + r), op.get(A_STEP), op.add, op.set(T0 + r))
@@ -111,10 +97,10 @@ function kernelBody(): number[] {
       emit(
         op.get(CP),
         op.get(CP),
-        op.v128Load(16 * h),
+        simd.load(16 * h),
         op.get(ACC + 2 * r + h),
-        op.f32x4Add,
-        op.v128Store(16 * h),
+        simd.f32x4Add,
+        simd.store(16 * h),
       )
     }
     if (r < 3) emit(op.get(CP), op.get(LDC), op.add, op.set(CP))
@@ -163,6 +149,8 @@ export type KernelFn = (
 interface WasmKernel {
   readonly memory: WebAssembly.Memory
   readonly run: KernelFn
+  /** Allocator for buffers that live in `memory` (activations, weights, scratch). */
+  readonly arena: Arena
 }
 
 /** Pages (64 KiB) the shared memory may grow to: 1 GiB, far above any batch's operands. */
@@ -181,7 +169,7 @@ export function wasmKernel(): WasmKernel | null {
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true })
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } })
     const run = instance.exports.gemm as KernelFn
-    kernel = { memory, run }
+    kernel = { memory, run, arena: new Arena(memory, 0) }
   } catch {
     // Recoverable by design: without SIMD the scalar kernel computes the same products.
     kernel = null
@@ -189,12 +177,19 @@ export function wasmKernel(): WasmKernel | null {
   return kernel
 }
 
+/** Operands that are not resident are staged here; grow-only, reused by every product. */
+let scratch: Float32Array | undefined
+
 /**
- * C (m x n) += op(A) (m x k) * op(B) (k x n) through wasm memory, where op(A) = A, or the transpose
+ * C (m x n) += op(A) (m x k) * op(B) (k x n) in wasm memory, where op(A) = A, or the transpose
  * of `a` stored (k x m) when `transA`; op(B) = B, or the transpose of `b` stored (n x k) when
  * `transB`. Reading the transposes in place saves the explicit transposes of the backward pass.
  * Rows are padded to a multiple of 4 and columns to a multiple of 8; padded rows of C may hold
- * garbage and are never copied back. When `accumulate` is false C is overwritten. @internal
+ * garbage and are never read. When `accumulate` is false C is overwritten.
+ *
+ * A and C are used in place when they are arena buffers with room for the padding (C also needs
+ * n to be a multiple of 8); other operands are copied into scratch space. B is always packed into
+ * panels, by a SIMD kernel when it is resident and n is a multiple of 8. @internal
  */
 export function wasmGemm(
   k: WasmKernel,
@@ -211,20 +206,66 @@ export function wasmGemm(
   if (m === 0 || n === 0) return
   const mp = (m + 3) & ~3
   const np = (n + 7) & ~7
-  // A keeps its stored layout; padded rows read on into the B region, which stays in bounds.
-  const aLen = transA ? kk * m + 8 : mp * kk
+  const arena = k.arena
+  const aSpan = arena.span(a)
+  const cSpan = arena.span(c)
+  // Transposed A's padded rows read up to 3 floats past the end: the block's slack covers them.
+  const aInPlace = aSpan !== undefined && aSpan.capacity >= (transA ? kk * m : mp * kk)
+  const cInPlace = cSpan !== undefined && np === n && cSpan.capacity >= mp * n
+  // A keeps its stored layout; padded rows of a staged A read on into the B region (in bounds).
+  const aLen = aInPlace ? 0 : transA ? kk * m + 8 : mp * kk
   const bLen = kk * np
-  const cLen = mp * np
-  const need = (aLen + bLen + cLen) * 4
-  const mem = k.memory
-  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536))
-  const heap = new Float32Array(mem.buffer)
+  const cLen = cInPlace ? 0 : mp * np
+  const need = aLen + bLen + cLen
+  if (scratch === undefined || scratch.length < need) {
+    scratch = undefined
+    scratch = arena.alloc(Math.max(need, 1 << 16))
+  }
+  const s = scratch
+  const sp = s.byteOffset
   const aOff = 0
   const bOff = aLen
   const cOff = aLen + bLen
-  heap.set(a.subarray(0, m * kk), aOff)
-  if (!transA && mp > m) heap.fill(0, aOff + m * kk, aOff + aLen)
-  // Pack op(B) into panels of 8 columns: panel jb holds rows p = 0..k-1 of columns jb..jb+7.
+  if (!aInPlace) {
+    s.set(a.subarray(0, m * kk), aOff)
+    if (!transA && mp > m) s.fill(0, aOff + m * kk, aOff + aLen)
+  }
+  const ops = nnOps()
+  if (ops !== null && !transB && np === n && arena.owns(b)) {
+    ops.packB(b.byteOffset, n * 4, sp + bOff * 4, kk, n * 4)
+  } else packB(s, bOff, b, n, np, kk, transB)
+  let cPtr: number
+  let ldc: number
+  if (cInPlace) {
+    cPtr = c.byteOffset
+    ldc = n * 4
+    if (!accumulate) new Float32Array(c.buffer, c.byteOffset, mp * n).fill(0)
+  } else {
+    cPtr = sp + cOff * 4
+    ldc = np * 4
+    if (!accumulate) s.fill(0, cOff, cOff + cLen)
+    else if (np === n) s.set(c.subarray(0, m * n), cOff)
+    else for (let i = 0; i < m; i++) s.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
+  }
+  const aPtr = aInPlace ? a.byteOffset : sp + aOff * 4
+  const lda = transA ? 4 : kk * 4
+  const aStep = transA ? m * 4 : 4
+  runRows(k.run, aPtr, lda, bOff * 4 + sp, cPtr, ldc, mp, np, kk, aStep)
+  if (cInPlace) return
+  if (np === n) c.set(s.subarray(cOff, cOff + m * n), 0)
+  else for (let i = 0; i < m; i++) c.set(s.subarray(cOff + i * np, cOff + i * np + n), i * n)
+}
+
+/** Packs op(B) into panels of 8 columns: panel jb holds rows p = 0..k-1 of columns jb..jb+7. */
+function packB(
+  heap: Float32Array,
+  bOff: number,
+  b: Float32Array,
+  n: number,
+  np: number,
+  kk: number,
+  transB: boolean,
+): void {
   for (let jb = 0; jb < np; jb += 8) {
     const d0 = bOff + jb * kk
     const width = Math.min(8, n - jb)
@@ -248,12 +289,4 @@ export function wasmGemm(
       }
     }
   }
-  if (!accumulate) heap.fill(0, cOff, cOff + cLen)
-  else if (np === n) heap.set(c.subarray(0, m * n), cOff)
-  else for (let i = 0; i < m; i++) heap.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
-  const lda = transA ? 4 : kk * 4
-  const aStep = transA ? m * 4 : 4
-  runRows(k.run, aOff * 4, lda, bOff * 4, cOff * 4, np * 4, mp, np, kk, aStep)
-  if (np === n) c.set(heap.subarray(cOff, cOff + m * n), 0)
-  else for (let i = 0; i < m; i++) c.set(heap.subarray(cOff + i * np, cOff + i * np + n), i * n)
 }

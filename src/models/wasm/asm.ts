@@ -131,6 +131,7 @@ export const op = {
   load8u: (offset = 0) => [0x2d, 0x00, ...uleb(offset)],
   i32Store: (offset = 0) => [0x36, 0x02, ...uleb(offset)],
   f64Store: (offset = 0) => [0x39, 0x03, ...uleb(offset)],
+  eqz: [0x45],
   ne: [0x47],
   ltU: [0x49],
   gtU: [0x4b],
@@ -145,4 +146,25 @@ export const op = {
   shl: [0x74],
   shrU: [0x76],
   f64Add: [0xa0],
+}
+
+/** 128-bit SIMD opcodes (prefix 0xfd); memory operands take a byte offset, 16-byte alignment hint. */
+export const simd = {
+  load: (offset = 0) => [0xfd, ...uleb(0), 0x04, ...uleb(offset)],
+  /** Load one f32 and broadcast it: on x86 a single load-port instruction (vbroadcastss). */
+  load32Splat: (offset = 0) => [0xfd, ...uleb(9), 0x02, ...uleb(offset)],
+  store: (offset = 0) => [0xfd, ...uleb(11), 0x04, ...uleb(offset)],
+  zero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
+  /** Lanes 2 and 3 of a f32x4 moved to lanes 0 and 1 (for the promotion of the high half). */
+  highHalf: [0xfd, ...uleb(13), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
+  and: [0xfd, ...uleb(78)],
+  f32x4Gt: [0xfd, ...uleb(68)],
+  f64x2PromoteLow: [0xfd, ...uleb(95)],
+  f32x4Add: [0xfd, ...uleb(228)],
+  f32x4Sub: [0xfd, ...uleb(229)],
+  f32x4Mul: [0xfd, ...uleb(230)],
+  /** Pseudo-maximum b > a ? b : a: one maxps, unlike f32x4.max's NaN and signed-zero rules. */
+  f32x4Pmax: [0xfd, ...uleb(235)],
+  f64x2Add: [0xfd, ...uleb(240)],
+  f64x2Mul: [0xfd, ...uleb(242)],
 }

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { Rng } from '../../core/index.js'
+import { gemm, gemmNaive, gemmNT, gemmTN } from './gemm.js'
+import { Activation, BatchNorm, Dense } from './layers.js'
+import { Arena } from './wasm-arena.js'
+import { f32Buffer, nnOps } from './wasm-ops.js'
+
+function randomF32(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n)
+  for (let i = 0; i < n; i++) a[i] = rng.normal()
+  return a
+}
+
+/** The same values in the kernels' memory. */
+function residentCopy(a: Float32Array, rows: number, width: number): Float32Array {
+  const r = f32Buffer(rows, width)
+  r.set(a.subarray(0, rows * width))
+  return r
+}
+
+function assertClose(a: Float32Array, b: Float32Array, n: number, tol: number, what: string): void {
+  for (let i = 0; i < n; i++) {
+    const d = Math.abs(a[i]! - b[i]!)
+    assert.ok(d <= tol * (1 + Math.abs(b[i]!)), `${what}[${i}]: ${a[i]} vs ${b[i]}`)
+  }
+}
+
+describe('arena buffers in the kernel memory', () => {
+  it('hands out disjoint, zeroed, aligned blocks and keeps views valid as the memory grows', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 256, shared: true })
+    const arena = new Arena(memory, 128)
+    const views: Float32Array[] = []
+    for (let i = 0; i < 40; i++) {
+      const v = arena.alloc(1000 + i * 97, 1200 + i * 97)
+      assert.equal(v.byteOffset % 64, 0, 'blocks are 64-byte aligned')
+      assert.ok(v.byteOffset >= 128, 'the reserved prefix is never handed out')
+      assert.ok(
+        v.every((x) => x === 0),
+        'new blocks are zeroed',
+      )
+      v.fill(i + 1)
+      views.push(v)
+    }
+    assert.ok(memory.buffer.byteLength > 65536, 'the memory grew')
+    const spans = views.map((v) => arena.span(v)!).sort((a, b) => a.ptr - b.ptr)
+    for (let i = 1; i < spans.length; i++) {
+      const prev = spans[i - 1]!
+      assert.ok(prev.ptr + prev.capacity * 4 <= spans[i]!.ptr, 'blocks (with their capacity) do not overlap')
+    }
+    views.forEach((v, i) => {
+      assert.ok(
+        v.every((x) => x === i + 1),
+        `view ${i} kept its values across growth`,
+      )
+    })
+    assert.equal(arena.span(new Float32Array(4)), undefined, 'ordinary arrays are not arena blocks')
+    assert.equal(arena.owns(views[0]!), true, 'owns its views')
+    assert.equal(arena.owns(new Float32Array(4)), false, 'does not own ordinary arrays')
+  })
+})
+
+describe('products on resident operands', () => {
+  it('in-place A and C (with padded rows) give the same products as staged operands', () => {
+    assert.ok(nnOps() !== null, 'WebAssembly SIMD is available on Node 20')
+    const rng = new Rng(3)
+    for (const [m, n, k] of [
+      [37, 24, 13],
+      [64, 16, 40],
+      [5, 8, 1],
+    ] as const) {
+      const a = randomF32(m * k, rng)
+      const b = randomF32(k * n, rng)
+      const ref = new Float32Array(m * n)
+      gemmNaive(m, n, k, a, b, ref)
+      const staged = new Float32Array(m * n)
+      gemm(m, n, k, a, b, staged)
+      const cr = f32Buffer(m, n)
+      cr.fill(7) // overwritten, not accumulated
+      gemm(m, n, k, residentCopy(a, m, k), residentCopy(b, k, n), cr)
+      assert.deepEqual(Array.from(cr), Array.from(staged), `gemm ${m}x${n}x${k}: in place = staged`)
+      assertClose(cr, ref, m * n, 1e-5, 'gemm vs naive')
+      // A^T B with A stored k x m, and A B^T with B stored n x k.
+      const at = randomF32(k * m, rng)
+      const tn1 = new Float32Array(m * n)
+      gemmTN(m, n, k, at, b, tn1)
+      const tn2 = f32Buffer(m, n)
+      gemmTN(m, n, k, residentCopy(at, k, m), residentCopy(b, k, n), tn2)
+      assert.deepEqual(Array.from(tn2), Array.from(tn1), 'A^T B in place = staged')
+      const bt = randomF32(n * k, rng)
+      const nt1 = new Float32Array(m * n)
+      gemmNT(m, n, k, a, bt, nt1)
+      const nt2 = f32Buffer(m, n)
+      gemmNT(m, n, k, residentCopy(a, m, k), bt, nt2)
+      assert.deepEqual(Array.from(nt2), Array.from(nt1), 'A B^T in place = staged')
+    }
+  })
+})
+
+describe('SIMD element-wise kernels agree with the JavaScript loops', () => {
+  const rows = 37 // not a multiple of 4
+  const w = 24
+  it('batch norm: training forward, backward, inference forward', () => {
+    const rng = new Rng(5)
+    const x = randomF32(rows * w, rng).map((v, i) => 3 + 2 * v + (i % w)) // |mean| >> std in some columns
+    const g = randomF32(rows * w, rng)
+    const simd = new BatchNorm(w)
+    const js = new BatchNorm(w)
+    for (let j = 0; j < w; j++) {
+      const gamma = 1 + 0.3 * rng.normal()
+      const beta = 0.2 * rng.normal()
+      simd.gamma[j] = js.gamma[j] = gamma
+      simd.beta[j] = js.beta[j] = beta
+    }
+    const o1 = simd.forward(residentCopy(x, rows, w), rows, true)
+    const o2 = js.forward(Float32Array.from(x), rows, true)
+    assertClose(o1, o2, rows * w, 2e-6, 'bn forward')
+    assertClose(simd.runningMean, js.runningMean, w, 1e-6, 'running mean')
+    assertClose(simd.runningVar, js.runningVar, w, 1e-6, 'running var')
+    const gi1 = simd.backward(residentCopy(g, rows, w), rows, true)!
+    const gi2 = js.backward(Float32Array.from(g), rows, true)!
+    assertClose(gi1, gi2, rows * w, 2e-5, 'bn input gradient')
+    assertClose(simd.params()[0]!.grad, js.params()[0]!.grad, w, 1e-5, 'gamma gradient')
+    assertClose(simd.params()[1]!.grad, js.params()[1]!.grad, w, 1e-5, 'beta gradient')
+    const e1 = simd.forward(residentCopy(x, rows, w), rows, false)
+    const e2 = js.forward(Float32Array.from(x), rows, false)
+    assertClose(e1, e2, rows * w, 1e-6, 'bn inference')
+  })
+
+  it('ReLU forward and backward (exactly, up to the sign of zero)', () => {
+    const rng = new Rng(6)
+    const x = randomF32(rows * w, rng)
+    x[3] = 0
+    x[4] = -0
+    const g = randomF32(rows * w, rng)
+    const simd = new Activation('relu', w)
+    const js = new Activation('relu', w)
+    assert.deepEqual(
+      Array.from(simd.forward(residentCopy(x, rows, w), rows)),
+      Array.from(js.forward(Float32Array.from(x), rows)),
+    )
+    // g * 0 is -0 for negative g in JavaScript; the kernel's mask gives +0.
+    const zeroed = (a: Float32Array) => Array.from(a.subarray(0, rows * w), (v) => v + 0)
+    assert.deepEqual(
+      zeroed(simd.backward(residentCopy(g, rows, w), rows, true)!),
+      zeroed(js.backward(Float32Array.from(g), rows, true)!),
+    )
+  })
+
+  it('dense: bias rows, weight and bias gradients', () => {
+    const rng = new Rng(8)
+    const nIn = 13
+    const simd = new Dense(nIn, w)
+    const js = new Dense(nIn, w)
+    simd.init(new Rng(1), 'he')
+    js.init(new Rng(1), 'he')
+    for (let j = 0; j < w; j++) simd.bias[j] = js.bias[j] = rng.normal()
+    const x = randomF32(rows * nIn, rng)
+    const g = randomF32(rows * w, rng)
+    const o1 = simd.forward(residentCopy(x, rows, nIn), rows)
+    const o2 = js.forward(Float32Array.from(x), rows)
+    assertClose(o1, o2, rows * w, 1e-6, 'dense forward')
+    simd.backward(residentCopy(g, rows, w), rows, true)
+    js.backward(Float32Array.from(g), rows, true)
+    const [w1, b1] = simd.params()
+    const [w2, b2] = js.params()
+    assertClose(w1!.grad, w2!.grad, nIn * w, 1e-6, 'weight gradient')
+    assertClose(b1!.grad, b2!.grad, w, 1e-5, 'bias gradient')
+  })
+})

@@ -1,0 +1,370 @@
+/**
+ * WebAssembly SIMD kernels for the MLP's element-wise work (bias rows, batch norm, ReLU and their
+ * gradients, column sums, packing of product operands), on activations that live in the matrix
+ * kernel's shared memory (wasm-arena.ts). In JavaScript these loops cost as much as the matrix
+ * products themselves (V8 does not vectorise them); here they run four lanes at a time.
+ *
+ * Row-wise kernels need a width that is a multiple of 4 floats; callers fall back to the
+ * JavaScript loops otherwise. Column statistics are accumulated in float64 (two f64x2 lanes per
+ * four floats), as the JavaScript path does, so long batches lose no precision.
+ */
+
+import { type FunctionDef, I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
+import type { Arena } from './wasm-arena.js'
+import { wasmKernel } from './wasm-gemm.js'
+
+type Part = number | number[]
+
+const get = op.get
+const set = op.set
+
+function flat(parts: readonly (Part | readonly Part[])[]): number[] {
+  const out: number[] = []
+  for (const p of parts) {
+    if (typeof p === 'number') out.push(p)
+    else for (const q of p) typeof q === 'number' ? out.push(q) : out.push(...q)
+  }
+  return out
+}
+
+/** while (counter != 0) { body; counter-- } */
+function countdown(counter: number, body: readonly Part[]): number[] {
+  return flat([
+    op.block,
+    op.loop,
+    get(counter),
+    op.eqz,
+    op.brIf(1),
+    ...body,
+    get(counter),
+    op.i32(1),
+    op.sub,
+    set(counter),
+    op.br(0),
+    op.end,
+    op.end,
+  ])
+}
+
+/** for (j = 0; j < limit; j += step) body */
+function forStep(j: number, limit: number, step: number, body: readonly Part[]): number[] {
+  return flat([
+    op.i32(0),
+    set(j),
+    op.block,
+    op.loop,
+    get(j),
+    get(limit),
+    op.geU,
+    op.brIf(1),
+    ...body,
+    get(j),
+    op.i32(step),
+    op.add,
+    set(j),
+    op.br(0),
+    op.end,
+    op.end,
+  ])
+}
+
+/** local += other */
+const addTo = (local: number, other: number): number[] => flat([get(local), get(other), op.add, set(local)])
+/** The address base + j. */
+const at = (base: number, j: number): number[] => flat([get(base), get(j), op.add])
+/** v128 at base + j. */
+const vec = (base: number, j: number): number[] => flat([at(base, j), simd.load()])
+/** Low / high two lanes of a f32x4 local as f64x2. */
+const lo = (v: number): number[] => flat([get(v), simd.f64x2PromoteLow])
+const hi = (v: number): number[] => flat([get(v), get(v), simd.highHalf, simd.f64x2PromoteLow])
+/** f64 accumulator pair at addr + offset += value. */
+const acc = (addr: number, offset: number, value: readonly Part[]): number[] =>
+  flat([get(addr), get(addr), simd.load(offset), ...value, simd.f64x2Add, simd.store(offset)])
+/** addr = base + 2 j (the float64 accumulators of four floats at j). */
+const f64At = (addr: number, base: number, j: number): number[] =>
+  flat([get(base), get(j), op.i32(1), op.shl, op.add, set(addr)])
+
+function def(name: string, params: number, i32s: number, v128s: number, body: number[]): FunctionDef {
+  const locals: [number, number][] = []
+  if (i32s > 0) locals.push([i32s, I32])
+  if (v128s > 0) locals.push([v128s, V128])
+  return { name, params: new Array<number>(params).fill(I32), locals, body }
+}
+
+/** The kernels; every pointer and width is in bytes. @internal */
+export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
+  const fns: FunctionDef[] = []
+  // fill_rows(dst, src, rows, wb): every row of dst = src.
+  {
+    const [dst, src, rows, wb, j] = [0, 1, 2, 3, 4]
+    fns.push(
+      def(
+        'fill_rows',
+        4,
+        1,
+        0,
+        countdown(rows, [forStep(j, wb, 16, [at(dst, j), vec(src, j), simd.store()]), addTo(dst, wb)]),
+      ),
+    )
+  }
+  // relu(x, out, nb): out = x > 0 ? x : 0.
+  {
+    const [x, out, nb, j] = [0, 1, 2, 3]
+    fns.push(
+      def(
+        'relu',
+        3,
+        1,
+        0,
+        forStep(j, nb, 16, [at(out, j), simd.zero, vec(x, j), simd.f32x4Pmax, simd.store()]),
+      ),
+    )
+  }
+  // relu_back(g, x, gi, nb): gi = x > 0 ? g : 0.
+  {
+    const [g, x, gi, nb, j] = [0, 1, 2, 3, 4]
+    fns.push(
+      def(
+        'relu_back',
+        4,
+        1,
+        0,
+        forStep(j, nb, 16, [
+          at(gi, j),
+          vec(g, j),
+          vec(x, j),
+          simd.zero,
+          simd.f32x4Gt,
+          simd.and,
+          simd.store(),
+        ]),
+      ),
+    )
+  }
+  // affine_cols(x, out, rows, wb, scale, shift): out = x * scale + shift per column.
+  {
+    const [x, out, rows, wb, scale, shift, j] = [0, 1, 2, 3, 4, 5, 6]
+    const body = [
+      at(out, j),
+      vec(x, j),
+      vec(scale, j),
+      simd.f32x4Mul,
+      vec(shift, j),
+      simd.f32x4Add,
+      simd.store(),
+    ]
+    fns.push(
+      def('affine_cols', 6, 1, 0, countdown(rows, [forStep(j, wb, 16, body), addTo(x, wb), addTo(out, wb)])),
+    )
+  }
+  // bn_apply_train(x, xhat, out, rows, wb, hs, hsh, gamma, beta): xhat = x hs + hsh; out = xhat gamma + beta.
+  {
+    const [x, xhat, out, rows, wb, hs, hsh, gamma, beta, j, h] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    const body = [
+      vec(x, j),
+      vec(hs, j),
+      simd.f32x4Mul,
+      vec(hsh, j),
+      simd.f32x4Add,
+      set(h),
+      at(xhat, j),
+      get(h),
+      simd.store(),
+      at(out, j),
+      get(h),
+      vec(gamma, j),
+      simd.f32x4Mul,
+      vec(beta, j),
+      simd.f32x4Add,
+      simd.store(),
+    ]
+    fns.push(
+      def(
+        'bn_apply_train',
+        9,
+        1,
+        1,
+        countdown(rows, [forStep(j, wb, 16, body), addTo(x, wb), addTo(xhat, wb), addTo(out, wb)]),
+      ),
+    )
+  }
+  // bn_back_apply(g, xhat, gi, rows, wb, c1, c2, c3): gi = c1 g + c2 xhat + c3.
+  {
+    const [g, xhat, gi, rows, wb, c1, c2, c3, j] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    const body = [
+      at(gi, j),
+      vec(c1, j),
+      vec(g, j),
+      simd.f32x4Mul,
+      vec(c2, j),
+      vec(xhat, j),
+      simd.f32x4Mul,
+      simd.f32x4Add,
+      vec(c3, j),
+      simd.f32x4Add,
+      simd.store(),
+    ]
+    fns.push(
+      def(
+        'bn_back_apply',
+        8,
+        1,
+        0,
+        countdown(rows, [forStep(j, wb, 16, body), addTo(g, wb), addTo(xhat, wb), addTo(gi, wb)]),
+      ),
+    )
+  }
+  // bn_stats(x, rows, wb, s1, s2): s1 += x - x[0], s2 += (x - x[0])^2 per column, in float64.
+  {
+    const [x, rows, wb, s1, s2, j, x0, a, b, dl, dh] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    const body = [
+      vec(x, j),
+      vec(x0, j),
+      simd.f32x4Sub,
+      set(dl),
+      hi(dl),
+      set(dh),
+      lo(dl),
+      set(dl),
+      f64At(a, s1, j),
+      f64At(b, s2, j),
+      acc(a, 0, [get(dl)]),
+      acc(a, 16, [get(dh)]),
+      acc(b, 0, [get(dl), get(dl), simd.f64x2Mul]),
+      acc(b, 16, [get(dh), get(dh), simd.f64x2Mul]),
+    ]
+    fns.push(
+      def(
+        'bn_stats',
+        5,
+        4,
+        2,
+        flat([get(x), set(x0), countdown(rows, [forStep(j, wb, 16, body), addTo(x, wb)])]),
+      ),
+    )
+  }
+  // bn_back_stats(g, xhat, rows, wb, gs, gxs): gs += g, gxs += g xhat per column, in float64.
+  {
+    const [g, xhat, rows, wb, gs, gxs, j, a, b, gl, gh, xv] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    const body = [
+      vec(g, j),
+      set(gl),
+      hi(gl),
+      set(gh),
+      lo(gl),
+      set(gl),
+      vec(xhat, j),
+      set(xv),
+      f64At(a, gs, j),
+      f64At(b, gxs, j),
+      acc(a, 0, [get(gl)]),
+      acc(a, 16, [get(gh)]),
+      acc(b, 0, [get(gl), lo(xv), simd.f64x2Mul]),
+      acc(b, 16, [get(gh), hi(xv), simd.f64x2Mul]),
+    ]
+    fns.push(
+      def(
+        'bn_back_stats',
+        6,
+        3,
+        3,
+        countdown(rows, [forStep(j, wb, 16, body), addTo(g, wb), addTo(xhat, wb)]),
+      ),
+    )
+  }
+  // col_sums(g, rows, wb, out): out += g per column, in float64.
+  {
+    const [g, rows, wb, out, j, a, gv] = [0, 1, 2, 3, 4, 5, 6]
+    const body = [vec(g, j), set(gv), f64At(a, out, j), acc(a, 0, [lo(gv)]), acc(a, 16, [hi(gv)])]
+    fns.push(def('col_sums', 4, 2, 1, countdown(rows, [forStep(j, wb, 16, body), addTo(g, wb)])))
+  }
+  // pack_b(src, ldb, dst, k, nb): panels of 8 columns (k x 8 floats) from a row-major k x n
+  // matrix with row stride ldb bytes; nb = n * 4 bytes, n a multiple of 8.
+  {
+    const [src, ldb, dst, k, nb, jb, q, p] = [0, 1, 2, 3, 4, 5, 6, 7]
+    const inner = [
+      get(dst),
+      get(q),
+      simd.load(0),
+      simd.store(0),
+      get(dst),
+      get(q),
+      simd.load(16),
+      simd.store(16),
+      get(dst),
+      op.i32(32),
+      op.add,
+      set(dst),
+      addTo(q, ldb),
+    ]
+    fns.push(
+      def('pack_b', 5, 3, 0, forStep(jb, nb, 32, [at(src, jb), set(q), get(k), set(p), countdown(p, inner)])),
+    )
+  }
+  return moduleBytes(fns, true)
+}
+
+type Fn = (...args: number[]) => void
+
+/** The element-wise kernels bound to the matrix kernel's memory. @internal */
+export interface NnOps {
+  readonly arena: Arena
+  readonly fillRows: Fn
+  readonly relu: Fn
+  readonly reluBack: Fn
+  readonly affineCols: Fn
+  readonly bnApplyTrain: Fn
+  readonly bnBackApply: Fn
+  readonly bnStats: Fn
+  readonly bnBackStats: Fn
+  readonly colSums: Fn
+  readonly packB: Fn
+}
+
+let ops: NnOps | null | undefined
+
+/** The kernels, or null where the SIMD matrix kernel is unavailable (or KEEL_NO_WASM is set). @internal */
+export function nnOps(): NnOps | null {
+  if (ops !== undefined) return ops
+  ops = null
+  const kernel = wasmKernel()
+  if (kernel === null) return ops
+  try {
+    const bytes = opsModuleBytes()
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: kernel.memory } })
+    const e = instance.exports as Record<string, Fn>
+    ops = {
+      arena: kernel.arena,
+      fillRows: e.fill_rows!,
+      relu: e.relu!,
+      reluBack: e.relu_back!,
+      affineCols: e.affine_cols!,
+      bnApplyTrain: e.bn_apply_train!,
+      bnBackApply: e.bn_back_apply!,
+      bnStats: e.bn_stats!,
+      bnBackStats: e.bn_back_stats!,
+      colSums: e.col_sums!,
+      packB: e.pack_b!,
+    }
+  } catch {
+    // Recoverable by design: the JavaScript loops compute the same quantities.
+    ops = null
+  }
+  return ops
+}
+
+/**
+ * A float buffer for `rows` x `width` values: in the kernels' memory when they are available
+ * (with room for the padded rows a product writes), else an ordinary Float32Array. @internal
+ */
+export function f32Buffer(rows: number, width: number): Float32Array {
+  const o = nnOps()
+  if (o === null) return new Float32Array(rows * width)
+  return o.arena.alloc(rows * width, Math.ceil(rows / 4) * 4 * width)
+}
+
+/** True when every array is a view of the kernels' memory. @internal */
+export function resident(o: NnOps, ...arrays: ArrayBufferView[]): boolean {
+  for (const a of arrays) if (!o.arena.owns(a)) return false
+  return true
+}
