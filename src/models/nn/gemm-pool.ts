@@ -1,19 +1,31 @@
 /**
  * Worker threads for the MLP's WebAssembly matrix products. The kernel's memory is shared, so a
- * worker instantiates the same kernel on it and computes a band of C's rows while the calling
- * thread computes the first band; tasks pass through a shared control block with Atomics (a
- * postMessage per product would cost more than a small product). Every element of C is computed
- * by exactly one thread with the same operations, so results do not depend on the thread count.
+ * worker instantiates the same kernel on it and computes bands of C's rows; tasks pass through a
+ * shared control block with Atomics (a postMessage per product would cost more than a small
+ * product).
+ *
+ * The rows are cut into chunks that the calling thread and the workers claim one at a time from
+ * a shared counter, so the caller starts at once and nobody waits for a worker that wakes late:
+ * at the end the caller waits only for chunks already in flight. Every element of C is computed
+ * by exactly one thread with the same operations, so results do not depend on the thread count
+ * or on who took which chunk.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { WorkerPoolError, workerModuleCode } from '../gbdt/thread-pool.js'
 import type { KernelFn } from './wasm-gemm.js'
 
-/** Control block slots; each worker's nine kernel arguments follow at ARGS + 9 * (index - 1). */
-export const GEMM_CTRL = { generation: 0, done: 1, failed: 2, nActive: 3, exit: 4, args: 8 } as const
+/**
+ * Control block slots. `claim` holds (chunk count << 16) | next chunk: one compare-and-swap both
+ * checks that chunks remain and takes one. `args` holds the product: aPtr, lda, bPtr, cPtr, ldc,
+ * n8, k, aStep, m4 (rows in all), chunk (rows per chunk).
+ */
+export const GEMM_CTRL = { generation: 0, claim: 1, completed: 2, failed: 3, exit: 4, args: 8 } as const
+const ARG_COUNT = 10
 /** Products smaller than this many multiply-adds stay on the calling thread. */
 const MIN_PARALLEL_MACS = 1 << 20
+/** How long the caller spins for chunks in flight before it sleeps (milliseconds). */
+const SPIN_MS = 0.5
 // Products of an MLP batch stop scaling long before this; each worker costs a V8 isolate.
 const MAX_WORKERS = 15
 
@@ -47,7 +59,7 @@ export async function useGemmThreads(n: number, memory: WebAssembly.Memory): Pro
     pool = {
       memory,
       workers: [],
-      ctrl: new Int32Array(new SharedArrayBuffer((GEMM_CTRL.args + 9 * MAX_WORKERS) * 4)),
+      ctrl: new Int32Array(new SharedArrayBuffer((GEMM_CTRL.args + ARG_COUNT) * 4)),
     }
   }
   const p = pool
@@ -66,8 +78,7 @@ export async function useGemmThreads(n: number, memory: WebAssembly.Memory): Pro
     // Atomics.wait cannot run this listener; its timeout covers that case).
     worker.on('error', () => {
       Atomics.store(p.ctrl, GEMM_CTRL.failed, 1)
-      Atomics.add(p.ctrl, GEMM_CTRL.done, MAX_WORKERS)
-      Atomics.notify(p.ctrl, GEMM_CTRL.done)
+      Atomics.notify(p.ctrl, GEMM_CTRL.completed)
     })
     started.push(
       new Promise((resolve, reject) => {
@@ -91,7 +102,44 @@ export async function useGemmThreads(n: number, memory: WebAssembly.Memory): Pro
 }
 
 /**
- * Runs the kernel over rows [0, m4) of C, split into bands of multiples of 4 rows across the
+ * Claims chunks of the product described in `ctrl` until none remain, running the kernel on
+ * each; shared by the calling thread and the workers. @internal
+ */
+export function claimChunks(ctrl: Int32Array, run: KernelFn): void {
+  const a = GEMM_CTRL.args
+  for (;;) {
+    const v = Atomics.load(ctrl, GEMM_CTRL.claim)
+    const next = v & 0xffff
+    if (next >= v >>> 16) return
+    if (Atomics.compareExchange(ctrl, GEMM_CTRL.claim, v, v + 1) !== v) continue
+    // The claim succeeded, so this product stays current until the chunk is reported complete:
+    // its arguments cannot change under us.
+    const lda = ctrl[a + 1]!
+    const ldc = ctrl[a + 4]!
+    const m4 = ctrl[a + 8]!
+    const chunk = ctrl[a + 9]!
+    const r0 = next * chunk
+    try {
+      run(
+        ctrl[a]! + r0 * lda,
+        lda,
+        ctrl[a + 2]!,
+        ctrl[a + 3]! + r0 * ldc,
+        ldc,
+        Math.min(chunk, m4 - r0),
+        ctrl[a + 5]!,
+        ctrl[a + 6]!,
+        ctrl[a + 7]!,
+      )
+    } catch {
+      Atomics.store(ctrl, GEMM_CTRL.failed, 1)
+    }
+    if (Atomics.add(ctrl, GEMM_CTRL.completed, 1) + 1 === v >>> 16) Atomics.notify(ctrl, GEMM_CTRL.completed)
+  }
+}
+
+/**
+ * Runs the kernel over rows [0, m4) of C, shared in chunks of multiples of 4 rows between the
  * calling thread and the workers when the product is large enough.
  */
 export function runRows(
@@ -107,39 +155,42 @@ export function runRows(
   aStep: number,
 ): void {
   const p = pool
-  const active = p === null ? 0 : Math.min(p.workers.length, threads - 1, Math.floor(m4 / 8) - 1)
-  if (p === null || active <= 0 || m4 * n8 * k < MIN_PARALLEL_MACS) {
+  const workers = p === null ? 0 : Math.min(p.workers.length, threads - 1)
+  if (p === null || workers <= 0 || m4 < 16 || m4 * n8 * k < MIN_PARALLEL_MACS) {
     run(aPtr, lda, bPtr, cPtr, ldc, m4, n8, k, aStep)
     return
   }
-  const parts = active + 1
-  const quads = m4 / 4
-  const bound = (t: number) => Math.floor((quads * t) / parts) * 4
+  // About eight chunks per thread: the last one in flight is all the caller may wait for.
+  const chunk = Math.max(8, Math.ceil(m4 / (8 * (workers + 1)) / 4) * 4)
+  const chunks = Math.ceil(m4 / chunk)
   const ctrl = p.ctrl
-  for (let w = 1; w < parts; w++) {
-    const r0 = bound(w)
-    const o = GEMM_CTRL.args + 9 * (w - 1)
-    ctrl[o] = aPtr + r0 * lda
-    ctrl[o + 1] = lda
-    ctrl[o + 2] = bPtr
-    ctrl[o + 3] = cPtr + r0 * ldc
-    ctrl[o + 4] = ldc
-    ctrl[o + 5] = bound(w + 1) - r0
-    ctrl[o + 6] = n8
-    ctrl[o + 7] = k
-    ctrl[o + 8] = aStep
-  }
-  ctrl[GEMM_CTRL.nActive] = active
-  Atomics.store(ctrl, GEMM_CTRL.done, 0)
+  const a = GEMM_CTRL.args
+  ctrl[a] = aPtr
+  ctrl[a + 1] = lda
+  ctrl[a + 2] = bPtr
+  ctrl[a + 3] = cPtr
+  ctrl[a + 4] = ldc
+  ctrl[a + 5] = n8
+  ctrl[a + 6] = k
+  ctrl[a + 7] = aStep
+  ctrl[a + 8] = m4
+  ctrl[a + 9] = chunk
+  Atomics.store(ctrl, GEMM_CTRL.completed, 0)
+  // Publishing the claim word makes the arguments above visible (sequentially consistent store).
+  Atomics.store(ctrl, GEMM_CTRL.claim, chunks << 16)
   Atomics.add(ctrl, GEMM_CTRL.generation, 1)
   Atomics.notify(ctrl, GEMM_CTRL.generation)
-  run(aPtr, lda, bPtr, cPtr, ldc, bound(1), n8, k, aStep)
-  for (;;) {
-    const done = Atomics.load(ctrl, GEMM_CTRL.done)
-    if (done >= active) break
+  claimChunks(ctrl, run)
+  // What is left is at most one chunk per worker, tens of microseconds: spin for it before
+  // sleeping, since a futex wake-up costs about as much as the chunk itself.
+  const spinUntil = performance.now() + SPIN_MS
+  for (let spins = 0; ; spins++) {
+    const done = Atomics.load(ctrl, GEMM_CTRL.completed)
+    if (done >= chunks || Atomics.load(ctrl, GEMM_CTRL.failed) !== 0) break
+    if ((spins & 63) !== 63 || performance.now() < spinUntil) continue
     if (
-      Atomics.wait(ctrl, GEMM_CTRL.done, done, 60_000) === 'timed-out' &&
-      Atomics.load(ctrl, GEMM_CTRL.done) === done
+      Atomics.wait(ctrl, GEMM_CTRL.completed, done, 60_000) === 'timed-out' &&
+      Atomics.load(ctrl, GEMM_CTRL.completed) === done
     )
       throw new WorkerPoolError('A matrix-product worker thread stopped responding. Retry with threads: 1.')
   }
