@@ -44,6 +44,12 @@ function simdFor(width: number, ...arrays: Float32Array[]): NnOps | null {
   return o !== null && width % 4 === 0 && resident(o, ...arrays) ? o : null
 }
 
+/** A resident buffer of `length` floats (view = owner; same shape as f64Scratch for symmetry). */
+function resident32(length: number): { owner: Float32Array; view: Float32Array } {
+  const owner = f32Buffer(1, length)
+  return { owner, view: owner }
+}
+
 /** A float64 view of `length` values over a resident block (kept alive by the returned owner). */
 function f64Scratch(length: number): { owner: Float32Array; view: Float64Array } {
   const owner = f32Buffer(1, 2 * length)
@@ -61,6 +67,8 @@ export class Dense implements Layer {
   private gradIn: Float32Array = new Float32Array(0)
   private input: Float32Array = new Float32Array(0)
   private readonly sums: { owner: Float32Array; view: Float64Array }
+  /** W's columns (outputs x inputs) for layers with fewer than 4 outputs. */
+  private readonly columns: { owner: Float32Array | null; view: Float32Array }
 
   constructor(
     readonly inputWidth: number,
@@ -69,8 +77,10 @@ export class Dense implements Layer {
     this.weight = f32Buffer(inputWidth, outputWidth)
     this.bias = f32Buffer(1, outputWidth)
     this.weightGrad = f32Buffer(inputWidth, outputWidth)
-    this.biasGrad = new Float32Array(outputWidth)
+    this.biasGrad = f32Buffer(1, outputWidth)
     this.sums = f64Scratch(outputWidth)
+    this.columns =
+      outputWidth < 4 ? resident32(outputWidth * inputWidth) : { owner: null, view: new Float32Array(0) }
   }
 
   /**
@@ -99,15 +109,53 @@ export class Dense implements Layer {
     const o = simdFor(n, out, b)
     if (o !== null) o.fillRows(out.byteOffset, b.byteOffset, rows, n * 4)
     else for (let i = 0; i < rows; i++) out.set(b, i * n)
-    gemm(rows, n, this.inputWidth, x, this.weight, out, true)
+    const narrow = this.narrowOps(x)
+    if (narrow !== null) {
+      // A few outputs (the output layer): one dot product per row and output, on W's columns.
+      const nIn = this.inputWidth
+      const wt = this.columns.view
+      for (let c = 0; c < n; c++) for (let p = 0; p < nIn; p++) wt[c * nIn + p] = this.weight[p * n + c]!
+      for (let c = 0; c < n; c++)
+        narrow.rowDots(
+          x.byteOffset,
+          rows,
+          nIn * 4,
+          wt.byteOffset + c * nIn * 4,
+          out.byteOffset + c * 4,
+          n * 4,
+        )
+    } else gemm(rows, n, this.inputWidth, x, this.weight, out, true)
     return out
+  }
+
+  /**
+   * The SIMD kernels for layers with fewer than 4 outputs, which the padded products would waste
+   * (only when `arrays` are resident and the input width is a multiple of 4).
+   */
+  private narrowOps(...arrays: Float32Array[]): NnOps | null {
+    return this.outputWidth < 4 ? simdFor(this.inputWidth, ...arrays) : null
   }
 
   backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
     const nIn = this.inputWidth
     const nOut = this.outputWidth
     // dW = x^T dY.
-    gemmTN(nIn, nOut, rows, this.input, gradOut, this.weightGrad)
+    const narrow = this.narrowOps(this.input, gradOut)
+    if (narrow !== null) {
+      const cols = this.columns.view
+      cols.fill(0)
+      for (let c = 0; c < nOut; c++)
+        narrow.rowsAxpy(
+          this.input.byteOffset,
+          rows,
+          nIn * 4,
+          gradOut.byteOffset + c * 4,
+          nOut * 4,
+          cols.byteOffset + c * nIn * 4,
+        )
+      for (let c = 0; c < nOut; c++)
+        for (let p = 0; p < nIn; p++) this.weightGrad[p * nOut + c] = cols[c * nIn + p]!
+    } else gemmTN(nIn, nOut, rows, this.input, gradOut, this.weightGrad)
     const bg = this.biasGrad
     const o = simdFor(nOut, gradOut)
     if (o !== null) {
@@ -171,8 +219,8 @@ export class BatchNorm implements Layer {
     this.beta = f32Buffer(1, inputWidth)
     this.runningMean = new Float32Array(inputWidth)
     this.runningVar = new Float32Array(inputWidth).fill(1)
-    this.gammaGrad = new Float32Array(inputWidth)
-    this.betaGrad = new Float32Array(inputWidth)
+    this.gammaGrad = f32Buffer(1, inputWidth)
+    this.betaGrad = f32Buffer(1, inputWidth)
     this.invStd = new Float32Array(inputWidth)
     this.coef = f32Buffer(5, inputWidth)
     this.sums = f64Scratch(2 * inputWidth)

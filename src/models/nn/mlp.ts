@@ -347,7 +347,7 @@ async function trainMlp(
   const xb = f32Buffer(batchSize, p)
   const yb = new Float64Array(batchSize)
   const wb = new Float64Array(batchSize)
-  const gradOut = new Float32Array(batchSize * outputWidth)
+  const gradOut = f32Buffer(batchSize, outputWidth)
   const order = Int32Array.from(trainRows)
 
   const useEarlyStopping = params.earlyStopping && validZ !== undefined && validRowsCount > 0

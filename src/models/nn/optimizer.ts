@@ -2,6 +2,7 @@
  * Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019), and the learning-rate schedule.
  */
 import type { Param } from './layers.js'
+import { f32Buffer, nnOps, resident } from './wasm-ops.js'
 
 /** Optimiser settings. @internal */
 export interface AdamOptions {
@@ -23,8 +24,9 @@ export class Adam {
     private readonly params: readonly Param[],
     private readonly options: AdamOptions,
   ) {
-    this.m = params.map((p) => new Float32Array(p.value.length))
-    this.v = params.map((p) => new Float32Array(p.value.length))
+    // Moments beside the params in the SIMD kernels' memory, for the vectorised update.
+    this.m = params.map((p) => f32Buffer(1, p.value.length))
+    this.v = params.map((p) => f32Buffer(1, p.value.length))
   }
 
   step(lr: number): void {
@@ -43,6 +45,26 @@ export class Adam {
       const wd = p.decay ? weightDecay : 0
       const l2 = decoupled ? 0 : wd
       const shrink = decoupled ? 1 - lr * wd : 1
+      const o = nnOps()
+      if (o !== null && value.length % 4 === 0 && resident(o, value, grad, m, v)) {
+        o.adam(
+          value.byteOffset,
+          grad.byteOffset,
+          m.byteOffset,
+          v.byteOffset,
+          value.length * 4,
+          beta1,
+          1 - beta1,
+          beta2,
+          1 - beta2,
+          stepSize,
+          1 / sqrtC2,
+          eps,
+          l2,
+          shrink,
+        )
+        continue
+      }
       for (let i = 0; i < value.length; i++) {
         const g = grad[i]! + l2 * value[i]!
         const mi = beta1 * m[i]! + (1 - beta1) * g

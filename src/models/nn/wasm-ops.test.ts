@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Rng } from '../../core/index.js'
 import { gemm, gemmNaive, gemmNT, gemmTN } from './gemm.js'
-import { Activation, BatchNorm, Dense } from './layers.js'
+import { Activation, BatchNorm, Dense, type Param } from './layers.js'
+import { Adam } from './optimizer.js'
 import { Arena } from './wasm-arena.js'
 import { f32Buffer, nnOps } from './wasm-ops.js'
 
@@ -166,5 +167,62 @@ describe('SIMD element-wise kernels agree with the JavaScript loops', () => {
     const [w2, b2] = js.params()
     assertClose(w1!.grad, w2!.grad, nIn * w, 1e-6, 'weight gradient')
     assertClose(b1!.grad, b2!.grad, w, 1e-5, 'bias gradient')
+  })
+
+  it('narrow dense layers (fewer than 4 outputs): forward, weight gradient, input gradient', () => {
+    const rng = new Rng(10)
+    const nIn = 20
+    for (const nOut of [1, 3]) {
+      const simd = new Dense(nIn, nOut)
+      const js = new Dense(nIn, nOut)
+      simd.init(new Rng(2), 'xavier')
+      js.init(new Rng(2), 'xavier')
+      for (let j = 0; j < nOut; j++) simd.bias[j] = js.bias[j] = rng.normal()
+      const x = randomF32(rows * nIn, rng)
+      const g = randomF32(rows * nOut, rng)
+      assertClose(
+        simd.forward(residentCopy(x, rows, nIn), rows),
+        js.forward(Float32Array.from(x), rows),
+        rows * nOut,
+        1e-5,
+        `forward, ${nOut} outputs`,
+      )
+      const gi1 = simd.backward(residentCopy(g, rows, nOut), rows, true)!
+      const gi2 = js.backward(Float32Array.from(g), rows, true)!
+      assertClose(
+        simd.params()[0]!.grad,
+        js.params()[0]!.grad,
+        nIn * nOut,
+        1e-5,
+        `weight gradient, ${nOut} outputs`,
+      )
+      assertClose(simd.params()[1]!.grad, js.params()[1]!.grad, nOut, 1e-5, `bias gradient, ${nOut} outputs`)
+      assertClose(gi1, gi2, rows * nIn, 1e-5, `input gradient, ${nOut} outputs`)
+    }
+  })
+
+  it('Adam and AdamW steps', () => {
+    const rng = new Rng(11)
+    for (const decoupled of [false, true]) {
+      const n = 64
+      const make = (res: boolean): Param => {
+        const r = new Rng(12)
+        const value = res ? f32Buffer(1, n) : new Float32Array(n)
+        const grad = res ? f32Buffer(1, n) : new Float32Array(n)
+        for (let i = 0; i < n; i++) value[i] = r.normal()
+        return { value, grad, decay: true }
+      }
+      const a = make(true)
+      const b = make(false)
+      const options = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled }
+      const oa = new Adam([a], options)
+      const ob = new Adam([b], options)
+      for (let step = 0; step < 5; step++) {
+        for (let i = 0; i < n; i++) a.grad[i] = b.grad[i] = rng.normal() * (i % 7 === 0 ? 1e-4 : 1)
+        oa.step(1e-2)
+        ob.step(1e-2)
+      }
+      assertClose(a.value, b.value, n, 1e-5, `adam (decoupled=${decoupled})`)
+    }
   })
 })

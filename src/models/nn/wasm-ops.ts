@@ -9,7 +9,7 @@
  * four floats), as the JavaScript path does, so long batches lose no precision.
  */
 
-import { type FunctionDef, I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
+import { F32, type FunctionDef, I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
 import type { Arena } from './wasm-arena.js'
 import { wasmKernel } from './wasm-gemm.js'
 
@@ -84,12 +84,41 @@ const acc = (addr: number, offset: number, value: readonly Part[]): number[] =>
 const f64At = (addr: number, base: number, j: number): number[] =>
   flat([get(base), get(j), op.i32(1), op.shl, op.add, set(addr)])
 
-function def(name: string, params: number, i32s: number, v128s: number, body: number[]): FunctionDef {
+/** A function of `params` i32 parameters (then `f32s` f32 parameters) and the given locals. */
+function def(
+  name: string,
+  params: number,
+  i32s: number,
+  v128s: number,
+  body: number[],
+  f32s = 0,
+): FunctionDef {
   const locals: [number, number][] = []
   if (i32s > 0) locals.push([i32s, I32])
   if (v128s > 0) locals.push([v128s, V128])
-  return { name, params: new Array<number>(params).fill(I32), locals, body }
+  return {
+    name,
+    params: [...new Array<number>(params).fill(I32), ...new Array<number>(f32s).fill(F32)],
+    locals,
+    body,
+  }
 }
+
+/** The sum of a f32x4 local's lanes, as (l0 + l1) + (l2 + l3). */
+const hsum = (v: number): number[] =>
+  flat([
+    get(v),
+    simd.f32x4ExtractLane(0),
+    get(v),
+    simd.f32x4ExtractLane(1),
+    op.f32Add,
+    get(v),
+    simd.f32x4ExtractLane(2),
+    get(v),
+    simd.f32x4ExtractLane(3),
+    op.f32Add,
+    op.f32Add,
+  ])
 
 /** The kernels; every pointer and width is in bytes. @internal */
 export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
@@ -301,6 +330,109 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
       def('pack_b', 5, 3, 0, forStep(jb, nb, 32, [at(src, jb), set(q), get(k), set(p), countdown(p, inner)])),
     )
   }
+  // row_dots(x, rows, kb, v, out, outStride): out[i] += x[i, :] . v, out advancing outStride bytes.
+  {
+    const [x, rows, kb, v, out, outStride, j, a] = [0, 1, 2, 3, 4, 5, 6, 7]
+    const body = [
+      simd.zero,
+      set(a),
+      forStep(j, kb, 16, [get(a), vec(x, j), vec(v, j), simd.f32x4Mul, simd.f32x4Add, set(a)]),
+      get(out),
+      get(out),
+      op.f32Load(0),
+      hsum(a),
+      op.f32Add,
+      op.f32Store(0),
+      addTo(x, kb),
+      addTo(out, outStride),
+    ]
+    fns.push(def('row_dots', 6, 1, 1, countdown(rows, body)))
+  }
+  // rows_axpy(x, rows, kb, g, gStride, acc): acc += sum_i g[i] x[i, :], g advancing gStride bytes.
+  {
+    const [x, rows, kb, g, gStride, accP, j, s] = [0, 1, 2, 3, 4, 5, 6, 7]
+    const body = [
+      get(g),
+      simd.load32Splat(0),
+      set(s),
+      forStep(j, kb, 16, [
+        at(accP, j),
+        vec(accP, j),
+        vec(x, j),
+        get(s),
+        simd.f32x4Mul,
+        simd.f32x4Add,
+        simd.store(),
+      ]),
+      addTo(x, kb),
+      addTo(g, gStride),
+    ]
+    fns.push(def('rows_axpy', 6, 1, 1, countdown(rows, body)))
+  }
+  // adam(value, grad, m, v, nb; b1, 1 - b1, b2, 1 - b2, stepSize, 1 / sqrt(c2), eps, l2, shrink).
+  {
+    const [value, grad, m, v, nb] = [0, 1, 2, 3, 4]
+    const F = 5 // the nine f32 parameters
+    const j = 14
+    const V = 15 // nine splatted constants, then w, g, mi, vi
+    const [w, g, mi, vi] = [V + 9, V + 10, V + 11, V + 12]
+    const [b1, omb1, b2, omb2, step, invSqrtC2, eps, l2, shrink] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(
+      (i) => V + i,
+    ) as [number, number, number, number, number, number, number, number, number]
+    const splats: Part[] = []
+    for (let i = 0; i < 9; i++) splats.push(get(F + i), simd.f32x4Splat, set(V + i))
+    const body = [
+      vec(value, j),
+      set(w),
+      vec(grad, j),
+      get(l2),
+      get(w),
+      simd.f32x4Mul,
+      simd.f32x4Add,
+      set(g),
+      get(b1),
+      vec(m, j),
+      simd.f32x4Mul,
+      get(omb1),
+      get(g),
+      simd.f32x4Mul,
+      simd.f32x4Add,
+      set(mi),
+      get(b2),
+      vec(v, j),
+      simd.f32x4Mul,
+      get(omb2),
+      get(g),
+      simd.f32x4Mul,
+      get(g),
+      simd.f32x4Mul,
+      simd.f32x4Add,
+      set(vi),
+      at(m, j),
+      get(mi),
+      simd.store(),
+      at(v, j),
+      get(vi),
+      simd.store(),
+      at(value, j),
+      get(w),
+      get(shrink),
+      simd.f32x4Mul,
+      get(step),
+      get(mi),
+      simd.f32x4Mul,
+      get(vi),
+      simd.f32x4Sqrt,
+      get(invSqrtC2),
+      simd.f32x4Mul,
+      get(eps),
+      simd.f32x4Add,
+      simd.f32x4Div,
+      simd.f32x4Sub,
+      simd.store(),
+    ]
+    fns.push(def('adam', 5, 1, 13, flat([...splats, forStep(j, nb, 16, body)]), 9))
+  }
   return moduleBytes(fns, true)
 }
 
@@ -319,6 +451,9 @@ export interface NnOps {
   readonly bnBackStats: Fn
   readonly colSums: Fn
   readonly packB: Fn
+  readonly rowDots: Fn
+  readonly rowsAxpy: Fn
+  readonly adam: Fn
 }
 
 let ops: NnOps | null | undefined
@@ -345,6 +480,9 @@ export function nnOps(): NnOps | null {
       bnBackStats: e.bn_back_stats!,
       colSums: e.col_sums!,
       packB: e.pack_b!,
+      rowDots: e.row_dots!,
+      rowsAxpy: e.rows_axpy!,
+      adam: e.adam!,
     }
   } catch {
     // Recoverable by design: the JavaScript loops compute the same quantities.

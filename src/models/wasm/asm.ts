@@ -33,6 +33,7 @@ export function sleb(n: number): number[] {
 /** Value types. */
 export const I32 = 0x7f
 export const F64 = 0x7c
+export const F32 = 0x7d
 export const V128 = 0x7b
 
 /** One module section: id, byte length, payload. */
@@ -127,9 +128,11 @@ export const op = {
   i32: (value: number) => [0x41, ...sleb(value)],
   f64One: [0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f],
   i32Load: (offset = 0) => [0x28, 0x02, ...uleb(offset)],
+  f32Load: (offset = 0) => [0x2a, 0x02, ...uleb(offset)],
   f64Load: (offset = 0) => [0x2b, 0x03, ...uleb(offset)],
   load8u: (offset = 0) => [0x2d, 0x00, ...uleb(offset)],
   i32Store: (offset = 0) => [0x36, 0x02, ...uleb(offset)],
+  f32Store: (offset = 0) => [0x38, 0x02, ...uleb(offset)],
   f64Store: (offset = 0) => [0x39, 0x03, ...uleb(offset)],
   eqz: [0x45],
   ne: [0x47],
@@ -145,6 +148,7 @@ export const op = {
   or: [0x72],
   shl: [0x74],
   shrU: [0x76],
+  f32Add: [0x92],
   f64Add: [0xa0],
 }
 
@@ -158,11 +162,15 @@ export const simd = {
   /** Lanes 2 and 3 of a f32x4 moved to lanes 0 and 1 (for the promotion of the high half). */
   highHalf: [0xfd, ...uleb(13), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
   and: [0xfd, ...uleb(78)],
+  f32x4Splat: [0xfd, ...uleb(19)],
+  f32x4ExtractLane: (lane: number) => [0xfd, ...uleb(31), lane],
   f32x4Gt: [0xfd, ...uleb(68)],
   f64x2PromoteLow: [0xfd, ...uleb(95)],
   f32x4Add: [0xfd, ...uleb(228)],
   f32x4Sub: [0xfd, ...uleb(229)],
   f32x4Mul: [0xfd, ...uleb(230)],
+  f32x4Div: [0xfd, ...uleb(231)],
+  f32x4Sqrt: [0xfd, ...uleb(227)],
   /** Pseudo-maximum b > a ? b : a: one maxps, unlike f32x4.max's NaN and signed-zero rules. */
   f32x4Pmax: [0xfd, ...uleb(235)],
   f64x2Add: [0xfd, ...uleb(240)],
