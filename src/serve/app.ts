@@ -152,6 +152,21 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   const warn = (message: string, error?: unknown): void => {
     app.log.warn({ err: error }, message)
   }
+  // JSON bodies are parsed as before (Fastify's own parser and poisoning settings), and their text
+  // is kept beside the request: the prediction log stores each row's own JSON text (raw-json.ts)
+  // instead of stringifying every parsed row again.
+  const bodyTextOf = new WeakMap<FastifyRequest, string>()
+  const parseJson = app.getDefaultJsonParser(
+    app.initialConfig.onProtoPoisoning ?? 'error',
+    app.initialConfig.onConstructorPoisoning ?? 'error',
+  )
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // parseAs 'string' always hands over a string.
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    bodyTextOf.set(request, text)
+    parseJson(request, text, done)
+  })
 
   const log =
     db !== undefined && k !== undefined && config.predictionLog.enabled
@@ -395,6 +410,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         {
           rows: hasRows ? body.rows! : [body.features!],
           isBatch: hasRows,
+          bodyText: bodyTextOf.get(request),
           requestKey,
           explainTop: request.query.explain === true ? (request.query.top ?? 5) : undefined,
         },

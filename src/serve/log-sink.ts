@@ -46,7 +46,7 @@ export function toRow(e: PredictionLogEntry): PredictionRow {
     variant: e.variant,
     experiment_id: e.experimentId,
     request_key: e.requestKey,
-    features: JSON.stringify(e.features),
+    features: e.featuresJson ?? JSON.stringify(e.features),
     outputs: JSON.stringify(e.output),
     score: finiteOrNull(e.score),
     latency_ms: e.latencyMs,

@@ -18,6 +18,12 @@ export interface PredictionLogEntry {
   readonly experimentId: string | null
   readonly requestKey: string | null
   readonly features: unknown
+  /**
+   * The JSON text of `features` when the caller already has it (the request's own text of a row
+   * that validation passed through unchanged): logged as is instead of stringifying `features`.
+   * `JSON.parse(featuresJson)` must equal `features`.
+   */
+  readonly featuresJson?: string | undefined
   readonly output: ModelOutput
   readonly score: number | null
   readonly latencyMs: number

@@ -11,6 +11,7 @@ import { type ServeMetrics, scoreMetrics } from './metrics.js'
 import type { LoadedModel, ModelManager } from './model-manager.js'
 import { predictionId } from './prediction-id.js'
 import type { PredictionLog } from './prediction-log.js'
+import { featuresText, rowTexts } from './raw-json.js'
 import type { Contribution, FeatureRow, ModelOutput } from './servable.js'
 import type { ExtraFieldPolicy } from './validate.js'
 
@@ -33,6 +34,8 @@ export interface PredictionResult {
 export interface PredictRequest {
   readonly rows: readonly Readonly<Record<string, unknown>>[]
   readonly isBatch: boolean
+  /** The body's JSON text when the HTTP layer kept it: rows validated as sent are logged as their own text. */
+  readonly bodyText?: string | undefined
   readonly requestKey: string | undefined
   readonly explainTop: number | undefined
 }
@@ -260,6 +263,8 @@ export class ServedModel {
       servedBy === 'primary'
         ? 'primary'
         : `${servedBy}:${answered === undefined ? 'default' : `${modelName}@${version}`}`
+    // A row that validation passed through as sent is logged as its own JSON text (no re-encoding).
+    const texts = log === undefined ? undefined : sentRowTexts(request, rows)
     // Per-row work of a batch: plain object literals (no spreads), one UUID, one log row.
     for (let i = 0; i < rows.length; i++) {
       const out = answers[i]!
@@ -290,6 +295,7 @@ export class ServedModel {
         experimentId,
         requestKey,
         features: rows[i],
+        featuresJson: texts?.[i],
         output: out,
         score,
         latencyMs,
@@ -453,6 +459,30 @@ export class ServedModel {
       })
     }
   }
+}
+
+/**
+ * The request's own JSON text of each row that validation passed through unchanged (`rows[i]` is the
+ * request's row object itself), undefined for the others; undefined when the text is not at hand.
+ */
+function sentRowTexts(
+  request: PredictRequest,
+  rows: readonly FeatureRow[],
+): readonly (string | undefined)[] | undefined {
+  const body = request.bodyText
+  if (body === undefined) return undefined
+  let anySent = false
+  for (let i = 0; i < rows.length && !anySent; i++) anySent = rows[i] === request.rows[i]
+  if (!anySent) return undefined
+  let texts: (string | undefined)[] | undefined
+  if (request.isBatch) texts = rowTexts(body)
+  else {
+    const text = featuresText(body)
+    texts = text === undefined ? undefined : [text]
+  }
+  if (texts === undefined || texts.length !== rows.length) return undefined
+  for (let i = 0; i < rows.length; i++) if (rows[i] !== request.rows[i]) texts[i] = undefined
+  return texts
 }
 
 /** Reads the request key: header first, then `requestKey` in the body, then the experiment's key field. */
