@@ -231,8 +231,9 @@ export function wasmGemm(
     if (!transA && mp > m) s.fill(0, aOff + m * kk, aOff + aLen)
   }
   const ops = nnOps()
-  if (ops !== null && !transB && np === n && arena.owns(b)) {
-    ops.packB(b.byteOffset, n * 4, sp + bOff * 4, kk, n * 4)
+  if (ops !== null && np === n && arena.owns(b) && (!transB || kk % 4 === 0)) {
+    if (transB) ops.packBt(b.byteOffset, kk * 4, sp + bOff * 4, n)
+    else ops.packB(b.byteOffset, n * 4, sp + bOff * 4, kk, n * 4)
   } else packB(s, bOff, b, n, np, kk, transB)
   let cPtr: number
   let ldc: number

@@ -69,6 +69,7 @@ describe('products on resident operands', () => {
       [37, 24, 13],
       [64, 16, 40],
       [5, 8, 1],
+      [40, 32, 12], // B^T packed by the SIMD transpose (k a multiple of 4, n of 8)
     ] as const) {
       const a = randomF32(m * k, rng)
       const b = randomF32(k * n, rng)
@@ -92,7 +93,7 @@ describe('products on resident operands', () => {
       const nt1 = new Float32Array(m * n)
       gemmNT(m, n, k, a, bt, nt1)
       const nt2 = f32Buffer(m, n)
-      gemmNT(m, n, k, residentCopy(a, m, k), bt, nt2)
+      gemmNT(m, n, k, residentCopy(a, m, k), residentCopy(bt, n, k), nt2)
       assert.deepEqual(Array.from(nt2), Array.from(nt1), 'A B^T in place = staged')
     }
   })

@@ -330,6 +330,66 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
       def('pack_b', 5, 3, 0, forStep(jb, nb, 32, [at(src, jb), set(q), get(k), set(p), countdown(p, inner)])),
     )
   }
+  // pack_bt(src, kb, dst, n): panels of 8 columns of op(B) = B^T, B stored n x k (row stride kb
+  // bytes, k a multiple of 4, n of 8): 4 x 4 blocks transposed in registers by lane shuffles.
+  {
+    const [src, kb, dst, n, jb, p, row, r] = [0, 1, 2, 3, 4, 5, 6, 7] // r..r+7: the 8 rows' vectors
+    const [t0, t1, t2, t3] = [r + 8, r + 9, r + 10, r + 11]
+    const quarter = (base: number, half: number): Part[] => {
+      // Rows base..base+3 -> columns 4 half .. 4 half + 3 of the panel rows p..p+3.
+      const [a, b, c, d] = [r + base, r + base + 1, r + base + 2, r + base + 3]
+      const out: Part[] = [
+        get(a),
+        get(b),
+        simd.shuffle32([0, 4, 1, 5]),
+        set(t0),
+        get(a),
+        get(b),
+        simd.shuffle32([2, 6, 3, 7]),
+        set(t1),
+        get(c),
+        get(d),
+        simd.shuffle32([0, 4, 1, 5]),
+        set(t2),
+        get(c),
+        get(d),
+        simd.shuffle32([2, 6, 3, 7]),
+        set(t3),
+      ]
+      const rowsOut: [number, number, readonly [number, number, number, number]][] = [
+        [t0, t2, [0, 1, 4, 5]],
+        [t0, t2, [2, 3, 6, 7]],
+        [t1, t3, [0, 1, 4, 5]],
+        [t1, t3, [2, 3, 6, 7]],
+      ]
+      rowsOut.forEach(([x, y, lanes], q) => {
+        out.push(get(dst), get(x), get(y), simd.shuffle32(lanes), simd.store(q * 32 + half * 16))
+      })
+      return out
+    }
+    const loads: Part[] = []
+    for (let t = 0; t < 8; t++) {
+      // row = src + (jb + t) * kb: the 8 rows of this panel, at column p.
+      loads.push(get(row), get(p), op.add, simd.load(), set(r + t))
+      if (t < 7) loads.push(addTo(row, kb))
+    }
+    const inner = [
+      get(src),
+      get(jb),
+      get(kb),
+      op.mul,
+      op.add,
+      set(row),
+      ...loads,
+      flat(quarter(0, 0)),
+      flat(quarter(4, 1)),
+      get(dst),
+      op.i32(128),
+      op.add,
+      set(dst),
+    ]
+    fns.push(def('pack_bt', 4, 3, 12, forStep(jb, n, 8, [forStep(p, kb, 16, inner)])))
+  }
   // row_dots(x, rows, kb, v, out, outStride): out[i] += x[i, :] . v, out advancing outStride bytes.
   {
     const [x, rows, kb, v, out, outStride, j, a] = [0, 1, 2, 3, 4, 5, 6, 7]
@@ -451,6 +511,7 @@ export interface NnOps {
   readonly bnBackStats: Fn
   readonly colSums: Fn
   readonly packB: Fn
+  readonly packBt: Fn
   readonly rowDots: Fn
   readonly rowsAxpy: Fn
   readonly adam: Fn
@@ -480,6 +541,7 @@ export function nnOps(): NnOps | null {
       bnBackStats: e.bn_back_stats!,
       colSums: e.col_sums!,
       packB: e.pack_b!,
+      packBt: e.pack_bt!,
       rowDots: e.row_dots!,
       rowsAxpy: e.rows_axpy!,
       adam: e.adam!,

@@ -161,6 +161,12 @@ export const simd = {
   zero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
   /** Lanes 2 and 3 of a f32x4 moved to lanes 0 and 1 (for the promotion of the high half). */
   highHalf: [0xfd, ...uleb(13), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
+  /** i8x16.shuffle of two vectors by f32 lanes (0-3: first operand, 4-7: second). */
+  shuffle32: (lanes: readonly [number, number, number, number]) => [
+    0xfd,
+    ...uleb(13),
+    ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+  ],
   and: [0xfd, ...uleb(78)],
   f32x4Splat: [0xfd, ...uleb(19)],
   f32x4ExtractLane: (lane: number) => [0xfd, ...uleb(31), lane],
