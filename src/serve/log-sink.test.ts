@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { openDb, testBackends } from '../store/index.js'
-import { predictionLogSink, toRow } from './log-sink.js'
+import { type PredictionLogSink, predictionLogSink, toRow } from './log-sink.js'
 import { PredictionLog, type PredictionLogEntry } from './prediction-log.js'
 import { migrateServeTables } from './tables.js'
 
@@ -155,4 +155,48 @@ test('an entry that cannot be encoded is dropped and counted, never thrown at th
   } finally {
     await db.close()
   }
+})
+
+/** A sink that records batch sizes and acknowledges each write on a later turn of the event loop. */
+function recordingSink(): PredictionLogSink & { sizes: number[] } {
+  const sizes: number[] = []
+  return {
+    sizes,
+    writeBatch: (rows) =>
+      new Promise<void>((resolve) => {
+        sizes.push(rows.length)
+        setImmediate(resolve)
+      }),
+    close: async () => {},
+  }
+}
+
+test('under steady traffic the log writes full batches, not the few rows that arrive during each write', async () => {
+  const sink = recordingSink()
+  const log = new PredictionLog(sink, { flushIntervalMs: 60_000, batchSize: 50 })
+  // One row per turn of the event loop, as single-row requests arrive.
+  for (let i = 0; i < 1010; i++) {
+    log.append(entry(i))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  assert.deepEqual(sink.sizes, new Array(20).fill(50), 'only full batches before close')
+  await log.close()
+  assert.deepEqual(sink.sizes.slice(20), [10], 'close writes the rest')
+  assert.equal(log.writtenCount, 1010, 'every row written')
+})
+
+test('flush writes what was queued when it was called, not what arrives meanwhile', async () => {
+  const sink = recordingSink()
+  const log = new PredictionLog(sink, { flushIntervalMs: 60_000, batchSize: 50 })
+  for (let i = 0; i < 10; i++) log.append(entry(i))
+  const flushed = log.flush()
+  for (let i = 10; i < 20; i++) {
+    await new Promise((resolve) => setImmediate(resolve))
+    log.append(entry(i))
+  }
+  await flushed
+  assert.deepEqual(sink.sizes, [10], 'one batch of the ten queued rows')
+  assert.equal(log.depth, 10, 'later rows wait for the next flush')
+  await log.close()
+  assert.equal(log.writtenCount, 20, 'close writes them')
 })
