@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Vector } from '@duckdb/node-bindings'
-import { InvalidArgumentError } from '../core/index.js'
+import { InvalidArgumentError, trackTempFiles } from '../core/index.js'
 import type { Column, ColumnKind, Dataset } from './dataset.js'
 import {
   copyDoubleVector,
@@ -301,6 +301,7 @@ export async function streamDataset(
   const stagingDir = options.stagingDir ?? tmpdir()
   const staged =
     format === 'parquet' ? undefined : join(stagingDir, `.keel-stage-${process.pid}-${randomUUID()}.parquet`)
+  const untrack = staged === undefined ? () => {} : trackTempFiles(staged)
   try {
     const con = duck.con
     await con.run(`SET TimeZone = 'UTC'`)
@@ -359,6 +360,7 @@ export async function streamDataset(
   } finally {
     duck.close()
     if (staged !== undefined) await rm(staged, { force: true })
+    untrack()
   }
 }
 

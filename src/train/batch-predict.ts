@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { constants, createWriteStream, type WriteStream } from 'node:fs'
 import { access, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { AppError } from '../core/index.js'
+import { AppError, trackTempFiles } from '../core/index.js'
 import {
   type Column,
   cellValue,
@@ -244,6 +244,8 @@ export async function predictFile(
   await access(dirname(output) || '.', constants.W_OK).catch((error: unknown) => {
     throw writeError(output, error)
   })
+  // Ctrl-C or a kill must not leave the temporary files beside the user's output either.
+  const untrack = trackTempFiles(csvPath, parquetPath)
   try {
     // Staging goes beside the output, on the disk the user chose for it, not to a /tmp that may be
     // small or held in RAM.
@@ -275,5 +277,7 @@ export async function predictFile(
     await removeQuietly(csvPath)
     await removeQuietly(parquetPath)
     throw error
+  } finally {
+    untrack()
   }
 }

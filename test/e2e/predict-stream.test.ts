@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { cellValue, getColumn, loadDataset } from '../../src/data/index.js'
 import { runCli } from '../helpers/cli.js'
 
 const SYNTHETIC = '/work/shared/bench/make-synthetic.mjs'
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Synthetic rows (numerics with missing cells, four categoricals) from the shared generator, or a local stand-in. */
 function makeData(path: string, rows: number, seed: number): void {
@@ -112,4 +114,63 @@ test('keel predict streams: tiny chunks = one chunk, order kept, Parquet readabl
   assert.equal(missing.code, 2)
   assert.match(missing.stderr, /DATA_FILE_NOT_FOUND.*nope\.csv/)
   assert.deepEqual(readdirSync(dir).sort(), [...before, 'bad.csv'].sort(), 'no output, no temporary file')
+})
+
+test('keel predict interrupted by SIGINT or SIGTERM leaves no temporary file and no output', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-e2e-predict-int-'))
+  const env = { KEEL_HOME: join(dir, '.keel'), KEEL_DATABASE_URL: '' }
+  makeData(join(dir, 'train.csv'), 1500, 1)
+  makeData(join(dir, 'big.csv'), 300_000, 3)
+  const train = await runCli(
+    [
+      'train',
+      '--data',
+      'train.csv',
+      '--target',
+      'label',
+      '--model',
+      'gbdt',
+      '--params',
+      '{"nEstimators":20}',
+      '--json',
+    ],
+    { cwd: dir, env },
+  )
+  assert.equal(train.code, 0, train.stderr)
+  const model = (JSON.parse(train.stdout) as { model: string }).model
+  const inputs = new Set(readdirSync(dir))
+  const isTemp = (name: string) => !inputs.has(name) && name.startsWith('.') && name.includes('keel')
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // Node itself (not the tsx wrapper), so the signal reaches the process that holds the files.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        join(ROOT, 'scripts', 'keel-dev.ts'),
+        'predict',
+        '--model',
+        model,
+        '--input',
+        'big.csv',
+        '--output',
+        'out.csv',
+      ],
+      { cwd: dir, env: { ...process.env, ...env, KEEL_PREDICT_CHUNK_ROWS: '2000' }, stdio: 'ignore' },
+    )
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on('exit', (code, sig) => resolve(sig ?? code)),
+    )
+    let sawTemp = false
+    for (let i = 0; i < 1500 && !sawTemp; i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      sawTemp = readdirSync(dir).some(isTemp)
+    }
+    assert.ok(sawTemp, 'a temporary file appeared while predicting')
+    child.kill(signal)
+    const how = await exited
+    assert.equal(how, signal, `predict ended by ${signal} (got ${String(how)})`)
+    const left = readdirSync(dir).filter((n) => !inputs.has(n))
+    assert.deepEqual(left, [], `after ${signal}: no temporary file, no partial output`)
+  }
 })
