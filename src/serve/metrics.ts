@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { BucketHistogram } from './bucket-histogram.js'
 
 /** The server's Prometheus metrics, in their own registry (never prom-client's global one). */
 export interface ServeMetrics {
@@ -6,7 +7,7 @@ export interface ServeMetrics {
   readonly requests: Counter<'model' | 'version' | 'variant' | 'status'>
   readonly latency: Histogram<'model' | 'version' | 'variant' | 'status'>
   readonly rows: Counter<'model' | 'version' | 'variant'>
-  readonly score: Histogram<'model' | 'version' | 'variant'>
+  readonly score: BucketHistogram<'model' | 'version' | 'variant'>
   readonly fallbacks: Counter<'model' | 'from' | 'to' | 'reason'>
   readonly logQueueDepth: Gauge
   readonly logDropped: Counter
@@ -71,7 +72,7 @@ export function scoreMetrics(
   let children = cache.get(key)
   if (children === undefined) {
     const labels = { model, version, variant }
-    const hist = metrics.score.labels(labels)
+    const hist = metrics.score.recorder(labels)
     const counter = metrics.rows.labels(labels)
     children = { observe: (v) => hist.observe(v), rows: (n) => counter.inc(n) }
     cache.set(key, children)
@@ -105,7 +106,7 @@ export function createServeMetrics(options: { processMetrics?: boolean } = {}): 
       labelNames: ['model', 'version', 'variant'],
       registers: [registry],
     }),
-    score: new Histogram({
+    score: new BucketHistogram({
       name: 'keel_prediction_score',
       help: 'Prediction scores: positive-class probability (binary), max probability (multiclass), value (regression).',
       labelNames: ['model', 'version', 'variant'],
