@@ -5,7 +5,8 @@
  * one-hot of cat_a and cat_b: 43 columns).
  *
  *   node /work/shared/bench/make-synthetic.mjs --rows 100000 --seed 1 --out /tmp/syn-100k.csv
- *   node --import tsx bench/mlp.ts [--data /tmp/syn-100k.csv] [--epochs 4]
+ *   node --import tsx bench/mlp.ts [--data /tmp/syn-100k.csv] [--epochs 4] [--batch 512]
+ *     [--hidden 256,128] [--dropout 0] [--activation relu|gelu]
  *
  * Prints per-epoch seconds for both, the ratio of the mean epoch time (first epoch excluded on
  * both sides: it includes JIT / allocator warm-up), and test AUC after the same number of epochs.
@@ -24,8 +25,10 @@ function arg(name: string, fallback: string): string {
 }
 const file = arg('--data', '/tmp/syn-100k.csv')
 const epochs = Number(arg('--epochs', '4'))
-const hidden = [256, 128]
-const batchSize = 512
+const hidden = arg('--hidden', '256,128').split(',').map(Number)
+const batchSize = Number(arg('--batch', '512'))
+const dropout = Number(arg('--dropout', '0'))
+const activation = arg('--activation', 'relu') === 'gelu' ? 'gelu' : 'relu'
 const learningRate = 1e-3
 
 // Load: numerics (empty = missing) and one-hot of cat_a / cat_b.
@@ -97,7 +100,10 @@ writeFileSync(join(dir, 'syn.xtr.f64'), bytes(xTrain.data))
 writeFileSync(join(dir, 'syn.xte.f64'), bytes(xTest.data))
 writeFileSync(join(dir, 'syn.ytr.f64'), bytes(yTrain))
 writeFileSync(join(dir, 'syn.yte.f64'), bytes(yTest))
-writeFileSync(join(dir, 'syn.json'), JSON.stringify({ cols, hidden, batchSize, learningRate }))
+writeFileSync(
+  join(dir, 'syn.json'),
+  JSON.stringify({ cols, hidden, batchSize, learningRate, dropout, activation }),
+)
 
 const load0 = loadavg()[0]!
 const torchOut = execFileSync(
@@ -125,8 +131,8 @@ let lastCpu = process.cpuUsage()
 const model = await new MLPClassifier({
   hiddenLayers: hidden,
   batchNorm: true,
-  activation: 'relu',
-  dropout: 0,
+  activation,
+  dropout,
   optimizer: 'adam',
   weightDecay: 0,
   learningRate,
@@ -165,7 +171,7 @@ const steady = (a: number[]) => {
 }
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
 console.log(
-  `\nMLP ${cols}-${hidden.join('-')}-1, batch norm, ReLU, Adam 1e-3, batch ${batchSize}; ${xTrain.rows} train / ${xTest.rows} test rows; ${epochs} epochs`,
+  `\nMLP ${cols}-${hidden.join('-')}-1, batch norm, ${activation === 'gelu' ? 'GELU' : 'ReLU'}${dropout > 0 ? `, dropout ${dropout}` : ''}, Adam 1e-3, batch ${batchSize}; ${xTrain.rows} train / ${xTest.rows} test rows; ${epochs} epochs`,
 )
 console.log(
   `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}; torch ${torch.torch} (2 threads); commit ${commit}`,

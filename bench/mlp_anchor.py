@@ -21,8 +21,11 @@ xte = torch.from_numpy(np.fromfile(f'{d}/syn.xte.f64').reshape(-1, p).astype(np.
 ytr = torch.from_numpy(np.fromfile(f'{d}/syn.ytr.f64').astype(np.float32))
 yte = np.fromfile(f'{d}/syn.yte.f64')
 layers, width = [], p
+act = torch.nn.GELU if meta.get('activation') == 'gelu' else torch.nn.ReLU
 for h in meta['hidden']:
-    layers += [torch.nn.Linear(width, h), torch.nn.BatchNorm1d(h), torch.nn.ReLU()]
+    layers += [torch.nn.Linear(width, h), torch.nn.BatchNorm1d(h), act()]
+    if meta.get('dropout', 0) > 0:
+        layers.append(torch.nn.Dropout(meta['dropout']))
     width = h
 layers.append(torch.nn.Linear(width, 1))
 net = torch.nn.Sequential(*layers)

@@ -35,3 +35,15 @@ test('permutation is a permutation', () => {
     Array.from({ length: 100 }, (_, i) => i),
   )
 })
+
+test('fillUint32 continues the nextUint32 stream exactly', () => {
+  const a = new Rng(5)
+  const b = new Rng(5)
+  a.nextUint32()
+  b.nextUint32()
+  const bulk = new Uint32Array(1000)
+  a.fillUint32(bulk, 999)
+  for (let i = 0; i < 999; i++) assert.equal(bulk[i], b.nextUint32(), `draw ${i}`)
+  assert.equal(bulk[999], 0, 'only n values are written')
+  assert.equal(a.nextUint32(), b.nextUint32(), 'the state moved on by n draws')
+})

@@ -38,6 +38,33 @@ export class Rng {
     return t >>> 0
   }
 
+  /**
+   * Fills out[0, n) with the next n values of `nextUint32`, in order (the same stream, with the
+   * state in int32 locals: several times faster than n calls in a hot loop).
+   */
+  fillUint32(out: Uint32Array, n = out.length): void {
+    // The same bits through an Int32Array: V8 stores int32 values there several times faster
+    // than into a Uint32Array (which must treat negative int32s as large unsigned numbers).
+    const bits = new Int32Array(out.buffer, out.byteOffset, n)
+    let a = this.a | 0
+    let b = this.b | 0
+    let c = this.c | 0
+    let d = this.d | 0
+    for (let i = 0; i < n; i++) {
+      const t = (((a + b) | 0) + d) | 0
+      d = (d + 1) | 0
+      a = b ^ (b >>> 9)
+      b = (c + (c << 3)) | 0
+      c = (c << 21) | (c >>> 11)
+      c = (c + t) | 0
+      bits[i] = t
+    }
+    this.a = a
+    this.b = b
+    this.c = c
+    this.d = d
+  }
+
   /** Uniform float in [0, 1) with 53 bits of randomness. */
   next(): number {
     const hi = this.nextUint32() >>> 5

@@ -422,8 +422,8 @@ export class Activation implements Layer {
     this.out = ensure(this.out, rows, this.inputWidth)
     this.input = x
     const out = this.out
-    const o = this.fn === 'relu' ? simdFor(size, x, out) : null
-    if (o !== null) o.relu(x.byteOffset, out.byteOffset, size * 4)
+    const o = simdFor(size, x, out)
+    if (o !== null) (this.fn === 'relu' ? o.relu : o.gelu)(x.byteOffset, out.byteOffset, size * 4)
     else if (this.fn === 'relu') {
       // Branch-free (v + |v|) / 2 is exact and about 3x faster than a compare on mixed signs
       // (no mispredicted branches).
@@ -446,8 +446,14 @@ export class Activation implements Layer {
     this.gradIn = ensure(this.gradIn, rows, this.inputWidth)
     const gi = this.gradIn
     const x = this.input
-    const o = this.fn === 'relu' ? simdFor(size, gradOut, x, gi) : null
-    if (o !== null) o.reluBack(gradOut.byteOffset, x.byteOffset, gi.byteOffset, size * 4)
+    const o = simdFor(size, gradOut, x, gi)
+    if (o !== null)
+      (this.fn === 'relu' ? o.reluBack : o.geluBack)(
+        gradOut.byteOffset,
+        x.byteOffset,
+        gi.byteOffset,
+        size * 4,
+      )
     else if (this.fn === 'relu') {
       // Multiplying by the 0/1 indicator avoids a data-dependent branch (see forward).
       for (let i = 0; i < size; i++) gi[i] = gradOut[i]! * +(x[i]! > 0)
@@ -471,7 +477,10 @@ export class Activation implements Layer {
 export class Dropout implements Layer {
   readonly kind = 'dropout'
   readonly outputWidth: number
-  private mask = new Uint8Array(0)
+  /** The 32-bit draws of the last training pass: a unit is kept when its draw >= threshold. */
+  private draws: Uint32Array = new Uint32Array(0)
+  /** The block behind `draws` when it lives in the SIMD kernels' memory. */
+  private drawsOwner: Float32Array | undefined
   private out: Float32Array = new Float32Array(0)
   private gradIn: Float32Array = new Float32Array(0)
   private active = false
@@ -484,31 +493,44 @@ export class Dropout implements Layer {
     this.outputWidth = inputWidth
   }
 
+  private get threshold(): number {
+    return Math.floor(this.rate * 4294967296)
+  }
+
+  /** out = x * keepScale where the draw keeps the unit, else 0 (forward and backward alike). */
+  private apply(x: Float32Array, out: Float32Array, size: number): void {
+    const threshold = this.threshold
+    const keepScale = 1 / (1 - this.rate)
+    const draws = this.draws
+    const o = this.drawsOwner === undefined ? null : simdFor(size, x, out)
+    if (o !== null) {
+      o.dropout(x.byteOffset, draws.byteOffset, out.byteOffset, size * 4, threshold | 0, keepScale)
+      return
+    }
+    for (let i = 0; i < size; i++) out[i] = draws[i]! >= threshold ? x[i]! * keepScale : 0
+  }
+
   forward(x: Float32Array, rows: number, training: boolean): Float32Array {
     this.active = training && this.rate > 0
     if (!this.active) return x
     const size = rows * this.inputWidth
     this.out = ensure(this.out, rows, this.inputWidth)
-    if (this.mask.length < size) this.mask = new Uint8Array(size)
-    // Compare raw 32-bit draws with a threshold: one generator call per unit.
-    const threshold = Math.floor(this.rate * 4294967296)
-    const keepScale = 1 / (1 - this.rate)
-    const out = this.out
-    for (let i = 0; i < size; i++) {
-      const keep = this.rng.nextUint32() >= threshold ? 1 : 0
-      this.mask[i] = keep
-      out[i] = keep === 1 ? x[i]! * keepScale : 0
+    if (this.draws.length < size) {
+      const owner = f32Buffer(rows, this.inputWidth)
+      this.drawsOwner = nnOps() === null ? undefined : owner
+      this.draws = new Uint32Array(owner.buffer, owner.byteOffset, owner.length)
     }
-    return out
+    // Raw 32-bit draws against a threshold: one generator step per unit, drawn in bulk.
+    this.rng.fillUint32(this.draws, size)
+    this.apply(x, this.out, size)
+    return this.out
   }
 
   backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
     if (!needInputGrad) return undefined
     if (!this.active) return gradOut
-    const size = rows * this.inputWidth
     this.gradIn = ensure(this.gradIn, rows, this.inputWidth)
-    const keepScale = 1 / (1 - this.rate)
-    for (let i = 0; i < size; i++) this.gradIn[i] = this.mask[i] === 1 ? gradOut[i]! * keepScale : 0
+    this.apply(gradOut, this.gradIn, rows * this.inputWidth)
     return this.gradIn
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Rng } from '../../core/index.js'
 import { gemm, gemmNaive, gemmNT, gemmTN } from './gemm.js'
-import { Activation, BatchNorm, Dense, type Param } from './layers.js'
+import { Activation, BatchNorm, Dense, Dropout, type Param } from './layers.js'
 import { Adam } from './optimizer.js'
 import { Arena } from './wasm-arena.js'
 import { f32Buffer, nnOps } from './wasm-ops.js'
@@ -225,5 +225,54 @@ describe('SIMD element-wise kernels agree with the JavaScript loops', () => {
       }
       assertClose(a.value, b.value, n, 1e-5, `adam (decoupled=${decoupled})`)
     }
+  })
+
+  it('GELU forward and backward (SIMD erf and exp against the JavaScript formulas)', () => {
+    const rng = new Rng(13)
+    const x = randomF32(rows * w, rng).map((v, i) => v * (1 + (i % 5))) // tails up to |x| ~ 15
+    x[0] = 0
+    x[1] = -30
+    x[2] = 30
+    const g = randomF32(rows * w, rng)
+    const simd = new Activation('gelu', w)
+    const js = new Activation('gelu', w)
+    assertClose(
+      simd.forward(residentCopy(x, rows, w), rows),
+      js.forward(Float32Array.from(x), rows),
+      rows * w,
+      1e-6,
+      'gelu',
+    )
+    assertClose(
+      simd.backward(residentCopy(g, rows, w), rows, true)!,
+      js.backward(Float32Array.from(g), rows, true)!,
+      rows * w,
+      1e-6,
+      'gelu gradient',
+    )
+  })
+
+  it('dropout: the same units dropped from the same seed, forward and backward', () => {
+    const rng = new Rng(14)
+    const x = randomF32(rows * w, rng)
+    const g = randomF32(rows * w, rng)
+    const simd = new Dropout(0.3, w, new Rng(99))
+    const js = new Dropout(0.3, w, new Rng(99))
+    const o1 = simd.forward(residentCopy(x, rows, w), rows, true)
+    const o2 = js.forward(Float32Array.from(x), rows, true)
+    assertClose(o1, o2, rows * w, 1e-7, 'dropout forward')
+    let dropped = 0
+    for (let i = 0; i < rows * w; i++) {
+      assert.equal(o1[i] === 0, o2[i] === 0, `unit ${i} dropped alike`)
+      if (o1[i] === 0) dropped++
+    }
+    assert.ok(dropped > 0.2 * rows * w && dropped < 0.4 * rows * w, `dropped ${dropped} of ${rows * w}`)
+    assertClose(
+      simd.backward(residentCopy(g, rows, w), rows, true)!,
+      js.backward(Float32Array.from(g), rows, true)!,
+      rows * w,
+      1e-7,
+      'dropout gradient',
+    )
   })
 })

@@ -120,6 +120,133 @@ const hsum = (v: number): number[] =>
     op.f32Add,
   ])
 
+/**
+ * exp(x) of the f32x4 local `x` into local `out` for x <= 0 (clamped at -87, where the result is
+ * below float precision anyway): Cephes' expf, i.e. x = n ln2 + r with |r| <= ln2 / 2, a
+ * degree-6 polynomial for e^r, and 2^n built in the exponent bits. Relative error ~1e-7.
+ * Uses locals n and r as scratch.
+ */
+function expNonPositive(x: number, out: number, n: number, r: number): number[] {
+  const c = simd.f32x4Const
+  return flat([
+    c(-87),
+    get(x),
+    simd.f32x4Pmax,
+    set(r),
+    get(r),
+    c(Math.LOG2E),
+    simd.f32x4Mul,
+    simd.f32x4Nearest,
+    set(n),
+    // r = x - n ln2 (in two parts, so r keeps its low bits).
+    get(r),
+    get(n),
+    c(0.693359375),
+    simd.f32x4Mul,
+    simd.f32x4Sub,
+    get(n),
+    c(-2.1219444e-4),
+    simd.f32x4Mul,
+    simd.f32x4Sub,
+    set(r),
+    c(1.98756915e-4),
+    get(r),
+    simd.f32x4Mul,
+    c(1.3981999507e-3),
+    simd.f32x4Add,
+    get(r),
+    simd.f32x4Mul,
+    c(8.3334519073e-3),
+    simd.f32x4Add,
+    get(r),
+    simd.f32x4Mul,
+    c(4.1665795894e-2),
+    simd.f32x4Add,
+    get(r),
+    simd.f32x4Mul,
+    c(1.6666665459e-1),
+    simd.f32x4Add,
+    get(r),
+    simd.f32x4Mul,
+    c(5.0000001201e-1),
+    simd.f32x4Add,
+    get(r),
+    simd.f32x4Mul,
+    get(r),
+    simd.f32x4Mul,
+    get(r),
+    simd.f32x4Add,
+    c(1),
+    simd.f32x4Add,
+    // times 2^n: (n + 127) << 23 as float bits.
+    get(n),
+    simd.i32x4TruncSatF32x4S,
+    simd.i32x4Const(127),
+    simd.i32x4Add,
+    op.i32(23),
+    simd.i32x4Shl,
+    simd.f32x4Mul,
+    set(out),
+  ])
+}
+
+/**
+ * erf of the f32x4 local `z` into local `out` (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7, the
+ * formula of the JavaScript path). Uses locals a, t, n, r as scratch.
+ */
+function erf(z: number, out: number, a: number, t: number, n: number, r: number): number[] {
+  const c = simd.f32x4Const
+  return flat([
+    get(z),
+    simd.f32x4Abs,
+    set(a),
+    c(1),
+    c(1),
+    c(0.3275911),
+    get(a),
+    simd.f32x4Mul,
+    simd.f32x4Add,
+    simd.f32x4Div,
+    set(t),
+    get(a),
+    get(a),
+    simd.f32x4Mul,
+    c(-1),
+    simd.f32x4Mul,
+    set(a),
+    expNonPositive(a, a, n, r),
+    // 1 - poly(t) t e^(-a^2), with the sign of z.
+    get(z),
+    c(1),
+    c(1.061405429),
+    get(t),
+    simd.f32x4Mul,
+    c(-1.453152027),
+    simd.f32x4Add,
+    get(t),
+    simd.f32x4Mul,
+    c(1.421413741),
+    simd.f32x4Add,
+    get(t),
+    simd.f32x4Mul,
+    c(-0.284496736),
+    simd.f32x4Add,
+    get(t),
+    simd.f32x4Mul,
+    c(0.254829592),
+    simd.f32x4Add,
+    get(t),
+    simd.f32x4Mul,
+    get(a),
+    simd.f32x4Mul,
+    simd.f32x4Sub,
+    // (z & sign bit) | (y & the rest): y >= 0, so this is y with z's sign.
+    simd.i32x4Const(0x80000000 | 0),
+    simd.bitselect,
+    set(out),
+  ])
+}
+
 /** The kernels; every pointer and width is in bytes. @internal */
 export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
   const fns: FunctionDef[] = []
@@ -390,6 +517,100 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
     ]
     fns.push(def('pack_bt', 4, 3, 12, forStep(jb, n, 8, [forStep(p, kb, 16, inner)])))
   }
+  // gelu(x, out, nb): out = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2.
+  {
+    const [x, out, nb, j, v, e, a, t, n, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    const c = simd.f32x4Const
+    const body = [
+      vec(x, j),
+      set(v),
+      get(v),
+      c(Math.SQRT1_2),
+      simd.f32x4Mul,
+      set(e),
+      erf(e, e, a, t, n, r),
+      at(out, j),
+      get(e),
+      c(1),
+      simd.f32x4Add,
+      get(v),
+      simd.f32x4Mul,
+      c(0.5),
+      simd.f32x4Mul,
+      simd.store(),
+    ]
+    fns.push(def('gelu', 3, 1, 6, forStep(j, nb, 16, body)))
+  }
+  // gelu_back(g, x, gi, nb): gi = g (Phi(x) + x phi(x)).
+  {
+    const [g, x, gi, nb, j, v, cdf, pdf, a, t, n, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    const c = simd.f32x4Const
+    const body = [
+      vec(x, j),
+      set(v),
+      get(v),
+      c(Math.SQRT1_2),
+      simd.f32x4Mul,
+      set(cdf),
+      erf(cdf, cdf, a, t, n, r),
+      get(v),
+      get(v),
+      simd.f32x4Mul,
+      c(-0.5),
+      simd.f32x4Mul,
+      set(pdf),
+      expNonPositive(pdf, pdf, n, r),
+      at(gi, j),
+      vec(g, j),
+      get(cdf),
+      c(1),
+      simd.f32x4Add,
+      c(0.5),
+      simd.f32x4Mul,
+      get(v),
+      get(pdf),
+      simd.f32x4Mul,
+      c(1 / Math.sqrt(2 * Math.PI)),
+      simd.f32x4Mul,
+      simd.f32x4Add,
+      simd.f32x4Mul,
+      simd.store(),
+    ]
+    fns.push(def('gelu_back', 4, 1, 7, forStep(j, nb, 16, body)))
+  }
+  // dropout(x, draws, out, nb, threshold; scale): out = draws >= threshold (unsigned) ? x scale : 0.
+  {
+    const [x, draws, out, nb, thr, scale, j, tv, sv] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    const body = [
+      at(out, j),
+      vec(x, j),
+      get(sv),
+      simd.f32x4Mul,
+      vec(draws, j),
+      get(tv),
+      simd.i32x4GeU,
+      simd.and,
+      simd.store(),
+    ]
+    fns.push(
+      def(
+        'dropout',
+        5,
+        1,
+        2,
+        flat([
+          get(thr),
+          simd.i32x4Splat,
+          set(tv),
+          get(scale),
+          simd.f32x4Splat,
+          set(sv),
+          forStep(j, nb, 16, body),
+        ]),
+        1,
+      ),
+    )
+  }
   // row_dots(x, rows, kb, v, out, outStride): out[i] += x[i, :] . v, out advancing outStride bytes.
   {
     const [x, rows, kb, v, out, outStride, j, a] = [0, 1, 2, 3, 4, 5, 6, 7]
@@ -515,6 +736,9 @@ export interface NnOps {
   readonly rowDots: Fn
   readonly rowsAxpy: Fn
   readonly adam: Fn
+  readonly gelu: Fn
+  readonly geluBack: Fn
+  readonly dropout: Fn
 }
 
 let ops: NnOps | null | undefined
@@ -545,6 +769,9 @@ export function nnOps(): NnOps | null {
       rowDots: e.row_dots!,
       rowsAxpy: e.rows_axpy!,
       adam: e.adam!,
+      gelu: e.gelu!,
+      geluBack: e.gelu_back!,
+      dropout: e.dropout!,
     }
   } catch {
     // Recoverable by design: the JavaScript loops compute the same quantities.

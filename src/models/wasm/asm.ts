@@ -168,6 +168,24 @@ export const simd = {
     ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
   ],
   and: [0xfd, ...uleb(78)],
+  bitselect: [0xfd, ...uleb(82)],
+  /** Four copies of one f32 constant. */
+  f32x4Const: (value: number) => {
+    const bytes = [...new Uint8Array(Float32Array.of(value).buffer)]
+    return [0xfd, ...uleb(12), ...bytes, ...bytes, ...bytes, ...bytes]
+  },
+  /** Four copies of one i32 constant. */
+  i32x4Const: (value: number) => {
+    const bytes = [...new Uint8Array(Int32Array.of(value).buffer)]
+    return [0xfd, ...uleb(12), ...bytes, ...bytes, ...bytes, ...bytes]
+  },
+  i32x4Splat: [0xfd, ...uleb(17)],
+  i32x4GeU: [0xfd, ...uleb(64)],
+  i32x4Shl: [0xfd, ...uleb(171)],
+  i32x4Add: [0xfd, ...uleb(174)],
+  i32x4TruncSatF32x4S: [0xfd, ...uleb(248)],
+  f32x4Nearest: [0xfd, ...uleb(106)],
+  f32x4Abs: [0xfd, ...uleb(224)],
   f32x4Splat: [0xfd, ...uleb(19)],
   f32x4ExtractLane: (lane: number) => [0xfd, ...uleb(31), lane],
   f32x4Gt: [0xfd, ...uleb(68)],
