@@ -20,7 +20,7 @@ import {
 } from './model-io.js'
 import { squaredObjective } from './objectives.js'
 import type { Penalty } from './penalty.js'
-import { isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
+import { checkDenseSolve, isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
 import type { StandardizeMode, Standardizer } from './standardize.js'
 import { applyStandardizer, fitStandardizer } from './standardize.js'
 
@@ -134,6 +134,7 @@ export class LinearRegression implements Estimator<LinearRegressionParams, Fitte
     // Penalty 'none' is least squares: strength 0 on whichever solver runs.
     const strength = p.penalty === 'none' ? 0 : p.l2
     if (p.solver === 'cd' || (p.solver === 'auto' && isSparsePenalty(p.penalty))) {
+      checkDenseSolve('LinearRegression', 'cd', d + 1, p.penalty)
       const cd = fitByCoordinateDescent(z, n, d, y, w, weightSum, p, options)
       return new FittedLinearRegression({
         params: p,
@@ -147,6 +148,7 @@ export class LinearRegression implements Estimator<LinearRegressionParams, Fitte
       })
     }
     const useCholesky = p.solver === 'cholesky' || (p.solver === 'auto' && d <= 2000)
+    if (useCholesky) checkDenseSolve('LinearRegression', 'cholesky', d, p.penalty)
     let coef: Float64Array | undefined
     let intercept = 0
     let iterations = 1

@@ -27,7 +27,7 @@ import {
 import { newtonBinaryLogistic } from './newton.js'
 import { binaryLogisticObjective, softmaxObjective } from './objectives.js'
 import type { Penalty } from './penalty.js'
-import { isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
+import { checkDenseSolve, isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
 import { proximalNewtonLogistic } from './proximal-newton.js'
 import type { StandardizeMode, Standardizer } from './standardize.js'
 import { applyStandardizer, fitStandardizer } from './standardize.js'
@@ -166,6 +166,8 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams, F
     }
     const useNewtonCd = p.solver === 'newton-cd' || (p.solver === 'auto' && isSparsePenalty(p.penalty))
     const useNewton = k === 2 && (p.solver === 'newton' || (p.solver === 'auto' && x.cols <= 300))
+    if (useNewtonCd) checkDenseSolve('LogisticRegression', 'newton-cd', nOut * (x.cols + 1), p.penalty)
+    else if (useNewton) checkDenseSolve('LogisticRegression', 'newton', x.cols + 1, p.penalty)
     // The objectives are per unit of weight, so are the penalty strengths handed to the solvers.
     const result = useNewtonCd
       ? proximalNewtonLogistic(

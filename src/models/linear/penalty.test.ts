@@ -299,6 +299,29 @@ describe('penalty behaviour', () => {
     assert.equal(lasso.converged, false)
   })
 
+  it('too wide for a dense solve: a clear error before any large allocation, not an out-of-memory crash', async () => {
+    const rows = 4
+    const cols = 6001
+    const rng = new Rng(3)
+    const x: Matrix = { rows, cols, data: Float64Array.from({ length: rows * cols }, () => rng.normal()) }
+    const y = Float64Array.of(0, 1, 0, 1)
+    const cases: [string, () => Promise<unknown>][] = [
+      ['lasso', () => new LinearRegression({ penalty: 'l1' }).fit(x, y)],
+      ['cholesky', () => new LinearRegression({ solver: 'cholesky' }).fit(x, y)],
+      ['l1 logistic', () => new LogisticRegression({ penalty: 'l1' }).fit(x, y)],
+      ['newton', () => new LogisticRegression({ solver: 'newton' }).fit(x, y)],
+    ]
+    for (const [name, fit] of cases) {
+      await assert.rejects(fit, (e: Error) => {
+        assert.match(e.message, /dense 600[12] x 600[12] system .*at most 6000 unknowns/, name)
+        return true
+      })
+    }
+    // The L2 default switches to L-BFGS on wide data and fits.
+    const ridge = await new LinearRegression().fit(x, y)
+    assert.equal(ridge.predict(x).length, rows, 'ridge on wide data')
+  })
+
   it('reports a decreasing objective', async () => {
     for (const fit of [
       (cb: (l: number) => void) =>

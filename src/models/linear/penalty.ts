@@ -38,3 +38,24 @@ export function penaltyParts(
 export function isSparsePenalty(penalty: Penalty): boolean {
   return penalty === 'l1' || penalty === 'elasticnet'
 }
+
+/**
+ * Most unknowns a dense q x q solve (Cholesky, Newton, coordinate descent on a Gram matrix or
+ * Hessian) may have: 6000^2 float64s is 288 MB, and a sweep 36M multiply-adds.
+ */
+export const MAX_DENSE_UNKNOWNS = 6000
+
+/**
+ * Throws a clear error, before anything is allocated, when `solver` would build a q x q matrix
+ * larger than {@link MAX_DENSE_UNKNOWNS} allows (instead of running out of memory). @internal
+ */
+export function checkDenseSolve(what: string, solver: string, q: number, penalty: Penalty): void {
+  if (q <= MAX_DENSE_UNKNOWNS) return
+  const advice = isSparsePenalty(penalty)
+    ? `Penalty '${penalty}' needs it: reduce the number of features (group rare one-hot levels, drop ID-like columns), or use penalty 'l2', whose 'lbfgs' solver handles any width.`
+    : `Use solver 'auto' or 'lbfgs', which handle any width.`
+  throw new InvalidArgumentError(
+    `${what} solver '${solver}' would solve a dense ${q} x ${q} system (${Math.round((q * q * 8) / 1e6)} MB); at most ${MAX_DENSE_UNKNOWNS} unknowns. ${advice}`,
+    { param: 'solver' },
+  )
+}
