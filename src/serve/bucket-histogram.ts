@@ -66,6 +66,15 @@ export class BucketHistogram<T extends string> extends Histogram<T> {
    * ignored: they have no bucket and would poison the sum.
    */
   recorder(labels: Readonly<Record<T, string>>): { observe(value: number): void } {
+    if (typeof baseExport !== 'function') {
+      // A prom-client without the export hook (another version): its own observe, slower but right.
+      const own = { ...labels } as Partial<Record<T, string>>
+      return {
+        observe: (value: number): void => {
+          if (Number.isFinite(value)) this.observe(own, value)
+        },
+      }
+    }
     const key = JSON.stringify(labels)
     let series = this.seriesByKey.get(key)
     if (series === undefined) {
