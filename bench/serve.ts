@@ -11,7 +11,7 @@
  *
  * Both servers run side by side; each point is measured for FastAPI, then Keel, back to back.
  *
- * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,16,64] [--models rf,gbdt]
+ * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,2,4,8,16,64] [--models rf,gbdt]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
     return
   }
   const duration = Number(values.duration ?? 5)
-  const levels = (values.concurrency ?? '1,16,64').split(',').map(Number)
+  const levels = (values.concurrency ?? '1,2,4,8,16,64').split(',').map(Number)
   const families = (values.models ?? 'rf,gbdt').split(',')
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-serve-'))
   const train = makeData(5000, 7)
