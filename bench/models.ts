@@ -6,6 +6,7 @@
  *   node /work/shared/bench/make-synthetic.mjs --rows 1000000 --seed 1 --out /tmp/syn-1m.csv
  *   node /work/shared/bench/make-synthetic.mjs --rows 200000 --seed 1 --out /tmp/syn-200k.csv
  *   node /work/shared/bench/make-synthetic.mjs --rows 100000 --seed 1 --out /tmp/syn-100k.csv
+ *   node /work/shared/bench/make-synthetic.mjs --rows 50000 --seed 2 --out /tmp/syn-test-50k.csv
  *   node --import tsx bench/models.ts [--only gbdt,forest,linear,mlp,accuracy]
  */
 import { spawnSync } from 'node:child_process'
@@ -15,14 +16,14 @@ import { loadavg } from 'node:os'
 interface Step {
   readonly name: string
   readonly args: readonly string[]
-  readonly needs?: string
+  readonly needs?: readonly string[]
 }
 
 const STEPS: readonly Step[] = [
   { name: 'accuracy', args: ['bench/gbdt-accuracy.ts'] },
   { name: 'accuracy', args: ['bench/forest-accuracy.ts', '--seeds', '1'] },
   { name: 'accuracy', args: ['bench/linear.ts'] },
-  { name: 'gbdt', args: ['bench/gbdt.ts', '/tmp/syn-1m.csv'], needs: '/tmp/syn-1m.csv' },
+  { name: 'gbdt', args: ['bench/gbdt.ts', '/tmp/syn-1m.csv'], needs: ['/tmp/syn-1m.csv'] },
   {
     name: 'forest',
     args: [
@@ -36,9 +37,9 @@ const STEPS: readonly Step[] = [
       '--threads',
       '2',
     ],
-    needs: '/tmp/syn-200k.csv',
+    needs: ['/tmp/syn-200k.csv', '/tmp/syn-test-50k.csv'],
   },
-  { name: 'mlp', args: ['bench/mlp.ts', '--epochs', '3'], needs: '/tmp/syn-100k.csv' },
+  { name: 'mlp', args: ['bench/mlp.ts', '--epochs', '3'], needs: ['/tmp/syn-100k.csv'] },
 ]
 
 const onlyArg = process.argv.indexOf('--only')
@@ -51,9 +52,10 @@ console.log(
 )
 for (const step of STEPS) {
   if (only !== undefined && !only.has(step.name)) continue
-  if (step.needs !== undefined && !existsSync(step.needs)) {
+  const missing = (step.needs ?? []).filter((f) => !existsSync(f))
+  if (missing.length > 0) {
     console.log(
-      `\n## ${step.args[0]}: skipped, ${step.needs} is missing (see the header for the command that makes it)`,
+      `\n## ${step.args[0]}: skipped, ${missing.join(', ')} missing (see the header for the commands that make them)`,
     )
     continue
   }
