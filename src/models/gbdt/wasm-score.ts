@@ -20,27 +20,32 @@ const DATA = 7
 const STRIDE = 8
 const NROWS = 9
 const OUT = 10
+/** Rows walked together: two rows x four trees = eight independent walks in flight. */
+const PAIR = 2
 // i32 locals.
 const R = 11
-const ROW = 12
-const T = 13
-const N = 14 // N..N+3: the lanes' nodes
-const M = 18 // M..M+3: their next nodes
-const D = 22
-const LEVEL = 23
-const INFO = 24
-const MOVED = 25
+const T = 12
+const D = 13
+const LEVEL = 14
+const INFO = 15
+const MOVED = 16
+const NEXT = 17
+const ROW = 18 // ROW..ROW+PAIR-1: the rows' addresses
+const N = ROW + PAIR // N..N+4*PAIR-1: the lanes' nodes (row p's tree k at N + 4p + k)
+const I32_LOCALS = N + 4 * PAIR - R
 // f64 locals.
-const ACC = 26
-const V = 27
+const V = R + I32_LOCALS
+const ACC = V + 1 // ACC..ACC+PAIR-1
 
-/** Lane k's step: M[k] = child(N[k]) + right, right = (v > threshold) | (isNaN(v) & nanRightBit). */
-function laneStep(emit: (...p: (number | number[])[]) => void, node: number, next: number): void {
+type Emit = (...p: (number | number[])[]) => void
+
+/** Pushes child(node) + right, right = (v > threshold) | (isNaN(v) & nanRightBit), v = row[feature]. */
+function laneStep(emit: Emit, node: number, row: number): void {
   // info = nodes[2 * node]
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(0), op.set(INFO))
   // v = row[info & 0xffffff]
   emit(
-    op.get(ROW),
+    op.get(row),
     op.get(INFO),
     op.i32(0xffffff),
     op.and,
@@ -50,26 +55,34 @@ function laneStep(emit: (...p: (number | number[])[]) => void, node: number, nex
     op.f64Load(),
     op.set(V),
   )
-  // next = nodes[2 * node + 1] + ((v > thr[node]) | ((v != v) & (info >>> 24)))
+  // nodes[2 * node + 1] + ((v > thr[node]) | ((v != v) & (info >>> 24)))
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(4))
   emit(op.get(V), op.get(THR), op.get(node), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Gt)
   emit(op.get(V), op.get(V), op.f64Ne, op.get(INFO), op.i32(24), op.shrU, op.and, op.or)
-  emit(op.add, op.set(next))
+  emit(op.add)
 }
 
-function scoreFunction(): FunctionDef {
-  const { code, emit } = emitter()
-  // for (r = 0; r < nRows; r++)
-  emit(op.i32(0), op.set(R))
-  emit(op.block, op.get(R), op.get(NROWS), op.geU, op.brIf(0), op.loop)
-  emit(op.get(DATA), op.get(R), op.get(STRIDE), op.mul, op.add, op.set(ROW))
-  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.f64Load(), op.set(ACC))
+/**
+ * Scores rows `rows` at a time while at least that many remain: each group of four trees walks
+ * the rows' lanes in lockstep (leaves map to themselves; stop when no lane moves), then the
+ * leftover trees one by one at full depth. Each row gets its trees' values in tree order, as the
+ * JavaScript walk adds them.
+ */
+function emitRows(emit: Emit, rows: number): void {
+  const lanes = 4 * rows
+  emit(op.block, op.loop)
+  emit(op.get(R), op.i32(rows), op.add, op.get(NROWS), op.gtU, op.brIf(1))
+  for (let p = 0; p < rows; p++) {
+    emit(op.get(DATA), op.get(R), op.i32(p), op.add, op.get(STRIDE), op.mul, op.add, op.set(ROW + p))
+    emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.i32(8), op.mul, op.add, op.f64Load(), op.set(ACC + p))
+  }
   // groups of four trees
   emit(op.get(T0), op.set(T))
   emit(op.block, op.loop)
   emit(op.get(T), op.i32(4), op.add, op.get(T1), op.gtU, op.brIf(1))
   for (let k = 0; k < 4; k++) {
     emit(op.get(ROOTS), op.get(T), op.i32(k), op.add, op.i32(4), op.mul, op.add, op.i32Load(0), op.set(N + k))
+    for (let p = 1; p < rows; p++) emit(op.get(N + k), op.set(N + 4 * p + k))
   }
   // d = max(depthOf[t..t+3])
   emit(op.get(DEPTH), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(D))
@@ -79,45 +92,62 @@ function scoreFunction(): FunctionDef {
   }
   emit(op.i32(0), op.set(LEVEL))
   emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
-  for (let k = 0; k < 4; k++) laneStep(emit, N + k, M + k)
-  // moved = any M[k] != N[k]; N = M
-  emit(op.get(M), op.get(N), op.ne)
-  for (let k = 1; k < 4; k++) emit(op.get(M + k), op.get(N + k), op.ne, op.or)
-  emit(op.set(MOVED))
-  for (let k = 0; k < 4; k++) emit(op.get(M + k), op.set(N + k))
-  emit(op.get(MOVED), op.i32(0), op.ne, op.i32(1), op.sub) // 0 when moved, -1 (truthy) when not
-  emit(op.brIf(1))
+  emit(op.i32(0), op.set(MOVED))
+  for (let l = 0; l < lanes; l++) {
+    // next = step(n); moved |= next != n; n = next
+    laneStep(emit, N + l, ROW + (l >> 2))
+    emit(op.tee(NEXT), op.get(N + l), op.ne, op.get(MOVED), op.or, op.set(MOVED))
+    emit(op.get(NEXT), op.set(N + l))
+  }
+  emit(op.get(MOVED), op.eqz, op.brIf(1))
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
-  // acc = acc + val[n0] + val[n1] + val[n2] + val[n3]
-  emit(op.get(ACC))
-  for (let k = 0; k < 4; k++)
-    emit(op.get(VAL), op.get(N + k), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
-  emit(op.set(ACC))
+  // acc = acc + val[n0] + val[n1] + val[n2] + val[n3], per row
+  for (let p = 0; p < rows; p++) {
+    emit(op.get(ACC + p))
+    for (let k = 0; k < 4; k++)
+      emit(op.get(VAL), op.get(N + 4 * p + k), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
+    emit(op.set(ACC + p))
+  }
   emit(op.get(T), op.i32(4), op.add, op.set(T))
   emit(op.br(0), op.end, op.end)
-  // remaining trees one by one, full depth
+  // remaining trees one by one, full depth (the rows' walks side by side)
   emit(op.block, op.get(T), op.get(T1), op.geU, op.brIf(0), op.loop)
   emit(op.get(ROOTS), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(N))
+  for (let p = 1; p < rows; p++) emit(op.get(N), op.set(N + 4 * p))
   emit(op.get(DEPTH), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(0), op.set(D))
   emit(op.i32(0), op.set(LEVEL))
   emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
-  laneStep(emit, N, N)
+  for (let p = 0; p < rows; p++) {
+    laneStep(emit, N + 4 * p, ROW + p)
+    emit(op.set(N + 4 * p))
+  }
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
-  emit(op.get(ACC), op.get(VAL), op.get(N), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add, op.set(ACC))
+  for (let p = 0; p < rows; p++) {
+    emit(op.get(ACC + p), op.get(VAL), op.get(N + 4 * p), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
+    emit(op.set(ACC + p))
+  }
   emit(op.get(T), op.i32(1), op.add, op.tee(T), op.get(T1), op.ltU, op.brIf(0))
   emit(op.end, op.end)
-  // out[r] = acc
-  emit(op.get(OUT), op.get(R), op.i32(8), op.mul, op.add, op.get(ACC), op.f64Store())
-  emit(op.get(R), op.i32(1), op.add, op.tee(R), op.get(NROWS), op.ltU, op.brIf(0))
-  emit(op.end, op.end)
+  // out[r + p] = acc
+  for (let p = 0; p < rows; p++)
+    emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.i32(8), op.mul, op.add, op.get(ACC + p), op.f64Store())
+  emit(op.get(R), op.i32(rows), op.add, op.set(R))
+  emit(op.br(0), op.end, op.end)
+}
+
+function scoreFunction(): FunctionDef {
+  const { code, emit } = emitter()
+  emit(op.i32(0), op.set(R))
+  emitRows(emit, PAIR)
+  emitRows(emit, 1)
   return {
     name: 'score',
     params: new Array<number>(11).fill(I32),
     locals: [
-      [15, I32],
-      [2, F64],
+      [I32_LOCALS, I32],
+      [1 + PAIR, F64],
     ],
     body: code,
   }
