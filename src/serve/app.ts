@@ -165,6 +165,21 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     // parseAs 'string' always hands over a string.
     const text = typeof body === 'string' ? body : body.toString('utf8')
     bodyTextOf.set(request, text)
+    // The poisoning checks scan the whole text with two regular expressions (about 30 µs for a
+    // 100-row body). A text without "__proto__", "constructor" or any \u escape (which could spell
+    // them) has no key they could match, so a plain parse gives the same result. Anything else,
+    // and every parse error (empty body, BOM, bad JSON), goes through Fastify's parser as before.
+    if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        parseJson(request, text, done)
+        return
+      }
+      done(null, parsed)
+      return
+    }
     parseJson(request, text, done)
   })
 

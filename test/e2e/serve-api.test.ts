@@ -229,6 +229,20 @@ describe('serve API over HTTP', () => {
     })
     assert.equal(huge.status, 413)
     assert.equal((huge.body.error as Json).code, 'SERVE_BODY_TOO_LARGE')
+    // Prototype poisoning is refused whether the key is plain or spelled with \u escapes (the
+    // parser skips its scan only for texts that cannot contain such a key).
+    const row = JSON.stringify(fakeRow())
+    for (const poisoned of [
+      `{"features": ${row}, "__proto__": {"polluted": 1}}`,
+      `{"features": ${row}, "\\u005f_proto__": {"polluted": 1}}`,
+      `{"features": ${row}, "constructor": {"prototype": {"polluted": 1}}}`,
+    ]) {
+      const r = await call(`${base}/v1/models/churn/predict`, 'POST', poisoned)
+      assert.equal(r.status, 400, `${poisoned.slice(-45)}: ${r.text}`)
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was polluted')
+    const bom = await call(`${base}/v1/models/churn/predict`, 'POST', `\ufeff{"features": ${row}}`)
+    assert.equal(bom.status, 200, `a byte-order mark is skipped as before: ${bom.text}`)
     const unknown = await call(`${base}/v1/models/ghost/predict`, 'POST', { features: fakeRow() })
     assert.equal(unknown.status, 404)
     assert.equal((unknown.body.error as Json).code, 'SERVE_MODEL_NOT_FOUND')
