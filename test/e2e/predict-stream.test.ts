@@ -34,30 +34,23 @@ function makeData(path: string, rows: number, seed: number): void {
   writeFileSync(path, `${lines.join('\n')}\n`)
 }
 
+/** Trains a small GBDT on dir/train.csv through the CLI; returns the model reference. */
+async function trainGbdt(dir: string, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<string> {
+  const args = ['train', '--data', 'train.csv', '--target', 'label', '--model', 'gbdt']
+  const train = await runCli([...args, '--params', '{"nEstimators":20}', ...extra, '--json'], {
+    cwd: dir,
+    env,
+  })
+  assert.equal(train.code, 0, train.stderr)
+  return (JSON.parse(train.stdout) as { model: string }).model
+}
+
 test('keel predict streams: tiny chunks = one chunk, order kept, Parquet readable, bad input leaves nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keel-e2e-predict-'))
   const env = { KEEL_HOME: join(dir, '.keel'), KEEL_DATABASE_URL: '' }
   makeData(join(dir, 'train.csv'), 1500, 1)
   makeData(join(dir, 'score.csv'), 700, 2)
-  const train = await runCli(
-    [
-      'train',
-      '--data',
-      'train.csv',
-      '--target',
-      'label',
-      '--model',
-      'gbdt',
-      '--params',
-      '{"nEstimators":20}',
-      '--name',
-      'syn',
-      '--json',
-    ],
-    { cwd: dir, env },
-  )
-  assert.equal(train.code, 0, train.stderr)
-  const model = (JSON.parse(train.stdout) as { model: string }).model
+  const model = await trainGbdt(dir, env, ['--name', 'syn'])
 
   const predict = (output: string, chunkRows?: number, input = 'score.csv') =>
     runCli(['predict', '--model', model, '--input', input, '--output', output], {
@@ -121,23 +114,7 @@ test('keel predict interrupted by SIGINT or SIGTERM leaves no temporary file and
   const env = { KEEL_HOME: join(dir, '.keel'), KEEL_DATABASE_URL: '' }
   makeData(join(dir, 'train.csv'), 1500, 1)
   makeData(join(dir, 'big.csv'), 300_000, 3)
-  const train = await runCli(
-    [
-      'train',
-      '--data',
-      'train.csv',
-      '--target',
-      'label',
-      '--model',
-      'gbdt',
-      '--params',
-      '{"nEstimators":20}',
-      '--json',
-    ],
-    { cwd: dir, env },
-  )
-  assert.equal(train.code, 0, train.stderr)
-  const model = (JSON.parse(train.stdout) as { model: string }).model
+  const model = await trainGbdt(dir, env)
   const inputs = new Set(readdirSync(dir))
   const isTemp = (name: string) => !inputs.has(name) && name.startsWith('.') && name.includes('keel')
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -104,6 +104,31 @@ function def(
   }
 }
 
+/**
+ * Two float64 column sums at j: first[j..j+3] += (lo1, hi1) and second[j..j+3] += (lo2a * lo2b,
+ * hi2a * hi2b), each operand pushing one f64x2 (the low and high halves of four floats).
+ */
+function sumPairs(
+  a: number,
+  first: number,
+  b: number,
+  second: number,
+  j: number,
+  lo1: Part[],
+  hi1: Part[],
+  lo2: Part[],
+  hi2: Part[],
+): number[] {
+  return flat([
+    f64At(a, first, j),
+    f64At(b, second, j),
+    acc(a, 0, lo1),
+    acc(a, 16, hi1),
+    acc(b, 0, [...lo2, simd.f64x2Mul]),
+    acc(b, 16, [...hi2, simd.f64x2Mul]),
+  ])
+}
+
 /** The sum of a f32x4 local's lanes, as (l0 + l1) + (l2 + l3). */
 const hsum = (v: number): number[] =>
   flat([
@@ -382,12 +407,7 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
       set(dh),
       lo(dl),
       set(dl),
-      f64At(a, s1, j),
-      f64At(b, s2, j),
-      acc(a, 0, [get(dl)]),
-      acc(a, 16, [get(dh)]),
-      acc(b, 0, [get(dl), get(dl), simd.f64x2Mul]),
-      acc(b, 16, [get(dh), get(dh), simd.f64x2Mul]),
+      sumPairs(a, s1, b, s2, j, [get(dl)], [get(dh)], [get(dl), get(dl)], [get(dh), get(dh)]),
     ]
     fns.push(
       def(
@@ -411,12 +431,7 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
       set(gl),
       vec(xhat, j),
       set(xv),
-      f64At(a, gs, j),
-      f64At(b, gxs, j),
-      acc(a, 0, [get(gl)]),
-      acc(a, 16, [get(gh)]),
-      acc(b, 0, [get(gl), lo(xv), simd.f64x2Mul]),
-      acc(b, 16, [get(gh), hi(xv), simd.f64x2Mul]),
+      sumPairs(a, gs, b, gxs, j, [get(gl)], [get(gh)], [get(gl), lo(xv)], [get(gh), hi(xv)]),
     ]
     fns.push(
       def(
