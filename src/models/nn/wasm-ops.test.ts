@@ -20,6 +20,16 @@ function residentCopy(a: Float32Array, rows: number, width: number): Float32Arra
   return r
 }
 
+/** Two dense layers with the same weights and (random) biases. */
+function twinDense(nIn: number, nOut: number, rng: Rng): [Dense, Dense] {
+  const a = new Dense(nIn, nOut)
+  const b = new Dense(nIn, nOut)
+  a.init(new Rng(1), 'xavier')
+  b.init(new Rng(1), 'xavier')
+  for (let j = 0; j < nOut; j++) a.bias[j] = b.bias[j] = rng.normal()
+  return [a, b]
+}
+
 function assertClose(a: Float32Array, b: Float32Array, n: number, tol: number, what: string): void {
   for (let i = 0; i < n; i++) {
     const d = Math.abs(a[i]! - b[i]!)
@@ -152,11 +162,7 @@ describe('SIMD element-wise kernels agree with the JavaScript loops', () => {
   it('dense: bias rows, weight and bias gradients', () => {
     const rng = new Rng(8)
     const nIn = 13
-    const simd = new Dense(nIn, w)
-    const js = new Dense(nIn, w)
-    simd.init(new Rng(1), 'he')
-    js.init(new Rng(1), 'he')
-    for (let j = 0; j < w; j++) simd.bias[j] = js.bias[j] = rng.normal()
+    const [simd, js] = twinDense(nIn, w, rng)
     const x = randomF32(rows * nIn, rng)
     const g = randomF32(rows * w, rng)
     const o1 = simd.forward(residentCopy(x, rows, nIn), rows)
@@ -174,11 +180,7 @@ describe('SIMD element-wise kernels agree with the JavaScript loops', () => {
     const rng = new Rng(10)
     const nIn = 20
     for (const nOut of [1, 3]) {
-      const simd = new Dense(nIn, nOut)
-      const js = new Dense(nIn, nOut)
-      simd.init(new Rng(2), 'xavier')
-      js.init(new Rng(2), 'xavier')
-      for (let j = 0; j < nOut; j++) simd.bias[j] = js.bias[j] = rng.normal()
+      const [simd, js] = twinDense(nIn, nOut, rng)
       const x = randomF32(rows * nIn, rng)
       const g = randomF32(rows * nOut, rng)
       assertClose(

@@ -480,24 +480,16 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
     const quarter = (base: number, half: number): Part[] => {
       // Rows base..base+3 -> columns 4 half .. 4 half + 3 of the panel rows p..p+3.
       const [a, b, c, d] = [r + base, r + base + 1, r + base + 2, r + base + 3]
-      const out: Part[] = [
-        get(a),
-        get(b),
-        simd.shuffle32([0, 4, 1, 5]),
-        set(t0),
-        get(a),
-        get(b),
-        simd.shuffle32([2, 6, 3, 7]),
-        set(t1),
-        get(c),
-        get(d),
-        simd.shuffle32([0, 4, 1, 5]),
-        set(t2),
-        get(c),
-        get(d),
-        simd.shuffle32([2, 6, 3, 7]),
-        set(t3),
+      // t0, t1 = the low and high interleaves of rows a, b; t2, t3 those of rows c, d.
+      const out: Part[] = []
+      const pairs: [number, number, number, number][] = [
+        [a, b, t0, t1],
+        [c, d, t2, t3],
       ]
+      for (const [x, y, lowT, highT] of pairs) {
+        out.push(get(x), get(y), simd.shuffle32([0, 4, 1, 5]), set(lowT))
+        out.push(get(x), get(y), simd.shuffle32([2, 6, 3, 7]), set(highT))
+      }
       const rowsOut: [number, number, readonly [number, number, number, number]][] = [
         [t0, t2, [0, 1, 4, 5]],
         [t0, t2, [2, 3, 6, 7]],
