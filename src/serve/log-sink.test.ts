@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { sql } from 'kysely'
 import { openDb, testBackends } from '../store/index.js'
 import { type PredictionLogSink, predictionLogSink, toRow } from './log-sink.js'
 import { PredictionLog, type PredictionLogEntry } from './prediction-log.js'
@@ -200,3 +201,43 @@ test('flush writes what was queued when it was called, not what arrives meanwhil
   await log.close()
   assert.equal(log.writtenCount, 20, 'close writes them')
 })
+
+for (const backend of testBackends()) {
+  test(`${backend.name}: the experiment index is partial (rows of no experiment skip it) and serves A/B filters`, async () => {
+    const db = await backend.open()
+    try {
+      const k = await migrateServeTables(db)
+      const log = new PredictionLog(predictionLogSink(db, k), { flushIntervalMs: 60_000, batchSize: 50 })
+      for (let i = 0; i < 40; i++) log.append(entry(i))
+      await log.close()
+      if (backend.name === 'sqlite') {
+        const index = await sql<{
+          sql: string
+        }>`select sql from sqlite_master where name = 'serve_predictions_experiment'`.execute(k)
+        assert.match(index.rows[0]?.sql ?? '', /where "experiment_id" is not null/i, 'partial index')
+        const plan = await sql<{
+          detail: string
+        }>`explain query plan select count(*) from serve_predictions where experiment_id = 'exp'`.execute(k)
+        assert.ok(
+          plan.rows.some((r) => r.detail.includes('serve_predictions_experiment')),
+          `the A/B filter uses the index: ${JSON.stringify(plan.rows)}`,
+        )
+      } else {
+        const index = await sql<{
+          indexdef: string
+        }>`select indexdef from pg_indexes where indexname = 'serve_predictions_experiment' and schemaname = current_schema()`.execute(
+          k,
+        )
+        assert.match(index.rows[0]?.indexdef ?? '', /WHERE \(?experiment_id IS NOT NULL\)?/i, 'partial index')
+      }
+      const counted = await k
+        .selectFrom('serve_predictions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('experiment_id', '=', 'exp')
+        .executeTakeFirstOrThrow()
+      assert.equal(Number(counted.n), 20, 'rows of the experiment are all found')
+    } finally {
+      await db.close()
+    }
+  })
+}
