@@ -6,12 +6,15 @@
  * the issue's goals checked explicitly per model family:
  * - single row: Keel's best req/s among the concurrency levels where its p99 is under 10 ms, over
  *   FastAPI's best req/s at any level (FastAPI gets no latency bound), must be at least 20×;
- * - batch of 100: Keel's rows/s over FastAPI's, at the same concurrency, must be at least 5×.
+ * - batch of 100: Keel's best rows/s over FastAPI's best rows/s, among the batch concurrency levels
+ *   (2 and 8 by default: FastAPI's sync endpoint peaks at low concurrency and thrashes its thread pool
+ *   above it, so comparing at one level alone would flatter whichever side it suits), at least 5×.
  * The load average is printed before and after: on a shared machine, rerun when it was high.
  *
  * Both servers run side by side; each point is measured for FastAPI, then Keel, back to back.
  *
- * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,2,4,8,16,64] [--models rf,gbdt]
+ * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,2,4,8,16,64]
+ *   [--batch-concurrency 2,8] [--models rf,gbdt]
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -198,6 +201,7 @@ function isClean(r: WrkResult | undefined): r is WrkResult {
 function goalLines(
   family: string,
   levels: readonly number[],
+  batchLevels: readonly number[],
   fastapi: Record<string, WrkResult>,
   keel: Record<string, WrkResult>,
 ): string[] {
@@ -224,14 +228,23 @@ function goalLines(
         `${ratio.toFixed(1)}× → ${ratio >= 20 ? 'PASS' : 'FAIL'} (goal ≥ 20×)`,
     )
   }
-  const pb = fastapi['batch100-8']
-  const kb = keel['batch100-8']
-  if (!isClean(pb) || !isClean(kb)) lines.push(`${family} batch 100: no clean pair of runs to compare`)
+  const bestBatch = (rs: Record<string, WrkResult>) => {
+    let found: { conc: number; r: WrkResult } | undefined
+    for (const c of batchLevels) {
+      const r = rs[`batch100-${c}`]
+      if (isClean(r) && (found === undefined || r.rps > found.r.rps)) found = { conc: c, r }
+    }
+    return found
+  }
+  const pb = bestBatch(fastapi)
+  const kb = bestBatch(keel)
+  if (pb === undefined || kb === undefined)
+    lines.push(`${family} batch 100: no clean pair of runs to compare`)
   else {
-    const ratio = kb.rps / pb.rps
+    const ratio = kb.r.rps / pb.r.rps
     lines.push(
-      `${family} batch 100 (conc 8): Keel ${(kb.rps * 100).toFixed(0)} rows/s vs FastAPI ${(pb.rps * 100).toFixed(0)} rows/s = ` +
-        `${ratio.toFixed(1)}× → ${ratio >= 5 ? 'PASS' : 'FAIL'} (goal ≥ 5×)`,
+      `${family} batch 100: Keel best ${(kb.r.rps * 100).toFixed(0)} rows/s at conc ${kb.conc} vs FastAPI best ` +
+        `${(pb.r.rps * 100).toFixed(0)} rows/s at conc ${pb.conc} = ${ratio.toFixed(1)}× → ${ratio >= 5 ? 'PASS' : 'FAIL'} (goal ≥ 5×)`,
     )
   }
   return lines
@@ -293,6 +306,7 @@ async function main(): Promise<void> {
       db: { type: 'string' },
       duration: { type: 'string' },
       concurrency: { type: 'string' },
+      'batch-concurrency': { type: 'string' },
       models: { type: 'string' },
     },
   })
@@ -303,6 +317,7 @@ async function main(): Promise<void> {
   }
   const duration = Number(values.duration ?? 5)
   const levels = (values.concurrency ?? '1,2,4,8,16,64').split(',').map(Number)
+  const batchLevels = (values['batch-concurrency'] ?? '2,8').split(',').map(Number)
   const families = (values.models ?? 'rf,gbdt').split(',')
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-serve-'))
   const train = makeData(5000, 7)
@@ -401,7 +416,7 @@ async function main(): Promise<void> {
       }
       const points: [string, string, number][] = [
         ...levels.map((c): [string, string, number] => [`single-${c}`, single, c]),
-        ['batch100-8', batch, 8],
+        ...batchLevels.map((c): [string, string, number] => [`batch100-${c}`, batch, c]),
       ]
       for (const [key, body, c] of points)
         for (const server of servers)
@@ -424,7 +439,7 @@ async function main(): Promise<void> {
             `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`,
             r.cpuMsPerRequest.toFixed(2),
           ]
-    for (const key of [...levels.map((c) => `single-${c}`), 'batch100-8']) {
+    for (const key of [...levels.map((c) => `single-${c}`), ...batchLevels.map((c) => `batch100-${c}`)]) {
       const py = results.fastapi![key]
       const keel = results.keel![key]
       const [pyRps, pyLat, pyCpu] = fmt(py)
@@ -434,12 +449,12 @@ async function main(): Promise<void> {
         py !== undefined && keel !== undefined
           ? `${(py.cpuMsPerRequest / keel.cpuMsPerRequest).toFixed(1)}×`
           : '-'
-      const [load, conc] = key.startsWith('batch') ? ['batch 100', '8'] : ['1 row', key.split('-')[1]!]
+      const [load, conc] = [key.startsWith('batch') ? 'batch 100' : '1 row', key.split('-')[1]!]
       table.push(
         `| ${family} | ${load} | ${conc} | ${pyRps} | ${pyLat} | ${pyCpu} | ${kRps} | ${kLat} | ${kCpu} | ${ratio} | ${cpuRatio} |`,
       )
     }
-    goals.push(...goalLines(family, levels, results.fastapi!, results.keel!))
+    goals.push(...goalLines(family, levels, batchLevels, results.fastapi!, results.keel!))
   }
   console.log(table.join('\n'))
   console.log(`\n${goals.join('\n')}`)
