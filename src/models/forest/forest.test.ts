@@ -354,6 +354,55 @@ describe('random forest', () => {
     }
   })
 
+  it('numeric forests score through the WebAssembly kernel (vector leaves too), bit for bit', async () => {
+    const { accumulateLeaves, packForest } = await import('./ensemble.js')
+    const rng = new Rng(19)
+    const n = 701 // odd: the kernel's row pairs leave one row
+    const d = 3
+    const data = new Float64Array(n * d)
+    const y = new Float64Array(n)
+    const yr = new Float64Array(n)
+    for (let r = 0; r < n; r++) {
+      data[r * d] = rng.next() < 0.15 ? Number.NaN : rng.normal()
+      data[r * d + 1] = rng.normal()
+      data[r * d + 2] = rng.next() < 0.1 ? Number.NaN : rng.next()
+      const z = data[r * d + 1]! + (Number.isNaN(data[r * d]!) ? 1 : 0.5 * data[r * d]!)
+      y[r] = z < -0.3 ? 0 : z < 0.9 ? 1 : 2
+      yr[r] = z + 0.1 * rng.normal()
+    }
+    const x = { rows: n, cols: d, data }
+    const binary = Float64Array.from(y, (v) => +(v > 0))
+    const models = [
+      await new RandomForestClassifier({ nEstimators: 11, seed: 3, threads: 1 }).fit(x, y),
+      await new RandomForestClassifier({ nEstimators: 6, seed: 3, threads: 1 }).fit(x, binary),
+      await new RandomForestRegressor({ nEstimators: 7, seed: 3, threads: 1 }).fit(x, yr),
+    ]
+    for (const model of models) {
+      const state = (model as unknown as { forest: Parameters<typeof accumulateLeaves>[0] }).forest
+      const packed = packForest(state)
+      assert.ok(packed !== null, 'packs')
+      const K = state.nOutputs
+      const plain = new Float64Array(n * K).fill(0.25)
+      const fast = new Float64Array(n * K).fill(0.25) // both add onto what is there
+      accumulateLeaves(state, x, plain)
+      packed.addRows(x.data, x.cols, 0, n, fast)
+      for (let i = 0; i < plain.length; i++)
+        if (plain[i] !== fast[i]) assert.fail(`${model.kind} batch [${i}]: ${plain[i]} vs ${fast[i]}`)
+      const one = new Float64Array(K)
+      for (let r = 0; r < n; r += 37) {
+        one.fill(0.25)
+        packed.addRow(x.data, r * d, one, 0, d)
+        for (let o = 0; o < K; o++)
+          if (one[o] !== plain[r * K + o])
+            assert.fail(`${model.kind} row ${r}: ${one[o]} vs ${plain[r * K + o]}`)
+      }
+      assert.ok(
+        (packed as unknown as { wasm: unknown }).wasm != null,
+        `${model.kind} with ${K} outputs went through the kernel`,
+      )
+    }
+  })
+
   it('scores large batches on worker threads exactly as in-process', async () => {
     const { x, y } = makeData(600, 4, 23, 'multiclass')
     const one = await new RandomForestClassifier({ nEstimators: 7, seed: 5, threads: 1 }).fit(x, y)

@@ -249,7 +249,7 @@ export class PackedForest {
   /** Depth (edges from root to the deepest leaf) of each tree. */
   readonly depthOf: Int32Array
   private readonly singleOutput: boolean
-  /** The WebAssembly batch scorer (numeric splits, one output), made on first use; null: none. */
+  /** The WebAssembly batch scorer (numeric splits), made on first use; null: none. */
   private wasm: WasmScorer | null | undefined
 
   constructor(parts: PackedForestParts) {
@@ -442,11 +442,17 @@ export class PackedForest {
     }
   }
 
-  /** The WebAssembly scorer when this forest allows it (numeric splits, one output), else null. */
+  /**
+   * The WebAssembly scorer when this forest allows it (numeric splits; one output, or vector leaves
+   * that every tree adds to all outputs), else null.
+   */
   private wasmScorer(): WasmScorer | null {
     if (this.wasm === undefined) {
-      const eligible = this.singleOutput && this.valueWidth === 1 && this.catBits.length === 0
-      this.wasm = eligible ? WasmScorer.create(this) : null
+      const W = this.valueWidth
+      const eligible =
+        this.catBits.length === 0 && ((this.singleOutput && W === 1) || (W > 1 && W === this.nOutputs))
+      const { nodes, thresholds, values, roots, depthOf } = this
+      this.wasm = eligible ? WasmScorer.create({ nodes, thresholds, values, roots, depthOf, width: W }) : null
     }
     return this.wasm
   }

@@ -20,19 +20,23 @@ const DATA = 7
 const STRIDE = 8
 const NROWS = 9
 const OUT = 10
+/** Values per leaf (outputs): 1 for the `score` function, any for `score_vec`. */
+const WIDTH = 11
 /** Rows walked together: two rows x four trees = eight independent walks in flight. */
 const PAIR = 2
 // i32 locals.
-const R = 11
-const T = 12
-const D = 13
-const LEVEL = 14
-const INFO = 15
-const MOVED = 16
-const NEXT = 17
-const ROW = 18 // ROW..ROW+PAIR-1: the rows' addresses
+const R = 12
+const T = R + 1
+const D = R + 2
+const LEVEL = R + 3
+const INFO = R + 4
+const MOVED = R + 5
+const NEXT = R + 6
+const ROW = R + 7 // ROW..ROW+PAIR-1: the rows' addresses
 const N = ROW + PAIR // N..N+4*PAIR-1: the lanes' nodes (row p's tree k at N + 4p + k)
-const I32_LOCALS = N + 4 * PAIR - R
+const OUT_ROW = N + 4 * PAIR // OUT_ROW..OUT_ROW+PAIR-1: the rows' output addresses (vector leaves)
+const O = OUT_ROW + PAIR // the output index (vector leaves)
+const I32_LOCALS = O + 1 - R
 // f64 locals.
 const V = R + I32_LOCALS
 const ACC = V + 1 // ACC..ACC+PAIR-1
@@ -68,13 +72,28 @@ function laneStep(emit: Emit, node: number, row: number): void {
  * leftover trees one by one at full depth. Each row gets its trees' values in tree order, as the
  * JavaScript walk adds them.
  */
-function emitRows(emit: Emit, rows: number): void {
+function emitRows(emit: Emit, rows: number, vector: boolean): void {
   const lanes = 4 * rows
   emit(op.block, op.loop)
   emit(op.get(R), op.i32(rows), op.add, op.get(NROWS), op.gtU, op.brIf(1))
   for (let p = 0; p < rows; p++) {
     emit(op.get(DATA), op.get(R), op.i32(p), op.add, op.get(STRIDE), op.mul, op.add, op.set(ROW + p))
-    emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.i32(8), op.mul, op.add, op.f64Load(), op.set(ACC + p))
+    if (vector) {
+      // out row (r + p) starts at OUT + (r + p) * width * 8
+      emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.get(WIDTH), op.mul, op.i32(8), op.mul, op.add)
+      emit(op.set(OUT_ROW + p))
+    } else
+      emit(
+        op.get(OUT),
+        op.get(R),
+        op.i32(p),
+        op.add,
+        op.i32(8),
+        op.mul,
+        op.add,
+        op.f64Load(),
+        op.set(ACC + p),
+      )
   }
   // groups of four trees
   emit(op.get(T0), op.set(T))
@@ -102,12 +121,16 @@ function emitRows(emit: Emit, rows: number): void {
   emit(op.get(MOVED), op.eqz, op.brIf(1))
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
-  // acc = acc + val[n0] + val[n1] + val[n2] + val[n3], per row
+  // acc = acc + val[n0] + val[n1] + val[n2] + val[n3], per row (and per output for vector leaves)
   for (let p = 0; p < rows; p++) {
-    emit(op.get(ACC + p))
-    for (let k = 0; k < 4; k++)
-      emit(op.get(VAL), op.get(N + 4 * p + k), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
-    emit(op.set(ACC + p))
+    const nodesOfRow = [0, 1, 2, 3].map((k) => N + 4 * p + k)
+    if (vector) emitVectorAdd(emit, OUT_ROW + p, nodesOfRow)
+    else {
+      emit(op.get(ACC + p))
+      for (const n of nodesOfRow)
+        emit(op.get(VAL), op.get(n), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
+      emit(op.set(ACC + p))
+    }
   }
   emit(op.get(T), op.i32(4), op.add, op.set(T))
   emit(op.br(0), op.end, op.end)
@@ -125,26 +148,69 @@ function emitRows(emit: Emit, rows: number): void {
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   for (let p = 0; p < rows; p++) {
-    emit(op.get(ACC + p), op.get(VAL), op.get(N + 4 * p), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
-    emit(op.set(ACC + p))
+    if (vector) emitVectorAdd(emit, OUT_ROW + p, [N + 4 * p])
+    else {
+      emit(
+        op.get(ACC + p),
+        op.get(VAL),
+        op.get(N + 4 * p),
+        op.i32(8),
+        op.mul,
+        op.add,
+        op.f64Load(),
+        op.f64Add,
+      )
+      emit(op.set(ACC + p))
+    }
   }
   emit(op.get(T), op.i32(1), op.add, op.tee(T), op.get(T1), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   // out[r + p] = acc
-  for (let p = 0; p < rows; p++)
-    emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.i32(8), op.mul, op.add, op.get(ACC + p), op.f64Store())
+  if (!vector)
+    for (let p = 0; p < rows; p++)
+      emit(
+        op.get(OUT),
+        op.get(R),
+        op.i32(p),
+        op.add,
+        op.i32(8),
+        op.mul,
+        op.add,
+        op.get(ACC + p),
+        op.f64Store(),
+      )
   emit(op.get(R), op.i32(rows), op.add, op.set(R))
   emit(op.br(0), op.end, op.end)
 }
 
-function scoreFunction(): FunctionDef {
+/**
+ * For o in [0, width): out[o] = out[o] + val[n0 * width + o] + ... (the nodes' values in tree
+ * order), out being the row's outputs at local `outRow`: the JavaScript walk's vector-leaf sums.
+ */
+function emitVectorAdd(emit: Emit, outRow: number, nodes: readonly number[]): void {
+  emit(op.i32(0), op.set(O))
+  emit(op.block, op.loop)
+  emit(op.get(O), op.get(WIDTH), op.geU, op.brIf(1))
+  // address of out[o], twice: one for the store, one for the load
+  emit(op.get(outRow), op.get(O), op.i32(8), op.mul, op.add)
+  emit(op.get(outRow), op.get(O), op.i32(8), op.mul, op.add, op.f64Load())
+  for (const n of nodes) {
+    emit(op.get(VAL), op.get(n), op.get(WIDTH), op.mul, op.get(O), op.add, op.i32(8), op.mul, op.add)
+    emit(op.f64Load(), op.f64Add)
+  }
+  emit(op.f64Store())
+  emit(op.get(O), op.i32(1), op.add, op.set(O))
+  emit(op.br(0), op.end, op.end)
+}
+
+function scoreFunction(vector: boolean): FunctionDef {
   const { code, emit } = emitter()
   emit(op.i32(0), op.set(R))
-  emitRows(emit, PAIR)
-  emitRows(emit, 1)
+  emitRows(emit, PAIR, vector)
+  emitRows(emit, 1, vector)
   return {
-    name: 'score',
-    params: new Array<number>(11).fill(I32),
+    name: vector ? 'score_vec' : 'score',
+    params: new Array<number>(12).fill(I32),
     locals: [
       [I32_LOCALS, I32],
       [1 + PAIR, F64],
@@ -165,6 +231,7 @@ type ScoreFn = (
   stride: number,
   nRows: number,
   out: number,
+  width: number,
 ) => void
 
 let compiled: WebAssembly.Module | null | undefined
@@ -174,7 +241,7 @@ function scoreModule(): WebAssembly.Module | null {
   compiled = null
   if (typeof WebAssembly === 'undefined') return compiled
   try {
-    const bytes = moduleBytes([scoreFunction()], false)
+    const bytes = moduleBytes([scoreFunction(false), scoreFunction(true)], false)
     if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
   } catch {
     // Recoverable by design: PackedForest's JavaScript walk gives the same scores.
@@ -183,13 +250,18 @@ function scoreModule(): WebAssembly.Module | null {
   return compiled
 }
 
-/** What the kernel needs of a PackedForest (numeric splits, one output, scalar leaves). */
+/**
+ * What the kernel needs of a PackedForest with numeric splits: one output with scalar leaves, or
+ * `width` outputs with vector leaves (random forests' class frequencies) that every tree adds to.
+ */
 export interface ScorerForest {
   readonly nodes: Int32Array
   readonly thresholds: Float64Array
   readonly values: Float64Array
   readonly roots: Int32Array
   readonly depthOf: Int32Array
+  /** Values per leaf (default 1). */
+  readonly width?: number
 }
 
 /** Rows copied into the kernel's memory per call. */
@@ -200,7 +272,9 @@ const CHUNK_ROWS = 4096
  * of four in tree order and the leftover trees last, as the JavaScript walk.
  */
 const BLOCK_ROWS = 64
-const SLICE_TREES = 32
+const MAX_SLICE_TREES = 32
+/** Bytes of tree arrays a slice may hold: deep forests (random forests) get slices of fewer trees. */
+const SLICE_BYTES = 192 * 1024
 
 /** Batch scorer for one forest in its own WebAssembly memory (one per thread). */
 export class WasmScorer {
@@ -208,6 +282,9 @@ export class WasmScorer {
   private readonly memory: WebAssembly.Memory
   private readonly at: { nodes: number; thr: number; val: number; roots: number; depth: number; data: number }
   private readonly nTrees: number
+  private readonly width: number
+  /** Trees per kernel call (a multiple of four), so a slice's nodes stay in cache. */
+  private readonly sliceTrees: number
   /** A float64 view of the whole memory, renewed when the memory grows. */
   private heap: Float64Array
 
@@ -229,8 +306,12 @@ export class WasmScorer {
     new Int32Array(b, roots, f.roots.length).set(f.roots)
     new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
     this.nTrees = f.roots.length
+    this.width = f.width ?? 1
+    const treeBytes =
+      (f.nodes.byteLength + f.thresholds.byteLength + f.values.byteLength) / Math.max(1, this.nTrees)
+    this.sliceTrees = Math.max(4, Math.min(MAX_SLICE_TREES, Math.floor(SLICE_BYTES / treeBytes / 4) * 4))
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } })
-    this.run = instance.exports.score as ScoreFn
+    this.run = (this.width === 1 ? instance.exports.score : instance.exports.score_vec) as ScoreFn
   }
 
   /** A scorer for `f`, or null without WebAssembly (or with KEEL_NO_WASM=1). */
@@ -255,12 +336,13 @@ export class WasmScorer {
     return this.heap
   }
 
-  /** Adds the forest's margin of the row at data[offset .. offset+cols) onto out[outOffset]. */
+  /** Adds the forest's outputs of the row at data[offset .. offset+cols) onto out[outOffset ..]. */
   scoreRow(data: Float64Array, offset: number, cols: number, out: Float64Array, outOffset: number): void {
-    const f = this.reserve(this.at.data + cols * 8 + 8)
+    const W = this.width
+    const f = this.reserve(this.at.data + cols * 8 + W * 8)
     const base = this.at.data / 8
     for (let j = 0; j < cols; j++) f[base + j] = data[offset + j]!
-    f[base + cols] = out[outOffset]!
+    for (let o = 0; o < W; o++) f[base + cols + o] = out[outOffset + o]!
     const { nodes, thr, val, roots, depth } = this.at
     this.run(
       nodes,
@@ -274,25 +356,30 @@ export class WasmScorer {
       cols * 8,
       1,
       this.at.data + cols * 8,
+      W,
     )
-    out[outOffset] = f[base + cols]!
+    for (let o = 0; o < W; o++) out[outOffset + o] = f[base + cols + o]!
   }
 
-  /** Adds the forest's margins of rows [from, to) of a row-major matrix onto out[from..to). */
+  /**
+   * Adds the forest's outputs of rows [from, to) of a row-major matrix onto out (row-major, `width`
+   * values per row: out[from * width .. to * width)).
+   */
   score(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
     const stride = cols * 8
+    const W = this.width
     for (let b = from; b < to; b += CHUNK_ROWS) {
       const m = Math.min(to, b + CHUNK_ROWS) - b
-      const heap = this.reserve(this.at.data + m * stride + m * 8).buffer
+      const heap = this.reserve(this.at.data + m * stride + m * W * 8).buffer
       const outAt = this.at.data + m * stride
       new Float64Array(heap, this.at.data, m * cols).set(data.subarray(b * cols, (b + m) * cols))
-      const o = new Float64Array(heap, outAt, m)
-      o.set(out.subarray(b, b + m))
+      const o = new Float64Array(heap, outAt, m * W)
+      o.set(out.subarray(b * W, (b + m) * W))
       const { nodes, thr, val, roots, depth } = this.at
       for (let rb = 0; rb < m; rb += BLOCK_ROWS) {
         const rows = Math.min(BLOCK_ROWS, m - rb)
-        for (let t0 = 0; t0 < this.nTrees; t0 += SLICE_TREES) {
-          const t1 = Math.min(this.nTrees, t0 + SLICE_TREES)
+        for (let t0 = 0; t0 < this.nTrees; t0 += this.sliceTrees) {
+          const t1 = Math.min(this.nTrees, t0 + this.sliceTrees)
           this.run(
             nodes,
             thr,
@@ -304,11 +391,12 @@ export class WasmScorer {
             this.at.data + rb * stride,
             stride,
             rows,
-            outAt + rb * 8,
+            outAt + rb * W * 8,
+            W,
           )
         }
       }
-      out.set(o, b)
+      out.set(o, b * W)
     }
   }
 }
