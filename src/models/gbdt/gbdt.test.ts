@@ -324,6 +324,58 @@ describe('GradientBoostingClassifier', () => {
     }
   })
 
+  it('the WebAssembly scorer handles categorical splits as the JavaScript walk does, bit for bit', async () => {
+    const rng = new Rng(41)
+    const rows = 1201
+    const cols = 3
+    const data = new Float64Array(rows * cols)
+    const y = new Float64Array(rows)
+    for (let r = 0; r < rows; r++) {
+      data[r * cols] = rng.int(40)
+      data[r * cols + 1] = rng.next() < 0.1 ? Number.NaN : rng.normal()
+      data[r * cols + 2] = rng.next() < 0.1 ? Number.NaN : rng.int(5)
+      const z = (data[r * cols]! % 7) - 3 + data[r * cols + 1]! * 0.5 + (data[r * cols + 2] === 2 ? 1 : 0)
+      y[r] = z > 0 ? 1 : 0
+    }
+    const x = { rows, cols, data }
+    const model = await new GradientBoostingClassifier({
+      nEstimators: 23,
+      maxCatToOnehot: 0,
+      catSmooth: 1,
+    }).fit(x, y, { categoricalFeatures: [0, 2] })
+    // Unseen codes (45, -1, 2.5, 300, 1e10), NaN and -0 in the categorical columns at scoring time.
+    const probe = new Float64Array(data)
+    const odd = [45, -1, 2.5, 300, 1e10, Number.NaN, -0, Number.POSITIVE_INFINITY]
+    for (let r = 0; r < rows; r += 5) {
+      probe[r * cols] = odd[(r / 5) % odd.length]!
+      probe[r * cols + 2] = odd[(r / 5 + 3) % odd.length]!
+    }
+    const px = { rows, cols, data: probe }
+    const artifact = JSON.stringify(model.toArtifact())
+    const fast = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
+    process.env.KEEL_NO_WASM = '1'
+    let plainRaw: Float64Array
+    let plain: FittedGradientBoostingClassifier
+    try {
+      plain = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
+      plainRaw = plain.predictRaw(px)
+    } finally {
+      delete process.env.KEEL_NO_WASM
+    }
+    const fastRaw = fast.predictRaw(px)
+    const a = new Float64Array(1)
+    for (let r = 0; r < rows; r++) {
+      if (fastRaw[r] !== plainRaw[r]) assert.fail(`row ${r}: batch ${fastRaw[r]} vs ${plainRaw[r]}`)
+      fast.predictRowRaw(probe, a, r * cols)
+      if (a[0] !== plainRaw[r]) assert.fail(`row ${r}: single ${a[0]} vs ${plainRaw[r]}`)
+    }
+    const view = fast.treeEnsemble()
+    assert.ok(
+      view.trees.some((t) => t.tree.categorical?.some((c) => c === 1)),
+      'the model has categorical splits',
+    )
+  })
+
   it('treeEnsemble margins equal predictRaw', async () => {
     const rng = new Rng(12)
     const rows = 400

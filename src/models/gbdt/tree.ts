@@ -443,16 +443,17 @@ export class PackedForest {
   }
 
   /**
-   * The WebAssembly scorer when this forest allows it (numeric splits; one output, or vector leaves
-   * that every tree adds to all outputs), else null.
+   * The WebAssembly scorer when this forest allows it (one output, or vector leaves that every tree
+   * adds to all outputs; numeric and categorical splits), else null.
    */
   private wasmScorer(): WasmScorer | null {
     if (this.wasm === undefined) {
       const W = this.valueWidth
-      const eligible =
-        this.catBits.length === 0 && ((this.singleOutput && W === 1) || (W > 1 && W === this.nOutputs))
-      const { nodes, thresholds, values, roots, depthOf } = this
-      this.wasm = eligible ? WasmScorer.create({ nodes, thresholds, values, roots, depthOf, width: W }) : null
+      const eligible = (this.singleOutput && W === 1) || (W > 1 && W === this.nOutputs)
+      const { nodes, thresholds, values, roots, depthOf, catOffset, catBits } = this
+      this.wasm = eligible
+        ? WasmScorer.create({ nodes, thresholds, values, roots, depthOf, width: W, catOffset, catBits })
+        : null
     }
     return this.wasm
   }

@@ -22,10 +22,15 @@ const NROWS = 9
 const OUT = 10
 /** Values per leaf (outputs): 1 for the `score` function, any for `score_vec`. */
 const WIDTH = 11
+/** Categorical splits: each node's offset into the level bitsets (-1: none), and the bitsets. */
+const CAT_OFFSET = 12
+const CAT_BITS = 13
+/** Info flag of a categorical split (tree.ts FLAG_CATEGORICAL). */
+const FLAG_CATEGORICAL = 1 << 25
 /** Rows walked together: two rows x four trees = eight independent walks in flight. */
 const PAIR = 2
 // i32 locals.
-const R = 12
+const R = 14
 const T = R + 1
 const D = R + 2
 const LEVEL = R + 3
@@ -36,7 +41,9 @@ const ROW = R + 7 // ROW..ROW+PAIR-1: the rows' addresses
 const N = ROW + PAIR // N..N+4*PAIR-1: the lanes' nodes (row p's tree k at N + 4p + k)
 const OUT_ROW = N + 4 * PAIR // OUT_ROW..OUT_ROW+PAIR-1: the rows' output addresses (vector leaves)
 const O = OUT_ROW + PAIR // the output index (vector leaves)
-const I32_LOCALS = O + 1 - R
+const RIGHT = O + 1 // a lane's step: 0 left, 1 right
+const CODE = O + 2 // a categorical level
+const I32_LOCALS = CODE + 1 - R
 // f64 locals.
 const V = R + I32_LOCALS
 const ACC = V + 1 // ACC..ACC+PAIR-1
@@ -44,7 +51,7 @@ const ACC = V + 1 // ACC..ACC+PAIR-1
 type Emit = (...p: (number | number[])[]) => void
 
 /** Pushes child(node) + right, right = (v > threshold) | (isNaN(v) & nanRightBit), v = row[feature]. */
-function laneStep(emit: Emit, node: number, row: number): void {
+function laneStep(emit: Emit, node: number, row: number, categorical: boolean): void {
   // info = nodes[2 * node]
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(0), op.set(INFO))
   // v = row[info & 0xffffff]
@@ -59,11 +66,31 @@ function laneStep(emit: Emit, node: number, row: number): void {
     op.f64Load(),
     op.set(V),
   )
-  // nodes[2 * node + 1] + ((v > thr[node]) | ((v != v) & (info >>> 24)))
+  // nodes[2 * node + 1] + right, right = (v > thr[node]) | ((v != v) & (info >>> 24))
   emit(op.get(NODES), op.get(node), op.i32(8), op.mul, op.add, op.i32Load(4))
   emit(op.get(V), op.get(THR), op.get(node), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Gt)
   emit(op.get(V), op.get(V), op.f64Ne, op.get(INFO), op.i32(24), op.shrU, op.and, op.or)
-  emit(op.add)
+  if (!categorical) {
+    emit(op.add)
+    return
+  }
+  emit(op.set(RIGHT))
+  // A categorical split (as PackedForest.categoricalStep): NaN follows its flag; a value that is not
+  // an integer code 0..255 goes right; a code goes left when its bit is set.
+  emit(op.get(INFO), op.i32(FLAG_CATEGORICAL), op.geU, op.ifVoid)
+  emit(op.get(V), op.get(V), op.f64Ne, op.ifVoid)
+  emit(op.get(INFO), op.i32(24), op.shrU, op.i32(1), op.and, op.set(RIGHT))
+  emit(op.else)
+  emit(op.get(V), op.i32TruncSatF64S, op.tee(CODE), op.f64ConvertI32S, op.get(V), op.f64Ne)
+  emit(op.get(CODE), op.i32(256), op.geU, op.or, op.ifVoid)
+  emit(op.i32(1), op.set(RIGHT))
+  emit(op.else)
+  // bit (code & 31) of word catBits[catOffset[node] + (code >>> 5)], inverted
+  emit(op.get(CAT_BITS), op.get(CAT_OFFSET), op.get(node), op.i32(4), op.mul, op.add, op.i32Load(0))
+  emit(op.get(CODE), op.i32(5), op.shrU, op.add, op.i32(4), op.mul, op.add, op.i32Load(0))
+  emit(op.get(CODE), op.i32(31), op.and, op.shrU, op.i32(1), op.and, op.i32(1), op.xor, op.set(RIGHT))
+  emit(op.end, op.end, op.end)
+  emit(op.get(RIGHT), op.add)
 }
 
 /**
@@ -72,7 +99,7 @@ function laneStep(emit: Emit, node: number, row: number): void {
  * leftover trees one by one at full depth. Each row gets its trees' values in tree order, as the
  * JavaScript walk adds them.
  */
-function emitRows(emit: Emit, rows: number, vector: boolean): void {
+function emitRows(emit: Emit, rows: number, vector: boolean, categorical: boolean): void {
   const lanes = 4 * rows
   emit(op.block, op.loop)
   emit(op.get(R), op.i32(rows), op.add, op.get(NROWS), op.gtU, op.brIf(1))
@@ -114,7 +141,7 @@ function emitRows(emit: Emit, rows: number, vector: boolean): void {
   emit(op.i32(0), op.set(MOVED))
   for (let l = 0; l < lanes; l++) {
     // next = step(n); moved |= next != n; n = next
-    laneStep(emit, N + l, ROW + (l >> 2))
+    laneStep(emit, N + l, ROW + (l >> 2), categorical)
     emit(op.tee(NEXT), op.get(N + l), op.ne, op.get(MOVED), op.or, op.set(MOVED))
     emit(op.get(NEXT), op.set(N + l))
   }
@@ -142,7 +169,7 @@ function emitRows(emit: Emit, rows: number, vector: boolean): void {
   emit(op.i32(0), op.set(LEVEL))
   emit(op.block, op.get(LEVEL), op.get(D), op.geU, op.brIf(0), op.loop)
   for (let p = 0; p < rows; p++) {
-    laneStep(emit, N + 4 * p, ROW + p)
+    laneStep(emit, N + 4 * p, ROW + p, categorical)
     emit(op.set(N + 4 * p))
   }
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
@@ -203,14 +230,15 @@ function emitVectorAdd(emit: Emit, outRow: number, nodes: readonly number[]): vo
   emit(op.br(0), op.end, op.end)
 }
 
-function scoreFunction(vector: boolean): FunctionDef {
+/** The kernel for scalar or vector leaves, with or without categorical splits (numeric-only forests skip that code). */
+function scoreFunction(vector: boolean, categorical: boolean): FunctionDef {
   const { code, emit } = emitter()
   emit(op.i32(0), op.set(R))
-  emitRows(emit, PAIR, vector)
-  emitRows(emit, 1, vector)
+  emitRows(emit, PAIR, vector, categorical)
+  emitRows(emit, 1, vector, categorical)
   return {
-    name: vector ? 'score_vec' : 'score',
-    params: new Array<number>(12).fill(I32),
+    name: `score${vector ? '_vec' : ''}${categorical ? '_cat' : ''}`,
+    params: new Array<number>(14).fill(I32),
     locals: [
       [I32_LOCALS, I32],
       [1 + PAIR, F64],
@@ -232,6 +260,8 @@ type ScoreFn = (
   nRows: number,
   out: number,
   width: number,
+  catOffset: number,
+  catBits: number,
 ) => void
 
 let compiled: WebAssembly.Module | null | undefined
@@ -241,7 +271,13 @@ function scoreModule(): WebAssembly.Module | null {
   compiled = null
   if (typeof WebAssembly === 'undefined') return compiled
   try {
-    const bytes = moduleBytes([scoreFunction(false), scoreFunction(true)], false)
+    const bytes = moduleBytes(
+      [false, true].flatMap((categorical) => [
+        scoreFunction(false, categorical),
+        scoreFunction(true, categorical),
+      ]),
+      false,
+    )
     if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
   } catch {
     // Recoverable by design: PackedForest's JavaScript walk gives the same scores.
@@ -262,6 +298,9 @@ export interface ScorerForest {
   readonly depthOf: Int32Array
   /** Values per leaf (default 1). */
   readonly width?: number
+  /** Categorical splits: each node's offset into `catBits` (-1: none) and the level bitsets. */
+  readonly catOffset?: Int32Array
+  readonly catBits?: Uint32Array
 }
 
 /** Rows copied into the kernel's memory per call. */
@@ -280,7 +319,16 @@ const SLICE_BYTES = 192 * 1024
 export class WasmScorer {
   private readonly run: ScoreFn
   private readonly memory: WebAssembly.Memory
-  private readonly at: { nodes: number; thr: number; val: number; roots: number; depth: number; data: number }
+  private readonly at: {
+    nodes: number
+    thr: number
+    val: number
+    roots: number
+    depth: number
+    catOffset: number
+    catBits: number
+    data: number
+  }
   private readonly nTrees: number
   private readonly width: number
   /** Trees per kernel call (a multiple of four), so a slice's nodes stay in cache. */
@@ -295,8 +343,10 @@ export class WasmScorer {
     const val = thr + f.thresholds.byteLength
     const roots = val + f.values.byteLength
     const depth = align(roots + f.roots.byteLength)
-    const data = align(depth + f.depthOf.byteLength)
-    this.at = { nodes, thr, val, roots, depth, data }
+    const catOffset = align(depth + f.depthOf.byteLength)
+    const catBits = catOffset + (f.catOffset?.byteLength ?? 0)
+    const data = align(catBits + (f.catBits?.byteLength ?? 0) + 4)
+    this.at = { nodes, thr, val, roots, depth, catOffset, catBits, data }
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
     this.heap = new Float64Array(this.memory.buffer)
     const b = this.memory.buffer
@@ -305,13 +355,16 @@ export class WasmScorer {
     new Float64Array(b, val, f.values.length).set(f.values)
     new Int32Array(b, roots, f.roots.length).set(f.roots)
     new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
+    if (f.catOffset !== undefined) new Int32Array(b, catOffset, f.catOffset.length).set(f.catOffset)
+    if (f.catBits !== undefined) new Uint32Array(b, catBits, f.catBits.length).set(f.catBits)
     this.nTrees = f.roots.length
     this.width = f.width ?? 1
     const treeBytes =
       (f.nodes.byteLength + f.thresholds.byteLength + f.values.byteLength) / Math.max(1, this.nTrees)
     this.sliceTrees = Math.max(4, Math.min(MAX_SLICE_TREES, Math.floor(SLICE_BYTES / treeBytes / 4) * 4))
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } })
-    this.run = (this.width === 1 ? instance.exports.score : instance.exports.score_vec) as ScoreFn
+    const name = `score${this.width === 1 ? '' : '_vec'}${(f.catBits?.length ?? 0) > 0 ? '_cat' : ''}`
+    this.run = instance.exports[name] as ScoreFn
   }
 
   /** A scorer for `f`, or null without WebAssembly (or with KEEL_NO_WASM=1). */
@@ -357,6 +410,8 @@ export class WasmScorer {
       1,
       this.at.data + cols * 8,
       W,
+      this.at.catOffset,
+      this.at.catBits,
     )
     for (let o = 0; o < W; o++) out[outOffset + o] = f[base + cols + o]!
   }
@@ -393,6 +448,8 @@ export class WasmScorer {
             rows,
             outAt + rb * W * 8,
             W,
+            this.at.catOffset,
+            this.at.catBits,
           )
         }
       }

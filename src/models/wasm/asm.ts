@@ -117,6 +117,8 @@ export function moduleBytes(
 /** Opcodes shared by the kernels (memory operands: natural alignment, byte offset). */
 export const op = {
   block: [0x02, 0x40],
+  ifVoid: [0x04, 0x40],
+  else: [0x05],
   loop: [0x03, 0x40],
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
@@ -145,6 +147,10 @@ export const op = {
   sub: [0x6b],
   mul: [0x6c],
   and: [0x71],
+  xor: [0x73],
+  /** f64 to i32, saturating (NaN to 0). */
+  i32TruncSatF64S: [0xfc, 0x02],
+  f64ConvertI32S: [0xb7],
   or: [0x72],
   shl: [0x74],
   shrU: [0x76],
