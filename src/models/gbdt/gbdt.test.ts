@@ -324,7 +324,7 @@ describe('GradientBoostingClassifier', () => {
     }
   })
 
-  it('the WebAssembly scorer handles categorical splits as the JavaScript walk does, bit for bit', async () => {
+  it('the WebAssembly scorer handles categorical splits and multiclass as the JavaScript walk does, bit for bit', async () => {
     const rng = new Rng(41)
     const rows = 1201
     const cols = 3
@@ -338,12 +338,7 @@ describe('GradientBoostingClassifier', () => {
       y[r] = z > 0 ? 1 : 0
     }
     const x = { rows, cols, data }
-    const model = await new GradientBoostingClassifier({
-      nEstimators: 23,
-      maxCatToOnehot: 0,
-      catSmooth: 1,
-    }).fit(x, y, { categoricalFeatures: [0, 2] })
-    // Unseen codes (45, -1, 2.5, 300, 1e10), NaN and -0 in the categorical columns at scoring time.
+    // Unseen codes (45, -1, 2.5, 300, 1e10, +Inf), NaN and -0 in the categorical columns at scoring time.
     const probe = new Float64Array(data)
     const odd = [45, -1, 2.5, 300, 1e10, Number.NaN, -0, Number.POSITIVE_INFINITY]
     for (let r = 0; r < rows; r += 5) {
@@ -351,29 +346,41 @@ describe('GradientBoostingClassifier', () => {
       probe[r * cols + 2] = odd[(r / 5 + 3) % odd.length]!
     }
     const px = { rows, cols, data: probe }
-    const artifact = JSON.stringify(model.toArtifact())
-    const fast = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
-    process.env.KEEL_NO_WASM = '1'
-    let plainRaw: Float64Array
-    let plain: FittedGradientBoostingClassifier
-    try {
-      plain = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
-      plainRaw = plain.predictRaw(px)
-    } finally {
-      delete process.env.KEEL_NO_WASM
+    const multi = Float64Array.from(y, (v, r) => v + (data[r * cols]! % 3 === 0 ? 1 : 0))
+    for (const [target, K] of [
+      [y, 1],
+      [multi, 3],
+    ] as const) {
+      const model = await new GradientBoostingClassifier({
+        nEstimators: 23,
+        maxCatToOnehot: 0,
+        catSmooth: 1,
+      }).fit(x, target, { categoricalFeatures: [0, 2] })
+      const artifact = JSON.stringify(model.toArtifact())
+      const fast = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
+      process.env.KEEL_NO_WASM = '1'
+      let plainRaw: Float64Array
+      try {
+        plainRaw = (loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier).predictRaw(px)
+      } finally {
+        delete process.env.KEEL_NO_WASM
+      }
+      const fastRaw = fast.predictRaw(px)
+      const a = new Float64Array(K)
+      for (let r = 0; r < rows; r++) {
+        fast.predictRowRaw(probe, a, r * cols)
+        for (let k = 0; k < K; k++) {
+          const i = r * K + k
+          if (fastRaw[i] !== plainRaw[i])
+            assert.fail(`${K} outputs, row ${r}: batch ${fastRaw[i]} vs ${plainRaw[i]}`)
+          if (a[k] !== plainRaw[i]) assert.fail(`${K} outputs, row ${r}: single ${a[k]} vs ${plainRaw[i]}`)
+        }
+      }
+      assert.ok(
+        fast.treeEnsemble().trees.some((t) => t.tree.categorical?.some((c) => c === 1)),
+        `${K} outputs: the model has categorical splits`,
+      )
     }
-    const fastRaw = fast.predictRaw(px)
-    const a = new Float64Array(1)
-    for (let r = 0; r < rows; r++) {
-      if (fastRaw[r] !== plainRaw[r]) assert.fail(`row ${r}: batch ${fastRaw[r]} vs ${plainRaw[r]}`)
-      fast.predictRowRaw(probe, a, r * cols)
-      if (a[0] !== plainRaw[r]) assert.fail(`row ${r}: single ${a[0]} vs ${plainRaw[r]}`)
-    }
-    const view = fast.treeEnsemble()
-    assert.ok(
-      view.trees.some((t) => t.tree.categorical?.some((c) => c === 1)),
-      'the model has categorical splits',
-    )
   })
 
   it('treeEnsemble margins equal predictRaw', async () => {

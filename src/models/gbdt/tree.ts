@@ -443,17 +443,20 @@ export class PackedForest {
   }
 
   /**
-   * The WebAssembly scorer when this forest allows it (one output, or vector leaves that every tree
-   * adds to all outputs; numeric and categorical splits), else null.
+   * The WebAssembly scorer (one output; vector leaves that every tree adds to all outputs; or one
+   * output per tree, as multiclass boosting; numeric and categorical splits), else null.
    */
   private wasmScorer(): WasmScorer | null {
     if (this.wasm === undefined) {
       const W = this.valueWidth
-      const eligible = (this.singleOutput && W === 1) || (W > 1 && W === this.nOutputs)
-      const { nodes, thresholds, values, roots, depthOf, catOffset, catBits } = this
-      this.wasm = eligible
-        ? WasmScorer.create({ nodes, thresholds, values, roots, depthOf, width: W, catOffset, catBits })
-        : null
+      const { nodes, thresholds, values, roots, depthOf, catOffset, catBits, nOutputs, outputOf } = this
+      const base = { nodes, thresholds, values, roots, depthOf, catOffset, catBits }
+      this.wasm =
+        W === 1
+          ? WasmScorer.create(this.singleOutput ? base : { ...base, width: nOutputs, outputOf })
+          : W === nOutputs
+            ? WasmScorer.create({ ...base, width: W })
+            : null
     }
     return this.wasm
   }

@@ -25,12 +25,14 @@ const WIDTH = 11
 /** Categorical splits: each node's offset into the level bitsets (-1: none), and the bitsets. */
 const CAT_OFFSET = 12
 const CAT_BITS = 13
+/** Multiclass forests: the output (class) each tree adds to. */
+const OUTPUT_OF = 14
 /** Info flag of a categorical split (tree.ts FLAG_CATEGORICAL). */
 const FLAG_CATEGORICAL = 1 << 25
 /** Rows walked together: two rows x four trees = eight independent walks in flight. */
 const PAIR = 2
 // i32 locals.
-const R = 14
+const R = 15
 const T = R + 1
 const D = R + 2
 const LEVEL = R + 3
@@ -99,7 +101,15 @@ function laneStep(emit: Emit, node: number, row: number, categorical: boolean): 
  * leftover trees one by one at full depth. Each row gets its trees' values in tree order, as the
  * JavaScript walk adds them.
  */
-function emitRows(emit: Emit, rows: number, vector: boolean, categorical: boolean): void {
+/**
+ * How leaves add to a row's outputs: `scalar` (one output, kept in a local), `vector` (every tree
+ * adds its leaf's `width` values to all outputs) or `multi` (each tree adds its one value to the
+ * output outputOf[tree]: multiclass boosting).
+ */
+type LeafMode = 'scalar' | 'vector' | 'multi'
+
+function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean): void {
+  const vector = mode !== 'scalar'
   const lanes = 4 * rows
   emit(op.block, op.loop)
   emit(op.get(R), op.i32(rows), op.add, op.get(NROWS), op.gtU, op.brIf(1))
@@ -151,7 +161,8 @@ function emitRows(emit: Emit, rows: number, vector: boolean, categorical: boolea
   // acc = acc + val[n0] + val[n1] + val[n2] + val[n3], per row (and per output for vector leaves)
   for (let p = 0; p < rows; p++) {
     const nodesOfRow = [0, 1, 2, 3].map((k) => N + 4 * p + k)
-    if (vector) emitVectorAdd(emit, OUT_ROW + p, nodesOfRow)
+    if (mode === 'multi') nodesOfRow.forEach((n, k) => emitTreeOutputAdd(emit, OUT_ROW + p, n, k))
+    else if (vector) emitVectorAdd(emit, OUT_ROW + p, nodesOfRow)
     else {
       emit(op.get(ACC + p))
       for (const n of nodesOfRow)
@@ -175,7 +186,8 @@ function emitRows(emit: Emit, rows: number, vector: boolean, categorical: boolea
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   for (let p = 0; p < rows; p++) {
-    if (vector) emitVectorAdd(emit, OUT_ROW + p, [N + 4 * p])
+    if (mode === 'multi') emitTreeOutputAdd(emit, OUT_ROW + p, N + 4 * p, 0)
+    else if (vector) emitVectorAdd(emit, OUT_ROW + p, [N + 4 * p])
     else {
       emit(
         op.get(ACC + p),
@@ -230,15 +242,40 @@ function emitVectorAdd(emit: Emit, outRow: number, nodes: readonly number[]): vo
   emit(op.br(0), op.end, op.end)
 }
 
-/** The kernel for scalar or vector leaves, with or without categorical splits (numeric-only forests skip that code). */
-function scoreFunction(vector: boolean, categorical: boolean): FunctionDef {
+/** out[outputOf[t + k]] += val[node] for the row at local `outRow` (tree t + k's leaf `node`). */
+function emitTreeOutputAdd(emit: Emit, outRow: number, node: number, k: number): void {
+  // address of out[outputOf[t + k]], twice: one for the store, one for the load
+  for (let twice = 0; twice < 2; twice++) {
+    emit(op.get(outRow), op.get(OUTPUT_OF), op.get(T), op.i32(4), op.mul, op.add, op.i32Load(4 * k))
+    emit(op.i32(8), op.mul, op.add)
+  }
+  emit(
+    op.f64Load(),
+    op.get(VAL),
+    op.get(node),
+    op.i32(8),
+    op.mul,
+    op.add,
+    op.f64Load(),
+    op.f64Add,
+    op.f64Store(),
+  )
+}
+
+/** Kernel function names by leaf mode and categorical support. */
+function kernelName(mode: LeafMode, categorical: boolean): string {
+  return `score${mode === 'scalar' ? '' : `_${mode}`}${categorical ? '_cat' : ''}`
+}
+
+/** The kernel for one leaf mode, with or without categorical splits (numeric-only forests skip that code). */
+function scoreFunction(mode: LeafMode, categorical: boolean): FunctionDef {
   const { code, emit } = emitter()
   emit(op.i32(0), op.set(R))
-  emitRows(emit, PAIR, vector, categorical)
-  emitRows(emit, 1, vector, categorical)
+  emitRows(emit, PAIR, mode, categorical)
+  emitRows(emit, 1, mode, categorical)
   return {
-    name: `score${vector ? '_vec' : ''}${categorical ? '_cat' : ''}`,
-    params: new Array<number>(14).fill(I32),
+    name: kernelName(mode, categorical),
+    params: new Array<number>(15).fill(I32),
     locals: [
       [I32_LOCALS, I32],
       [1 + PAIR, F64],
@@ -262,6 +299,7 @@ type ScoreFn = (
   width: number,
   catOffset: number,
   catBits: number,
+  outputOf: number,
 ) => void
 
 let compiled: WebAssembly.Module | null | undefined
@@ -271,11 +309,9 @@ function scoreModule(): WebAssembly.Module | null {
   compiled = null
   if (typeof WebAssembly === 'undefined') return compiled
   try {
+    const modes: LeafMode[] = ['scalar', 'vector', 'multi']
     const bytes = moduleBytes(
-      [false, true].flatMap((categorical) => [
-        scoreFunction(false, categorical),
-        scoreFunction(true, categorical),
-      ]),
+      [false, true].flatMap((categorical) => modes.map((mode) => scoreFunction(mode, categorical))),
       false,
     )
     if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
@@ -301,6 +337,11 @@ export interface ScorerForest {
   /** Categorical splits: each node's offset into `catBits` (-1: none) and the level bitsets. */
   readonly catOffset?: Int32Array
   readonly catBits?: Uint32Array
+  /**
+   * Multiclass boosting: scalar leaves, tree t adding to output outputOf[t] of `width` outputs.
+   * Without it, `width` > 1 means vector leaves.
+   */
+  readonly outputOf?: Int32Array
 }
 
 /** Rows copied into the kernel's memory per call. */
@@ -327,6 +368,7 @@ export class WasmScorer {
     depth: number
     catOffset: number
     catBits: number
+    outputOf: number
     data: number
   }
   private readonly nTrees: number
@@ -345,8 +387,9 @@ export class WasmScorer {
     const depth = align(roots + f.roots.byteLength)
     const catOffset = align(depth + f.depthOf.byteLength)
     const catBits = catOffset + (f.catOffset?.byteLength ?? 0)
-    const data = align(catBits + (f.catBits?.byteLength ?? 0) + 4)
-    this.at = { nodes, thr, val, roots, depth, catOffset, catBits, data }
+    const outputOf = align(catBits + (f.catBits?.byteLength ?? 0) + 4)
+    const data = align(outputOf + (f.outputOf?.byteLength ?? 0) + 4)
+    this.at = { nodes, thr, val, roots, depth, catOffset, catBits, outputOf, data }
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
     this.heap = new Float64Array(this.memory.buffer)
     const b = this.memory.buffer
@@ -357,14 +400,15 @@ export class WasmScorer {
     new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
     if (f.catOffset !== undefined) new Int32Array(b, catOffset, f.catOffset.length).set(f.catOffset)
     if (f.catBits !== undefined) new Uint32Array(b, catBits, f.catBits.length).set(f.catBits)
+    if (f.outputOf !== undefined) new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
     this.nTrees = f.roots.length
     this.width = f.width ?? 1
     const treeBytes =
       (f.nodes.byteLength + f.thresholds.byteLength + f.values.byteLength) / Math.max(1, this.nTrees)
     this.sliceTrees = Math.max(4, Math.min(MAX_SLICE_TREES, Math.floor(SLICE_BYTES / treeBytes / 4) * 4))
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } })
-    const name = `score${this.width === 1 ? '' : '_vec'}${(f.catBits?.length ?? 0) > 0 ? '_cat' : ''}`
-    this.run = instance.exports[name] as ScoreFn
+    const mode: LeafMode = this.width === 1 ? 'scalar' : f.outputOf === undefined ? 'vector' : 'multi'
+    this.run = instance.exports[kernelName(mode, (f.catBits?.length ?? 0) > 0)] as ScoreFn
   }
 
   /** A scorer for `f`, or null without WebAssembly (or with KEEL_NO_WASM=1). */
@@ -412,6 +456,7 @@ export class WasmScorer {
       W,
       this.at.catOffset,
       this.at.catBits,
+      this.at.outputOf,
     )
     for (let o = 0; o < W; o++) out[outOffset + o] = f[base + cols + o]!
   }
@@ -450,6 +495,7 @@ export class WasmScorer {
             W,
             this.at.catOffset,
             this.at.catBits,
+            this.at.outputOf,
           )
         }
       }
