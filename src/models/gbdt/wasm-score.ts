@@ -161,7 +161,10 @@ function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean
   // acc = acc + val[n0] + val[n1] + val[n2] + val[n3], per row (and per output for vector leaves)
   for (let p = 0; p < rows; p++) {
     const nodesOfRow = [0, 1, 2, 3].map((k) => N + 4 * p + k)
-    if (mode === 'multi') nodesOfRow.forEach((n, k) => emitTreeOutputAdd(emit, OUT_ROW + p, n, k))
+    if (mode === 'multi')
+      nodesOfRow.forEach((n, k) => {
+        emitTreeOutputAdd(emit, OUT_ROW + p, n, k)
+      })
     else if (vector) emitVectorAdd(emit, OUT_ROW + p, nodesOfRow)
     else {
       emit(op.get(ACC + p))
