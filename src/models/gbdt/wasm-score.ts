@@ -52,6 +52,17 @@ const ACC = V + 1 // ACC..ACC+PAIR-1
 
 type Emit = (...p: (number | number[])[]) => void
 
+/** The address of row (r + p)'s single output: OUT + 8 (r + p). */
+const scalarOut = (p: number): number[] => [
+  ...op.get(OUT),
+  ...op.get(R),
+  ...op.i32(p),
+  ...op.add,
+  ...op.i32(8),
+  ...op.mul,
+  ...op.add,
+]
+
 /** Pushes child(node) + right, right = (v > threshold) | (isNaN(v) & nanRightBit), v = row[feature]. */
 function laneStep(emit: Emit, node: number, row: number, categorical: boolean): void {
   // info = nodes[2 * node]
@@ -119,18 +130,7 @@ function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean
       // out row (r + p) starts at OUT + (r + p) * width * 8
       emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.get(WIDTH), op.mul, op.i32(8), op.mul, op.add)
       emit(op.set(OUT_ROW + p))
-    } else
-      emit(
-        op.get(OUT),
-        op.get(R),
-        op.i32(p),
-        op.add,
-        op.i32(8),
-        op.mul,
-        op.add,
-        op.f64Load(),
-        op.set(ACC + p),
-      )
+    } else emit(scalarOut(p), op.f64Load(), op.set(ACC + p))
   }
   // groups of four trees
   emit(op.get(T0), op.set(T))
@@ -208,19 +208,7 @@ function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean
   emit(op.get(T), op.i32(1), op.add, op.tee(T), op.get(T1), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   // out[r + p] = acc
-  if (!vector)
-    for (let p = 0; p < rows; p++)
-      emit(
-        op.get(OUT),
-        op.get(R),
-        op.i32(p),
-        op.add,
-        op.i32(8),
-        op.mul,
-        op.add,
-        op.get(ACC + p),
-        op.f64Store(),
-      )
+  if (!vector) for (let p = 0; p < rows; p++) emit(scalarOut(p), op.get(ACC + p), op.f64Store())
   emit(op.get(R), op.i32(rows), op.add, op.set(R))
   emit(op.br(0), op.end, op.end)
 }
