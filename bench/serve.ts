@@ -206,16 +206,22 @@ function goalLines(
   keel: Record<string, WrkResult>,
 ): string[] {
   const P99_LIMIT_MS = 10
-  const best = (rs: Record<string, WrkResult>, ok: (r: WrkResult) => boolean) => {
+  // The clean run with the most requests/s among `prefix-<conc>` runs that pass `ok`.
+  const best = (
+    rs: Record<string, WrkResult>,
+    prefix: string,
+    concs: readonly number[],
+    ok: (r: WrkResult) => boolean = () => true,
+  ) => {
     let found: { conc: number; r: WrkResult } | undefined
-    for (const c of levels) {
-      const r = rs[`single-${c}`]
+    for (const c of concs) {
+      const r = rs[`${prefix}-${c}`]
       if (isClean(r) && ok(r) && (found === undefined || r.rps > found.r.rps)) found = { conc: c, r }
     }
     return found
   }
-  const py = best(fastapi, () => true)
-  const k = best(keel, (r) => r.p99 < P99_LIMIT_MS)
+  const py = best(fastapi, 'single', levels)
+  const k = best(keel, 'single', levels, (r) => r.p99 < P99_LIMIT_MS)
   const lines: string[] = []
   if (py === undefined) lines.push(`${family} single row: no clean FastAPI run to compare with`)
   else if (k === undefined)
@@ -228,16 +234,8 @@ function goalLines(
         `${ratio.toFixed(1)}× → ${ratio >= 20 ? 'PASS' : 'FAIL'} (goal ≥ 20×)`,
     )
   }
-  const bestBatch = (rs: Record<string, WrkResult>) => {
-    let found: { conc: number; r: WrkResult } | undefined
-    for (const c of batchLevels) {
-      const r = rs[`batch100-${c}`]
-      if (isClean(r) && (found === undefined || r.rps > found.r.rps)) found = { conc: c, r }
-    }
-    return found
-  }
-  const pb = bestBatch(fastapi)
-  const kb = bestBatch(keel)
+  const pb = best(fastapi, 'batch100', batchLevels)
+  const kb = best(keel, 'batch100', batchLevels)
   if (pb === undefined || kb === undefined)
     lines.push(`${family} batch 100: no clean pair of runs to compare`)
   else {

@@ -63,6 +63,14 @@ export interface HistogramBuilder {
 /** Below this many (rows x features) a node is built on the calling thread: waking workers costs more. */
 const MIN_PARALLEL_WORK = 131_072
 
+/** Resolves once `worker` runs, rejects if it fails to start. */
+export function workerOnline(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.once('online', () => resolve())
+    worker.once('error', reject)
+  })
+}
+
 /** A worker thread failed while building histograms. */
 export class WorkerPoolError extends AppError {
   constructor(message: string) {
@@ -132,12 +140,7 @@ export async function workerHistogramBuilder(
     }
     const worker = new Worker(code, { eval: true, workerData: data })
     workers.push(worker)
-    ready.push(
-      new Promise((resolve, reject) => {
-        worker.once('online', () => resolve())
-        worker.once('error', reject)
-      }),
-    )
+    ready.push(workerOnline(worker))
   }
   try {
     await Promise.all(ready)

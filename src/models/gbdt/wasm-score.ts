@@ -424,6 +424,28 @@ export class WasmScorer {
     return this.heap
   }
 
+  /** Trees [t0, t1) onto the outputs at `out` of `rows` rows at `data` (byte addresses in the memory). */
+  private runTrees(t0: number, t1: number, data: number, stride: number, rows: number, out: number): void {
+    const { nodes, thr, val, roots, depth, catOffset, catBits, outputOf } = this.at
+    this.run(
+      nodes,
+      thr,
+      val,
+      roots,
+      depth,
+      t0,
+      t1,
+      data,
+      stride,
+      rows,
+      out,
+      this.width,
+      catOffset,
+      catBits,
+      outputOf,
+    )
+  }
+
   /** Adds the forest's outputs of the row at data[offset .. offset+cols) onto out[outOffset ..]. */
   scoreRow(data: Float64Array, offset: number, cols: number, out: Float64Array, outOffset: number): void {
     const W = this.width
@@ -431,24 +453,7 @@ export class WasmScorer {
     const base = this.at.data / 8
     for (let j = 0; j < cols; j++) f[base + j] = data[offset + j]!
     for (let o = 0; o < W; o++) f[base + cols + o] = out[outOffset + o]!
-    const { nodes, thr, val, roots, depth } = this.at
-    this.run(
-      nodes,
-      thr,
-      val,
-      roots,
-      depth,
-      0,
-      this.nTrees,
-      this.at.data,
-      cols * 8,
-      1,
-      this.at.data + cols * 8,
-      W,
-      this.at.catOffset,
-      this.at.catBits,
-      this.at.outputOf,
-    )
+    this.runTrees(0, this.nTrees, this.at.data, cols * 8, 1, this.at.data + cols * 8)
     for (let o = 0; o < W; o++) out[outOffset + o] = f[base + cols + o]!
   }
 
@@ -466,28 +471,11 @@ export class WasmScorer {
       new Float64Array(heap, this.at.data, m * cols).set(data.subarray(b * cols, (b + m) * cols))
       const o = new Float64Array(heap, outAt, m * W)
       o.set(out.subarray(b * W, (b + m) * W))
-      const { nodes, thr, val, roots, depth } = this.at
       for (let rb = 0; rb < m; rb += BLOCK_ROWS) {
         const rows = Math.min(BLOCK_ROWS, m - rb)
         for (let t0 = 0; t0 < this.nTrees; t0 += this.sliceTrees) {
           const t1 = Math.min(this.nTrees, t0 + this.sliceTrees)
-          this.run(
-            nodes,
-            thr,
-            val,
-            roots,
-            depth,
-            t0,
-            t1,
-            this.at.data + rb * stride,
-            stride,
-            rows,
-            outAt + rb * W * 8,
-            W,
-            this.at.catOffset,
-            this.at.catBits,
-            this.at.outputOf,
-          )
+          this.runTrees(t0, t1, this.at.data + rb * stride, stride, rows, outAt + rb * W * 8)
         }
       }
       out.set(o, b * W)

@@ -59,6 +59,37 @@ export function binaryLogisticObjective(d: Design, l2: number, fitIntercept: boo
   }
 }
 
+/**
+ * out[c] = exp(s_c - max s) for the softmax scores s_c = intercept_c + z[off..off+p) . theta_c
+ * (k classes, stride p + 1 per class in theta); returns their sum. @internal
+ */
+export function softmaxExp(
+  z: Float64Array,
+  off: number,
+  p: number,
+  theta: Float64Array,
+  k: number,
+  fitIntercept: boolean,
+  out: Float64Array,
+): number {
+  const stride = p + 1
+  let max = Number.NEGATIVE_INFINITY
+  for (let c = 0; c < k; c++) {
+    const base = c * stride
+    let s = fitIntercept ? theta[base + p]! : 0
+    for (let j = 0; j < p; j++) s += z[off + j]! * theta[base + j]!
+    out[c] = s
+    if (s > max) max = s
+  }
+  let sumExp = 0
+  for (let c = 0; c < k; c++) {
+    const e = Math.exp(out[c]! - max)
+    out[c] = e
+    sumExp += e
+  }
+  return sumExp
+}
+
 /** Multinomial (softmax) cross-entropy over k classes; y holds class codes. @internal */
 export function softmaxObjective(d: Design, k: number, l2: number, fitIntercept: boolean): Objective {
   const { z, n, p, y, w, weightSum } = d
@@ -68,21 +99,7 @@ export function softmaxObjective(d: Design, k: number, l2: number, fitIntercept:
   return (theta, grad) => {
     let loss = 0
     for (let i = 0; i < n; i++) {
-      const off = i * p
-      let max = Number.NEGATIVE_INFINITY
-      for (let c = 0; c < k; c++) {
-        const base = c * stride
-        let s = fitIntercept ? theta[base + p]! : 0
-        for (let j = 0; j < p; j++) s += z[off + j]! * theta[base + j]!
-        m[c] = s
-        if (s > max) max = s
-      }
-      let sumExp = 0
-      for (let c = 0; c < k; c++) {
-        const e = Math.exp(m[c]! - max)
-        m[c] = e
-        sumExp += e
-      }
+      const sumExp = softmaxExp(z, i * p, p, theta, k, fitIntercept, m)
       const yi = y[i]!
       const wi = w[i]!
       // -log softmax_y = log(sum exp) + max - m_y; m now holds exp(m - max).

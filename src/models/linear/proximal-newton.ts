@@ -21,7 +21,7 @@ import {
   kktViolation,
 } from './coordinate-descent.js'
 import type { LbfgsResult, Objective } from './lbfgs.js'
-import type { Design } from './objectives.js'
+import { type Design, softmaxExp } from './objectives.js'
 
 /** Options of {@link proximalNewtonLogistic}. @internal */
 export interface ProximalNewtonOptions {
@@ -57,20 +57,7 @@ function logisticHessian(d: Design, nOut: number, theta: Float64Array, fitInterc
       }
       continue
     }
-    let max = Number.NEGATIVE_INFINITY
-    for (let c = 0; c < nOut; c++) {
-      const base = c * stride
-      let m = fitIntercept ? theta[base + p]! : 0
-      for (let j = 0; j < p; j++) m += row[j]! * theta[base + j]!
-      prob[c] = m
-      if (m > max) max = m
-    }
-    let sum = 0
-    for (let c = 0; c < nOut; c++) {
-      const e = Math.exp(prob[c]! - max)
-      prob[c] = e
-      sum += e
-    }
+    const sum = softmaxExp(z, off, p, theta, nOut, fitIntercept, prob)
     for (let c = 0; c < nOut; c++) prob[c] = prob[c]! / sum
     // Block (c, c2) of the softmax Hessian is sum_i w_i P_c (delta_cc2 - P_c2) z~ z~'; lower
     // triangle of the whole matrix, mirrored below.

@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { WorkerPoolError, workerModuleCode } from '../gbdt/thread-pool.js'
+import { WorkerPoolError, workerModuleCode, workerOnline } from '../gbdt/thread-pool.js'
 import type { KernelFn } from './wasm-gemm.js'
 
 /**
@@ -80,12 +80,7 @@ export async function useGemmThreads(n: number, memory: WebAssembly.Memory): Pro
       Atomics.store(p.ctrl, GEMM_CTRL.failed, 1)
       Atomics.notify(p.ctrl, GEMM_CTRL.completed)
     })
-    started.push(
-      new Promise((resolve, reject) => {
-        worker.once('online', () => resolve())
-        worker.once('error', reject)
-      }),
-    )
+    started.push(workerOnline(worker))
   }
   try {
     await Promise.all(started)
@@ -142,22 +137,12 @@ export function claimChunks(ctrl: Int32Array, run: KernelFn): void {
  * Runs the kernel over rows [0, m4) of C, shared in chunks of multiples of 4 rows between the
  * calling thread and the workers when the product is large enough.
  */
-export function runRows(
-  run: KernelFn,
-  aPtr: number,
-  lda: number,
-  bPtr: number,
-  cPtr: number,
-  ldc: number,
-  m4: number,
-  n8: number,
-  k: number,
-  aStep: number,
-): void {
+export function runRows(run: KernelFn, ...args: Parameters<KernelFn>): void {
+  const [aPtr, lda, bPtr, cPtr, ldc, m4, n8, k, aStep] = args
   const p = pool
   const workers = p === null ? 0 : Math.min(p.workers.length, threads - 1)
   if (p === null || workers <= 0 || m4 < 16 || m4 * n8 * k < MIN_PARALLEL_MACS) {
-    run(aPtr, lda, bPtr, cPtr, ldc, m4, n8, k, aStep)
+    run(...args)
     return
   }
   // About eight chunks per thread: the last one in flight is all the caller may wait for.

@@ -44,12 +44,6 @@ function simdFor(width: number, ...arrays: Float32Array[]): NnOps | null {
   return o !== null && width % 4 === 0 && resident(o, ...arrays) ? o : null
 }
 
-/** A resident buffer of `length` floats (view = owner; same shape as f64Scratch for symmetry). */
-function resident32(length: number): { owner: Float32Array; view: Float32Array } {
-  const owner = f32Buffer(1, length)
-  return { owner, view: owner }
-}
-
 /** A float64 view of `length` values over a resident block (kept alive by the returned owner). */
 function f64Scratch(length: number): { owner: Float32Array; view: Float64Array } {
   const owner = f32Buffer(1, 2 * length)
@@ -68,7 +62,7 @@ export class Dense implements Layer {
   private input: Float32Array = new Float32Array(0)
   private readonly sums: { owner: Float32Array; view: Float64Array }
   /** W's columns (outputs x inputs) for layers with fewer than 4 outputs. */
-  private readonly columns: { owner: Float32Array | null; view: Float32Array }
+  private readonly columns: Float32Array
 
   constructor(
     readonly inputWidth: number,
@@ -79,8 +73,7 @@ export class Dense implements Layer {
     this.weightGrad = f32Buffer(inputWidth, outputWidth)
     this.biasGrad = f32Buffer(1, outputWidth)
     this.sums = f64Scratch(outputWidth)
-    this.columns =
-      outputWidth < 4 ? resident32(outputWidth * inputWidth) : { owner: null, view: new Float32Array(0) }
+    this.columns = outputWidth < 4 ? f32Buffer(outputWidth, inputWidth) : new Float32Array(0)
   }
 
   /**
@@ -113,7 +106,7 @@ export class Dense implements Layer {
     if (narrow !== null) {
       // A few outputs (the output layer): one dot product per row and output, on W's columns.
       const nIn = this.inputWidth
-      const wt = this.columns.view
+      const wt = this.columns
       for (let c = 0; c < n; c++) for (let p = 0; p < nIn; p++) wt[c * nIn + p] = this.weight[p * n + c]!
       for (let c = 0; c < n; c++)
         narrow.rowDots(
@@ -142,7 +135,7 @@ export class Dense implements Layer {
     // dW = x^T dY.
     const narrow = this.narrowOps(this.input, gradOut)
     if (narrow !== null) {
-      const cols = this.columns.view
+      const cols = this.columns
       cols.fill(0)
       for (let c = 0; c < nOut; c++)
         narrow.rowsAxpy(
@@ -479,8 +472,8 @@ export class Dropout implements Layer {
   readonly outputWidth: number
   /** The 32-bit draws of the last training pass: a unit is kept when its draw >= threshold. */
   private draws: Uint32Array = new Uint32Array(0)
-  /** The block behind `draws` when it lives in the SIMD kernels' memory. */
-  private drawsOwner: Float32Array | undefined
+  /** The buffer behind `draws` (it keeps a kernel-memory block alive; residency is checked on it). */
+  private drawsBlock: Float32Array = new Float32Array(0)
   private out: Float32Array = new Float32Array(0)
   private gradIn: Float32Array = new Float32Array(0)
   private active = false
@@ -502,7 +495,7 @@ export class Dropout implements Layer {
     const threshold = this.threshold
     const keepScale = 1 / (1 - this.rate)
     const draws = this.draws
-    const o = this.drawsOwner === undefined ? null : simdFor(size, x, out)
+    const o = simdFor(size, x, out, this.drawsBlock)
     if (o !== null) {
       o.dropout(x.byteOffset, draws.byteOffset, out.byteOffset, size * 4, threshold | 0, keepScale)
       return
@@ -516,9 +509,8 @@ export class Dropout implements Layer {
     const size = rows * this.inputWidth
     this.out = ensure(this.out, rows, this.inputWidth)
     if (this.draws.length < size) {
-      const owner = f32Buffer(rows, this.inputWidth)
-      this.drawsOwner = nnOps() === null ? undefined : owner
-      this.draws = new Uint32Array(owner.buffer, owner.byteOffset, owner.length)
+      this.drawsBlock = f32Buffer(rows, this.inputWidth)
+      this.draws = new Uint32Array(this.drawsBlock.buffer, this.drawsBlock.byteOffset, this.drawsBlock.length)
     }
     // Raw 32-bit draws against a threshold: one generator step per unit, drawn in bulk.
     this.rng.fillUint32(this.draws, size)

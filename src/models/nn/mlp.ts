@@ -467,10 +467,9 @@ function takeMatrixRows(x: Matrix, idx: Int32Array): Matrix {
 
 /** Network outputs (rows x width, float64) for new rows, in chunks. */
 function networkOutputs(state: MlpState, x: Matrix): { out: Float64Array; width: number } {
-  const p = x.cols
   const width = state.network.spec.outputWidth
   const out = new Float64Array(x.rows * width)
-  const buf = f32Buffer(Math.min(PREDICT_CHUNK_ROWS, Math.max(1, x.rows)), p)
+  const buf = state.network.inputBuffer(Math.min(PREDICT_CHUNK_ROWS, Math.max(1, x.rows)))
   for (let start = 0; start < x.rows; start += PREDICT_CHUNK_ROWS) {
     const rows = Math.min(PREDICT_CHUNK_ROWS, x.rows - start)
     standardizeF32(x, state.scaler, start, rows, buf)

@@ -6,6 +6,7 @@
 import type { Rng } from '../../core/index.js'
 import type { InitScheme, Layer, Param } from './layers.js'
 import { Activation, BatchNorm, Dense, Dropout } from './layers.js'
+import { f32Buffer } from './wasm-ops.js'
 
 /** Shape and layer choices of a network. @internal */
 export interface NetworkSpec {
@@ -21,6 +22,7 @@ export interface NetworkSpec {
 export class Network {
   readonly layers: readonly Layer[]
   readonly params: readonly Param[]
+  private input: Float32Array = new Float32Array(0)
 
   constructor(
     readonly spec: NetworkSpec,
@@ -38,6 +40,15 @@ export class Network {
     layers.push(new Dense(width, spec.outputWidth))
     this.layers = layers
     this.params = layers.flatMap((l) => l.params())
+  }
+
+  /**
+   * A reusable buffer for `rows` input rows, grown on demand (in the SIMD kernels' memory when
+   * available), so scoring allocates nothing per call, as the layers' own buffers.
+   */
+  inputBuffer(rows: number): Float32Array {
+    if (this.input.length < rows * this.spec.inputWidth) this.input = f32Buffer(rows, this.spec.inputWidth)
+    return this.input
   }
 
   /** Dense layers in order (hidden then output). */

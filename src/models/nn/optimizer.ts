@@ -36,6 +36,7 @@ export class Adam {
     const c2 = 1 - beta2 ** this.t
     const stepSize = lr / c1
     const sqrtC2 = Math.sqrt(c2)
+    const o = nnOps()
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!
       const value = p.value
@@ -45,7 +46,6 @@ export class Adam {
       const wd = p.decay ? weightDecay : 0
       const l2 = decoupled ? 0 : wd
       const shrink = decoupled ? 1 - lr * wd : 1
-      const o = nnOps()
       if (o !== null && value.length % 4 === 0 && resident(o, value, grad, m, v)) {
         o.adam(
           value.byteOffset,

@@ -9,7 +9,7 @@
  * same on every machine. bench/mlp-gemm.ts measured it at several times the scalar JS kernel.
  */
 
-import { I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
+import { emitter, I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
 import { runRows } from './gemm-pool.js'
 import { Arena } from './wasm-arena.js'
 import { nnOps } from './wasm-ops.js'
@@ -39,13 +39,7 @@ const B1 = 27
 const X = 28
 
 function kernelBody(): number[] {
-  const c: number[] = []
-  const emit = (...parts: (number | number[])[]) => {
-    for (const part of parts) {
-      if (Array.isArray(part)) c.push(...part)
-      else c.push(part)
-    }
-  }
+  const { code: c, emit } = emitter()
   emit(op.i32(0), op.set(I))
   emit(op.block, op.loop)
   emit(op.get(I), op.get(M4), op.geU, op.brIf(1))

@@ -272,6 +272,28 @@ function erf(z: number, out: number, a: number, t: number, n: number, r: number)
   ])
 }
 
+/** v = x[j] and e = erf(v / sqrt 2), the shared start of GELU and its gradient. */
+function loadWithErf(
+  x: number,
+  j: number,
+  v: number,
+  e: number,
+  a: number,
+  t: number,
+  n: number,
+  r: number,
+): number[] {
+  return flat([
+    vec(x, j),
+    set(v),
+    get(v),
+    simd.f32x4Const(Math.SQRT1_2),
+    simd.f32x4Mul,
+    set(e),
+    erf(e, e, a, t, n, r),
+  ])
+}
+
 /** The kernels; every pointer and width is in bytes. @internal */
 export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
   const fns: FunctionDef[] = []
@@ -529,13 +551,7 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
     const [x, out, nb, j, v, e, a, t, n, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     const c = simd.f32x4Const
     const body = [
-      vec(x, j),
-      set(v),
-      get(v),
-      c(Math.SQRT1_2),
-      simd.f32x4Mul,
-      set(e),
-      erf(e, e, a, t, n, r),
+      loadWithErf(x, j, v, e, a, t, n, r),
       at(out, j),
       get(e),
       c(1),
@@ -553,13 +569,7 @@ export function opsModuleBytes(): Uint8Array<ArrayBuffer> {
     const [g, x, gi, nb, j, v, cdf, pdf, a, t, n, r] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     const c = simd.f32x4Const
     const body = [
-      vec(x, j),
-      set(v),
-      get(v),
-      c(Math.SQRT1_2),
-      simd.f32x4Mul,
-      set(cdf),
-      erf(cdf, cdf, a, t, n, r),
+      loadWithErf(x, j, v, cdf, a, t, n, r),
       get(v),
       get(v),
       simd.f32x4Mul,
