@@ -14,7 +14,9 @@
  * Both servers run side by side; each point is measured for FastAPI, then Keel, back to back.
  *
  * Run: node --import tsx bench/serve.ts [--duration 5] [--workers 2] [--concurrency 1,2,4,8,16,64]
- *   [--batch-concurrency 2,8] [--models rf,gbdt]
+ *   [--batch-concurrency 2,8] [--models rf,gbdt] [--src]
+ * Keel's server runs from the compiled build (`npm run build` first, as `keel serve` runs dist/);
+ * --src runs it from the TypeScript sources through tsx.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -89,11 +91,30 @@ function servable(name: string, model: FittedClassifier): ServableModel {
   }
 }
 
-async function childKeel(artifactPath: string, port: number, workers: number, dbUrl: string): Promise<void> {
-  const { readFileSync } = await import('node:fs')
-  const model = loadModel(JSON.parse(readFileSync(artifactPath, 'utf8'))) as FittedClassifier
-  await startServer({
-    source: createMemoryModelSource([servable('churn', model)]),
+async function childKeel(
+  artifactPath: string,
+  port: number,
+  workers: number,
+  dbUrl: string,
+  fromSource: boolean,
+): Promise<void> {
+  // By default the server runs from the compiled build, as `keel serve` does (bin/keel.js loads
+  // dist/); --src runs the TypeScript sources through tsx instead, whose transform adds a helper
+  // call per closure created.
+  const serve = fromSource
+    ? { createMemoryModelSource, startServer }
+    : ((await import(new URL('../dist/serve/index.js', import.meta.url).href)) as {
+        createMemoryModelSource: typeof createMemoryModelSource
+        startServer: typeof startServer
+      })
+  const models = fromSource
+    ? { loadModel }
+    : ((await import(new URL('../dist/models/index.js', import.meta.url).href)) as {
+        loadModel: typeof loadModel
+      })
+  const model = models.loadModel(JSON.parse(readFileSync(artifactPath, 'utf8'))) as FittedClassifier
+  await serve.startServer({
+    source: serve.createMemoryModelSource([servable('churn', model)]),
     config: { models: ['churn'], pollIntervalMs: 0, maxBatchRows: 1000 },
     db: dbUrl,
     port,
@@ -306,13 +327,15 @@ async function main(): Promise<void> {
       concurrency: { type: 'string' },
       'batch-concurrency': { type: 'string' },
       models: { type: 'string' },
+      src: { type: 'boolean' },
     },
   })
   const workers = Number(values.workers ?? availableParallelism())
   if (values.child === 'keel') {
-    await childKeel(values.artifact!, Number(values.port), workers, values.db!)
+    await childKeel(values.artifact!, Number(values.port), workers, values.db!, values.src === true)
     return
   }
+  if (values.src !== true) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
   const duration = Number(values.duration ?? 5)
   const levels = (values.concurrency ?? '1,2,4,8,16,64').split(',').map(Number)
   const batchLevels = (values['batch-concurrency'] ?? '2,8').split(',').map(Number)
@@ -336,7 +359,7 @@ async function main(): Promise<void> {
   })()
   console.log(
     `# serve bench: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, commit ${commit}, ` +
-      `data 5000×20 train, ${duration}s per point, ${workers} workers each, wrk; Keel prediction log ON (SQLite); ` +
+      `data 5000×20 train, ${duration}s per point, ${workers} workers each, wrk; Keel prediction log ON (SQLite), ${values.src === true ? 'from src via tsx' : 'compiled build'}; ` +
       `load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
@@ -384,6 +407,7 @@ async function main(): Promise<void> {
               String(workers),
               '--db',
               `sqlite:${join(dir, `keel-${family}.db`)}`,
+              ...(values.src === true ? ['--src'] : []),
             ],
             {},
           )

@@ -21,11 +21,18 @@ import { checkAdmin, checkApi } from './auth.js'
 import { parseServeConfig, type ServeConfig, type ServeConfigInput, servedModels } from './config.js'
 import { BadRequestError, ModelNotFoundError, ServeError, statusForCode } from './errors.js'
 import { type Experiment, experimentSchema } from './experiments.js'
+import { attachFastPath, type FastHandler, type FastPath } from './fast-path.js'
 import { predictionLogSink } from './log-sink.js'
 import { createServeMetrics, requestMetrics, type ServeMetrics } from './metrics.js'
 import { ModelManager } from './model-manager.js'
 import { PredictionLog } from './prediction-log.js'
-import { envelopeError, type RequestLabels, requestKeyOf, ServedModel } from './predictor.js'
+import {
+  envelopeError,
+  type PredictionResult,
+  type RequestLabels,
+  requestKeyOf,
+  ServedModel,
+} from './predictor.js'
 import {
   errorSchema,
   experimentBodySchema,
@@ -68,6 +75,32 @@ export interface CreateServerOptions {
   readonly runMonitorChecks?: (model?: string) => Promise<readonly DriftCheckResult[]>
   /** Store URL the drift checks open (default: `db` when it is a URL, else `config.databaseUrl`). */
   readonly storeUrl?: string
+}
+
+type PredictBody = {
+  features?: Record<string, unknown>
+  rows?: Record<string, unknown>[]
+  requestKey?: string
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * True for a predict body that the route's JSON schema accepts as it is (no coercion): `features`
+ * an object, `rows` 1..maxRows objects, `requestKey` a string of at most 200 characters. Other
+ * bodies are left to Fastify's validation, which answers them.
+ */
+function isPlainPredictBody(body: unknown, maxRows: number): body is PredictBody {
+  if (!isPlainObject(body)) return false
+  const { features, rows, requestKey } = body
+  if (features !== undefined && !isPlainObject(features)) return false
+  if (rows !== undefined) {
+    if (!Array.isArray(rows) || rows.length < 1 || rows.length > maxRows) return false
+    for (const row of rows) if (!isPlainObject(row)) return false
+  }
+  return requestKey === undefined || (typeof requestKey === 'string' && requestKey.length <= 200)
 }
 
 /** Where the monitoring code finds the store (it opens its own connections). */
@@ -295,27 +328,34 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   const isReady = (): boolean => manager.isReady(requiredRefs)
 
   // Errors: one table maps codes to statuses; internal errors reveal nothing but the request id.
-  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+  // The predict fast path (fast-path.ts) answers its errors with the same function.
+  const errorReply = (
+    error: FastifyError | AppError | Error,
+    requestId: string,
+    logInternal: (error: unknown) => void,
+  ): { status: number; body: { error: Record<string, unknown> } } => {
     const code = (error as { code?: string }).code
     let status = statusForCode(code)
     const fastifyStatus = (error as { statusCode?: number }).statusCode
     if (status === 500 && fastifyStatus !== undefined && fastifyStatus >= 400 && fastifyStatus < 500)
       status = fastifyStatus
     if (status >= 500 && status !== 503) {
-      request.log.error({ err: error }, 'internal error')
-      void reply.status(500).send({
-        error: {
-          code: 'SERVE_INTERNAL',
-          message: 'Internal server error; quote the request id when reporting it.',
-          requestId: request.id,
+      logInternal(error)
+      return {
+        status: 500,
+        body: {
+          error: {
+            code: 'SERVE_INTERNAL',
+            message: 'Internal server error; quote the request id when reporting it.',
+            requestId,
+          },
         },
-      })
-      return
+      }
     }
     const body: { code: string; message: string; requestId: string; problems?: unknown[] } = {
       code: code ?? 'SERVE_BAD_REQUEST',
       message: error.message,
-      requestId: request.id,
+      requestId,
     }
     const validation = (error as FastifyError).validation
     if (validation !== undefined) {
@@ -331,7 +371,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     } else if (error instanceof AppError && Array.isArray(error.details.problems))
       body.problems = error.details.problems
     if (status === 413) body.code = 'SERVE_BODY_TOO_LARGE'
-    void reply.status(status).send({ error: body })
+    return { status, body: { error: body } }
+  }
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    const { status, body } = errorReply(error, request.id, (e) =>
+      request.log.error({ err: e }, 'internal error'),
+    )
+    void reply.status(status).send(body)
   })
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({
@@ -361,6 +407,43 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     checkAdmin(request.headers.authorization, adminToken)
   }
   const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 422: errorSchema, 503: errorSchema }
+
+  /**
+   * The predict route's work, shared by the Fastify route and the fast path: route to the served
+   * model (experiment variant, canary or primary), validate, predict with fallbacks, log.
+   */
+  const predictCore = async (
+    name: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    body: PredictBody,
+    bodyText: string | undefined,
+    explainTop: number | undefined,
+    setLabels: (labels: RequestLabels) => void,
+  ): Promise<PredictionResult | { predictions: PredictionResult[] }> => {
+    const servedModel = byName.get(name)
+    const labels: RequestLabels = {
+      model: servedModel === undefined ? '_unknown' : name,
+      version: '',
+      variant: '',
+    }
+    setLabels(labels)
+    if (servedModel === undefined) throw new ModelNotFoundError(name, knownNames())
+    const hasFeatures = body.features !== undefined
+    const hasRows = body.rows !== undefined
+    if (hasFeatures === hasRows) throw envelopeError()
+    const experiment = servedModel.experiment
+    const requestKey = requestKeyOf(
+      headers,
+      body,
+      experiment?.keyHeader ?? config.requestKeyHeader,
+      experiment?.keyField,
+    )
+    const results = await servedModel.predict(
+      { rows: hasRows ? body.rows! : [body.features!], isBatch: hasRows, bodyText, requestKey, explainTop },
+      labels,
+    )
+    return hasRows ? { predictions: results } : results[0]!
+  }
 
   // Per-request metric labels live beside the request, not on it (no global type augmentation).
   const labelsOf = new WeakMap<FastifyRequest, RequestLabels>()
@@ -400,39 +483,15 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         done()
       },
     },
-    async (request) => {
-      const name = request.params.name
-      const servedModel = byName.get(name)
-      const labels: RequestLabels = {
-        model: servedModel === undefined ? '_unknown' : name,
-        version: '',
-        variant: '',
-      }
-      labelsOf.set(request, labels)
-      if (servedModel === undefined) throw new ModelNotFoundError(name, knownNames())
-      const body = request.body
-      const hasFeatures = body.features !== undefined
-      const hasRows = body.rows !== undefined
-      if (hasFeatures === hasRows) throw envelopeError()
-      const experiment = servedModel.experiment
-      const requestKey = requestKeyOf(
+    async (request) =>
+      predictCore(
+        request.params.name,
         request.headers,
-        body,
-        experiment?.keyHeader ?? config.requestKeyHeader,
-        experiment?.keyField,
-      )
-      const results = await servedModel.predict(
-        {
-          rows: hasRows ? body.rows! : [body.features!],
-          isBatch: hasRows,
-          bodyText: bodyTextOf.get(request),
-          requestKey,
-          explainTop: request.query.explain === true ? (request.query.top ?? 5) : undefined,
-        },
-        labels,
-      )
-      return hasRows ? { predictions: results } : results[0]
-    },
+        request.body,
+        bodyTextOf.get(request),
+        request.query.explain === true ? (request.query.top ?? 5) : undefined,
+        (labels) => labelsOf.set(request, labels),
+      ),
   )
 
   const modelInfo = async (name: string, withAliases: boolean): Promise<Record<string, unknown>> => {
@@ -859,7 +918,75 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     await monitor?.stop()
   })
 
+  // The predict fast path (fast-path.ts): plain predict requests skip Node's http layer and
+  // Fastify's request pipeline; everything else, and every request it declines, is Fastify's.
+  let fast: FastPath | undefined
+  app.addHook('preClose', (done) => {
+    fast?.close()
+    done()
+  })
+
   await app.ready()
+
+  if (config.fastPath) {
+    const logInternal = (error: unknown): void => app.log.error({ err: error }, 'internal error')
+    const maxRows = config.maxBatchRows
+    const fastHandler: FastHandler = (request) => {
+      const text = request.body
+      // Bodies the Fastify parser treats specially (possible prototype poisoning), bodies that do
+      // not parse, and bodies the route schema would reject or coerce are Fastify's to answer.
+      if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) return undefined
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch {
+        return undefined
+      }
+      if (!isPlainPredictBody(body, maxRows)) return undefined
+      if (apiToken !== undefined && apiToken !== '') {
+        try {
+          checkApi(request.headers.authorization, apiToken, adminToken)
+        } catch {
+          return undefined
+        }
+      }
+      const started = performance.now()
+      let labels: RequestLabels | undefined
+      const observe = (status: number): void => {
+        if (labels === undefined) return
+        const children = requestMetrics(metrics, labels.model, labels.version, labels.variant, String(status))
+        children.inc()
+        children.observe((performance.now() - started) / 1000)
+      }
+      return predictCore(request.name, request.headers, body, text, undefined, (l) => {
+        labels = l
+      }).then(
+        (result) => {
+          observe(200)
+          return { status: 200, body: JSON.stringify(result) }
+        },
+        (error: unknown) => {
+          const requestId = request.headers['x-request-id'] || randomUUID()
+          const reply = errorReply(
+            error instanceof Error ? error : new Error(String(error)),
+            requestId,
+            logInternal,
+          )
+          observe(reply.status)
+          return { status: reply.status, body: JSON.stringify(reply.body) }
+        },
+      )
+    }
+    const answered = metrics.fastPath.labels('answered')
+    const handedOff = metrics.fastPath.labels('handed_off')
+    fast = attachFastPath(app.server, {
+      onAnswered: () => answered.inc(),
+      onHandoff: () => handedOff.inc(),
+      bodyLimit: config.bodyLimitBytes,
+      handler: fastHandler,
+      onError: logInternal,
+    })
+  }
 
   return {
     app,

@@ -93,6 +93,12 @@ export const serveConfigSchema = z.object({
   pollIntervalMs: z.number().int().nonnegative().default(1000),
   /** Header naming the request key when no experiment says otherwise. */
   requestKeyHeader: z.string().min(1).default('x-keel-request-key'),
+  /**
+   * Answer plain predict requests on a lean HTTP/1.1 path in front of Fastify (same handler, same
+   * responses; anything unusual goes to Fastify). Default true; false sends every request through
+   * Fastify.
+   */
+  fastPath: z.boolean().default(true),
   predictionLog: z
     .object({
       enabled: z.boolean().default(true),

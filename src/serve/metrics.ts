@@ -16,6 +16,7 @@ export interface ServeMetrics {
   readonly canaryRollbacks: Counter<'model' | 'ref'>
   readonly swaps: Counter<'model' | 'ref'>
   readonly breakerOpen: Gauge<'model' | 'version'>
+  readonly fastPath: Counter<'outcome'>
 }
 
 /** Per-label-set children, so the hot path skips prom-client's label hashing. */
@@ -156,6 +157,12 @@ export function createServeMetrics(options: { processMetrics?: boolean } = {}): 
       name: 'keel_circuit_open',
       help: '1 while the circuit breaker of a model version is open.',
       labelNames: ['model', 'version'],
+      registers: [registry],
+    }),
+    fastPath: new Counter({
+      name: 'keel_fast_path_total',
+      help: 'Predict requests answered on the lean HTTP path (outcome "answered"), and connections it handed to Fastify ("handed_off").',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   }
