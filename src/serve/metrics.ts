@@ -1,11 +1,11 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { BucketHistogram } from './bucket-histogram.js'
 
 /** The server's Prometheus metrics, in their own registry (never prom-client's global one). */
 export interface ServeMetrics {
   readonly registry: Registry
-  readonly requests: Counter<'model' | 'version' | 'variant' | 'status'>
-  readonly latency: Histogram<'model' | 'version' | 'variant' | 'status'>
+  readonly requests: TallyCounter<'model' | 'version' | 'variant' | 'status'>
+  readonly latency: BucketHistogram<'model' | 'version' | 'variant' | 'status'>
   readonly rows: Counter<'model' | 'version' | 'variant'>
   readonly score: BucketHistogram<'model' | 'version' | 'variant'>
   readonly fallbacks: Counter<'model' | 'from' | 'to' | 'reason'>
@@ -17,6 +17,47 @@ export interface ServeMetrics {
   readonly swaps: Counter<'model' | 'ref'>
   readonly breakerOpen: Gauge<'model' | 'version'>
   readonly fastPath: Counter<'outcome'>
+}
+
+/**
+ * A counter whose hot path adds to a plain number per label set; the sums join prom-client's series
+ * whenever the metric is read (`get()`, which both the text export and the cluster aggregation call).
+ * A prom-client child's `inc` hashes its labels and validates them on every call.
+ */
+export class TallyCounter<T extends string> extends Counter<T> {
+  private readonly tallies = new Map<string, { labels: Partial<Record<T, string>>; pending: number }>()
+
+  /** The incrementer of one label set (keep it: looking it up builds a key). */
+  tally(labels: Readonly<Record<T, string>>): { inc(): void } {
+    const key = JSON.stringify(labels)
+    let t = this.tallies.get(key)
+    if (t === undefined) {
+      t = { labels: { ...labels } as Partial<Record<T, string>>, pending: 0 }
+      this.tallies.set(key, t)
+    }
+    const entry = t
+    return {
+      inc(): void {
+        entry.pending++
+      },
+    }
+  }
+
+  override async get(): ReturnType<Counter<T>['get']> {
+    for (const t of this.tallies.values()) {
+      if (t.pending === 0) continue
+      this.inc(t.labels, t.pending)
+      t.pending = 0
+    }
+    return super.get()
+  }
+
+  override reset(): void {
+    super.reset()
+    // prom-client's constructor calls reset() before this class's fields exist.
+    const tallies = this.tallies as Map<string, { pending: number }> | undefined
+    if (tallies !== undefined) for (const t of tallies.values()) t.pending = 0
+  }
 }
 
 /** Per-label-set children, so the hot path skips prom-client's label hashing. */
@@ -44,9 +85,9 @@ export function requestMetrics(
   let children = cache.get(key)
   if (children === undefined) {
     const labels = { model, version, variant, status }
-    const counter = metrics.requests.labels(labels)
-    const histogram = metrics.latency.labels(labels)
-    children = { inc: () => counter.inc(), observe: (s) => histogram.observe(s) }
+    const tally = metrics.requests.tally(labels)
+    const histogram = metrics.latency.recorder(labels)
+    children = { inc: () => tally.inc(), observe: (s) => histogram.observe(s) }
     cache.set(key, children)
   }
   return children
@@ -88,13 +129,13 @@ export function createServeMetrics(options: { processMetrics?: boolean } = {}): 
   const labels = ['model', 'version', 'variant', 'status'] as const
   return {
     registry,
-    requests: new Counter({
+    requests: new TallyCounter({
       name: 'keel_requests_total',
       help: 'Prediction requests by model, version, variant and HTTP status.',
       labelNames: labels,
       registers: [registry],
     }),
-    latency: new Histogram({
+    latency: new BucketHistogram({
       name: 'keel_request_duration_seconds',
       help: 'Prediction request latency (routing, validation, model, logging enqueue).',
       labelNames: labels,
