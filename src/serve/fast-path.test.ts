@@ -246,6 +246,15 @@ describe('predict fast path', () => {
     let afterCounts = await fastCounts(fast)
     assert.deepEqual(afterCounts, { answered: before.answered + 1, handedOff: before.handedOff })
 
+    // A body in many small pieces.
+    before = afterCounts
+    const pieces = [raw.slice(0, headEnd)]
+    for (let at = headEnd; at < raw.length; at += 7) pieces.push(raw.slice(at, at + 7))
+    const trickled = await exchange(fastPort, pieces, 1, 1)
+    assert.equal(trickled.responses[0]!.status, 200)
+    afterCounts = await fastCounts(fast)
+    assert.deepEqual(afterCounts, { answered: before.answered + 1, handedOff: before.handedOff })
+
     before = afterCounts
     const head = await exchange(fastPort, [raw.slice(0, 30), raw.slice(30)], 1, 40)
     assert.equal(head.responses[0]!.status, 200)
@@ -282,6 +291,32 @@ describe('predict fast path', () => {
       assert.equal((await fastCounts(guarded)).answered - before.answered, 1)
     } finally {
       await guarded.close()
+    }
+  })
+
+  test('requests pipelined behind a slow answer wait their turn and keep their order', async () => {
+    const server = await createServer({
+      source: createMemoryModelSource([fakeModel({ delayMs: 40 })]),
+      config: { models: ['churn'], pollIntervalMs: 0 },
+      db: false,
+      logger: false,
+    })
+    await server.waitUntilReady()
+    try {
+      const port = Number(new URL(await server.listen(0)).port)
+      const ages = [20, 50, 80, 35]
+      const raw = ages.map((age) => request(PREDICT, JSON.stringify({ features: fakeRow({ age }) })))
+      // The first request alone, the others while it is being answered, one byte at a time.
+      const rest = raw.slice(1).join('')
+      const { responses } = await exchange(port, [raw[0]!, ...rest.split('')], ages.length)
+      const yes = responses.map(
+        (r) => (JSON.parse(r.body) as { probabilities: { yes: number } }).probabilities.yes,
+      )
+      const expected = ages.map((age) => 1 / (1 + Math.exp(-(0.03 * (age - 40) - 0.05 * 3 + 0.5 - 0.3))))
+      for (let i = 0; i < ages.length; i++) assert.ok(Math.abs(yes[i]! - expected[i]!) < 1e-12, `answer ${i}`)
+      assert.equal((await fastCounts(server)).answered, ages.length)
+    } finally {
+      await server.close()
     }
   })
 

@@ -175,11 +175,29 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
 
   class Connection {
     private buf: Buffer | undefined
+    /** Chunks of a body still arriving, joined once `need` bytes are in (not once per chunk). */
+    private pending: Buffer[] = []
+    private pendingBytes = 0
+    private need = 0
     private busy = false
+    private pausedWhileBusy = false
     private done = false
     private readonly onData = (chunk: Buffer): void => {
-      this.buf = this.buf === undefined ? chunk : Buffer.concat([this.buf, chunk])
-      if (!this.busy) this.pump()
+      if (this.buf === undefined && this.pending.length === 0) this.buf = chunk
+      else {
+        this.pending.push(chunk)
+        this.pendingBytes += chunk.length
+      }
+      if (this.busy) {
+        // A client pipelining while its request is answered: hold at most one more request's worth.
+        if (this.pendingBytes > options.bodyLimit + MAX_HEAD_BYTES) {
+          this.socket.pause()
+          this.pausedWhileBusy = true
+        }
+        return
+      }
+      if (this.buf !== undefined && this.buf.length + this.pendingBytes < this.need) return
+      this.pump()
     }
     private readonly onTimeout = (): void => {
       this.socket.destroy()
@@ -204,7 +222,7 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
     }
 
     get idle(): boolean {
-      return !this.busy && this.buf === undefined
+      return !this.busy && this.buf === undefined && this.pending.length === 0
     }
 
     closeIfIdle(): void {
@@ -213,6 +231,7 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
 
     /** Answers every complete request in the buffer, one at a time and in order. */
     private pump(): void {
+      this.joinPending()
       while (!this.done && this.buf !== undefined && !this.busy) {
         const buf = this.buf
         const headEnd = buf.indexOf(CRLF2)
@@ -228,7 +247,11 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
           return
         }
         const end = head.bodyStart + head.bodyLength
-        if (buf.length < end) return // wait for the rest of the body
+        if (buf.length < end) {
+          this.need = end // wait for the rest of the body
+          return
+        }
+        this.need = 0
         const request: FastRequest = {
           name: head.name,
           headers: head.headers,
@@ -258,7 +281,21 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
 
     private finish(reply: FastReply | undefined, end: number, close: boolean): void {
       this.busy = false
+      if (this.pausedWhileBusy) {
+        this.pausedWhileBusy = false
+        this.socket.resume()
+      }
+      this.joinPending()
       if (this.answer(reply, end, close)) this.pump()
+    }
+
+    /** Joins chunks that arrived while a request was being answered onto the buffer. */
+    private joinPending(): void {
+      if (this.pending.length === 0) return
+      this.buf =
+        this.buf === undefined ? Buffer.concat(this.pending) : Buffer.concat([this.buf, ...this.pending])
+      this.pending = []
+      this.pendingBytes = 0
     }
 
     /** Writes the reply and consumes the request; false when the connection left this front. */
@@ -306,6 +343,7 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
       socket.setTimeout(0)
       socket.removeListener('timeout', this.onTimeout)
       socket.pause()
+      this.joinPending()
       if (this.buf !== undefined) socket.unshift(this.buf)
       this.buf = undefined
       options.onHandoff?.()
