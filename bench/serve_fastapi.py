@@ -78,6 +78,10 @@ def main():
     parser.add_argument("--model", choices=["rf", "gbdt"], default="rf")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=2)
+    # uvicorn's "auto" picks uvloop and httptools when they are installed (Debian: python3-uvloop,
+    # python3-httptools; pip: uvicorn[standard]), the production setting; asyncio/h11 otherwise.
+    parser.add_argument("--loop", default="auto")
+    parser.add_argument("--http", default="auto")
     args = parser.parse_args()
 
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -101,7 +105,13 @@ def main():
 
     print(f"READY {args.port}", flush=True)
     config = uvicorn.Config(
-        "serve_fastapi:app", host="127.0.0.1", port=args.port, workers=args.workers, log_level="warning"
+        "serve_fastapi:app",
+        host="127.0.0.1",
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        loop=args.loop,
+        http=args.http,
     )
     server = uvicorn.Server(config)
     if args.workers > 1:

@@ -19,6 +19,8 @@ test('a TallyCounter exports exactly what prom-client exports for the same incre
     { model: 'other', status: '200' },
   ]
   const tallies = labelSets.map((l) => tallied.tally(l))
+  tallies[2]!.inc(40)
+  plain.labels(labelSets[2]!).inc(40)
   for (let i = 0; i < 250; i++) {
     tallies[i % 3 === 0 ? 0 : i % 7 === 0 ? 1 : 2]!.inc()
     plain.labels(labelSets[i % 3 === 0 ? 0 : i % 7 === 0 ? 1 : 2]!).inc()

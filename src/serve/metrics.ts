@@ -6,7 +6,7 @@ export interface ServeMetrics {
   readonly registry: Registry
   readonly requests: TallyCounter<'model' | 'version' | 'variant' | 'status'>
   readonly latency: BucketHistogram<'model' | 'version' | 'variant' | 'status'>
-  readonly rows: Counter<'model' | 'version' | 'variant'>
+  readonly rows: TallyCounter<'model' | 'version' | 'variant'>
   readonly score: BucketHistogram<'model' | 'version' | 'variant'>
   readonly fallbacks: Counter<'model' | 'from' | 'to' | 'reason'>
   readonly logQueueDepth: Gauge
@@ -28,7 +28,7 @@ export class TallyCounter<T extends string> extends Counter<T> {
   private readonly tallies = new Map<string, { labels: Partial<Record<T, string>>; pending: number }>()
 
   /** The incrementer of one label set (keep it: looking it up builds a key). */
-  tally(labels: Readonly<Record<T, string>>): { inc(): void } {
+  tally(labels: Readonly<Record<T, string>>): { inc(by?: number): void } {
     const key = JSON.stringify(labels)
     let t = this.tallies.get(key)
     if (t === undefined) {
@@ -37,8 +37,8 @@ export class TallyCounter<T extends string> extends Counter<T> {
     }
     const entry = t
     return {
-      inc(): void {
-        entry.pending++
+      inc(by = 1): void {
+        entry.pending += by
       },
     }
   }
@@ -115,7 +115,7 @@ export function scoreMetrics(
   if (children === undefined) {
     const labels = { model, version, variant }
     const hist = metrics.score.recorder(labels)
-    const counter = metrics.rows.labels(labels)
+    const counter = metrics.rows.tally(labels)
     children = { observe: (v) => hist.observe(v), rows: (n) => counter.inc(n) }
     cache.set(key, children)
   }
@@ -142,7 +142,7 @@ export function createServeMetrics(options: { processMetrics?: boolean } = {}): 
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    rows: new Counter({
+    rows: new TallyCounter({
       name: 'keel_predicted_rows_total',
       help: 'Rows predicted (a batch request counts each row).',
       labelNames: ['model', 'version', 'variant'],
