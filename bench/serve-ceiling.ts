@@ -1,0 +1,256 @@
+/**
+ * How fast can any Node.js server answer the serve bench's single-row request on this machine?
+ * Starts three do-nothing JSON servers with the same worker count as bench/serve.ts (node:cluster,
+ * 2 workers by default), each parsing the request body and answering a small JSON object:
+ * - `fastify`: Fastify 5, one POST route, no schema (the framework's floor);
+ * - `http`: bare `node:http` (the floor of Node's http layer);
+ * - `net`: a bare `node:net` server that frames requests itself (the floor of Node's event loop and
+ *   the loopback TCP stack).
+ * and loads each with wrk exactly as bench/serve.ts loads Keel and FastAPI, next to the FastAPI GBDT
+ * anchor (bench/serve_fastapi.py) measured in the same run. The ratios say how many times FastAPI's
+ * best throughput each floor reaches: Keel, which validates, scores, logs and meters every request,
+ * cannot exceed them.
+ *
+ * Run: node --import tsx bench/serve-ceiling.ts [--duration 5] [--workers 2] [--concurrency 2,4,8,16]
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import cluster from 'node:cluster'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
+import { createServer as createNetServer, type Socket } from 'node:net'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import Fastify from 'fastify'
+import { Rng } from '../src/core/index.js'
+
+const { values } = parseArgs({
+  options: {
+    child: { type: 'string' },
+    port: { type: 'string' },
+    workers: { type: 'string' },
+    duration: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
+})
+const workers = Number(values.workers ?? availableParallelism())
+
+/** The answer each floor server sends: about the size of Keel's single-row answer. */
+function answer(body: unknown): string {
+  const n = typeof body === 'object' && body !== null ? Object.keys(body).length : 0
+  return JSON.stringify({
+    predictionId: '01a21876-d843-70bd-ad01-a128062af95d',
+    prediction: 'no',
+    probabilities: { no: 0.9602242937198571, yes: 0.03977570628014289 },
+    model: 'churn',
+    version: n,
+    variant: 'default',
+    servedBy: 'primary',
+  })
+}
+
+function serveFloor(kind: string, port: number): void {
+  if (kind === 'fastify') {
+    const app = Fastify({ logger: false })
+    app.post('/v1/models/:name/predict', async (request) => JSON.parse(answer(request.body)) as unknown)
+    void app.listen({ port, host: '127.0.0.1' })
+    return
+  }
+  if (kind === 'http') {
+    createHttpServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const text = answer(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+        res.writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+        })
+        res.end(text)
+      })
+    }).listen(port, '127.0.0.1')
+    return
+  }
+  createNetServer((socket: Socket) => {
+    socket.setNoDelay(true)
+    socket.on('error', () => undefined)
+    let buf: Buffer | undefined
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf === undefined ? chunk : Buffer.concat([buf, chunk])
+      for (;;) {
+        const headEnd = buf.indexOf('\r\n\r\n')
+        if (headEnd < 0) return
+        const m = /\r\ncontent-length:\s*(\d+)/i.exec(buf.toString('latin1', 0, headEnd))
+        const end = headEnd + 4 + (m === null ? 0 : Number(m[1]))
+        if (buf.length < end) return
+        const text = answer(JSON.parse(buf.toString('utf8', headEnd + 4, end)))
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n` +
+            `Date: ${new Date().toUTCString()}\r\nConnection: keep-alive\r\n\r\n${text}`,
+        )
+        buf = buf.length === end ? undefined : buf.subarray(end)
+        if (buf === undefined) return
+      }
+    })
+  }).listen(port, '127.0.0.1')
+}
+
+if (values.child !== undefined) {
+  if (cluster.isPrimary && workers > 1) {
+    for (let i = 0; i < workers; i++) cluster.fork()
+    let up = 0
+    cluster.on('listening', () => {
+      if (++up === workers) process.stdout.write('READY\n')
+    })
+  } else {
+    serveFloor(values.child, Number(values.port))
+    if (workers <= 1) setTimeout(() => process.stdout.write('READY\n'), 300)
+  }
+} else await main()
+
+function wrk(url: string, body: string, c: number, seconds: number, dir: string): number {
+  const script = join(dir, `post-${c}.lua`)
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+  )
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t',
+      String(Math.min(2, c)),
+      '-c',
+      String(c),
+      '-d',
+      `${seconds}s`,
+      '--timeout',
+      '5s',
+      '-s',
+      script,
+      url,
+    ],
+    { encoding: 'utf8' },
+  )
+  if (/Non-2xx|Socket errors/.test(out)) return Number.NaN
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
+}
+
+function start(command: string, args: string[], env: Record<string, string> = {}): Promise<() => void> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  })
+  return new Promise((resolve, reject) => {
+    let text = ''
+    child.stdout!.on('data', (c: Buffer) => {
+      text += c.toString()
+      if (text.includes('READY'))
+        resolve(() => {
+          try {
+            process.kill(-child.pid!, 'SIGTERM')
+          } catch {
+            // gone already
+          }
+        })
+    })
+    child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before READY`)))
+  })
+}
+
+async function main(): Promise<void> {
+  const duration = Number(values.duration ?? 5)
+  const levels = (values.concurrency ?? '2,4,8,16').split(',').map(Number)
+  const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ceiling-'))
+  // The serve bench's data and request: 20 churn-like features.
+  const rng = new Rng(7)
+  const names = Array.from({ length: 20 }, (_, i) => `f${i}`)
+  const rows: number[][] = []
+  const labels: number[] = []
+  for (let i = 0; i < 5000; i++) {
+    const row = names.map((_, j) =>
+      Number((j % 4 === 0 ? Math.floor(rng.next() * 60) : rng.next() * 2 - 1).toFixed(4)),
+    )
+    const logit = -0.5 + 0.04 * (30 - row[0]!) + 1.2 * row[1]! - 0.8 * row[2]! * row[3]!
+    labels.push(rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0)
+    rows.push(row)
+  }
+  const dataPath = join(dir, 'churn.csv')
+  writeFileSync(
+    dataPath,
+    [`${names.join(',')},churn`, ...rows.map((r, i) => `${r.join(',')},${labels[i]}`)].join('\n'),
+  )
+  const single = JSON.stringify({ features: Object.fromEntries(names.map((n, j) => [n, rows[0]![j]])) })
+  const self = fileURLToPath(import.meta.url)
+  const basePort = 19_000 + Math.floor(Math.random() * 500)
+  const servers: [string, number, () => Promise<() => void>][] = [
+    [
+      'FastAPI GBDT (anchor)',
+      basePort,
+      () =>
+        start(
+          '/usr/bin/python3',
+          [
+            join(fileURLToPath(new URL('.', import.meta.url)), 'serve_fastapi.py'),
+            ...[
+              '--data',
+              dataPath,
+              '--model',
+              'gbdt',
+              '--port',
+              String(basePort),
+              '--workers',
+              String(workers),
+            ],
+          ],
+          { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
+        ),
+    ],
+    ...(['fastify', 'http', 'net'] as const).map((kind, i): [string, number, () => Promise<() => void>] => [
+      `empty ${kind}`,
+      basePort + 1 + i,
+      () =>
+        start(process.execPath, [
+          '--import',
+          'tsx',
+          self,
+          ...['--child', kind, '--port', String(basePort + 1 + i), '--workers', String(workers)],
+        ]),
+    ]),
+  ]
+  console.log(
+    `# serve ceiling: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${workers} workers each, ` +
+      `${duration}s per point, wrk; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  )
+  const stops: (() => void)[] = []
+  const best: number[] = []
+  try {
+    for (const [, , launch] of servers) stops.push(await launch())
+    await new Promise((r) => setTimeout(r, 1000))
+    const rps = servers.map(() => [] as number[])
+    for (const [, port] of servers) wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, 4, 1, dir) // warm-up
+    // Interleaved per level, so drifting load hits every server alike.
+    for (const c of levels)
+      for (const [i, [, port]] of servers.entries())
+        rps[i]!.push(wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, c, duration, dir))
+    console.log(`| server | ${levels.map((c) => `c=${c} req/s`).join(' | ')} | best | best / FastAPI best |`)
+    console.log(`|---|${levels.map(() => '---:').join('|')}|---:|---:|`)
+    for (const [i, [name]] of servers.entries()) {
+      const b = Math.max(...rps[i]!.filter(Number.isFinite))
+      best.push(b)
+      console.log(
+        `| ${name} | ${rps[i]!.map((r) => r.toFixed(0)).join(' | ')} | ${b.toFixed(0)} | ${(b / best[0]!).toFixed(1)}× |`,
+      )
+    }
+  } finally {
+    for (const stop of stops) stop()
+  }
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  )
+}
