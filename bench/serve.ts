@@ -10,6 +10,8 @@
  *   (2 and 8 by default: FastAPI's sync endpoint peaks at low concurrency and thrashes its thread pool
  *   above it, so comparing at one level alone would flatter whichever side it suits), at least 5×.
  * The load average is printed before and after: on a shared machine, rerun when it was high.
+ * The anchor runs uvicorn's production setting, uvloop and httptools, when they are installed
+ * (Debian python3-uvloop, python3-httptools; asyncio and h11 otherwise), and the output says which.
  *
  * Both servers run side by side; each point is measured for FastAPI, then Keel, back to back.
  *
@@ -287,7 +289,7 @@ function spawnReady(
   command: string,
   args: string[],
   env: Record<string, string>,
-): Promise<{ pgid: number; kill(): Promise<void> }> {
+): Promise<{ pgid: number; ready: string; kill(): Promise<void> }> {
   const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -300,6 +302,7 @@ function spawnReady(
       if (buffer.includes('READY'))
         resolve({
           pgid: child.pid!,
+          ready: buffer.slice(buffer.indexOf('READY')).split('\n')[0]!,
           kill: () =>
             new Promise<void>((done) => {
               child.once('exit', () => done())
@@ -427,9 +430,14 @@ async function main(): Promise<void> {
             { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
           )
     const servers = ['fastapi', 'keel'] as const
-    const handles: Partial<Record<(typeof servers)[number], { pgid: number; kill(): Promise<void> }>> = {}
+    const handles: Partial<
+      Record<(typeof servers)[number], { pgid: number; ready: string; kill(): Promise<void> }>
+    > = {}
     try {
       for (const server of servers) handles[server] = await start(server)
+      console.log(
+        `# ${family}: FastAPI anchor ${handles.fastapi!.ready.replace(/^READY \d+ ?/, '') || '(setting unknown)'}`,
+      )
       const urlOf = (server: (typeof servers)[number]) =>
         `http://127.0.0.1:${server === 'keel' ? keelPort : pyPort}`
       for (const server of servers) {

@@ -103,7 +103,14 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import uvicorn
 
-    print(f"READY {args.port}", flush=True)
+    import importlib.util
+
+    def have(module):
+        return importlib.util.find_spec(module) is not None
+
+    loop = args.loop if args.loop != "auto" else ("uvloop" if have("uvloop") else "asyncio")
+    http = args.http if args.http != "auto" else ("httptools" if have("httptools") else "h11")
+    print(f"READY {args.port} loop={loop} http={http}", flush=True)
     config = uvicorn.Config(
         "serve_fastapi:app",
         host="127.0.0.1",
