@@ -85,6 +85,15 @@ function httpDate(): string {
   return dateText
 }
 
+/** Strips optional whitespace (spaces and tabs only, as Node's parser does) around a field value. */
+function trimOws(value: string): string {
+  let start = 0
+  let end = value.length
+  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++
+  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
+
 /** Control characters other than tab are not allowed in a field value (RFC 9110 5.5). */
 function hasControlCharacter(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
@@ -115,7 +124,7 @@ function parseHead(buf: Buffer, headEnd: number, bodyLimit: number): ParsedHead 
     if (colon <= 0) return undefined
     const key = line.slice(0, colon)
     if (!HEADER_NAME.test(key)) return undefined
-    const value = line.slice(colon + 1).trim()
+    const value = trimOws(line.slice(colon + 1))
     if (hasControlCharacter(value)) return undefined
     const name = key.toLowerCase()
     if (headers[name] !== undefined) return undefined
@@ -200,7 +209,9 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
       this.pump()
     }
     private readonly onTimeout = (): void => {
-      this.socket.destroy()
+      // Idle (or a body stalled) for the keep-alive timeout. A request still being answered keeps
+      // its connection: the answer's write restarts the clock.
+      if (!this.busy) this.socket.destroy()
     }
     private readonly onEnd = (): void => {
       // The client will send nothing more: answer what is complete, then close our side.
