@@ -13,7 +13,6 @@
  *
  * Run: node --import tsx bench/serve-ceiling.ts [--duration 5] [--workers 2] [--concurrency 2,4,8,16]
  */
-import { execFileSync, spawn } from 'node:child_process'
 import cluster from 'node:cluster'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
@@ -24,6 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Fastify from 'fastify'
 import { Rng } from '../src/core/index.js'
+import { isClean, spawnReady, wrk } from './lib/wrk.js'
 
 const { values } = parseArgs({
   options: {
@@ -109,56 +109,6 @@ if (values.child !== undefined) {
   }
 } else await main()
 
-function wrk(url: string, body: string, c: number, seconds: number, dir: string): number {
-  const script = join(dir, `post-${c}.lua`)
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
-  )
-  const out = execFileSync(
-    'wrk',
-    [
-      '-t',
-      String(Math.min(2, c)),
-      '-c',
-      String(c),
-      '-d',
-      `${seconds}s`,
-      '--timeout',
-      '5s',
-      '-s',
-      script,
-      url,
-    ],
-    { encoding: 'utf8' },
-  )
-  if (/Non-2xx|Socket errors/.test(out)) return Number.NaN
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
-}
-
-function start(command: string, args: string[], env: Record<string, string> = {}): Promise<() => void> {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  })
-  return new Promise((resolve, reject) => {
-    let text = ''
-    child.stdout!.on('data', (c: Buffer) => {
-      text += c.toString()
-      if (text.includes('READY'))
-        resolve(() => {
-          try {
-            process.kill(-child.pid!, 'SIGTERM')
-          } catch {
-            // gone already
-          }
-        })
-    })
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before READY`)))
-  })
-}
-
 async function main(): Promise<void> {
   const duration = Number(values.duration ?? 5)
   const levels = (values.concurrency ?? '2,4,8,16').split(',').map(Number)
@@ -184,12 +134,12 @@ async function main(): Promise<void> {
   const single = JSON.stringify({ features: Object.fromEntries(names.map((n, j) => [n, rows[0]![j]])) })
   const self = fileURLToPath(import.meta.url)
   const basePort = 19_000 + Math.floor(Math.random() * 500)
-  const servers: [string, number, () => Promise<() => void>][] = [
+  const servers: [string, number, () => Promise<{ kill(): Promise<void> }>][] = [
     [
       'FastAPI GBDT (anchor)',
       basePort,
       () =>
-        start(
+        spawnReady(
           '/usr/bin/python3',
           [
             join(fileURLToPath(new URL('.', import.meta.url)), 'serve_fastapi.py'),
@@ -207,17 +157,28 @@ async function main(): Promise<void> {
           { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
         ),
     ],
-    ...(['fastify', 'http', 'net'] as const).map((kind, i): [string, number, () => Promise<() => void>] => [
-      `empty ${kind}`,
-      basePort + 1 + i,
-      () =>
-        start(process.execPath, [
-          '--import',
-          'tsx',
-          self,
-          ...['--child', kind, '--port', String(basePort + 1 + i), '--workers', String(workers)],
-        ]),
-    ]),
+    ...(['fastify', 'http', 'net'] as const).map(
+      (kind, i): [string, number, () => Promise<{ kill(): Promise<void> }>] => [
+        `empty ${kind}`,
+        basePort + 1 + i,
+        () =>
+          spawnReady(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              self,
+              '--child',
+              kind,
+              '--port',
+              String(basePort + 1 + i),
+              '--workers',
+              String(workers),
+            ],
+            {},
+          ),
+      ],
+    ),
   ]
   console.log(
     `# serve ceiling: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${workers} workers each, ` +
@@ -225,7 +186,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   )
-  const stops: (() => void)[] = []
+  const stops: { kill(): Promise<void> }[] = []
   const best: number[] = []
   try {
     for (const [, , launch] of servers) stops.push(await launch())
@@ -234,8 +195,10 @@ async function main(): Promise<void> {
     for (const [, port] of servers) wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, 4, 1, dir) // warm-up
     // Interleaved per level, so drifting load hits every server alike.
     for (const c of levels)
-      for (const [i, [, port]] of servers.entries())
-        rps[i]!.push(wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, c, duration, dir))
+      for (const [i, [, port]] of servers.entries()) {
+        const r = wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, c, duration, dir)
+        rps[i]!.push(isClean(r) ? r.rps : Number.NaN)
+      }
     console.log(`| server | ${levels.map((c) => `c=${c} req/s`).join(' | ')} | best | best / FastAPI best |`)
     console.log(`|---|${levels.map(() => '---:').join('|')}|---:|---:|`)
     for (const [i, [name]] of servers.entries()) {
@@ -246,7 +209,7 @@ async function main(): Promise<void> {
       )
     }
   } finally {
-    for (const stop of stops) stop()
+    for (const stop of stops) await stop.kill()
   }
   console.log(
     `load average after: ${loadavg()

@@ -20,8 +20,8 @@
  * Keel's server runs from the compiled build (`npm run build` first, as `keel serve` runs dist/);
  * --src runs it from the TypeScript sources through tsx.
  */
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,7 @@ import {
   type ServableModel,
   startServer,
 } from '../src/serve/index.js'
+import { isClean, type ReadyProcess, spawnReady, type WrkResult, wrk } from './lib/wrk.js'
 
 const N_FEATURES = 20
 const NAMES = Array.from({ length: N_FEATURES }, (_, i) => `f${i}`)
@@ -126,97 +127,6 @@ async function childKeel(
   })
 }
 
-interface WrkResult {
-  requests: number
-  /** Server CPU milliseconds (all processes of the server) per completed request. */
-  cpuMsPerRequest: number
-  rps: number
-  p50: number
-  p99: number
-  non2xx: number
-  errors: number
-}
-
-function toMs(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text)
-  if (m === null) return Number.NaN
-  const v = Number(m[1])
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
-}
-
-/** CPU ticks (user + system, 1/100 s) of every process in a process group, from /proc. */
-function groupCpuTicks(pgid: number): number {
-  let ticks = 0
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // Fields after the parenthesised command: state ppid pgrp ... utime(14) stime(15).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12])
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  return ticks
-}
-
-function wrk(
-  url: string,
-  body: string,
-  concurrency: number,
-  durationS: number,
-  dir: string,
-  pgid: number,
-): WrkResult {
-  const ticksBefore = groupCpuTicks(pgid)
-  const script = join(dir, `post-${Math.random().toString(36).slice(2)}.lua`)
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
-  )
-  const out = execFileSync(
-    'wrk',
-    [
-      '-t',
-      String(Math.min(2, concurrency)),
-      '-c',
-      String(concurrency),
-      '-d',
-      `${durationS}s`,
-      '--latency',
-      '--timeout',
-      '5s',
-      '-s',
-      script,
-      url,
-    ],
-    { encoding: 'utf8' },
-  )
-  const ticks = groupCpuTicks(pgid) - ticksBefore
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0)
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN)
-  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '')
-  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '')
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
-  const errors = sock === null ? 0 : sock.slice(1).reduce((s, v) => s + Number(v), 0)
-  return {
-    requests,
-    cpuMsPerRequest: requests > 0 ? (ticks * 10) / requests : Number.NaN,
-    rps,
-    p50,
-    p99,
-    non2xx,
-    errors,
-  }
-}
-
-/** A result that counts: it answered, without socket errors or non-2xx responses. */
-function isClean(r: WrkResult | undefined): r is WrkResult {
-  return r !== undefined && r.requests > 0 && r.non2xx + r.errors === 0
-}
-
 /**
  * The issue's goals as explicit checks. Single row: Keel's best req/s among levels with p99 < 10 ms
  * over FastAPI's best req/s at any level, at least 20×. Batch of 100: rows/s ratio at least 5×.
@@ -283,39 +193,6 @@ async function waitHealthy(base: string, timeoutMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 200))
   }
   throw new Error(`${base} not healthy after ${timeoutMs} ms`)
-}
-
-function spawnReady(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ pgid: number; ready: string; kill(): Promise<void> }> {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true,
-  })
-  return new Promise((resolve, reject) => {
-    let buffer = ''
-    child.stdout!.on('data', (c: Buffer) => {
-      buffer += c.toString()
-      if (buffer.includes('READY'))
-        resolve({
-          pgid: child.pid!,
-          ready: buffer.slice(buffer.indexOf('READY')).split('\n')[0]!,
-          kill: () =>
-            new Promise<void>((done) => {
-              child.once('exit', () => done())
-              try {
-                process.kill(-child.pid!, 'SIGTERM')
-              } catch {
-                done()
-              }
-            }),
-        })
-    })
-    child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before READY`)))
-  })
 }
 
 async function main(): Promise<void> {
@@ -430,9 +307,7 @@ async function main(): Promise<void> {
             { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
           )
     const servers = ['fastapi', 'keel'] as const
-    const handles: Partial<
-      Record<(typeof servers)[number], { pgid: number; ready: string; kill(): Promise<void> }>
-    > = {}
+    const handles: Partial<Record<(typeof servers)[number], ReadyProcess>> = {}
     try {
       for (const server of servers) handles[server] = await start(server)
       console.log(

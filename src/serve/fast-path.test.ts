@@ -117,23 +117,32 @@ describe('predict fast path', () => {
   let fastPort: number
   let slowPort: number
 
-  const make = async (fastPath: boolean, apiToken?: string): Promise<KeelServer> => {
+  /** A listening server over the fake model (bodies up to 4000 bytes, batches up to 20 rows). */
+  const make = async (
+    options: { fastPath?: boolean; apiToken?: string; delayMs?: number } = {},
+  ): Promise<{ server: KeelServer; port: number }> => {
     const server = await createServer({
-      source: createMemoryModelSource([fakeModel()]),
-      config: { models: ['churn'], pollIntervalMs: 0, bodyLimitBytes: 4000, maxBatchRows: 20, fastPath },
+      source: createMemoryModelSource([
+        fakeModel(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
+      ]),
+      config: {
+        models: ['churn'],
+        pollIntervalMs: 0,
+        bodyLimitBytes: 4000,
+        maxBatchRows: 20,
+        fastPath: options.fastPath ?? true,
+      },
       db: false,
       logger: false,
-      ...(apiToken === undefined ? {} : { apiToken }),
+      ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
     })
     await server.waitUntilReady()
-    return server
+    return { server, port: Number(new URL(await server.listen(0)).port) }
   }
 
   before(async () => {
-    fast = await make(true)
-    slow = await make(false)
-    fastPort = Number(new URL(await fast.listen(0)).port)
-    slowPort = Number(new URL(await slow.listen(0)).port)
+    ;({ server: fast, port: fastPort } = await make())
+    ;({ server: slow, port: slowPort } = await make({ fastPath: false }))
   })
   after(async () => {
     await fast.close()
@@ -272,8 +281,7 @@ describe('predict fast path', () => {
   })
 
   test('with an API token: wrong or missing tokens get Fastify 401s, the right one is answered here', async () => {
-    const guarded = await make(true, 'sesame')
-    const port = Number(new URL(await guarded.listen(0)).port)
+    const { server: guarded, port } = await make({ apiToken: 'sesame' })
     try {
       const body = JSON.stringify({ features: fakeRow() })
       for (const auth of ['', 'Bearer wrong']) {
@@ -295,15 +303,8 @@ describe('predict fast path', () => {
   })
 
   test('requests pipelined behind a slow answer wait their turn and keep their order', async () => {
-    const server = await createServer({
-      source: createMemoryModelSource([fakeModel({ delayMs: 40 })]),
-      config: { models: ['churn'], pollIntervalMs: 0 },
-      db: false,
-      logger: false,
-    })
-    await server.waitUntilReady()
+    const { server, port } = await make({ delayMs: 40 })
     try {
-      const port = Number(new URL(await server.listen(0)).port)
       const ages = [20, 50, 80, 35]
       const raw = ages.map((age) => request(PREDICT, JSON.stringify({ features: fakeRow({ age }) })))
       // The first request alone, the others while it is being answered, one byte at a time.
@@ -321,14 +322,7 @@ describe('predict fast path', () => {
   })
 
   test('close() ends idle keep-alive connections at once and lets a busy one finish', async () => {
-    const server = await createServer({
-      source: createMemoryModelSource([fakeModel({ delayMs: 300 })]),
-      config: { models: ['churn'], pollIntervalMs: 0 },
-      db: false,
-      logger: false,
-    })
-    await server.waitUntilReady()
-    const port = Number(new URL(await server.listen(0)).port)
+    const { server, port } = await make({ delayMs: 300 })
     const idle = connect(port, '127.0.0.1')
     const idleClosed = new Promise<void>((resolve) => idle.on('close', () => resolve()))
     idle.on('error', () => undefined)
