@@ -977,8 +977,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         },
       )
     }
-    const answered = metrics.fastPath.labels('answered')
-    const handedOff = metrics.fastPath.labels('handed_off')
+    const answered = metrics.fastPath.tally({ outcome: 'answered' })
+    const handedOff = metrics.fastPath.tally({ outcome: 'handed_off' })
     fast = attachFastPath(app.server, {
       onAnswered: () => answered.inc(),
       onHandoff: () => handedOff.inc(),

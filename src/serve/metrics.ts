@@ -16,7 +16,7 @@ export interface ServeMetrics {
   readonly canaryRollbacks: Counter<'model' | 'ref'>
   readonly swaps: Counter<'model' | 'ref'>
   readonly breakerOpen: Gauge<'model' | 'version'>
-  readonly fastPath: Counter<'outcome'>
+  readonly fastPath: TallyCounter<'outcome'>
 }
 
 /**
@@ -200,7 +200,7 @@ export function createServeMetrics(options: { processMetrics?: boolean } = {}): 
       labelNames: ['model', 'version'],
       registers: [registry],
     }),
-    fastPath: new Counter({
+    fastPath: new TallyCounter({
       name: 'keel_fast_path_total',
       help: 'Predict requests answered on the lean HTTP path (outcome "answered"), and connections it handed to Fastify ("handed_off").',
       labelNames: ['outcome'],
