@@ -23,7 +23,7 @@ import { BadRequestError, ModelNotFoundError, ServeError, statusForCode } from '
 import { type Experiment, experimentSchema } from './experiments.js'
 import { attachFastPath, type FastHandler, type FastPath } from './fast-path.js'
 import { predictionLogSink } from './log-sink.js'
-import { createServeMetrics, requestMetrics, type ServeMetrics } from './metrics.js'
+import { createServeMetrics, recordRequest, type ServeMetrics } from './metrics.js'
 import { ModelManager } from './model-manager.js'
 import { PredictionLog } from './prediction-log.js'
 import {
@@ -75,6 +75,15 @@ export interface CreateServerOptions {
   readonly runMonitorChecks?: (model?: string) => Promise<readonly DriftCheckResult[]>
   /** Store URL the drift checks open (default: `db` when it is a URL, else `config.databaseUrl`). */
   readonly storeUrl?: string
+}
+
+/**
+ * False when a JSON text cannot hold a `__proto__` or `constructor` key: it has neither word and no
+ * `\\u` escape that could spell them. Such a text parses to the same value with a plain
+ * `JSON.parse` as with Fastify's poisoning checks, which scan it with two regular expressions.
+ */
+function mayHoldPoisonKeys(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
 }
 
 type PredictBody = {
@@ -202,7 +211,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     // 100-row body). A text without "__proto__", "constructor" or any \u escape (which could spell
     // them) has no key they could match, so a plain parse gives the same result. Anything else,
     // and every parse error (empty body, BOM, bad JSON), goes through Fastify's parser as before.
-    if (!text.includes('__proto__') && !text.includes('constructor') && !text.includes('\\u')) {
+    if (!mayHoldPoisonKeys(text)) {
       let parsed: unknown
       try {
         parsed = JSON.parse(text)
@@ -469,17 +478,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       // Callback style: an async hook costs a promise and a microtask turn per request.
       onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const labels = labelsOf.get(request)
-        if (labels !== undefined) {
-          const children = requestMetrics(
-            metrics,
-            labels.model,
-            labels.version,
-            labels.variant,
-            String(reply.statusCode),
-          )
-          children.inc()
-          children.observe(reply.elapsedTime / 1000)
-        }
+        if (labels !== undefined) recordRequest(metrics, labels, reply.statusCode, reply.elapsedTime / 1000)
         done()
       },
     },
@@ -935,7 +934,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       const text = request.body
       // Bodies the Fastify parser treats specially (possible prototype poisoning), bodies that do
       // not parse, and bodies the route schema would reject or coerce are Fastify's to answer.
-      if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) return undefined
+      if (mayHoldPoisonKeys(text)) return undefined
       let body: unknown
       try {
         body = JSON.parse(text)
@@ -953,10 +952,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       const started = performance.now()
       let labels: RequestLabels | undefined
       const observe = (status: number): void => {
-        if (labels === undefined) return
-        const children = requestMetrics(metrics, labels.model, labels.version, labels.variant, String(status))
-        children.inc()
-        children.observe((performance.now() - started) / 1000)
+        if (labels !== undefined) recordRequest(metrics, labels, status, (performance.now() - started) / 1000)
       }
       return predictCore(request.name, request.headers, body, text, undefined, (l) => {
         labels = l

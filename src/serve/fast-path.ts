@@ -213,10 +213,9 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
       // its connection: the answer's write restarts the clock.
       if (!this.busy) this.socket.destroy()
     }
-    private readonly onEnd = (): void => {
-      // The client will send nothing more: answer what is complete, then close our side.
-      if (!this.busy && this.buf === undefined) this.socket.end()
-    }
+    // The client will send nothing more: what is complete gets answered (answer() ends the socket
+    // after the last one); with nothing left, close our side now.
+    private readonly onEnd = (): void => this.closeIfIdle()
     private readonly onClose = (): void => {
       this.done = true
       open.delete(this)

@@ -154,26 +154,25 @@ class SqliteThreadSink implements PredictionLogSink {
   }
 
   writeBatch(rows: readonly PredictionRow[]): Promise<void> {
-    const n = COLUMNS.length
-    const values: SqlCell[] = new Array(rows.length * n)
     // Named reads in COLUMNS order: a loop over the column names would make every read a
     // megamorphic keyed lookup (13 per row, 6500 per batch).
-    for (let i = 0, o = 0; i < rows.length; i++, o += n) {
-      const r = rows[i]!
-      values[o] = r.id
-      values[o + 1] = r.ts
-      values[o + 2] = r.model
-      values[o + 3] = r.version
-      values[o + 4] = r.variant
-      values[o + 5] = r.experiment_id
-      values[o + 6] = r.request_key
-      values[o + 7] = r.features
-      values[o + 8] = r.outputs
-      values[o + 9] = r.score
-      values[o + 10] = r.latency_ms
-      values[o + 11] = r.served_by
-      values[o + 12] = r.shadow_of
-    }
+    const values: SqlCell[] = []
+    for (const r of rows)
+      values.push(
+        r.id,
+        r.ts,
+        r.model,
+        r.version,
+        r.variant,
+        r.experiment_id,
+        r.request_key,
+        r.features,
+        r.outputs,
+        r.score,
+        r.latency_ms,
+        r.served_by,
+        r.shadow_of,
+      )
     const worker = this.ensureWorker()
     const id = this.nextId++
     return new Promise<void>((resolve, reject) => {

@@ -85,12 +85,22 @@ export function requestMetrics(
   let children = cache.get(key)
   if (children === undefined) {
     const labels = { model, version, variant, status }
-    const tally = metrics.requests.tally(labels)
-    const histogram = metrics.latency.recorder(labels)
-    children = { inc: () => tally.inc(), observe: (s) => histogram.observe(s) }
+    children = { inc: metrics.requests.tally(labels).inc, observe: metrics.latency.recorder(labels).observe }
     cache.set(key, children)
   }
   return children
+}
+
+/** Counts one answered request and its latency under the request's labels and HTTP status. */
+export function recordRequest(
+  metrics: ServeMetrics,
+  labels: { readonly model: string; readonly version: string; readonly variant: string },
+  status: number,
+  seconds: number,
+): void {
+  const children = requestMetrics(metrics, labels.model, labels.version, labels.variant, String(status))
+  children.inc()
+  children.observe(seconds)
 }
 
 const scoreChildren = new WeakMap<
@@ -114,9 +124,7 @@ export function scoreMetrics(
   let children = cache.get(key)
   if (children === undefined) {
     const labels = { model, version, variant }
-    const hist = metrics.score.recorder(labels)
-    const counter = metrics.rows.tally(labels)
-    children = { observe: (v) => hist.observe(v), rows: (n) => counter.inc(n) }
+    children = { observe: metrics.score.recorder(labels).observe, rows: metrics.rows.tally(labels).inc }
     cache.set(key, children)
   }
   return children

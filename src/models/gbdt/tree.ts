@@ -164,13 +164,6 @@ const NAN_RIGHT_SHIFT = 24
 const FLAG_CATEGORICAL = 1 << 25
 /** Trees walked in lockstep when scoring one row (independent walks overlap their loads). */
 const TREE_LANES = 4
-/**
- * Batches from this size go through the WebAssembly scorer when the forest allows it. Measured from
- * one row up, the kernel is as fast as the JavaScript walk or faster (100-tree GBDT: 3.5 vs 6.1 µs
- * for one row, 19 vs 36 µs for eight; 100 deep RF trees: 8.5 vs 9.1 µs, 77 vs 136 µs), so every
- * batch takes it: the server's single-row requests included.
- */
-const MIN_WASM_ROWS = 1
 /** Rows scored per group of trees in batch scoring. */
 const ROW_BLOCK = 64
 
@@ -490,8 +483,11 @@ export class PackedForest {
    * streaming through the cache for every row. Each row still gets its trees in tree order.
    */
   addRows(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
+    // Batches of every size take the WebAssembly scorer when the forest allows it: measured from one
+    // row up it is as fast as the JavaScript walk or faster (100-tree GBDT: 3.5 vs 6.1 µs for one
+    // row, 19 vs 36 µs for eight; 100 deep RF trees: 77 vs 136 µs for eight).
     const wasm = this.wasmScorer()
-    if (wasm !== null && to - from >= MIN_WASM_ROWS) {
+    if (wasm !== null && to > from) {
       wasm.score(data, cols, from, to, out)
       return
     }

@@ -94,17 +94,25 @@ describe('products on resident operands', () => {
       assertClose(cr, ref, m * n, 1e-5, 'gemm vs naive')
       // A^T B with A stored k x m, and A B^T with B stored n x k.
       const at = randomF32(k * m, rng)
-      const tn1 = new Float32Array(m * n)
-      gemmTN(m, n, k, at, b, tn1)
-      const tn2 = f32Buffer(m, n)
-      gemmTN(m, n, k, residentCopy(at, k, m), residentCopy(b, k, n), tn2)
-      assert.deepEqual(Array.from(tn2), Array.from(tn1), 'A^T B in place = staged')
       const bt = randomF32(n * k, rng)
-      const nt1 = new Float32Array(m * n)
-      gemmNT(m, n, k, a, bt, nt1)
-      const nt2 = f32Buffer(m, n)
-      gemmNT(m, n, k, residentCopy(a, m, k), residentCopy(bt, n, k), nt2)
-      assert.deepEqual(Array.from(nt2), Array.from(nt1), 'A B^T in place = staged')
+      const transposed = [
+        { name: 'A^T B', product: gemmTN, left: at, leftShape: [k, m], right: b, rightShape: [k, n] },
+        { name: 'A B^T', product: gemmNT, left: a, leftShape: [m, k], right: bt, rightShape: [n, k] },
+      ] as const
+      for (const t of transposed) {
+        const staged1 = new Float32Array(m * n)
+        t.product(m, n, k, t.left, t.right, staged1)
+        const inPlace = f32Buffer(m, n)
+        t.product(
+          m,
+          n,
+          k,
+          residentCopy(t.left, t.leftShape[0], t.leftShape[1]),
+          residentCopy(t.right, t.rightShape[0], t.rightShape[1]),
+          inPlace,
+        )
+        assert.deepEqual(Array.from(inPlace), Array.from(staged1), `${t.name} in place = staged`)
+      }
     }
   })
 })
