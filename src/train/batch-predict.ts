@@ -1,5 +1,4 @@
-import { once } from 'node:events'
-import { constants, createWriteStream, type WriteStream } from 'node:fs'
+import { constants } from 'node:fs'
 import { access, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { AppError, trackTempFiles } from '../core/index.js'
@@ -14,7 +13,7 @@ import {
   streamDataset,
 } from '../data/index.js'
 import type { ModelBundle } from './bundle.js'
-import { csvField } from './csv-writer.js'
+import { CsvWriter, csvField } from './csv-writer.js'
 
 /** Options for `predictFile`. */
 export interface PredictFileOptions {
@@ -45,45 +44,6 @@ function writeError(path: string, error: unknown): DataError {
     `Could not write '${path}': ${reason}. Check that the directory exists and is writable.`,
     { cause: error, details: { path } },
   )
-}
-
-/** A CSV file written line by line with back-pressure; errors surface on the next await. */
-class CsvLines {
-  private constructor(
-    private readonly stream: WriteStream,
-    private readonly path: string,
-  ) {}
-
-  static async open(path: string): Promise<CsvLines> {
-    const stream = createWriteStream(path)
-    try {
-      await once(stream, 'open')
-    } catch (error) {
-      throw writeError(path, error)
-    }
-    return new CsvLines(stream, path)
-  }
-
-  async write(text: string): Promise<void> {
-    try {
-      if (!this.stream.write(text)) await once(this.stream, 'drain')
-    } catch (error) {
-      throw writeError(this.path, error)
-    }
-  }
-
-  async close(): Promise<void> {
-    try {
-      this.stream.end()
-      await once(this.stream, 'close')
-    } catch (error) {
-      throw writeError(this.path, error)
-    }
-  }
-
-  destroy(): void {
-    this.stream.destroy()
-  }
 }
 
 /**
@@ -142,7 +102,7 @@ function scoreColumns(bundle: ModelBundle): string[] {
  */
 const DEFAULT_PREDICT_CHUNK_ROWS = 65_536
 
-/** Lines handed to the file at once: about a megabyte, so writes are few but memory stays small. */
+/** Lines formatted before they are handed to the writer (which writes about a megabyte at a time). */
 const LINES_PER_WRITE = 4096
 
 async function removeQuietly(path: string): Promise<void> {
@@ -180,7 +140,12 @@ export async function predictFile(
   const extra = scoreColumns(bundle)
   const nClasses = bundle.classes.length
   const labelFields = new Map<string | number, string>()
-  let lines: CsvLines | undefined
+  let lines: CsvWriter | undefined
+  // File errors come back as one DATA_WRITE that names the file.
+  const guard = (step: Promise<void>): Promise<void> =>
+    step.catch((error: unknown) => {
+      throw writeError(csvPath, error)
+    })
   let rowsDone = 0
 
   const sink = {
@@ -195,12 +160,12 @@ export async function predictFile(
         )
       }
       // A second pass (a sniffed type did not hold) starts the file over.
-      if (lines !== undefined) await lines.close()
-      lines = await CsvLines.open(csvPath)
+      if (lines !== undefined) await guard(lines.close())
+      lines = new CsvWriter(csvPath, [...columns.map((c) => c.name), 'prediction', ...extra])
+      // An unwritable file fails now, before any rows are scored.
+      await guard(lines.opened())
       rowsDone = 0
       options.onStart?.(totalRows)
-      const header = [...columns.map((c) => c.name), 'prediction', ...extra]
-      await lines.write(`${header.map(csvField).join(',')}\n`)
     },
     async write(chunk: Dataset): Promise<void> {
       const byName = new Map(chunk.columns.map((c) => [c.name, c]))
@@ -230,11 +195,11 @@ export async function predictFile(
         }
         batch.push(line)
         if (batch.length === LINES_PER_WRITE) {
-          await lines!.write(`${batch.join('\n')}\n`)
+          await guard(lines!.writeLines(batch.join('\n')))
           batch = []
         }
       }
-      if (batch.length > 0) await lines!.write(`${batch.join('\n')}\n`)
+      if (batch.length > 0) await guard(lines!.writeLines(batch.join('\n')))
       rowsDone += chunk.nRows
       options.onProgress?.(rowsDone)
     },
@@ -253,7 +218,7 @@ export async function predictFile(
       stagingDir: dirname(output),
       chunkRows: options.chunkRows ?? DEFAULT_PREDICT_CHUNK_ROWS,
     })
-    await lines!.close()
+    await guard(lines!.close())
     lines = undefined
     if (format === 'csv') {
       await rename(csvPath, output).catch((error: unknown) => {
@@ -273,7 +238,7 @@ export async function predictFile(
     }
     return { nRows: summary.nRows, format, output }
   } catch (error) {
-    lines?.destroy()
+    await lines?.destroy()
     await removeQuietly(csvPath)
     await removeQuietly(parquetPath)
     throw error
