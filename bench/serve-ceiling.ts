@@ -14,7 +14,7 @@
  * Run: node --import tsx bench/serve-ceiling.ts [--duration 5] [--workers 2] [--concurrency 2,4,8,16]
  */
 import cluster from 'node:cluster'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -22,8 +22,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Fastify from 'fastify'
-import { Rng } from '../src/core/index.js'
-import { isClean, spawnReady, wrk } from './lib/wrk.js'
+import { makeData, requestBodies, writeChurnCsv } from './lib/churn.js'
+import { isClean, spawnFastapi, spawnReady, wrk } from './lib/wrk.js'
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +53,11 @@ function answer(body: unknown): string {
 function serveFloor(kind: string, port: number): void {
   if (kind === 'fastify') {
     const app = Fastify({ logger: false })
-    app.post('/v1/models/:name/predict', async (request) => JSON.parse(answer(request.body)) as unknown)
+    // The answer goes out as the text it is, as the http and net floors send it: returning an object
+    // would add a serialization those floors do not pay.
+    app.post('/v1/models/:name/predict', (request, reply) => {
+      reply.type('application/json; charset=utf-8').send(answer(request.body))
+    })
     void app.listen({ port, host: '127.0.0.1' })
     return
   }
@@ -79,10 +83,10 @@ function serveFloor(kind: string, port: number): void {
     socket.on('data', (chunk: Buffer) => {
       buf = buf === undefined ? chunk : Buffer.concat([buf, chunk])
       for (;;) {
-        const headEnd = buf.indexOf('\r\n\r\n')
+        const headEnd: number = buf.indexOf('\r\n\r\n')
         if (headEnd < 0) return
         const m = /\r\ncontent-length:\s*(\d+)/i.exec(buf.toString('latin1', 0, headEnd))
-        const end = headEnd + 4 + (m === null ? 0 : Number(m[1]))
+        const end: number = headEnd + 4 + (m === null ? 0 : Number(m[1]))
         if (buf.length < end) return
         const text = answer(JSON.parse(buf.toString('utf8', headEnd + 4, end)))
         socket.write(
@@ -113,49 +117,17 @@ async function main(): Promise<void> {
   const duration = Number(values.duration ?? 5)
   const levels = (values.concurrency ?? '2,4,8,16').split(',').map(Number)
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ceiling-'))
-  // The serve bench's data and request: 20 churn-like features.
-  const rng = new Rng(7)
-  const names = Array.from({ length: 20 }, (_, i) => `f${i}`)
-  const rows: number[][] = []
-  const labels: number[] = []
-  for (let i = 0; i < 5000; i++) {
-    const row = names.map((_, j) =>
-      Number((j % 4 === 0 ? Math.floor(rng.next() * 60) : rng.next() * 2 - 1).toFixed(4)),
-    )
-    const logit = -0.5 + 0.04 * (30 - row[0]!) + 1.2 * row[1]! - 0.8 * row[2]! * row[3]!
-    labels.push(rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0)
-    rows.push(row)
-  }
+  // The serve bench's data and single-row request (bench/lib/churn.ts).
   const dataPath = join(dir, 'churn.csv')
-  writeFileSync(
-    dataPath,
-    [`${names.join(',')},churn`, ...rows.map((r, i) => `${r.join(',')},${labels[i]}`)].join('\n'),
-  )
-  const single = JSON.stringify({ features: Object.fromEntries(names.map((n, j) => [n, rows[0]![j]])) })
+  writeChurnCsv(dataPath, makeData(5000, 7))
+  const { single } = requestBodies()
   const self = fileURLToPath(import.meta.url)
   const basePort = 19_000 + Math.floor(Math.random() * 500)
   const servers: [string, number, () => Promise<{ kill(): Promise<void> }>][] = [
     [
       'FastAPI GBDT (anchor)',
       basePort,
-      () =>
-        spawnReady(
-          '/usr/bin/python3',
-          [
-            join(fileURLToPath(new URL('.', import.meta.url)), 'serve_fastapi.py'),
-            ...[
-              '--data',
-              dataPath,
-              '--model',
-              'gbdt',
-              '--port',
-              String(basePort),
-              '--workers',
-              String(workers),
-            ],
-          ],
-          { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
-        ),
+      () => spawnFastapi({ dataPath, model: 'gbdt', port: basePort, workers }),
     ],
     ...(['fastify', 'http', 'net'] as const).map(
       (kind, i): [string, number, () => Promise<{ kill(): Promise<void> }>] => [

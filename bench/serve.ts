@@ -26,7 +26,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { type Matrix, Rng } from '../src/core/index.js'
+import type { Matrix } from '../src/core/index.js'
 import {
   type FittedClassifier,
   GradientBoostingClassifier,
@@ -39,31 +39,8 @@ import {
   type ServableModel,
   startServer,
 } from '../src/serve/index.js'
-import { isClean, type ReadyProcess, spawnReady, type WrkResult, wrk } from './lib/wrk.js'
-
-const N_FEATURES = 20
-const NAMES = Array.from({ length: N_FEATURES }, (_, i) => `f${i}`)
-
-/** Churn-like data: 20 numeric features, logistic target on a few of them with interactions. */
-function makeData(n: number, seed: number): { x: Float64Array; y: Float64Array; rows: number[][] } {
-  const rng = new Rng(seed)
-  const x = new Float64Array(n * N_FEATURES)
-  const y = new Float64Array(n)
-  const rows: number[][] = []
-  for (let i = 0; i < n; i++) {
-    const row: number[] = []
-    for (let j = 0; j < N_FEATURES; j++) {
-      const v = j % 4 === 0 ? Math.floor(rng.next() * 60) : rng.next() * 2 - 1
-      row.push(Number(v.toFixed(4)))
-      x[i * N_FEATURES + j] = row[j]!
-    }
-    const logit =
-      -0.5 + 0.04 * (30 - row[0]!) + 1.2 * row[1]! - 0.8 * row[2]! * row[3]! + 0.6 * Math.sin(3 * row[5]!)
-    y[i] = rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0
-    rows.push(row)
-  }
-  return { x, y, rows }
-}
+import { makeData, N_FEATURES, NAMES, requestBodies, writeChurnCsv } from './lib/churn.js'
+import { isClean, type ReadyProcess, spawnFastapi, spawnReady, type WrkResult, wrk } from './lib/wrk.js'
 
 /** Wraps a fitted Keel classifier as a ServableModel over f0..f19. */
 function servable(name: string, model: FittedClassifier): ServableModel {
@@ -222,14 +199,9 @@ async function main(): Promise<void> {
   const families = (values.models ?? 'rf,gbdt').split(',')
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-serve-'))
   const train = makeData(5000, 7)
-  const csv = [`${NAMES.join(',')},churn`, ...train.rows.map((r, i) => `${r.join(',')},${train.y[i]}`)].join(
-    '\n',
-  )
   const dataPath = join(dir, 'churn.csv')
-  writeFileSync(dataPath, csv)
-  const probe = makeData(100, 99).rows.map((r) => Object.fromEntries(NAMES.map((n, j) => [n, r[j]])))
-  const single = JSON.stringify({ features: probe[0] })
-  const batch = JSON.stringify({ rows: probe })
+  writeChurnCsv(dataPath, train)
+  const { single, batch } = requestBodies()
   const commit = (() => {
     try {
       return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
@@ -291,21 +263,7 @@ async function main(): Promise<void> {
             ],
             {},
           )
-        : spawnReady(
-            '/usr/bin/python3',
-            [
-              join(fileURLToPath(new URL('.', import.meta.url)), 'serve_fastapi.py'),
-              '--data',
-              dataPath,
-              '--model',
-              family,
-              '--port',
-              String(pyPort),
-              '--workers',
-              String(workers),
-            ],
-            { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
-          )
+        : spawnFastapi({ dataPath, model: family, port: pyPort, workers })
     const servers = ['fastapi', 'keel'] as const
     const handles: Partial<Record<(typeof servers)[number], ReadyProcess>> = {}
     try {

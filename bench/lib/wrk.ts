@@ -2,6 +2,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** One wrk run. */
 export interface WrkResult {
@@ -138,4 +139,33 @@ export function spawnReady(
     })
     child.once('exit', (code) => reject(new Error(`${command} exited (${code}) before READY`)))
   })
+}
+
+/**
+ * Starts the FastAPI anchor (bench/serve_fastapi.py) serving a `model` ('rf' or 'gbdt') trained on
+ * the CSV at `dataPath`, with `workers` uvicorn workers, on 127.0.0.1:`port`.
+ */
+export function spawnFastapi(options: {
+  dataPath: string
+  model: string
+  port: number
+  workers: number
+}): Promise<ReadyProcess> {
+  return spawnReady(
+    '/usr/bin/python3',
+    [
+      fileURLToPath(new URL('../serve_fastapi.py', import.meta.url)),
+      '--data',
+      options.dataPath,
+      '--model',
+      options.model,
+      '--port',
+      String(options.port),
+      '--workers',
+      String(options.workers),
+    ],
+    // One OpenMP thread per worker process, so the worker count alone sets the cores it uses; and idle
+    // OpenMP threads sleep rather than spin, which would take CPU from the server measured beside it.
+    { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1' },
+  )
 }

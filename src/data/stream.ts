@@ -50,7 +50,7 @@ export interface DatasetSink {
 export interface StreamOptions extends Pick<LoadOptions, 'format' | 'delimiter' | 'encoding' | 'nullValues'> {
   /** Rows per chunk handed to the sink (default `DEFAULT_CHUNK_ROWS`); memory grows with it, not the file. */
   readonly chunkRows?: number
-  /** Where text inputs are staged as a temporary Parquet file (default: the OS temp directory). */
+  /** Where text inputs are staged as a temporary Parquet file and DuckDB spills (default: the OS temp directory). */
   readonly stagingDir?: string
 }
 
@@ -301,15 +301,16 @@ export async function streamDataset(
   const stagingDir = options.stagingDir ?? tmpdir()
   const staged =
     format === 'parquet' ? undefined : join(stagingDir, `.keel-stage-${process.pid}-${randomUUID()}.parquet`)
-  const untrack = staged === undefined ? () => {} : trackTempFiles(staged)
+  const spill = spillDir(stagingDir)
+  const untrack = trackTempFiles(spill, ...(staged === undefined ? [] : [staged]))
   try {
     const con = duck.con
     await con.run(`SET TimeZone = 'UTC'`)
     // DuckDB would otherwise allow itself 80% of RAM for staging; past this it spills to disk, so
-    // memory stays flat whatever the file size. Its spill files go to the staging directory, not
-    // to a '.tmp' folder in the user's working directory.
+    // memory stays flat whatever the file size. Its spill files go to a folder of this run's in the
+    // staging directory, not to a '.tmp' folder in the user's working directory.
     await con.run(`SET memory_limit = '${STREAM_MEMORY_LIMIT}'`)
-    await con.run(`SET temp_directory = ${quoteLiteral(stagingDir)}`)
+    await con.run(`SET temp_directory = ${quoteLiteral(spill)}`)
     // Parquet is read as it is. Text formats are first copied to a temporary Parquet file: that
     // COPY reports every parse or type error (a streaming read would just stop early, see onePass),
     // retries with the whole file sampled as loadDataset does, and gives an exact row count.
@@ -360,8 +361,18 @@ export async function streamDataset(
   } finally {
     duck.close()
     if (staged !== undefined) await rm(staged, { force: true })
+    await rm(spill, { recursive: true, force: true })
     untrack()
   }
+}
+
+/**
+ * A fresh path for DuckDB's spill files under `dir`: a folder of this run's own, so that an
+ * interrupt can remove it whole (trackTempFiles) without knowing DuckDB's file names. DuckDB
+ * creates it on the first spill and deletes it on close; removing it after close covers the rest.
+ */
+function spillDir(dir: string): string {
+  return join(dir, `.keel-spill-${process.pid}-${randomUUID()}`)
 }
 
 /** Copies a text source to Parquet, once more with the whole file sampled if a late value misfits. */
@@ -421,11 +432,13 @@ export async function csvToParquet(
   columns: readonly ParquetColumn[],
 ): Promise<void> {
   const duck = await openDuck()
+  const spill = spillDir(dirname(parquetPath))
+  const untrack = trackTempFiles(spill)
   try {
     await duck.con.run(`SET TimeZone = 'UTC'`)
     // Bounded memory: the COPY streams row groups, but DuckDB would otherwise allow itself 80% of RAM.
     await duck.con.run(`SET memory_limit = '${STREAM_MEMORY_LIMIT}'`)
-    await duck.con.run(`SET temp_directory = ${quoteLiteral(dirname(parquetPath))}`)
+    await duck.con.run(`SET temp_directory = ${quoteLiteral(spill)}`)
     const types = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(sqlTypeOf(c.type))}`).join(', ')
     const read = `read_csv(${quoteLiteral(csvPath)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, columns = {${types}})`
     await duck.con.run(
@@ -439,5 +452,7 @@ export async function csvToParquet(
     )
   } finally {
     duck.close()
+    await rm(spill, { recursive: true, force: true })
+    untrack()
   }
 }

@@ -44,6 +44,7 @@ import {
   predictBodySchema,
   predictQuerySchema,
   predictResponseSchema,
+  REQUEST_KEY_MAX_LENGTH,
 } from './schemas.js'
 import type { ModelSource } from './servable.js'
 import { migrateServeTables, type ServeTables } from './tables.js'
@@ -86,6 +87,24 @@ function mayHoldPoisonKeys(text: string): boolean {
   return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
 }
 
+/**
+ * The parsed body when a plain `JSON.parse` gives what Fastify's parser would (see
+ * `mayHoldPoisonKeys`); `undefined` when the text must go through Fastify's parser: possible
+ * poisoning keys, and every parse error (empty body, BOM, bad JSON), which Fastify answers.
+ */
+function parsePlainJson(text: string): unknown {
+  if (mayHoldPoisonKeys(text)) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** The request-id header Fastify reads (and the fast path too); without one, an id is made. */
+const REQUEST_ID_HEADER = 'x-request-id'
+const newRequestId = (): string => randomUUID()
+
 type PredictBody = {
   features?: Record<string, unknown>
   rows?: Record<string, unknown>[]
@@ -97,9 +116,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * True for a predict body that the route's JSON schema accepts as it is (no coercion): `features`
- * an object, `rows` 1..maxRows objects, `requestKey` a string of at most 200 characters. Other
- * bodies are left to Fastify's validation, which answers them.
+ * True for a predict body that the route's JSON schema (`predictBodySchema`, whose rules this
+ * mirrors) accepts as it is, without coercion: `features` an object, `rows` 1..maxRows objects,
+ * `requestKey` a string of at most REQUEST_KEY_MAX_LENGTH characters. Other bodies are left to
+ * Fastify's validation, which answers them.
  */
 function isPlainPredictBody(body: unknown, maxRows: number): body is PredictBody {
   if (!isPlainObject(body)) return false
@@ -109,7 +129,10 @@ function isPlainPredictBody(body: unknown, maxRows: number): body is PredictBody
     if (!Array.isArray(rows) || rows.length < 1 || rows.length > maxRows) return false
     for (const row of rows) if (!isPlainObject(row)) return false
   }
-  return requestKey === undefined || (typeof requestKey === 'string' && requestKey.length <= 200)
+  return (
+    requestKey === undefined ||
+    (typeof requestKey === 'string' && requestKey.length <= REQUEST_KEY_MAX_LENGTH)
+  )
 }
 
 /** Where the monitoring code finds the store (it opens its own connections). */
@@ -170,6 +193,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   const served = servedModels(config)
   const adminToken = options.adminToken ?? process.env.KEEL_ADMIN_TOKEN
   const apiToken = options.apiToken ?? process.env.KEEL_API_TOKEN
+  const apiTokenRequired = apiToken !== undefined && apiToken !== ''
   const metrics = options.metrics ?? createServeMetrics()
 
   let db: KeelDb | undefined
@@ -186,8 +210,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   const app = Fastify({
     logger: options.logger ?? { level: 'warn' },
     bodyLimit: config.bodyLimitBytes,
-    genReqId: () => randomUUID(),
-    requestIdHeader: 'x-request-id',
+    genReqId: newRequestId,
+    requestIdHeader: REQUEST_ID_HEADER,
     return503OnClosing: true,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', allowUnionTypes: true } },
   })
@@ -208,21 +232,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     const text = typeof body === 'string' ? body : body.toString('utf8')
     bodyTextOf.set(request, text)
     // The poisoning checks scan the whole text with two regular expressions (about 30 µs for a
-    // 100-row body). A text without "__proto__", "constructor" or any \u escape (which could spell
-    // them) has no key they could match, so a plain parse gives the same result. Anything else,
-    // and every parse error (empty body, BOM, bad JSON), goes through Fastify's parser as before.
-    if (!mayHoldPoisonKeys(text)) {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(text)
-      } catch {
-        parseJson(request, text, done)
-        return
-      }
-      done(null, parsed)
-      return
-    }
-    parseJson(request, text, done)
+    // 100-row body); a text that cannot hold such keys skips them. JSON text never parses to
+    // `undefined`, so that value means "Fastify's parser decides".
+    const parsed = parsePlainJson(text)
+    if (parsed === undefined) parseJson(request, text, done)
+    else done(null, parsed)
   })
 
   const log =
@@ -460,7 +474,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   app.post<{
     Params: { name: string }
     Querystring: { explain?: boolean; top?: number }
-    Body: { features?: Record<string, unknown>; rows?: Record<string, unknown>[]; requestKey?: string }
+    Body: PredictBody
   }>(
     '/v1/models/:name/predict',
     {
@@ -474,7 +488,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         security: [{ bearer: [] }],
       },
       // Without an API token there is nothing to check: no hook at all on the hottest route.
-      ...(apiToken === undefined || apiToken === '' ? {} : { preHandler: requireApi }),
+      ...(apiTokenRequired ? { preHandler: requireApi } : {}),
       // Callback style: an async hook costs a promise and a microtask turn per request.
       onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const labels = labelsOf.get(request)
@@ -931,24 +945,19 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     const logInternal = (error: unknown): void => app.log.error({ err: error }, 'internal error')
     const maxRows = config.maxBatchRows
     const fastHandler: FastHandler = (request) => {
-      const text = request.body
-      // Bodies the Fastify parser treats specially (possible prototype poisoning), bodies that do
-      // not parse, and bodies the route schema would reject or coerce are Fastify's to answer.
-      if (mayHoldPoisonKeys(text)) return undefined
-      let body: unknown
-      try {
-        body = JSON.parse(text)
-      } catch {
-        return undefined
-      }
-      if (!isPlainPredictBody(body, maxRows)) return undefined
-      if (apiToken !== undefined && apiToken !== '') {
+      // A request without the API token is Fastify's to refuse (401), before its body is parsed.
+      if (apiTokenRequired) {
         try {
           checkApi(request.headers.authorization, apiToken, adminToken)
         } catch {
           return undefined
         }
       }
+      const text = request.body
+      // Bodies the Fastify parser treats specially (possible prototype poisoning), bodies that do
+      // not parse, and bodies the route schema would reject or coerce are Fastify's to answer.
+      const body = parsePlainJson(text)
+      if (!isPlainPredictBody(body, maxRows)) return undefined
       const started = performance.now()
       let labels: RequestLabels | undefined
       const observe = (status: number): void => {
@@ -962,7 +971,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
           return { status: 200, body: JSON.stringify(result) }
         },
         (error: unknown) => {
-          const requestId = request.headers['x-request-id'] || randomUUID()
+          const requestId = request.headers[REQUEST_ID_HEADER] || newRequestId()
           const reply = errorReply(
             error instanceof Error ? error : new Error(String(error)),
             requestId,

@@ -55,8 +55,6 @@ export interface FastPathOptions {
 
 /** The attached front: close its connections on shutdown. */
 export interface FastPath {
-  /** Connections currently served by the front (not handed off). */
-  readonly connections: number
   /**
    * Shutdown: idle connections close now; busy ones close after their response; requests that
    * arrive meanwhile go to Fastify (which answers 503 while closing).
@@ -154,13 +152,14 @@ function parseHead(buf: Buffer, headEnd: number, bodyLimit: number): ParsedHead 
   }
 }
 
-function response(status: number, body: string, close: boolean): string {
+/** `keepAlive`: the connection header lines of a response that keeps the connection open. */
+function response(status: number, body: string, close: boolean, keepAlive: string): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n` +
     'content-type: application/json; charset=utf-8\r\n' +
     `content-length: ${Buffer.byteLength(body)}\r\n` +
     `Date: ${httpDate()}\r\n` +
-    (close ? 'Connection: close\r\n\r\n' : 'Connection: keep-alive\r\nKeep-Alive: timeout=72\r\n\r\n') +
+    (close ? 'Connection: close\r\n\r\n' : keepAlive) +
     body
   )
 }
@@ -180,7 +179,12 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
   server.removeAllListeners('connection')
   const open = new Set<Connection>()
   let closing = false
-  const keepAliveMs = server.keepAliveTimeout > 0 ? server.keepAliveTimeout : 72_000
+  // Idle connections time out as Node's would, and the header says so in Node's words.
+  const keepAliveMs = server.keepAliveTimeout
+  const keepAlive =
+    keepAliveMs > 0
+      ? `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`
+      : 'Connection: keep-alive\r\n\r\n'
 
   class Connection {
     private buf: Buffer | undefined
@@ -316,7 +320,7 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
         return false
       }
       const last = close || closing
-      this.socket.write(response(reply.status, reply.body, last))
+      this.socket.write(response(reply.status, reply.body, last, keepAlive))
       options.onAnswered?.()
       const rest = this.buf!
       this.buf = rest.length === end ? undefined : rest.subarray(end)
@@ -371,9 +375,6 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
   })
 
   return {
-    get connections() {
-      return open.size
-    },
     close() {
       closing = true
       for (const c of [...open]) c.closeIfIdle()

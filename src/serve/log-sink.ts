@@ -15,7 +15,10 @@ export interface PredictionLogSink {
   close(): Promise<void>
 }
 
-/** Columns of `serve_predictions` in the order the thread sink sends them (every column of the row). */
+/**
+ * Columns of `serve_predictions` in the order the thread sink sends them (every column of the row);
+ * `writeBatch` reads them by name in this same order.
+ */
 const COLUMNS = [
   'id',
   'ts',

@@ -60,36 +60,11 @@ export class TallyCounter<T extends string> extends Counter<T> {
   }
 }
 
-/** Per-label-set children, so the hot path skips prom-client's label hashing. */
-export interface RequestMetricChildren {
-  inc(): void
-  observe(seconds: number): void
-}
-
-const requestChildren = new WeakMap<ServeMetrics, Map<string, RequestMetricChildren>>()
-
-/** Cached counter + latency children for one (model, version, variant, status). */
-export function requestMetrics(
-  metrics: ServeMetrics,
-  model: string,
-  version: string,
-  variant: string,
-  status: string,
-): RequestMetricChildren {
-  let cache = requestChildren.get(metrics)
-  if (cache === undefined) {
-    cache = new Map()
-    requestChildren.set(metrics, cache)
-  }
-  const key = `${model}\u0000${version}\u0000${variant}\u0000${status}`
-  let children = cache.get(key)
-  if (children === undefined) {
-    const labels = { model, version, variant, status }
-    children = { inc: metrics.requests.tally(labels).inc, observe: metrics.latency.recorder(labels).observe }
-    cache.set(key, children)
-  }
-  return children
-}
+/** Per-label-set counter + latency children, so the hot path skips prom-client's label hashing. */
+const requestChildren = new WeakMap<
+  ServeMetrics,
+  Map<string, { inc(): void; observe(seconds: number): void }>
+>()
 
 /** Counts one answered request and its latency under the request's labels and HTTP status. */
 export function recordRequest(
@@ -98,7 +73,19 @@ export function recordRequest(
   status: number,
   seconds: number,
 ): void {
-  const children = requestMetrics(metrics, labels.model, labels.version, labels.variant, String(status))
+  let cache = requestChildren.get(metrics)
+  if (cache === undefined) {
+    cache = new Map()
+    requestChildren.set(metrics, cache)
+  }
+  const { model, version, variant } = labels
+  const key = `${model}\u0000${version}\u0000${variant}\u0000${status}`
+  let children = cache.get(key)
+  if (children === undefined) {
+    const all = { model, version, variant, status: String(status) }
+    children = { inc: metrics.requests.tally(all).inc, observe: metrics.latency.recorder(all).observe }
+    cache.set(key, children)
+  }
   children.inc()
   children.observe(seconds)
 }

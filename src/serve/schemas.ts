@@ -33,7 +33,13 @@ const featureObject = {
   description: 'Feature name → value (number, string, boolean or null).',
 } as const
 
-/** Body of POST /v1/models/{name}/predict. */
+/** Longest `requestKey` a predict body may carry. */
+export const REQUEST_KEY_MAX_LENGTH = 200
+
+/**
+ * Body of POST /v1/models/{name}/predict. The fast path's `isPlainPredictBody` (app.ts) mirrors
+ * these rules: change both together.
+ */
 export function predictBodySchema(maxBatchRows: number) {
   return {
     type: 'object',
@@ -43,7 +49,7 @@ export function predictBodySchema(maxBatchRows: number) {
       rows: { type: 'array', minItems: 1, maxItems: maxBatchRows, items: featureObject },
       requestKey: {
         type: 'string',
-        maxLength: 200,
+        maxLength: REQUEST_KEY_MAX_LENGTH,
         description: 'Key for sticky A/B assignment (or send the key header, or the experiment key field).',
       },
     },

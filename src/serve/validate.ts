@@ -64,23 +64,14 @@ export function compileRowValidator(
         out[spec.name] = null
         continue
       }
-      switch (spec.kind) {
-        case 'categorical': {
-          const level = typeof value === 'string' ? value : String(value)
-          const levels = levelSets[i]
-          // Only 'missing' unknown levels get here: 'reject' ones were problems.
-          out[spec.name] = levels !== undefined && !levels.has(level) ? null : level
-          break
-        }
-        case 'numeric':
-        case 'boolean':
-        case 'datetime':
-          out[spec.name] = value as FeatureValue
-          break
-        default: {
-          const never: never = spec.kind
-          out[String(never)] = null
-        }
+      if (spec.kind === 'categorical') {
+        const level = typeof value === 'string' ? value : String(value)
+        const levels = levelSets[i]
+        // Only 'missing' unknown levels get here: 'reject' ones were problems.
+        out[spec.name] = levels !== undefined && !levels.has(level) ? null : level
+      } else {
+        // The check pass accepted it, so it is already a value of this kind.
+        out[spec.name] = value as FeatureValue
       }
     }
     return out

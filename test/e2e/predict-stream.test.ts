@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { cellValue, getColumn, loadDataset } from '../../src/data/index.js'
-import { runCli } from '../helpers/cli.js'
+import { runCli, spawnCli } from '../helpers/cli.js'
 
 const SYNTHETIC = '/work/shared/bench/make-synthetic.mjs'
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Synthetic rows (numerics with missing cells, four categoricals) from the shared generator, or a local stand-in. */
 function makeData(path: string, rows: number, seed: number): void {
@@ -118,23 +116,11 @@ test('keel predict interrupted by SIGINT or SIGTERM leaves no temporary file and
   const inputs = new Set(readdirSync(dir))
   const isTemp = (name: string) => !inputs.has(name) && name.startsWith('.') && name.includes('keel')
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    // Node itself (not the tsx wrapper), so the signal reaches the process that holds the files.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        import.meta.resolve('tsx'),
-        join(ROOT, 'scripts', 'keel-dev.ts'),
-        'predict',
-        '--model',
-        model,
-        '--input',
-        'big.csv',
-        '--output',
-        'out.csv',
-      ],
-      { cwd: dir, env: { ...process.env, ...env, KEEL_PREDICT_CHUNK_ROWS: '2000' }, stdio: 'ignore' },
-    )
+    // spawnCli runs Node itself (not the tsx wrapper), so the signal reaches the process that holds the files.
+    const child = spawnCli(['predict', '--model', model, '--input', 'big.csv', '--output', 'out.csv'], {
+      cwd: dir,
+      env: { ...env, KEEL_PREDICT_CHUNK_ROWS: '2000' },
+    })
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
       child.on('exit', (code, sig) => resolve(sig ?? code)),
     )

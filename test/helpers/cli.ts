@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx')
 const ENTRY = join(ROOT, 'scripts', 'keel-dev.ts')
+// Resolved here: the CLI runs in a test's temporary folder, from which a bare 'tsx' would not resolve.
+const TSX_LOADER = import.meta.resolve('tsx')
 
 /** Result of one CLI invocation. */
 export interface CliResult {
@@ -13,23 +14,38 @@ export interface CliResult {
   readonly stderr: string
 }
 
+/**
+ * Starts `keel ARGS` from source. Node itself runs the CLI (tsx as a loader, not the tsx wrapper
+ * process), so a signal sent to the child reaches the process that holds the CLI's files.
+ */
+export function spawnCli(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; stdio?: StdioOptions },
+): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX_LOADER, ENTRY, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: options.stdio ?? 'ignore',
+  })
+}
+
 /** Runs `keel ARGS` from source in a child process (as a user would, but without a build). */
 export function runCli(
   args: readonly string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [ENTRY, ...args], {
+    const child = spawnCli(args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      ...(options.env === undefined ? {} : { env: options.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString()
     })
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString()
     })
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)

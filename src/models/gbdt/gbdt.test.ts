@@ -58,6 +58,19 @@ function walk(tree: TreeView, row: Float64Array): number {
 
 const roundTrip = (a: unknown) => loadModel(JSON.parse(JSON.stringify(a)))
 
+/**
+ * Runs `f` with KEEL_NO_WASM=1, so the models it loads or fits take the JavaScript paths (the
+ * scorer is chosen on a model's first use, so that use belongs in `f`).
+ */
+async function withoutWasm<T>(f: () => T | Promise<T>): Promise<T> {
+  process.env.KEEL_NO_WASM = '1'
+  try {
+    return await f()
+  } finally {
+    delete process.env.KEEL_NO_WASM
+  }
+}
+
 describe('GradientBoostingClassifier', () => {
   it('save/load gives identical predictions (binary, multiclass, regression)', async () => {
     const bin = makeData(600, 5, 1)
@@ -304,15 +317,10 @@ describe('GradientBoostingClassifier', () => {
     const model = await new GradientBoostingClassifier({ nEstimators: 37, maxLeaves: 40 }).fit(x, y)
     const artifact = JSON.stringify(model.toArtifact())
     const fast = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
-    process.env.KEEL_NO_WASM = '1'
-    let plain: FittedGradientBoostingClassifier
-    let plainRaw: Float64Array
-    try {
-      plain = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
-      plainRaw = plain.predictRaw(x) // the scorer is chosen on first use
-    } finally {
-      delete process.env.KEEL_NO_WASM
-    }
+    const { plain, plainRaw } = await withoutWasm(() => {
+      const plain = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
+      return { plain, plainRaw: plain.predictRaw(x) } // the scorer is chosen on first use
+    })
     const fastRaw = fast.predictRaw(x)
     const a = new Float64Array(1)
     const b = new Float64Array(1)
@@ -358,13 +366,9 @@ describe('GradientBoostingClassifier', () => {
       }).fit(x, target, { categoricalFeatures: [0, 2] })
       const artifact = JSON.stringify(model.toArtifact())
       const fast = loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier
-      process.env.KEEL_NO_WASM = '1'
-      let plainRaw: Float64Array
-      try {
-        plainRaw = (loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier).predictRaw(px)
-      } finally {
-        delete process.env.KEEL_NO_WASM
-      }
+      const plainRaw = await withoutWasm(() =>
+        (loadModel(JSON.parse(artifact)) as FittedGradientBoostingClassifier).predictRaw(px),
+      )
       const fastRaw = fast.predictRaw(px)
       const a = new Float64Array(K)
       for (let r = 0; r < rows; r++) {
@@ -625,13 +629,10 @@ describe('histograms', () => {
     const { x, y } = makeData(6000, 9, 43)
     const params = { nEstimators: 12, subsample: 0.8, colsample: 0.7, threads: 1 }
     const wasm = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
-    process.env.KEEL_NO_WASM = '1'
-    try {
-      const js = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
-      assert.equal(wasm, js)
-    } finally {
-      delete process.env.KEEL_NO_WASM
-    }
+    const js = await withoutWasm(async () =>
+      JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact()),
+    )
+    assert.equal(wasm, js)
   })
 
   it('the WebAssembly kernel builds the same histograms as the JavaScript loop, bit for bit', async () => {

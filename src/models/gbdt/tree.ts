@@ -247,7 +247,7 @@ export class PackedForest {
   /** Depth (edges from root to the deepest leaf) of each tree. */
   readonly depthOf: Int32Array
   private readonly singleOutput: boolean
-  /** The WebAssembly batch scorer (numeric splits), made on first use; null: none. */
+  /** The WebAssembly batch scorer, made on first use; null: none. */
   private wasm: WasmScorer | null | undefined
 
   constructor(parts: PackedForestParts) {
@@ -440,22 +440,9 @@ export class PackedForest {
     }
   }
 
-  /**
-   * The WebAssembly scorer (one output; vector leaves that every tree adds to all outputs; or one
-   * output per tree, as multiclass boosting; numeric and categorical splits), else null.
-   */
+  /** The WebAssembly scorer, made on first use; null where WasmScorer.create declines. */
   private wasmScorer(): WasmScorer | null {
-    if (this.wasm === undefined) {
-      const W = this.valueWidth
-      const { nodes, thresholds, values, roots, depthOf, catOffset, catBits, nOutputs, outputOf } = this
-      const base = { nodes, thresholds, values, roots, depthOf, catOffset, catBits }
-      this.wasm =
-        W === 1
-          ? WasmScorer.create(this.singleOutput ? base : { ...base, width: nOutputs, outputOf })
-          : W === nOutputs
-            ? WasmScorer.create({ ...base, width: W })
-            : null
-    }
+    if (this.wasm === undefined) this.wasm = WasmScorer.create(this.parts())
     return this.wasm
   }
 

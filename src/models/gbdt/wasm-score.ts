@@ -1,12 +1,14 @@
 /**
- * A WebAssembly kernel for batch scoring with a PackedForest of numeric splits and one output
- * (binary classification, regression): the same lockstep walk of four trees as PackedForest's
- * JavaScript (leaves map to themselves, stop when no lane moves), the same additions in the same
- * order, so scores are identical bit for bit. Measured faster than V8's code for the walk: no
- * bounds checks, and comparisons compile to flag moves. The forest is copied once into the
- * kernel's own memory; rows are copied in per chunk.
+ * WebAssembly kernels for batch scoring with a PackedForest (numeric and categorical splits; one
+ * output, vector leaves, or multiclass trees each adding to its class): the same lockstep walk of
+ * four trees as PackedForest's JavaScript (leaves map to themselves, stop when no lane moves), the
+ * same additions in the same order, so scores are identical bit for bit. Measured faster than
+ * V8's code for the walk: no bounds checks, and comparisons compile to flag moves. The forest is
+ * copied once into the kernel's own memory; rows are copied in per chunk.
  */
 import { emitter, F64, type FunctionDef, I32, moduleBytes, op } from '../wasm/asm.js'
+// Type-only: tree.ts imports this module at run time.
+import type { PackedForestParts } from './tree.js'
 
 // Parameters (byte addresses; STRIDE = bytes per input row).
 const NODES = 0
@@ -20,7 +22,7 @@ const DATA = 7
 const STRIDE = 8
 const NROWS = 9
 const OUT = 10
-/** Values per leaf (outputs): 1 for the `score` function, any for `score_vec`. */
+/** Outputs per row: 1 for the scalar kernels, nOutputs for the others (also values per leaf: vector). */
 const WIDTH = 11
 /** Categorical splits: each node's offset into the level bitsets (-1: none), and the bitsets. */
 const CAT_OFFSET = 12
@@ -41,7 +43,7 @@ const MOVED = R + 5
 const NEXT = R + 6
 const ROW = R + 7 // ROW..ROW+PAIR-1: the rows' addresses
 const N = ROW + PAIR // N..N+4*PAIR-1: the lanes' nodes (row p's tree k at N + 4p + k)
-const OUT_ROW = N + 4 * PAIR // OUT_ROW..OUT_ROW+PAIR-1: the rows' output addresses (vector leaves)
+const OUT_ROW = N + 4 * PAIR // OUT_ROW..OUT_ROW+PAIR-1: the rows' output addresses (vector, multi)
 const O = OUT_ROW + PAIR // the output index (vector leaves)
 const RIGHT = O + 1 // a lane's step: 0 left, 1 right
 const CODE = O + 2 // a categorical level
@@ -107,26 +109,44 @@ function laneStep(emit: Emit, node: number, row: number, categorical: boolean): 
 }
 
 /**
- * Scores rows `rows` at a time while at least that many remain: each group of four trees walks
- * the rows' lanes in lockstep (leaves map to themselves; stop when no lane moves), then the
- * leftover trees one by one at full depth. Each row gets its trees' values in tree order, as the
- * JavaScript walk adds them.
- */
-/**
  * How leaves add to a row's outputs: `scalar` (one output, kept in a local), `vector` (every tree
  * adds its leaf's `width` values to all outputs) or `multi` (each tree adds its one value to the
  * output outputOf[tree]: multiclass boosting).
  */
 type LeafMode = 'scalar' | 'vector' | 'multi'
 
+/**
+ * Adds the leaves at locals `nodes` (trees t, t + 1, ... in order) to row p's outputs: the local
+ * accumulator for scalar leaves, the row's outputs in memory otherwise.
+ */
+function emitLeafAdds(emit: Emit, mode: LeafMode, p: number, nodes: readonly number[]): void {
+  if (mode === 'multi')
+    nodes.forEach((n, k) => {
+      emitTreeOutputAdd(emit, OUT_ROW + p, n, k)
+    })
+  else if (mode === 'vector') emitVectorAdd(emit, OUT_ROW + p, nodes)
+  else {
+    emit(op.get(ACC + p))
+    for (const n of nodes) emit(op.get(VAL), op.get(n), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
+    emit(op.set(ACC + p))
+  }
+}
+
+/**
+ * Scores rows `rows` at a time while at least that many remain: each group of four trees walks
+ * the rows' lanes in lockstep (leaves map to themselves; stop when no lane moves), then the
+ * leftover trees one by one at full depth. Each row gets its trees' values in tree order, as the
+ * JavaScript walk adds them.
+ */
 function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean): void {
-  const vector = mode !== 'scalar'
+  // Vector and multi leaves add to the row's outputs in memory; scalar leaves to a local.
+  const outInMemory = mode !== 'scalar'
   const lanes = 4 * rows
   emit(op.block, op.loop)
   emit(op.get(R), op.i32(rows), op.add, op.get(NROWS), op.gtU, op.brIf(1))
   for (let p = 0; p < rows; p++) {
     emit(op.get(DATA), op.get(R), op.i32(p), op.add, op.get(STRIDE), op.mul, op.add, op.set(ROW + p))
-    if (vector) {
+    if (outInMemory) {
       // out row (r + p) starts at OUT + (r + p) * width * 8
       emit(op.get(OUT), op.get(R), op.i32(p), op.add, op.get(WIDTH), op.mul, op.i32(8), op.mul, op.add)
       emit(op.set(OUT_ROW + p))
@@ -161,17 +181,7 @@ function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean
   // acc = acc + val[n0] + val[n1] + val[n2] + val[n3], per row (and per output for vector leaves)
   for (let p = 0; p < rows; p++) {
     const nodesOfRow = [0, 1, 2, 3].map((k) => N + 4 * p + k)
-    if (mode === 'multi')
-      nodesOfRow.forEach((n, k) => {
-        emitTreeOutputAdd(emit, OUT_ROW + p, n, k)
-      })
-    else if (vector) emitVectorAdd(emit, OUT_ROW + p, nodesOfRow)
-    else {
-      emit(op.get(ACC + p))
-      for (const n of nodesOfRow)
-        emit(op.get(VAL), op.get(n), op.i32(8), op.mul, op.add, op.f64Load(), op.f64Add)
-      emit(op.set(ACC + p))
-    }
+    emitLeafAdds(emit, mode, p, nodesOfRow)
   }
   emit(op.get(T), op.i32(4), op.add, op.set(T))
   emit(op.br(0), op.end, op.end)
@@ -188,27 +198,11 @@ function emitRows(emit: Emit, rows: number, mode: LeafMode, categorical: boolean
   }
   emit(op.get(LEVEL), op.i32(1), op.add, op.tee(LEVEL), op.get(D), op.ltU, op.brIf(0))
   emit(op.end, op.end)
-  for (let p = 0; p < rows; p++) {
-    if (mode === 'multi') emitTreeOutputAdd(emit, OUT_ROW + p, N + 4 * p, 0)
-    else if (vector) emitVectorAdd(emit, OUT_ROW + p, [N + 4 * p])
-    else {
-      emit(
-        op.get(ACC + p),
-        op.get(VAL),
-        op.get(N + 4 * p),
-        op.i32(8),
-        op.mul,
-        op.add,
-        op.f64Load(),
-        op.f64Add,
-      )
-      emit(op.set(ACC + p))
-    }
-  }
+  for (let p = 0; p < rows; p++) emitLeafAdds(emit, mode, p, [N + 4 * p])
   emit(op.get(T), op.i32(1), op.add, op.tee(T), op.get(T1), op.ltU, op.brIf(0))
   emit(op.end, op.end)
   // out[r + p] = acc
-  if (!vector) for (let p = 0; p < rows; p++) emit(scalarOut(p), op.get(ACC + p), op.f64Store())
+  if (!outInMemory) for (let p = 0; p < rows; p++) emit(scalarOut(p), op.get(ACC + p), op.f64Store())
   emit(op.get(R), op.i32(rows), op.add, op.set(R))
   emit(op.br(0), op.end, op.end)
 }
@@ -293,46 +287,29 @@ type ScoreFn = (
   outputOf: number,
 ) => void
 
-let compiled: WebAssembly.Module | null | undefined
-
-function scoreModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled
-  compiled = null
-  if (typeof WebAssembly === 'undefined') return compiled
-  try {
-    const modes: LeafMode[] = ['scalar', 'vector', 'multi']
-    const bytes = moduleBytes(
-      [false, true].flatMap((categorical) => modes.map((mode) => scoreFunction(mode, categorical))),
-      false,
-    )
-    if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
-  } catch {
-    // Recoverable by design: PackedForest's JavaScript walk gives the same scores.
-    compiled = null
-  }
-  return compiled
-}
-
 /**
- * What the kernel needs of a PackedForest with numeric splits: one output with scalar leaves, or
- * `width` outputs with vector leaves (random forests' class frequencies) that every tree adds to.
+ * Compiled kernels by name (null: WebAssembly unavailable or the kernel rejected), each built on
+ * first use: a forest needs one of the six, and building all of them made the first scorer of
+ * every isolate several times slower.
  */
-export interface ScorerForest {
-  readonly nodes: Int32Array
-  readonly thresholds: Float64Array
-  readonly values: Float64Array
-  readonly roots: Int32Array
-  readonly depthOf: Int32Array
-  /** Values per leaf (default 1). */
-  readonly width?: number
-  /** Categorical splits: each node's offset into `catBits` (-1: none) and the level bitsets. */
-  readonly catOffset?: Int32Array
-  readonly catBits?: Uint32Array
-  /**
-   * Multiclass boosting: scalar leaves, tree t adding to output outputOf[t] of `width` outputs.
-   * Without it, `width` > 1 means vector leaves.
-   */
-  readonly outputOf?: Int32Array
+const compiled = new Map<string, WebAssembly.Module | null>()
+
+function scoreModule(mode: LeafMode, categorical: boolean): WebAssembly.Module | null {
+  const name = kernelName(mode, categorical)
+  let module = compiled.get(name)
+  if (module !== undefined) return module
+  module = null
+  if (typeof WebAssembly !== 'undefined') {
+    try {
+      const bytes = moduleBytes([scoreFunction(mode, categorical)], false)
+      if (WebAssembly.validate(bytes)) module = new WebAssembly.Module(bytes)
+    } catch {
+      // Recoverable by design: PackedForest's JavaScript walk gives the same scores.
+      module = null
+    }
+  }
+  compiled.set(name, module)
+  return module
 }
 
 /** Rows copied into the kernel's memory per call. */
@@ -369,17 +346,28 @@ export class WasmScorer {
   /** A float64 view of the whole memory, renewed when the memory grows. */
   private heap: Float64Array
 
-  private constructor(module: WebAssembly.Module, f: ScorerForest) {
+  private constructor(
+    module: WebAssembly.Module,
+    f: PackedForestParts,
+    mode: LeafMode,
+    categorical: boolean,
+  ) {
     const align = (n: number) => Math.ceil(n / 8) * 8
+    // Only the arrays the chosen kernel reads are copied: the numeric kernels never read the
+    // categorical ones, nor the scalar and vector kernels outputOf. An array left out takes no
+    // bytes (every load stays inside its own array, so regions need no padding between them).
+    const catOffsetBytes = categorical ? f.catOffset.byteLength : 0
+    const catBitsBytes = categorical ? f.catBits.byteLength : 0
+    const outputOfBytes = mode === 'multi' ? f.outputOf.byteLength : 0
     const nodes = 0
     const thr = align(nodes + f.nodes.byteLength)
     const val = thr + f.thresholds.byteLength
     const roots = val + f.values.byteLength
     const depth = align(roots + f.roots.byteLength)
     const catOffset = align(depth + f.depthOf.byteLength)
-    const catBits = catOffset + (f.catOffset?.byteLength ?? 0)
-    const outputOf = align(catBits + (f.catBits?.byteLength ?? 0) + 4)
-    const data = align(outputOf + (f.outputOf?.byteLength ?? 0) + 4)
+    const catBits = catOffset + catOffsetBytes
+    const outputOf = align(catBits + catBitsBytes)
+    const data = align(outputOf + outputOfBytes)
     this.at = { nodes, thr, val, roots, depth, catOffset, catBits, outputOf, data }
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
     this.heap = new Float64Array(this.memory.buffer)
@@ -389,26 +377,37 @@ export class WasmScorer {
     new Float64Array(b, val, f.values.length).set(f.values)
     new Int32Array(b, roots, f.roots.length).set(f.roots)
     new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
-    if (f.catOffset !== undefined) new Int32Array(b, catOffset, f.catOffset.length).set(f.catOffset)
-    if (f.catBits !== undefined) new Uint32Array(b, catBits, f.catBits.length).set(f.catBits)
-    if (f.outputOf !== undefined) new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
+    if (categorical) {
+      new Int32Array(b, catOffset, f.catOffset.length).set(f.catOffset)
+      new Uint32Array(b, catBits, f.catBits.length).set(f.catBits)
+    }
+    if (mode === 'multi') new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
     this.nTrees = f.roots.length
-    this.width = f.width ?? 1
+    // Scalar: the one output; vector: nOutputs values per leaf; multi: nOutputs classes.
+    this.width = f.nOutputs
     const treeBytes =
       (f.nodes.byteLength + f.thresholds.byteLength + f.values.byteLength) / Math.max(1, this.nTrees)
     this.sliceTrees = Math.max(4, Math.min(MAX_SLICE_TREES, Math.floor(SLICE_BYTES / treeBytes / 4) * 4))
     const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } })
-    const mode: LeafMode = this.width === 1 ? 'scalar' : f.outputOf === undefined ? 'vector' : 'multi'
-    this.run = instance.exports[kernelName(mode, (f.catBits?.length ?? 0) > 0)] as ScoreFn
+    this.run = instance.exports[kernelName(mode, categorical)] as ScoreFn
   }
 
-  /** A scorer for `f`, or null without WebAssembly (or with KEEL_NO_WASM=1). */
-  static create(f: ScorerForest): WasmScorer | null {
+  /**
+   * A scorer for forest `f` (numeric and categorical splits; one output, vector leaves that every
+   * tree adds to all outputs, or one value per leaf added to its tree's output as multiclass
+   * boosting), or null for other leaf widths, without WebAssembly, or with KEEL_NO_WASM=1.
+   */
+  static create(f: PackedForestParts): WasmScorer | null {
     if (process.env.KEEL_NO_WASM === '1') return null
-    const module = scoreModule()
+    const { nOutputs, valueWidth } = f
+    if (valueWidth !== 1 && valueWidth !== nOutputs) return null
+    const mode: LeafMode = nOutputs === 1 ? 'scalar' : valueWidth === 1 ? 'multi' : 'vector'
+    // Only categorical splits have bitsets (fromTrees): numeric-only forests keep the lean kernel.
+    const categorical = f.catBits.length > 0
+    const module = scoreModule(mode, categorical)
     if (module === null) return null
     try {
-      return new WasmScorer(module, f)
+      return new WasmScorer(module, f, mode, categorical)
     } catch {
       return null
     }

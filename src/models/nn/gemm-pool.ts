@@ -42,7 +42,6 @@ let threads = 1
 export interface GemmWorkerData {
   readonly memory: WebAssembly.Memory
   readonly control: SharedArrayBuffer
-  readonly index: number
   /** The control block's generation when the worker was made (tasks after it are new). */
   readonly generation: number
 }
@@ -69,7 +68,6 @@ export async function useGemmThreads(n: number, memory: WebAssembly.Memory): Pro
     const data: GemmWorkerData = {
       memory,
       control: p.ctrl.buffer as SharedArrayBuffer,
-      index: p.workers.length + 1,
       generation: Atomics.load(p.ctrl, GEMM_CTRL.generation),
     }
     const worker = new Worker(code, { eval: true, workerData: data })

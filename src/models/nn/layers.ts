@@ -6,8 +6,8 @@
  * Non-null assertions on typed-array reads are safe: indices stay below rows * width.
  */
 import type { Rng } from '../../core/index.js'
-import { gemm, gemmNT, gemmTN } from './gemm.js'
-import { f32Buffer, type NnOps, nnOps, resident } from './wasm-ops.js'
+import { gemm, gemmNT, gemmTN, transpose } from './gemm.js'
+import { f32Buffer, type NnOps, simdFor } from './wasm-ops.js'
 
 /** Weight initialisation scheme. */
 export type InitScheme = 'he' | 'xavier' | 'fan-in-uniform'
@@ -36,12 +36,6 @@ export interface Layer {
  */
 function ensure(buf: Float32Array, rows: number, width: number): Float32Array {
   return buf.length >= rows * width ? buf : f32Buffer(rows, width)
-}
-
-/** The SIMD kernels when they can run on these arrays (all resident; width a multiple of 4). */
-function simdFor(width: number, ...arrays: Float32Array[]): NnOps | null {
-  const o = nnOps()
-  return o !== null && width % 4 === 0 && resident(o, ...arrays) ? o : null
 }
 
 /** A float64 view of `length` values over a resident block (kept alive by the returned owner). */
@@ -107,7 +101,7 @@ export class Dense implements Layer {
       // A few outputs (the output layer): one dot product per row and output, on W's columns.
       const nIn = this.inputWidth
       const wt = this.columns
-      for (let c = 0; c < n; c++) for (let p = 0; p < nIn; p++) wt[c * nIn + p] = this.weight[p * n + c]!
+      transpose(nIn, n, this.weight, wt)
       for (let c = 0; c < n; c++)
         narrow.rowDots(
           x.byteOffset,
@@ -146,8 +140,7 @@ export class Dense implements Layer {
           nOut * 4,
           cols.byteOffset + c * nIn * 4,
         )
-      for (let c = 0; c < nOut; c++)
-        for (let p = 0; p < nIn; p++) this.weightGrad[p * nOut + c] = cols[c * nIn + p]!
+      transpose(nOut, nIn, cols, this.weightGrad)
     } else gemmTN(nIn, nOut, rows, this.input, gradOut, this.weightGrad)
     const bg = this.biasGrad
     const o = simdFor(nOut, gradOut)

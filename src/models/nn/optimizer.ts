@@ -2,7 +2,7 @@
  * Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019), and the learning-rate schedule.
  */
 import type { Param } from './layers.js'
-import { f32Buffer, nnOps, resident } from './wasm-ops.js'
+import { f32Buffer, simdFor } from './wasm-ops.js'
 
 /** Optimiser settings. @internal */
 export interface AdamOptions {
@@ -36,7 +36,6 @@ export class Adam {
     const c2 = 1 - beta2 ** this.t
     const stepSize = lr / c1
     const sqrtC2 = Math.sqrt(c2)
-    const o = nnOps()
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]!
       const value = p.value
@@ -46,7 +45,8 @@ export class Adam {
       const wd = p.decay ? weightDecay : 0
       const l2 = decoupled ? 0 : wd
       const shrink = decoupled ? 1 - lr * wd : 1
-      if (o !== null && value.length % 4 === 0 && resident(o, value, grad, m, v)) {
+      const o = simdFor(value.length, value, grad, m, v)
+      if (o !== null) {
         o.adam(
           value.byteOffset,
           grad.byteOffset,

@@ -812,3 +812,12 @@ export function resident(o: NnOps, ...arrays: ArrayBufferView[]): boolean {
   for (const a of arrays) if (!o.arena.owns(a)) return false
   return true
 }
+
+/**
+ * The kernels when they can run on these arrays (all resident; width a multiple of 4, as the
+ * kernels step four floats at a time), else null. @internal
+ */
+export function simdFor(width: number, ...arrays: Float32Array[]): NnOps | null {
+  const o = nnOps()
+  return o !== null && width % 4 === 0 && resident(o, ...arrays) ? o : null
+}

@@ -158,13 +158,19 @@ export const op = {
   f64Add: [0xa0],
 }
 
+/** v128.const holding four copies of one 32-bit lane (the 4 bytes of `lane`). */
+function splat32Const(lane: ArrayBuffer): number[] {
+  const bytes = [...new Uint8Array(lane)]
+  return [0xfd, ...uleb(12), ...bytes, ...bytes, ...bytes, ...bytes]
+}
+
 /** 128-bit SIMD opcodes (prefix 0xfd); memory operands take a byte offset, 16-byte alignment hint. */
 export const simd = {
   load: (offset = 0) => [0xfd, ...uleb(0), 0x04, ...uleb(offset)],
   /** Load one f32 and broadcast it: on x86 a single load-port instruction (vbroadcastss). */
   load32Splat: (offset = 0) => [0xfd, ...uleb(9), 0x02, ...uleb(offset)],
   store: (offset = 0) => [0xfd, ...uleb(11), 0x04, ...uleb(offset)],
-  zero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
+  zero: splat32Const(new ArrayBuffer(4)),
   /** Lanes 2 and 3 of a f32x4 moved to lanes 0 and 1 (for the promotion of the high half). */
   highHalf: [0xfd, ...uleb(13), 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15],
   /** i8x16.shuffle of two vectors by f32 lanes (0-3: first operand, 4-7: second). */
@@ -176,15 +182,9 @@ export const simd = {
   and: [0xfd, ...uleb(78)],
   bitselect: [0xfd, ...uleb(82)],
   /** Four copies of one f32 constant. */
-  f32x4Const: (value: number) => {
-    const bytes = [...new Uint8Array(Float32Array.of(value).buffer)]
-    return [0xfd, ...uleb(12), ...bytes, ...bytes, ...bytes, ...bytes]
-  },
+  f32x4Const: (value: number) => splat32Const(Float32Array.of(value).buffer),
   /** Four copies of one i32 constant. */
-  i32x4Const: (value: number) => {
-    const bytes = [...new Uint8Array(Int32Array.of(value).buffer)]
-    return [0xfd, ...uleb(12), ...bytes, ...bytes, ...bytes, ...bytes]
-  },
+  i32x4Const: (value: number) => splat32Const(Int32Array.of(value).buffer),
   i32x4Splat: [0xfd, ...uleb(17)],
   i32x4GeU: [0xfd, ...uleb(64)],
   i32x4Shl: [0xfd, ...uleb(171)],
