@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { AppError } from '../core/index.js'
+import { AppError, didYouMean } from '../core/index.js'
 
 /** Option spec for `parseCommandArgs`: node:util parseArgs options. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
@@ -10,14 +10,132 @@ export interface ParsedArgs {
   readonly positionals: string[]
 }
 
-/** Parses argv with node:util, turning its errors into a clear usage error (exit 2). */
-export function parseCommandArgs(argv: readonly string[], options: OptionSpec, usage: string): ParsedArgs {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    throw new AppError('CLI_USAGE', `${message}\n${usage}`)
+/** What a command accepts besides its options, so that anything else is rejected by name. */
+export interface CommandShape {
+  /** The command as the user typed it, for messages: `keel train`, `keel runs show`. */
+  readonly command: string
+  /** Most positional arguments the command uses (default 0); extra ones are a usage error. */
+  readonly maxPositionals?: number
+  /** Added to the "unexpected argument" message, e.g. `pass the data file with --data FILE`. */
+  readonly positionalHint?: string
+}
+
+/** `text` ended with a full stop unless it already ends a sentence, then `after`. */
+function sentence(text: string, after: string): string {
+  return `${/[.?!]$/.test(text) ? text : `${text}.`} ${after}`
+}
+
+/**
+ * `--alpha -0.5` → `--alpha=-0.5`: node:util reads a value starting with a dash as a missing value,
+ * but a negative number after a string option can only be its value.
+ */
+function joinNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const next = argv[i + 1]
+    if (arg === '--') {
+      out.push(...argv.slice(i))
+      break
+    }
+    const long = /^--([^=]+)$/.exec(arg)?.[1]
+    if (
+      long !== undefined &&
+      options[long]?.type === 'string' &&
+      next !== undefined &&
+      /^-\.?\d/.test(next)
+    ) {
+      out.push(`${arg}=${next}`)
+      i++
+    } else out.push(arg)
   }
+  return out
+}
+
+function usageError(message: string, details: Record<string, unknown>): AppError {
+  return new AppError('CLI_USAGE', message, { details })
+}
+
+/**
+ * Parses argv with node:util and rejects, with one line naming the argument, anything the command
+ * does not use: an unknown option (with the nearest known one suggested), a value given to a flag,
+ * a missing option value, and positional arguments beyond `shape.maxPositionals` (so that
+ * `keel train data.csv` fails instead of silently ignoring the file).
+ * @throws AppError `CLI_USAGE` (exit code 2)
+ */
+export function parseCommandArgs(
+  argv: readonly string[],
+  options: OptionSpec,
+  usage: string,
+  shape?: CommandShape,
+): ParsedArgs {
+  const command = shape?.command ?? /^Usage:\s*(keel [a-z-]+)/m.exec(usage)?.[1] ?? 'keel'
+  const help = `Run '${command} --help' for its options.`
+  const flags = Object.keys(options).map((name) => `--${name}`)
+  const args = joinNegativeValues(argv, options)
+  // A lenient pass first, to name the offending token ourselves: node's strict errors are long and
+  // suggest nothing.
+  const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true })
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const spec = options[token.name]
+    const name = token.rawName
+    if (spec === undefined)
+      throw usageError(sentence(`Unknown option '${name}' for ${command}${didYouMean(name, flags)}`, help), {
+        argument: name,
+      })
+    if (spec.type === 'boolean' && token.inlineValue === true)
+      throw usageError(
+        sentence(`Option '${name}' is a flag and takes no value; got '${token.value}'`, help),
+        {
+          argument: name,
+        },
+      )
+    if (
+      spec.type === 'string' &&
+      (token.value === undefined ||
+        (!token.inlineValue && token.value.length > 1 && token.value.startsWith('-')))
+    )
+      throw usageError(sentence(`Option '${name}' needs a value`, help), { argument: name })
+  }
+  let parsed: ParsedArgs
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (error) {
+    // Not expected after the checks above; kept so that any other node:util complaint is a usage error.
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)
+    throw usageError(sentence(message, help), {})
+  }
+  const max = shape === undefined ? Number.POSITIVE_INFINITY : (shape.maxPositionals ?? 0)
+  const extra = parsed.positionals[max]
+  if (extra !== undefined) {
+    const takes = max === 0 ? 'takes no positional arguments' : `takes at most ${max} positional argument(s)`
+    const hint = shape?.positionalHint === undefined ? '' : `; ${shape.positionalHint}`
+    throw usageError(`Unexpected argument '${extra}': ${command} ${takes}${hint}. ${help}`, {
+      argument: extra,
+    })
+  }
+  return parsed
+}
+
+/**
+ * Throws a usage error for a sub-command that does not exist, suggesting the nearest one
+ * (`keel models promot` → "did you mean 'promote'?").
+ */
+export function unknownSubcommand(
+  command: string,
+  sub: string | undefined,
+  known: readonly string[],
+): AppError {
+  if (sub === undefined)
+    return usageError(`${command} needs a sub-command: ${known.join(', ')}. Run '${command} --help'.`, {})
+  return usageError(
+    sentence(
+      `Unknown sub-command '${sub}' for ${command}${didYouMean(sub, known)}`,
+      `Use one of: ${known.join(', ')}.`,
+    ),
+    { argument: sub },
+  )
 }
 
 /** A string option's value (undefined when absent). */

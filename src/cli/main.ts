@@ -1,4 +1,4 @@
-import { LIBRARY_VERSION } from '../core/index.js'
+import { didYouMean, LIBRARY_VERSION } from '../core/index.js'
 import type { Command } from './command.js'
 import { reportError } from './output.js'
 
@@ -99,7 +99,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name)
   if (command === undefined) {
-    process.stderr.write(`error: unknown command '${name}'.\n\n${help()}\n`)
+    // One line naming the mistake (and the nearest command): the full list is a `keel --help` away.
+    const known = name.startsWith('-') ? ['--help', '--version'] : COMMANDS.map((c) => c.name)
+    const what = name.startsWith('-') ? 'option' : 'command'
+    const hint = didYouMean(name, known)
+    process.stderr.write(
+      `error [CLI_USAGE]: Unknown ${what} '${name}'${hint}. Run 'keel --help' for the list of commands.\n`,
+    )
     return 2
   }
   try {

@@ -1,13 +1,19 @@
+import type { ErrorCode } from './error-codes.js'
+
+export type { ErrorCode } from './error-codes.js'
+
 /**
- * Base error for everything Keel throws on purpose. `code` is stable and documented;
- * `details` is structured data (never a stack trace) that the CLI and server may show.
+ * Base error for everything Keel throws on purpose. `code` is stable and documented: it is one of
+ * the catalogue's codes (src/core/error-codes.ts, docs/errors.md), so a new code is a compile
+ * error until it is catalogued. `details` is structured data (never a stack trace) that the CLI
+ * and server may show.
  */
 export class AppError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly details: Readonly<Record<string, unknown>>
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; details?: Record<string, unknown> } = {},
   ) {

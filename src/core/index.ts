@@ -2,6 +2,8 @@
 
 export type { Artifact, EncodedArray, StorableArray } from './artifact.js'
 export { checkArtifact, decodeArray, encodeArray, makeArtifact } from './artifact.js'
+export type { ConfigParseResult, ConfigProblem } from './config-schema.js'
+export { formatConfigPath, formatConfigProblems, parseConfig } from './config-schema.js'
 export {
   AppError,
   ArtifactError,
@@ -15,6 +17,8 @@ export { sha256, stableStringify } from './hash.js'
 export type { Matrix, Vector } from './matrix.js'
 export { assertColumns, column, fromColumns, fromRows, matrix, takeRows, takeValues } from './matrix.js'
 export { keelDir, keelHome } from './paths.js'
+export { REDACTED_PATH, redactPaths } from './redact.js'
 export { Rng } from './rng.js'
+export { didYouMean, editDistance, nearest } from './suggest.js'
 export { trackTempFiles } from './temp-files.js'
 export { LIBRARY_VERSION } from './version.js'

@@ -10,7 +10,6 @@ export type DataErrorCode =
   | 'DATA_PARSE'
   | 'DATA_ENCODING'
   | 'DATA_DELIMITER'
-  | 'DATA_FORMAT'
   | 'DATA_COLUMN_NOT_FOUND'
   | 'DATA_TYPE'
   | 'DATA_SCHEMA_MISMATCH'

@@ -110,3 +110,38 @@ test('missing and malformed files', () => {
   assert.throws(() => loadTaskFile(writeTask('task: [binary\n')), /not valid YAML/)
   assert.equal(findTaskFile(mkdtempSync(join(tmpdir(), 'keel-empty-'))), undefined)
 })
+
+test('unknown keys name the nearest valid key, at any depth', () => {
+  const message = (raw: unknown): string => {
+    try {
+      parseTaskConfig(raw, 'keel.yaml')
+    } catch (error) {
+      assert.ok(error instanceof DataError)
+      return error.message
+    }
+    assert.fail('expected DATA_TASK_FILE')
+  }
+  assert.match(
+    message({ task: 'binary', target: 'y', trget: 'y' }),
+    /unknown key 'trget' \(did you mean 'target'\?\)/,
+  )
+  const nested = message({
+    task: 'binary',
+    target: 'y',
+    split: { test_sise: 0.1 },
+    features: { engineer: { history: [{ aggregates: ['count'], window_day: 3 }] } },
+    validation: { nulls: { a: { max_fractoin: 0.1 } } },
+  })
+  assert.match(nested, /unknown key 'split.test_sise' \(did you mean 'test_size'\?\)/)
+  assert.match(
+    nested,
+    /unknown key 'features.engineer.history\[0\].window_day' \(did you mean 'window_days'\?\)/,
+  )
+  assert.match(nested, /unknown key 'validation.nulls.a.max_fractoin' \(did you mean 'max_fraction'\?\)/)
+  // The misspelt required key is reported once, as the typo.
+  assert.doesNotMatch(nested, /max_fraction' Invalid input/)
+  assert.match(
+    message({ task: 'binary', target: 'y', metrics: ['roc_aux'] }),
+    /'roc_aux', which is not a binary metric \(did you mean 'roc_auc'\?\)/,
+  )
+})

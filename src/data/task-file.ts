@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { didYouMean, parseConfig } from '../core/index.js'
 import type { ColumnKind } from './dataset.js'
 import { DataError } from './errors.js'
 
@@ -226,15 +227,6 @@ const fileSchema = z.strictObject({
 
 type FileShape = z.infer<typeof fileSchema>
 
-function issuePath(path: readonly PropertyKey[]): string {
-  return (
-    path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-      .join('.')
-      .replaceAll('.[', '[') || '(top level)'
-  )
-}
-
 function fail(file: string, problems: readonly string[]): never {
   throw new DataError('DATA_TASK_FILE', `${file}: ${problems.join('; ')}`, {
     details: { path: file, problems },
@@ -268,15 +260,15 @@ export function defaultMetricsFor(task: TaskKindName): TaskMetric[] {
 export function parseTaskConfig(raw: unknown, label = 'keel.yaml', baseDir = process.cwd()): TaskConfig {
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw))
     fail(label, ['expected a mapping of keys (task, data, target, ...) at the top level'])
-  const parsed = fileSchema.safeParse(raw)
+  const parsed = parseConfig(fileSchema, raw)
   if (!parsed.success) {
     fail(
       label,
-      parsed.error.issues.map((issue) => {
-        if (issue.code === 'unrecognized_keys')
-          return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${[...issue.path, k].join('.')}'`).join(', ')}`
-        return `'${issuePath(issue.path)}' ${issue.message}`
-      }),
+      parsed.problems.map((problem) =>
+        problem.code === 'unknown_key'
+          ? `unknown key '${problem.path}'${problem.suggestion === undefined ? '' : ` (did you mean '${problem.suggestion}'?)`}`
+          : `'${problem.path || '(top level)'}' ${problem.message}`,
+      ),
     )
   }
   const f: FileShape = parsed.data
@@ -286,7 +278,7 @@ export function parseTaskConfig(raw: unknown, label = 'keel.yaml', baseDir = pro
   for (const m of metrics) {
     if (!allowed.includes(m.name))
       problems.push(
-        `'metrics' has '${m.name}', which is not a ${f.task} metric (use one of: ${allowed.join(', ')})`,
+        `'metrics' has '${m.name}', which is not a ${f.task} metric${didYouMean(m.name, allowed)} (use one of: ${allowed.join(', ')})`,
       )
     else if (PARAMETRISED_METRICS.has(m.name) && m.param === undefined)
       problems.push(`'metrics' entry '${m.name}' needs a value, e.g. {${m.name}: 0.9}`)

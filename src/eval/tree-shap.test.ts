@@ -9,6 +9,7 @@ import {
   shapRow,
   treeEnsembleMargin,
   treeShap,
+  treeShapReference,
 } from './index.js'
 
 interface NodeSpec {
@@ -309,5 +310,110 @@ describe('treeShap', () => {
       () => treeShap({ ...ens, trees: [{ tree: bad, output: 0 }] }, fromRows([[1, 2]])),
       InvalidTreeError,
     )
+  })
+})
+
+/** Builds a random tree of exactly `depth` levels along one spine (a deep, unbalanced tree). */
+function deepSpine(rng: Rng, depth: number, nFeatures: number, zeroCoverShare: number): NodeSpec {
+  if (depth === 0) return { value: rng.normal(), cover: rng.next() < zeroCoverShare ? 0 : 1 + rng.int(20) }
+  const leafSide = { value: rng.normal(), cover: rng.next() < zeroCoverShare ? 0 : 1 + rng.int(20) }
+  const rest = deepSpine(rng, depth - 1, nFeatures, zeroCoverShare)
+  const goLeft = rng.next() < 0.5
+  return {
+    feature: rng.int(nFeatures - 1),
+    threshold: rng.normal() * 0.5,
+    defaultLeft: rng.next() < 0.5,
+    left: goLeft ? rest : leafSide,
+    right: goLeft ? leafSide : rest,
+  }
+}
+
+function assertSameShap(
+  got: ReturnType<typeof treeShap>,
+  want: ReturnType<typeof treeShap>,
+  label: string,
+): void {
+  assert.equal(got.rows, want.rows)
+  assert.deepEqual(Array.from(got.expectedValue), Array.from(want.expectedValue))
+  let scale = 1e-12
+  for (const v of want.values) scale = Math.max(scale, Math.abs(v))
+  for (let i = 0; i < want.values.length; i++) {
+    assert.ok(
+      Math.abs(got.values[i]! - want.values[i]!) <= 1e-9 * scale,
+      `${label} value ${i}: ${got.values[i]} vs reference ${want.values[i]}`,
+    )
+  }
+}
+
+describe('treeShap (linear-time) against the published Algorithm 2', () => {
+  it('matches treeShapReference on random ensembles, multi-output, categorical and missing', () => {
+    for (let seed = 30; seed < 40; seed++) {
+      const nFeatures = 3 + (seed % 7)
+      const nOutputs = 1 + (seed % 3)
+      const ens = randomEnsemble(seed, 6, nOutputs, 3 + (seed % 6), nFeatures)
+      const x = randomRows(seed + 50, 25, nFeatures)
+      assertSameShap(treeShap(ens, x), treeShapReference(ens, x), `seed ${seed}`)
+    }
+  })
+
+  it('matches on deep trees (depth 40, features repeated along the path)', () => {
+    for (let seed = 60; seed < 66; seed++) {
+      const rng = new Rng(seed)
+      const nFeatures = seed % 2 === 0 ? 6 : 30
+      const trees = Array.from({ length: 4 }, () => ({
+        tree: buildTree(deepSpine(rng, 40, nFeatures, 0)),
+        output: 0,
+      }))
+      const ens: TreeEnsembleView = { nOutputs: 1, baseScore: Float64Array.of(0.5), trees, treeWeight: 0.25 }
+      const x = randomRows(seed + 3, 20, nFeatures)
+      const shap = treeShap(ens, x)
+      assertSameShap(shap, treeShapReference(ens, x), `deep seed ${seed}`)
+      const margin = treeEnsembleMargin(ens, x)
+      for (let r = 0; r < x.rows; r++) {
+        const sum = shapRow(shap, r).reduce((a, b) => a + b, shap.expectedValue[0]!)
+        assert.ok(Math.abs(sum - margin[r]!) < 1e-9, `deep seed ${seed} row ${r}: ${sum} vs ${margin[r]}`)
+      }
+    }
+  })
+
+  it('stays exact where a leaf has zero cover (Algorithm 2 returns NaN there)', () => {
+    for (let seed = 70; seed < 74; seed++) {
+      const rng = new Rng(seed)
+      const nFeatures = 6
+      const spine = deepSpine(rng, 25, nFeatures, 0.3)
+      // the deepest leaf keeps a positive cover, so every split has some cover and E[f] is defined
+      let n = spine
+      while (n.left !== undefined && n.right !== undefined) n = n.left.left !== undefined ? n.left : n.right
+      n.cover = 3
+      const ens: TreeEnsembleView = {
+        nOutputs: 1,
+        baseScore: Float64Array.of(0),
+        trees: [{ tree: buildTree(spine), output: 0 }],
+        treeWeight: 1,
+      }
+      const x = randomRows(seed + 9, 8, nFeatures)
+      const shap = treeShap(ens, x)
+      for (let r = 0; r < x.rows; r++) {
+        const expected = bruteForceShap(ens, x.data.subarray(r * nFeatures, (r + 1) * nFeatures), nFeatures, 0)
+        const got = shapRow(shap, r)
+        for (let f = 0; f < nFeatures; f++) {
+          assert.ok(
+            Math.abs(got[f]! - expected[f]!) < 1e-9,
+            `zero-cover seed ${seed} row ${r} feature ${f}: ${got[f]} vs brute force ${expected[f]}`,
+          )
+        }
+      }
+    }
+  })
+
+  it('a past deadline stops after the first row and says so', () => {
+    const ens = randomEnsemble(5, 4, 1, 6, 5)
+    const x = randomRows(6, 30, 5)
+    const full = treeShap(ens, x)
+    const cut = treeShap(ens, x, { deadlineMs: 0 })
+    assert.equal(cut.rows, 1)
+    assert.equal(cut.truncated, true)
+    assert.equal(full.truncated, undefined)
+    assert.deepEqual(Array.from(cut.values), Array.from(full.values.subarray(0, 5)))
   })
 })

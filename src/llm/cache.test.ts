@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { openDb } from '../store/index.js'
+import { openDb, redisGate } from '../store/index.js'
 import { isCacheable, type LlmCache, llmCacheKey } from './cache.js'
 import { createLlmClient } from './client.js'
 import type { LlmConfig } from './config.js'
@@ -99,15 +99,12 @@ describe('response cache', () => {
     })
   })
 
-  const redisUrl = process.env.KEEL_TEST_REDIS_URL
-  test('Redis cache: hit, miss, TTL', {
-    skip: redisUrl === undefined ? 'KEEL_TEST_REDIS_URL not set: Redis cache test skipped' : false,
-  }, async () => {
+  const redis = redisGate()
+  test('Redis cache: hit, miss, TTL', { skip: redis.skip }, async () => {
+    const redisUrl = redis.require()
     await hitMissSuite(async () => {
-      const cache = new RedisLlmCache(redisUrl as string, `keel:test:${randomUUID()}:`)
+      const cache = new RedisLlmCache(redisUrl, `keel:test:${randomUUID()}:`)
       return { cache, done: () => cache.close() }
     })
   })
-  if (redisUrl === undefined)
-    console.log('# notice: KEEL_TEST_REDIS_URL is not set; the Redis cache test is skipped')
 })

@@ -1,3 +1,5 @@
+import { z } from 'zod'
+import { didYouMean, parseConfig } from '../core/index.js'
 import { LlmError } from './errors.js'
 import { DEFAULT_RETRY_POLICY, type LlmRetryPolicy } from './retry.js'
 import type { LlmProviderName } from './types.js'
@@ -36,6 +38,11 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   return value
 }
 
+const priceTableSchema = z.record(
+  z.string().min(1),
+  z.strictObject({ inputUsdPerMTok: z.number().nonnegative(), outputUsdPerMTok: z.number().nonnegative() }),
+)
+
 function parsePrices(raw: string | undefined): LlmPriceTable {
   if (raw === undefined || raw === '') return {}
   let value: unknown
@@ -51,30 +58,64 @@ function parsePrices(raw: string | undefined): LlmPriceTable {
       },
     )
   }
-  const table: Record<string, { inputUsdPerMTok: number; outputUsdPerMTok: number }> = {}
-  if (value === null || typeof value !== 'object') return table
-  for (const [model, price] of Object.entries(value as Record<string, unknown>)) {
-    const p = price as Record<string, unknown> | null
-    if (p === null || typeof p.inputUsdPerMTok !== 'number' || typeof p.outputUsdPerMTok !== 'number') {
-      throw new LlmError(
-        'LLM_NOT_CONFIGURED',
-        `KEEL_LLM_PRICES['${model}'] must be {"inputUsdPerMTok": number, "outputUsdPerMTok": number}.`,
-        { retryable: false },
-      )
-    }
-    table[model] = { inputUsdPerMTok: p.inputUsdPerMTok, outputUsdPerMTok: p.outputUsdPerMTok }
+  const parsed = parseConfig(priceTableSchema, value)
+  if (!parsed.success) {
+    const problems = parsed.problems.map(
+      (p) => `KEEL_LLM_PRICES${p.path === '' ? '' : `.${p.path}`}: ${p.message}`,
+    )
+    throw new LlmError(
+      'LLM_NOT_CONFIGURED',
+      `${problems.join('; ')}. Expected {"MODEL": {"inputUsdPerMTok": number, "outputUsdPerMTok": number}}.`,
+      { retryable: false, details: { problems: parsed.problems } },
+    )
   }
-  return table
+  return parsed.data
+}
+
+/**
+ * Every `KEEL_LLM_*` variable Keel reads. Any other variable with that prefix is a typo that would
+ * otherwise be ignored silently (`KEEL_LLM_MODLE` leaving the default model in place).
+ */
+export const LLM_ENV_VARIABLES: readonly string[] = [
+  'KEEL_LLM_PROVIDER',
+  'KEEL_LLM_MODEL',
+  'KEEL_LLM_BASE_URL',
+  'KEEL_LLM_TIMEOUT_MS',
+  'KEEL_LLM_DEADLINE_MS',
+  'KEEL_LLM_MAX_ATTEMPTS',
+  'KEEL_LLM_BACKOFF_MS',
+  'KEEL_LLM_CONCURRENCY',
+  'KEEL_LLM_PRICES',
+  'KEEL_LLM_CACHE_TTL_MS',
+]
+
+function rejectUnknownVariables(env: NodeJS.ProcessEnv): void {
+  const unknown = Object.keys(env).filter(
+    (name) => name.startsWith('KEEL_LLM_') && !LLM_ENV_VARIABLES.includes(name),
+  )
+  if (unknown.length === 0) return
+  const problems = unknown.map(
+    (name) => `${name} is not a Keel setting${didYouMean(name, LLM_ENV_VARIABLES)}`,
+  )
+  throw new LlmError(
+    'LLM_NOT_CONFIGURED',
+    `${problems.join('; ')}. Known variables: ${LLM_ENV_VARIABLES.join(', ')}.`,
+    { retryable: false, details: { unknown } },
+  )
 }
 
 /**
  * Reads the LLM configuration from the environment: KEEL_LLM_PROVIDER (anthropic|openai; guessed
  * from which API key is set when absent), KEEL_LLM_MODEL, KEEL_LLM_BASE_URL, ANTHROPIC_API_KEY /
  * OPENAI_API_KEY, KEEL_LLM_TIMEOUT_MS, KEEL_LLM_DEADLINE_MS, KEEL_LLM_MAX_ATTEMPTS,
- * KEEL_LLM_CONCURRENCY, KEEL_LLM_PRICES (JSON), KEEL_LLM_CACHE_TTL_MS, KEEL_REDIS_URL.
- * Returns undefined when no LLM is configured at all (callers then fall back, e.g. to extractive RAG).
+ * KEEL_LLM_BACKOFF_MS, KEEL_LLM_CONCURRENCY, KEEL_LLM_PRICES (JSON), KEEL_LLM_CACHE_TTL_MS,
+ * KEEL_REDIS_URL. Returns undefined when no LLM is configured at all (callers then fall back, e.g. to
+ * extractive RAG).
+ * @throws LlmError `LLM_NOT_CONFIGURED` for a bad value, an unknown `KEEL_LLM_*` variable (named with
+ * the nearest known one) or an unknown key in KEEL_LLM_PRICES.
  */
 export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfig | undefined {
+  rejectUnknownVariables(env)
   const explicit = env.KEEL_LLM_PROVIDER?.trim().toLowerCase()
   let provider: LlmProviderName
   if (explicit === 'anthropic' || explicit === 'openai') provider = explicit

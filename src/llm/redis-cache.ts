@@ -2,9 +2,26 @@ import { Redis } from 'ioredis'
 import { AppError } from '../core/index.js'
 import { type LlmCache, type LlmCachedResponse, parseCachedResponse } from './cache.js'
 
-/** Response cache in Redis (`KEEL_REDIS_URL`); TTL enforced by Redis itself (`PX`). */
+/** Options of `RedisLlmCache`. */
+export interface RedisLlmCacheOptions {
+  /** Longest wait for one cache command (a hung or overloaded Redis) before it counts as a miss. Default 500 ms. */
+  readonly commandTimeoutMs?: number
+  /** Longest wait for a connection to open. Default 1000 ms. */
+  readonly connectTimeoutMs?: number
+}
+
+/**
+ * Response cache in Redis (`KEEL_REDIS_URL`); TTL enforced by Redis itself (`PX`).
+ *
+ * The cache is an optimisation, so it never makes a call wait for Redis: while Redis is unreachable
+ * every command fails at once (no offline queue, which would hold each call until a reconnection
+ * attempt succeeds or gives up) and the client treats the failure as a miss; a hung Redis costs at
+ * most `commandTimeoutMs` per command. ioredis keeps reconnecting in the background, so caching
+ * resumes by itself once Redis is back.
+ */
 export class RedisLlmCache implements LlmCache {
   private readonly redis: Redis
+  private connecting: Promise<void> | undefined
 
   /**
    * @param url redis://host:port/db
@@ -13,9 +30,19 @@ export class RedisLlmCache implements LlmCache {
   constructor(
     url: string,
     private readonly prefix = 'keel:llm:cache:',
+    options: RedisLlmCacheOptions = {},
   ) {
-    // Fail fast instead of queueing commands forever when Redis is down.
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true })
+    this.redis = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 500,
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      // Reconnect quickly at first, then every second at most: a restarted Redis is used again soon.
+      retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
+    })
+    // Connection errors surface as failed commands (misses); the 'error' events would otherwise be
+    // unhandled and crash the process.
     this.redis.on('error', () => undefined)
   }
 
@@ -36,7 +63,15 @@ export class RedisLlmCache implements LlmCache {
 
   private async call<T>(op: () => Promise<T>): Promise<T> {
     try {
-      if (this.redis.status === 'wait') await this.redis.connect()
+      // The first commands wait for the first connection (shared), not for later reconnections.
+      if (this.redis.status === 'wait') this.connecting ??= this.redis.connect()
+      if (this.connecting !== undefined) {
+        try {
+          await this.connecting
+        } finally {
+          this.connecting = undefined
+        }
+      }
       return await op()
     } catch (error) {
       throw new AppError(

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { redactPaths } from '../core/index.js'
 import { openRegistry } from '../registry/index.js'
 // Direct file imports: serve's index re-exports the app, which registers these routes.
 import { abReport } from '../serve/ab-report.js'
@@ -33,8 +34,10 @@ export interface MonitorRoutesOptions {
   readonly storeUrl: string | undefined
   /** The served models, read on every request (versions change with hot swaps). */
   readonly models: () => readonly MonitoredModel[]
-  /** Admin token; without one only loopback clients may read the monitoring API. */
+  /** Admin token; without one only local clients may read the monitoring API (see `checkDashboardAccess`). */
   readonly adminToken: string | undefined
+  /** The prediction API token: when one is set, local clients need the admin token too. */
+  readonly apiToken?: string | undefined
   /** Runs the drift checks now (the schedule's `runOnce` where it runs in this process). */
   readonly runChecks: (model?: string) => Promise<readonly DriftCheckResult[]>
   /** Default window of the drift detail and performance views (default 24 h). */
@@ -42,51 +45,74 @@ export interface MonitorRoutesOptions {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+/** Host header values that name this machine: localhost, 127.0.0.1 or [::1], with an optional port. */
+const LOCAL_HOST = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/i
 
 /** Name of the cookie the dashboard's token form sets (sent with the page's API calls). */
 export const DASHBOARD_TOKEN_COOKIE = 'keel_admin_token'
 
-function cookieToken(header: string | undefined): string | undefined {
+/**
+ * The dashboard token cookie's value. A value that is not valid percent-encoding (`%E0%A4%A`) is
+ * no token at all (so the request is refused with 401), never an exception.
+ */
+export function cookieToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined
   for (const part of header.split(';')) {
     const [key, ...rest] = part.trim().split('=')
-    if (key === DASHBOARD_TOKEN_COOKIE) return decodeURIComponent(rest.join('='))
+    if (key !== DASHBOARD_TOKEN_COOKIE) continue
+    try {
+      return decodeURIComponent(rest.join('='))
+    } catch {
+      return undefined
+    }
   }
   return undefined
 }
 
 /**
- * True for a direct loopback client. A request carrying proxy headers is treated as remote, since a
- * reverse proxy on the same host would otherwise make every visitor look local.
+ * True for a direct local client: a loopback peer, no proxy headers, and a Host header that names
+ * localhost. The peer address alone is not enough: behind a reverse proxy on the same host every
+ * visitor is a loopback peer, and a page on another site can reach a loopback server through DNS
+ * rebinding (a name it controls resolving to 127.0.0.1), which the Host header gives away.
  */
 export function isLoopbackRequest(request: FastifyRequest): boolean {
   const forwarded = request.headers['x-forwarded-for'] ?? request.headers.forwarded
-  return forwarded === undefined && LOOPBACK.has(request.socket.remoteAddress ?? '')
+  const host = request.headers.host
+  return (
+    forwarded === undefined &&
+    typeof host === 'string' &&
+    LOCAL_HOST.test(host) &&
+    LOOPBACK.has(request.socket.remoteAddress ?? '')
+  )
+}
+
+/** The admin credential a request carries: the bearer header, else the dashboard cookie. */
+function adminCredential(request: FastifyRequest): string | undefined {
+  if (request.headers.authorization !== undefined) return request.headers.authorization
+  const fromCookie = cookieToken(request.headers.cookie)
+  return fromCookie === undefined ? undefined : `Bearer ${fromCookie}`
 }
 
 /**
- * Access rule of the dashboard and the monitoring API: open to loopback clients, otherwise the
- * admin token is required (as `Authorization: Bearer …` or the dashboard's token cookie).
- * @throws ServeError `SERVE_ADMIN_DISABLED` (403) remote without a configured token, `SERVE_UNAUTHORIZED` (401).
+ * Access rule of the dashboard and the monitoring API. A server with no token configured (neither
+ * admin nor API token) trusts local clients (`isLoopbackRequest`); otherwise every client needs the
+ * admin token, as `Authorization: Bearer …` or the dashboard's token cookie, so setting a token
+ * protects the dashboard from the same-host proxy and from rebinding pages too.
+ * @throws ServeError `SERVE_ADMIN_DISABLED` (403) without a configured admin token, `SERVE_UNAUTHORIZED` (401).
  */
-export function checkDashboardAccess(request: FastifyRequest, adminToken: string | undefined): void {
-  if (isLoopbackRequest(request)) return
-  const header =
-    request.headers.authorization ??
-    (() => {
-      const t = cookieToken(request.headers.cookie)
-      return t === undefined ? undefined : `Bearer ${t}`
-    })()
-  checkAdmin(header, adminToken)
+export function checkDashboardAccess(
+  request: FastifyRequest,
+  adminToken: string | undefined,
+  apiToken?: string | undefined,
+): void {
+  const tokenConfigured = (adminToken ?? '') !== '' || (apiToken ?? '') !== ''
+  if (!tokenConfigured && isLoopbackRequest(request)) return
+  checkAdmin(adminCredential(request), adminToken)
 }
 
 /** Admin-only (mutating) monitoring endpoints: the admin token, as header or dashboard cookie. */
 function checkMonitorAdmin(request: FastifyRequest, adminToken: string | undefined): void {
-  const fromCookie = cookieToken(request.headers.cookie)
-  checkAdmin(
-    request.headers.authorization ?? (fromCookie === undefined ? undefined : `Bearer ${fromCookie}`),
-    adminToken,
-  )
+  checkAdmin(adminCredential(request), adminToken)
 }
 
 /** Latency percentile (nearest rank) of sorted values. */
@@ -209,6 +235,19 @@ const featureDriftSchema = {
     currentCount: { type: 'integer' },
   },
 } as const
+/** The verdict of a drift check, beside the older `datasetDrift` boolean. */
+const verdictProperties = {
+  verdict: {
+    type: 'string',
+    enum: ['drift', 'no_drift', 'insufficient_data'],
+    description: "'insufficient_data': fewer than minRows rows in the window, no tests were run.",
+  },
+  rule: { type: 'string', enum: ['share', 'weighted', 'prediction', 'any'] },
+  weightedShare: { type: 'number', description: 'Importance-weighted share of drifted features.' },
+  predictionDrift: { type: 'boolean' },
+  reason: { type: 'string' },
+  minRows: { type: 'integer' },
+} as const
 const checkSchema = {
   type: 'object',
   nullable: true,
@@ -221,6 +260,9 @@ const checkSchema = {
     driftedShare: { type: 'number' },
     shareThreshold: { type: 'number' },
     datasetDrift: { type: 'boolean' },
+    ...verdictProperties,
+    weighting: { type: 'string' },
+    weights: { type: 'object', additionalProperties: { type: 'number' } },
     features: { type: 'array', items: featureDriftSchema },
     prediction: { ...featureDriftSchema, nullable: true },
   },
@@ -241,6 +283,7 @@ const driftResponse = {
             properties: {
               ts: { type: 'array', items: { type: 'number' } },
               driftedShare: { type: 'array', items: { type: 'number' } },
+              weightedShare: { type: 'array', items: { type: 'number' } },
               datasetDrift: { type: 'array', items: { type: 'boolean' } },
               features: {
                 type: 'object',
@@ -302,7 +345,12 @@ const performanceResponse = {
         properties: {
           name: { type: 'string' },
           metric: { type: 'string', nullable: true },
-          validation: nullableNumber,
+          validation: { ...nullableNumber, description: 'The model\'s metric at training time, on validationSplit.' },
+          validationSplit: {
+            type: 'string',
+            nullable: true,
+            description: "'test' (held-out part) or 'cv' (cross-validated); never a training-set score.",
+          },
           labelled: { type: 'integer' },
           points: {
             type: 'array',
@@ -384,6 +432,7 @@ const checkResponse = {
           currentRows: { type: 'integer' },
           driftedShare: { type: 'number' },
           datasetDrift: { type: 'boolean' },
+          ...verdictProperties,
           drifted: { type: 'array', items: { type: 'string' } },
         },
       },
@@ -392,7 +441,20 @@ const checkResponse = {
 } as const
 
 function checkSummary(row: { id: string; ts: number; version: number; source: string; report: string }) {
-  const report = JSON.parse(row.report) as DriftReport
+  // Checks recorded before verdicts existed lack the newer fields: derive them from datasetDrift.
+  const stored = JSON.parse(row.report) as Partial<DriftReport> &
+    Pick<DriftReport, 'currentRows' | 'driftedShare' | 'shareThreshold' | 'datasetDrift' | 'features'>
+  const report: DriftReport = {
+    verdict: stored.datasetDrift ? 'drift' : 'no_drift',
+    rule: 'share',
+    weightedShare: stored.driftedShare,
+    weighting: 'equal',
+    weights: {},
+    predictionDrift: stored.prediction?.drifted === true,
+    reason: '',
+    minRows: 0,
+    ...stored,
+  }
   return {
     checkId: row.id,
     ts: Number(row.ts),
@@ -402,6 +464,14 @@ function checkSummary(row: { id: string; ts: number; version: number; source: st
     driftedShare: report.driftedShare,
     shareThreshold: report.shareThreshold,
     datasetDrift: report.datasetDrift,
+    verdict: report.verdict,
+    rule: report.rule,
+    weightedShare: report.weightedShare,
+    weighting: report.weighting,
+    weights: report.weights,
+    predictionDrift: report.predictionDrift,
+    reason: report.reason,
+    minRows: report.minRows,
     features: report.features,
     prediction: report.prediction ?? null,
   }
@@ -420,8 +490,10 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
   const serve = await migrateServeTables(db)
   const mon = await migrateMonitorTables(db)
   const defaultWindow = options.windowMs ?? 86_400_000
+  // Checked in onRequest, before the query and body are read or validated: a client without access
+  // learns nothing about the API, not even its schema errors.
   const access = async (request: FastifyRequest): Promise<void> =>
-    checkDashboardAccess(request, options.adminToken)
+    checkDashboardAccess(request, options.adminToken, options.apiToken)
   const admin = async (request: FastifyRequest): Promise<void> =>
     checkMonitorAdmin(request, options.adminToken)
   const selected = (model: string | undefined): readonly MonitoredModel[] => {
@@ -460,7 +532,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: modelsResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async (request) => {
       const registry = await openRegistry(db)
@@ -508,7 +580,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: trafficResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async (request) => {
       const windowMs = parseDuration(request.query.window, 3_600_000)
@@ -573,7 +645,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: experimentsResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async () => {
       const rows = await serve
@@ -601,7 +673,8 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
             status: row.status,
             verdict: null,
             report: null,
-            error: (error as Error).message,
+            // A database error can name the database file.
+            error: redactPaths((error as Error).message),
           })
         }
       }
@@ -625,7 +698,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: driftResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async (request) => {
       const models = []
@@ -637,7 +710,10 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
           .orderBy('ts', 'desc')
           .limit(request.query.limit ?? 100)
           .execute()
-        const checks = rows.reverse().map(checkSummary)
+        const recorded = rows.reverse().map(checkSummary)
+        // The badge shows the latest check whatever its verdict; the history charts only checks that
+        // ran the tests (an insufficient-data check has no statistics to plot).
+        const checks = recorded.filter((c) => c.verdict !== 'insufficient_data')
         const features: Record<
           string,
           {
@@ -671,10 +747,11 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         })
         models.push({
           name: m.name,
-          latest: checks.at(-1) ?? null,
+          latest: recorded.at(-1) ?? null,
           history: {
             ts: checks.map((c) => c.ts),
             driftedShare: checks.map((c) => c.driftedShare),
+            weightedShare: checks.map((c) => c.weightedShare),
             datasetDrift: checks.map((c) => c.datasetDrift),
             features,
           },
@@ -699,7 +776,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: featureResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async (request) => {
       const m = selected(request.params.name)[0]!
@@ -710,7 +787,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
       try {
         profile = await referenceOf(name, m.version)
       } catch (error) {
-        throw new ServeError('SERVE_NOT_FOUND', (error as Error).message, { cause: error })
+        throw new ServeError('SERVE_NOT_FOUND', redactPaths((error as Error).message), { cause: error })
       }
       const fp = profile.features.find((f) => f.name === request.params.feature)
       if (fp === undefined)
@@ -816,7 +893,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: performanceResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async (request) => {
       const windowMs = parseDuration(request.query.window, defaultWindow)
@@ -826,7 +903,14 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
       for (const m of selected(request.query.model)) {
         const name = m.model ?? m.name
         if (m.task === undefined) {
-          models.push({ name: m.name, metric: null, validation: null, labelled: 0, points: [] })
+          models.push({
+            name: m.name,
+            metric: null,
+            validation: null,
+            validationSplit: null,
+            labelled: 0,
+            points: [],
+          })
           continue
         }
         const points = await performanceOverTime({
@@ -838,9 +922,15 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         })
         const metric = m.task === 'binary' ? 'roc_auc' : m.task === 'regression' ? 'rmse' : 'accuracy'
         let validation: number | null = null
+        let validationSplit: string | null = null
         if (m.version !== undefined) {
           const profile = await referenceOf(name, m.version).catch(() => undefined)
-          validation = profile?.metrics?.[metric] ?? null
+          // Only a held-out (test or cross-validated) score: profiles that do not say where their
+          // metrics come from may hold training-set scores, which would flatter the model.
+          if (profile?.metricsSplit !== undefined) {
+            validation = profile.metrics?.[metric] ?? null
+            validationSplit = validation === null ? null : profile.metricsSplit
+          }
         }
         const labelled = await serve
           .selectFrom('serve_predictions as p')
@@ -849,7 +939,14 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
           .where('p.model', '=', name)
           .where('p.ts', '>=', Date.now() - windowMs)
           .executeTakeFirst()
-        models.push({ name: m.name, metric, validation, labelled: Number(labelled?.n ?? 0), points })
+        models.push({
+          name: m.name,
+          metric,
+          validation,
+          validationSplit,
+          labelled: Number(labelled?.n ?? 0),
+          points,
+        })
       }
       return { start: end - windowMs, end, models }
     },
@@ -868,7 +965,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: alertsResponse },
         security,
       },
-      preHandler: access,
+      onRequest: access,
     },
     async (request) => ({ alerts: await new AlertManager(db).recent(request.query.limit ?? 50) }),
   )
@@ -884,7 +981,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         response: { 200: checkResponse },
         security,
       },
-      preHandler: admin,
+      onRequest: admin,
     },
     async (request) => {
       const model = request.body?.model
@@ -899,6 +996,12 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
           currentRows: r.report.currentRows,
           driftedShare: r.report.driftedShare,
           datasetDrift: r.report.datasetDrift,
+          verdict: r.report.verdict,
+          rule: r.report.rule,
+          weightedShare: r.report.weightedShare,
+          predictionDrift: r.report.predictionDrift,
+          reason: r.report.reason,
+          minRows: r.report.minRows,
           drifted: r.report.features.filter((f: FeatureDrift) => f.drifted).map((f) => f.feature),
         })),
       }

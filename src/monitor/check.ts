@@ -9,7 +9,8 @@ import { openTrackingStore } from '../track/index.js'
 // Direct file import: train's run records reference profiles through monitor/profile.ts, so
 // importing train's index here would make the two indexes import each other.
 import { ModelBundle } from '../train/bundle.js'
-import { type DriftOptions, type DriftReport, detectDrift } from './drift.js'
+import { encodedOwners } from '../train/explain.js'
+import { DEFAULT_MIN_ROWS, type DriftOptions, type DriftReport, detectDrift } from './drift.js'
 import type { ReferenceProfile } from './profile.js'
 import { migrateMonitorTables } from './tables.js'
 
@@ -26,10 +27,13 @@ export interface DriftCheckOptions {
   readonly current: CurrentSource
   readonly storeUrl?: string
   readonly drift?: DriftOptions
-  /** Record the check in the store (default true). */
+  /** Record the check in the store (default true); `insufficient_data` verdicts are recorded too. */
   readonly record?: boolean
-  /** Record it only with at least this many current rows (the server's `minRows`; default 0). */
-  readonly minRowsToRecord?: number
+  /**
+   * Fewest current rows for a verdict (default 100, the server's `monitor.minRows`); fewer give
+   * `insufficient_data` with the counts instead of running the tests. Overrides `drift.minRows`.
+   */
+  readonly minRows?: number
 }
 
 /** Outcome of one drift check. */
@@ -93,6 +97,26 @@ export async function loadReference(
   return { name, version, bundle: ModelBundle.load(Buffer.from(bytes).toString('utf8')), profile }
 }
 
+/**
+ * Drift weights of a model: the global importance recorded in its reference profile, else (older
+ * profiles) the model's gain importance summed over each feature's encoded columns, else none
+ * (equal weights).
+ */
+export function importanceWeights(
+  bundle: ModelBundle,
+  profile: ReferenceProfile,
+): Readonly<Record<string, number>> | undefined {
+  if (profile.importance !== undefined) return profile.importance
+  const gain = bundle.model.featureImportance?.('gain')
+  if (gain === undefined) return undefined
+  const owners = encodedOwners(bundle)
+  const sums = new Float64Array(bundle.features.length)
+  for (let j = 0; j < gain.length && j < owners.length; j++) sums[owners[j]!]! += Math.abs(gain[j]!)
+  const total = sums.reduce((a, b) => a + b, 0)
+  if (!(total > 0)) return undefined
+  return Object.fromEntries(bundle.features.map((f, i) => [f.name, sums[i]! / total]))
+}
+
 function scoresOf(bundle: ModelBundle, ds: Dataset): Float64Array {
   const out = bundle.predictDataset(ds)
   if (out.positive !== undefined) return out.positive
@@ -148,16 +172,18 @@ export async function readPredictionWindow(
  */
 export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCheckResult> {
   const { name, version, bundle, profile } = await loadReference(options.model, options.storeUrl)
+  const weights = importanceWeights(bundle, profile)
+  const drift: DriftOptions = {
+    ...(weights === undefined ? {} : { weights }),
+    ...options.drift,
+    minRows: options.minRows ?? options.drift?.minRows ?? DEFAULT_MIN_ROWS,
+  }
   let report: DriftReport
   let source: string
   if (options.current.kind === 'file') {
     const ds = await loadDataset(options.current.path)
     source = options.current.path
-    report = detectDrift(
-      profile,
-      { kind: 'dataset', dataset: ds, scores: scoresOf(bundle, ds) },
-      options.drift,
-    )
+    report = detectDrift(profile, { kind: 'dataset', dataset: ds, scores: scoresOf(bundle, ds) }, drift)
   } else {
     const window =
       options.current.kind === 'window' ? { windowMs: options.current.windowMs } : { n: options.current.n }
@@ -172,14 +198,12 @@ export async function runDriftCheck(options: DriftCheckOptions): Promise<DriftCh
         `No logged predictions of '${name}' in the ${source.slice(4)}.`,
       )
     }
-    report = detectDrift(
-      profile,
-      { kind: 'records', records: logged.features, scores: logged.scores },
-      options.drift,
-    )
+    report = detectDrift(profile, { kind: 'records', records: logged.features, scores: logged.scores }, drift)
   }
   const checkId = randomUUID()
-  if (options.record !== false && report.currentRows >= (options.minRowsToRecord ?? 0)) {
+  // Insufficient-data checks are recorded too: the dashboard's badge shows the latest verdict, and a
+  // quiet window must read "not enough data", not the last verdict from busier times.
+  if (options.record !== false) {
     const db = await openDb(options.storeUrl)
     try {
       const k = await migrateMonitorTables(db)

@@ -38,6 +38,30 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<DriftTestName, number>> = {
   psi: 0.2,
 }
 
+/**
+ * How the dataset verdict is reached:
+ * - `share`: the plain share of drifted features reaches the threshold (every feature counts the same);
+ * - `weighted`: the importance-weighted share does (a feature the model ignores weighs ~0);
+ * - `prediction`: the distribution of the model's scores drifted;
+ * - `any` (default): `prediction` or `weighted`.
+ */
+export type DriftRule = 'share' | 'weighted' | 'prediction' | 'any'
+
+/** The rules `DriftOptions.rule` accepts, for flag and config validation. */
+export const DRIFT_RULES: readonly DriftRule[] = ['share', 'weighted', 'prediction', 'any']
+
+/** Default rule: the model's scores moved, or the inputs it relies on did. */
+export const DEFAULT_DRIFT_RULE: DriftRule = 'any'
+
+/**
+ * Fewest current rows a check gives a verdict on. Below it the tests are not run: on a handful of
+ * rows every distance is large (2 rows gave PSI 9.7) and the verdict is `insufficient_data`.
+ */
+export const DEFAULT_MIN_ROWS = 100
+
+/** The dataset verdict: `insufficient_data` when the window has fewer than `minRows` rows. */
+export type DriftVerdict = 'drift' | 'no_drift' | 'insufficient_data'
+
 /** Samples up to this size use the statistical tests (KS, chi-square); larger ones use distances. */
 export const SMALL_SAMPLE = 1000
 const MISSING_SHIFT = 0.05
@@ -67,20 +91,43 @@ export interface DriftOptions {
   readonly tests?: Readonly<Record<string, DriftTestName>>
   /** Per-test threshold overrides. */
   readonly thresholds?: Partial<Record<DriftTestName, number>>
-  /** Dataset drift when the (weighted) share of drifted features reaches this (default 0.5). */
+  /** Dataset drift when the (plain or weighted, per `rule`) share of drifted features reaches this (default 0.5). */
   readonly shareThreshold?: number
-  /** Feature weights (e.g. importance) for the share; equal weights by default. */
+  /**
+   * Feature weights for the weighted share, normally the model's global importance; features
+   * missing from it weigh 0. Without weights the weighted share equals the plain share.
+   */
   readonly weights?: Readonly<Record<string, number>>
+  /** How the verdict is reached (default `any`: prediction drift or the weighted share). */
+  readonly rule?: DriftRule
+  /** Fewer current rows than this give `insufficient_data` and no tests (default 100). */
+  readonly minRows?: number
 }
 
 /** Dataset-level result. */
 export interface DriftReport {
+  /** Per-feature verdicts; empty when the verdict is `insufficient_data` (no tests were run). */
   readonly features: readonly FeatureDrift[]
   readonly prediction?: FeatureDrift
+  /** Plain share of drifted features (each feature counts the same). */
   readonly driftedShare: number
+  /** Share of drifted features weighted by `weights` (the model's importance). */
+  readonly weightedShare: number
+  /** Whether `weightedShare` used the model's importance (`importance`) or equal weights. */
+  readonly weighting: 'importance' | 'equal'
+  /** Normalised weight per feature (sums to 1 over the features tested). */
+  readonly weights: Readonly<Record<string, number>>
   readonly shareThreshold: number
+  readonly rule: DriftRule
+  readonly verdict: DriftVerdict
+  /** Whether the prediction scores drifted (false when there are none). */
+  readonly predictionDrift: boolean
+  /** True only when `verdict` is `drift` (kept for callers that read a boolean). */
   readonly datasetDrift: boolean
+  /** One line saying why: which signal crossed which threshold, or the row counts. */
+  readonly reason: string
   readonly currentRows: number
+  readonly minRows: number
 }
 
 /** The current window: a dataset, or JSON rows (the prediction log's features). */
@@ -246,6 +293,26 @@ export function detectDrift(
 ): DriftReport {
   const features: FeatureDrift[] = []
   const rows = current.kind === 'dataset' ? current.dataset.nRows : current.records.length
+  const rule = options.rule ?? DEFAULT_DRIFT_RULE
+  const minRows = options.minRows ?? DEFAULT_MIN_ROWS
+  const shareThreshold = options.shareThreshold ?? 0.5
+  if (rows < minRows) {
+    return {
+      features: [],
+      driftedShare: 0,
+      weightedShare: 0,
+      weighting: options.weights === undefined ? 'equal' : 'importance',
+      weights: {},
+      shareThreshold,
+      rule,
+      verdict: 'insufficient_data',
+      predictionDrift: false,
+      datasetDrift: false,
+      reason: `not enough data: ${rows} row${rows === 1 ? '' : 's'} in the window, at least ${minRows} needed for a verdict`,
+      currentRows: rows,
+      minRows,
+    }
+  }
   for (const profile of reference.features) {
     const values =
       current.kind === 'dataset'
@@ -269,21 +336,66 @@ export function detectDrift(
       options,
     )
   }
-  let total = 0
-  let drifted = 0
-  for (const f of features) {
-    const w = options.weights?.[f.feature] ?? 1
-    total += w
-    if (f.drifted) drifted += w
+  const nDrifted = features.filter((f) => f.drifted).length
+  const share = features.length === 0 ? 0 : nDrifted / features.length
+  const weights = normalisedWeights(features, options.weights)
+  const weighting = options.weights === undefined ? 'equal' : 'importance'
+  let weightedShare = 0
+  for (const f of features) if (f.drifted) weightedShare += weights[f.feature] ?? 0
+  const predictionDrift = prediction?.drifted === true
+  const pct = (v: number): string => `${(100 * v).toFixed(0)}%`
+  const signals = {
+    share: features.length > 0 && share >= shareThreshold,
+    weighted: features.length > 0 && weightedShare >= shareThreshold,
+    prediction: predictionDrift,
   }
-  const share = total === 0 ? 0 : drifted / total
-  const shareThreshold = options.shareThreshold ?? 0.5
+  const isDrift = rule === 'any' ? signals.prediction || signals.weighted : signals[rule]
+  const why: string[] = []
+  if ((rule === 'prediction' || rule === 'any') && prediction !== undefined)
+    why.push(`prediction scores ${predictionDrift ? 'drifted' : 'did not drift'}`)
+  if (rule === 'prediction' && prediction === undefined) why.push('no prediction scores to test')
+  if (rule === 'weighted' || rule === 'any')
+    why.push(
+      `${pct(weightedShare)} of the model's ${weighting === 'importance' ? 'importance' : 'features (equal weights: no importance recorded)'} drifted (threshold ${pct(shareThreshold)})`,
+    )
+  why.push(
+    `${nDrifted} of ${features.length} features drifted (${pct(share)}${rule === 'share' ? `, threshold ${pct(shareThreshold)}` : ''})`,
+  )
   return {
     features,
     ...(prediction === undefined ? {} : { prediction }),
     driftedShare: share,
+    weightedShare,
+    weighting,
+    weights,
     shareThreshold,
-    datasetDrift: features.length > 0 && share >= shareThreshold,
+    rule,
+    verdict: isDrift ? 'drift' : 'no_drift',
+    predictionDrift,
+    datasetDrift: isDrift,
+    reason: why.join('; '),
     currentRows: rows,
+    minRows,
   }
+}
+
+/**
+ * Weights of the tested features, summing to 1: the given ones (non-negative; features absent
+ * from them weigh 0), or equal weights when none are given or they are all zero.
+ */
+function normalisedWeights(
+  features: readonly FeatureDrift[],
+  given: Readonly<Record<string, number>> | undefined,
+): Record<string, number> {
+  const raw = features.map((f) => {
+    if (given === undefined) return 1
+    const w = given[f.feature] ?? 0
+    return Number.isFinite(w) && w > 0 ? w : 0
+  })
+  let total = raw.reduce((a, b) => a + b, 0)
+  if (!(total > 0)) {
+    raw.fill(1)
+    total = raw.length
+  }
+  return Object.fromEntries(features.map((f, i) => [f.feature, raw[i]! / total]))
 }

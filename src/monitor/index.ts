@@ -4,12 +4,14 @@ export type { AlertEvent, AlertOptions, DeliveryResult } from './alerts.js'
 export { AlertManager, deliverWebhook, signBody } from './alerts.js'
 /**
  * Monitoring HTTP API (Fastify plugin `monitorRoutes`, registered by `createServer` under
- * `/v1/monitor/*`) and its access rule: loopback clients need no login, others the admin token.
+ * `/v1/monitor/*`) and its access rule: with no token configured, local clients (loopback peer,
+ * localhost Host) need no login; everyone else needs the admin token.
  */
 export type { MonitoredModel, MonitorRoutesOptions } from './api.js'
 export { checkDashboardAccess, DASHBOARD_TOKEN_COOKIE, isLoopbackRequest, monitorRoutes } from './api.js'
 export type { CurrentSource, DriftCheckOptions, DriftCheckResult, PerformancePoint } from './check.js'
 export {
+  importanceWeights,
   loadReference,
   parseWindow,
   performanceOverTime,
@@ -19,8 +21,24 @@ export {
 /** The web dashboard at `/` (uPlot inlined; reads only the monitoring API). */
 export type { DashboardOptions } from './dashboard/index.js'
 export { dashboardHtml, dashboardRoutes, loadUplotAssets } from './dashboard/index.js'
-export type { CurrentData, DriftOptions, DriftReport, DriftTestName, FeatureDrift } from './drift.js'
-export { DEFAULT_THRESHOLDS, detectDrift, featureDrift, SMALL_SAMPLE } from './drift.js'
+export type {
+  CurrentData,
+  DriftOptions,
+  DriftReport,
+  DriftRule,
+  DriftTestName,
+  DriftVerdict,
+  FeatureDrift,
+} from './drift.js'
+export {
+  DEFAULT_DRIFT_RULE,
+  DEFAULT_MIN_ROWS,
+  DEFAULT_THRESHOLDS,
+  DRIFT_RULES,
+  detectDrift,
+  featureDrift,
+  SMALL_SAMPLE,
+} from './drift.js'
 export type {
   CategoricalProfile,
   FeatureProfile,

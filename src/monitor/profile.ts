@@ -35,7 +35,7 @@ export type FeatureProfile = NumericProfile | CategoricalProfile
 
 /**
  * What a model version was trained on, stored beside it (kilobytes, not the data): per-feature
- * summaries, the score distribution, and the validation metrics.
+ * summaries, the score distribution, the model's held-out metrics and its global importance.
  */
 export interface ReferenceProfile {
   readonly formatVersion: 1
@@ -43,7 +43,18 @@ export interface ReferenceProfile {
   readonly rows: number
   readonly features: readonly FeatureProfile[]
   readonly prediction?: NumericProfile
+  /** The model's metrics on `metricsSplit` (never training-set scores). */
   readonly metrics?: Readonly<Record<string, number>>
+  /**
+   * Where `metrics` were measured: `test` (held-out part) or `cv` (cross-validated, nothing held
+   * out). Absent in profiles written before Keel recorded it, whose metrics may be training scores.
+   */
+  readonly metricsSplit?: 'test' | 'cv'
+  /**
+   * Global importance per feature (non-negative, summing to 1): the weights of the drift verdict's
+   * importance-weighted share. Absent in older profiles (the check then uses the model's gain).
+   */
+  readonly importance?: Readonly<Record<string, number>>
 }
 
 /** Values of one feature in a current window. */
@@ -193,13 +204,17 @@ export function recordValues(
 
 /**
  * Builds the reference profile of a model version from its training rows, its scores on them
- * (positive-class probability or predicted value) and its validation metrics.
+ * (positive-class probability or predicted value), its held-out metrics and its global importance.
  */
 export function buildReferenceProfile(
   ds: Dataset,
   features: readonly string[],
   scores?: ArrayLike<number>,
   metrics?: Readonly<Record<string, number>>,
+  extra: {
+    readonly metricsSplit?: 'test' | 'cv'
+    readonly importance?: Readonly<Record<string, number>>
+  } = {},
 ): ReferenceProfile {
   const profiles: FeatureProfile[] = []
   for (const name of features) {
@@ -218,5 +233,7 @@ export function buildReferenceProfile(
     features: profiles,
     ...(scores === undefined ? {} : { prediction: profileNumeric('prediction', scores) }),
     ...(metrics === undefined ? {} : { metrics }),
+    ...(extra.metricsSplit === undefined ? {} : { metricsSplit: extra.metricsSplit }),
+    ...(extra.importance === undefined ? {} : { importance: extra.importance }),
   }
 }

@@ -2,7 +2,7 @@ import { Gauge, type Registry } from 'prom-client'
 import { openDb } from '../store/index.js'
 import { AlertManager, type AlertOptions } from './alerts.js'
 import { type DriftCheckResult, runDriftCheck } from './check.js'
-import type { DriftOptions } from './drift.js'
+import { DEFAULT_MIN_ROWS, type DriftOptions } from './drift.js'
 
 /** Options of the server's scheduled drift checks. */
 export interface MonitorScheduleOptions {
@@ -12,7 +12,10 @@ export interface MonitorScheduleOptions {
   readonly intervalMs?: number
   /** The window of logged predictions each check reads (default 24 hours). */
   readonly windowMs?: number
-  /** Checks need at least this many logged predictions (default 100). */
+  /**
+   * Checks need at least this many logged predictions (default 100); below it the check is
+   * recorded with verdict `insufficient_data`, gauges and alerts are left as they were.
+   */
   readonly minRows?: number
   readonly storeUrl?: string
   readonly drift?: DriftOptions
@@ -55,7 +58,19 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
   })
   const datasetDrift = new Gauge({
     name: 'keel_drift_dataset',
-    help: '1 when the last check found dataset drift.',
+    help: '1 when the last check found dataset drift (per the configured rule).',
+    labelNames: ['model'],
+    registers,
+  })
+  const weightedShare = new Gauge({
+    name: 'keel_drift_weighted_share',
+    help: 'Importance-weighted share of drifted features at the last check.',
+    labelNames: ['model'],
+    registers,
+  })
+  const insufficient = new Gauge({
+    name: 'keel_drift_insufficient_data',
+    help: '1 when the last check had fewer logged predictions than monitor.minRows (no verdict).',
     labelNames: ['model'],
     registers,
   })
@@ -74,24 +89,36 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
           current: { kind: 'window', windowMs: options.windowMs ?? 86_400_000 },
           ...(options.storeUrl === undefined ? {} : { storeUrl: options.storeUrl }),
           ...(options.drift === undefined ? {} : { drift: options.drift }),
-          // A check the schedule ignores (too few rows) must not enter the recorded history either.
-          minRowsToRecord: options.minRows ?? 100,
+          minRows: options.minRows ?? DEFAULT_MIN_ROWS,
         })
-        if (result.report.currentRows < (options.minRows ?? 100)) continue
         const name = result.name
+        insufficient.set({ model: name }, result.report.verdict === 'insufficient_data' ? 1 : 0)
+        if (result.report.verdict === 'insufficient_data') {
+          // No verdict: keep the gauges and any open alert episode as they were (a quiet hour
+          // neither raises nor clears an alarm), but report the check so the dashboard says so.
+          results.push(result)
+          options.onCheck?.(result)
+          continue
+        }
         for (const f of result.report.features) {
           featureScore.set({ model: name, feature: f.feature, test: f.test }, f.statistic)
           featureDrifted.set({ model: name, feature: f.feature }, f.drifted ? 1 : 0)
         }
         share.set({ model: name }, result.report.driftedShare)
+        weightedShare.set({ model: name }, result.report.weightedShare)
         datasetDrift.set({ model: name }, result.report.datasetDrift ? 1 : 0)
         const drifted = result.report.features.filter((f) => f.drifted).map((f) => f.feature)
         await alerts.update(
           name,
           'dataset_drift',
           result.report.datasetDrift,
-          `${name}@${result.version}: ${drifted.length} of ${result.report.features.length} features drifted (${drifted.slice(0, 5).join(', ')})`,
-          { driftedShare: result.report.driftedShare, drifted },
+          `${name}@${result.version}: ${result.report.datasetDrift ? 'drift' : 'no drift'} (rule ${result.report.rule}): ${result.report.reason}${drifted.length > 0 ? ` (${drifted.slice(0, 5).join(', ')})` : ''}`,
+          {
+            driftedShare: result.report.driftedShare,
+            weightedShare: result.report.weightedShare,
+            predictionDrift: result.report.predictionDrift,
+            drifted,
+          },
         )
         if (result.report.prediction !== undefined) {
           await alerts.update(
@@ -132,6 +159,8 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
         'keel_drift_feature_drifted',
         'keel_drift_share',
         'keel_drift_dataset',
+        'keel_drift_weighted_share',
+        'keel_drift_insufficient_data',
       ]) {
         options.registry?.removeSingleMetric(name)
       }

@@ -8,7 +8,7 @@ import type { RagEmbedder, RagEmbedderSpec } from './embedder.js'
 import { RagError } from './errors.js'
 import { reciprocalRankFusion } from './fusion.js'
 import { LanceRagStore } from './lance-store.js'
-import { loadRagDocument, ragDocKind } from './loaders.js'
+import { expandRagInputs, loadRagDocument, type RagSkippedInput, ragDocKind } from './loaders.js'
 import { RagLsaEmbedder } from './lsa-embedder.js'
 import { RagOnnxEmbedder } from './onnx-embedder.js'
 import { RagOpenAiEmbedder } from './openai-embedder.js'
@@ -48,6 +48,8 @@ export interface RagIngestReport {
   readonly chunksTotal: number
   readonly embedder: string
   readonly elapsedMs: number
+  /** Entries under the input folders that were not read (symbolic links outside the folder, …). */
+  readonly skipped: readonly RagSkippedInput[]
 }
 
 /** Search options. */
@@ -183,15 +185,16 @@ export class RagCollection {
     onFile?: (report: RagIngestFileReport) => void,
   ): Promise<RagIngestReport> {
     const started = performance.now()
-    const files = await expandInputs(paths)
+    const { files, skipped } = await expandRagInputs(paths)
     const reports: RagIngestFileReport[] = []
     const fresh: RagChunk[] = []
     const changedSources: string[] = []
     const nextFiles: Record<string, ManifestFile> = { ...this.manifest.files }
     for (const file of files) {
-      const source = ragSourceName(file)
+      const source = ragSourceName(file.path)
       try {
-        const bytes = await readFile(file)
+        // The resolved path, checked by expandRagInputs to be inside its input folder.
+        const bytes = await readFile(file.realPath)
         const hash = sha256(bytes)
         const previous = this.manifest.files[source]
         if (previous !== undefined && previous.hash === hash) {
@@ -200,7 +203,11 @@ export class RagCollection {
           onFile?.(report)
           continue
         }
-        const doc = await loadRagDocument(file, source)
+        const doc = await loadRagDocument(
+          file.realPath,
+          source,
+          ragDocKind(file.path) ?? ragDocKind(file.realPath),
+        )
         const chunks = chunkRagDocument(doc, this.manifest.chunking)
         fresh.push(...chunks)
         if (previous !== undefined) changedSources.push(source)
@@ -237,6 +244,7 @@ export class RagCollection {
       chunksTotal: await this.store.count(),
       embedder: this.manifest.embedderId,
       elapsedMs: performance.now() - started,
+      skipped,
     }
   }
 
@@ -414,31 +422,4 @@ async function readManifest(path: string): Promise<Manifest> {
   if (typeof m.files !== 'object' || m.embedder === undefined || m.chunking === undefined)
     throw new RagError('RAG_COLLECTION_CORRUPT', `${path} lacks files/embedder/chunking.`)
   return m as Manifest
-}
-
-async function expandInputs(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = []
-  const missing: string[] = []
-  const walk = async (path: string, explicit: boolean) => {
-    let info: Awaited<ReturnType<typeof stat>>
-    try {
-      info = await stat(path)
-    } catch {
-      if (explicit) missing.push(path)
-      return
-    }
-    if (info.isDirectory()) {
-      const entries = (await readdir(path)).sort()
-      for (const entry of entries)
-        if (!entry.startsWith('.') && entry !== 'node_modules') await walk(join(path, entry), false)
-    } else if (explicit || ragDocKind(path) !== undefined) out.push(path)
-  }
-  for (const p of paths) await walk(p, true)
-  if (missing.length > 0)
-    throw new RagError(
-      'RAG_INPUT_NOT_FOUND',
-      `Not found: ${missing.join(', ')}. Pass existing files or folders.`,
-      { details: { missing } },
-    )
-  return out
 }

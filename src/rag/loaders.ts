@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises'
-import { basename, extname } from 'node:path'
+import type { Dirent } from 'node:fs'
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises'
+import { basename, extname, isAbsolute, join, relative, sep } from 'node:path'
 import { type HTMLElement, type Node, parse as parseHtml } from 'node-html-parser'
 import { sha256 } from '../core/index.js'
 import { RagError } from './errors.js'
@@ -21,12 +22,122 @@ export function ragDocKind(path: string): RagDocKind | undefined {
   return EXTENSIONS[extname(path).toLowerCase()]
 }
 
+/** One file `keel rag ingest` reads: `path` names it (the source), `realPath` is what is read. */
+export interface RagInputFile {
+  /** The path as found under the input (a symbolic link keeps its own name). */
+  readonly path: string
+  /** The resolved path, free of symbolic links, checked to be inside the input folder. */
+  readonly realPath: string
+}
+
+/** Something under an input folder that was not read, and why. */
+export interface RagSkippedInput {
+  readonly path: string
+  /** `outside`: a symbolic link that resolves outside the input folder; `broken`: its target is missing; `loop`: a folder seen before. */
+  readonly reason: 'outside' | 'broken' | 'loop'
+  readonly message: string
+}
+
+/** The files of the inputs to read, and what was skipped. */
+export interface RagInputs {
+  readonly files: readonly RagInputFile[]
+  readonly skipped: readonly RagSkippedInput[]
+}
+
+/** True when `path` (a real path) is `root` or inside it. */
+function isInside(path: string, root: string): boolean {
+  const rel = relative(root, path)
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+}
+
 /**
- * Reads and parses one file into a `RagDocument`.
+ * Expands files and folders into the files to ingest: folders recursively (skipping dot entries and
+ * `node_modules`), keeping the extensions `ragDocKind` knows; a file named explicitly is kept
+ * whatever its extension. Nothing outside an input folder is ever read: every symbolic link under
+ * it is resolved (`fs.realpath`) and one that points outside the folder (`../secret.txt`), whose
+ * target is missing, or that leads back to a folder already walked is skipped and reported. Files
+ * are read through their resolved path, so a link swapped after the check is not followed.
+ * @throws RagError RAG_INPUT_NOT_FOUND when an input does not exist.
+ */
+export async function expandRagInputs(paths: readonly string[]): Promise<RagInputs> {
+  const files: RagInputFile[] = []
+  const skipped: RagSkippedInput[] = []
+  const missing: string[] = []
+  const walk = async (dir: string, realDir: string, root: string, rootName: string, seen: Set<string>) => {
+    seen.add(realDir)
+    const entries: Dirent[] = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )
+    for (const entry of entries) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue
+      const path = join(dir, entry.name)
+      let real = join(realDir, entry.name)
+      if (entry.isSymbolicLink()) {
+        try {
+          real = await realpath(path)
+        } catch {
+          skipped.push({ path, reason: 'broken', message: `${path}: symbolic link to a missing target` })
+          continue
+        }
+        if (!isInside(real, root)) {
+          skipped.push({
+            path,
+            reason: 'outside',
+            message: `${path}: symbolic link to ${real}, outside ${rootName}; not read`,
+          })
+          continue
+        }
+      } else if (!entry.isDirectory() && !entry.isFile()) continue
+      const info = entry.isSymbolicLink() ? await stat(real) : entry
+      if (info.isDirectory()) {
+        if (seen.has(real)) {
+          skipped.push({ path, reason: 'loop', message: `${path}: leads back to a folder already read` })
+          continue
+        }
+        await walk(path, real, root, rootName, seen)
+      } else if (info.isFile() && ragDocKind(path) !== undefined) files.push({ path, realPath: real })
+    }
+  }
+  for (const input of paths) {
+    try {
+      await lstat(input)
+    } catch {
+      missing.push(input)
+      continue
+    }
+    let real: string
+    try {
+      real = await realpath(input)
+    } catch {
+      missing.push(input)
+      continue
+    }
+    // An input named on the command line is the user's choice even when it is a link; only what
+    // is found under a folder is confined to that folder.
+    if ((await stat(real)).isDirectory()) await walk(input, real, real, input, new Set())
+    else files.push({ path: input, realPath: real })
+  }
+  if (missing.length > 0)
+    throw new RagError(
+      'RAG_INPUT_NOT_FOUND',
+      `Not found: ${missing.join(', ')}. Pass existing files or folders.`,
+      {
+        details: { missing },
+      },
+    )
+  return { files, skipped }
+}
+
+/**
+ * Reads and parses one file into a `RagDocument`. `kind` defaults to the one of `path`'s extension
+ * (pass it when reading a link's resolved path, whose name may differ).
  * @throws RagError RAG_UNSUPPORTED_FILE for unknown extensions, RAG_PARSE_FAILED for unreadable PDFs.
  */
-export async function loadRagDocument(path: string, source: string = path): Promise<RagDocument> {
-  const kind = ragDocKind(path)
+export async function loadRagDocument(
+  path: string,
+  source: string = path,
+  kind: RagDocKind | undefined = ragDocKind(path),
+): Promise<RagDocument> {
   if (kind === undefined)
     throw new RagError(
       'RAG_UNSUPPORTED_FILE',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
-import { isAppError } from '../core/index.js'
+import { type AppError, isAppError, redactPaths } from '../core/index.js'
 import type { LlmProvider } from '../llm/index.js'
 import { ragAsk } from './answer.js'
 import { DEFAULT_RAG_COLLECTION, RagCollection } from './collection.js'
@@ -59,9 +59,29 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 }
 
 /**
+ * The body a client gets for a RAG error it can act on. Messages and details are written for local
+ * CLI users (the not-found message names the folder of collections): here the message is the
+ * route's own for an unknown collection, paths are redacted from the rest, and details keep only
+ * the collection name.
+ */
+function clientError(
+  error: AppError,
+  collection: string,
+): { code: string; message: string; details: Record<string, unknown> } {
+  if (error.code === 'RAG_COLLECTION_NOT_FOUND')
+    return {
+      code: error.code,
+      message: `No RAG collection '${collection}' on this server; ingest it first with 'keel rag ingest DIR --collection ${collection}'.`,
+      details: { collection },
+    }
+  return { code: error.code, message: redactPaths(error.message), details: { collection } }
+}
+
+/**
  * Fastify plugin: `POST /v1/rag/query` with `{question, k?, collection?, mode?, filter?}` returns a
  * `RagAnswer` (LLM answer with citations, or the extractive fallback). Register with
- * `app.register(ragRoutes, { collection: 'docs' })`.
+ * `app.register(ragRoutes, { collection: 'docs' })`. The plugin has no access control of its own:
+ * the app registering it adds it (`createServer` puts it behind the prediction token).
  */
 export const ragRoutes: FastifyPluginAsync<RagRoutesOptions> = async (app, options) => {
   const collections = new Map<string, Promise<RagCollection>>()
@@ -94,8 +114,9 @@ export const ragRoutes: FastifyPluginAsync<RagRoutesOptions> = async (app, optio
       ...(body.filter?.sourcePrefix === undefined ? {} : { sourcePrefix: body.filter.sourcePrefix }),
       ...(body.filter?.kind === undefined ? {} : { kind: body.filter.kind }),
     }
+    const name = body.collection ?? options.collection ?? DEFAULT_RAG_COLLECTION
     try {
-      const collection = await open(body.collection ?? options.collection ?? DEFAULT_RAG_COLLECTION)
+      const collection = await open(name)
       return await ragAsk(collection, body.question, {
         k: body.k ?? 5,
         ...(body.mode === undefined ? {} : { mode: body.mode }),
@@ -111,7 +132,7 @@ export const ragRoutes: FastifyPluginAsync<RagRoutesOptions> = async (app, optio
           .send(
             status === 500
               ? { code: 'INTERNAL', message: 'RAG query failed.', requestId: request.id }
-              : { ...error.toJSON(), requestId: request.id },
+              : { ...clientError(error, name), requestId: request.id },
           )
       }
       request.log.error({ err: error }, 'rag query failed unexpectedly')

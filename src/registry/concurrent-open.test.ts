@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { sql } from 'kysely'
-import { type KeelDb, openDb } from '../store/index.js'
+import { type KeelDb, openDb, postgresGate } from '../store/index.js'
 import { openTrackingStore } from '../track/index.js'
 import { openRegistry } from './index.js'
 
@@ -50,10 +50,9 @@ test('sqlite: processes opening one fresh database at once all succeed', async (
   }
 })
 
-const pgUrl = process.env.KEEL_TEST_DATABASE_URL
-test('postgres: concurrent first opens of one schema all succeed', {
-  skip: pgUrl === undefined || pgUrl === '',
-}, async () => {
+const postgres = postgresGate()
+test('postgres: concurrent first opens of one schema all succeed', { skip: postgres.skip }, async () => {
+  const pgUrl = postgres.require()
   const schema = `keel_t_conc_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
   const dbs: KeelDb[] = []
   // Opened one by one: openDb creates the schema, which is not what this test is about.

@@ -28,7 +28,9 @@ async function registerThree(registry: ModelRegistry): Promise<void> {
 }
 
 for (const backend of testBackends()) {
-  test(`${backend.name}: versions are numbered, stored with their hash and metadata, and load back`, async () => {
+  test(`${backend.name}: versions are numbered, stored with their hash and metadata, and load back`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry) => {
       const v1 = await registry.registerVersion({
         name: 'churn',
@@ -95,7 +97,9 @@ for (const backend of testBackends()) {
     })
   })
 
-  test(`${backend.name}: a tampered artifact is refused with ARTIFACT_TAMPERED`, async () => {
+  test(`${backend.name}: a tampered artifact is refused with ARTIFACT_TAMPERED`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry, db) => {
       await registry.registerVersion({ name: 'churn', artifact: BUNDLE(1) })
       await db
@@ -114,7 +118,9 @@ for (const backend of testBackends()) {
     })
   })
 
-  test(`${backend.name}: aliases resolve, move with an audit trail, and roll back step by step`, async () => {
+  test(`${backend.name}: aliases resolve, move with an audit trail, and roll back step by step`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry) => {
       await registerThree(registry)
       const first = await registry.promote('churn', 1, 'production', { actor: 'alice', reason: 'first' })
@@ -168,7 +174,9 @@ for (const backend of testBackends()) {
     })
   })
 
-  test(`${backend.name}: unknown models, versions and aliases are NOT_FOUND; bad aliases are refused`, async () => {
+  test(`${backend.name}: unknown models, versions and aliases are NOT_FOUND; bad aliases are refused`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry) => {
       await assert.rejects(registry.resolve('ghost'), { code: 'NOT_FOUND', message: /none are registered/ })
       await registerThree(registry)
@@ -186,7 +194,9 @@ for (const backend of testBackends()) {
     })
   })
 
-  test(`${backend.name}: a failed hard constraint blocks promotion to production unless forced`, async () => {
+  test(`${backend.name}: a failed hard constraint blocks promotion to production unless forced`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry) => {
       await registry.registerVersion({
         name: 'big',
@@ -206,7 +216,9 @@ for (const backend of testBackends()) {
     })
   })
 
-  test(`${backend.name}: listModels, getModel, aliasState and the change cursor`, async () => {
+  test(`${backend.name}: listModels, getModel, aliasState and the change cursor`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry) => {
       assert.equal(await registry.changeCursor(), 0)
       await registerThree(registry)
@@ -244,7 +256,9 @@ for (const backend of testBackends()) {
     })
   })
 
-  test(`${backend.name}: concurrent registrations get distinct version numbers`, async () => {
+  test(`${backend.name}: concurrent registrations get distinct version numbers`, {
+    skip: backend.skip,
+  }, async () => {
     await withRegistry(backend.open, async (registry) => {
       const versions = await Promise.all(
         Array.from({ length: 6 }, (_, i) => registry.registerVersion({ name: 'race', artifact: BUNDLE(i) })),

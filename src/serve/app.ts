@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, {
+  errorCodes,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify'
-import type { Kysely } from 'kysely'
-import { AppError, LIBRARY_VERSION } from '../core/index.js'
+import { type Kysely, sql } from 'kysely'
+import { AppError, formatConfigProblems, LIBRARY_VERSION, parseConfig, redactPaths } from '../core/index.js'
 // Types only: the monitoring code (registry, tracking store, drift tests) is loaded on demand in
 // createServer, so a server without a database does not load it, and serve and monitor (which
 // reads serve's tables) do not import each other at load time.
@@ -18,11 +19,30 @@ import type { MonitorSchedule } from '../monitor/scheduler.js'
 import { type KeelDb, openDb } from '../store/index.js'
 import { abReport } from './ab-report.js'
 import { checkAdmin, checkApi } from './auth.js'
-import { parseServeConfig, type ServeConfig, type ServeConfigInput, servedModels } from './config.js'
-import { BadRequestError, ModelNotFoundError, ServeError, statusForCode } from './errors.js'
+import {
+  parseServeConfig,
+  ragCollectionOf,
+  type ServeConfig,
+  type ServeConfigInput,
+  servedModels,
+} from './config.js'
+import { isTransientDbError } from './db-faults.js'
+import {
+  BadRequestError,
+  ExplainTooLargeError,
+  ModelNotFoundError,
+  ServeError,
+  statusForCode,
+} from './errors.js'
 import { type Experiment, experimentSchema } from './experiments.js'
+import {
+  closeWithDeadline,
+  httpTimeoutOptions,
+  lingerOnBodyTooLarge,
+  trackConnections,
+} from './connection-lifecycle.js'
 import { attachFastPath, type FastHandler, type FastPath } from './fast-path.js'
-import { predictionLogSink } from './log-sink.js'
+import { logWriteEpisodes, predictionLogSink } from './log-sink.js'
 import { createServeMetrics, recordRequest, type ServeMetrics } from './metrics.js'
 import { ModelManager } from './model-manager.js'
 import { PredictionLog } from './prediction-log.js'
@@ -39,12 +59,14 @@ import {
   feedbackBodySchema,
   feedbackResponseSchema,
   idParamsSchema,
+  MODEL_NAME_MAX_LENGTH,
   modelInfoSchema,
   nameParamsSchema,
+  PREDICT_ROUTE,
   predictBodySchema,
   predictQuerySchema,
   predictResponseSchema,
-  REQUEST_KEY_MAX_LENGTH,
+  routeValidatedValue,
 } from './schemas.js'
 import type { ModelSource } from './servable.js'
 import { migrateServeTables, type ServeTables } from './tables.js'
@@ -109,30 +131,6 @@ type PredictBody = {
   features?: Record<string, unknown>
   rows?: Record<string, unknown>[]
   requestKey?: string
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/**
- * True for a predict body that the route's JSON schema (`predictBodySchema`, whose rules this
- * mirrors) accepts as it is, without coercion: `features` an object, `rows` 1..maxRows objects,
- * `requestKey` a string of at most REQUEST_KEY_MAX_LENGTH characters. Other bodies are left to
- * Fastify's validation, which answers them.
- */
-function isPlainPredictBody(body: unknown, maxRows: number): body is PredictBody {
-  if (!isPlainObject(body)) return false
-  const { features, rows, requestKey } = body
-  if (features !== undefined && !isPlainObject(features)) return false
-  if (rows !== undefined) {
-    if (!Array.isArray(rows) || rows.length < 1 || rows.length > maxRows) return false
-    for (const row of rows) if (!isPlainObject(row)) return false
-  }
-  return (
-    requestKey === undefined ||
-    (typeof requestKey === 'string' && requestKey.length <= REQUEST_KEY_MAX_LENGTH)
-  )
 }
 
 /** Where the monitoring code finds the store (it opens its own connections). */
@@ -210,9 +208,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   const app = Fastify({
     logger: options.logger ?? { level: 'warn' },
     bodyLimit: config.bodyLimitBytes,
+    // Head and whole-request deadlines on node's http path (Fastify's default has none).
+    ...httpTimeoutOptions(config.timeouts),
     genReqId: newRequestId,
     requestIdHeader: REQUEST_ID_HEADER,
     return503OnClosing: true,
+    // Every name the serve config allows is routable (Fastify's default stops at 100 characters).
+    routerOptions: { maxParamLength: MODEL_NAME_MAX_LENGTH },
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', allowUnionTypes: true } },
   })
   const warn = (message: string, error?: unknown): void => {
@@ -239,13 +241,26 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     else done(null, parsed)
   })
 
+  // One warning when log writes start failing and one when they recover, not one per retried batch.
+  const logEpisodes = logWriteEpisodes((message, fields) => app.log.warn(fields, message))
   const log =
     db !== undefined && k !== undefined && config.predictionLog.enabled
       ? new PredictionLog(predictionLogSink(db, k), config.predictionLog, {
           onDepth: (d) => metrics.logQueueDepth.set(d),
-          onDropped: (n) => metrics.logDropped.inc(n),
-          onWritten: (n) => metrics.logWritten.inc(n),
-          onError: (e) => warn('prediction log write failed', e),
+          onDropped: (n) => {
+            metrics.logDropped.inc(n)
+            logEpisodes.dropped(n)
+          },
+          onWritten: (n) => {
+            metrics.logWritten.inc(n)
+            logEpisodes.written(n)
+          },
+          onError: (e) => {
+            if ((e as { code?: unknown }).code !== 'SERVE_LOG_WRITE_FAILED')
+              return warn('prediction log entry not logged', e)
+            metrics.logWriteFailures.inc()
+            logEpisodes.failed(e)
+          },
         })
       : undefined
 
@@ -271,7 +286,14 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       if (to.fallbackRef !== undefined && manager.get(to.fallbackRef) === undefined)
         void manager.track(to.fallbackRef).catch((e) => warn(`fallback ${to.fallbackRef} failed to load`, e))
     },
-    onError: (ref, error) => warn(`model ${ref} failed to load`, error),
+    // Once per failure episode, as one line: the message says what is wrong (a stack trace of a
+    // missing reference says nothing more), and retries every poll would repeat it every second.
+    onError: (ref, error) =>
+      app.log.warn(
+        { ref, error: error instanceof Error ? error.message : String(error) },
+        `model ${ref} failed to load; retrying every poll, logged again once it has loaded`,
+      ),
+    onRecover: (ref) => app.log.warn({ ref }, `model ${ref} loaded; its load failures are over`),
     onBreakerChange: (m, open) =>
       metrics.breakerOpen.set({ model: m.name, version: String(m.version) }, open ? 1 : 0),
   })
@@ -377,7 +399,9 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     }
     const body: { code: string; message: string; requestId: string; problems?: unknown[] } = {
       code: code ?? 'SERVE_BAD_REQUEST',
-      message: error.message,
+      // Messages are written for CLI users and may name files (a model artifact, a collection, the
+      // database); a remote client gets them without the paths.
+      message: redactPaths(error.message),
       requestId,
     }
     const validation = (error as FastifyError).validation
@@ -423,6 +447,9 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  // Every protected route checks its token in `onRequest`: before the body is read, parsed or
+  // validated, so a client without the token gets 401 and nothing else (no schema errors, no
+  // parsing work on its body).
   const requireApi = async (request: FastifyRequest): Promise<void> => {
     checkApi(request.headers.authorization, apiToken, adminToken)
   }
@@ -454,6 +481,13 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     const hasFeatures = body.features !== undefined
     const hasRows = body.rows !== undefined
     if (hasFeatures === hasRows) throw envelopeError()
+    if (explainTop !== undefined) {
+      // Explanations run on the event loop: bound their work per request before any is done.
+      const nRows = hasRows ? body.rows!.length : 1
+      const nFeatures = explainFeatureCount(servedModel)
+      if (nRows * nFeatures > config.explainBudget)
+        throw new ExplainTooLargeError(nRows, nFeatures, config.explainBudget)
+    }
     const experiment = servedModel.experiment
     const requestKey = requestKeyOf(
       headers,
@@ -468,27 +502,43 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     return hasRows ? { predictions: results } : results[0]!
   }
 
+  /**
+   * Features an explanation of this model's request works over: the most of any model that may
+   * answer it (primary, canary, experiment variants, fallback), so the budget holds whichever
+   * answers. Models still loading count as the primary.
+   */
+  const explainFeatureCount = (servedModel: ServedModel): number => {
+    let most = 0
+    for (const ref of servedModel.refs()) most = Math.max(most, manager.get(ref)?.model.features.length ?? 0)
+    for (const v of servedModel.experiment?.variants ?? [])
+      most = Math.max(most, manager.get(v.ref)?.model.features.length ?? 0)
+    return Math.max(1, most)
+  }
+
   // Per-request metric labels live beside the request, not on it (no global type augmentation).
   const labelsOf = new WeakMap<FastifyRequest, RequestLabels>()
+  // One schema object: the route validates with it, and the fast path with the validator Fastify
+  // compiles from it, so the two cannot disagree on which bodies are valid.
+  const predictBody = predictBodySchema(config.maxBatchRows)
 
   app.post<{
     Params: { name: string }
     Querystring: { explain?: boolean; top?: number }
     Body: PredictBody
   }>(
-    '/v1/models/:name/predict',
+    PREDICT_ROUTE,
     {
       schema: {
         summary: 'Predict one row or a batch',
         tags: ['predict'],
         params: nameParamsSchema,
         querystring: predictQuerySchema,
-        body: predictBodySchema(config.maxBatchRows),
+        body: predictBody,
         response: { 200: predictResponseSchema, 413: errorSchema, ...errors },
         security: [{ bearer: [] }],
       },
       // Without an API token there is nothing to check: no hook at all on the hottest route.
-      ...(apiTokenRequired ? { preHandler: requireApi } : {}),
+      ...(apiTokenRequired ? { onRequest: requireApi } : {}),
       // Callback style: an async hook costs a promise and a microtask turn per request.
       onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
         const labels = labelsOf.get(request)
@@ -520,7 +570,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       shadow: s.config.shadow.map((x) => x.ref),
     }
     const error = manager.errorOf(s.config.ref)
-    if (error !== undefined) info.error = error
+    if (error !== undefined) info.error = redactPaths(error)
     if (loaded !== undefined) {
       const m = loaded.model
       Object.assign(info, {
@@ -557,7 +607,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         },
         security: [{ bearer: [] }],
       },
-      preHandler: requireApi,
+      onRequest: requireApi,
     },
     async () => ({ models: await Promise.all(knownNames().map((n) => modelInfo(n, false))) }),
   )
@@ -572,7 +622,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         response: { 200: modelInfoSchema, 404: errorSchema },
         security: [{ bearer: [] }],
       },
-      preHandler: requireApi,
+      onRequest: requireApi,
     },
     async (request) => modelInfo(request.params.name, true),
   )
@@ -593,7 +643,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         response: { 200: feedbackResponseSchema, ...errors },
         security: [{ bearer: [] }],
       },
-      preHandler: requireApi,
+      onRequest: requireApi,
     },
     async (request) => {
       if (k === undefined)
@@ -620,21 +670,55 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
               ? i.outcome
               : null,
       }))
-      // Feedback is written before the response, so an acknowledged outcome is durable.
-      await k
-        .insertInto('serve_feedback')
-        .values(rows)
-        .onConflict((oc) =>
-          oc.column('prediction_id').doUpdateSet((eb) => ({
-            ts: eb.ref('excluded.ts'),
-            outcome: eb.ref('excluded.outcome'),
-            outcome_value: eb.ref('excluded.outcome_value'),
-          })),
+      // Feedback is written before the response, so an acknowledged outcome is durable; while the
+      // database is unreachable the client gets a 503 it can retry, never a 2xx for a lost outcome.
+      try {
+        await k
+          .insertInto('serve_feedback')
+          .values(rows)
+          .onConflict((oc) =>
+            oc.column('prediction_id').doUpdateSet((eb) => ({
+              ts: eb.ref('excluded.ts'),
+              outcome: eb.ref('excluded.outcome'),
+              outcome_value: eb.ref('excluded.outcome_value'),
+            })),
+          )
+          .execute()
+      } catch (error) {
+        if (!isTransientDbError(error)) throw error
+        throw new ServeError(
+          'SERVE_DATABASE_UNAVAILABLE',
+          `The database is unavailable (${(error as Error).message}); the feedback was not stored. Retry later.`,
+          { cause: error },
         )
-        .execute()
+      }
       return { accepted: rows.length }
     },
   )
+
+  /** Why the database cannot be used now (a failed or slow `select 1`), or undefined when it can. */
+  const probeDb = async (): Promise<string | undefined> => {
+    // SQLite is a local file the process holds open: nothing to reach.
+    if (k === undefined || db?.dialect !== 'postgres') return undefined
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        sql`select 1`.execute(k),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 2000 ms')), 2000)
+        }),
+      ])
+      return undefined
+    } catch (error) {
+      return `database unreachable: ${(error as Error).message}`
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** A model's load error for a reply: `{error}` without filesystem paths, or nothing. */
+  const errorField = (error: string | undefined): { error?: string } =>
+    error === undefined ? {} : { error: redactPaths(error) }
 
   app.get('/health', { schema: { summary: 'Liveness', tags: ['ops'] } }, async () => ({ status: 'ok' }))
 
@@ -643,13 +727,20 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     { schema: { summary: 'Readiness: 200 once every configured model is loaded and warmed', tags: ['ops'] } },
     async (_request, reply) => {
       const loading = [...requiredRefs].filter((r) => manager.get(r) === undefined)
+      // Predictions need no database, but feedback, experiments and the log do: a server that cannot
+      // reach it is taken out of rotation until it can.
+      const dbProblem = loading.length === 0 ? await probeDb() : undefined
+      if (dbProblem !== undefined) {
+        void reply.status(503)
+        return { status: 'unavailable', reason: dbProblem }
+      }
       if (loading.length === 0) return { status: 'ready' }
       void reply.status(503)
       return {
         status: 'loading',
         loading: loading.map((ref) => ({
           ref,
-          ...(manager.errorOf(ref) === undefined ? {} : { error: manager.errorOf(ref) }),
+          ...errorField(manager.errorOf(ref)),
         })),
       }
     },
@@ -677,7 +768,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         tags: ['admin'],
         security: [{ bearer: [] }],
       },
-      preHandler: requireAdmin,
+      onRequest: requireAdmin,
     },
     async () => {
       await manager.pollOnce()
@@ -692,17 +783,17 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     return k
   }
   const parseExperiment = (input: unknown): Experiment => {
-    const parsed = experimentSchema.safeParse(input)
-    if (!parsed.success)
-      throw new ServeError('SERVE_BAD_REQUEST', 'Invalid experiment.', {
-        details: {
-          problems: parsed.error.issues.map((i) => ({
-            field: i.path.join('.'),
-            code: 'INVALID_BODY',
-            reason: i.message,
-          })),
-        },
-      })
+    // parseConfig names unknown keys with the nearest valid one ("did you mean 'weight'?").
+    const parsed = parseConfig(experimentSchema, input)
+    if (!parsed.success) {
+      const problems = parsed.problems.map((p) => ({
+        field: p.path,
+        code: 'INVALID_BODY',
+        reason: p.message,
+      }))
+      const summary = formatConfigProblems(parsed.problems).join('; ')
+      throw new ServeError('SERVE_BAD_REQUEST', `Invalid experiment: ${summary}`, { details: { problems } })
+    }
     const e = parsed.data
     if (!byName.has(e.model)) throw new ModelNotFoundError(e.model, knownNames())
     const names = new Set(e.variants.map((v) => v.name))
@@ -772,7 +863,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   }
   const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({
     schema: { summary, tags: ['admin'], security: [{ bearer: [] }], ...extra },
-    preHandler: requireAdmin,
+    onRequest: requireAdmin,
   })
 
   app.get('/v1/admin/experiments', adminSchema('List experiments'), async () => {
@@ -859,9 +950,12 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       intervalMs: config.monitor.intervalMs,
       windowMs: config.monitor.windowMs,
       minRows: config.monitor.minRows,
-      ...(config.monitor.shareThreshold === undefined
-        ? {}
-        : { drift: { shareThreshold: config.monitor.shareThreshold } }),
+      drift: {
+        rule: config.monitor.rule,
+        ...(config.monitor.shareThreshold === undefined
+          ? {}
+          : { shareThreshold: config.monitor.shareThreshold }),
+      },
       ...(storeUrl === undefined ? {} : { storeUrl }),
       alerts: { ...monitorAlertOptions(config), log: (line) => app.log.warn(JSON.parse(line), 'keel alert') },
       registry: metrics.registry,
@@ -903,10 +997,14 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
           await runDriftCheck({
             model: s.config.ref,
             current: { kind: 'window', windowMs: config.monitor.windowMs },
+            minRows: config.monitor.minRows,
             ...(storeUrl === undefined ? {} : { storeUrl }),
-            ...(config.monitor.shareThreshold === undefined
-              ? {}
-              : { drift: { shareThreshold: config.monitor.shareThreshold } }),
+            drift: {
+              rule: config.monitor.rule,
+              ...(config.monitor.shareThreshold === undefined
+                ? {}
+                : { shareThreshold: config.monitor.shareThreshold }),
+            },
           }),
         )
       }
@@ -917,15 +1015,22 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       storeUrl,
       models: monitoredModels,
       adminToken,
+      apiToken,
       runChecks,
       windowMs: config.monitor.windowMs,
     })
-    await app.register(dashboardRoutes, { adminToken })
+    await app.register(dashboardRoutes, { adminToken, apiToken })
   }
-  if (config.rag.enabled) {
-    // Loaded on demand: the vector store is only needed by servers that answer questions.
+  const ragCollection = ragCollectionOf(config)
+  if (ragCollection !== undefined) {
+    // Loaded on demand: the vector store is only needed by servers that answer questions. The
+    // route reads stored documents, so it is behind the prediction token, checked (as for predict)
+    // before the body is read; the hook is scoped to the plugin's routes.
     const { ragRoutes } = await import('../rag/index.js')
-    await app.register(ragRoutes, { collection: config.rag.collection, registry: metrics.registry })
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', requireApi)
+      await scope.register(ragRoutes, { collection: ragCollection, registry: metrics.registry })
+    })
   }
   app.addHook('onClose', async () => {
     await monitor?.stop()
@@ -938,26 +1043,42 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     fast?.close()
     done()
   })
+  // A 413 answered while the client still sends its body: close lingeringly so the client reads it.
+  lingerOnBodyTooLarge(app)
 
   await app.ready()
 
   if (config.fastPath) {
     const logInternal = (error: unknown): void => app.log.error({ err: error }, 'internal error')
-    const maxRows = config.maxBatchRows
-    const fastHandler: FastHandler = (request) => {
-      // A request without the API token is Fastify's to refuse (401), before its body is parsed.
-      if (apiTokenRequired) {
-        try {
-          checkApi(request.headers.authorization, apiToken, adminToken)
-        } catch {
-          return undefined
-        }
+    // The route's body validator (Fastify's compiler, same options, same schema object): a body it
+    // accepts here gets exactly the value, coercions included, that the route's handler would get.
+    const validateBody = app.validatorCompiler?.({
+      schema: predictBody,
+      method: 'POST',
+      url: PREDICT_ROUTE,
+      httpPart: 'body',
+    })
+    // A request without the API token is Fastify's to refuse (401): `authorize` sees the head only,
+    // so the front hands such a connection over before it reads the body.
+    const authorize = (headers: Readonly<Record<string, string>>): boolean => {
+      try {
+        checkApi(headers.authorization, apiToken, adminToken)
+        return true
+      } catch {
+        return false
       }
+    }
+    const fastHandler: FastHandler = (request) => {
       const text = request.body
       // Bodies the Fastify parser treats specially (possible prototype poisoning), bodies that do
-      // not parse, and bodies the route schema would reject or coerce are Fastify's to answer.
-      const body = parsePlainJson(text)
-      if (!isPlainPredictBody(body, maxRows)) return undefined
+      // not parse, and bodies the route schema rejects are Fastify's to answer.
+      const parsed = parsePlainJson(text)
+      const checked =
+        parsed === undefined || validateBody === undefined
+          ? undefined
+          : routeValidatedValue(validateBody, parsed)
+      if (checked === undefined) return undefined
+      const body = checked.value as PredictBody
       const started = performance.now()
       let labels: RequestLabels | undefined
       const observe = (status: number): void => {
@@ -988,10 +1109,27 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       onAnswered: () => answered.inc(),
       onHandoff: () => handedOff.inc(),
       bodyLimit: config.bodyLimitBytes,
+      // Names the route takes: its params schema's limit, and the router's.
+      maxNameLength: Math.min(
+        nameParamsSchema.properties.name.maxLength,
+        app.initialConfig.routerOptions?.maxParamLength ?? MODEL_NAME_MAX_LENGTH,
+      ),
+      headersTimeoutMs: config.timeouts.headersMs,
+      requestTimeoutMs: config.timeouts.requestMs,
+      // Fastify's own 413 (its error, through the same error reply), answered before the body is read.
+      tooLarge: (head) => {
+        const requestId = head.headers[REQUEST_ID_HEADER] || newRequestId()
+        const reply = errorReply(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), requestId, logInternal)
+        return { status: reply.status, body: JSON.stringify(reply.body) }
+      },
       handler: fastHandler,
+      ...(apiTokenRequired ? { authorize } : {}),
       onError: logInternal,
     })
   }
+
+  // Every connection, on either path, for the shutdown deadline (added after the fast path: see there).
+  const connections = trackConnections(app.server)
 
   return {
     app,
@@ -1022,7 +1160,12 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       return app.listen({ port, host })
     },
     close() {
-      closing ??= app.close()
+      closing ??= closeWithDeadline(() => app.close(), connections, config.timeouts.shutdownMs, (n) =>
+        app.log.warn(
+          { connections: n, shutdownMs: config.timeouts.shutdownMs },
+          'shutdown deadline reached: closed connections still open',
+        ),
+      )
       return closing
     },
   }

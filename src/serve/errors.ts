@@ -62,6 +62,21 @@ export class ModelUnavailableError extends ServeError {
 }
 
 /**
+ * An `?explain=true` request asking for more explanation work (rows × features) than the server's
+ * `explainBudget` allows (HTTP 422): explanations run on the event loop, so one large request would
+ * stall every other request, health checks included.
+ */
+export class ExplainTooLargeError extends ServeError {
+  constructor(rows: number, features: number, budget: number) {
+    super(
+      'SERVE_EXPLAIN_TOO_LARGE',
+      `?explain=true on ${rows} row(s) × ${features} feature(s) = ${rows * features} is over this server's explainBudget of ${budget} rows × features; send at most ${Math.max(1, Math.floor(budget / Math.max(1, features)))} row(s) per explained request, or drop ?explain=true.`,
+      { details: { rows, features, budget } },
+    )
+  }
+}
+
+/**
  * Error code → HTTP status: the one table the server uses. Codes not listed (and non-AppErrors) are
  * internal errors: 500 with a generic message and the request id only.
  */
@@ -75,6 +90,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   FST_ERR_BAD_URL: 400,
   SERVE_INVALID_FEATURES: 422,
   SERVE_EXPLAIN_UNSUPPORTED: 422,
+  SERVE_EXPLAIN_TOO_LARGE: 422,
   SERVE_UNAUTHORIZED: 401,
   SERVE_ADMIN_DISABLED: 403,
   SERVE_MODEL_NOT_FOUND: 404,
@@ -85,6 +101,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   SERVE_NOT_READY: 503,
   SERVE_MODEL_UNAVAILABLE: 503,
   SERVE_SHUTTING_DOWN: 503,
+  SERVE_DATABASE_UNAVAILABLE: 503,
 }
 
 /** The HTTP status for an error code (500 when the code is not a known client error). */

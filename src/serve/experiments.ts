@@ -4,13 +4,13 @@ import { z } from 'zod'
 export const BUCKETS = 10_000
 
 /** Schema of one A/B experiment (config file and admin API). */
-export const experimentSchema = z.object({
+export const experimentSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (1-100)'),
   /** The served model name whose traffic is split. */
   model: z.string().min(1),
   variants: z
     .array(
-      z.object({
+      z.strictObject({
         name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/),
         ref: z.string().min(1),
         weight: z.number().positive(),

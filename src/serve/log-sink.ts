@@ -1,14 +1,16 @@
 import { Worker } from 'node:worker_threads'
 import type { Kysely } from 'kysely'
 import type { KeelDb, SqlCell } from '../store/index.js'
+import { dbErrorCode, isTransientDbError } from './db-faults.js'
 import { ServeError } from './errors.js'
 import type { PredictionLogEntry } from './prediction-log.js'
 import type { PredictionRow, ServeTables } from './tables.js'
 
 /**
  * Where the prediction log writes its batches of encoded rows. `writeBatch` resolves once the batch is
- * committed (all or nothing) and rejects when it is not; `close` releases what the sink holds after
- * the last write.
+ * committed (all or nothing) and rejects when it is not, with a `SERVE_LOG_WRITE_FAILED` error whose
+ * `details.transient` says whether the same batch can succeed later (database unreachable, disk full
+ * or read-only) or is refused for good; `close` releases what the sink holds after the last write.
  */
 export interface PredictionLogSink {
   writeBatch(rows: readonly PredictionRow[]): Promise<void>
@@ -34,6 +36,27 @@ const COLUMNS = [
   'served_by',
   'shadow_of',
 ] as const satisfies readonly (keyof PredictionRow)[]
+
+/**
+ * A sink's write error: names the store's code and says whether a retry can succeed (see
+ * `isTransientDbError`). @internal
+ */
+export function logWriteError(
+  message: string,
+  code: string | undefined,
+  transient: boolean,
+  cause?: unknown,
+): ServeError {
+  return new ServeError('SERVE_LOG_WRITE_FAILED', `Prediction log write failed: ${message}`, {
+    ...(cause === undefined ? {} : { cause }),
+    details: { transient, ...(code === undefined ? {} : { dbCode: code }) },
+  })
+}
+
+/** True when a failed batch should stay queued for a later retry instead of counting towards a drop. */
+export function isTransientLogError(error: unknown): boolean {
+  return isTransientDbError(error)
+}
 
 function finiteOrNull(score: number | null): number | null {
   return score !== null && Number.isFinite(score) ? score : null
@@ -65,9 +88,13 @@ export function toRow(e: PredictionLogEntry): PredictionRow {
 export function kyselyLogSink(db: Kysely<ServeTables>): PredictionLogSink {
   return {
     async writeBatch(rows) {
-      await db.transaction().execute(async (trx) => {
-        await trx.insertInto('serve_predictions').values(rows).execute()
-      })
+      try {
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('serve_predictions').values(rows).execute()
+        })
+      } catch (error) {
+        throw logWriteError((error as Error).message, dbErrorCode(error), isTransientDbError(error), error)
+      }
     },
     async close() {},
   }
@@ -80,7 +107,7 @@ export type LogWriterRequest =
 /** @internal */
 export type LogWriterReply =
   | { readonly kind: 'done'; readonly id: number }
-  | { readonly kind: 'error'; readonly id: number; readonly message: string }
+  | { readonly kind: 'error'; readonly id: number; readonly message: string; readonly code?: string }
   | { readonly kind: 'closed' }
 
 /** What the writer thread receives at start. @internal */
@@ -135,7 +162,11 @@ class SqliteThreadSink implements PredictionLogSink {
       if (reply.kind === 'done') waiting.resolve()
       else
         waiting.reject(
-          new ServeError('SERVE_LOG_WRITE_FAILED', `Prediction log write failed: ${reply.message}`),
+          logWriteError(
+            reply.message,
+            reply.code,
+            isTransientDbError({ code: reply.code, message: reply.message }),
+          ),
         )
     })
     const fail = (error: Error): void => {
@@ -143,12 +174,9 @@ class SqliteThreadSink implements PredictionLogSink {
       if (this.worker === worker) this.worker = undefined
       const waiting = [...this.pending.values()]
       this.pending.clear()
+      // A restarted thread can write the same rows: the failure is the thread's, not the batch's.
       for (const w of waiting)
-        w.reject(
-          new ServeError('SERVE_LOG_WRITE_FAILED', `Prediction log writer stopped: ${error.message}`, {
-            cause: error,
-          }),
-        )
+        w.reject(logWriteError(`writer stopped: ${error.message}`, undefined, true, error))
     }
     worker.on('error', fail)
     worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)))
@@ -212,4 +240,73 @@ export function predictionLogSink(db: KeelDb, k: Kysely<ServeTables>): Predictio
       return new SqliteThreadSink(db.url)
   }
   return kyselyLogSink(k)
+}
+
+/** What `logWriteEpisodes` is told by the prediction log's hooks. */
+export interface LogWriteEpisodes {
+  /** A batch failed to commit. */
+  failed(error: unknown): void
+  /** Rows were dropped (queue full, refused batch). */
+  dropped(count: number): void
+  /** A batch committed. */
+  written(count: number): void
+  /** True between the first failure of an episode and the next committed batch. */
+  readonly isFailing: boolean
+}
+
+/**
+ * Turns the prediction log's per-batch failures into one warning when writes start failing and one
+ * when they recover (with the attempts, duration and rows dropped meanwhile). While the database is
+ * down or the disk full every flush interval retries and fails; a line (and stack) per attempt would
+ * flood the server's log for as long as the outage lasts.
+ * @param report writes one structured log line (the server passes its logger's `warn`)
+ */
+export function logWriteEpisodes(
+  report: (message: string, fields: Record<string, unknown>) => void,
+  now: () => number = Date.now,
+): LogWriteEpisodes {
+  let failing = false
+  let since = 0
+  let attempts = 0
+  let droppedRows = 0
+  return {
+    get isFailing() {
+      return failing
+    },
+    failed(error) {
+      attempts++
+      if (failing) return
+      failing = true
+      since = now()
+      droppedRows = 0
+      const e = error as { message?: unknown; details?: { transient?: unknown; dbCode?: unknown } }
+      const transient = e.details?.transient === true
+      report(
+        transient
+          ? 'prediction log writes failing; rows stay queued (up to predictionLog.maxQueue, then dropped and counted in keel_prediction_log_dropped_total) and are retried every flush interval'
+          : 'prediction log write refused; the batch is retried, then dropped and counted in keel_prediction_log_dropped_total',
+        {
+          error: typeof e.message === 'string' ? e.message : String(error),
+          ...(typeof e.details?.dbCode === 'string' ? { dbCode: e.details.dbCode } : {}),
+          transient,
+        },
+      )
+    },
+    dropped(count) {
+      if (failing) droppedRows += count
+    },
+    written() {
+      if (!failing) {
+        attempts = 0
+        return
+      }
+      failing = false
+      report('prediction log writes recovered', {
+        failedAttempts: attempts,
+        failingMs: now() - since,
+        droppedRows,
+      })
+      attempts = 0
+    },
+  }
 }

@@ -17,7 +17,14 @@ port.on('message', (request: LogWriterRequest) => {
         appender.append(request.values)
         reply = { kind: 'done', id: request.id }
       } catch (error) {
-        reply = { kind: 'error', id: request.id, message: (error as Error).message }
+        // The SQLite result code (SQLITE_FULL, SQLITE_READONLY, ...) tells the log whether to retry.
+        const code = (error as { code?: unknown }).code
+        reply = {
+          kind: 'error',
+          id: request.id,
+          message: (error as Error).message,
+          ...(typeof code === 'string' ? { code } : {}),
+        }
       }
       port.postMessage(reply)
       break

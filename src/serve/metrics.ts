@@ -12,6 +12,8 @@ export interface ServeMetrics {
   readonly logQueueDepth: Gauge
   readonly logDropped: Counter
   readonly logWritten: Counter
+  /** Failed attempts to commit a batch of the prediction log (each is retried or dropped). */
+  readonly logWriteFailures: Counter
   readonly shadow: Counter<'model' | 'shadow' | 'outcome'>
   readonly canaryRollbacks: Counter<'model' | 'ref'>
   readonly swaps: Counter<'model' | 'ref'>
@@ -169,6 +171,11 @@ export function createServeMetrics(options: { processMetrics?: boolean } = {}): 
     logWritten: new Counter({
       name: 'keel_prediction_log_written_total',
       help: 'Predictions committed to the prediction log.',
+      registers: [registry],
+    }),
+    logWriteFailures: new Counter({
+      name: 'keel_prediction_log_write_failures_total',
+      help: 'Failed attempts to commit a batch of the prediction log (database unreachable, disk full or read-only, refused rows).',
       registers: [registry],
     }),
     shadow: new Counter({

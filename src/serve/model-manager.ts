@@ -69,7 +69,15 @@ export interface ModelManagerOptions {
   /** Circuit-breaker settings per reference (default: 5 failures, 10 s cool-down). */
   breakerFor?(ref: string): CircuitBreakerOptions | undefined
   onSwap?(ref: string, from: LoadedModel | undefined, to: LoadedModel): void
+  /**
+   * A reference failed to resolve, load or warm up. Called once per failure episode: at the first
+   * failure after the reference last resolved and loaded (or ever); polling retries that fail again
+   * are not reported (the latest error stays in `errorOf`), so a missing model does not log once a
+   * second from every worker.
+   */
   onError?(ref: string, error: unknown): void
+  /** A reference that was failing resolves and serves again: its failure episode is over. */
+  onRecover?(ref: string): void
   onBreakerChange?(model: ServableModel, open: boolean): void
 }
 
@@ -83,6 +91,8 @@ export class ModelManager {
   private readonly current = new Map<string, LoadedModel>()
   private readonly tracked = new Set<string>()
   private readonly lastError = new Map<string, string>()
+  /** References in a failure episode (reported once through `onError`). */
+  private readonly failing = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private polling: Promise<void> | undefined
   private stopped = false
@@ -159,8 +169,10 @@ export class ModelManager {
     try {
       const resolved = await this.source.resolve(ref)
       const old = this.current.get(ref)
-      if (old !== undefined && old.model.name === resolved.name && old.model.version === resolved.version)
+      if (old !== undefined && old.model.name === resolved.name && old.model.version === resolved.version) {
+        this.succeeded(ref)
         return
+      }
       const model = await this.source.load(resolved.name, resolved.version)
       const loaded = new LoadedModel(
         ref,
@@ -175,13 +187,21 @@ export class ModelManager {
       const now = this.current.get(ref)
       if (now !== undefined && now !== old && now.model.version === model.version) return
       this.current.set(ref, loaded)
-      this.lastError.delete(ref)
       old?.retire()
+      this.succeeded(ref)
       this.options.onSwap?.(ref, old, loaded)
     } catch (error) {
       this.lastError.set(ref, error instanceof Error ? error.message : String(error))
+      if (this.failing.has(ref)) return
+      this.failing.add(ref)
       this.options.onError?.(ref, error)
     }
+  }
+
+  /** The reference resolved to the version that serves it: any failure episode is over. */
+  private succeeded(ref: string): void {
+    this.lastError.delete(ref)
+    if (this.failing.delete(ref)) this.options.onRecover?.(ref)
   }
 }
 

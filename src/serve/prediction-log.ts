@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { kyselyLogSink, type PredictionLogSink, toRow } from './log-sink.js'
+import { isTransientLogError, kyselyLogSink, type PredictionLogSink, toRow } from './log-sink.js'
 import type { ModelOutput } from './servable.js'
 import type { PredictionRow, ServeTables } from './tables.js'
 
@@ -59,7 +59,10 @@ const MAX_ATTEMPTS = 3
  * transaction (all or nothing, so a crash never leaves a half-written batch). `close()` (graceful
  * shutdown) writes everything still queued. A hard crash loses at most what was queued since the last
  * committed batch: about one flush interval of traffic. When the queue is full new entries are dropped
- * and counted rather than slowing down or failing requests.
+ * and counted rather than slowing down or failing requests. While the database is unreachable or its
+ * disk full or read-only (a transient sink error), failed batches stay queued and are retried every
+ * flush interval, so an outage shorter than `maxQueue` entries of traffic loses nothing; a batch the
+ * database refuses for other reasons is dropped (and counted) after three attempts.
  *
  * Writes go through a `PredictionLogSink`: pass the typed store (the query builder, on this thread)
  * or a sink from `predictionLogSink` (for a SQLite file, a writer thread, so commits never block
@@ -77,6 +80,8 @@ export class PredictionLog {
   private dropped = 0
   private written = 0
   private attempts = 0
+  /** After a failed batch, no size-triggered write before this time (the timer still retries). */
+  private retryAt = 0
   private readonly sink: PredictionLogSink
 
   constructor(
@@ -129,7 +134,12 @@ export class PredictionLog {
       return false
     }
     this.queue.push(row)
-    if (this.queue.length >= this.batchSize && !this.scheduled && this.flushing === undefined) {
+    if (
+      this.queue.length >= this.batchSize &&
+      !this.scheduled &&
+      this.flushing === undefined &&
+      Date.now() >= this.retryAt
+    ) {
       this.scheduled = true
       setImmediate(() => {
         this.scheduled = false
@@ -175,7 +185,12 @@ export class PredictionLog {
         this.hooks.onWritten?.(batch.length)
       } catch (error) {
         this.hooks.onError?.(error)
-        this.attempts++
+        // While the database is down or its disk full, every request past a full batch would retry
+        // at once; wait for the next timer tick instead.
+        this.retryAt = Date.now() + this.flushIntervalMs
+        // An outage (database unreachable, disk full or read-only) keeps the batch queued for as long
+        // as it lasts: maxQueue bounds the memory, and entries beyond it are dropped and counted.
+        if (!isTransientLogError(error)) this.attempts++
         if (this.attempts >= MAX_ATTEMPTS) {
           // A batch the database keeps refusing would block the log forever; drop and count it.
           this.attempts = 0
@@ -198,6 +213,12 @@ export class PredictionLog {
     this.timer = undefined
     for (let i = 0; i < MAX_ATTEMPTS + 1 && this.queue.length > 0; i++) await this.flush()
     while (this.flushing !== undefined) await this.flushing
+    if (this.queue.length > 0) {
+      // The database stayed unavailable through shutdown: what is left is lost, so count it.
+      this.dropped += this.queue.length
+      this.hooks.onDropped?.(this.queue.length)
+      this.queue = []
+    }
     await this.sink.close()
   }
 }

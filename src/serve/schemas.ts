@@ -36,9 +36,18 @@ const featureObject = {
 /** Longest `requestKey` a predict body may carry. */
 export const REQUEST_KEY_MAX_LENGTH = 200
 
+/** The predict route (Fastify's path syntax). */
+export const PREDICT_ROUTE = '/v1/models/:name/predict'
+
 /**
- * Body of POST /v1/models/{name}/predict. The fast path's `isPlainPredictBody` (app.ts) mirrors
- * these rules: change both together.
+ * Longest model name in a URL: the `{name}` params schema and the router's `maxParamLength` (app.ts)
+ * both use it, and it matches the longest route name the serve config allows.
+ */
+export const MODEL_NAME_MAX_LENGTH = 200
+
+/**
+ * Body of POST /v1/models/{name}/predict. The fast path checks bodies with the validator compiled
+ * from this same schema object (see `routeValidatedValue`), so both paths accept the same bodies.
  */
 export function predictBodySchema(maxBatchRows: number) {
   return {
@@ -93,8 +102,29 @@ export const predictResponseSchema = {
 export const nameParamsSchema = {
   type: 'object',
   required: ['name'],
-  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+  properties: { name: { type: 'string', minLength: 1, maxLength: MODEL_NAME_MAX_LENGTH } },
 } as const
+
+/** A compiled request-part validator, as Fastify's schema compiler (Ajv) returns it. */
+export type RouteValidator = (
+  data: unknown,
+  context?: { parentData: Record<string, unknown>; parentDataProperty: string },
+) => unknown
+
+/**
+ * Runs a route's compiled validator on a value the way Fastify runs it on a request part (with a
+ * parent, so Ajv's type coercion can replace even the root value) and returns the value the route
+ * handler would get, or undefined when the route would not take it as it is: invalid, or a result
+ * other than Ajv's plain `true` (an async or custom validator), which Fastify must then handle.
+ */
+export function routeValidatedValue(
+  validate: RouteValidator,
+  value: unknown,
+): { value: unknown } | undefined {
+  const parent: Record<string, unknown> = { value }
+  const result = validate(value, { parentData: parent, parentDataProperty: 'value' })
+  return result === true ? { value: parent.value } : undefined
+}
 
 export const idParamsSchema = {
   type: 'object',

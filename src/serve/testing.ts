@@ -1,5 +1,20 @@
 import type { Contribution, FeatureRow, FeatureSpec, ModelOutput, ServableModel } from './servable.js'
 
+/**
+ * Environment variable of the serving tests' fast-path toggle: `KEEL_TEST_FAST_PATH=0` runs them with
+ * `fastPath: false` (every request through Fastify), anything else with the default (on).
+ * @internal test helper
+ */
+export const TEST_FAST_PATH_ENV = 'KEEL_TEST_FAST_PATH'
+
+/**
+ * The `fastPath` setting serving tests start servers with (see `TEST_FAST_PATH_ENV`), so the same
+ * suite checks both HTTP paths. @internal test helper
+ */
+export function testFastPath(): boolean {
+  return process.env[TEST_FAST_PATH_ENV] !== '0'
+}
+
 /** Features of the fake churn model used by serving tests. */
 export const FAKE_FEATURES: readonly FeatureSpec[] = [
   { name: 'age', kind: 'numeric', min: 0, max: 150 },

@@ -67,6 +67,10 @@ export async function openDb(
       max: 10,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     })
+    // An idle pooled connection that the server drops (restart, failover, admin shutdown) is emitted
+    // as 'error' on the pool, and an unhandled 'error' event kills the process. The pool has already
+    // discarded that client; the next query opens a new connection (or fails, and its caller sees it).
+    pool.on('error', () => undefined)
     kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
     try {
       await sql`select 1`.execute(kysely)

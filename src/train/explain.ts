@@ -1,5 +1,6 @@
-import { AppError, type Matrix } from '../core/index.js'
-import { treeShap } from '../eval/index.js'
+import { performance } from 'node:perf_hooks'
+import { AppError, type Matrix, Rng, takeRows } from '../core/index.js'
+import { type TreeShapOptions, treeShap } from '../eval/index.js'
 import type { FittedModel, HasTrees } from '../models/index.js'
 import type { ModelBundle } from './bundle.js'
 import type { FeatureRecord } from './encoder.js'
@@ -55,18 +56,20 @@ export function encodedContributions(
   bundle: ModelBundle,
   x: Matrix,
   output?: number,
-): { values: Float64Array; expected: number } {
+  options: TreeShapOptions = {},
+): { values: Float64Array; expected: number; rows: number } {
   const model = bundle.model
   if (hasTrees(model)) {
     const ensemble = model.treeEnsemble()
     const o = output ?? (ensemble.nOutputs === 2 ? 1 : 0)
-    const shap = treeShap(ensemble, x)
-    const values = new Float64Array(x.rows * x.cols)
-    for (let r = 0; r < x.rows; r++) {
+    const shap = treeShap(ensemble, x, options)
+    // with a deadline, only the first shap.rows rows were explained
+    const values = new Float64Array(shap.rows * x.cols)
+    for (let r = 0; r < shap.rows; r++) {
       const start = (r * shap.nOutputs + o) * shap.nFeatures
       values.set(shap.values.subarray(start, start + shap.nFeatures), r * x.cols)
     }
-    return { values, expected: shap.expectedValue[o]! }
+    return { values, expected: shap.expectedValue[o]!, rows: shap.rows }
   }
   if (isLinear(model)) {
     const c = model.coefficients()
@@ -80,7 +83,7 @@ export function encodedContributions(
         values[r * p + j] = c.standardized.coef[o * p + j]! * z
       }
     }
-    return { values, expected: 0 }
+    return { values, expected: 0, rows: x.rows }
   }
   throw new AppError(
     'MODEL_NOT_EXPLAINABLE',
@@ -112,16 +115,84 @@ export function explainBundleRow(
 
 /** Mean |contribution| per input feature over the rows of `x` (global importance). */
 export function globalContributions(bundle: ModelBundle, x: Matrix): FeatureContribution[] {
-  const { values } = encodedContributions(bundle, x)
+  return meanAbsByFeature(bundle, x.cols, encodedContributions(bundle, x))
+}
+
+function meanAbsByFeature(
+  bundle: ModelBundle,
+  cols: number,
+  contributions: { values: Float64Array; rows: number },
+): FeatureContribution[] {
+  const { values, rows } = contributions
   const owners = encodedOwners(bundle)
   const sums = new Float64Array(bundle.features.length)
-  for (let r = 0; r < x.rows; r++) {
+  for (let r = 0; r < rows; r++) {
     // Sum one-hot columns per feature first, then take |.|: a feature's effect is their total.
     const rowSums = new Float64Array(bundle.features.length)
-    for (let j = 0; j < x.cols; j++) rowSums[owners[j]!]! += values[r * x.cols + j]!
+    for (let j = 0; j < cols; j++) rowSums[owners[j]!]! += values[r * cols + j]!
     for (let i = 0; i < rowSums.length; i++) sums[i]! += Math.abs(rowSums[i]!)
   }
   return bundle.features
-    .map((f, i) => ({ feature: f.name, contribution: x.rows === 0 ? 0 : sums[i]! / x.rows }))
+    .map((f, i) => ({ feature: f.name, contribution: rows === 0 ? 0 : sums[i]! / rows }))
     .sort((a, b) => b.contribution - a.contribution)
+}
+
+/** Options of {@link sampledGlobalContributions}. */
+export interface SampledContributionOptions {
+  /** Explain at most this many rows, drawn at random (seeded) from `x`. */
+  readonly maxRows: number
+  /** Wall-clock budget in ms: rows explained when it runs out are kept (at least one row). */
+  readonly budgetMs?: number
+  readonly seed: number
+}
+
+/** Global importance from a random sample of rows, and how much of the sample the budget allowed. */
+export interface SampledContributions {
+  readonly contributions: FeatureContribution[]
+  /** Rows actually explained (a uniform random sample of `x`). */
+  readonly rowsExplained: number
+  /** Rows of `x` the sample was drawn from. */
+  readonly rowsAvailable: number
+  /** True when the time budget stopped the work before `maxRows` rows. */
+  readonly budgetCut: boolean
+  readonly seconds: number
+}
+
+/**
+ * Mean |contribution| per input feature over a random sample of at most `maxRows` rows of `x`,
+ * stopped early when `budgetMs` runs out. Rows are taken in shuffled order, so whatever prefix the
+ * budget allows is still a uniform random sample (a sorted sample would favour early rows).
+ */
+export function sampledGlobalContributions(
+  bundle: ModelBundle,
+  x: Matrix,
+  options: SampledContributionOptions,
+): SampledContributions {
+  const started = performance.now()
+  const n = Math.min(x.rows, Math.max(1, options.maxRows))
+  const sample = x.rows === 0 ? x : takeRows(x, Int32Array.from(new Rng(options.seed).permutation(x.rows).subarray(0, n)))
+  const contributions = encodedContributions(
+    bundle,
+    sample,
+    undefined,
+    options.budgetMs === undefined ? {} : { deadlineMs: started + options.budgetMs },
+  )
+  return {
+    contributions: meanAbsByFeature(bundle, sample.cols, contributions),
+    rowsExplained: contributions.rows,
+    rowsAvailable: x.rows,
+    budgetCut: contributions.rows < sample.rows,
+    seconds: (performance.now() - started) / 1000,
+  }
+}
+
+/**
+ * One line for the report or the progress display saying which rows a SHAP summary used, e.g.
+ * "SHAP summary: mean |SHAP| over 120 of 10,000 test rows drawn at random (cut by its 2.0 s time budget)".
+ */
+export function shapSampleNote(shap: SampledContributions, part: string, totalRows = shap.rowsAvailable): string {
+  const of = shap.rowsExplained < totalRows ? ` of ${totalRows.toLocaleString('en-US')}` : ''
+  const how = shap.rowsExplained < totalRows ? ' drawn at random' : ''
+  const cut = shap.budgetCut ? `; cut by its time budget after ${shap.seconds.toFixed(1)} s` : ''
+  return `SHAP summary: mean |SHAP| over ${shap.rowsExplained.toLocaleString('en-US')}${of} ${part}${how}${cut}.`
 }

@@ -1,4 +1,4 @@
-import { type Matrix, Rng, takeRows, takeValues } from '../core/index.js'
+import { type Matrix, takeValues } from '../core/index.js'
 import { cellValue, type Dataset, getColumn, selectRows } from '../data/index.js'
 import {
   bootstrapCI,
@@ -13,7 +13,7 @@ import {
 } from '../eval/index.js'
 import { isClassifier } from '../models/index.js'
 import type { ConstraintCheck } from './constraints.js'
-import { globalContributions, isExplainable } from './explain.js'
+import { isExplainable, sampledGlobalContributions, shapSampleNote } from './explain.js'
 import type { TrainOutcome } from './workflow.js'
 
 /** Run facts the report shows beside the outcome. */
@@ -28,18 +28,25 @@ export interface ReportContext {
   readonly dataPath?: string
   /** Categorical columns whose levels get a subgroup table. */
   readonly subgroups?: readonly string[]
+  /** Time budget of the SHAP summary in ms (rows explained when it runs out are kept). */
+  readonly shapBudgetMs?: number
+  /** Receives one-line notes on bounded steps (shown as progress). */
+  readonly onNote?: (note: string) => void
 }
 
 const SHAP_ROWS = 300
 
 /**
  * Everything the HTML report shows, computed once at training time from the held-out part (or
- * the training part when nothing was held out) and stored with the run as JSON.
+ * the training part when nothing was held out, labelled as such) and stored with the run as JSON.
+ * Every figure names the part it comes from; training-set scores appear only as `train_*`.
  */
 export function buildReportData(outcome: TrainOutcome, context: ReportContext): ReportData {
   const bundle = outcome.bundle
-  const evalIndex = outcome.testIndex.length > 0 ? outcome.testIndex : outcome.trainIndex
-  const split = outcome.testIndex.length > 0 ? 'test' : 'train'
+  const isHeldOut = outcome.testIndex.length > 0
+  const evalIndex = isHeldOut ? outcome.testIndex : outcome.trainIndex
+  const split = isHeldOut ? 'test' : 'train (optimistic)'
+  const cvSplit = outcome.cv === undefined ? undefined : `cv (${outcome.cv.folds} folds)`
   const evalDs = selectRows(outcome.dataset, evalIndex)
   const y = takeValues(outcome.target.y, evalIndex)
   const x = bundle.encoder.encodeDataset(evalDs)
@@ -55,7 +62,37 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
   const headline = outcome.metrics.test ?? outcome.metrics.train
   const baseline = outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain
   const primary = getMetric(outcome.primaryMetric)
-  const ci = bootstrapCI(primary, y, prediction, { nBoot: 500, seed: context.seed })
+  // A bootstrap interval over the training rows says nothing about new data: only on the test part.
+  const ci = isHeldOut ? bootstrapCI(primary, y, prediction, { nBoot: 500, seed: context.seed }) : undefined
+  const trainName = (name: string): string => (isHeldOut ? name : `train_${name}`)
+  const headlineMetrics: ReportData['metrics'] = [
+    // Nothing held out: the cross-validated score is the model's honest figure, so it leads.
+    ...(!isHeldOut && outcome.cv !== undefined
+      ? [
+          {
+            name: outcome.cv.metric,
+            value: outcome.cv.mean,
+            direction: getMetric(outcome.cv.metric).direction,
+            split: `${cvSplit!} of the training rows`,
+          },
+        ]
+      : []),
+    ...Object.entries(headline).map(([name, value]) => ({
+      name: trainName(name),
+      value,
+      direction: getMetric(name).direction,
+      split,
+      ...(name === primary.name && ci !== undefined
+        ? { ci: { lower: ci.lower, upper: ci.upper, alpha: ci.alpha } }
+        : {}),
+      ...(name === primary.name && isHeldOut && outcome.cv !== undefined
+        ? { cv: { mean: outcome.cv.mean, folds: outcome.cv.folds } }
+        : {}),
+    })),
+  ]
+  const evaluatedOn = isHeldOut
+    ? `test part (${evalIndex.length.toLocaleString('en-US')} held-out rows)`
+    : `training part (${evalIndex.length.toLocaleString('en-US')} rows; nothing was held out, so these figures are optimistic)`
 
   const data: {
     -readonly [K in keyof ReportData]: ReportData[K]
@@ -73,22 +110,31 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
       ...(context.gitCommit === null ? {} : { gitCommit: context.gitCommit }),
       libraryVersion: context.libraryVersion,
     },
-    metrics: Object.entries(headline).map(([name, value]) => ({
-      name,
-      value,
-      direction: getMetric(name).direction,
-      split,
-      ...(name === primary.name ? { ci: { lower: ci.lower, upper: ci.upper, alpha: ci.alpha } } : {}),
-    })),
+    metrics: headlineMetrics,
+    evaluatedOn,
     comparison: [
-      { model: 'baseline', isBaseline: true, metrics: baseline },
+      { model: 'baseline', isBaseline: true, split, metrics: baseline },
       ...outcome.candidates.map((c) => ({
         model: `${c.family} (cv)`,
+        split: cvSplit ?? 'cv',
         metrics: { [primary.name]: c.cvScore },
         fitTimeMs: c.seconds * 1000,
       })),
-      { model: outcome.family, isSelected: true, metrics: headline, fitTimeMs: outcome.fitSeconds * 1000 },
+      {
+        model: outcome.family,
+        isSelected: true,
+        split,
+        metrics: headline,
+        fitTimeMs: outcome.fitSeconds * 1000,
+      },
     ],
+    ...(isHeldOut
+      ? {}
+      : {
+          notes: [
+            `Nothing was held out (test size 0): figures marked 'train' are measured on the rows the model was fitted on and overstate how it will do on new data.${outcome.cv === undefined ? '' : ` The cross-validated ${outcome.cv.metric} (${outcome.cv.mean.toFixed(4)}) is the honest estimate.`}`,
+          ],
+        }),
     constraints: context.constraints.map((c) => ({
       name: c.name,
       isHard: c.hard,
@@ -101,7 +147,8 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
       rows: outcome.dataset.nRows,
       columns: outcome.dataset.columns.length,
       target: bundle.target,
-      splits: { train: outcome.trainRows, [split === 'test' ? 'test' : 'evaluated']: evalIndex.length },
+      // Disjoint parts only: a run that held nothing out has one part, not "train" and "evaluated".
+      splits: isHeldOut ? { train: outcome.trainRows, test: outcome.testRows } : { train: outcome.trainRows },
       ...(isClf ? { classBalance: classBalance(outcome.target.y, bundle.classes) } : {}),
       features: bundle.features.map((f) => {
         const column = getColumn(outcome.dataset, f.name)
@@ -167,9 +214,17 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
     data.importances = [{ kind: 'gain', features: bundle.encodedNames, values: importance }]
   }
   if (isExplainable(bundle)) {
-    const sample = sampleRows(x, SHAP_ROWS, context.seed)
-    const global = globalContributions(bundle, sample)
+    const shap = sampledGlobalContributions(bundle, x, {
+      maxRows: SHAP_ROWS,
+      seed: context.seed,
+      ...(context.shapBudgetMs === undefined ? {} : { budgetMs: context.shapBudgetMs }),
+    })
+    const global = shap.contributions
     data.shap = { features: global.map((g) => g.feature), meanAbs: global.map((g) => g.contribution) }
+    const note = shapSampleNote(shap, isHeldOut ? 'test rows' : 'training rows')
+    // the report says which rows the summary rests on whenever it is not all of them
+    if (shap.rowsExplained < x.rows) data.notes = [...(data.notes ?? []), note]
+    context.onNote?.(note)
   }
   if (outcome.iterations.length > 0) {
     data.learningCurves = [
@@ -231,10 +286,4 @@ function rowFeatures(ds: Dataset, row: number, names: readonly string[]): Record
     out[name] = v === null ? '' : typeof v === 'boolean' ? String(v) : v
   }
   return out
-}
-
-function sampleRows(x: Matrix, n: number, seed: number): Matrix {
-  if (x.rows <= n) return x
-  const picks = new Rng(seed).permutation(x.rows).subarray(0, n)
-  return takeRows(x, Int32Array.from(picks).sort())
 }

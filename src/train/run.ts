@@ -1,22 +1,27 @@
 import { writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { LIBRARY_VERSION } from '../core/index.js'
-import { fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
+import { LIBRARY_VERSION, Rng } from '../core/index.js'
+import { type Dataset, fingerprintDataset, inferSchema, selectRows } from '../data/index.js'
 import { renderReport } from '../eval/index.js'
 // Direct file import: monitor's index imports the training bundle, so going through it would cycle.
 import { buildReferenceProfile } from '../monitor/profile.js'
 import { openRegistry } from '../registry/index.js'
 import { openTrackingStore } from '../track/index.js'
+import type { ModelBundle } from './bundle.js'
 import {
   type ConstraintCheck,
   type ConstraintSpec,
   checkConstraints,
   measureSingleRowLatencyMs,
 } from './constraints.js'
+import { encodedOwners, isExplainable, sampledGlobalContributions, shapSampleNote } from './explain.js'
+import { POST_FIT_SHARES, PostFitSteps, stepBudgetMs } from './post-fit.js'
 import { buildReportData } from './report.js'
 import { higherIsBetter, type MetricValues } from './scoring.js'
 import {
   type CandidateResult,
+  type CrossValidatedScore,
+  DEFAULT_TEST_SIZE,
   type ThresholdChoice,
   type TrainOutcome,
   type TrainSpec,
@@ -55,10 +60,15 @@ export interface RunTrainingResult {
   readonly fitSeconds: number
   readonly trainRows: number
   readonly testRows: number
+  /** Scores by part: `test` (held out; the honest figure) and `train` (optimistic). */
   readonly metrics: { readonly train: MetricValues; readonly test?: MetricValues }
   readonly baseline: { readonly train: MetricValues; readonly test?: MetricValues }
-  /** Primary metric gain over the baseline (positive = better), on test when held out, else train. */
+  /** Cross-validated primary metric of the chosen model (training part only), when measured. */
+  readonly cv?: CrossValidatedScore
+  /** Primary metric gain over the baseline (positive = better), on `improvementSplit`. */
   readonly improvementOverBaseline: number
+  /** Where the gain was measured: `test` when rows were held out, else `train` (optimistic). */
+  readonly improvementSplit: 'test' | 'train'
   readonly candidates: readonly CandidateResult[]
   readonly tuning?: TuningResult
   readonly threshold?: ThresholdChoice
@@ -71,6 +81,52 @@ export interface RunTrainingResult {
 
 /** Name of the run artifact holding the report's data (`keel report RUN` renders it). */
 export const REPORT_DATA_ARTIFACT = 'report-data.json'
+
+const IMPORTANCE_ROWS = 300
+
+/**
+ * Global importance per input feature, normalised to sum to 1: mean |contribution| (TreeSHAP or
+ * linear) over a sample of training rows where the model can be explained exactly, else the
+ * model's own gain importance summed over each feature's encoded columns. Drift monitoring weights
+ * features by it, so a feature the model ignores cannot raise the alarm on its own.
+ */
+export function trainingImportance(
+  bundle: ModelBundle,
+  trainDs: Dataset,
+  seed: number,
+  budgetMs?: number,
+  onSample?: (note: string) => void,
+): Record<string, number> | undefined {
+  let raw: { feature: string; value: number }[] | undefined
+  if (isExplainable(bundle)) {
+    // Sample rows before encoding: encoding every training row would cost more than the SHAP sample.
+    const picks = new Rng(seed).permutation(trainDs.nRows).subarray(0, IMPORTANCE_ROWS)
+    const x = bundle.encoder.encodeDataset(
+      trainDs.nRows > IMPORTANCE_ROWS ? selectRows(trainDs, Int32Array.from(picks).sort()) : trainDs,
+    )
+    const shap = sampledGlobalContributions(bundle, x, {
+      maxRows: IMPORTANCE_ROWS,
+      seed,
+      ...(budgetMs === undefined ? {} : { budgetMs }),
+    })
+    onSample?.(shapSampleNote(shap, 'training rows', trainDs.nRows))
+    raw = shap.contributions.map((c) => ({ feature: c.feature, value: c.contribution }))
+  } else {
+    const gain = bundle.model.featureImportance?.('gain')
+    if (gain !== undefined) {
+      const owners = encodedOwners(bundle)
+      const sums = new Float64Array(bundle.features.length)
+      for (let j = 0; j < gain.length; j++) sums[owners[j]!]! += gain[j]!
+      raw = bundle.features.map((f, i) => ({ feature: f.name, value: sums[i]! }))
+    }
+  }
+  if (raw === undefined) return undefined
+  const total = raw.reduce((a, r) => a + (Number.isFinite(r.value) ? Math.abs(r.value) : 0), 0)
+  if (!(total > 0)) return undefined
+  return Object.fromEntries(
+    raw.map((r) => [r.feature, Number.isFinite(r.value) ? Math.abs(r.value) / total : 0]),
+  )
+}
 
 /** JSON replacer that writes typed arrays as plain lists. */
 export function typedArraysAsLists(_key: string, value: unknown): unknown {
@@ -87,21 +143,26 @@ export async function runTraining(
   options: RunTrainingOptions,
 ): Promise<{ result: RunTrainingResult; outcome: TrainOutcome }> {
   const started = performance.now()
+  // The run's start is the start of training (model selection and tuning included), not the moment
+  // it is recorded, so `keel runs list` shows the time it really took.
+  const startedAt = new Date()
   const store = await openTrackingStore(options.storeUrl)
   try {
     const outcome = await trainModelBundle(options)
     const trainSeconds = (performance.now() - started) / 1000
-    const artifact = outcome.bundle.toJSON()
+    // Every step after the fit is announced (progress) and those that grow with model size times
+    // rows get a share of the fit time, so the command costs about what the fit costs.
+    const steps = new PostFitSteps(options.onProgress)
+    const artifact = await steps.run('saving the model artifact', () => outcome.bundle.toJSON())
     const artifactBytes = Buffer.byteLength(artifact)
-    const latencyMs = measureSingleRowLatencyMs(
-      outcome.bundle,
-      selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50)),
+    const latencyMs = await steps.run('measuring single-row latency', () =>
+      measureSingleRowLatencyMs(outcome.bundle, selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50))),
     )
     const constraints = checkConstraints(options.constraints ?? {}, outcome.bundle, artifactBytes, latencyMs)
     const eligibleForProduction = constraints.every((c) => c.passed || !c.hard)
 
     // Hashing every row is not free: compute the fingerprint once for the run, report and card.
-    const fingerprint = fingerprintDataset(outcome.dataset)
+    const fingerprint = await steps.run('fingerprinting the data', () => fingerprintDataset(outcome.dataset))
     // git commit, host and package versions are the tracking store's defaults.
     const run = await store.createRun({
       experiment: options.experiment ?? options.name,
@@ -110,24 +171,40 @@ export async function runTraining(
         model: options.model,
         family: outcome.family,
         seed: options.seed,
-        testSize: options.testSize,
+        testSize: options.testSize ?? DEFAULT_TEST_SIZE,
         folds: options.folds,
         ...(options.params ?? {}),
       } as Record<string, string | number | boolean | null>,
-      tags: { task: outcome.task, family: outcome.family, ...(options.tags ?? {}) },
+      tags: {
+        task: outcome.task,
+        family: outcome.family,
+        primary_metric: outcome.primaryMetric,
+        ...(options.tags ?? {}),
+      },
       seed: options.seed,
+      startedAt,
       datasetFingerprint: fingerprint,
       schema: JSON.parse(JSON.stringify(inferSchema(outcome.dataset))) as Record<string, never>,
     })
+    // Every stored score names the part it was measured on. The plain name (`roc_auc`) holds only a
+    // held-out test score, so `keel runs list --filter 'roc_auc>0.8'` never compares a training score
+    // with a test score; a run that held nothing out has `train_*` and `cv_*` only.
     const flat: Record<string, number> = {}
     for (const [k, v] of Object.entries(outcome.metrics.train)) flat[`train_${k}`] = v
-    for (const [k, v] of Object.entries(outcome.metrics.test ?? {})) flat[`test_${k}`] = v
-    for (const [k, v] of Object.entries(outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain))
-      flat[`baseline_${k}`] = v
+    for (const [k, v] of Object.entries(outcome.metrics.baselineTrain)) flat[`baseline_train_${k}`] = v
+    for (const [k, v] of Object.entries(outcome.metrics.test ?? {})) {
+      flat[`test_${k}`] = v
+      flat[k] = v
+    }
+    for (const [k, v] of Object.entries(outcome.metrics.baselineTest ?? {})) flat[`baseline_${k}`] = v
     for (const c of outcome.candidates) flat[`cv_${c.family}_${outcome.primaryMetric}`] = c.cvScore
-    // The headline metric under its plain name, so `keel runs list --filter 'roc_auc>0.8'` works.
-    const headline = outcome.metrics.test ?? outcome.metrics.train
-    for (const [k, v] of Object.entries(headline)) flat[k] = v
+    if (outcome.cv !== undefined) flat[`cv_${outcome.cv.metric}`] = outcome.cv.mean
+    // What the registry, model card and monitoring profile call the model's metrics: the test part,
+    // else the cross-validated primary metric; never training-set scores.
+    const headlineSplit: 'test' | 'cv' | undefined =
+      outcome.metrics.test !== undefined ? 'test' : outcome.cv !== undefined ? 'cv' : undefined
+    const headline: MetricValues =
+      outcome.metrics.test ?? (outcome.cv === undefined ? {} : { [outcome.cv.metric]: outcome.cv.mean })
     flat.fit_seconds = outcome.fitSeconds
     flat.latency_ms = latencyMs
     await store.logMetrics(run.id, flat)
@@ -153,15 +230,26 @@ export async function runTraining(
     })
     // The reference profile monitoring compares live traffic with: training rows and their scores.
     const trainDs = selectRows(outcome.dataset, outcome.trainIndex)
-    const trainOut = outcome.bundle.predictDataset(trainDs)
+    const trainOut = await steps.run('scoring the training rows for the reference profile', () =>
+      outcome.bundle.predictDataset(trainDs),
+    )
     const scores =
       trainOut.positive ??
       (outcome.task === 'regression' ? Float64Array.from(trainOut.labels as number[]) : undefined)
+    const importanceBudgetMs = stepBudgetMs(outcome.fitSeconds, POST_FIT_SHARES.importanceShap)
+    const importance = await steps.run(
+      `feature importance for monitoring (SHAP, budget ${(importanceBudgetMs / 1000).toFixed(1)} s)`,
+      () => trainingImportance(outcome.bundle, trainDs, options.seed, importanceBudgetMs, (n) => steps.note(n)),
+    )
     const profile = buildReferenceProfile(
       trainDs,
       outcome.bundle.features.map((f) => f.name),
       scores,
-      headline,
+      headlineSplit === undefined ? undefined : headline,
+      {
+        ...(headlineSplit === undefined ? {} : { metricsSplit: headlineSplit }),
+        ...(importance === undefined ? {} : { importance }),
+      },
     )
     await store.logArtifact(run.id, {
       kind: 'bytes',
@@ -170,7 +258,8 @@ export async function runTraining(
       contentType: 'application/json',
     })
 
-    const reportData = buildReportData(outcome, {
+    const reportShapBudgetMs = stepBudgetMs(outcome.fitSeconds, POST_FIT_SHARES.reportShap)
+    const reportData = await steps.run('building the report', () => buildReportData(outcome, {
       runId: run.id,
       name: options.name,
       seed: options.seed,
@@ -180,7 +269,9 @@ export async function runTraining(
       constraints,
       ...(options.dataPath === undefined ? {} : { dataPath: options.dataPath }),
       ...(options.subgroups === undefined ? {} : { subgroups: options.subgroups }),
-    })
+      shapBudgetMs: reportShapBudgetMs,
+      onNote: (n) => steps.note(n),
+    }))
     await store.logArtifact(run.id, {
       kind: 'bytes',
       name: REPORT_DATA_ARTIFACT,
@@ -189,6 +280,7 @@ export async function runTraining(
     })
     if (options.reportPath !== undefined) writeFileSync(options.reportPath, renderReport(reportData))
 
+    steps.note('registering the model version')
     const registry = await openRegistry(options.storeUrl)
     let version: number
     try {
@@ -223,11 +315,13 @@ export async function runTraining(
             },
             model: { family: outcome.family },
             metrics: headline,
-            metricsSplit: outcome.metrics.test === undefined ? 'train' : 'test',
-            baseline: {
-              name: 'baseline',
-              metrics: outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain,
-            },
+            metricsSplit:
+              headlineSplit === 'cv'
+                ? `cross-validated, ${outcome.cv!.folds} folds (nothing held out)`
+                : (headlineSplit ?? 'none (nothing held out)'),
+            ...(outcome.metrics.baselineTest === undefined
+              ? {}
+              : { baseline: { name: 'baseline', metrics: outcome.metrics.baselineTest } }),
             constraints: constraints.map((c) => ({ ...c })),
             limitations: [
               'Trained on historical data; monitor drift before trusting predictions on new populations.',
@@ -242,7 +336,8 @@ export async function runTraining(
       await registry.close()
     }
     const primary = outcome.primaryMetric
-    const model = headline[primary] ?? Number.NaN
+    const improvementSplit = outcome.metrics.test === undefined ? 'train' : 'test'
+    const model = (outcome.metrics.test ?? outcome.metrics.train)[primary] ?? Number.NaN
     const base = (outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain)[primary] ?? Number.NaN
     const improvement = higherIsBetter(primary) ? model - base : base - model
     await store.finishRun(run.id, {
@@ -275,7 +370,9 @@ export async function runTraining(
           train: outcome.metrics.baselineTrain,
           ...(outcome.metrics.baselineTest === undefined ? {} : { test: outcome.metrics.baselineTest }),
         },
+        ...(outcome.cv === undefined ? {} : { cv: outcome.cv }),
         improvementOverBaseline: improvement,
+        improvementSplit,
         candidates: outcome.candidates,
         ...(outcome.tuning === undefined ? {} : { tuning: outcome.tuning }),
         ...(outcome.threshold === undefined ? {} : { threshold: outcome.threshold }),

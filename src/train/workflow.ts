@@ -63,8 +63,11 @@ export interface TrainSpec {
   readonly seed: number
   /** Metrics to report; the first is the primary (selection) metric. */
   readonly metrics?: readonly string[]
-  /** Share of rows held out as the test part (0 = train on all rows). */
-  readonly testSize: number
+  /**
+   * Share of rows held out as the test part (default `DEFAULT_TEST_SIZE`, stratified for
+   * classification). 0 trains on all rows: the honest figure is then the cross-validated score.
+   */
+  readonly testSize?: number
   /** Cross-validation folds used by `auto` to choose a family. */
   readonly folds: number
   /** Weight classes inversely to their frequency (`--balance`); classification only. */
@@ -88,6 +91,18 @@ export interface TrainSpec {
   /** Time column for time splits (train on the past, test on the future). */
   readonly timeColumn?: string
   readonly onProgress?: (event: TrainProgress) => void
+}
+
+/** Share of rows held out as the test part when the caller does not say (as the task file does). */
+export const DEFAULT_TEST_SIZE = 0.2
+
+/** The chosen model's cross-validated primary metric, measured on the training part only. */
+export interface CrossValidatedScore {
+  readonly metric: string
+  readonly mean: number
+  /** Per-fold scores, when known (tuning keeps only the mean of its best trial). */
+  readonly scores: readonly number[]
+  readonly folds: number
 }
 
 /** One family's cross-validated score. */
@@ -129,6 +144,12 @@ export interface TrainOutcome {
   readonly candidates: readonly CandidateResult[]
   readonly tuning?: TuningResult
   readonly threshold?: ThresholdChoice
+  /**
+   * Cross-validated primary metric of the chosen family (and params): from model selection or
+   * tuning when they ran, and always computed when nothing is held out, so such a run still has an
+   * honest figure.
+   */
+  readonly cv?: CrossValidatedScore
   readonly metrics: {
     readonly train: MetricValues
     readonly test?: MetricValues
@@ -391,7 +412,8 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     ...(spec.timeColumn === undefined ? {} : { times: getColumn(ds, spec.timeColumn) }),
   }
   const { train, test } =
-    spec.split ?? holdoutSplit(target.y, target.task, spec.testSize, spec.seed, splitColumns)
+    spec.split ??
+    holdoutSplit(target.y, target.task, spec.testSize ?? DEFAULT_TEST_SIZE, spec.seed, splitColumns)
   const yTrain = takeValues(target.y, train)
   const trainDs = selectRows(ds, train)
 
@@ -507,6 +529,27 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
 
   progress({ kind: 'stage', message: `fitting ${family} on ${train.length} rows` })
   const finalParams = tuned?.isKept === true ? { ...(spec.params ?? {}), ...tuned.bestParams } : undefined
+  // The cross-validated score of what is finally fitted, shown beside the test score. Without a test
+  // part it is the only honest figure, so it is computed then even when selection did not run.
+  let cv: CrossValidatedScore | undefined
+  const selected = candidates.find((c) => c.family === family)
+  if (tuned !== undefined)
+    cv = {
+      metric: primary,
+      mean: tuned.isKept ? tuned.bestScore : tuned.defaultScore,
+      scores: tuned.isKept ? [] : (selected?.cvScores ?? []),
+      folds: folds.length,
+    }
+  else if (selected !== undefined)
+    cv = { metric: primary, mean: selected.cvScore, scores: selected.cvScores, folds: folds.length }
+  else if (test.length === 0 && folds.length > 1) {
+    progress({
+      kind: 'stage',
+      message: `cross-validating ${family} (${folds.length} folds): nothing held out`,
+    })
+    const scores = await crossValidate(family, finalParams ?? spec.params ?? {}, false)
+    cv = { metric: primary, mean: mean(scores), scores, folds: folds.length }
+  }
   const final = await fitFamily(family, ds, train, target, features, spec, validation, finalParams)
   const operatingPoint =
     spec.thresholdFor ?? metrics.find((m) => /^(precision_at_recall|recall_at_precision)@/.test(m))
@@ -549,6 +592,7 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     candidates,
     ...(tuned === undefined ? {} : { tuning: tuned }),
     ...(threshold === undefined ? {} : { threshold }),
+    ...(cv === undefined ? {} : { cv }),
     metrics: {
       train: metricsTrain,
       baselineTrain,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -16,13 +16,14 @@ delete process.env.KEEL_ALERT_WEBHOOK_SECRET
 const { signBody } = await import('../../src/monitor/index.js')
 const { openRegistry } = await import('../../src/registry/index.js')
 const { createServer } = await import('../../src/serve/index.js')
+const { chromiumGate } = await import('../../src/store/index.js')
 const { buildChurnFeatures, createRegistryModelSource, makeChurnData, runTraining } = await import(
   '../../src/train/index.js'
 )
 
 const ADMIN = 'dash-admin-token'
+const adminHeaders = { authorization: `Bearer ${ADMIN}` }
 const SECRET = 'hook-secret'
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(process.cwd(), 'test-artifacts')
 
 type Json = Record<string, unknown>
@@ -202,7 +203,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     assert.match(metrics, /keel_drift_feature_drifted\{model="churn",feature="spend_30d"\} 1/)
     assert.match(metrics, /keel_drift_dataset\{model="churn"\} 1/)
 
-    const alerts = (await (await fetch(`${base}/v1/monitor/alerts`)).json()) as {
+    const alerts = (await (await fetch(`${base}/v1/monitor/alerts`, { headers: adminHeaders })).json()) as {
       alerts: { kind: string; closedAt: number | null }[]
     }
     assert.equal(alerts.alerts.filter((a) => a.kind === 'dataset_drift').length, 1)
@@ -211,7 +212,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
 
   test('JSON APIs: drift history, feature histograms, traffic, performance, models; in OpenAPI', async () => {
     const get = async (path: string): Promise<Json> => {
-      const res = await fetch(base + path)
+      const res = await fetch(base + path, { headers: adminHeaders })
       assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`)
       return (await res.json()) as Json
     }
@@ -301,8 +302,13 @@ describe('monitoring dashboard over a real model and real traffic', () => {
       assert.ok(path in openapi.paths, `OpenAPI lacks ${path}`)
   })
 
-  test('access: open on loopback, admin token required from other hosts', async () => {
-    const page = await fetch(`${base}/`)
+  test('access: with a token configured, the admin token is required, from loopback too', async () => {
+    // A loopback peer is not trusted once a token is set (a reverse proxy or a DNS-rebinding page
+    // on this host would be loopback too): security-serve.test.ts covers the tokenless rule.
+    const anonymous = await fetch(`${base}/`)
+    assert.equal(anonymous.status, 401)
+    assert.doesNotMatch(await anonymous.text(), /uPlot/)
+    const page = await fetch(`${base}/`, { headers: adminHeaders })
     assert.equal(page.status, 200)
     const html = await page.text()
     assert.match(html, /var uPlot=/) // bundled, not fetched
@@ -342,15 +348,13 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     assert.equal(proxied.status, 401)
   })
 
-  test('in Chromium: drifted feature flagged, charts drawn, feature detail histograms', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      t.skip(`SKIPPED: ${CHROMIUM} is missing (apt-get install chromium) - browser test not run`)
-      process.stderr.write(`\n*** dashboard browser test skipped: ${CHROMIUM} not found ***\n`)
-      return
-    }
+  const browserGate = chromiumGate()
+  test('in Chromium: drifted feature flagged, charts drawn, feature detail histograms', {
+    skip: browserGate.skip,
+  }, async () => {
     const { chromium } = await import('playwright-core')
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: browserGate.require(),
       args: [
         '--headless',
         '--no-sandbox',
@@ -369,6 +373,8 @@ describe('monitoring dashboard over a real model and real traffic', () => {
         if (!r.url().startsWith(base)) external.push(r.url())
       })
       page.on('pageerror', (e) => pageErrors.push(e.message))
+      // Signed in as the page's token form would: the admin token cookie.
+      await page.context().addCookies([{ name: 'keel_admin_token', value: ADMIN, url: base }])
       await page.goto(`${base}/`)
       await page.waitForSelector('body[data-state="ready"]', { timeout: 30_000 })
       await page.waitForSelector('tr.feature-row[data-feature="spend_30d"] .spark canvas', {

@@ -74,14 +74,16 @@ test('cluster: one drift schedule in the primary; a worker runs it on request; g
       })
       assert.equal(res.status, 200)
     }
-    // Wait until the workers' logs are flushed (the traffic API reads the same table).
-    for (let t = 0; t < 100; t++) {
-      const traffic = (await (await fetch(`${base}/v1/monitor/traffic`)).json()) as {
-        models: { total: { count: number } }[]
-      }
-      if (traffic.models[0]!.total.count === rows.length) break
-      await new Promise((r) => setTimeout(r, 100))
+    // Wait (bounded) until the workers' logs are flushed (the traffic API reads the same table).
+    let logged = -1
+    for (let t = 0; t < 300 && logged !== rows.length; t++) {
+      if (t > 0) await new Promise((r) => setTimeout(r, 100))
+      const res = await fetch(`${base}/v1/monitor/traffic`, { headers: { authorization: `Bearer ${ADMIN}` } })
+      const traffic = (await res.json()) as { models: { total: { count: number } }[] }
+      assert.equal(res.status, 200, JSON.stringify(traffic))
+      logged = traffic.models[0]?.total.count ?? -1
     }
+    assert.equal(logged, rows.length, 'every prediction reached the log within 30 s')
     const res = await fetch(`${base}/v1/monitor/check`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}`, connection: 'close' },
@@ -98,7 +100,9 @@ test('cluster: one drift schedule in the primary; a worker runs it on request; g
     assert.match(metrics, /keel_drift_feature_drifted\{model="churn",feature="spend_30d"\} 1/)
     assert.equal(metrics.match(/^# TYPE keel_drift_share gauge$/gm)?.length, 1)
     assert.match(metrics, /keel_requests_total/)
-    const drift = (await (await fetch(`${base}/v1/monitor/drift`)).json()) as {
+    const drift = (await (
+      await fetch(`${base}/v1/monitor/drift`, { headers: { authorization: `Bearer ${ADMIN}` } })
+    ).json()) as {
       models: { history: { ts: number[] } }[]
     }
     assert.equal(drift.models[0]!.history.ts.length, 1, 'exactly one check recorded (one schedule)')

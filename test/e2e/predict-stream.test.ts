@@ -1,33 +1,62 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { Rng } from '../../src/core/index.js'
 import { cellValue, getColumn, loadDataset } from '../../src/data/index.js'
 import { runCli, spawnCli } from '../helpers/cli.js'
 
-const SYNTHETIC = '/work/shared/bench/make-synthetic.mjs'
-
-/** Synthetic rows (numerics with missing cells, four categoricals) from the shared generator, or a local stand-in. */
+/**
+ * Writes `rows` seeded synthetic rows to `path`: numerics (two with missing cells), four
+ * categoricals of 3 to 40 levels and a 0/1 label that depends on both, so the GBDT has something to
+ * learn. Same arguments, same bytes; everything stays in the test's temporary directory.
+ */
 function makeData(path: string, rows: number, seed: number): void {
-  try {
-    execFileSync(
-      process.execPath,
-      [SYNTHETIC, '--rows', String(rows), '--seed', String(seed), '--out', path],
-      {
-        stdio: 'ignore',
-      },
-    )
-    return
-  } catch {
-    // The shared generator is not in every checkout; fall back to a small deterministic file.
-  }
-  const lines = ['num_01,num_02,cat_a,label']
+  const rng = new Rng(seed)
+  const header = [
+    'num_01',
+    'num_02',
+    'num_03',
+    'num_04',
+    'num_05',
+    'cat_a',
+    'cat_b',
+    'cat_c',
+    'cat_d',
+    'label',
+  ]
+  const lines = [header.join(',')]
   for (let i = 0; i < rows; i++) {
-    const a = Math.sin(i * 12.9898 + seed) * 3
-    const b = i % 13 === 0 ? '' : (Math.cos(i * 78.233) * 2).toFixed(4)
-    lines.push(`${a.toFixed(4)},${b},a${i % 5},${a + (i % 5) > 1 ? 1 : 0}`)
+    const x1 = rng.normal()
+    const x2 = rng.normal() * 2 + 1
+    const x3 = rng.next() * 10
+    const x4 = Math.exp(rng.normal() * 0.5)
+    const count = rng.int(20)
+    const a = rng.int(3)
+    const b = rng.int(7)
+    const c = rng.int(40)
+    const d = rng.int(12)
+    const logit = 1.2 * x1 - 0.4 * x2 + (x3 > 6 ? 0.8 : -0.3) + 0.3 * (a - 1) + (c % 5 === 0 ? 0.7 : 0)
+    const label = rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0
+    // Missing cells (empty fields) in 5% of num_02 and num_04, drawn after the row so every row
+    // consumes the same number of draws.
+    const missing2 = rng.next() < 0.05
+    const missing4 = rng.next() < 0.05
+    lines.push(
+      [
+        x1.toFixed(4),
+        missing2 ? '' : x2.toFixed(4),
+        x3.toFixed(4),
+        missing4 ? '' : x4.toFixed(4),
+        String(count),
+        `a${a}`,
+        `b${b}`,
+        `c${String(c).padStart(2, '0')}`,
+        `d${String(d).padStart(2, '0')}`,
+        String(label),
+      ].join(','),
+    )
   }
   writeFileSync(path, `${lines.join('\n')}\n`)
 }

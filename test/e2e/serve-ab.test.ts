@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import { abCommand } from '../../src/cli/commands/ab.js'
 import { Rng } from '../../src/core/index.js'
 import { abReport, createMemoryModelSource, createServer, migrateServeTables } from '../../src/serve/index.js'
-import { fakeModel, fakeRow } from '../../src/serve/testing.js'
+import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
@@ -38,6 +38,7 @@ describe('A/B experiments over HTTP', () => {
       source,
       config: {
         models: ['churn@production'],
+        fastPath: testFastPath(),
         experiments: [
           {
             id: 'exp-config',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { createMemoryModelSource, createServer, type KeelServer } from '../../src/serve/index.js'
-import { fakeModel, fakeRow } from '../../src/serve/testing.js'
+import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
@@ -68,6 +68,7 @@ describe('serve API over HTTP', () => {
       source,
       config: {
         models: ['churn@production', { ref: 'noexplain', extraFields: 'reject' }],
+        fastPath: testFastPath(),
         maxBatchRows: 5,
         bodyLimitBytes: 4096,
         predictionLog: { flushIntervalMs: 20 },
@@ -341,7 +342,7 @@ describe('serve API token', () => {
     const source = createMemoryModelSource([fakeModel()])
     const server = await createServer({
       source,
-      config: { models: ['churn'] },
+      config: { models: ['churn'], fastPath: testFastPath() },
       db: false,
       apiToken: 'api-secret',
       adminToken: '',

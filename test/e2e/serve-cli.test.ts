@@ -28,7 +28,7 @@ test('keel serve rejects bad usage before starting anything', async () => {
     (e: Error & { code?: string }) => e.code === 'CLI_USAGE',
   )
   await assert.rejects(
-    command.run(['--config', join(tmpdir(), 'does-not-exist.yaml')]),
+    command.run(['--config', join(mkdtempSync(join(tmpdir(), 'keel-serve-cli-')), 'does-not-exist.yaml')]),
     (e: Error & { code?: string }) => e.code === 'SERVE_CONFIG_INVALID',
   )
   assert.equal(created, 0)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createMemoryModelSource, createServer, migrateServeTables } from '../../src/serve/index.js'
-import { fakeRow as baseRow, FAKE_FEATURES, fakeModel } from '../../src/serve/testing.js'
+import { fakeRow as baseRow, FAKE_FEATURES, fakeModel, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
 
 // Rows that validation passes through unchanged are logged as the request's own JSON text; the
@@ -18,7 +18,7 @@ test('logged features round-trip exactly: as-sent rows keep their text, changed 
   const model = fakeModel({ features: [...FAKE_FEATURES, { name: 'note', kind: 'categorical' }] })
   const server = await createServer({
     source: createMemoryModelSource([model]),
-    config: { models: ['churn'], pollIntervalMs: 0, extraFields: 'ignore' },
+    config: { models: ['churn'], pollIntervalMs: 0, extraFields: 'ignore', fastPath: testFastPath() },
     db: dbUrl,
     logger: false,
   })

@@ -10,7 +10,7 @@ import {
   createServer,
   type KeelServer,
 } from '../../src/serve/index.js'
-import { fakeModel, fakeRow } from '../../src/serve/testing.js'
+import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
@@ -42,7 +42,12 @@ async function withServer(
   options: CreateServerOptions,
   fn: (base: string, server: KeelServer) => Promise<void>,
 ): Promise<void> {
-  const server = await createServer({ logger: false, ...options })
+  // KEEL_TEST_FAST_PATH=0 runs the suite through Fastify only (a config's own fastPath wins).
+  const server = await createServer({
+    logger: false,
+    ...options,
+    config: { fastPath: testFastPath(), ...options.config },
+  })
   try {
     await server.waitUntilReady()
     await fn(await server.listen(0), server)

@@ -1,7 +1,7 @@
 import { AppError } from '../../core/index.js'
 import { abReport, formatAbReport } from '../../serve/index.js'
 import { openDb } from '../../store/index.js'
-import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
+import { flagOpt, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
 import type { Command } from '../command.js'
 import { printJson } from '../output.js'
 
@@ -36,10 +36,12 @@ export const abCommand: Command = {
         db: { type: 'string' },
       },
       USAGE,
+      { command: 'keel ab report', maxPositionals: 2 },
     )
-    const [sub, experimentId, ...rest] = args.positionals
-    if (sub !== 'report' || experimentId === undefined || rest.length > 0)
-      throw new AppError('CLI_USAGE', `Expected 'keel ab report EXPERIMENT'.\n${USAGE}`)
+    const [sub, experimentId] = args.positionals
+    if (sub !== 'report') throw unknownSubcommand('keel ab', sub, ['report'])
+    if (experimentId === undefined)
+      throw new AppError('CLI_USAGE', `Missing EXPERIMENT: 'keel ab report EXPERIMENT'.\n${USAGE}`)
     const goal = stringOpt(args, 'goal')
     if (goal !== undefined && goal !== 'increase' && goal !== 'decrease')
       throw new AppError('CLI_USAGE', `--goal must be increase or decrease, got '${goal}'.\n${USAGE}`)

@@ -80,10 +80,10 @@ export const inspectCommand: Command = {
         top: { type: 'string' },
       },
       USAGE,
+      { command: 'keel inspect', maxPositionals: 1, positionalHint: 'pass one FILE (quote a glob)' },
     )
     const file = args.positionals[0]
-    if (file === undefined || args.positionals.length > 1)
-      throw new AppError('CLI_USAGE', `Pass exactly one FILE.\n${USAGE}`)
+    if (file === undefined) throw new AppError('CLI_USAGE', `Pass exactly one FILE.\n${USAGE}`)
     const top = Number(stringOpt(args, 'top') ?? '5')
     if (!Number.isInteger(top) || top < 1)
       throw new AppError('CLI_USAGE', '--top must be a positive integer.')

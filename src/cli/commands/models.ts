@@ -8,7 +8,7 @@ import {
   type RegistryEvent,
   renderModelCard,
 } from '../../registry/index.js'
-import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
+import { flagOpt, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
 import type { Command } from '../command.js'
 import { formatTable, formatTime, formatValue, printJson } from '../output.js'
 
@@ -65,8 +65,7 @@ function formatAliases(aliases: Readonly<Record<string, number>>): string {
 }
 
 async function list(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE)
-  if (args.positionals.length > 0) throw usageError(`Unexpected argument '${args.positionals[0]}'.`)
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE, { command: 'keel models list' })
   const models = await withRegistry((r) => r.listModels())
   if (flagOpt(args, 'json')) {
     printJson(models)
@@ -142,7 +141,10 @@ function renderVersion(v: ModelVersion): string {
 }
 
 async function show(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE)
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE, {
+    command: 'keel models show',
+    maxPositionals: 1,
+  })
   const text = onePositional(args.positionals, 'model name')
   const ref = parseModelRef(text)
   const json = flagOpt(args, 'json')
@@ -193,7 +195,10 @@ function renderHistory(events: readonly RegistryEvent[]): string {
 }
 
 async function history(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE)
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE, {
+    command: 'keel models history',
+    maxPositionals: 1,
+  })
   const name = onePositional(args.positionals, 'model name')
   const events = await withRegistry((r) => r.history(name))
   if (flagOpt(args, 'json')) printJson(events)
@@ -202,7 +207,7 @@ async function history(argv: readonly string[]): Promise<number> {
 }
 
 async function card(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {}, USAGE)
+  const args = parseCommandArgs(argv, {}, USAGE, { command: 'keel models card', maxPositionals: 1 })
   const version = await withRegistry((r) => r.getVersion(onePositional(args.positionals, 'model reference')))
   if (version.modelCard === null) {
     throw new NotFoundError(`${version.name}@${version.version} has no model card.`, {
@@ -245,6 +250,7 @@ async function promote(argv: readonly string[]): Promise<number> {
     argv,
     { ...CHANGE_OPTIONS, to: { type: 'string' }, force: { type: 'boolean' } },
     USAGE,
+    { command: 'keel models promote', maxPositionals: 2 },
   )
   const [name, rawVersion, ...extra] = args.positionals
   if (name === undefined || rawVersion === undefined)
@@ -264,7 +270,10 @@ async function promote(argv: readonly string[]): Promise<number> {
 }
 
 async function rollback(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { ...CHANGE_OPTIONS, alias: { type: 'string' } }, USAGE)
+  const args = parseCommandArgs(argv, { ...CHANGE_OPTIONS, alias: { type: 'string' } }, USAGE, {
+    command: 'keel models rollback',
+    maxPositionals: 1,
+  })
   const name = onePositional(args.positionals, 'model name')
   const change = await withRegistry((r) =>
     r.rollback(
@@ -276,6 +285,8 @@ async function rollback(argv: readonly string[]): Promise<number> {
   printChange(change, flagOpt(args, 'json'))
   return 0
 }
+
+const SUBCOMMANDS = ['list', 'show', 'history', 'card', 'promote', 'rollback']
 
 /** `keel models list|show|history|card|promote|rollback`. */
 export const modelsCommand: Command = {
@@ -298,7 +309,7 @@ export const modelsCommand: Command = {
       case 'rollback':
         return rollback(rest)
       default:
-        throw usageError(sub === undefined ? 'Missing sub-command.' : `Unknown sub-command '${sub}'.`)
+        throw unknownSubcommand('keel models', sub, SUBCOMMANDS)
     }
   },
 }

@@ -37,6 +37,7 @@ export const predictCommand: Command = {
       argv,
       { model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
       USAGE,
+      { command: 'keel predict', positionalHint: 'pass files with --input FILE and --output FILE' },
     )
     const ref = requireOption(stringOpt(args, 'model'), 'model', USAGE)
     const input = requireOption(stringOpt(args, 'input'), 'input', USAGE)

@@ -18,7 +18,10 @@ export const quickstartCommand: Command = {
   summary: 'make a churn dataset, train, register, promote and report (no server needed)',
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, { dir: { type: 'string' }, json: { type: 'boolean' } }, USAGE)
+    const args = parseCommandArgs(argv, { dir: { type: 'string' }, json: { type: 'boolean' } }, USAGE, {
+      command: 'keel quickstart',
+      positionalHint: 'choose the folder with --dir DIR',
+    })
     const printer = makeProgressPrinter()
     const dir = stringOpt(args, 'dir')
     const result = await runQuickstart({

@@ -9,7 +9,7 @@ import {
   ragEvaluate,
   readRagEvalFile,
 } from '../../rag/index.js'
-import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
+import { flagOpt, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
 import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
 
@@ -19,6 +19,8 @@ const USAGE = `Usage:
   keel rag eval FILE.jsonl [--collection NAME] [--json]
 
 Ingest reads Markdown, text, HTML and PDF; unchanged files are skipped, changed ones replaced.
+Nothing outside a given folder is read: symbolic links under it that point outside it are skipped
+and listed ("skipped" lines; "skipped" in --json).
 Ask answers with the LLM from KEEL_LLM_PROVIDER/KEEL_LLM_MODEL/KEEL_LLM_BASE_URL and the provider's
 API key; without one (or when it fails) it prints an extractive answer with citations.
 Collections live in $KEEL_HOME/rag (default .keel/rag).`
@@ -58,6 +60,7 @@ async function ingest(argv: readonly string[]): Promise<number> {
     argv,
     { collection: { type: 'string' }, embedder: { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
+    { command: 'keel rag ingest', maxPositionals: Number.POSITIVE_INFINITY },
   )
   if (args.positionals.length === 0)
     throw new RagError('RAG_INVALID_ARGUMENT', `Give at least one file or folder to ingest.\n${USAGE}`)
@@ -76,9 +79,12 @@ async function ingest(argv: readonly string[]): Promise<number> {
     })
     if (json) printJson(report)
     else {
+      // What was not read (a link out of the folder) is said, not silently dropped.
+      for (const s of report.skipped) info(`${'skipped'.padEnd(9)} ${s.message}`)
       const count = (s: string) => report.files.filter((f) => f.status === s).length
+      const skipped = report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''
       process.stdout.write(
-        `collection '${report.collection}': ${count('added')} added, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('failed')} failed; ` +
+        `collection '${report.collection}': ${count('added')} added, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('failed')} failed${skipped}; ` +
           `${report.chunksAdded} chunks written, ${report.chunksTotal} in total (${report.embedder}) in ${(report.elapsedMs / 1000).toFixed(1)} s\n`,
       )
     }
@@ -99,6 +105,7 @@ async function ask(argv: readonly string[]): Promise<number> {
       json: { type: 'boolean' },
     },
     USAGE,
+    { command: 'keel rag ask', maxPositionals: Number.POSITIVE_INFINITY },
   )
   const question = args.positionals.join(' ').trim()
   if (question === '') throw new RagError('RAG_INVALID_ARGUMENT', `Give a question.\n${USAGE}`)
@@ -142,7 +149,10 @@ function pct(x: number): string {
 }
 
 async function evaluate(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { collection: { type: 'string' }, json: { type: 'boolean' } }, USAGE)
+  const args = parseCommandArgs(argv, { collection: { type: 'string' }, json: { type: 'boolean' } }, USAGE, {
+    command: 'keel rag eval',
+    maxPositionals: 1,
+  })
   const file = args.positionals[0]
   if (file === undefined)
     throw new RagError('RAG_INVALID_ARGUMENT', `Give the evaluation JSONL file.\n${USAGE}`)
@@ -194,7 +204,7 @@ export const ragCommand: Command = {
         process.stdout.write(`${USAGE}\n`)
         return sub === undefined ? 2 : 0
       default:
-        throw new RagError('RAG_INVALID_ARGUMENT', `Unknown 'keel rag' sub-command '${sub}'.\n${USAGE}`)
+        throw unknownSubcommand('keel rag', sub, ['ingest', 'ask', 'eval'])
     }
   },
 }

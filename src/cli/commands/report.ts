@@ -17,7 +17,11 @@ export const reportCommand: Command = {
   summary: 'write a self-contained HTML report of a run',
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, { output: { type: 'string' } }, USAGE)
+    const args = parseCommandArgs(argv, { output: { type: 'string' } }, USAGE, {
+      command: 'keel report',
+      maxPositionals: 1,
+      positionalHint: 'pass one RUN and the file with --output FILE',
+    })
     const runId = args.positionals[0]
     if (runId === undefined) throw new AppError('CLI_USAGE', `Missing RUN.\n${USAGE}`)
     const output = stringOpt(args, 'output') ?? `report-${runId}.html`

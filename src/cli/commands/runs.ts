@@ -11,7 +11,7 @@ import {
   type RunStatus,
   type TrackingStore,
 } from '../../track/index.js'
-import { flagOpt, type ParsedArgs, parseCommandArgs, stringOpt } from '../args.js'
+import { flagOpt, type ParsedArgs, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
 import type { Command } from '../command.js'
 import { formatTable, formatTime, formatValue, info, printJson } from '../output.js'
 
@@ -91,6 +91,27 @@ function metricColumns(runs: readonly RunRecord[], preferred: readonly string[])
   return [...new Set(preferred), ...rest].slice(0, MAX_METRIC_COLUMNS)
 }
 
+/**
+ * The columns a run list leads with when no filter or order names one: each run's primary metric
+ * (its `primary_metric` tag) on the test part, then cross-validated. Runs recorded before the tag
+ * existed fall back to the most common `test_*` metric.
+ */
+function headlineColumns(runs: readonly RunRecord[]): string[] {
+  const primaries = [
+    ...new Set(runs.map((r) => r.tags.primary_metric).filter((m): m is string => m !== undefined)),
+  ]
+  const present = new Map<string, number>()
+  for (const run of runs)
+    for (const key of Object.keys(run.metrics)) present.set(key, (present.get(key) ?? 0) + 1)
+  if (primaries.length === 0) {
+    const tested = [...present.entries()].filter(([k]) => k.startsWith('test_')).sort((a, b) => b[1] - a[1])
+    return tested.slice(0, 1).map(([k]) => k)
+  }
+  return [...primaries.map((m) => `test_${m}`), ...primaries.map((m) => `cv_${m}`)].filter((k) =>
+    present.has(k),
+  )
+}
+
 async function listRuns(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs(
     argv,
@@ -106,8 +127,8 @@ async function listRuns(argv: readonly string[]): Promise<number> {
       json: { type: 'boolean' },
     },
     USAGE,
+    { command: 'keel runs list' },
   )
-  if (args.positionals.length > 0) throw usageError(`Unexpected argument '${args.positionals[0]}'.`)
   const filters = multiOpt(args, 'filter').map(parseMetricFilter)
   const tags = Object.fromEntries(multiOpt(args, 'tag').map(parseTagFilter))
   const rawLimit = stringOpt(args, 'limit')
@@ -150,6 +171,7 @@ async function listRuns(argv: readonly string[]): Promise<number> {
   const preferred = [
     ...(orderMetric === undefined || orderMetric === '' ? [] : [orderMetric]),
     ...filters.map((f) => f.metric),
+    ...headlineColumns(runs),
   ]
   const metrics = metricColumns(runs, preferred)
   const rows = runs.map((r) => [
@@ -253,7 +275,10 @@ function formatBytes(bytes: number): string {
 }
 
 async function showRun(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE)
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE, {
+    command: 'keel runs show',
+    maxPositionals: 1,
+  })
   const [id, ...extra] = args.positionals
   if (id === undefined) throw usageError('keel runs show needs a run id.')
   if (extra.length > 0) throw usageError(`Unexpected argument '${extra[0]}'.`)
@@ -264,7 +289,10 @@ async function showRun(argv: readonly string[]): Promise<number> {
 }
 
 async function compareRuns(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE)
+  const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, USAGE, {
+    command: 'keel runs compare',
+    maxPositionals: Number.POSITIVE_INFINITY,
+  })
   if (args.positionals.length < 2) throw usageError('keel runs compare needs at least two run ids.')
   const comparison = await withStore((store) => store.compareRuns(args.positionals))
   if (flagOpt(args, 'json')) {
@@ -296,7 +324,10 @@ async function compareRuns(argv: readonly string[]): Promise<number> {
 }
 
 async function tagRun(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {}, USAGE)
+  const args = parseCommandArgs(argv, {}, USAGE, {
+    command: 'keel runs tag',
+    maxPositionals: Number.POSITIVE_INFINITY,
+  })
   const [id, ...pairs] = args.positionals
   if (id === undefined || pairs.length === 0)
     throw usageError('keel runs tag needs a run id and KEY=VALUE pairs.')
@@ -307,7 +338,10 @@ async function tagRun(argv: readonly string[]): Promise<number> {
 }
 
 async function noteRun(argv: readonly string[]): Promise<number> {
-  const args = parseCommandArgs(argv, { author: { type: 'string' } }, USAGE)
+  const args = parseCommandArgs(argv, { author: { type: 'string' } }, USAGE, {
+    command: 'keel runs note',
+    maxPositionals: Number.POSITIVE_INFINITY,
+  })
   const [id, ...words] = args.positionals
   if (id === undefined || words.length === 0) throw usageError('keel runs note needs a run id and some text.')
   const author = stringOpt(args, 'author')
@@ -335,7 +369,7 @@ export const runsCommand: Command = {
       case 'note':
         return noteRun(rest)
       default:
-        throw usageError(sub === undefined ? 'Missing sub-command.' : `Unknown sub-command '${sub}'.`)
+        throw unknownSubcommand('keel runs', sub, ['list', 'show', 'compare', 'tag', 'note'])
     }
   },
 }

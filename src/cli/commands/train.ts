@@ -1,7 +1,14 @@
 import { basename, extname } from 'node:path'
 import { AppError } from '../../core/index.js'
 import type { TaskKind } from '../../models/index.js'
-import { parseFamily, resolveTaskSettings, runTraining } from '../../train/index.js'
+import {
+  MODEL_FAMILIES,
+  type ModelFamily,
+  makeEstimator,
+  parseFamily,
+  resolveTaskSettings,
+  runTraining,
+} from '../../train/index.js'
 import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
@@ -21,7 +28,8 @@ Options:
   --valid FILE         validation rows for early stopping
   --seed N             random seed (default 42)
   --name NAME          registry model name (default: from the task file or data file name)
-  --test-size F        share of rows held out as the test part (default 0.2 with a task file, 0 otherwise)
+  --test-size F        share of rows held out as the test part (default 0.2, stratified for classification);
+                       0 trains on all rows and reports the cross-validated score instead
   --folds K            cross-validation folds for --model auto (default 5)
   --experiment NAME    experiment to record the run under (default: the model name)
   --subgroups A,B      break metrics down by these columns in the report
@@ -39,6 +47,35 @@ function parseNumber(value: string | undefined, flag: string, fallback: number):
   const n = Number(value)
   if (!Number.isFinite(n)) throw new AppError('CLI_USAGE', `--${flag} must be a number, got '${value}'.`)
   return n
+}
+
+/**
+ * Rejects params that would be ignored or fail only after the data is loaded: --params with
+ * --model auto (each candidate family has other params), and keys the chosen family does not know.
+ */
+function checkParams(
+  model: ModelFamily | 'auto',
+  task: TaskKind | undefined,
+  params: Record<string, unknown>,
+): void {
+  if (model === 'auto')
+    throw new AppError(
+      'CLI_USAGE',
+      `--params sets the params of one model family, so it needs --model ${MODEL_FAMILIES.join('|')}; with --model auto (the default with a task file) they would be ignored.`,
+    )
+  // Before training starts: the estimator's own checks name an unknown key and suggest the nearest.
+  // The task may still be inferred from the data, so params valid for either kind pass here.
+  const tasks: readonly TaskKind[] = task === undefined ? ['binary', 'regression'] : [task]
+  let firstError: unknown
+  for (const t of tasks) {
+    try {
+      makeEstimator(model, t, params)
+      return
+    } catch (error) {
+      firstError ??= error
+    }
+  }
+  throw firstError
 }
 
 /** `keel train`. */
@@ -73,6 +110,7 @@ export const trainCommand: Command = {
         quiet: { type: 'boolean' },
       },
       USAGE,
+      { command: 'keel train', positionalHint: 'pass the data file with --data FILE' },
     )
     const settings = await resolveTaskSettings({
       config: stringOpt(args, 'config'),
@@ -98,6 +136,7 @@ export const trainCommand: Command = {
     }
     const hasConfig = settings.configPath !== undefined
     const model = parseFamily(stringOpt(args, 'model') ?? (hasConfig ? 'auto' : 'gbdt'))
+    if (rawParams !== undefined) checkParams(model, task, params)
     const name =
       stringOpt(args, 'name') ??
       settings.name ??
@@ -122,11 +161,10 @@ export const trainCommand: Command = {
       model,
       params,
       seed: parseNumber(stringOpt(args, 'seed'), 'seed', settings.seed ?? 42),
-      testSize: parseNumber(
-        stringOpt(args, 'test-size'),
-        'test-size',
-        settings.testSize ?? (hasConfig ? 0.2 : 0),
-      ),
+      // Without --test-size or a task file, the workflow's default holds out a test part.
+      ...((stringOpt(args, 'test-size') ?? settings.testSize) === undefined
+        ? {}
+        : { testSize: parseNumber(stringOpt(args, 'test-size'), 'test-size', settings.testSize ?? 0) }),
       folds: parseNumber(stringOpt(args, 'folds'), 'folds', settings.folds ?? 5),
       name,
       ...(stringOpt(args, 'experiment') === undefined ? {} : { experiment: stringOpt(args, 'experiment')! }),
@@ -158,7 +196,12 @@ export const trainCommand: Command = {
     }
     const shown = result.metrics.test ?? result.metrics.train
     const baseShown = result.baseline.test ?? result.baseline.train
-    const part = result.metrics.test === undefined ? 'train' : 'test'
+    const isHeldOut = result.metrics.test !== undefined
+    // A training-set score is printed only under its train_ name, never as the model's metric.
+    const prefix = isHeldOut ? '' : 'train_'
+    const part = isHeldOut
+      ? `test part (${result.testRows} held-out rows)`
+      : 'training part (optimistic: nothing held out)'
     info('')
     process.stdout.write(`Task: ${result.task} (${result.taskReason})\n`)
     if (result.candidates.length > 0) {
@@ -170,17 +213,24 @@ export const trainCommand: Command = {
       `Model: ${result.family}, fitted in ${result.fitSeconds.toFixed(2)} s on ${result.trainRows} rows\n`,
     )
     process.stdout.write(
-      `${part} metrics: ${Object.entries(shown)
-        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+      `Metrics on the ${part}: ${Object.entries(shown)
+        .map(([k, v]) => `${prefix}${k}=${v.toFixed(4)}`)
         .join('  ')}\n`,
     )
+    if (result.cv !== undefined)
+      process.stdout.write(
+        `Cross-validated ${result.cv.metric} of ${result.family} (${result.cv.folds} folds of the training part): ${result.cv.mean.toFixed(4)}\n`,
+      )
     process.stdout.write(
-      `baseline (${part}): ${Object.entries(baseShown)
-        .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+      `Baseline on the ${part}: ${Object.entries(baseShown)
+        .map(([k, v]) => `${prefix}${k}=${v.toFixed(4)}`)
         .join('  ')}\n`,
     )
+    const gain = result.improvementOverBaseline
     process.stdout.write(
-      `Beats the baseline on ${result.primaryMetric} by ${result.improvementOverBaseline.toFixed(4)}\n`,
+      isHeldOut
+        ? `${gain > 0 ? 'Beats' : 'Does not beat'} the baseline on test ${result.primaryMetric} by ${gain.toFixed(4)}\n`
+        : `On the training part (optimistic) the gain over the baseline in ${result.primaryMetric} is ${gain.toFixed(4)}; use --test-size 0.2 for a held-out comparison\n`,
     )
     for (const c of result.constraints) {
       process.stdout.write(

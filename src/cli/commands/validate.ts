@@ -51,10 +51,17 @@ export const validateCommand: Command = {
         json: { type: 'boolean' },
       },
       USAGE,
+      { command: 'keel validate', maxPositionals: 1, positionalHint: 'pass one data file' },
     )
+    const positional = args.positionals[0]
+    if (positional !== undefined && stringOpt(args, 'data') !== undefined)
+      throw new AppError(
+        'CLI_USAGE',
+        `Pass the data file once: got --data '${stringOpt(args, 'data')}' and '${positional}'.`,
+      )
     const configPath = stringOpt(args, 'config') ?? findTaskFile()
     const config: TaskConfig | undefined = configPath === undefined ? undefined : loadTaskFile(configPath)
-    const data = stringOpt(args, 'data') ?? args.positionals[0] ?? config?.data
+    const data = stringOpt(args, 'data') ?? positional ?? config?.data
     if (data === undefined)
       throw new AppError('CLI_USAGE', `Pass --data FILE (or a task file with 'data').\n${USAGE}`)
     const task = stringOpt(args, 'task')

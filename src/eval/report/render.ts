@@ -85,11 +85,16 @@ function kpis(data: ReportData): string {
       m.ci === undefined
         ? ''
         : `${Math.round(100 * (1 - (m.ci.alpha ?? 0.05)))}% CI ${formatNumber(m.ci.lower)} – ${formatNumber(m.ci.upper)}`
-    const sub = [m.split, ci].filter((s) => s !== undefined && s !== '').join(' · ')
+    const cv = m.cv === undefined ? '' : `cv ${formatNumber(m.cv.mean)} (${m.cv.folds} folds)`
+    const sub = [m.split, ci, cv].filter((s) => s !== undefined && s !== '').join(' · ')
     const arrow = directionOf(m.name, data.metrics) === 'higher' ? '↑' : '↓'
     return `<div class="kpi${m.name === primary ? ' primary' : ''}"><div class="name">${h(m.name)} <span title="${arrow === '↑' ? 'higher is better' : 'lower is better'}">${arrow}</span></div><div class="value">${formatNumber(m.value)}</div><div class="sub">${h(sub)}</div></div>`
   })
-  return `<div class="kpis">${tiles.join('')}</div>`
+  const where =
+    data.evaluatedOn === undefined
+      ? ''
+      : `<p class="hint">Curves, confusion matrix, failures and subgroups below are computed on the ${h(data.evaluatedOn)}.</p>`
+  return `<div class="kpis">${tiles.join('')}</div>${where}`
 }
 
 function comparisonSection(data: ReportData, rows: readonly ReportModelRow[]): string {
@@ -100,8 +105,10 @@ function comparisonSection(data: ReportData, rows: readonly ReportModelRow[]): s
   const hasFit = rows.some((r) => r.fitTimeMs !== undefined)
   const hasLatency = rows.some((r) => r.latencyMs !== undefined)
   const hasSize = rows.some((r) => r.sizeBytes !== undefined)
+  const hasSplit = rows.some((r) => r.split !== undefined)
   const headers = [
     { label: 'Model' },
+    ...(hasSplit ? [{ label: 'Scored on' }] : []),
     ...names.map((n) => ({ label: n === primary ? `${n} (primary)` : n, isNumeric: true })),
     ...(baseline === undefined ? [] : [{ label: `Δ ${primary} vs baseline`, isNumeric: true }]),
     ...(rows.some((r) => r.cvStd !== undefined) ? [{ label: 'CV std', isNumeric: true }] : []),
@@ -111,7 +118,10 @@ function comparisonSection(data: ReportData, rows: readonly ReportModelRow[]): s
   ]
   const body = rows.map((r) => {
     const badges = `${r.isBaseline ? ' <span class="badge base">baseline</span>' : ''}${r.isSelected ? ' <span class="badge sel">selected</span>' : ''}`
-    const cells = names.map((n) => `<td class="num">${formatNumber(r.metrics[n])}</td>`)
+    const cells = [
+      ...(hasSplit ? [`<td>${h(r.split ?? '—')}</td>`] : []),
+      ...names.map((n) => `<td class="num">${formatNumber(r.metrics[n])}</td>`),
+    ]
     if (baseline !== undefined) {
       const b = baseline.metrics[primary]
       const v = r.metrics[primary]
@@ -145,7 +155,7 @@ function comparisonSection(data: ReportData, rows: readonly ReportModelRow[]): s
     const v = selected.metrics[primary]
     if (b !== undefined && v !== undefined) {
       const better = direction === 'higher' ? v > b : v < b
-      callout = `<p class="callout ${better ? 'good' : 'bad'}"><b>${h(selected.model)}</b> ${better ? 'beats' : 'does not beat'} the baseline <b>${h(baseline.model)}</b> on ${h(primary)}: ${formatNumber(v)} vs ${formatNumber(b)} (${v - b >= 0 ? '+' : ''}${formatNumber(v - b)}).</p>`
+      callout = `<p class="callout ${better ? 'good' : 'bad'}"><b>${h(selected.model)}</b> ${better ? 'beats' : 'does not beat'} the baseline <b>${h(baseline.model)}</b> on ${h(primary)}${selected.split === undefined ? '' : ` (${h(selected.split)})`}: ${formatNumber(v)} vs ${formatNumber(b)} (${v - b >= 0 ? '+' : ''}${formatNumber(v - b)}).</p>`
     }
   }
   return `<div class="card">${table(headers, body)}${callout === '' ? '' : `<div style="margin-top:12px">${callout}</div>`}</div>`
@@ -375,7 +385,7 @@ function failuresSection(data: ReportData): string {
     })
     return `<tr><td class="num">${f.row}</td><td>${h(f.trueLabel)}</td><td><b>${h(f.predictedLabel)}</b></td><td class="num">${(100 * f.confidence).toFixed(1)}%</td>${feats.join('')}</tr>`
   })
-  return `<div class="card"><p class="hint">The most confident wrong predictions on the test part: look here for label noise, leakage or missing features.</p>${table(headers, rows)}</div>`
+  return `<div class="card"><p class="hint">The most confident wrong predictions on the ${h(data.evaluatedOn ?? 'test part')}: look here for label noise, leakage or missing features.</p>${table(headers, rows)}</div>`
 }
 
 function dataSection(data: ReportData): string {

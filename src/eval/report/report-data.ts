@@ -30,6 +30,8 @@ export interface ReportMetric {
   readonly split?: string
   /** Bootstrap confidence interval. */
   readonly ci?: { readonly lower: number; readonly upper: number; readonly alpha?: number }
+  /** The same metric cross-validated on the training part, shown beside the held-out value. */
+  readonly cv?: { readonly mean: number; readonly folds: number }
 }
 
 /** One candidate model (or baseline) in the comparison table. */
@@ -37,6 +39,8 @@ export interface ReportModelRow {
   readonly model: string
   readonly isBaseline?: boolean
   readonly isSelected?: boolean
+  /** Where the row's metrics were measured, e.g. 'test', 'cv (5 folds)', 'train'. */
+  readonly split?: string
   /** Metric values by name (same names for all rows). */
   readonly metrics: Readonly<Record<string, number>>
   /** Cross-validation std of the primary metric, when known. */
@@ -146,6 +150,11 @@ export interface ReportData {
   readonly title?: string
   readonly run: ReportRunInfo
   readonly metrics: readonly ReportMetric[]
+  /**
+   * The rows that the curves, confusion matrix, failures and subgroups are computed on, e.g.
+   * 'test part (1,000 held-out rows)'. Default: 'test part'.
+   */
+  readonly evaluatedOn?: string
   readonly comparison?: readonly ReportModelRow[]
   readonly curves?: ReportCurves
   readonly confusionMatrix?: {

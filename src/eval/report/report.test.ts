@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { matrix, Rng } from '../../core/index.js'
+import { chromiumGate } from '../../store/index.js'
 import {
   averagePrecision,
   binaryReportParts,
@@ -292,17 +293,16 @@ describe('renderReport', () => {
     assert.ok(!out.includes('id="constraints"'))
   })
 
-  it('renders in headless Chromium with marks in every chart (screenshot in test-artifacts/)', async (t) => {
-    if (!existsSync('/usr/bin/chromium')) {
-      t.skip('NOTICE: /usr/bin/chromium is missing; install Debian chromium to run the report browser test')
-      return
-    }
+  const browserGate = chromiumGate()
+  it('renders in headless Chromium with marks in every chart (screenshot in test-artifacts/)', {
+    skip: browserGate.skip,
+  }, async () => {
     const { chromium } = await import('playwright-core')
     const dir = mkdtempSync(join(tmpdir(), 'keel-report-'))
     const file = join(dir, 'report.html')
     writeFileSync(file, html)
     const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: browserGate.require(),
       args: [
         '--headless',
         '--no-sandbox',

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import { InvalidArgumentError } from '../../core/index.js'
+import { didYouMean, InvalidArgumentError } from '../../core/index.js'
 
 /** How many features each split considers: a rule, or a number (see `TreeCommonParams.maxFeatures`). */
 export type MaxFeatures = 'sqrt' | 'log2' | 'all' | number
@@ -151,7 +151,7 @@ export function checkKnownKeys(params: object, defaults: object, estimator: stri
   for (const key of Object.keys(params)) {
     if (!known.includes(key))
       throw new InvalidArgumentError(
-        `Unknown param '${key}' for ${estimator}. Known params: ${known.sort().join(', ')}.`,
+        `Unknown param '${key}' for ${estimator}${didYouMean(key, known)}. Known params: ${known.sort().join(', ')}.`,
         { param: key },
       )
   }

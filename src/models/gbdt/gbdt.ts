@@ -4,6 +4,7 @@ import {
   assertColumns,
   checkArtifact,
   decodeArray,
+  didYouMean,
   encodeArray,
   InvalidArgumentError,
   makeArtifact,
@@ -53,7 +54,7 @@ function mergeParams<P extends object>(defaults: P, patch: Partial<P>, what: str
   for (const key of Object.keys(patch)) {
     if (!(key in defaults)) {
       throw new InvalidArgumentError(
-        `Unknown ${what} param '${key}'. Known params: ${Object.keys(defaults).join(', ')}.`,
+        `Unknown ${what} param '${key}'${didYouMean(key, Object.keys(defaults))}. Known params: ${Object.keys(defaults).join(', ')}.`,
         { param: key },
       )
     }
@@ -210,20 +211,29 @@ async function fitEnsemble(
       }
     }
   }
-  return trainEnsemble(
+  const common = { x, y, weight, categorical: checked.categorical, featureNames: checked.featureNames }
+  const state = await trainEnsemble(
     {
-      x,
-      y,
-      weight,
+      ...common,
       trainRows,
       validation,
-      categorical: checked.categorical,
-      featureNames: checked.featureNames,
       ...(options.onIteration === undefined ? {} : { onIteration: options.onIteration }),
     },
     objective,
     p,
   )
+  if (trainRows === null || !p.earlyStoppingRefit || state.nRounds === 0) return state
+  // The automatic holdout only chose the number of rounds; refitting on every row gets back the
+  // rows it held out, which is most of what early stopping costs on small data. The round count
+  // grows with the row count (more rows, smaller steps per row-weighted gradient, as in a CV refit).
+  const rounds = Math.max(1, Math.round((state.nRounds * x.rows) / trainRows.length))
+  // Progress callbacks saw the rounds with their validation loss already; the refit is silent.
+  const full = await trainEnsemble(
+    { ...common, trainRows: null, validation: null },
+    objective,
+    { ...p, nEstimators: rounds },
+  )
+  return { ...full, validationLoss: state.validationLoss }
 }
 
 /** Fitted state shared by both fitted GBDT models. */

@@ -32,6 +32,12 @@ export interface GbdtCommonParams {
    * more than `autoEarlyStoppingRows` rows (then `validationFraction` of them are held out).
    */
   readonly earlyStopping: 'auto' | boolean
+  /**
+   * After early stopping on the automatic holdout (no validation set passed to fit), refit on all
+   * training rows for the chosen number of rounds (scaled by the row count), so the held-out rows
+   * are not lost to the final model.
+   */
+  readonly earlyStoppingRefit: boolean
   /** Share of training rows held out for early stopping when no validation set is given. */
   readonly validationFraction: number
   /** Stop after this many rounds without improvement of the validation loss. */
@@ -98,6 +104,7 @@ export const DEFAULT_GBDT_COMMON_PARAMS: GbdtCommonParams = Object.freeze({
   subsample: 1,
   colsample: 1,
   earlyStopping: 'auto',
+  earlyStoppingRefit: false,
   validationFraction: 0.1,
   nIterNoChange: 10,
   tol: 1e-7,
@@ -182,6 +189,12 @@ export function checkCommonParams(p: GbdtCommonParams): void {
     'earlyStopping',
     p.earlyStopping,
     "'auto', true or false",
+  )
+  check(
+    typeof p.earlyStoppingRefit === 'boolean',
+    'earlyStoppingRefit',
+    p.earlyStoppingRefit,
+    'true or false',
   )
   check(
     isNum(p.validationFraction) && p.validationFraction > 0 && p.validationFraction < 1,

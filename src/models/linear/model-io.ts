@@ -1,5 +1,11 @@
 import type { Artifact, Matrix } from '../../core/index.js'
-import { ArtifactError, decodeArray, InvalidArgumentError, ShapeMismatchError } from '../../core/index.js'
+import {
+  ArtifactError,
+  decodeArray,
+  didYouMean,
+  InvalidArgumentError,
+  ShapeMismatchError,
+} from '../../core/index.js'
 import type { FitOptions } from '../estimator.js'
 
 /**
@@ -20,9 +26,10 @@ export function mergeParams<P extends object>(defaults: P, patch: unknown, what:
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) }
   for (const [k, v] of Object.entries(patch)) {
     if (!known.includes(k)) {
-      throw new InvalidArgumentError(`Unknown ${what} param '${k}'. Known params: ${known.join(', ')}.`, {
-        param: k,
-      })
+      throw new InvalidArgumentError(
+        `Unknown ${what} param '${k}'${didYouMean(k, known)}. Known params: ${known.join(', ')}.`,
+        { param: k },
+      )
     }
     if (v !== undefined) out[k] = v
   }

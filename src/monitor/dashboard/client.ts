@@ -304,14 +304,14 @@ export const DASHBOARD_CLIENT_JS = String.raw`
     data.models.forEach(function (m) {
       var card = h('div', { 'class': 'card', 'data-model': m.name });
       grid.appendChild(card);
-      card.appendChild(h('h3', null, [m.name, h('span', { 'class': 'muted small', text: (m.metric || '') + (m.validation !== null ? ' · validation ' + fmt(m.validation) : '') + ' · ' + m.labelled + ' labelled outcomes' })]));
+      card.appendChild(h('h3', null, [m.name, h('span', { 'class': 'muted small', text: (m.metric || '') + (m.validation !== null ? ' · ' + (m.validationSplit === 'cv' ? 'cross-validated' : 'test') + ' ' + fmt(m.validation) : '') + ' · ' + m.labelled + ' labelled outcomes' })]));
       if (!m.points.length) { card.appendChild(empty('Not enough labelled outcomes yet (10 per bucket, both classes): report them with POST /v1/feedback.')); return; }
       var xs = m.points.map(function (p) { return (p.start + p.end) / 2; });
       var series = [
         { label: m.metric, values: m.points.map(function (p) { return p.value; }), color: '#2f6fed', points: true },
         { label: 'CI low', values: m.points.map(function (p) { return p.lower; }), color: '#93c5fd', dash: [3, 3], width: 1 },
         { label: 'CI high', values: m.points.map(function (p) { return p.upper; }), color: '#93c5fd', dash: [3, 3], width: 1 }];
-      if (m.validation !== null) series.push({ label: 'validation', values: m.points.map(function () { return m.validation; }), color: '#16a34a', dash: [6, 4], width: 1.5 });
+      if (m.validation !== null) series.push({ label: m.validationSplit === 'cv' ? 'cross-validated' : 'test part', values: m.points.map(function () { return m.validation; }), color: '#16a34a', dash: [6, 4], width: 1.5 });
       timeChart(card, m.metric + ' per bucket (95% CI)', xs, series, { xRange: [data.start, data.end] });
     });
   }

@@ -8,8 +8,13 @@ import { DASHBOARD_CSS, dashboardPage, loginPage } from './page.js'
 
 /** Options of the `dashboardRoutes` plugin. */
 export interface DashboardOptions {
-  /** Admin token required from non-loopback clients (none: the dashboard is loopback-only). */
+  /**
+   * Admin token. When a token is configured (this one or `apiToken`) every client needs it; with
+   * none, the dashboard is open to local clients only (see `checkDashboardAccess`).
+   */
   readonly adminToken: string | undefined
+  /** The prediction API token: when set, local clients need the admin token too. */
+  readonly apiToken?: string | undefined
 }
 
 /** uPlot's browser build and stylesheet, read once from node_modules (inlined: no CDN, no network). */
@@ -49,8 +54,8 @@ export function dashboardHtml(): string {
 
 /**
  * Fastify plugin serving the monitoring dashboard at `GET /`: one self-contained page that reads
- * the `/v1/monitor/*` JSON API. Loopback clients need no login; others need the admin token
- * (header, or the cookie the login form sets).
+ * the `/v1/monitor/*` JSON API. Local clients of a server without tokens need no login; all
+ * others need the admin token (header, or the cookie the login form sets).
  */
 export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (
   app: FastifyInstance,
@@ -70,7 +75,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (
           "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
         )
       try {
-        checkDashboardAccess(request, options.adminToken)
+        checkDashboardAccess(request, options.adminToken, options.apiToken)
       } catch (error) {
         const code = (error as { code?: string }).code
         void reply.status(code === 'SERVE_ADMIN_DISABLED' ? 403 : 401)

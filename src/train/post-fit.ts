@@ -1,0 +1,52 @@
+import { performance } from 'node:perf_hooks'
+import type { TrainProgress } from './workflow.js'
+
+/**
+ * Share of the fit time each bounded post-fit step of `keel train` may use, so the whole command
+ * stays within about 1.5× the fit: the two SHAP summaries (report and monitoring importance) are
+ * the only steps whose cost grows with model size times rows explained, so they get the budget.
+ */
+export const POST_FIT_SHARES = { reportShap: 0.1, importanceShap: 0.1 } as const
+
+/** Floor of every step budget: small fits still get a useful SHAP sample. */
+export const MIN_STEP_BUDGET_MS = 1500
+
+/** Budget of one post-fit step in ms: `share` of the fit time, at least {@link MIN_STEP_BUDGET_MS}. */
+export function stepBudgetMs(fitSeconds: number, share: number): number {
+  return Math.max(MIN_STEP_BUDGET_MS, share * fitSeconds * 1000)
+}
+
+/** One timed post-fit step. */
+export interface PostFitStep {
+  readonly name: string
+  readonly seconds: number
+}
+
+/**
+ * Announces each post-fit step as a progress stage (shown on the terminal like the fit's stages)
+ * and records how long it took.
+ */
+export class PostFitSteps {
+  readonly steps: PostFitStep[] = []
+  readonly #onProgress: ((event: TrainProgress) => void) | undefined
+
+  constructor(onProgress: ((event: TrainProgress) => void) | undefined) {
+    this.#onProgress = onProgress
+  }
+
+  /** Reports a finished step's outcome (e.g. how many rows a budget allowed). */
+  note(message: string): void {
+    this.#onProgress?.({ kind: 'stage', message })
+  }
+
+  /** Runs `fn` as the step `name`, announcing it first. */
+  async run<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    this.#onProgress?.({ kind: 'stage', message: name })
+    const started = performance.now()
+    try {
+      return await fn()
+    } finally {
+      this.steps.push({ name, seconds: (performance.now() - started) / 1000 })
+    }
+  }
+}

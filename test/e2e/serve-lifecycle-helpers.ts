@@ -1,0 +1,162 @@
+// Helpers of the serving lifecycle tests (serve-shutdown, serve-connection-limits, serve-startup): a
+// server in a child process, raw sockets, polling. Not a test itself.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const SERVER_CHILD = fileURLToPath(new URL('./serve-shutdown-child.ts', import.meta.url))
+export const ROW = { age: 42, tenure: 3, plan: 'basic', region: 'eu', active: true }
+/** Start-up of a cluster under tsx takes long on a loaded machine. */
+const START_TIMEOUT_MS = 240_000
+
+export interface Child {
+  readonly child: ChildProcess
+  readonly base: string
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  readonly stderr: () => string
+}
+
+/** Starts `serve-shutdown-child.ts` with `env` and waits for its "LISTENING <url>" line. */
+export async function startChild(env: Record<string, string>, detached = false): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_CHILD], {
+    env: { ...process.env, KEEL_HOME: mkdtempSync(join(tmpdir(), 'keel-home-')), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so the test can signal the group as systemd, Docker and Kubernetes do.
+    detached,
+  })
+  let err = ''
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk.toString()
+  })
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const base = await new Promise<string>((resolve, reject) => {
+    let buffer = ''
+    const timer = setTimeout(
+      () => reject(new Error(`child did not start in ${START_TIMEOUT_MS / 1000} s: ${err}`)),
+      START_TIMEOUT_MS,
+    )
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const match = /LISTENING (\S+)/.exec(buffer)
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`child exited early (${code}): ${err}`))
+    })
+  })
+  return { child, base, exit, stderr: () => err }
+}
+
+/** Kills a child (and its group when it has one) that a failed test left running. */
+export function cleanup(c: Child | undefined, group = false): void {
+  if (c === undefined || c.child.exitCode !== null || c.child.signalCode !== null) return
+  try {
+    if (group) process.kill(-c.child.pid!, 'SIGKILL')
+    else c.child.kill('SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Child processes of `pid` (the workers of a cluster primary). */
+export function childPids(pid: number): number[] {
+  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout
+  return out
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0)
+}
+
+/** True while any process of the group `pgid` exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Polls `check` every 25 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+/** Prediction loops until `stop()`; records every acknowledged prediction id. */
+export function load(base: string, concurrency: number): { acked: string[]; stop(): Promise<void> } {
+  const acked: string[] = []
+  let stopped = false
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (!stopped) {
+      try {
+        const res = await fetch(`${base}/v1/models/churn/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ features: ROW }),
+        })
+        const body = (await res.json()) as { predictionId?: string }
+        if (res.status === 200 && body.predictionId !== undefined) acked.push(body.predictionId)
+      } catch {
+        // Refused or reset while shutting down: not acknowledged, so not owed.
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    }
+  })
+  return {
+    acked,
+    stop: async () => {
+      stopped = true
+      await Promise.all(loops)
+    },
+  }
+}
+
+/** A raw TCP connection to the server of `base`, collecting what it answers. */
+export interface RawConnection {
+  readonly socket: Socket
+  /** Everything received so far (latin1). */
+  received(): string
+  /** Resolves when the connection is closed (by either side), with the ms since it opened. */
+  readonly closed: Promise<number>
+}
+
+export async function rawConnect(base: string): Promise<RawConnection> {
+  const url = new URL(base)
+  const socket = connect(Number(url.port), url.hostname)
+  const opened = Date.now()
+  let text = ''
+  socket.on('data', (chunk: Buffer) => {
+    text += chunk.toString('latin1')
+  })
+  // Resets are an outcome the tests look at, not a crash.
+  socket.on('error', () => undefined)
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - opened)))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  return { socket, received: () => text, closed }
+}
+
+/** The status code of the first response in `text`, or undefined when none arrived. */
+export function statusOf(text: string): number | undefined {
+  const m = /^HTTP\/1\.1 (\d{3}) /.exec(text)
+  return m === null ? undefined : Number(m[1])
+}

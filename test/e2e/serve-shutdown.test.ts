@@ -1,0 +1,184 @@
+// Graceful shutdown of `startServer`: every acknowledged prediction is in the log whoever gets the
+// signal (the primary, one worker, the whole process group, SIGINT as from a terminal), on SQLite and
+// PostgreSQL; and the shutdown deadline (timeouts.shutdownMs) bounds how long stalled clients can
+// hold a shutdown, with the log still written.
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import {
+  type Child,
+  childPids,
+  cleanup,
+  groupAlive,
+  load,
+  type RawConnection,
+  rawConnect,
+  startChild,
+  waitFor,
+} from './serve-lifecycle-helpers.js'
+
+const PG_URL = process.env.KEEL_TEST_DATABASE_URL
+
+interface Backend {
+  readonly name: string
+  /** A fresh database for one server; `ids()` reads the ids in its prediction log. */
+  create(): Promise<{ url: string; ids(): Promise<Set<string>>; drop(): Promise<void> }>
+}
+
+const sqlite: Backend = {
+  name: 'sqlite',
+  async create() {
+    const path = join(mkdtempSync(join(tmpdir(), 'keel-shutdown-')), 'keel.db')
+    return {
+      url: `sqlite:${path}`,
+      async ids() {
+        const db = new Database(path, { readonly: true })
+        try {
+          const rows = db.prepare('select id from serve_predictions').all() as { id: string }[]
+          return new Set(rows.map((r) => r.id))
+        } finally {
+          db.close()
+        }
+      },
+      async drop() {},
+    }
+  },
+}
+const backends: Backend[] = [sqlite]
+if (PG_URL !== undefined && PG_URL !== '') {
+  backends.push({
+    name: 'postgres',
+    async create() {
+      // A schema of its own, named in the URL the server gets (libpq `options`), dropped afterwards.
+      const schema = `keel_sd_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
+      const admin = new pg.Client({ connectionString: PG_URL })
+      await admin.connect()
+      await admin.query(`create schema ${schema}`)
+      const sep = PG_URL.includes('?') ? '&' : '?'
+      return {
+        url: `${PG_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+        async ids() {
+          const rows = await admin.query<{ id: string }>(`select id from ${schema}.serve_predictions`)
+          return new Set(rows.rows.map((r) => r.id))
+        },
+        async drop() {
+          await admin.query(`drop schema if exists ${schema} cascade`)
+          await admin.end()
+        },
+      }
+    },
+  })
+} else {
+  process.stderr.write('NOTICE: KEEL_TEST_DATABASE_URL is not set; PostgreSQL shutdown tests are skipped.\n')
+}
+
+const TARGETS = {
+  primary: 'SIGTERM to the primary',
+  worker: 'SIGTERM to one worker, then to the primary',
+  group: 'SIGTERM to the process group',
+  'group-sigint': 'SIGINT to the process group (Ctrl-C)',
+} as const
+
+describe('graceful shutdown keeps every acknowledged prediction (2 workers)', () => {
+  for (const backend of backends) {
+    for (const [target, title] of Object.entries(TARGETS)) {
+      test(`${backend.name}: ${title}`, { timeout: 600_000 }, async () => {
+        const db = await backend.create()
+        const group = target === 'group' || target === 'group-sigint'
+        let c: Child | undefined
+        try {
+          // A long flush interval: at the signal almost everything acknowledged is still queued.
+          c = await startChild({ CHILD_DB_URL: db.url, CHILD_WORKERS: '2', CHILD_FLUSH_MS: '5000' }, group)
+          const pid = c.child.pid!
+          const traffic = load(c.base, 4)
+          await waitFor('150 acknowledged predictions', () => traffic.acked.length >= 150)
+          if (target === 'worker') {
+            // One worker stops alone: its queue must be written before it exits, and the primary
+            // starts a replacement.
+            const workers = childPids(pid)
+            assert.equal(workers.length, 2, `workers of ${pid}: ${workers.join(', ')}`)
+            process.kill(workers[0]!, 'SIGTERM')
+            await waitFor('a replacement worker', () => {
+              const now = childPids(pid)
+              return now.length === 2 && !now.includes(workers[0]!)
+            })
+          }
+          const before = traffic.acked.length
+          await waitFor('150 more acknowledged predictions', () => traffic.acked.length >= before + 150)
+          if (target === 'group') process.kill(-pid, 'SIGTERM')
+          else if (target === 'group-sigint') process.kill(-pid, 'SIGINT')
+          else c.child.kill('SIGTERM')
+          const { code, signal } = await c.exit
+          await traffic.stop()
+          assert.equal(signal, null, `exited by signal ${signal}; stderr: ${c.stderr()}`)
+          assert.equal(code, 0, c.stderr())
+          if (group) await waitFor('the process group to be empty', () => !groupAlive(pid), 30_000)
+          const logged = await db.ids()
+          const missing = traffic.acked.filter((id) => !logged.has(id))
+          assert.equal(
+            missing.length,
+            0,
+            `${missing.length} of ${traffic.acked.length} acknowledged predictions missing from the log`,
+          )
+          assert.ok(traffic.acked.length >= 300)
+        } finally {
+          cleanup(c, group)
+          await db.drop()
+        }
+      })
+    }
+  }
+})
+
+describe('shutdown deadline (timeouts.shutdownMs)', () => {
+  for (const workers of ['1', '2']) {
+    test(`stalled uploads on both HTTP paths are closed at the deadline and the log is written (${workers} worker(s))`, { timeout: 600_000 }, async () => {
+      const db = await sqlite.create()
+      let c: Child | undefined
+      const stalled: RawConnection[] = []
+      try {
+        c = await startChild({
+          CHILD_DB_URL: db.url,
+          CHILD_WORKERS: workers,
+          CHILD_SHUTDOWN_MS: '1500',
+          // Longer than the test: only the shutdown deadline can end these requests.
+          CHILD_REQUEST_MS: '600000',
+          CHILD_HEADERS_MS: '600000',
+        })
+        const traffic = load(c.base, 2)
+        await waitFor('50 acknowledged predictions', () => traffic.acked.length >= 50)
+        await traffic.stop()
+        // A head and part of a body, then nothing: on the predict route (the fast path) and on
+        // another route (node's http server and Fastify).
+        for (const path of ['/v1/models/churn/predict', '/v1/models/churn/predict', '/v1/feedback']) {
+          const conn = await rawConnect(c.base)
+          conn.socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"feat`,
+          )
+          stalled.push(conn)
+        }
+        // Let the server see the partial requests before it is told to stop.
+        await new Promise((r) => setTimeout(r, 500))
+        const signalled = Date.now()
+        c.child.kill('SIGTERM')
+        const { code } = await c.exit
+        const tookMs = Date.now() - signalled
+        assert.equal(code, 0, c.stderr())
+        // Without a deadline the stalled uploads held the shutdown until the test gave up.
+        assert.ok(tookMs < 1500 + 30_000, `shutdown took ${tookMs} ms`)
+        for (const conn of stalled) assert.ok((await conn.closed) > 0)
+        const logged = await db.ids()
+        const missing = traffic.acked.filter((id) => !logged.has(id))
+        assert.equal(missing.length, 0, `${missing.length} of ${traffic.acked.length} missing`)
+      } finally {
+        for (const conn of stalled) conn.socket.destroy()
+        cleanup(c)
+        await db.drop()
+      }
+    })
+  }
+})
