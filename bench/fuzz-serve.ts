@@ -11,7 +11,10 @@
  * Run: node --import tsx bench/fuzz-serve.ts [--count 10000] [--seed 1] [--path both|fast|fastify]
  *   [--concurrency 32] [--only i] [--verbose]
  */
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Rng } from '../src/core/index.js'
 import { createMemoryModelSource, createServer } from '../src/serve/index.js'
@@ -98,7 +101,8 @@ function chance(r: Rng, p: number): boolean {
   return r.next() < p
 }
 
-const PRINTABLE = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
+const PRINTABLE =
+  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~'
 
 function randomText(r: Rng, n: number): string {
   let s = ''
@@ -133,9 +137,25 @@ function jsonValue(r: Rng, depth: number): string {
       return `[${Array.from({ length: n }, () => jsonValue(r, depth + 1)).join(',')}]`
     }
     default: {
-      const keys = ['age', 'tenure', 'plan', 'region', 'active', 'signup', 'features', 'rows', 'requestKey', '__proto__', 'constructor', 'x']
+      const keys = [
+        'age',
+        'tenure',
+        'plan',
+        'region',
+        'active',
+        'signup',
+        'features',
+        'rows',
+        'requestKey',
+        '__proto__',
+        'constructor',
+        'x',
+      ]
       const n = r.int(5)
-      const parts = Array.from({ length: n }, () => `${JSON.stringify(pick(r, keys))}:${jsonValue(r, depth + 1)}`)
+      const parts = Array.from(
+        { length: n },
+        () => `${JSON.stringify(pick(r, keys))}:${jsonValue(r, depth + 1)}`,
+      )
       return `{${parts.join(',')}}`
     }
   }
@@ -170,13 +190,20 @@ function body(r: Rng): string | Buffer {
     case 7:
       return `${'['.repeat(500 + r.int(3000))}${']'.repeat(r.int(3000))}`
     case 8:
-      return JSON.stringify({ features: row(r), requestKey: pick(r, [7, 'k'.repeat(r.int(400)), null, [], {}]) })
+      return JSON.stringify({
+        features: row(r),
+        requestKey: pick(r, [7, 'k'.repeat(r.int(400)), null, [], {}]),
+      })
     case 9:
       return `\ufeff${JSON.stringify({ features: row(r) })}`
     case 10:
       return JSON.stringify({ features: { ...row(r), note: 'x'.repeat(r.int(6000)) } })
     default:
-      return Buffer.concat([Buffer.from('{"features":{"plan":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}}')])
+      return Buffer.concat([
+        Buffer.from('{"features":{"plan":"'),
+        Buffer.from([0xc3, 0x28, 0xff, 0xfe]),
+        Buffer.from('"}}'),
+      ])
   }
 }
 
@@ -194,7 +221,10 @@ function predictHeaders(r: Rng, length: number): Headers {
 
 function serialize(requestLine: string, headers: Headers, payload: string | Buffer): Buffer {
   const head = `${requestLine}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`
-  return Buffer.concat([Buffer.from(head, 'latin1'), Buffer.isBuffer(payload) ? payload : Buffer.from(payload)])
+  return Buffer.concat([
+    Buffer.from(head, 'latin1'),
+    Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+  ])
 }
 
 /** A well-framed predict request with a random body. */
@@ -229,7 +259,19 @@ function headerCase(r: Rng): Buffer {
         h.splice(0, 1)
         break
       case 6:
-        h[1] = ['content-type', pick(r, ['application/json; charset=latin1', 'text/plain', 'application/json;', 'multipart/form-data; boundary=x', 'application/jsonx', ' application/json', 'APPLICATION/JSON; CHARSET="UTF-8"', ''])]
+        h[1] = [
+          'content-type',
+          pick(r, [
+            'application/json; charset=latin1',
+            'text/plain',
+            'application/json;',
+            'multipart/form-data; boundary=x',
+            'application/jsonx',
+            ' application/json',
+            'APPLICATION/JSON; CHARSET="UTF-8"',
+            '',
+          ]),
+        ]
         break
       case 7:
         h.push(['expect', pick(r, ['100-continue', 'nonsense'])])
@@ -250,7 +292,17 @@ function headerCase(r: Rng): Buffer {
         h.push(['x-latin1', 'caf\u00e9 \u00ff'])
         break
       case 13:
-        h.push(['authorization', pick(r, ['Bearer', 'Bearer  x', 'Basic Zm9vOmJhcg==', `Bearer ${'x'.repeat(5000)}`, 'bearer fuzz-token', '\u00ff'])])
+        h.push([
+          'authorization',
+          pick(r, [
+            'Bearer',
+            'Bearer  x',
+            'Basic Zm9vOmJhcg==',
+            `Bearer ${'x'.repeat(5000)}`,
+            'bearer fuzz-token',
+            '\u00ff',
+          ]),
+        ])
         break
       case 14:
         h.push(['x-request-id', pick(r, ['', 'a'.repeat(2000), '../../etc', '\u00e9\u00e9'])])
@@ -304,16 +356,44 @@ function chunkedCase(r: Rng): Buffer {
     const n = 1 + r.int(40)
     const part = b.slice(at, at + n)
     at += n
-    const size = chance(r, 0.15) ? pick(r, ['zz', '-1', 'ffffffffffffffff', '', ' 5', `${part.length.toString(16)};ext=${randomText(r, 5)}`]) : part.length.toString(16)
+    const size = chance(r, 0.15)
+      ? pick(r, [
+          'zz',
+          '-1',
+          'ffffffffffffffff',
+          '',
+          ' 5',
+          `${part.length.toString(16)};ext=${randomText(r, 5)}`,
+        ])
+      : part.length.toString(16)
     chunks += `${size}\r\n${part}${chance(r, 0.05) ? '' : '\r\n'}`
   }
-  chunks += pick(r, ['0\r\n\r\n', '0\r\n', '0\r\nx-trailer: 1\r\n\r\n', '', 'garbage', `${'1'.repeat(20)}\r\n`])
+  chunks += pick(r, [
+    '0\r\n\r\n',
+    '0\r\n',
+    '0\r\nx-trailer: 1\r\n\r\n',
+    '',
+    'garbage',
+    `${'1'.repeat(20)}\r\n`,
+  ])
   return serialize(`POST ${PREDICT} HTTP/1.1`, h, chunks)
 }
 
 /** An odd request line (method, target, version). */
 function requestLineCase(r: Rng): Buffer {
-  const method = pick(r, ['GET', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'post', 'POST ', 'PRI', 'CONNECT', randomText(r, 3)])
+  const method = pick(r, [
+    'GET',
+    'PUT',
+    'DELETE',
+    'OPTIONS',
+    'HEAD',
+    'PATCH',
+    'post',
+    'POST ',
+    'PRI',
+    'CONNECT',
+    randomText(r, 3),
+  ])
   const target = pick(r, [
     PREDICT,
     `${PREDICT}?explain=true&top=${pick(r, ['1', '0', '1000', 'x', '-1'])}`,
@@ -377,7 +457,7 @@ const KINDS: readonly [string, number, (r: Rng) => Buffer][] = [
   ['garbage', 6, garbageCase],
   ['other-route', 6, otherRouteCase],
 ]
-const TOTAL_WEIGHT = KINDS.reduce((s, k) => s + k[1], 0)
+const FRAMED_KINDS = KINDS.filter(([kind]) => kind !== 'content-length' && kind !== 'garbage')
 
 /** Splits bytes into 1-4 writes with short pauses (heads and bodies split across packets). */
 function split(r: Rng, data: Buffer): Piece[] {
@@ -402,12 +482,14 @@ function makeCase(seed: number, index: number): Case {
   if (mode < 8) {
     // Pipelined mixes: several requests of any kind in one stream.
     const n = 2 + r.int(4)
-    const parts = Array.from({ length: n }, () => pickKind(r)[1](r))
+    const parts = Array.from({ length: n }, () => pickKind(r)[2](r))
     return { kind: 'pipelined', pieces: split(r, Buffer.concat(parts)), stall: false }
   }
   if (mode < 20) {
-    // Truncated: a request cut anywhere (perhaps after complete ones), then a half-close or a stall.
-    const full = pickKind(r)[1](r)
+    // Truncated: a request cut anywhere (perhaps after a complete one), then a half-close or a stall.
+    // Only kinds whose framing is right, so a cut request is never complete (a stalled client with
+    // every request answered is an idle keep-alive connection, legitimately held).
+    const full = pickKind(r, FRAMED_KINDS)[2](r)
     const cut = full.subarray(0, 1 + r.int(Math.max(1, full.length - 1)))
     const before = chance(r, 0.3) ? predictRequest(r) : Buffer.alloc(0)
     const stall = chance(r, 0.35)
@@ -417,20 +499,27 @@ function makeCase(seed: number, index: number): Case {
       for (let i = 0; i < Math.min(cut.length, 40); i++) pieces.push(cut.subarray(i, i + 1), { pause: 20 })
       return { kind: 'trickled-stall', pieces, stall: true }
     }
-    return { kind: stall ? 'truncated-stall' : 'truncated', pieces: split(r, Buffer.concat([before, cut])), stall }
+    return {
+      kind: stall ? 'truncated-stall' : 'truncated',
+      pieces: split(r, Buffer.concat([before, cut])),
+      stall,
+    }
   }
   if (mode < 23) return { kind: 'garbage-stall', pieces: split(r, garbageCase(r)), stall: true }
   const [kind, , make] = pickKind(r)
   return { kind, pieces: split(r, make(r)), stall: false }
 }
 
-function pickKind(r: Rng): readonly [string, number, (r: Rng) => Buffer] {
-  let x = r.int(TOTAL_WEIGHT)
-  for (const k of KINDS) {
+function pickKind(
+  r: Rng,
+  kinds: readonly (readonly [string, number, (r: Rng) => Buffer])[] = KINDS,
+): readonly [string, number, (r: Rng) => Buffer] {
+  let x = r.int(kinds.reduce((s, k) => s + k[1], 0))
+  for (const k of kinds) {
     x -= k[1]
     if (x < 0) return k
   }
-  return KINDS[0]!
+  return kinds[0]!
 }
 
 /**
@@ -473,7 +562,12 @@ export function parseResponses(data: Buffer): { statuses: number[]; unparsed: bo
 }
 
 /** Runs one case on a fresh connection. */
-function runCase(port: number, index: number, c: Case, limits: { fin: number; stalled: number; lingered: number }): Promise<CaseResult> {
+function runCase(
+  port: number,
+  index: number,
+  c: Case,
+  limits: { fin: number; stalled: number; lingered: number },
+): Promise<CaseResult> {
   return new Promise((resolve) => {
     // allowHalfOpen: the client's half-close is its own choice, not a reaction to the server's.
     const socket: Socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
@@ -501,7 +595,10 @@ function runCase(port: number, index: number, c: Case, limits: { fin: number; st
       })
     }
     // The client gives up well past any limit: that case counts as held too long.
-    const guard = setTimeout(() => settle(false), Math.max(limits.fin, limits.stalled, limits.lingered) + 5000)
+    const guard = setTimeout(
+      () => settle(false),
+      Math.max(limits.fin, limits.stalled, limits.lingered) + 5000,
+    )
     socket.on('data', (chunk: Buffer) => chunks.push(chunk))
     socket.on('error', () => undefined)
     // 'end': the server closed its side. A client that stalls may still hold its own side open.
@@ -528,7 +625,11 @@ export async function fuzzServe(options: FuzzOptions): Promise<FuzzReport> {
   const headersMs = options.headersMs ?? 1000
   const requestMs = options.requestMs ?? 2000
   const slack = options.slackMs ?? 3000
-  const limits = { fin: options.finHoldLimitMs ?? 5000, stalled: requestMs + slack, lingered: LINGER_MS + slack }
+  const limits = {
+    fin: options.finHoldLimitMs ?? 5000,
+    stalled: requestMs + slack,
+    lingered: LINGER_MS + slack,
+  }
   let crashes = 0
   const onCrash = (error: unknown): void => {
     crashes++
@@ -536,6 +637,7 @@ export async function fuzzServe(options: FuzzOptions): Promise<FuzzReport> {
   }
   process.on('uncaughtException', onCrash)
   process.on('unhandledRejection', onCrash)
+  const home = mkdtempSync(join(tmpdir(), 'keel-fuzz-'))
   const server = await createServer({
     source: createMemoryModelSource([fakeModel()]),
     config: {
@@ -545,8 +647,12 @@ export async function fuzzServe(options: FuzzOptions): Promise<FuzzReport> {
       maxBatchRows: 20,
       fastPath: options.fastPath,
       timeouts: { headersMs, requestMs },
+      // The monitoring routes load a lot of code at start and are not what this fuzzes.
+      monitor: { enabled: false, dashboard: false },
     },
-    db: false,
+    // A database, so that feedback and the prediction log are fuzzed too (without one, feedback is a
+    // deliberate 503).
+    db: `sqlite:${join(home, 'fuzz.db')}`,
     apiToken: API_TOKEN,
     adminToken: 'fuzz-admin',
     logger: false,
@@ -586,6 +692,7 @@ export async function fuzzServe(options: FuzzOptions): Promise<FuzzReport> {
     healthyAfter = health?.status === 200
   } finally {
     await server.close()
+    rmSync(home, { recursive: true, force: true })
     process.off('uncaughtException', onCrash)
     process.off('unhandledRejection', onCrash)
   }
@@ -620,7 +727,9 @@ export function formatFuzzReport(report: FuzzReport): string {
     `  healthy after ${report.healthyAfter}`,
   ]
   for (const f of report.failures)
-    lines.push(`  case ${f.index} (${f.kind}): ${f.statuses.join(',') || 'no response'}, held ${f.holdMs} ms: ${JSON.stringify(f.sample)}`)
+    lines.push(
+      `  case ${f.index} (${f.kind}): ${f.statuses.join(',') || 'no response'}, held ${f.holdMs} ms: ${JSON.stringify(f.sample)}`,
+    )
   return lines.join('\n')
 }
 
@@ -645,7 +754,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       concurrency: Number(values.concurrency),
       ...(values.only === undefined ? {} : { only: values.only.split(',').map(Number) }),
       ...(values.verbose
-        ? { onCase: (c: CaseResult) => console.log(`${c.index} ${c.kind} ${c.statuses.join(',')} ${c.holdMs}ms`) }
+        ? {
+            onCase: (c: CaseResult) =>
+              console.log(`${c.index} ${c.kind} ${c.statuses.join(',')} ${c.holdMs}ms`),
+          }
         : {}),
     })
     console.log(formatFuzzReport(report))

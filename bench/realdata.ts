@@ -56,13 +56,16 @@ for (let i = 0; i < args.length; i++) {
   else names.push(a)
 }
 
-const sets = (JSON.parse(readFileSync(join(DATA, 'datasets.json'), 'utf8')) as { datasets: SetMeta[] }).datasets
+const sets = (JSON.parse(readFileSync(join(DATA, 'datasets.json'), 'utf8')) as { datasets: SetMeta[] })
+  .datasets
 const anchorsPath = join(DATA, 'anchors.json')
 // The shared sets' anchors are ANCHORS.md's (same protocol and split); the others come from
 // bench/realdata_anchor.py.
 const anchors: Record<string, Anchor> = {
   ...ANCHORS,
-  ...(existsSync(anchorsPath) ? (JSON.parse(readFileSync(anchorsPath, 'utf8')) as Record<string, Anchor>) : {}),
+  ...(existsSync(anchorsPath)
+    ? (JSON.parse(readFileSync(anchorsPath, 'utf8')) as Record<string, Anchor>)
+    : {}),
 }
 
 const recordedScores =
@@ -162,12 +165,17 @@ for (const meta of sets) {
     if (!ok) misses++
     cells.push(fmt(score, metric), fmt(anchor, metric))
     if (family === 'gbdt') cells.push(`${reg ? '<=' : '>='} ${fmt(target, metric)}`)
-    cells.push(ok ? 'yes' : `NO (${reg ? `+${((score / anchor - 1) * 100).toFixed(1)} %` : (score - anchor).toFixed(4)})`)
+    cells.push(
+      ok
+        ? 'yes'
+        : `NO (${reg ? `+${((score / anchor - 1) * 100).toFixed(1)} %` : (score - anchor).toFixed(4)})`,
+    )
   }
   if (reg) cells.push('')
   else {
-    const test = (JSON.parse(readFileSync(join(DATA, 'splits', `${meta.name}.json`), 'utf8')) as { test: number[] })
-      .test.length
+    const test = (
+      JSON.parse(readFileSync(join(DATA, 'splits', `${meta.name}.json`), 'utf8')) as { test: number[] }
+    ).test.length
     const share = meta.positive_share ?? Number.NaN
     const nPos = Math.round(test * share)
     const best = a === undefined ? Number.NaN : Math.max(a.hgb, a.xgb)

@@ -1,7 +1,7 @@
 """Anchors of the realdata bench: scikit-learn and XGBoost by their usual recipe on every set of
 bench/realdata/data/datasets.json, with the ANCHORS.md protocol (../shared/datasets/ANCHORS.md).
 
-Usage: OMP_NUM_THREADS=2 /usr/bin/python3 bench/realdata_anchor.py [--all] [names...]
+Usage: OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 bench/realdata_anchor.py [--all] [names...]
 Without names, computes the sets missing from anchors.json except the shared ones (their anchors
 are in ANCHORS.md and bench/lib/anchor-data.ts); --all recomputes every set.
 Writes bench/realdata/data/anchors.json ({name: {metric, linear, rf, hgb, xgb}}), merging with

@@ -200,10 +200,7 @@ export function encodeCompact(a: Float64Array | Int32Array | Uint8Array): Encode
   for (let i = 0; i < a.length; i++) {
     const v = a[i]!
     if (integral && (!Number.isInteger(v) || Object.is(v, -0))) integral = false
-    if (!integral && !Object.is(Math.fround(v), v) && !Number.isNaN(v)) {
-      f32 = false
-      break
-    }
+    if (f32 && !Object.is(Math.fround(v), v) && !Number.isNaN(v)) f32 = false
     if (v < min) min = v
     if (v > max) max = v
   }
@@ -250,10 +247,11 @@ export function decodeCompact(encoded: unknown, as: 'f64' | 'i32' | 'u8'): Float
     throw new ArtifactError('ARTIFACT_INVALID', `Array base ${String(base)} is not a finite number.`)
   const stored = decodeRaw(encoded, dtype)
   const out = as === 'f64' ? new Float64Array(stored.length) : as === 'i32' ? new Int32Array(stored.length) : new Uint8Array(stored.length)
+  const [lo, hi] = as === 'u8' ? [0, 0xff] : [-0x80000000, 0x7fffffff]
   for (let i = 0; i < stored.length; i++) {
-    const v = stored[i]! + base
+    const v = base === 0 ? stored[i]! : stored[i]! + base
     // a narrowing conversion would silently wrap: reject values the target type cannot hold
-    if (out[i] !== undefined && as !== 'f64' && !(Number.isInteger(v) && (as === 'u8' ? v >= 0 && v <= 0xff : v >= -0x80000000 && v <= 0x7fffffff)))
+    if (as !== 'f64' && !(Number.isInteger(v) && v >= lo && v <= hi))
       throw new ArtifactError('ARTIFACT_INVALID', `Array value ${v} does not fit ${as}.`)
     out[i] = v
   }

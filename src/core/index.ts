@@ -1,7 +1,17 @@
 /** Core building blocks shared by every capability: errors, RNG, matrices, artifacts, hashing, paths. */
 
 export type { Artifact, EncodedArray, StorableArray } from './artifact.js'
-export { checkArtifact, decodeArray, encodeArray, makeArtifact } from './artifact.js'
+export {
+  artifactFromBytes,
+  artifactToBytes,
+  checkArtifact,
+  decodeArray,
+  decodeCompact,
+  encodeArray,
+  encodeCompact,
+  isBinaryArtifact,
+  makeArtifact,
+} from './artifact.js'
 export type { ConfigParseResult, ConfigProblem } from './config-schema.js'
 export { formatConfigPath, formatConfigProblems, parseConfig } from './config-schema.js'
 export {

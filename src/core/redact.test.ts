@@ -20,6 +20,10 @@ test('redactPaths removes filesystem paths and keeps URLs, routes and media type
     ['Unsupported Media Type: text/plain', 'Unsupported Media Type: text/plain'],
     ['connect ECONNREFUSED http://127.0.0.1:9/v1/chat', 'connect ECONNREFUSED http://127.0.0.1:9/v1/chat'],
     ['GET /health', 'GET /health'],
+    [
+      "No experiment 'x'. List them with GET /v1/admin/experiments.",
+      "No experiment 'x'. List them with GET /v1/admin/experiments.",
+    ],
     ['rows × features over 1000', 'rows × features over 1000'],
   ]
   for (const [input, expected] of cases) assert.equal(redactPaths(input), expected, input)

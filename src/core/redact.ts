@@ -13,8 +13,9 @@ const WINDOWS_PATH = /(?<![\w])[A-Za-z]:\\[^\s'"`<>]*/g
 const HOME_PATH = /(?<![\w.~/-])~\/[^\s'"`<>]*/g
 // An absolute POSIX path of two or more segments (`/srv/keel/x`, `/tmp/a/`): it starts after a
 // space, quote or bracket, so URL paths (`http://h:8080/v1/x`) and media types (`text/plain`) stay.
-// One-segment names (`/health`) are left: they are routes more often than files.
-const POSIX_PATH = /(?<![\w.:/~-])\/(?:[^\s'"`<>/:,;()[\]{}]+\/)+[^\s'"`<>/:,;()[\]{}]*/g
+// One-segment names (`/health`) and the HTTP API's own routes (`/v1/...`) are left: a message that
+// points the client at a route must keep it.
+const POSIX_PATH = /(?<![\w.:/~-])\/(?!v\d+\/)(?:[^\s'"`<>/:,;()[\]{}]+\/)+[^\s'"`<>/:,;()[\]{}]*/g
 
 /**
  * Replaces absolute filesystem paths in `text` with `<path>`.

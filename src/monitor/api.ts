@@ -345,7 +345,10 @@ const performanceResponse = {
         properties: {
           name: { type: 'string' },
           metric: { type: 'string', nullable: true },
-          validation: { ...nullableNumber, description: 'The model\'s metric at training time, on validationSplit.' },
+          validation: {
+            ...nullableNumber,
+            description: "The model's metric at training time, on validationSplit.",
+          },
           validationSplit: {
             type: 'string',
             nullable: true,

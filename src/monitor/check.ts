@@ -94,7 +94,7 @@ export async function loadReference(
   } finally {
     await store.close()
   }
-  return { name, version, bundle: ModelBundle.load(Buffer.from(bytes).toString('utf8')), profile }
+  return { name, version, bundle: ModelBundle.load(bytes), profile }
 }
 
 /**

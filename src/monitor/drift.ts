@@ -59,6 +59,13 @@ export const DEFAULT_DRIFT_RULE: DriftRule = 'any'
  */
 export const DEFAULT_MIN_ROWS = 100
 
+/**
+ * Smallest PSI of the prediction scores that counts as prediction drift in the verdict (0.1 is the
+ * usual "moderate shift" line). On 1,000 rows the KS test alone flags shifts far too small to
+ * matter (PSI 0.08 from a feature with 0.3 % of the importance), so the verdict needs both.
+ */
+export const DEFAULT_PREDICTION_MIN_PSI = 0.1
+
 /** The dataset verdict: `insufficient_data` when the window has fewer than `minRows` rows. */
 export type DriftVerdict = 'drift' | 'no_drift' | 'insufficient_data'
 
@@ -102,6 +109,8 @@ export interface DriftOptions {
   readonly rule?: DriftRule
   /** Fewer current rows than this give `insufficient_data` and no tests (default 100). */
   readonly minRows?: number
+  /** Prediction drift counts in the verdict only with at least this PSI (default 0.1). */
+  readonly predictionMinPsi?: number
 }
 
 /** Dataset-level result. */
@@ -120,7 +129,10 @@ export interface DriftReport {
   readonly shareThreshold: number
   readonly rule: DriftRule
   readonly verdict: DriftVerdict
-  /** Whether the prediction scores drifted (false when there are none). */
+  /**
+   * Whether the prediction scores drifted materially: their test flagged them and their PSI is at
+   * least `predictionMinPsi` (false when there are no scores).
+   */
   readonly predictionDrift: boolean
   /** True only when `verdict` is `drift` (kept for callers that read a boolean). */
   readonly datasetDrift: boolean
@@ -342,7 +354,8 @@ export function detectDrift(
   const weighting = options.weights === undefined ? 'equal' : 'importance'
   let weightedShare = 0
   for (const f of features) if (f.drifted) weightedShare += weights[f.feature] ?? 0
-  const predictionDrift = prediction?.drifted === true
+  const predictionMinPsi = options.predictionMinPsi ?? DEFAULT_PREDICTION_MIN_PSI
+  const predictionDrift = prediction?.drifted === true && prediction.psi >= predictionMinPsi
   const pct = (v: number): string => `${(100 * v).toFixed(0)}%`
   const signals = {
     share: features.length > 0 && share >= shareThreshold,
@@ -352,7 +365,13 @@ export function detectDrift(
   const isDrift = rule === 'any' ? signals.prediction || signals.weighted : signals[rule]
   const why: string[] = []
   if ((rule === 'prediction' || rule === 'any') && prediction !== undefined)
-    why.push(`prediction scores ${predictionDrift ? 'drifted' : 'did not drift'}`)
+    why.push(
+      predictionDrift
+        ? `prediction scores drifted (PSI ${prediction.psi.toFixed(2)})`
+        : prediction.drifted
+          ? `prediction scores moved too little to alarm (PSI ${prediction.psi.toFixed(2)} < ${predictionMinPsi})`
+          : 'prediction scores did not drift',
+    )
   if (rule === 'prediction' && prediction === undefined) why.push('no prediction scores to test')
   if (rule === 'weighted' || rule === 'any')
     why.push(

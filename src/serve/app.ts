@@ -26,6 +26,13 @@ import {
   type ServeConfigInput,
   servedModels,
 } from './config.js'
+import {
+  closeWithDeadline,
+  DEFAULT_LINGER,
+  httpTimeoutOptions,
+  lingerOnBodyTooLarge,
+  trackConnections,
+} from './connection-lifecycle.js'
 import { isTransientDbError } from './db-faults.js'
 import {
   BadRequestError,
@@ -35,12 +42,6 @@ import {
   statusForCode,
 } from './errors.js'
 import { type Experiment, experimentSchema } from './experiments.js'
-import {
-  closeWithDeadline,
-  httpTimeoutOptions,
-  lingerOnBodyTooLarge,
-  trackConnections,
-} from './connection-lifecycle.js'
 import { attachFastPath, type FastHandler, type FastPath } from './fast-path.js'
 import { logWriteEpisodes, predictionLogSink } from './log-sink.js'
 import { createServeMetrics, recordRequest, type ServeMetrics } from './metrics.js'
@@ -710,7 +711,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       ])
       return undefined
     } catch (error) {
-      return `database unreachable: ${(error as Error).message}`
+      // /ready is unauthenticated: name the kind of failure, never the database's host, port or user.
+      const code = (error as NodeJS.ErrnoException).code
+      return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)
+        ? `database unreachable (${code})`
+        : 'database unreachable'
     } finally {
       clearTimeout(timer)
     }
@@ -732,7 +737,8 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       const dbProblem = loading.length === 0 ? await probeDb() : undefined
       if (dbProblem !== undefined) {
         void reply.status(503)
-        return { status: 'unavailable', reason: dbProblem }
+        // /ready is unauthenticated: the driver's message goes out without filesystem paths.
+        return { status: 'unavailable', reason: redactPaths(dbProblem) }
       }
       if (loading.length === 0) return { status: 'ready' }
       void reply.status(503)
@@ -1116,7 +1122,10 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       ),
       headersTimeoutMs: config.timeouts.headersMs,
       requestTimeoutMs: config.timeouts.requestMs,
-      // Fastify's own 413 (its error, through the same error reply), answered before the body is read.
+      // Fastify's own 413 (its error, through the same error reply), answered before the body is read,
+      // then the same lingering close as on the Fastify path.
+      lingerBytes: DEFAULT_LINGER.maxBytes,
+      lingerMs: DEFAULT_LINGER.maxMs,
       tooLarge: (head) => {
         const requestId = head.headers[REQUEST_ID_HEADER] || newRequestId()
         const reply = errorReply(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), requestId, logInternal)
@@ -1160,11 +1169,15 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       return app.listen({ port, host })
     },
     close() {
-      closing ??= closeWithDeadline(() => app.close(), connections, config.timeouts.shutdownMs, (n) =>
-        app.log.warn(
-          { connections: n, shutdownMs: config.timeouts.shutdownMs },
-          'shutdown deadline reached: closed connections still open',
-        ),
+      closing ??= closeWithDeadline(
+        () => app.close(),
+        connections,
+        config.timeouts.shutdownMs,
+        (n) =>
+          app.log.warn(
+            { connections: n, shutdownMs: config.timeouts.shutdownMs },
+            'shutdown deadline reached: closed connections still open',
+          ),
       )
       return closing
     },

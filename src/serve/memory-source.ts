@@ -46,7 +46,10 @@ export function createMemoryModelSource(models: readonly ServableModel[] = []): 
     async resolve(ref): Promise<ModelVersionRef> {
       const { name, selector } = parseModelRef(ref)
       const byVersion = versions.get(name)
-      if (byVersion === undefined || byVersion.size === 0) throw new NotFoundError(`No model '${name}'.`)
+      if (byVersion === undefined || byVersion.size === 0) {
+        const known = [...versions.keys()].filter((n) => (versions.get(n)?.size ?? 0) > 0)
+        throw new NotFoundError(`No model '${name}' (models: ${known.length === 0 ? 'none' : known.join(', ')}).`)
+      }
       if (selector === undefined) return { name, version: Math.max(...byVersion.keys()) }
       if (/^\d+$/.test(selector)) {
         const version = Number(selector)
@@ -54,7 +57,12 @@ export function createMemoryModelSource(models: readonly ServableModel[] = []): 
         return { name, version }
       }
       const version = aliases.get(name)?.get(selector)
-      if (version === undefined) throw new NotFoundError(`No alias '${selector}' on '${name}'.`)
+      if (version === undefined) {
+        const known = [...(aliases.get(name)?.keys() ?? [])]
+        throw new NotFoundError(
+          `No alias '${selector}' on '${name}' (aliases: ${known.length === 0 ? 'none' : known.join(', ')}).`,
+        )
+      }
       return { name, version }
     },
     async load(name, version) {

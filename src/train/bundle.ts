@@ -1,4 +1,13 @@
-import { AppError, type Artifact, ArtifactError, LIBRARY_VERSION, type Matrix } from '../core/index.js'
+import {
+  AppError,
+  type Artifact,
+  ArtifactError,
+  artifactFromBytes,
+  artifactToBytes,
+  isBinaryArtifact,
+  LIBRARY_VERSION,
+  type Matrix,
+} from '../core/index.js'
 import type { ColumnKind, Dataset } from '../data/index.js'
 import { type FittedModel, isClassifier, loadModel, type TaskKind } from '../models/index.js'
 import { FeatureEncoder, type FeatureEncoderState, type FeatureRecord } from './encoder.js'
@@ -130,14 +139,32 @@ export class ModelBundle {
     }
   }
 
-  /** Serialises to JSON text (what the registry stores). */
+  /** Serialises to JSON text (arrays as base64; `toBytes` is the compact form the registry stores). */
   toJSON(): string {
     return JSON.stringify(this.toArtifact())
   }
 
-  /** Restores a bundle from its artifact (object or JSON text). */
+  /**
+   * Serialises to the binary artifact format (what `keel train` registers): the same JSON document
+   * with arrays as raw bytes after it, checksummed; see `artifactToBytes`.
+   */
+  toBytes(): Uint8Array {
+    return artifactToBytes(this.toArtifact())
+  }
+
+  /**
+   * Restores a bundle from its artifact: an object, JSON text, or bytes (binary artifact or UTF-8
+   * JSON, as the registry returns them).
+   */
   static load(value: unknown): ModelBundle {
-    const parsed: unknown = typeof value === 'string' ? parseJson(value) : value
+    const parsed: unknown =
+      value instanceof Uint8Array
+        ? isBinaryArtifact(value)
+          ? artifactFromBytes(value)
+          : parseJson(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'))
+        : typeof value === 'string'
+          ? parseJson(value)
+          : value
     if (typeof parsed !== 'object' || parsed === null)
       throw new ArtifactError('ARTIFACT_INVALID', 'Model bundle is not a JSON object.')
     const a = parsed as Partial<Artifact<Partial<BundleState>>>

@@ -13,7 +13,7 @@ export async function loadBundleByRef(
   try {
     const loaded = await registry.loadArtifact(ref)
     return {
-      bundle: ModelBundle.load(Buffer.from(loaded.bytes).toString('utf8')),
+      bundle: ModelBundle.load(loaded.bytes),
       name: loaded.model.name,
       version: loaded.model.version,
     }

@@ -153,8 +153,9 @@ export async function runTraining(
     // Every step after the fit is announced (progress) and those that grow with model size times
     // rows get a share of the fit time, so the command costs about what the fit costs.
     const steps = new PostFitSteps(options.onProgress)
-    const artifact = await steps.run('saving the model artifact', () => outcome.bundle.toJSON())
-    const artifactBytes = Buffer.byteLength(artifact)
+    // binary artifact: raw array bytes, no base64 (see ModelBundle.toBytes)
+    const artifact = await steps.run('saving the model artifact', () => outcome.bundle.toBytes())
+    const artifactBytes = artifact.byteLength
     const latencyMs = await steps.run('measuring single-row latency', () =>
       measureSingleRowLatencyMs(outcome.bundle, selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50))),
     )
@@ -224,9 +225,9 @@ export async function runTraining(
     }
     await store.logArtifact(run.id, {
       kind: 'bytes',
-      name: 'model.json',
-      bytes: Buffer.from(artifact),
-      contentType: 'application/json',
+      name: 'model.keel',
+      bytes: artifact,
+      contentType: 'application/octet-stream',
     })
     // The reference profile monitoring compares live traffic with: training rows and their scores.
     const trainDs = selectRows(outcome.dataset, outcome.trainIndex)
@@ -288,7 +289,7 @@ export async function runTraining(
         await registry.registerVersion({
           name: options.name,
           runId: run.id,
-          artifact: Buffer.from(artifact),
+          artifact,
           ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
           featureSchema: outcome.bundle.features.map((f) => ({ ...f })),
           metrics: headline,

@@ -49,7 +49,7 @@ export async function createRegistryModelSource(
     },
     async load(name: string, version: number) {
       const loaded = await registry.loadArtifact(`${name}@${version}`)
-      return bundleToServable(ModelBundle.load(Buffer.from(loaded.bytes).toString('utf8')), name, version)
+      return bundleToServable(ModelBundle.load(loaded.bytes), name, version)
     },
     async fallbackOf(name: string, version: number) {
       const v = await registry.getVersion(`${name}@${version}`)

@@ -134,7 +134,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     const predictUrl = `${base}/v1/models/churn/predict`
     const ids: string[] = []
     // 1) Normal traffic, one row per request (gives the latency percentiles something to show).
-    // A check over fewer than minRows (50) rows gives no verdict and is not recorded.
+    // A check over fewer than minRows (50) rows gives no verdict and no statistics to chart.
     for (const features of rows.slice(0, 8))
       ids.push((await post(predictUrl, { features })).predictionId as string)
     await server.log!.flush()
@@ -148,7 +148,10 @@ describe('monitoring dashboard over a real model and real traffic', () => {
     await server.log!.flush()
     const first = await server.monitor!.runOnce()
     assert.equal(first.length, 1)
-    assert.equal(tooFew.length, 0, 'fewer than minRows: no verdict')
+    // Issue 14: a window below minRows is reported as 'insufficient_data' (with the counts), not skipped.
+    assert.equal(tooFew.length, 1)
+    assert.equal(tooFew[0]!.report.verdict, 'insufficient_data', 'fewer than minRows: no verdict')
+    assert.equal(tooFew[0]!.report.currentRows, 8)
     // 2) Drifted traffic: spend_30d four times larger and a plan the model never saw.
     for (let i = 120; i < 420; i += 50) {
       const batch = rows.slice(i, i + 50).map((r, j) => ({
@@ -223,7 +226,7 @@ describe('monitoring dashboard over a real model and real traffic', () => {
       }[]
     }
     const m = drift.models[0]!
-    assert.equal(m.history.ts.length, 3, 'three recorded checks (the 8-row one is not)')
+    assert.equal(m.history.ts.length, 3, 'three charted checks (the 8-row one has no statistics)')
     assert.equal(m.history.features.spend_30d!.statistic.length, m.history.ts.length)
     assert.equal(m.latest.features.find((f) => f.feature === 'spend_30d')!.drifted, true)
 

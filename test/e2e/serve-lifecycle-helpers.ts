@@ -99,24 +99,46 @@ export async function waitFor(
   }
 }
 
+/** `promise`, or a rejection naming `what` when it takes longer than `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** One prediction of `model`; its id when the server acknowledged it (200), else undefined. */
+export async function predict(base: string, model = 'churn'): Promise<string | undefined> {
+  try {
+    const res = await fetch(`${base}/v1/models/${model}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ features: ROW }),
+    })
+    const body = (await res.json()) as { predictionId?: string }
+    return res.status === 200 ? body.predictionId : undefined
+  } catch {
+    // Refused or reset while shutting down: not acknowledged, so not owed.
+    return undefined
+  }
+}
+
 /** Prediction loops until `stop()`; records every acknowledged prediction id. */
 export function load(base: string, concurrency: number): { acked: string[]; stop(): Promise<void> } {
   const acked: string[] = []
   let stopped = false
   const loops = Array.from({ length: concurrency }, async () => {
     while (!stopped) {
-      try {
-        const res = await fetch(`${base}/v1/models/churn/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ features: ROW }),
-        })
-        const body = (await res.json()) as { predictionId?: string }
-        if (res.status === 200 && body.predictionId !== undefined) acked.push(body.predictionId)
-      } catch {
-        // Refused or reset while shutting down: not acknowledged, so not owed.
-        await new Promise((r) => setTimeout(r, 5))
-      }
+      const id = await predict(base)
+      if (id !== undefined) acked.push(id)
+      else await new Promise((r) => setTimeout(r, 5))
     }
   })
   return {

@@ -5,11 +5,16 @@ import { fakeModel } from '../../src/serve/testing.js'
 
 const env = process.env
 const delayMs = env.CHILD_DELAY_MS === undefined ? undefined : Number(env.CHILD_DELAY_MS)
-const source = createMemoryModelSource([fakeModel(delayMs === undefined ? {} : { delayMs })])
+const slowMs = env.CHILD_SLOW_MS === undefined ? undefined : Number(env.CHILD_SLOW_MS)
+// `slow` answers after CHILD_SLOW_MS: requests still in flight when a shutdown starts.
+const source = createMemoryModelSource([
+  fakeModel(delayMs === undefined ? {} : { delayMs }),
+  ...(slowMs === undefined ? [] : [fakeModel({ name: 'slow', delayMs: slowMs })]),
+])
 await startServer({
   source,
   config: {
-    models: ['churn'],
+    models: slowMs === undefined ? ['churn'] : ['churn', { ref: 'slow', timeoutMs: 60_000 }],
     predictionLog: { flushIntervalMs: Number(env.CHILD_FLUSH_MS ?? 1000), batchSize: 200 },
     pollIntervalMs: 0,
     fastPath: env.CHILD_FAST_PATH !== '0',

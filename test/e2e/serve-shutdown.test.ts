@@ -15,10 +15,12 @@ import {
   cleanup,
   groupAlive,
   load,
+  predict,
   type RawConnection,
   rawConnect,
   startChild,
   waitFor,
+  within,
 } from './serve-lifecycle-helpers.js'
 
 const PG_URL = process.env.KEEL_TEST_DATABASE_URL
@@ -92,9 +94,13 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', ()
         let c: Child | undefined
         try {
           // A long flush interval: at the signal almost everything acknowledged is still queued.
-          c = await startChild({ CHILD_DB_URL: db.url, CHILD_WORKERS: '2', CHILD_FLUSH_MS: '5000' }, group)
+          c = await startChild(
+            { CHILD_DB_URL: db.url, CHILD_WORKERS: '2', CHILD_FLUSH_MS: '5000', CHILD_SLOW_MS: '1500' },
+            group,
+          )
+          const base = c.base
           const pid = c.child.pid!
-          const traffic = load(c.base, 4)
+          const traffic = load(base, 4)
           await waitFor('150 acknowledged predictions', () => traffic.acked.length >= 150)
           if (target === 'worker') {
             // One worker stops alone: its queue must be written before it exits, and the primary
@@ -109,11 +115,18 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', ()
           }
           const before = traffic.acked.length
           await waitFor('150 more acknowledged predictions', () => traffic.acked.length >= before + 150)
+          await traffic.stop()
+          // Requests in flight when the signal comes (on both workers) keep the workers busy with
+          // the shutdown for a while: the window in which a second signal (the primary's, before
+          // the fix) killed a worker with its queue unwritten.
+          await waitFor('the slow model', async () => (await predict(base, 'slow')) !== undefined)
+          const slow = Array.from({ length: 4 }, () => predict(base, 'slow'))
+          await new Promise((r) => setTimeout(r, 500))
           if (target === 'group') process.kill(-pid, 'SIGTERM')
           else if (target === 'group-sigint') process.kill(-pid, 'SIGINT')
           else c.child.kill('SIGTERM')
-          const { code, signal } = await c.exit
-          await traffic.stop()
+          const { code, signal } = await within(c.exit, 120_000, 'the shutdown')
+          for (const id of await Promise.all(slow)) if (id !== undefined) traffic.acked.push(id)
           assert.equal(signal, null, `exited by signal ${signal}; stderr: ${c.stderr()}`)
           assert.equal(code, 0, c.stderr())
           if (group) await waitFor('the process group to be empty', () => !groupAlive(pid), 30_000)
@@ -165,11 +178,12 @@ describe('shutdown deadline (timeouts.shutdownMs)', () => {
         await new Promise((r) => setTimeout(r, 500))
         const signalled = Date.now()
         c.child.kill('SIGTERM')
-        const { code } = await c.exit
+        // Without a deadline the stalled uploads held the shutdown for as long as they stayed open.
+        const { code } = await within(c.exit, 1500 + 40_000, 'the shutdown')
         const tookMs = Date.now() - signalled
         assert.equal(code, 0, c.stderr())
-        // Without a deadline the stalled uploads held the shutdown until the test gave up.
-        assert.ok(tookMs < 1500 + 30_000, `shutdown took ${tookMs} ms`)
+        // The deadline, not an early end: the stalled requests were in flight until it passed.
+        assert.ok(tookMs >= 1400, `shutdown took ${tookMs} ms`)
         for (const conn of stalled) assert.ok((await conn.closed) > 0)
         const logged = await db.ids()
         const missing = traffic.acked.filter((id) => !logged.has(id))

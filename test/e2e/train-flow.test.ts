@@ -83,7 +83,7 @@ test('task file -> keel train -> runs show -> models promote -> predict churn@pr
   const registry = await openRegistry(`sqlite:${join(env.KEEL_HOME, 'keel.db')}`)
   const loaded = await registry.loadArtifact('churn@production')
   await registry.close()
-  const bundle = ModelBundle.load(Buffer.from(loaded.bytes).toString('utf8'))
+  const bundle = ModelBundle.load(loaded.bytes)
   const expected = bundle.predictDataset(await loadDataset(join(dir, 'churn.csv'))).positive!
   lines.slice(1).forEach((line, i) => {
     assert.equal(Number(line.split(',')[probIndex]), expected[i], `row ${i}`)

@@ -61,7 +61,7 @@ test('keel train --model linear --params with penalty l1 / elasticnet fits spars
     const registry = await openRegistry(`sqlite:${join(env.KEEL_HOME, 'keel.db')}`)
     const stored = await registry.loadArtifact(result.model)
     await registry.close()
-    const model = ModelBundle.load(Buffer.from(stored.bytes).toString('utf8')).model
+    const model = ModelBundle.load(stored.bytes).model
     assert.ok(model instanceof FittedLogisticRegression || model instanceof FittedLinearRegression)
     assert.deepEqual({ ...model.params, ...JSON.parse(params) }, model.params, 'params kept')
     assert.ok(model.converged)

@@ -26,7 +26,7 @@ training time (per-feature test, threshold, drifted or not), then gives one verd
   weighted    the share of drifted features weighted by the model's global importance (recorded
               at training) reached the threshold: a feature the model ignores weighs ~0
   share       the plain share of drifted features reached the threshold (every feature counts 1)
-  prediction  the prediction scores drifted
+  prediction  the prediction scores drifted (their test flags them and their PSI is at least 0.1)
   --share-threshold F   threshold of the shares (default 0.5)
   --min-rows N          fewest rows for a verdict (default ${DEFAULT_MIN_ROWS}, as the server's monitor.minRows);
                         fewer give the verdict "not enough data" and no tests are run
@@ -54,7 +54,7 @@ const SUBCOMMANDS = ['drift', 'performance'] as const
 
 /** Options each sub-command reads. */
 const OPTIONS_OF: Readonly<Record<(typeof SUBCOMMANDS)[number], readonly string[]>> = {
-  drift: ['model', 'current', 'window', 'last', 'json'],
+  drift: ['model', 'current', 'window', 'last', 'rule', 'min-rows', 'share-threshold', 'json'],
   performance: ['model', 'window', 'buckets', 'json'],
 }
 

@@ -14,9 +14,10 @@ const USAGE = `Usage: keel serve [--port 8080] [--host 127.0.0.1] [--models chur
 
 Starts the prediction server. Models are loaded from the registry by reference and hot-swapped when
 an alias moves (keel models promote). Endpoints: POST /v1/models/{name}/predict, GET /v1/models,
-POST /v1/feedback, POST /v1/rag/query, GET /health, /ready, /metrics, /openapi.json, /docs, the
-monitoring dashboard at / and its JSON APIs under /v1/monitor; admin endpoints need
-KEEL_ADMIN_TOKEN, prediction endpoints need KEEL_API_TOKEN when it is set.
+POST /v1/feedback, POST /v1/rag/query (when the config sets rag.collection), GET /health, /ready,
+/metrics, /openapi.json, /docs, the monitoring dashboard at / and its JSON APIs under /v1/monitor;
+admin endpoints need KEEL_ADMIN_TOKEN, prediction and RAG endpoints need KEEL_API_TOKEN when it is
+set; with either token set, the dashboard needs KEEL_ADMIN_TOKEN from every client.
 
 Options:
   --port       port (default 8080; 0 picks a free one)

@@ -4,7 +4,8 @@ import {
   assertColumns,
   checkArtifact,
   decodeArray,
-  encodeArray,
+  decodeCompact,
+  encodeCompact,
   makeArtifact,
 } from '../../core/index.js'
 import type { FittedClassifier, FittedModel, HasTrees, TreeEnsembleView } from '../estimator.js'
@@ -17,8 +18,12 @@ import { accumulateLeaves, packForest, treeView } from './ensemble.js'
 /** Artifact kinds of the tree models. */
 export type TreeModelKind = 'tree-classifier' | 'tree-regressor' | 'rf-classifier' | 'rf-regressor'
 
-/** Current artifact format version of tree models. */
-export const FOREST_FORMAT_VERSION = 1
+/**
+ * Current artifact format version of tree models. 2: every array in its narrowest exact dtype
+ * (`encodeCompact`: feature ids u8, child indices u16 for trees under 65k nodes, integer covers
+ * u16/u32, f32 where every value is f32-exact); 1: fixed i32/f64/u8 arrays (still read).
+ */
+export const FOREST_FORMAT_VERSION = 2
 
 /** Out-of-bag results of a forest fitted with `oobScore: true`. */
 export interface OutOfBag {
@@ -117,16 +122,16 @@ abstract class FittedTrees implements FittedModel, HasTrees {
       state: {
         nTrees: f.nTrees,
         nOutputs: f.nOutputs,
-        treeOffset: encodeArray(f.treeOffset),
-        feature: encodeArray(f.feature),
-        threshold: encodeArray(f.threshold),
-        left: encodeArray(f.left),
-        right: encodeArray(f.right),
-        defaultLeft: encodeArray(f.defaultLeft),
-        categorical: encodeArray(f.categorical),
-        cover: encodeArray(f.cover),
-        value: encodeArray(f.value),
-        importance: encodeArray(this.importance),
+        treeOffset: encodeCompact(f.treeOffset),
+        feature: encodeCompact(f.feature),
+        threshold: encodeCompact(f.threshold),
+        left: encodeCompact(f.left),
+        right: encodeCompact(f.right),
+        defaultLeft: encodeCompact(f.defaultLeft),
+        categorical: encodeCompact(f.categorical),
+        cover: encodeCompact(f.cover),
+        value: encodeCompact(f.value),
+        importance: encodeCompact(this.importance),
         oobScore: this.oob?.score ?? null,
       },
     })
@@ -197,20 +202,25 @@ function stateOf(artifact: Artifact<unknown, unknown>): TreeModelState {
     invalid(kind, 'nOutputs must be an integer >= 1.')
   const featureNames = artifact.featureNames.map(String)
   const d = featureNames.length
+  // version 1 stored fixed dtypes; version 2 the narrowest exact one (decodeCompact widens back)
+  const v1 = artifact.formatVersion < 2
+  const f64 = (e: unknown): Float64Array => (v1 ? decodeArray(e, 'f64') : decodeCompact(e, 'f64'))
+  const i32 = (e: unknown): Int32Array => (v1 ? decodeArray(e, 'i32') : decodeCompact(e, 'i32'))
+  const u8 = (e: unknown): Uint8Array => (v1 ? decodeArray(e, 'u8') : decodeCompact(e, 'u8'))
   const forest: ForestState = {
     nTrees: nTrees as number,
     nOutputs: nOutputs as number,
-    treeOffset: decodeArray(st.treeOffset, 'i32'),
-    feature: decodeArray(st.feature, 'i32'),
-    threshold: decodeArray(st.threshold, 'f64'),
-    left: decodeArray(st.left, 'i32'),
-    right: decodeArray(st.right, 'i32'),
-    defaultLeft: decodeArray(st.defaultLeft, 'u8'),
-    categorical: decodeArray(st.categorical, 'u8'),
-    cover: decodeArray(st.cover, 'f64'),
-    value: decodeArray(st.value, 'f64'),
+    treeOffset: i32(st.treeOffset),
+    feature: i32(st.feature),
+    threshold: f64(st.threshold),
+    left: i32(st.left),
+    right: i32(st.right),
+    defaultLeft: u8(st.defaultLeft),
+    categorical: u8(st.categorical),
+    cover: f64(st.cover),
+    value: f64(st.value),
   }
-  const importance = decodeArray(st.importance, 'f64')
+  const importance = f64(st.importance)
   const { treeOffset } = forest
   const total = forest.feature.length
   if (treeOffset.length !== forest.nTrees + 1 || treeOffset[0] !== 0 || treeOffset[forest.nTrees] !== total)

@@ -94,16 +94,18 @@ export const DECISION_TREE_REGRESSOR_DEFAULT_PARAMS: DecisionTreeRegressorParams
   maxFeatures: 'all',
 }
 
-const FOREST_DEFAULTS: ForestExtraParams = { nEstimators: 100, bootstrap: true, oobScore: false, threads: 0 }
+// 200 trees, not scikit-learn's 100: with rare positives the ranking (AUC) of 100 trees is still
+// noisy (bench/realdata: lending_club 0.687 with 100 trees, 0.707 with 200, as scikit-learn's 200).
+const FOREST_DEFAULTS: ForestExtraParams = { nEstimators: 200, bootstrap: true, oobScore: false, threads: 0 }
 
-/** Defaults of `RandomForestClassifier` (scikit-learn's: 100 trees, sqrt features, unlimited depth). */
+/** Defaults of `RandomForestClassifier` (scikit-learn's, but 200 trees: sqrt features, unlimited depth). */
 export const RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS: RandomForestClassifierParams = {
   ...DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS,
   ...FOREST_DEFAULTS,
   maxFeatures: 'sqrt',
 }
 
-/** Defaults of `RandomForestRegressor` (scikit-learn's: 100 trees, all features per split). */
+/** Defaults of `RandomForestRegressor` (scikit-learn's, but 200 trees: all features per split). */
 export const RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS: RandomForestRegressorParams = {
   ...DECISION_TREE_REGRESSOR_DEFAULT_PARAMS,
   ...FOREST_DEFAULTS,

@@ -489,6 +489,43 @@ describe('GradientBoostingClassifier', () => {
     assert.ok(auto.nRounds < 500)
   })
 
+  it('early-stops by default from 5,000 rows, then refits on every row for the scaled round count', async () => {
+    const big = makeData(6000, 4, 31)
+    // Below the threshold: no automatic holdout, all 100 rounds.
+    const small = await new GradientBoostingClassifier({ threads: 1 }).fit(
+      { ...big.x, rows: 4000, data: big.x.data.subarray(0, 4000 * 4) },
+      big.y.subarray(0, 4000),
+    )
+    assert.equal(small.validationLoss.length, 0)
+    assert.equal(small.nRounds, 100)
+    // Above it: a 10 % holdout picks the round count (validation loss recorded per round) ...
+    const held = await new GradientBoostingClassifier({
+      threads: 1,
+      learningRate: 0.5,
+      earlyStoppingRefit: false,
+    }).fit(big.x, big.y)
+    assert.ok(held.validationLoss.length > 1)
+    assert.ok(held.nRounds < 100, `stopped at ${held.nRounds}`)
+    // ... and the default refit trains on all 6,000 rows for round(best * 6000 / 5400) rounds.
+    const refit = await new GradientBoostingClassifier({ threads: 1, learningRate: 0.5 }).fit(big.x, big.y)
+    assert.deepEqual(refit.validationLoss, held.validationLoss)
+    assert.equal(refit.nRounds, Math.round((held.nRounds * 6000) / 5400))
+    assert.notDeepEqual(refit.predictProba(big.x).data, held.predictProba(big.x).data)
+    // An explicit validation set is the user's choice: no refit on top of it.
+    const valid = makeData(500, 4, 32)
+    const explicit = await new GradientBoostingClassifier({ threads: 1, learningRate: 0.5 }).fit(
+      big.x,
+      big.y,
+      {
+        validation: valid,
+      },
+    )
+    assert.equal(explicit.validationLoss[explicit.nRounds], Math.min(...explicit.validationLoss))
+    assert.throws(() => new GradientBoostingClassifier({ earlyStoppingRefit: 1 as never }), {
+      code: 'INVALID_ARGUMENT',
+    })
+  })
+
   it('weights, class weights and scalePosWeight shift probabilities', async () => {
     const { x, y } = makeData(500, 3, 15)
     const plain = await new GradientBoostingClassifier({ nEstimators: 10 }).fit(x, y)

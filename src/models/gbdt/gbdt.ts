@@ -4,8 +4,10 @@ import {
   assertColumns,
   checkArtifact,
   decodeArray,
+  decodeCompact,
   didYouMean,
   encodeArray,
+  encodeCompact,
   InvalidArgumentError,
   makeArtifact,
   Rng,
@@ -47,8 +49,11 @@ import { CAT_WORDS, PackedForest, type Tree, treeView } from './tree.js'
 /** Artifact kinds written by this module. */
 export const GBDT_CLASSIFIER_KIND = 'gbdt-classifier'
 export const GBDT_REGRESSOR_KIND = 'gbdt-regressor'
-/** Version of the artifact state layout; readers refuse newer ones. */
-export const GBDT_FORMAT_VERSION = 1
+/**
+ * Version of the artifact state layout; readers refuse newer ones. 2: node arrays in their
+ * narrowest exact dtype (`encodeCompact`); 1: fixed i32/f64/u8 arrays (still read).
+ */
+export const GBDT_FORMAT_VERSION = 2
 
 function mergeParams<P extends object>(defaults: P, patch: Partial<P>, what: string): P {
   for (const key of Object.keys(patch)) {
@@ -225,14 +230,14 @@ async function fitEnsemble(
   if (trainRows === null || !p.earlyStoppingRefit || state.nRounds === 0) return state
   // The automatic holdout only chose the number of rounds; refitting on every row gets back the
   // rows it held out, which is most of what early stopping costs on small data. The round count
-  // grows with the row count (more rows, smaller steps per row-weighted gradient, as in a CV refit).
+  // is scaled by the row ratio, the usual rule when refitting after a holdout (more rows support
+  // more rounds before overfitting).
   const rounds = Math.max(1, Math.round((state.nRounds * x.rows) / trainRows.length))
   // Progress callbacks saw the rounds with their validation loss already; the refit is silent.
-  const full = await trainEnsemble(
-    { ...common, trainRows: null, validation: null },
-    objective,
-    { ...p, nEstimators: rounds },
-  )
+  const full = await trainEnsemble({ ...common, trainRows: null, validation: null }, objective, {
+    ...p,
+    nEstimators: rounds,
+  })
   return { ...full, validationLoss: state.validationLoss }
 }
 
@@ -250,9 +255,12 @@ abstract class FittedGbdtBase implements HasTrees {
   abstract readonly task: TaskKind
   readonly nFeatures: number
   readonly featureNames: readonly string[]
-  /** Boosting rounds kept (the best round when early stopping ran). */
+  /**
+   * Boosting rounds kept: the best round when early stopping ran, or after the refit on every row
+   * (`earlyStoppingRefit`), the best round scaled by the row ratio.
+   */
   readonly nRounds: number
-  /** Validation loss per round when early stopping ran (index 0: base score only). */
+  /** Validation loss per round when early stopping ran (index 0: base score only; the holdout's when refitted). */
   readonly validationLoss: readonly number[]
   protected readonly state: GbdtState
   protected readonly forest: PackedForest
@@ -606,21 +614,21 @@ function encodeState(s: GbdtState): Record<string, unknown> {
     nRounds: e.nRounds,
     categoricalFeatures: s.categoricalFeatures,
     validationLoss: e.validationLoss,
-    baseScore: encodeArray(e.baseScore),
-    treeOutput: encodeArray(e.treeOutput),
-    nodeCounts: encodeArray(nodeCounts),
-    feature: encodeArray(feature),
-    threshold: encodeArray(threshold),
-    left: encodeArray(left),
-    right: encodeArray(right),
-    defaultLeft: encodeArray(defaultLeft),
-    value: encodeArray(value),
-    cover: encodeArray(cover),
-    gain: encodeArray(gain),
-    catIndex: encodeArray(catIndex),
+    baseScore: encodeCompact(e.baseScore),
+    treeOutput: encodeCompact(e.treeOutput),
+    nodeCounts: encodeCompact(nodeCounts),
+    feature: encodeCompact(feature),
+    threshold: encodeCompact(threshold),
+    left: encodeCompact(left),
+    right: encodeCompact(right),
+    defaultLeft: encodeCompact(defaultLeft),
+    value: encodeCompact(value),
+    cover: encodeCompact(cover),
+    gain: encodeCompact(gain),
+    catIndex: encodeCompact(catIndex),
     catBits: encodeArray(catBits),
-    importanceGain: encodeArray(e.importanceGain),
-    importanceSplit: encodeArray(e.importanceSplit),
+    importanceGain: encodeCompact(e.importanceGain),
+    importanceSplit: encodeCompact(e.importanceSplit),
   }
 }
 
@@ -636,7 +644,7 @@ const OBJECTIVES: readonly ObjectiveKind[] = [
   'huber',
 ]
 
-function decodeState(raw: unknown, nFeatureNames: number): GbdtState {
+function decodeState(raw: unknown, nFeatureNames: number, formatVersion: number): GbdtState {
   if (typeof raw !== 'object' || raw === null) throw invalid('state is not an object.')
   const s = raw as Record<string, unknown>
   const int = (key: string, min: number): number => {
@@ -665,21 +673,25 @@ function decodeState(raw: unknown, nFeatureNames: number): GbdtState {
   if (!Array.isArray(validationLoss) || !validationLoss.every((v) => typeof v === 'number')) {
     throw invalid('validationLoss must be an array of numbers.')
   }
-  const baseScore = decodeArray(s.baseScore, 'f64')
-  const treeOutput = decodeArray(s.treeOutput, 'i32')
-  const nodeCounts = decodeArray(s.nodeCounts, 'i32')
-  const feature = decodeArray(s.feature, 'i32')
-  const threshold = decodeArray(s.threshold, 'f64')
-  const left = decodeArray(s.left, 'i32')
-  const right = decodeArray(s.right, 'i32')
-  const defaultLeft = decodeArray(s.defaultLeft, 'u8')
-  const value = decodeArray(s.value, 'f64')
-  const cover = decodeArray(s.cover, 'f64')
-  const gain = decodeArray(s.gain, 'f64')
-  const catIndex = decodeArray(s.catIndex, 'i32')
+  // version 1 stored fixed dtypes; version 2 the narrowest exact one (decodeCompact widens back)
+  const v1 = formatVersion < 2
+  const f64 = (e: unknown): Float64Array => (v1 ? decodeArray(e, 'f64') : decodeCompact(e, 'f64'))
+  const i32 = (e: unknown): Int32Array => (v1 ? decodeArray(e, 'i32') : decodeCompact(e, 'i32'))
+  const baseScore = f64(s.baseScore)
+  const treeOutput = i32(s.treeOutput)
+  const nodeCounts = i32(s.nodeCounts)
+  const feature = i32(s.feature)
+  const threshold = f64(s.threshold)
+  const left = i32(s.left)
+  const right = i32(s.right)
+  const defaultLeft = v1 ? decodeArray(s.defaultLeft, 'u8') : decodeCompact(s.defaultLeft, 'u8')
+  const value = f64(s.value)
+  const cover = f64(s.cover)
+  const gain = f64(s.gain)
+  const catIndex = i32(s.catIndex)
   const catBits = decodeArray(s.catBits, 'u32')
-  const importanceGain = decodeArray(s.importanceGain, 'f64')
-  const importanceSplit = decodeArray(s.importanceSplit, 'f64')
+  const importanceGain = f64(s.importanceGain)
+  const importanceSplit = f64(s.importanceSplit)
   if (baseScore.length !== nOutputs)
     throw invalid(`baseScore has ${baseScore.length} values; expected ${nOutputs}.`)
   if (treeOutput.length !== nodeCounts.length) throw invalid('treeOutput and nodeCounts differ in length.')
@@ -762,7 +774,7 @@ export function readGbdtClassifier(value: Artifact<unknown, unknown>): FittedGra
     kind: GBDT_CLASSIFIER_KIND,
     maxVersion: GBDT_FORMAT_VERSION,
   })
-  const state = decodeState(a.state, a.featureNames.length)
+  const state = decodeState(a.state, a.featureNames.length, a.formatVersion)
   const nClasses = (a.state as { nClasses?: unknown }).nClasses
   if (typeof nClasses !== 'number' || !Number.isInteger(nClasses) || nClasses < 2)
     throw invalid('nClasses must be >= 2.')
@@ -779,7 +791,7 @@ export function readGbdtRegressor(value: Artifact<unknown, unknown>): FittedGrad
     kind: GBDT_REGRESSOR_KIND,
     maxVersion: GBDT_FORMAT_VERSION,
   })
-  const state = decodeState(a.state, a.featureNames.length)
+  const state = decodeState(a.state, a.featureNames.length, a.formatVersion)
   if (state.ensemble.nOutputs !== 1) throw invalid('a regressor has exactly one output.')
   const params = readParams(DEFAULT_GBDT_REGRESSOR_PARAMS, a.params)
   return new FittedGradientBoostingRegressor(state, params, a.featureNames as string[])

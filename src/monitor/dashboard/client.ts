@@ -235,9 +235,15 @@ export const DASHBOARD_CLIENT_JS = String.raw`
         return;
       }
       var nDrift = L.features.filter(function (f) { return f.drifted; }).length;
+      if (L.verdict === 'insufficient_data') {
+        card.appendChild(h('h3', null, [m.name, badge('neutral', 'not enough data'),
+          h('span', { 'class': 'muted small', text: 'v' + L.version + ' · ' + L.currentRows + ' of ' + L.minRows + ' rows needed (' + L.source + ') · checked ' + ago(L.ts) })]));
+        card.appendChild(empty('Not enough logged predictions for a drift verdict: ' + L.currentRows + ' rows in the window, at least ' + L.minRows + ' needed (monitor.minRows).'));
+        return;
+      }
       card.appendChild(h('h3', null, [m.name, L.datasetDrift ? badge('drifted', 'dataset drift') : nDrift ? badge('warn', nDrift + ' feature' + (nDrift > 1 ? 's' : '') + ' drifted') : badge('ok', 'no drift'),
         h('span', { 'class': 'muted small', text: 'v' + L.version + ' · ' + L.currentRows + ' rows (' + L.source + ') · checked ' + ago(L.ts) })]));
-      card.appendChild(h('div', { 'class': 'kpis' }, [kpi(pct(L.driftedShare), 'features drifted'), kpi(pct(L.shareThreshold), 'dataset threshold'),
+      card.appendChild(h('div', { 'class': 'kpis' }, [kpi(pct(L.driftedShare), 'features drifted'), kpi(L.weightedShare === undefined ? '–' : pct(L.weightedShare), 'importance drifted'), kpi(pct(L.shareThreshold), 'dataset threshold'),
         kpi(L.prediction ? (L.prediction.drifted ? 'drifted' : 'stable') : '–', 'prediction scores'), kpi(String(m.history.ts.length), 'checks')]));
       var top = h('div', { 'class': 'grid cols-2' });
       card.appendChild(top);
