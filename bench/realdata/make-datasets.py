@@ -30,8 +30,8 @@ write(d, 'sk_diabetes')
 
 
 def synth_manycat(seed=1, n=6000):
-    """Rare positives (~4 %), three many-level categoricals of which only one carries a weak
-    signal, 10 % label noise and missing numerics: the case where native categorical splits
+    """Rare positives (~6 %), three many-level categoricals of which only one carries a weak
+    signal, 2 % label flips and missing numerics: the case where native categorical splits
     memorise noise levels."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 8))
@@ -54,7 +54,7 @@ def synth_manycat(seed=1, n=6000):
 
 
 def synth_rare(seed=2, n=10000):
-    """~1.5 % positives, threshold and interaction structure, 20 % missing in two columns where
+    """~3 % positives, threshold and interaction structure, 20 % missing in two columns where
     missingness itself is informative, a 12-level categorical with signal."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 10))

@@ -21,6 +21,15 @@ export function reportError(error: unknown): number {
     process.stderr.write(`error [${error.code}]: ${error.message}\n`)
     return 2
   }
+  if (isSqliteBusy(error)) {
+    // Another Keel process (a concurrent `keel train`, a server) held the SQLite write lock past the
+    // busy timeout: an expected condition, not an internal error.
+    process.stderr.write(
+      'error [STORE_UNAVAILABLE]: The Keel database is locked by another Keel process (SQLite busy). ' +
+        "Retry the command; 'keel runs list' and 'keel models list' show what was already recorded.\n",
+    )
+    return 2
+  }
   const message = error instanceof Error ? error.message : String(error)
   process.stderr.write(`error: ${message.split('\n')[0]}\n`)
   return 3
@@ -53,4 +62,10 @@ export function formatValue(value: number | undefined | null): string {
 /** @internal `2026-11-26 08:01` (UTC). */
 export function formatTime(iso: string | null): string {
   return iso === null ? '' : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`
+}
+
+/** A better-sqlite3 `SqliteError` for a lock held by another connection (SQLITE_BUSY*, SQLITE_LOCKED*). */
+function isSqliteBusy(error: unknown): boolean {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)
 }

@@ -322,6 +322,14 @@ export const ERROR_CODES = {
     example: "Cannot choose a threshold for 'f1'; use precision_at_recall@R or recall_at_precision@P.",
     thrownIn: ['core', 'train'],
   },
+  KEEL_HOME_UNUSABLE: {
+    httpStatus: NO_HTTP,
+    summary: 'Keel cannot create its state folder: KEEL_HOME (or ./.keel) is a file, or not writable.',
+    hint: 'Set KEEL_HOME to a writable directory, or move the file out of the way.',
+    example:
+      "Cannot create Keel's folder '/home/ana/keel.yaml' (a file is in the way). Set KEEL_HOME to a writable directory (now '/home/ana/keel.yaml').",
+    thrownIn: ['core'],
+  },
   LLM_ABORTED: {
     httpStatus: NO_HTTP,
     summary: 'The LLM call was cancelled by its caller (AbortSignal).',
@@ -627,7 +635,7 @@ export const ERROR_CODES = {
   },
   SERVE_LISTEN_FAILED: {
     httpStatus: NO_HTTP,
-    summary: 'keel serve cannot listen: the port is taken, out of range for the OS, or the address is not this machine’s.',
+    summary: 'keel serve cannot listen: port in use, no such address on this machine, or no permission.',
     hint: 'Stop the other server or choose another --port; use an address of this machine for --host.',
     example:
       'Cannot listen on 127.0.0.1:8080: the port is already in use (EADDRINUSE); stop the other server or choose another --port.',
@@ -710,11 +718,12 @@ export const ERROR_CODES = {
     hint: 'Check KEEL_DATABASE_URL, that PostgreSQL runs, or that the SQLite folder is writable.',
     example:
       'Cannot connect to PostgreSQL at postgres://keel:***@db:5432/keel: connect ECONNREFUSED 10.0.0.5:5432',
-    thrownIn: ['store'],
+    thrownIn: ['cli', 'store'],
   },
   TARGET_UNUSABLE: {
     httpStatus: NO_HTTP,
-    summary: 'The target column cannot be learned for the task (non-numeric for regression, one class).',
+    summary:
+      'The target column cannot be learned for the task (non-numeric for regression, one class, one value, a class of a single row).',
     hint: 'Pick another --task or --target.',
     example:
       "Regression needs a numeric target; 'plan' is categorical. Use --task binary|multiclass or pick a numeric target.",
@@ -840,6 +849,14 @@ export const PROBLEM_CODES = {
       "A binary target needs exactly 2 classes; 'plan' has 3 (basic, pro, enterprise). Use task multiclass, or map the values to two classes.",
     thrownIn: ['data'],
   },
+  TARGET_CONSTANT: {
+    reportedBy: 'keel validate',
+    summary:
+      'A regression target holds a single value, so there is nothing to learn (`keel train` refuses it).',
+    example:
+      "Target 'y' holds a single value; there is nothing to learn. Pick another target or add rows with other values.",
+    thrownIn: ['data'],
+  },
   TARGET_MISSING: {
     reportedBy: 'keel validate',
     summary: 'The target column is not in the data.',
@@ -867,13 +884,16 @@ export const PROBLEM_CODES = {
   },
   TARGET_RARE_CLASS: {
     reportedBy: 'keel validate',
-    summary: 'Warning: a class occurs only once, so a stratified split cannot place it in both parts.',
-    example: 'Class(es) "enterprise" occur only once; stratified splits cannot place them in both parts.',
+    summary:
+      'A class occurs only once, so a stratified split cannot place it in both parts; `keel train` refuses it (TARGET_UNUSABLE).',
+    example:
+      'Class(es) "enterprise" occur only once; stratified splits cannot place them in both parts. Drop those rows or merge them into another class.',
     thrownIn: ['data'],
   },
   TOO_FEW_ROWS: {
     reportedBy: 'keel validate',
-    summary: 'Fewer rows than the task file’s minimum.',
+    summary:
+      'Fewer rows than the task file’s minimum, or (without one) fewer than the 10 labelled rows `keel train` needs.',
     example: 'The data has 40 rows; the task file asks for at least 100.',
     thrownIn: ['data'],
   },

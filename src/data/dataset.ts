@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../core/index.js'
+import { didYouMean, InvalidArgumentError } from '../core/index.js'
 import { DataError } from './errors.js'
 
 /** The four kinds of column Keel distinguishes. */
@@ -68,7 +68,7 @@ export function getColumn(ds: Dataset, name: string): Column {
     const available = ds.columns.map((c) => c.name)
     throw new DataError(
       'DATA_COLUMN_NOT_FOUND',
-      `Column '${name}' not found. Available columns: ${available.join(', ') || '(none)'}.`,
+      `Column '${name}' not found${didYouMean(name, available)}. Available columns: ${available.join(', ') || '(none)'}.`,
       { details: { column: name, available } },
     )
   }

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { didYouMean } from '../core/index.js'
 import { type Column, type ColumnKind, type Dataset, makeDataset } from './dataset.js'
 import { openDuck, queryRows, quoteIdent, quoteLiteral, type ReadSpec, readColumns } from './duckdb.js'
 import { DataError } from './errors.js'
@@ -347,7 +348,7 @@ export async function tableToDataset(
       if (d === undefined)
         throw new DataError(
           'DATA_COLUMN_NOT_FOUND',
-          `Column '${name}' not found in '${options.label ?? table}'. Available columns: ${[...byName.keys()].join(', ')}.`,
+          `Column '${name}' not found in '${options.label ?? table}'${didYouMean(name, byName.keys())}. Available columns: ${[...byName.keys()].join(', ')}.`,
           { details: { column: name } },
         )
       return d

@@ -51,3 +51,23 @@ export function classTarget(col: Column): ClassTarget {
 export function sortLabels(labels: readonly string[]): string[] {
   return [...labels].sort(compareLevels)
 }
+
+/**
+ * The task `keel train` infers for a target column when none is given: two distinct values make a
+ * binary task; a numeric column with 3 to 10 distinct integers, or any text column, a multiclass task;
+ * other numbers a regression. Kept in step with `encodeTarget` of src/train/labels.ts so that
+ * `keel validate --target COL` checks the task that training would run.
+ */
+export function inferTaskKind(col: Column): 'binary' | 'multiclass' | 'regression' {
+  if (col.kind === 'categorical') {
+    const used = new Set<number>()
+    for (const c of col.codes) if (c >= 0) used.add(c)
+    return used.size === 2 ? 'binary' : 'multiclass'
+  }
+  const distinct = new Set<number>()
+  for (const v of col.values) if (!Number.isNaN(v)) distinct.add(v)
+  if (distinct.size === 2) return 'binary'
+  if (col.kind !== 'numeric') return 'multiclass'
+  const integers = [...distinct].every((v) => Number.isInteger(v))
+  return integers && distinct.size > 2 && distinct.size <= 10 ? 'multiclass' : 'regression'
+}

@@ -1,8 +1,8 @@
-import { Rng } from '../core/index.js'
+import { didYouMean, Rng } from '../core/index.js'
 import type { Column, Dataset } from './dataset.js'
 import { cellValue, getColumn, hasColumn } from './dataset.js'
 import { isTargetCopy, singleFeatureScore } from './leakage.js'
-import { classTarget } from './target.js'
+import { classTarget, inferTaskKind } from './target.js'
 import type { TaskConfig, TaskKindName } from './task-file.js'
 
 /** One problem found in a dataset. */
@@ -43,6 +43,9 @@ export interface ValidateOptions {
   /** Maximum examples per problem (default 5). */
   readonly maxExamples?: number
 }
+
+/** Fewer labelled rows than this and `keel train` refuses the data (DATA_TOO_FEW_ROWS). */
+const MIN_TRAIN_ROWS = 10
 
 class Collector {
   readonly errors: ValidationProblem[] = []
@@ -102,7 +105,10 @@ function checkTarget(
       column: target,
       rows: 0,
       examples: [],
-      message: `Target column '${target}' is not in the data. Available columns: ${ds.columns.map((c) => c.name).join(', ')}.`,
+      message: `Target column '${target}' is not in the data${didYouMean(
+        target,
+        ds.columns.map((c) => c.name),
+      )}. Available columns: ${ds.columns.map((c) => c.name).join(', ')}.`,
     })
     return
   }
@@ -126,6 +132,19 @@ function checkTarget(
           `A regression target must be numeric, but '${target}' is ${col.kind}${col.kind === 'categorical' ? ' (text)' : ''}. Use task binary/multiclass, or fix the values.`,
         ds.nRows,
       )
+    } else {
+      const distinct = new Set<number>()
+      for (const v of col.values) if (!Number.isNaN(v)) distinct.add(v)
+      // All missing is already TARGET_NULLS; one value leaves nothing to learn (and a perfect r2).
+      if (distinct.size === 1)
+        out.add({
+          code: 'TARGET_CONSTANT',
+          severity: 'error',
+          column: target,
+          rows: ds.nRows,
+          examples: [{ row: 1, value: cellValue(col, 0) }],
+          message: `Target '${target}' holds a single value; there is nothing to learn. Pick another target or add rows with other values.`,
+        })
     }
     return
   }
@@ -187,11 +206,12 @@ function checkTarget(
     if (rare.length > 0) {
       out.add({
         code: 'TARGET_RARE_CLASS',
-        severity: 'warning',
+        // An error since `keel train` refuses such a target (TARGET_UNUSABLE).
+        severity: 'error',
         column: target,
         rows: rare.reduce((s, i) => s + counts[i]!, 0),
         examples: [],
-        message: `Class(es) ${rare.map((i) => JSON.stringify(classes.labels[i])).join(', ')} occur only once; stratified splits cannot place them in both parts.`,
+        message: `Class(es) ${rare.map((i) => JSON.stringify(classes.labels[i])).join(', ')} occur only once; stratified splits cannot place them in both parts. Drop those rows or merge them into another class.`,
       })
     }
   }
@@ -216,7 +236,12 @@ export function validateDataset(ds: Dataset, options: ValidateOptions = {}): Val
   const config = options.config
   const out = new Collector(options.maxExamples ?? 5)
   const target = options.target ?? config?.target
-  const task = options.task ?? config?.task
+  // Without a task, infer it as `keel train` would: otherwise the target and leakage checks are
+  // skipped, and a target that training rejects (one class, all missing) passes validation.
+  const task =
+    options.task ??
+    config?.task ??
+    (target !== undefined && hasColumn(ds, target) ? inferTaskKind(getColumn(ds, target)) : undefined)
   const rules = config?.validation
   const leakSeverity = rules?.leakage === 'error' ? 'error' : 'warning'
 
@@ -242,6 +267,20 @@ export function validateDataset(ds: Dataset, options: ValidateOptions = {}): Val
         message: `Required column '${name}' is not in the data. Available columns: ${ds.columns.map((c) => c.name).join(', ')}.`,
       })
     }
+  }
+  if (target !== undefined && hasColumn(ds, target) && rules?.minRows === undefined) {
+    // `keel train` refuses fewer than 10 labelled rows; say so here rather than pass the data.
+    const col = getColumn(ds, target)
+    let labelled = 0
+    for (let r = 0; r < ds.nRows; r++) if (!isMissingAt(col, r)) labelled++
+    if (labelled > 0 && labelled < MIN_TRAIN_ROWS)
+      out.add({
+        code: 'TOO_FEW_ROWS',
+        severity: 'error',
+        rows: labelled,
+        examples: [],
+        message: `The data has ${labelled} labelled row(s); training needs at least ${MIN_TRAIN_ROWS}.`,
+      })
   }
   if (target !== undefined && task !== undefined) checkTarget(ds, task, target, config?.positiveClass, out)
   else if (target !== undefined && !hasColumn(ds, target))

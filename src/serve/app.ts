@@ -172,7 +172,10 @@ export interface KeelServer {
   waitUntilReady(timeoutMs?: number): Promise<void>
   /** Listens (port 0 picks a free port) and returns the base URL. */
   listen(port?: number, host?: string): Promise<string>
-  /** Stops accepting, finishes in-flight requests, flushes the prediction log, closes the database. */
+  /**
+   * Stops accepting, finishes in-flight requests (destroying connections still open after
+   * `timeouts.shutdownMs`), flushes the prediction log, closes the database.
+   */
   close(): Promise<void>
 }
 

@@ -62,7 +62,6 @@ interface WorkerMessage {
  */
 const WORKER_FLUSH_GRACE_MS = 30_000
 
-
 /**
  * Starts the prediction server. With `workers > 1` the calling script is re-run in each worker by
  * node:cluster (so every worker builds its own `ModelSource` from the same options), workers share

@@ -48,7 +48,9 @@ export function createMemoryModelSource(models: readonly ServableModel[] = []): 
       const byVersion = versions.get(name)
       if (byVersion === undefined || byVersion.size === 0) {
         const known = [...versions.keys()].filter((n) => (versions.get(n)?.size ?? 0) > 0)
-        throw new NotFoundError(`No model '${name}' (models: ${known.length === 0 ? 'none' : known.join(', ')}).`)
+        throw new NotFoundError(
+          `No model '${name}' (models: ${known.length === 0 ? 'none' : known.join(', ')}).`,
+        )
       }
       if (selector === undefined) return { name, version: Math.max(...byVersion.keys()) }
       if (/^\d+$/.test(selector)) {

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs'
 import { access, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { AppError, trackTempFiles } from '../core/index.js'
 import {
   type Column,
@@ -126,6 +126,7 @@ async function removeQuietly(path: string): Promise<void> {
  * await predictFile(bundle, 'customers.parquet', 'scores.csv', { onProgress: (n) => console.error(n) })
  * @throws DataError for an unreadable input (codes of `loadDataset`) or output (DATA_WRITE);
  *   AppError DATA_MISSING_COLUMN when the input lacks a feature the model needs.
+ *   AppError INVALID_ARGUMENT when the output is the input file.
  */
 export async function predictFile(
   bundle: ModelBundle,
@@ -133,6 +134,12 @@ export async function predictFile(
   output: string,
   options: PredictFileOptions = {},
 ): Promise<PredictFileResult> {
+  // The output replaces its file on success: writing onto the input would replace the user's data.
+  if (resolve(input) === resolve(output))
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `--output '${output}' is the input file; scoring would replace your data with the scored copy. Write to another file.`,
+    )
   const format = predictOutputFormat(output)
   const tag = `.${basename(output)}.keel-${process.pid}-${Date.now().toString(36)}`
   const csvPath = join(dirname(output), `${tag}.csv.tmp`)

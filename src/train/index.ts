@@ -16,7 +16,15 @@ export { CsvWriter, csvField } from './csv-writer.js'
 export type { EncodedFeature, FeatureEncoderState, FeatureRecord } from './encoder.js'
 export { FeatureEncoder, fitFeatureEncoder, toFeatureNumber } from './encoder.js'
 export type { FeatureContribution } from './explain.js'
-export { encodedContributions, explainBundleRow, globalContributions, isExplainable } from './explain.js'
+export type { SampledContributionOptions, SampledContributions } from './explain.js'
+export {
+  encodedContributions,
+  explainBundleRow,
+  globalContributions,
+  isExplainable,
+  sampledGlobalContributions,
+  shapSampleNote,
+} from './explain.js'
 export type { ModelFamily } from './families.js'
 export {
   AUTO_FAMILIES,

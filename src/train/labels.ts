@@ -113,3 +113,30 @@ export function encodeTarget(
   const y = Float64Array.from(labels, (l) => (l === null ? Number.NaN : index.get(l)!))
   return { task, y, classes, reason }
 }
+
+/**
+ * Rejects a labelled target that cannot be learned and scored: a regression target with one value
+ * (every model scores a perfect, meaningless r2) and a class with a single row (a stratified test
+ * part or fold cannot hold it, and its one-vs-rest AUC is undefined).
+ * @throws AppError TARGET_UNUSABLE naming the target and what to do.
+ */
+export function assertLearnableTarget(target: EncodedTarget, name: string): void {
+  if (target.task === 'regression') {
+    const distinct = new Set<number>()
+    for (const v of target.y) if (!Number.isNaN(v)) distinct.add(v)
+    if (distinct.size < 2)
+      throw new AppError(
+        'TARGET_UNUSABLE',
+        `Target '${name}' holds a single value (${[...distinct].join('') || 'none'}); there is nothing to learn. Pick another target or add rows with other values.`,
+      )
+    return
+  }
+  const counts = new Int32Array(target.classes.length)
+  for (const v of target.y) if (!Number.isNaN(v)) counts[v]!++
+  const rare = target.classes.filter((_, i) => counts[i]! < 2)
+  if (rare.length > 0)
+    throw new AppError(
+      'TARGET_UNUSABLE',
+      `Class(es) ${rare.map((c) => `'${c}'`).join(', ')} of target '${name}' occur in only one row; a model cannot be trained and tested on them. Drop those rows or merge them into another class.`,
+    )
+}

@@ -21,7 +21,7 @@ import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '
 import { type BundleFeature, ModelBundle } from './bundle.js'
 import { fitFeatureEncoder } from './encoder.js'
 import { AUTO_FAMILIES, encodingFor, type ModelFamily, makeEstimator } from './families.js'
-import { type EncodedTarget, encodeTarget } from './labels.js'
+import { assertLearnableTarget, type EncodedTarget, encodeTarget } from './labels.js'
 import { computeMetrics, defaultMetrics, higherIsBetter, type MetricValues } from './scoring.js'
 import { SEARCH_SPACES } from './search-spaces.js'
 
@@ -393,6 +393,7 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
       'DATA_TOO_FEW_ROWS',
       `Only ${ds.nRows} labelled rows; at least 10 are needed to train.`,
     )
+  assertLearnableTarget(target, spec.target)
   const features = featureColumns(ds, spec)
   if (features.length === 0)
     throw new AppError(

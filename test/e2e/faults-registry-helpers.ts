@@ -53,10 +53,11 @@ export async function startServe(
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const base = await new Promise<string>((resolve, reject) => {
     const timeoutMs = options.timeoutMs ?? 120_000
-    const timer = setTimeout(
-      () => reject(new Error(`keel serve did not listen in ${timeoutMs} ms`)),
-      timeoutMs,
-    )
+    const timer = setTimeout(() => {
+      // Nothing is left running when the start fails.
+      child.kill('SIGKILL')
+      reject(new Error(`keel serve did not listen in ${timeoutMs} ms:\n${output}`))
+    }, timeoutMs)
     const collect = (chunk: Buffer): void => {
       output += chunk.toString()
       const match = /listening on (http:\/\/\S+)/.exec(output)

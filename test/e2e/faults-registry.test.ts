@@ -207,12 +207,17 @@ for (const backend of testBackends()) {
     )
     // All three servers start together (starting one is most of this test's time).
     const startAt = Date.now()
+    // Each is registered for the after hook as soon as it listens, so a failed start stops the others.
+    const serve = async (args: string[]): Promise<ServeProcess> => {
+      const server = await startServe(args, { cwd: work, env })
+      servers.push(server)
+      return server
+    }
     const [one, two, faults] = await Promise.all([
-      startServe(['--models', 'fr@production', '--config', swapConfig, '--workers', '1'], { cwd: work, env }),
-      startServe(['--models', 'fr@production', '--config', swapConfig, '--workers', '2'], { cwd: work, env }),
-      startServe(['--config', faultConfig, '--workers', '1'], { cwd: work, env }),
+      serve(['--models', 'fr@production', '--config', swapConfig, '--workers', '1']),
+      serve(['--models', 'fr@production', '--config', swapConfig, '--workers', '2']),
+      serve(['--config', faultConfig, '--workers', '1']),
     ])
-    servers.push(one, two, faults)
     t.diagnostic(`3 servers listening after ${Date.now() - startAt} ms`)
 
     await t.test(

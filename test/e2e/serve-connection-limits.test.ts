@@ -68,7 +68,11 @@ describe('node http path: request deadlines and half-close', () => {
  * all written (or the connection fails), as Python's urllib and requests do; then reads. A connection
  * closed with unread input resets, and the reset discards the answer before it is read.
  */
-async function sendOversize(base: string, path: string, total: number): Promise<{ status?: number; sent: number; text: string }> {
+async function sendOversize(
+  base: string,
+  path: string,
+  total: number,
+): Promise<{ status?: number; sent: number; text: string }> {
   const conn = await rawConnect(base)
   try {
     conn.socket.pause()
@@ -113,7 +117,11 @@ describe('413 for an oversize body reaches a client that is still sending', () =
   for (const path of ['/v1/models/churn/predict', '/v1/feedback']) {
     test(`raw client writing 4 MiB to ${path} reads the 413`, async () => {
       const result = await sendOversize(c!.base, path, 4 * 1024 * 1024)
-      assert.equal(result.status, 413, `after ${result.sent} bytes: ${JSON.stringify(result.text.slice(0, 200))}`)
+      assert.equal(
+        result.status,
+        413,
+        `after ${result.sent} bytes: ${JSON.stringify(result.text.slice(0, 200))}`,
+      )
       assert.match(result.text, /SERVE_BODY_TOO_LARGE/)
     })
   }

@@ -67,12 +67,14 @@ export function cleanup(c: Child | undefined, group = false): void {
   }
 }
 
-/** Child processes of `pid` (the workers of a cluster primary). */
+/** Node child processes of `pid` (the workers of a cluster primary; not tsx's esbuild service). */
 export function childPids(pid: number): number[] {
-  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout
+  const out = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout
   return out
     .split('\n')
-    .map((s) => Number(s.trim()))
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, comm]) => comm === 'node')
+    .map(([p]) => Number(p))
     .filter((n) => Number.isInteger(n) && n > 0)
 }
 

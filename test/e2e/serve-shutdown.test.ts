@@ -83,6 +83,7 @@ const TARGETS = {
   worker: 'SIGTERM to one worker, then to the primary',
   group: 'SIGTERM to the process group',
   'group-sigint': 'SIGINT to the process group (Ctrl-C)',
+  'group-twice': 'SIGTERM to the process group twice, the second mid-shutdown',
 } as const
 
 describe('graceful shutdown keeps every acknowledged prediction (2 workers)', () => {
@@ -90,12 +91,12 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', ()
     for (const [target, title] of Object.entries(TARGETS)) {
       test(`${backend.name}: ${title}`, { timeout: 600_000 }, async () => {
         const db = await backend.create()
-        const group = target === 'group' || target === 'group-sigint'
+        const group = target.startsWith('group')
         let c: Child | undefined
         try {
           // A long flush interval: at the signal almost everything acknowledged is still queued.
           c = await startChild(
-            { CHILD_DB_URL: db.url, CHILD_WORKERS: '2', CHILD_FLUSH_MS: '5000', CHILD_SLOW_MS: '1500' },
+            { CHILD_DB_URL: db.url, CHILD_WORKERS: '2', CHILD_FLUSH_MS: '5000', CHILD_SLOW_MS: '3000' },
             group,
           )
           const base = c.base
@@ -122,21 +123,26 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', ()
           await waitFor('the slow model', async () => (await predict(base, 'slow')) !== undefined)
           const slow = Array.from({ length: 4 }, () => predict(base, 'slow'))
           await new Promise((r) => setTimeout(r, 500))
-          if (target === 'group') process.kill(-pid, 'SIGTERM')
-          else if (target === 'group-sigint') process.kill(-pid, 'SIGINT')
+          if (target === 'group-sigint') process.kill(-pid, 'SIGINT')
+          else if (group) process.kill(-pid, 'SIGTERM')
           else c.child.kill('SIGTERM')
+          if (target === 'group-twice') {
+            // The slow requests hold the shutdown for seconds: this one comes in the middle of it.
+            await new Promise((r) => setTimeout(r, 300))
+            process.kill(-pid, 'SIGTERM')
+          }
           const { code, signal } = await within(c.exit, 120_000, 'the shutdown')
           for (const id of await Promise.all(slow)) if (id !== undefined) traffic.acked.push(id)
-          assert.equal(signal, null, `exited by signal ${signal}; stderr: ${c.stderr()}`)
-          assert.equal(code, 0, c.stderr())
           if (group) await waitFor('the process group to be empty', () => !groupAlive(pid), 30_000)
           const logged = await db.ids()
           const missing = traffic.acked.filter((id) => !logged.has(id))
           assert.equal(
             missing.length,
             0,
-            `${missing.length} of ${traffic.acked.length} acknowledged predictions missing from the log`,
+            `${missing.length} of ${traffic.acked.length} acknowledged predictions missing from the log (exit ${code ?? signal})`,
           )
+          assert.equal(signal, null, `exited by signal ${signal}; stderr: ${c.stderr()}`)
+          assert.equal(code, 0, c.stderr())
           assert.ok(traffic.acked.length >= 300)
         } finally {
           cleanup(c, group)
@@ -149,7 +155,9 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', ()
 
 describe('shutdown deadline (timeouts.shutdownMs)', () => {
   for (const workers of ['1', '2']) {
-    test(`stalled uploads on both HTTP paths are closed at the deadline and the log is written (${workers} worker(s))`, { timeout: 600_000 }, async () => {
+    test(`stalled uploads on both HTTP paths are closed at the deadline and the log is written (${workers} worker(s))`, {
+      timeout: 600_000,
+    }, async () => {
       const db = await sqlite.create()
       let c: Child | undefined
       const stalled: RawConnection[] = []
