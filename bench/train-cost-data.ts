@@ -32,9 +32,7 @@ export function writeDeepRegression(path: string, rows: number, seed: number): v
       kind +
       0.2 * grade * x[5]! +
       normal()
-    lines.push(
-      [...x.map((v) => v.toFixed(4)), `c${city}`, `k${kind}`, `g${grade}`, y.toFixed(4)].join(','),
-    )
+    lines.push([...x.map((v) => v.toFixed(4)), `c${city}`, `k${kind}`, `g${grade}`, y.toFixed(4)].join(','))
   }
   writeFileSync(path, `${lines.join('\n')}\n`)
 }

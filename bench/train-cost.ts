@@ -105,7 +105,9 @@ async function main(): Promise<void> {
     const trees = Number(arg('synthetic-trees', '200'))
     list.push({ label: path, data: path, target: 'label', family: 'gbdt', params: { nEstimators: trees } })
   }
-  process.stdout.write('| data | model | fit s | whole s | whole/fit | artifact bytes |\n|---|---|---|---|---|---|\n')
+  process.stdout.write(
+    '| data | model | fit s | whole s | whole/fit | artifact bytes |\n|---|---|---|---|---|---|\n',
+  )
   for (const c of list) {
     const started = performance.now()
     const out = spawnSync(
@@ -117,7 +119,10 @@ async function main(): Promise<void> {
     const params = c.params === undefined ? '' : ` ${JSON.stringify(c.params)}`
     if (line === undefined) {
       const wall = ((performance.now() - started) / 1000).toFixed(0)
-      const why = out.error !== undefined ? `>TIMEOUT (${wall}s)` : `FAILED: ${(out.stderr ?? '').split('\n').slice(-3).join(' ')}`
+      const why =
+        out.error !== undefined
+          ? `>TIMEOUT (${wall}s)`
+          : `FAILED: ${(out.stderr ?? '').split('\n').slice(-3).join(' ')}`
       process.stdout.write(`| ${c.label} | ${c.family}${params} | | ${why} | | |\n`)
       continue
     }

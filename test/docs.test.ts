@@ -15,7 +15,7 @@ import { LlmUsageRecorder } from '../src/llm/usage.js'
 import { createServer, type KeelServer } from '../src/serve/index.js'
 import { createMemoryModelSource } from '../src/serve/memory-source.js'
 import { fakeModel } from '../src/serve/testing.js'
-import { type CliCommandSurface, cliSurface, REPO_ROOT } from './docs-scan.js'
+import { type CliCommandSurface, cliSurface, REPO_ROOT, sourceFiles } from './docs-scan.js'
 
 /** What the docs are checked against. */
 interface Surface {
@@ -28,6 +28,16 @@ interface Surface {
 const CODES = new Set([...Object.keys(ERROR_CODES), ...Object.keys(PROBLEM_CODES)])
 /** First words of catalogued codes (`DATA`, `SERVE`, …): a doc's `DATA_…` span must be a real code. */
 const CODE_PREFIXES = new Set([...CODES].map((c) => c.split('_')[0]))
+/** Environment variables Keel reads (`KEEL_HOME`, `KEEL_LLM_PROVIDER`, …): named in docs, but not codes. */
+const ENV_VARIABLES = new Set(
+  [
+    ...sourceFiles('src').flatMap((f) => [
+      ...readFileSync(resolve(REPO_ROOT, f), 'utf8').matchAll(/\bKEEL_[A-Z0-9_]+\b/g),
+    ]),
+  ]
+    .map((m) => m[0])
+    .filter((name) => !CODES.has(name)),
+)
 
 /** Flags every command takes (handled by src/cli/main.ts). */
 const GLOBAL_FLAGS = new Set(['help', 'version'])
@@ -192,7 +202,12 @@ export function checkDoc(file: string, text: string, surface: Surface): string[]
     const code = fragment.block
       ? undefined
       : /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.exec(fragment.text.trim())?.[0]
-    if (code !== undefined && CODE_PREFIXES.has(code.split('_')[0]) && !CODES.has(code))
+    if (
+      code !== undefined &&
+      CODE_PREFIXES.has(code.split('_')[0]) &&
+      !CODES.has(code) &&
+      !ENV_VARIABLES.has(code)
+    )
       report(line, `'${code}': no such error or problem code (see docs/errors.md)`)
     // Metrics: `keel_…` (a trailing `*` is a prefix; labels in braces are ignored).
     for (const m of fragment.text.matchAll(/\bkeel_[a-z0-9_]+\*?/g)) {

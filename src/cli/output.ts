@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/error-codes.js'
 import { isAppError } from '../core/index.js'
 
 /** Writes one JSON document to stdout (machine output: nothing else may go to stdout with --json). */
@@ -24,9 +25,10 @@ export function reportError(error: unknown): number {
   if (isSqliteBusy(error)) {
     // Another Keel process (a concurrent `keel train`, a server) held the SQLite write lock past the
     // busy timeout: an expected condition, not an internal error.
+    const code: ErrorCode = 'STORE_UNAVAILABLE'
     process.stderr.write(
-      'error [STORE_UNAVAILABLE]: The Keel database is locked by another Keel process (SQLite busy). ' +
-        "Retry the command; 'keel runs list' and 'keel models list' show what was already recorded.\n",
+      `error [${code}]: The Keel database is locked by another Keel process (SQLite busy). Retry the command; ` +
+        "'keel runs list' and 'keel models list' show what was already recorded.\n",
     )
     return 2
   }

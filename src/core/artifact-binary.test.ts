@@ -41,17 +41,32 @@ describe('encodeCompact', () => {
       const encoded = encodeCompact(values)
       assert.equal(encoded.dtype, dtype, `${Array.from(values)}`)
       const back = JSON.parse(JSON.stringify(encoded)) as unknown
-      const decoded = as === 'f64' ? decodeCompact(back, 'f64') : as === 'i32' ? decodeCompact(back, 'i32') : decodeCompact(back, 'u8')
+      const decoded =
+        as === 'f64'
+          ? decodeCompact(back, 'f64')
+          : as === 'i32'
+            ? decodeCompact(back, 'i32')
+            : decodeCompact(back, 'u8')
       assert.equal(decoded.length, values.length)
-      for (let i = 0; i < values.length; i++) assert.ok(Object.is(decoded[i], values[i]), `${dtype} ${i}: ${decoded[i]} vs ${values[i]}`)
+      for (let i = 0; i < values.length; i++)
+        assert.ok(Object.is(decoded[i], values[i]), `${dtype} ${i}: ${decoded[i]} vs ${values[i]}`)
     }
   })
 
   it('refuses compact arrays where a fixed dtype is expected, and values that do not fit', () => {
-    assert.equal(code(() => decodeArray(JSON.parse(JSON.stringify(encodeCompact(Int32Array.of(-1, 40_000)))), 'i32')), 'ARTIFACT_INVALID')
+    assert.equal(
+      code(() => decodeArray(JSON.parse(JSON.stringify(encodeCompact(Int32Array.of(-1, 40_000)))), 'i32')),
+      'ARTIFACT_INVALID',
+    )
     const tooBig = { ...JSON.parse(JSON.stringify(encodeArray(Float64Array.of(1e12)))) }
-    assert.equal(code(() => decodeCompact(tooBig, 'i32')), 'ARTIFACT_INVALID')
-    assert.equal(code(() => decodeCompact({ dtype: 'x64', length: 0, base64: '' }, 'f64')), 'ARTIFACT_INVALID')
+    assert.equal(
+      code(() => decodeCompact(tooBig, 'i32')),
+      'ARTIFACT_INVALID',
+    )
+    assert.equal(
+      code(() => decodeCompact({ dtype: 'x64', length: 0, base64: '' }, 'f64')),
+      'ARTIFACT_INVALID',
+    )
   })
 })
 
@@ -62,7 +77,11 @@ describe('binary artifacts', () => {
     kind: 'demo',
     params: { note: 'has a $bin-free object', nested: [1, 2] },
     featureNames: ['a'],
-    state: { w: encodeArray(Float64Array.of(1.5, -0, Number.NaN)), idx: encodeCompact(Int32Array.of(-1, 300)), u: encodeArray(Uint8Array.of(7)) },
+    state: {
+      w: encodeArray(Float64Array.of(1.5, -0, Number.NaN)),
+      idx: encodeCompact(Int32Array.of(-1, 300)),
+      u: encodeArray(Uint8Array.of(7)),
+    },
   }
 
   it('round-trips the document and every array exactly, with no base64 in the bytes', () => {
@@ -88,8 +107,17 @@ describe('binary artifacts', () => {
     const bytes = artifactToBytes(artifact)
     const altered = Uint8Array.from(bytes)
     altered[altered.length - 3]! ^= 0xff
-    assert.equal(code(() => artifactFromBytes(altered)), 'ARTIFACT_TAMPERED')
-    assert.equal(code(() => artifactFromBytes(bytes.subarray(0, bytes.length - 8))), 'ARTIFACT_INVALID')
-    assert.equal(code(() => artifactFromBytes(Buffer.from('{"format":"model"}'))), 'ARTIFACT_INVALID')
+    assert.equal(
+      code(() => artifactFromBytes(altered)),
+      'ARTIFACT_TAMPERED',
+    )
+    assert.equal(
+      code(() => artifactFromBytes(bytes.subarray(0, bytes.length - 8))),
+      'ARTIFACT_INVALID',
+    )
+    assert.equal(
+      code(() => artifactFromBytes(Buffer.from('{"format":"model"}'))),
+      'ARTIFACT_INVALID',
+    )
   })
 })

@@ -61,7 +61,11 @@ class EncodedArrayValue implements EncodedArray {
     return Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength).toString('base64')
   }
   toJSON(): Record<string, unknown> {
-    const head = { dtype: this.dtype, length: this.length, ...(this.base === undefined ? {} : { base: this.base }) }
+    const head = {
+      dtype: this.dtype,
+      length: this.length,
+      ...(this.base === undefined ? {} : { base: this.base }),
+    }
     if (binaryBlob === null) return { ...head, base64: this.base64 }
     // 8-byte alignment lets a reader view f64 data without copying
     const pad = (8 - (binaryBlob.size % 8)) % 8
@@ -115,7 +119,11 @@ export function decodeArray<D extends EncodedArray['dtype']>(encoded: unknown, d
 function decodeRaw<D extends EncodedArray['dtype']>(encoded: unknown, dtype: D): ArrayFor<D> {
   const e = encoded as Partial<EncodedArray>
   const raw = encoded instanceof EncodedArrayValue ? encoded.bytes : undefined
-  if (e.dtype !== dtype || (raw === undefined && typeof e.base64 !== 'string') || typeof e.length !== 'number') {
+  if (
+    e.dtype !== dtype ||
+    (raw === undefined && typeof e.base64 !== 'string') ||
+    typeof e.length !== 'number'
+  ) {
     throw new ArtifactError(
       'ARTIFACT_INVALID',
       `Expected an encoded ${dtype} array, got dtype ${String(e.dtype)}.`,
@@ -235,7 +243,10 @@ function NaNsAreCanonical(a: Float64Array | Int32Array | Uint8Array): boolean {
 export function decodeCompact(encoded: unknown, as: 'f64'): Float64Array
 export function decodeCompact(encoded: unknown, as: 'i32'): Int32Array
 export function decodeCompact(encoded: unknown, as: 'u8'): Uint8Array
-export function decodeCompact(encoded: unknown, as: 'f64' | 'i32' | 'u8'): Float64Array | Int32Array | Uint8Array {
+export function decodeCompact(
+  encoded: unknown,
+  as: 'f64' | 'i32' | 'u8',
+): Float64Array | Int32Array | Uint8Array {
   if (typeof encoded !== 'object' || encoded === null)
     throw new ArtifactError('ARTIFACT_INVALID', 'Expected an encoded array object in the artifact.')
   const e = encoded as Partial<EncodedArray>
@@ -246,7 +257,12 @@ export function decodeCompact(encoded: unknown, as: 'f64' | 'i32' | 'u8'): Float
   if (typeof base !== 'number' || !Number.isFinite(base))
     throw new ArtifactError('ARTIFACT_INVALID', `Array base ${String(base)} is not a finite number.`)
   const stored = decodeRaw(encoded, dtype)
-  const out = as === 'f64' ? new Float64Array(stored.length) : as === 'i32' ? new Int32Array(stored.length) : new Uint8Array(stored.length)
+  const out =
+    as === 'f64'
+      ? new Float64Array(stored.length)
+      : as === 'i32'
+        ? new Int32Array(stored.length)
+        : new Uint8Array(stored.length)
   const [lo, hi] = as === 'u8' ? [0, 0xff] : [-0x80000000, 0x7fffffff]
   for (let i = 0; i < stored.length; i++) {
     const v = base === 0 ? stored[i]! : stored[i]! + base
@@ -264,7 +280,9 @@ const BINARY_HEAD = BINARY_MAGIC.length + 4 + 4 + 32
 
 /** True when `bytes` hold a binary artifact written by {@link artifactToBytes}. */
 export function isBinaryArtifact(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= BINARY_HEAD && Buffer.from(bytes.buffer, bytes.byteOffset, 8).equals(BINARY_MAGIC)
+  return (
+    bytes.byteLength >= BINARY_HEAD && Buffer.from(bytes.buffer, bytes.byteOffset, 8).equals(BINARY_MAGIC)
+  )
 }
 
 /**
@@ -321,7 +339,10 @@ export function artifactFromBytes(bytes: Uint8Array): unknown {
   }
   const digest = createHash('sha256').update(bytes.subarray(BINARY_HEAD)).digest()
   if (!Buffer.from(bytes.buffer, bytes.byteOffset + 16, 32).equals(digest)) {
-    throw new ArtifactError('ARTIFACT_TAMPERED', 'Binary artifact checksum does not match its content: it was altered or damaged.')
+    throw new ArtifactError(
+      'ARTIFACT_TAMPERED',
+      'Binary artifact checksum does not match its content: it was altered or damaged.',
+    )
   }
   const blob = bytes.subarray(BINARY_HEAD + headerLength)
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + BINARY_HEAD, headerLength).toString('utf8')
@@ -332,15 +353,30 @@ export function artifactFromBytes(bytes: Uint8Array): unknown {
       const ref = value as { $bin: unknown; dtype: unknown; length: unknown; base?: unknown }
       const dtype = ref.dtype as EncodedArray['dtype']
       if (typeof ref.$bin !== 'number' || typeof ref.length !== 'number' || !(dtype in CTORS))
-        throw new ArtifactError('ARTIFACT_INVALID', `Bad array reference in the binary artifact: ${JSON.stringify(ref)}.`)
+        throw new ArtifactError(
+          'ARTIFACT_INVALID',
+          `Bad array reference in the binary artifact: ${JSON.stringify(ref)}.`,
+        )
       const size = ref.length * CTORS[dtype].BYTES_PER_ELEMENT
       if (ref.$bin < 0 || ref.$bin + size > blob.byteLength)
-        throw new ArtifactError('ARTIFACT_INVALID', `Array at offset ${ref.$bin} runs past the binary artifact's data.`)
-      return new EncodedArrayValue(dtype, ref.length, blob.subarray(ref.$bin, ref.$bin + size), typeof ref.base === 'number' ? ref.base : undefined)
+        throw new ArtifactError(
+          'ARTIFACT_INVALID',
+          `Array at offset ${ref.$bin} runs past the binary artifact's data.`,
+        )
+      return new EncodedArrayValue(
+        dtype,
+        ref.length,
+        blob.subarray(ref.$bin, ref.$bin + size),
+        typeof ref.base === 'number' ? ref.base : undefined,
+      )
     })
   } catch (error) {
     if (error instanceof ArtifactError) throw error
-    throw new ArtifactError('ARTIFACT_INVALID', `Binary artifact header is not valid JSON: ${(error as Error).message}`, { cause: error })
+    throw new ArtifactError(
+      'ARTIFACT_INVALID',
+      `Binary artifact header is not valid JSON: ${(error as Error).message}`,
+      { cause: error },
+    )
   }
   return parsed
 }

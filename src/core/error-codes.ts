@@ -79,7 +79,7 @@ export const ERROR_CODES = {
     hint: 'The artifact was modified or corrupted after it was stored; re-register it from its run.',
     example:
       'Refusing artifact of churn@3: its SHA-256 is 5f2a9c01b7de… but 0b41c3e9aa12… was recorded when it was stored. The artifact was modified or corrupted; re-register it from its run.',
-    thrownIn: ['track'],
+    thrownIn: ['core', 'track'],
   },
   ARTIFACT_VERSION_UNSUPPORTED: {
     httpStatus: NO_HTTP,
@@ -885,7 +885,7 @@ export const PROBLEM_CODES = {
   TARGET_RARE_CLASS: {
     reportedBy: 'keel validate',
     summary:
-      'A class occurs only once, so a stratified split cannot place it in both parts; `keel train` refuses it (TARGET_UNUSABLE).',
+      'A class occurs only once, so a stratified split cannot place it in both parts; `keel train` refuses it (TARGET_UNUSABLE). A warning when TARGET_CLASSES is already reported.',
     example:
       'Class(es) "enterprise" occur only once; stratified splits cannot place them in both parts. Drop those rows or merge them into another class.',
     thrownIn: ['data'],

@@ -199,6 +199,7 @@ function checkTarget(
       message: `positive_class ${JSON.stringify(positiveClass)} is not one of the target's classes (${shown}).`,
     })
   }
+  const classCountError = out.errors.some((p) => p.code === 'TARGET_CLASSES')
   if (k >= 2) {
     const counts = new Int32Array(k)
     for (const c of classes.codes) if (c >= 0) counts[c]!++
@@ -206,8 +207,9 @@ function checkTarget(
     if (rare.length > 0) {
       out.add({
         code: 'TARGET_RARE_CLASS',
-        // An error since `keel train` refuses such a target (TARGET_UNUSABLE).
-        severity: 'error',
+        // An error since `keel train` refuses such a target (TARGET_UNUSABLE); only a warning when the
+        // class count is already an error (TARGET_CLASSES), which is the one to fix first.
+        severity: classCountError ? 'warning' : 'error',
         column: target,
         rows: rare.reduce((s, i) => s + counts[i]!, 0),
         examples: [],

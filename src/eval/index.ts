@@ -88,5 +88,12 @@ export type {
 } from './subgroups.js'
 export { largestErrors, subgroupMetrics, topConfidentErrors } from './subgroups.js'
 export type { TreeShapResult } from './tree-shap.js'
-export { meanAbsShap, shapRow, type TreeShapOptions, treeEnsembleMargin, treeShap, treeShapReference } from './tree-shap.js'
+export {
+  meanAbsShap,
+  shapRow,
+  type TreeShapOptions,
+  treeEnsembleMargin,
+  treeShap,
+  treeShapReference,
+} from './tree-shap.js'
 export type { NumericArray } from './validate.js'

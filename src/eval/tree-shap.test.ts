@@ -394,7 +394,12 @@ describe('treeShap (linear-time) against the published Algorithm 2', () => {
       const x = randomRows(seed + 9, 8, nFeatures)
       const shap = treeShap(ens, x)
       for (let r = 0; r < x.rows; r++) {
-        const expected = bruteForceShap(ens, x.data.subarray(r * nFeatures, (r + 1) * nFeatures), nFeatures, 0)
+        const expected = bruteForceShap(
+          ens,
+          x.data.subarray(r * nFeatures, (r + 1) * nFeatures),
+          nFeatures,
+          0,
+        )
         const got = shapRow(shap, r)
         for (let f = 0; f < nFeatures; f++) {
           assert.ok(

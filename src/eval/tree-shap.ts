@@ -480,7 +480,11 @@ export interface TreeShapOptions {
  * const shap = treeShap(model.treeEnsemble(), x)
  * const global = meanAbsShap(shap)
  */
-export function treeShap(ensemble: TreeEnsembleView, x: Matrix, options: TreeShapOptions = {}): TreeShapResult {
+export function treeShap(
+  ensemble: TreeEnsembleView,
+  x: Matrix,
+  options: TreeShapOptions = {},
+): TreeShapResult {
   const prepared = prepareEnsemble(ensemble, x)
   const nOutputs = ensemble.nOutputs
   const nFeatures = x.cols
@@ -497,7 +501,15 @@ export function treeShap(ensemble: TreeEnsembleView, x: Matrix, options: TreeSha
   let rows = x.rows
   for (let r = 0; r < x.rows; r++) {
     for (const p of prepared) {
-      shapTreeLinear(p, x.data, r * x.cols, values, (r * nOutputs + p.output) * nFeatures, ensemble.treeWeight, ws)
+      shapTreeLinear(
+        p,
+        x.data,
+        r * x.cols,
+        values,
+        (r * nOutputs + p.output) * nFeatures,
+        ensemble.treeWeight,
+        ws,
+      )
     }
     if (options.deadlineMs !== undefined && r + 1 < x.rows && performance.now() > options.deadlineMs) {
       rows = r + 1
@@ -534,7 +546,15 @@ export function treeShapReference(ensemble: TreeEnsembleView, x: Matrix): TreeSh
   const values = new Float64Array(x.rows * nOutputs * nFeatures)
   for (let r = 0; r < x.rows; r++) {
     for (const p of prepared) {
-      shapTree(p, x.data, r * x.cols, values, (r * nOutputs + p.output) * nFeatures, ensemble.treeWeight, path)
+      shapTree(
+        p,
+        x.data,
+        r * x.cols,
+        values,
+        (r * nOutputs + p.output) * nFeatures,
+        ensemble.treeWeight,
+        path,
+      )
     }
   }
   return { rows: x.rows, nFeatures, nOutputs, values, expectedValue }

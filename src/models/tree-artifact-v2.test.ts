@@ -18,7 +18,11 @@ interface Fixture {
 const fixture = JSON.parse(
   readFileSync(new URL('../../test/fixtures/artifacts/trees-v1.json', import.meta.url), 'utf8'),
 ) as Fixture
-const x = matrix(fixture.rows, fixture.cols, Float64Array.from(fixture.x, (v) => (v === null ? Number.NaN : v)))
+const x = matrix(
+  fixture.rows,
+  fixture.cols,
+  Float64Array.from(fixture.x, (v) => (v === null ? Number.NaN : v)),
+)
 
 function predictions(model: FittedModel): Float64Array {
   return 'predictProba' in model
@@ -41,7 +45,10 @@ describe('tree model artifacts, format 2 (compact dtypes)', () => {
       const a2 = v1.toArtifact()
       assert.equal(a2.formatVersion, key.startsWith('rf') ? FOREST_FORMAT_VERSION : GBDT_FORMAT_VERSION)
       assert.ok(JSON.stringify(a2).length < JSON.stringify(saved.artifact).length, 'compact JSON is smaller')
-      for (const back of [loadModel(JSON.parse(JSON.stringify(a2))), loadModel(artifactFromBytes(artifactToBytes(a2)))]) {
+      for (const back of [
+        loadModel(JSON.parse(JSON.stringify(a2))),
+        loadModel(artifactFromBytes(artifactToBytes(a2))),
+      ]) {
         assert.deepEqual(Array.from(predictions(back)), Array.from(predictions(v1)))
         // saving again gives the same document: the encoding is canonical
         assert.equal(JSON.stringify(back.toArtifact()), JSON.stringify(a2))

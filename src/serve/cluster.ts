@@ -328,9 +328,12 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
     rejectStart = reject
   })
   let announced = false
+  // Workers that listen (and so handle the shutdown request); others are still starting.
+  const listening = new Set<number>()
   const onMessage = (worker: Worker, message: WorkerMessage): void => {
     if (message.type === 'keel:listening' && message.url !== undefined) {
       started = true
+      listening.add(worker.id)
       if (!announced) {
         announced = true
         options.onListening?.(message.url)
@@ -400,7 +403,7 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
    * A worker still running `WORKER_FLUSH_GRACE_MS` after the shutdown deadline is killed. Resolves
    * true when every worker exited cleanly.
    */
-  const stopWorkers = async (starting = false): Promise<boolean> => {
+  const stopWorkers = async (): Promise<boolean> => {
     const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
     let clean = true
     const hardStop = setTimeout(() => {
@@ -419,13 +422,16 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
           (w) =>
             new Promise<void>((resolve) => {
               if (w.isDead()) return resolve()
+              const starting = !listening.has(w.id)
               w.once('exit', (code: number | null) => {
-                if (code !== 0) clean = false
+                // Ending a worker that was still starting is part of a clean stop.
+                if (code !== 0 && !starting) clean = false
                 resolve()
               })
-              // A worker still starting has acknowledged nothing and does not listen for the request
-              // yet: a signal ends it.
-              if (w.isConnected() && !starting) send(w, { type: 'keel:shutdown' })
+              // A worker still starting (a replacement, or during a failed start) has acknowledged
+              // nothing and does not handle the request yet: a signal ends it. One that listens
+              // installed its handlers in the same tick, so a signal racing its message is handled.
+              if (w.isConnected() && listening.has(w.id)) send(w, { type: 'keel:shutdown' })
               else w.process.kill('SIGTERM')
             }),
         ),
@@ -442,7 +448,7 @@ async function startPrimary(options: StartServerOptions, count: number): Promise
     url = await urlReady
   } catch (error) {
     shuttingDown = true
-    await Promise.all([monitor?.stop(), stopWorkers(true)])
+    await Promise.all([monitor?.stop(), stopWorkers()])
     cluster.off('message', onMessage)
     cluster.off('exit', onExit)
     throw error

@@ -170,7 +170,8 @@ export function sampledGlobalContributions(
 ): SampledContributions {
   const started = performance.now()
   const n = Math.min(x.rows, Math.max(1, options.maxRows))
-  const sample = x.rows === 0 ? x : takeRows(x, Int32Array.from(new Rng(options.seed).permutation(x.rows).subarray(0, n)))
+  const sample =
+    x.rows === 0 ? x : takeRows(x, Int32Array.from(new Rng(options.seed).permutation(x.rows).subarray(0, n)))
   const contributions = encodedContributions(
     bundle,
     sample,
@@ -190,7 +191,11 @@ export function sampledGlobalContributions(
  * One line for the report or the progress display saying which rows a SHAP summary used, e.g.
  * "SHAP summary: mean |SHAP| over 120 of 10,000 test rows drawn at random (cut by its 2.0 s time budget)".
  */
-export function shapSampleNote(shap: SampledContributions, part: string, totalRows = shap.rowsAvailable): string {
+export function shapSampleNote(
+  shap: SampledContributions,
+  part: string,
+  totalRows = shap.rowsAvailable,
+): string {
   const of = shap.rowsExplained < totalRows ? ` of ${totalRows.toLocaleString('en-US')}` : ''
   const how = shap.rowsExplained < totalRows ? ' drawn at random' : ''
   const cut = shap.budgetCut ? `; cut by its time budget after ${shap.seconds.toFixed(1)} s` : ''

@@ -15,8 +15,7 @@ export { checkConstraints, measureSingleRowLatencyMs } from './constraints.js'
 export { CsvWriter, csvField } from './csv-writer.js'
 export type { EncodedFeature, FeatureEncoderState, FeatureRecord } from './encoder.js'
 export { FeatureEncoder, fitFeatureEncoder, toFeatureNumber } from './encoder.js'
-export type { FeatureContribution } from './explain.js'
-export type { SampledContributionOptions, SampledContributions } from './explain.js'
+export type { FeatureContribution, SampledContributionOptions, SampledContributions } from './explain.js'
 export {
   encodedContributions,
   explainBundleRow,

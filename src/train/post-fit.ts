@@ -3,10 +3,11 @@ import type { TrainProgress } from './workflow.js'
 
 /**
  * Share of the fit time each bounded post-fit step of `keel train` may use, so the whole command
- * stays within about 1.5× the fit: the two SHAP summaries (report and monitoring importance) are
- * the only steps whose cost grows with model size times rows explained, so they get the budget.
+ * stays within about 1.5× the fit: the two SHAP summaries (report and monitoring importance) grow
+ * with model size times rows explained, the report's bootstrap interval with test rows times
+ * resamples, so these get a budget each.
  */
-export const POST_FIT_SHARES = { reportShap: 0.1, importanceShap: 0.1 } as const
+export const POST_FIT_SHARES = { reportShap: 0.1, importanceShap: 0.1, reportBootstrap: 0.1 } as const
 
 /** Floor of every step budget: small fits still get a useful SHAP sample. */
 export const MIN_STEP_BUDGET_MS = 1500

@@ -157,7 +157,10 @@ export async function runTraining(
     const artifact = await steps.run('saving the model artifact', () => outcome.bundle.toBytes())
     const artifactBytes = artifact.byteLength
     const latencyMs = await steps.run('measuring single-row latency', () =>
-      measureSingleRowLatencyMs(outcome.bundle, selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50))),
+      measureSingleRowLatencyMs(
+        outcome.bundle,
+        selectRows(outcome.dataset, outcome.trainIndex.subarray(0, 50)),
+      ),
     )
     const constraints = checkConstraints(options.constraints ?? {}, outcome.bundle, artifactBytes, latencyMs)
     const eligibleForProduction = constraints.every((c) => c.passed || !c.hard)
@@ -240,7 +243,8 @@ export async function runTraining(
     const importanceBudgetMs = stepBudgetMs(outcome.fitSeconds, POST_FIT_SHARES.importanceShap)
     const importance = await steps.run(
       `feature importance for monitoring (SHAP, budget ${(importanceBudgetMs / 1000).toFixed(1)} s)`,
-      () => trainingImportance(outcome.bundle, trainDs, options.seed, importanceBudgetMs, (n) => steps.note(n)),
+      () =>
+        trainingImportance(outcome.bundle, trainDs, options.seed, importanceBudgetMs, (n) => steps.note(n)),
     )
     const profile = buildReferenceProfile(
       trainDs,
@@ -260,19 +264,22 @@ export async function runTraining(
     })
 
     const reportShapBudgetMs = stepBudgetMs(outcome.fitSeconds, POST_FIT_SHARES.reportShap)
-    const reportData = await steps.run('building the report', () => buildReportData(outcome, {
-      runId: run.id,
-      name: options.name,
-      seed: options.seed,
-      fingerprint,
-      gitCommit: run.gitCommit,
-      libraryVersion: LIBRARY_VERSION,
-      constraints,
-      ...(options.dataPath === undefined ? {} : { dataPath: options.dataPath }),
-      ...(options.subgroups === undefined ? {} : { subgroups: options.subgroups }),
-      shapBudgetMs: reportShapBudgetMs,
-      onNote: (n) => steps.note(n),
-    }))
+    const reportData = await steps.run('building the report', () =>
+      buildReportData(outcome, {
+        runId: run.id,
+        name: options.name,
+        seed: options.seed,
+        fingerprint,
+        gitCommit: run.gitCommit,
+        libraryVersion: LIBRARY_VERSION,
+        constraints,
+        ...(options.dataPath === undefined ? {} : { dataPath: options.dataPath }),
+        ...(options.subgroups === undefined ? {} : { subgroups: options.subgroups }),
+        shapBudgetMs: reportShapBudgetMs,
+        bootstrapBudgetMs: stepBudgetMs(outcome.fitSeconds, POST_FIT_SHARES.reportBootstrap),
+        onNote: (n) => steps.note(n),
+      }),
+    )
     await store.logArtifact(run.id, {
       kind: 'bytes',
       name: REPORT_DATA_ARTIFACT,

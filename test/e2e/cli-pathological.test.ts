@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import Database from 'better-sqlite3'
+import { reportError } from '../../src/cli/output.js'
 import { type CliResult, runCli } from '../helpers/cli.js'
 
 // The CLI as a new user runs it, with the data mistakes users make (issue 13): each case is an input,
@@ -192,4 +194,44 @@ test('keel CLI answers pathological inputs with one clear error line', { timeout
   assert.deepEqual(failures, [])
   // Nothing stored is lost: the refused --output left the input as it was.
   assert.equal(readFileSync(join(dir, 'good.csv'), 'utf8'), goodBefore)
+})
+
+test('a SQLite lock held by another Keel process is a typed error (exit 2), not an internal error', () => {
+  // Concurrent `keel train` runs into one KEEL_HOME used to end with 'error: database is locked' and
+  // exit 3 for the losers. Make a real SQLITE_BUSY: one connection holds the write lock, a second
+  // one that does not wait tries to write.
+  const dir = mkdtempSync(join(tmpdir(), 'keel-cli-pathological-busy-'))
+  const path = join(dir, 'keel.db')
+  const holder = new Database(path)
+  holder.exec('create table t (x integer)')
+  holder.exec('begin immediate')
+  const other = new Database(path, { timeout: 0 })
+  let busy: unknown
+  try {
+    other.exec('insert into t values (1)')
+  } catch (error) {
+    busy = error
+  } finally {
+    holder.exec('rollback')
+    holder.close()
+    other.close()
+  }
+  assert.ok(busy instanceof Error, 'the second connection should have hit SQLITE_BUSY')
+  const written: string[] = []
+  const write = process.stderr.write
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk))
+    return true
+  }) as typeof process.stderr.write
+  let code: number
+  try {
+    code = reportError(busy)
+  } finally {
+    process.stderr.write = write
+  }
+  assert.equal(code, 2)
+  assert.match(
+    written.join(''),
+    /(^|\n)error \[STORE_UNAVAILABLE\]: The Keel database is locked by another Keel process/,
+  )
 })

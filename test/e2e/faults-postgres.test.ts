@@ -183,7 +183,10 @@ describe('faults: PostgreSQL under a serving load', { skip }, () => {
       const ackedDuringOutage = traffic.acked.filter((a) => a.at >= outageStart).length
       // /ready is unauthenticated: the outage reason must not name the database's host or port.
       for (const r of readySeen.filter((x) => x.status === 503))
-        assert.ok(!/127\.0\.0\.1|5432|postgres:\/\//.test(r.body), `/ready leaked the database address: ${r.body}`)
+        assert.ok(
+          !/127\.0\.0\.1|5432|postgres:\/\//.test(r.body),
+          `/ready leaked the database address: ${r.body}`,
+        )
       await waitFor(
         '/ready to recover',
         () => readySeen.at(-1)?.status === 200 && readySeen.at(-1)?.body.includes('"ready"') === true,

@@ -52,7 +52,13 @@ test('keel train announces every post-fit step, bounds SHAP and registers a bina
     assert.ok(i >= 0, `stage '${want}' missing or out of order in ${JSON.stringify(stages)}`)
     at = i + 1
   }
-  assert.ok(stages.some((s) => s.startsWith('SHAP summary: mean |SHAP| over 300 of 1,200 training rows')))
+  // the monitoring importance samples at most 300 of the 1,200 training rows (fewer if its budget ran out)
+  assert.ok(
+    stages.some((s) =>
+      /^SHAP summary: mean \|SHAP\| over [\d,]+ of 1,200 training rows drawn at random/.test(s),
+    ),
+    JSON.stringify(stages),
+  )
 
   // the registry holds the binary artifact, and what loads from it predicts bit for bit the same
   const registry = await openRegistry(storeUrl)
@@ -67,12 +73,19 @@ test('keel train announces every post-fit step, bounds SHAP and registers a bina
 
   // the report says the SHAP summary rests on a sample when it does not use every test row
   const store = await openTrackingStore(storeUrl)
-  const report = JSON.parse(Buffer.from(await store.getArtifact(result.runId, REPORT_DATA_ARTIFACT)).toString('utf8')) as {
+  const report = JSON.parse(
+    Buffer.from(await store.getArtifact(result.runId, REPORT_DATA_ARTIFACT)).toString('utf8'),
+  ) as {
     notes?: string[]
   }
   await store.close()
   assert.equal(result.testRows, 300)
-  assert.equal(report.notes?.some((n) => n.includes('SHAP')), false, 'all 300 test rows explained: no sampling note')
+  // all 300 test rows fit the sample: a note appears only if the time budget cut it (a loaded machine)
+  const shapNotes = (report.notes ?? []).filter((n) => n.includes('SHAP'))
+  assert.ok(
+    shapNotes.every((n) => /of 300 test rows drawn at random; cut by its time budget/.test(n)),
+    JSON.stringify(shapNotes),
+  )
 })
 
 test('a SHAP summary stops at its time budget with a uniform sample and says so', async () => {
@@ -96,6 +109,9 @@ test('a SHAP summary stops at its time budget with a uniform sample and says so'
   const cut = sampledGlobalContributions(outcome.bundle, x, { maxRows: 50, seed: 1, budgetMs: 0 })
   assert.equal(cut.rowsExplained, 1)
   assert.equal(cut.budgetCut, true)
-  assert.match(shapSampleNote(cut, 'test rows'), /over 1 of 600 test rows drawn at random; cut by its time budget/)
+  assert.match(
+    shapSampleNote(cut, 'test rows'),
+    /over 1 of 600 test rows drawn at random; cut by its time budget/,
+  )
   assert.equal(matrix(1, 1, Float64Array.of(0)).rows, 1)
 })
