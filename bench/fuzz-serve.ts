@@ -9,7 +9,7 @@
  * Seeded and reproducible: case i is drawn from its own generator (seed, i), so `--only i` replays it.
  *
  * Run: node --import tsx bench/fuzz-serve.ts [--count 10000] [--seed 1] [--path both|fast|fastify]
- *   [--concurrency 32] [--only i] [--verbose]
+ *   [--concurrency 32] [--only i] [--verbose] [--db sqlite:PATH|postgres://URL (default: a temporary SQLite file)]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
@@ -35,6 +35,11 @@ export interface FuzzOptions {
   readonly finHoldLimitMs?: number
   /** Added to the server's limit for stalled cases (default 3000 ms: check intervals, a loaded host). */
   readonly slackMs?: number
+  /**
+   * Database of the prediction log and feedback: a `sqlite:` or `postgres://` URL (default: a SQLite
+   * file in a temporary folder).
+   */
+  readonly db?: string
   /** Run only these case indices (replay). */
   readonly only?: readonly number[]
   /** Called per finished case. */
@@ -652,7 +657,7 @@ export async function fuzzServe(options: FuzzOptions): Promise<FuzzReport> {
     },
     // A database, so that feedback and the prediction log are fuzzed too (without one, feedback is a
     // deliberate 503).
-    db: `sqlite:${join(home, 'fuzz.db')}`,
+    db: options.db ?? `sqlite:${join(home, 'fuzz.db')}`,
     apiToken: API_TOKEN,
     adminToken: 'fuzz-admin',
     logger: false,
@@ -742,6 +747,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       concurrency: { type: 'string', default: '32' },
       only: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      db: { type: 'string' },
     },
   })
   const paths = values.path === 'both' ? [true, false] : [values.path === 'fast']
@@ -752,6 +758,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       seed: Number(values.seed),
       fastPath,
       concurrency: Number(values.concurrency),
+      ...(values.db === undefined ? {} : { db: values.db }),
       ...(values.only === undefined ? {} : { only: values.only.split(',').map(Number) }),
       ...(values.verbose
         ? {
