@@ -81,32 +81,43 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
+// Files that stop or restart a shared service (PostgreSQL, Redis) for a fault test: they run after
+// the rest, one at a time, so that no other test meets the outage they inject.
+const EXCLUSIVE = ['test/e2e/faults-postgres.test.ts', 'test/e2e/faults-redis.test.ts']
+const isExclusive = (f) => EXCLUSIVE.some((e) => f.replaceAll('\\', '/').endsWith(e))
+const passes = [
+  { files: files.filter((f) => !isExclusive(f)), concurrency: 2 },
+  { files: files.filter(isExclusive), concurrency: 1 },
+].filter((p) => p.files.length > 0)
 const tapDir = mkdtempSync(join(tmpdir(), 'keel-run-tests-'))
-const tapFile = join(tapDir, 'results.tap')
-let status
+let status = 0
 try {
-  const result = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--test',
-      '--test-concurrency=2',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=tap',
-      `--test-reporter-destination=${tapFile}`,
-      ...files,
-    ],
-    { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-  )
-  status = result.status ?? 1
   let tap = ''
-  try {
-    tap = readFileSync(tapFile, 'utf8')
-  } catch (error) {
-    console.error(`\n# could not read the TAP results for the skip summary: ${error.message}`)
-    status = status || 1
+  for (const [i, pass] of passes.entries()) {
+    const tapFile = join(tapDir, `results-${i}.tap`)
+    if (i > 0) console.log(`\n# run alone (they stop shared services): ${pass.files.join(' ')}`)
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${pass.concurrency}`,
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tapFile}`,
+        ...pass.files,
+      ],
+      { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+    )
+    status = status || (result.status ?? 1)
+    try {
+      tap += readFileSync(tapFile, 'utf8')
+    } catch (error) {
+      console.error(`\n# could not read the TAP results for the skip summary: ${error.message}`)
+      status = status || 1
+    }
   }
   const gated = summarise(skippedTests(tap))
   if (gated > 0 && process.env.KEEL_TEST_REQUIRE_SERVICES === '1') {
