@@ -2,10 +2,10 @@
 // child process, drive load at it, read Prometheus text, wait for conditions.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parsePrometheus } from '../helpers/prometheus.js'
 
 const CHILD = fileURLToPath(new URL('./faults-child.ts', import.meta.url))
 
@@ -127,14 +127,6 @@ export async function waitFor(
     await sleep(50)
   }
 }
-
-interface PromMetric {
-  name: string
-  metrics: { labels?: Record<string, string>; value?: string }[]
-}
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
-  text: string,
-) => PromMetric[]
 
 /** The sum over all series of one metric on a server's /metrics (0 when absent). */
 export async function metricSum(base: string, name: string): Promise<number> {

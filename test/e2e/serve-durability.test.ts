@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
@@ -10,16 +9,9 @@ import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateServeTables, PredictionLog } from '../../src/serve/index.js'
 import { openDb, testBackends } from '../../src/store/index.js'
+import { parsePrometheus } from '../helpers/prometheus.js'
 
 const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url))
-
-interface PromMetric {
-  name: string
-  metrics: { labels?: Record<string, string>; value?: string }[]
-}
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
-  text: string,
-) => PromMetric[]
 
 interface Child {
   child: ChildProcess

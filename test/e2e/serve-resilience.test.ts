@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
@@ -12,16 +11,9 @@ import {
 } from '../../src/serve/index.js'
 import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
+import { parsePrometheus } from '../helpers/prometheus.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
-
-interface PromMetric {
-  name: string
-  metrics: { labels?: Record<string, string>; value?: string }[]
-}
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
-  text: string,
-) => PromMetric[]
 
 type Json = Record<string, unknown>
 
