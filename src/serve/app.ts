@@ -28,7 +28,6 @@ import {
 } from './config.js'
 import {
   closeWithDeadline,
-  DEFAULT_LINGER,
   httpTimeoutOptions,
   lingerOnBodyTooLarge,
   trackConnections,
@@ -1126,9 +1125,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
       headersTimeoutMs: config.timeouts.headersMs,
       requestTimeoutMs: config.timeouts.requestMs,
       // Fastify's own 413 (its error, through the same error reply), answered before the body is read,
-      // then the same lingering close as on the Fastify path.
-      lingerBytes: DEFAULT_LINGER.maxBytes,
-      lingerMs: DEFAULT_LINGER.maxMs,
+      // then the same lingering close as on the Fastify path (the fast path's default bounds).
       tooLarge: (head) => {
         const requestId = head.headers[REQUEST_ID_HEADER] || newRequestId()
         const reply = errorReply(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), requestId, logInternal)

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
+import { DEFAULT_LINGER } from './connection-lifecycle.js'
 
 /**
  * A lean HTTP/1.1 front for the hottest route, POST /v1/models/{name}/predict, in front of the
@@ -81,9 +82,9 @@ export interface FastPathOptions {
    * the body is read; the connection then closes lingeringly. Without it such requests go to Fastify.
    */
   readonly tooLarge?: (head: FastRequestHead) => FastReply
-  /** Lingering close after a 413: the most body bytes read and dropped (default 8 MiB)... */
+  /** Lingering close after a 413: the most body bytes read and dropped (default: the Fastify path's, DEFAULT_LINGER)... */
   readonly lingerBytes?: number
-  /** ...and for how long at most (default 5000 ms), before the connection is destroyed. */
+  /** ...and for how long at most (default: DEFAULT_LINGER), before the connection is destroyed. */
   readonly lingerMs?: number
   /** Called for an error thrown by the handler (the client gets a 500 without details). */
   readonly onError: (error: unknown) => void
@@ -119,8 +120,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const JSON_TYPE = /^application\/json(?:\s*;\s*charset="?utf-8"?)?$/i
 const DIGITS = /^\d{1,15}$/
 const CRLF2 = Buffer.from('\r\n\r\n')
-const DEFAULT_LINGER_BYTES = 8 * 1024 * 1024
-const DEFAULT_LINGER_MS = 5000
 
 let dateSecond = -1
 let dateText = ''
@@ -283,8 +282,8 @@ export function attachFastPath(server: Server, options: FastPathOptions): FastPa
   const open = new Set<Connection>()
   let closing = false
   const maxName = options.maxNameLength ?? DEFAULT_MAX_NAME
-  const lingerBytes = options.lingerBytes ?? DEFAULT_LINGER_BYTES
-  const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS
+  const lingerBytes = options.lingerBytes ?? DEFAULT_LINGER.maxBytes
+  const lingerMs = options.lingerMs ?? DEFAULT_LINGER.maxMs
   // Read when checked, so limits set on the server after attaching (before listening) apply.
   const headersMs = (): number => options.headersTimeoutMs ?? server.headersTimeout
   const requestMs = (): number => options.requestTimeoutMs ?? server.requestTimeout
