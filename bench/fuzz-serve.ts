@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Rng } from '../src/core/index.js'
 import { createMemoryModelSource, createServer } from '../src/serve/index.js'
-import { fakeModel, fakeRow } from '../src/serve/testing.js'
+import { fakeModel, fakeRow } from '../test/helpers/serve-fixtures.js'
 
 /** Options of `fuzzServe`. */
 export interface FuzzOptions {

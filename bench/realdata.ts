@@ -6,18 +6,22 @@
  * Protocol: bench/realdata/README.md.
  *
  * Usage: node --import tsx bench/realdata.ts [--families gbdt,rf,linear] [--gbdt JSON] [--rf JSON]
- *          [--linear JSON] [--threads N] [--json OUT] [names...]
+ *          [--linear JSON] [--threads N] [--repeats N] [--json OUT] [names...]
  * `--threads` (default 2) only sets worker threads, which do not change any model. `--json OUT`
  * records the scores; `--from JSON` prints the table from recorded scores without fitting.
+ * `--repeats N` scores the same protocol on the splits 0..N-1 that
+ * `bench/realdata_anchor.py --repeats N` wrote (data/splits/NAME.rS.json, anchors in
+ * data/anchors-repeats.json) and prints, per set and family, the mean score of each side and the
+ * mean paired difference (Keel - anchor; relative for RMSE) with its standard error.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { takeValues } from '../src/core/index.js'
 import { getColumn, loadDataset, selectRows } from '../src/data/index.js'
-import { fitFeatureEncoder } from '../src/train/encoder.js'
+import { fitFeatureEncoder } from '../src/pipeline/encoder.js'
+import { encodeTarget } from '../src/pipeline/labels.js'
 import { encodingFor, type ModelFamily, makeEstimator } from '../src/train/families.js'
-import { encodeTarget } from '../src/train/labels.js'
 import { ANCHORS, benchAuc, benchRmse } from './lib/anchor-data.js'
 
 const DATA = join(dirname(fileURLToPath(import.meta.url)), 'realdata', 'data')
@@ -44,6 +48,7 @@ const params: Partial<Record<ModelFamily, Record<string, unknown>>> = {}
 let threads = 2
 let jsonOut: string | undefined
 let from: string | undefined
+let repeats = 0
 const names: string[] = []
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!
@@ -53,6 +58,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--threads') threads = Number(args[++i])
   else if (a === '--json') jsonOut = args[++i]
   else if (a === '--from') from = args[++i]
+  else if (a === '--repeats') repeats = Number(args[++i])
   else names.push(a)
 }
 
@@ -74,10 +80,25 @@ const recordedScores =
     : (JSON.parse(readFileSync(from, 'utf8')) as Record<string, Record<string, number | undefined>>)
 
 const SEED = 42
-async function fitScore(family: ModelFamily, meta: SetMeta): Promise<{ score: number; seconds: number }> {
+/** Split file of a set: the fixed split, or split `repeat` of the repeated-split mode. */
+function splitPath(meta: SetMeta, repeat?: number): string {
+  const path = join(
+    DATA,
+    'splits',
+    repeat === undefined ? `${meta.name}.json` : `${meta.name}.r${repeat}.json`,
+  )
+  if (!existsSync(path)) throw new Error(`${path} is missing: run bench/realdata_anchor.py --repeats N first`)
+  return path
+}
+
+async function fitScore(
+  family: ModelFamily,
+  meta: SetMeta,
+  repeat?: number,
+): Promise<{ score: number; seconds: number }> {
   const ds = await loadDataset(meta.file)
   const target = encodeTarget(getColumn(ds, meta.target), meta.task, meta.positive_class ?? undefined)
-  const split = JSON.parse(readFileSync(join(DATA, 'splits', `${meta.name}.json`), 'utf8')) as {
+  const split = JSON.parse(readFileSync(splitPath(meta, repeat), 'utf8')) as {
     train: number[]
     test: number[]
   }
@@ -96,6 +117,7 @@ async function fitScore(family: ModelFamily, meta: SetMeta): Promise<{ score: nu
   const model = await estimator.fit(x, y, {
     featureNames: encoder.outputNames,
     categoricalFeatures: encoder.categoricalOutputs,
+    indicatorFeatures: encoder.indicatorOutputs,
   })
   const seconds = (performance.now() - t0) / 1000
   if (meta.task === 'regression') {
@@ -120,6 +142,96 @@ function aucStandardError(auc: number, nPos: number, nNeg: number): number {
 }
 
 const fmt = (v: number, metric: string): string => (metric === 'rmse' ? v.toPrecision(5) : v.toFixed(4))
+
+/** The anchor a family is held to: the best boosted anchor for gbdt, its counterpart otherwise. */
+function anchorFor(family: ModelFamily, a: Anchor | undefined, reg: boolean): number {
+  if (a === undefined) return Number.NaN
+  if (family !== 'gbdt') return a[family as 'rf' | 'linear']
+  return reg ? Math.min(a.hgb, a.xgb) : Math.max(a.hgb, a.xgb)
+}
+
+/**
+ * Repeated-split mode: every family on splits 0..repeats-1 of every set, against the anchors
+ * scored on the same rows. The paired difference per split is Keel - anchor (AUC) or
+ * Keel / anchor - 1 (RMSE, in %); its mean and standard error say whether a gap is more than the
+ * luck of one split. A family passes on a set when the mean difference meets the target.
+ */
+async function runRepeats(): Promise<void> {
+  const repPath = join(DATA, 'anchors-repeats.json')
+  const repAnchors = existsSync(repPath)
+    ? (JSON.parse(readFileSync(repPath, 'utf8')) as Record<string, Record<string, Anchor>>)
+    : {}
+  const recorded =
+    from === undefined
+      ? undefined
+      : (JSON.parse(readFileSync(from, 'utf8')) as Record<string, Record<string, Record<string, number>>>)
+  const out = [
+    `Repeated splits: ${repeats} (seeds 0..${repeats - 1}); diff = Keel - anchor (AUC) or Keel / anchor - 1 (RMSE), mean ± s.e. over splits`,
+    '',
+    '| dataset | metric | keel gbdt | max(xgb,hgb) | diff ± s.e. | ok | keel rf | sklearn rf | diff ± s.e. | ok | keel linear | sklearn linear | diff ± s.e. | ok |',
+    '|---|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---|',
+  ]
+  const rec: Record<string, Record<string, Record<string, number>>> = {}
+  let repMisses = 0
+  for (const meta of sets) {
+    if (names.length > 0 && !names.includes(meta.name)) continue
+    const reg = meta.task === 'regression'
+    const metric = reg ? 'rmse' : 'roc_auc'
+    // Without anchors (still being computed) the Keel side is fitted and recorded anyway, so a
+    // later `--from` run can pair it.
+    const per = repAnchors[meta.name] ?? {}
+    if (Object.keys(per).length < repeats)
+      process.stderr.write(
+        `no repeated anchors for ${meta.name}: run bench/realdata_anchor.py --repeats ${repeats}\n`,
+      )
+    const cells = [meta.name, reg ? 'RMSE' : 'ROC-AUC']
+    const got: Record<string, Record<string, number>> = recorded?.[meta.name] ?? {}
+    for (const family of ['gbdt', 'rf', 'linear'] as const) {
+      if (!families.includes(family) && recorded === undefined) {
+        cells.push('', '', '', '')
+        continue
+      }
+      const keel: number[] = []
+      const anc: number[] = []
+      const diffs: number[] = []
+      for (let r = 0; r < repeats; r++) {
+        got[r] ??= {}
+        const score =
+          recorded === undefined ? (await fitScore(family, meta, r)).score : (got[r]![family] ?? Number.NaN)
+        got[r]![family] = score
+        const anchor = anchorFor(family, per[String(r)], reg)
+        keel.push(score)
+        anc.push(anchor)
+        diffs.push(reg ? (score / anchor - 1) * 100 : score - anchor)
+      }
+      const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length
+      const md = mean(diffs)
+      const se = Math.sqrt(diffs.reduce((s, d) => s + (d - md) ** 2, 0) / (diffs.length - 1) / diffs.length)
+      const tol = reg ? 2 : family === 'gbdt' ? 0.003 : 0.005
+      const ok = reg ? md <= tol : md >= -tol
+      if (Number.isNaN(md)) {
+        cells.push(fmt(mean(keel), metric), '', '', '')
+        continue
+      }
+      if (!ok) repMisses++
+      const d = reg
+        ? `${md >= 0 ? '+' : ''}${md.toFixed(1)} % ± ${se.toFixed(1)}`
+        : `${md >= 0 ? '+' : ''}${md.toFixed(4)} ± ${se.toFixed(4)}`
+      cells.push(fmt(mean(keel), metric), fmt(mean(anc), metric), d, ok ? 'yes' : 'NO')
+    }
+    rec[meta.name] = got
+    out.push(`| ${cells.join(' | ')} |`)
+    process.stderr.write(`${meta.name} ${JSON.stringify(got)}\n`)
+  }
+  console.log(out.join('\n'))
+  console.log(`\nmisses (mean over splits): ${repMisses}`)
+  if (jsonOut !== undefined) writeFileSync(jsonOut, JSON.stringify(rec, null, 1))
+}
+
+if (repeats > 0) {
+  await runRepeats()
+  process.exit(0)
+}
 const rows = [
   '| dataset | task | metric | keel gbdt | max(xgb,hgb) | target | ok | keel rf | sklearn rf | ok | keel linear | sklearn linear | ok | AUC s.e. |',
   '|---|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|---:|',

@@ -1,12 +1,18 @@
 """Anchors of the realdata bench: scikit-learn and XGBoost by their usual recipe on every set of
 bench/realdata/data/datasets.json, with the ANCHORS.md protocol (../shared/datasets/ANCHORS.md).
 
-Usage: OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 bench/realdata_anchor.py [--all] [names...]
+Usage: OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 bench/realdata_anchor.py [--all] [--repeats N] [names...]
 Without names, computes the sets missing from anchors.json except the shared ones (their anchors
 are in ANCHORS.md and bench/lib/anchor-data.ts); --all recomputes every set.
 Writes bench/realdata/data/anchors.json ({name: {metric, linear, rf, hgb, xgb}}), merging with
 what is there, and prints one line per set. Split: the row indices in data/splits (written by
 make-datasets.py with train_test_split(test_size=0.2, random_state=42, stratify=y for binary)).
+
+--repeats N: the same protocol on N more splits per set, train_test_split(test_size=0.2,
+random_state=s, stratify=y for binary) for s = 0..N-1, shared sets included (their anchors are
+recomputed here). Writes the splits to data/splits/NAME.rS.json (bench/realdata.ts --repeats reads
+the same files, so both sides score the same rows) and the scores to data/anchors-repeats.json
+({name: {S: {metric, linear, rf, hgb, xgb}}}), merging; sets already there are skipped unless --all.
 Preprocessing fitted on the train part: numerics median-imputed (standardised for linear only),
 categoricals with missing as their own level then one-hot, unknown levels ignored.
 Models: LogisticRegression(max_iter=5000) / Ridge(alpha=1); RandomForest(n_estimators=200,
@@ -35,21 +41,19 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 warnings.filterwarnings('ignore')
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'realdata', 'data')
 meta = json.load(open(os.path.join(DATA, 'datasets.json')))['datasets']
-recompute = '--all' in sys.argv[1:]
-want = [a for a in sys.argv[1:] if a != '--all']
-out_path = os.path.join(DATA, 'anchors.json')
+argv = sys.argv[1:]
+recompute = '--all' in argv
+repeats = 0
+if '--repeats' in argv:
+    i = argv.index('--repeats')
+    repeats = int(argv[i + 1])
+    argv = argv[:i] + argv[i + 2:]
+want = [a for a in argv if a != '--all']
+out_path = os.path.join(DATA, 'anchors-repeats.json' if repeats else 'anchors.json')
 results = json.load(open(out_path)) if os.path.exists(out_path) else {}
 SHARED = os.path.normpath(os.path.join(DATA, '..', '..', '..', '..', 'shared', 'datasets'))
 
-for d in meta:
-    if want and d['name'] not in want:
-        continue
-    # The shared sets' anchors are published in ANCHORS.md (same protocol, same split); the
-    # runner reads them from there, so only recompute them on request (--all, or by name).
-    if not want and not recompute and os.path.dirname(d['file']) == SHARED:
-        continue
-    if not want and not recompute and d['name'] in results:
-        continue
+def load(d):
     df = pd.read_csv(d['file'], keep_default_na=False, na_values=[''])
     yraw = df.pop(d['target'])
     binary = d['task'] == 'binary'
@@ -58,7 +62,20 @@ for d in meta:
     nums = [c for c in df.columns if c not in cats]
     for c in cats:
         df[c] = df[c].fillna('__missing__').astype(str)
-    split = json.load(open(os.path.join(DATA, 'splits', d['name'] + '.json')))
+    return df, y, binary, cats, nums
+
+
+def repeat_split(d, y, binary, seed):
+    """Split `seed` of the repeated-split mode, written once and then read back (both sides use it)."""
+    path = os.path.join(DATA, 'splits', f"{d['name']}.r{seed}.json")
+    if not os.path.exists(path):
+        tr, te = train_test_split(np.arange(len(y)), test_size=0.2, random_state=seed,
+                                  stratify=y if binary else None)
+        json.dump({'train': tr.tolist(), 'test': te.tolist()}, open(path, 'w'))
+    return json.load(open(path))
+
+
+def anchor_scores(df, y, binary, cats, nums, split):
     tr, te = np.array(split['train']), np.array(split['test'])
     xtr, xte, ytr, yte = df.iloc[tr], df.iloc[te], y[tr], y[te]
 
@@ -88,6 +105,34 @@ for d in meta:
     X.fit(xt[a], ytr[a], eval_set=[(xt[b], ytr[b])], verbose=False)
     xe = p.transform(xte)
     r['xgb'] = roc_auc_score(yte, X.predict_proba(xe)[:, 1]) if binary else float(np.sqrt(mean_squared_error(yte, X.predict(xe))))
+    return r
+
+
+for d in meta:
+    if want and d['name'] not in want:
+        continue
+    if repeats:
+        if not want and not recompute and len(results.get(d['name'], {})) >= repeats:
+            continue
+        df, y, binary, cats, nums = load(d)
+        per = results.get(d['name'], {})
+        for seed in range(repeats):
+            if str(seed) in per and not recompute and not want:
+                continue
+            per[str(seed)] = anchor_scores(df, y, binary, cats, nums, repeat_split(d, y, binary, seed))
+            print(d['name'], seed, json.dumps(per[str(seed)]), flush=True)
+        results[d['name']] = per
+        json.dump(results, open(out_path, 'w'), indent=1)
+        continue
+    # The shared sets' anchors are published in ANCHORS.md (same protocol, same split); the
+    # runner reads them from there, so only recompute them on request (--all, or by name).
+    if not want and not recompute and os.path.dirname(d['file']) == SHARED:
+        continue
+    if not want and not recompute and d['name'] in results:
+        continue
+    df, y, binary, cats, nums = load(d)
+    split = json.load(open(os.path.join(DATA, 'splits', d['name'] + '.json')))
+    r = anchor_scores(df, y, binary, cats, nums, split)
     results[d['name']] = r
     print(d['name'], json.dumps(r), flush=True)
     json.dump(results, open(out_path, 'w'), indent=1)

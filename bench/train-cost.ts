@@ -4,9 +4,11 @@
  * /work/shared/datasets file, a seeded deep-forest regression and the synthetic classification set.
  *
  *   node ../shared/bench/make-synthetic.mjs --rows 200000 --seed 1 --out /tmp/syn-200k.csv
- *   node --import tsx bench/train-cost.ts [--cases deep,synthetic,datasets] [--deep-trees 100]
- *     [--deep-rows 54000] [--synthetic /tmp/syn-200k.csv] [--synthetic-trees 200]
- *     [--families linear,rf,gbdt,mlp] [--timeout 900]
+ *   node ../shared/bench/make-synthetic.mjs --rows 1000000 --seed 1 --out /tmp/syn-1m.csv
+ *   node --import tsx bench/train-cost.ts [--cases deep,synthetic,synthetic-1m,datasets]
+ *     [--deep-trees 100] [--deep-rows 54000] [--synthetic /tmp/syn-200k.csv] [--synthetic-trees 200]
+ *     [--synthetic-1m /tmp/syn-1m.csv] [--families linear,rf,gbdt,mlp] [--timeout 900]
+ *     [--timeout-1m 1800]
  *
  * Each case runs in its own child process (fresh store in a temp dir) under `--timeout` seconds, so
  * one pathological case (the old exact TreeSHAP on deep forests) cannot stall the table; a case cut
@@ -30,6 +32,8 @@ interface Case {
   readonly target: string
   readonly family: string
   readonly params?: Record<string, unknown>
+  /** Seconds before the case is cut (default `--timeout`). */
+  readonly timeout?: number
 }
 
 interface CaseResult {
@@ -105,6 +109,18 @@ async function main(): Promise<void> {
     const trees = Number(arg('synthetic-trees', '200'))
     list.push({ label: path, data: path, target: 'label', family: 'gbdt', params: { nEstimators: trees } })
   }
+  if (cases.includes('synthetic-1m')) {
+    // The issue's 1M-row case (gbdt, 200 trees): a 200 MB CSV, 5-15 min on a loaded 2-core machine.
+    const path = arg('synthetic-1m', '/tmp/syn-1m.csv')
+    list.push({
+      label: path,
+      data: path,
+      target: 'label',
+      family: 'gbdt',
+      params: { nEstimators: Number(arg('synthetic-trees', '200')) },
+      timeout: Number(arg('timeout-1m', '1800')),
+    })
+  }
   process.stdout.write(
     '| data | model | fit s | whole s | whole/fit | artifact bytes |\n|---|---|---|---|---|---|\n',
   )
@@ -113,7 +129,7 @@ async function main(): Promise<void> {
     const out = spawnSync(
       process.execPath,
       ['--import', 'tsx', process.argv[1]!, '--case-json', JSON.stringify(c)],
-      { encoding: 'utf8', timeout: timeout * 1000, maxBuffer: 64 * 1024 * 1024 },
+      { encoding: 'utf8', timeout: (c.timeout ?? timeout) * 1000, maxBuffer: 64 * 1024 * 1024 },
     )
     const line = out.stdout?.split('\n').find((l) => l.startsWith('RESULT '))
     const params = c.params === undefined ? '' : ` ${JSON.stringify(c.params)}`

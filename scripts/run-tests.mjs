@@ -4,7 +4,7 @@
 // Usage: node scripts/run-tests.mjs [path-filter ...]
 //
 // Tests that need PostgreSQL, Redis or Chromium are always registered and skipped with a reason
-// when the service is missing (src/store/test-backends.ts). After the run this script prints which
+// when the service is missing (test/helpers/test-backends.ts). After the run this script prints which
 // of those groups were skipped and why, from a TAP copy of the results. With
 // KEEL_TEST_REQUIRE_SERVICES=1 (CI) a skipped group fails the run instead.
 import { spawnSync } from 'node:child_process'

@@ -146,7 +146,7 @@ describe('error-code catalogue (src/core/error-codes.ts) against the source', ()
 
   test('httpStatus agrees with the status tables (STATUS_BY_CODE) of the server and the RAG route', () => {
     const tables = statusTables()
-    assert.ok(tables.get('SERVE_INVALID_FEATURES')?.status === 422, 'serve/errors.ts table not found')
+    assert.ok(tables.get('SERVE_INVALID_FEATURES')?.status === 422, 'http/errors.ts table not found')
     assert.ok(tables.get('RAG_COLLECTION_NOT_FOUND')?.status === 404, 'rag/routes.ts table not found')
     const onlyInBodies = new Set(
       Object.keys(errors).filter((code) => !sites.some((s) => s.code === code && s.kind === 'error')),

@@ -130,6 +130,18 @@ export function scanCodeSites(file: string, text?: string): CodeSite[] {
       const index = node.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === 'code')
       if (index >= 0) codeParams.set(node.name.text, index)
     }
+    // `const add = (code, …) => …`: an arrow or function expression bound to a name counts too.
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer !== undefined &&
+      (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))
+    ) {
+      const index = node.initializer.parameters.findIndex(
+        (p) => ts.isIdentifier(p.name) && p.name.text === 'code',
+      )
+      if (index >= 0) codeParams.set(node.name.text, index)
+    }
     ts.forEachChild(node, collect)
   }
   collect(sf)
@@ -226,12 +238,26 @@ function declaredFlags(sf: ts.SourceFile): Set<string> {
 
 const NOT_SUBCOMMANDS = new Set(['help', '--help', '-h'])
 
-/** Sub-commands: `case 'x':` of a `switch (sub)` and `sub === 'x'` / `sub !== 'x'` tests. */
+/**
+ * Sub-commands: `case 'x':` of a `switch (sub)`, `sub === 'x'` / `sub !== 'x'` tests, and the keys of
+ * the table given to `runSubcommand(command, argv, { x, y: run })` (src/cli/args.ts).
+ */
 function declaredSubcommands(sf: ts.SourceFile): Set<string> {
   const subs = new Set<string>()
   const isSub = (e: ts.Expression): boolean => ts.isIdentifier(e) && /^sub(command)?$/.test(e.text)
   const visit = (node: ts.Node): void => {
-    if (ts.isSwitchStatement(node) && isSub(node.expression)) {
+    if (
+      ts.isCallExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'runSubcommand' &&
+      node.arguments[2] !== undefined &&
+      ts.isObjectLiteralExpression(node.arguments[2])
+    ) {
+      for (const p of node.arguments[2].properties) {
+        const key = ts.isSpreadAssignment(p) || p.name === undefined ? undefined : propertyName(p.name)
+        if (key !== undefined) subs.add(key)
+      }
+    } else if (ts.isSwitchStatement(node) && isSub(node.expression)) {
       for (const clause of node.caseBlock.clauses)
         if (ts.isCaseClause(clause)) for (const v of literalsOf(clause.expression)) subs.add(v)
     } else if (

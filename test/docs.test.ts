@@ -14,8 +14,8 @@ import { ERROR_CODES, PROBLEM_CODES } from '../src/core/error-codes.js'
 import { LlmUsageRecorder } from '../src/llm/usage.js'
 import { createServer, type KeelServer } from '../src/serve/index.js'
 import { createMemoryModelSource } from '../src/serve/memory-source.js'
-import { fakeModel } from '../src/serve/testing.js'
 import { type CliCommandSurface, cliSurface, REPO_ROOT, sourceFiles } from './docs-scan.js'
+import { fakeModel } from './helpers/serve-fixtures.js'
 
 /** What the docs are checked against. */
 interface Surface {
@@ -28,10 +28,13 @@ interface Surface {
 const CODES = new Set([...Object.keys(ERROR_CODES), ...Object.keys(PROBLEM_CODES)])
 /** First words of catalogued codes (`DATA`, `SERVE`, …): a doc's `DATA_…` span must be a real code. */
 const CODE_PREFIXES = new Set([...CODES].map((c) => c.split('_')[0]))
-/** Environment variables Keel reads (`KEEL_HOME`, `KEEL_LLM_PROVIDER`, …): named in docs, but not codes. */
+/**
+ * Environment variables Keel and its test helpers read (`KEEL_HOME`, `KEEL_TEST_DATABASE_URL`, …):
+ * named in docs, but not codes.
+ */
 const ENV_VARIABLES = new Set(
   [
-    ...sourceFiles('src').flatMap((f) => [
+    ...[...sourceFiles('src'), ...sourceFiles('test/helpers')].flatMap((f) => [
       ...readFileSync(resolve(REPO_ROOT, f), 'utf8').matchAll(/\bKEEL_[A-Z0-9_]+\b/g),
     ]),
   ]

@@ -4,6 +4,8 @@ datasets.json (one entry per set, shared ones included) and the fixed split of e
 Usage: /usr/bin/python3 bench/realdata/make-datasets.py OUT_DIR
 Splits follow ../shared/datasets/ANCHORS.md: train_test_split(test_size=0.2, random_state=42,
 stratify=y) for binary, no stratify for regression; written as row indices to OUT_DIR/splits.
+The repeated-split mode's splits (the same call with random_state=0..REPEATS-1) go to
+OUT_DIR/splits/NAME.rS.json.
 """
 import json
 import os
@@ -109,18 +111,17 @@ for name, target, task, pos, src in [
 ]:
     sets.append({'name': name, 'file': os.path.join(out, name + '.csv'), 'target': target, 'task': task,
                  'positive_class': pos, 'source': src})
+REPEATS = 5
 for s in sets:
     df = pd.read_csv(s['file'], keep_default_na=False, na_values=[''])
     idx = np.arange(len(df))
-    if s['task'] == 'regression':
-        tr, te = train_test_split(idx, test_size=0.2, random_state=42)
-    else:
-        y = (df[s['target']].astype(str) == s['positive_class']).astype(int).values
-        tr, te = train_test_split(idx, test_size=0.2, random_state=42, stratify=y)
+    y = None if s['task'] == 'regression' else (df[s['target']].astype(str) == s['positive_class']).astype(int).values
+    for seed, suffix in [(42, '')] + [(r, f'.r{r}') for r in range(REPEATS)]:
+        tr, te = train_test_split(idx, test_size=0.2, random_state=seed, stratify=y)
+        with open(os.path.join(out, 'splits', s['name'] + suffix + '.json'), 'w') as f:
+            json.dump({'train': tr.tolist(), 'test': te.tolist()}, f)
     s['rows'] = int(len(df))
-    s['positive_share'] = None if s['task'] == 'regression' else float(y.mean())
-    with open(os.path.join(out, 'splits', s['name'] + '.json'), 'w') as f:
-        json.dump({'train': tr.tolist(), 'test': te.tolist()}, f)
+    s['positive_share'] = None if y is None else float(y.mean())
 json.dump({'datasets': sets}, open(os.path.join(out, 'datasets.json'), 'w'), indent=1)
 for s in sets:
     print(f"{s['name']:14s} {s['task']:10s} rows={s['rows']:6d} pos={s['positive_share']}")

@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { AppError, didYouMean } from '../core/index.js'
+import { AppError, didYouMean, InvalidArgumentError } from '../core/index.js'
 
 /** Option spec for `parseCommandArgs`: node:util parseArgs options. */
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
@@ -54,6 +54,25 @@ function joinNegativeValues(argv: readonly string[], options: OptionSpec): strin
 
 function usageError(message: string, details: Record<string, unknown>): AppError {
   return new AppError('CLI_USAGE', message, { details })
+}
+
+/**
+ * Runs a library parser on command-line input (`parseWindow`, `parseFamily`, `resolveTaskSettings`)
+ * and reports its `INVALID_ARGUMENT` as `CLI_USAGE`, same message: to a library caller it is a bad
+ * argument, to the command line a bad flag. Other errors pass through unchanged.
+ */
+export function asUsage<T>(parse: () => T): T {
+  const toUsage = (error: unknown): never => {
+    if (error instanceof InvalidArgumentError)
+      throw new AppError('CLI_USAGE', error.message, { cause: error, details: { ...error.details } })
+    throw error
+  }
+  try {
+    const result = parse()
+    return (result instanceof Promise ? result.catch(toUsage) : result) as T
+  } catch (error) {
+    return toUsage(error)
+  }
 }
 
 /**
@@ -116,6 +135,38 @@ export function parseCommandArgs(
     })
   }
   return parsed
+}
+
+/**
+ * Runs `body` on a store the command opened (the registry, the tracking store) and closes it after,
+ * whether `body` succeeded or threw.
+ */
+export async function withOpened<S extends { close(): Promise<void> }, T>(
+  open: () => Promise<S>,
+  body: (store: S) => Promise<T>,
+): Promise<T> {
+  const store = await open()
+  try {
+    return await body(store)
+  } finally {
+    await store.close()
+  }
+}
+
+/**
+ * Runs the sub-command `argv[0]` names from `table` (in the order `--help` lists them) with the rest
+ * of argv. A missing or unknown one throws {@link unknownSubcommand}'s usage error, listing the
+ * table's names.
+ */
+export function runSubcommand(
+  command: string,
+  argv: readonly string[],
+  table: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>>,
+): Promise<number> {
+  const [sub, ...rest] = argv
+  const run = sub !== undefined && Object.hasOwn(table, sub) ? table[sub] : undefined
+  if (run === undefined) throw unknownSubcommand(command, sub, Object.keys(table))
+  return run(rest)
 }
 
 /**

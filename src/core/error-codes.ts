@@ -13,11 +13,15 @@ export type Capability =
   | 'core'
   | 'data'
   | 'eval'
+  | 'http'
   | 'llm'
   | 'models'
   | 'monitor'
+  | 'pipeline'
+  | 'predlog'
   | 'rag'
   | 'registry'
+  | 'runtime'
   | 'serve'
   | 'store'
   | 'track'
@@ -26,9 +30,10 @@ export type Capability =
 /** One error code. */
 export interface ErrorCodeInfo {
   /**
-   * The HTTP status a route answers with this code (from `STATUS_BY_CODE` of src/serve/errors.ts, or
-   * of src/rag/routes.ts for `/v1/rag/query`). `null`: no route maps it, so if it reaches one the
-   * server answers 500 `SERVE_INTERNAL` with a generic message. The CLI exits 2 for every code.
+   * The HTTP status a route answers with this code (from `STATUS_BY_CODE` of src/http/errors.ts, the
+   * one table of the prediction server, monitoring API and `/v1/rag/query`). `null`: no route maps
+   * it, so if it reaches one the server answers 500 `SERVE_INTERNAL` with a generic message. The CLI
+   * exits 2 for every code.
    */
   readonly httpStatus: number | null
   /** What went wrong, in one line. */
@@ -63,7 +68,7 @@ export const ERROR_CODES = {
     summary: 'A model artifact or bundle is malformed: a missing field, a wrong array type, bad JSON.',
     hint: 'Re-save the model from its run; artifacts are written by Keel and should not be edited.',
     example: 'Expected an encoded float64 array, got dtype int32.',
-    thrownIn: ['core', 'models', 'train'],
+    thrownIn: ['core', 'models', 'pipeline'],
   },
   ARTIFACT_KIND_UNKNOWN: {
     httpStatus: NO_HTTP,
@@ -87,15 +92,15 @@ export const ERROR_CODES = {
     hint: 'Upgrade keel-ml to the version named in the message.',
     example:
       'Artifact formatVersion 3 is newer than this reader supports (2); it was written by keel-ml 0.4.0. Upgrade keel-ml to load it.',
-    thrownIn: ['core', 'models', 'train'],
+    thrownIn: ['core', 'models', 'pipeline'],
   },
   CLI_USAGE: {
     httpStatus: NO_HTTP,
     summary: 'A command line that cannot run: unknown or missing option, bad option value, missing argument.',
     hint: "Run 'keel COMMAND --help' for the command's options.",
     example: "--task must be binary, multiclass or regression; got 'binray'.",
-    thrownIn: ['cli', 'monitor', 'train'],
-    note: 'Also raised by library code that parses CLI-shaped input (parseWindow in monitor, train settings and model families), so a library caller can see it too.',
+    thrownIn: ['cli'],
+    note: 'CLI only. Library parsers of CLI-shaped input (parseWindow in monitor, task settings and model families in train) throw INVALID_ARGUMENT; the CLI reports it as CLI_USAGE with the same message.',
   },
   CONFLICT: {
     httpStatus: NO_HTTP,
@@ -173,7 +178,7 @@ export const ERROR_CODES = {
     summary: 'Rows to score lack a feature column the model was trained with.',
     hint: 'Add the listed columns to the input (same names as at training time).',
     example: 'Input lacks feature column(s) the model needs: tenure, plan.',
-    thrownIn: ['train'],
+    thrownIn: ['pipeline', 'train'],
   },
   DATA_NO_FEATURES: {
     httpStatus: NO_HTTP,
@@ -208,7 +213,7 @@ export const ERROR_CODES = {
   },
   DATA_SHAPE_MISMATCH: {
     httpStatus: NO_HTTP,
-    summary: 'A matrix has the wrong number of columns for the fitted model or transformer.',
+    summary: 'A matrix has the wrong number of columns for the fitted model.',
     hint: 'Pass the same feature columns, in the same order, as at fit time.',
     example:
       'Expected 12 feature columns (as at fit time of the model), got 11. Pass the columns used for training.',
@@ -256,6 +261,16 @@ export const ERROR_CODES = {
     example:
       "Could not write 'out/scored.csv': ENOENT: no such file or directory. Check that the directory exists and is writable.",
     thrownIn: ['train'],
+  },
+  DEPENDENCY_MISSING: {
+    httpStatus: NO_HTTP,
+    summary:
+      'A feature needs an optional peer dependency that is not installed (LanceDB, the OpenAI or Anthropic SDK, ioredis, pg).',
+    hint: 'Run the npm install command the message names, in the project that uses keel-ml.',
+    example:
+      "The OpenAI-compatible LLM provider needs the optional package 'openai', which is not installed. Install it: npm install openai@^6.49.0",
+    thrownIn: ['core'],
+    note: 'Optional peers keep `import` of keel-ml light: each SDK loads on first use (src/core/optional-dependency.ts).',
   },
   EVAL_CALIBRATOR_INVALID: {
     httpStatus: NO_HTTP,
@@ -305,7 +320,7 @@ export const ERROR_CODES = {
     summary: 'A gradient-boosting worker thread failed.',
     hint: 'Usually out of memory; lower nThreads or maxBins.',
     example: 'A scoring worker thread failed.',
-    thrownIn: ['models'],
+    thrownIn: ['runtime'],
   },
   INTERNAL: {
     httpStatus: 500,
@@ -317,7 +332,8 @@ export const ERROR_CODES = {
   },
   INVALID_ARGUMENT: {
     httpStatus: NO_HTTP,
-    summary: 'A parameter that can never work: out of range, wrong shape, ambiguous run id prefix.',
+    summary:
+      'A parameter that can never work: out of range, wrong shape, ambiguous run id prefix, an unknown model family, task kind or window.',
     hint: 'Read the message for the allowed values.',
     example: "Cannot choose a threshold for 'f1'; use precision_at_recall@R or recall_at_precision@P.",
     thrownIn: ['core', 'train'],
@@ -435,14 +451,15 @@ export const ERROR_CODES = {
     summary: 'The model family has no exact explanation (TreeSHAP or linear contributions).',
     hint: 'Use a tree or linear model to get explanations.',
     example: "Model family 'mlp' has no exact explanation; use a tree or linear model.",
-    thrownIn: ['train'],
+    thrownIn: ['pipeline'],
   },
   MODEL_NOT_FITTED: {
     httpStatus: NO_HTTP,
-    summary: 'A model or transformer was used before fit, or its fitted state failed to load.',
+    summary: 'A model was used before fit, or its fitted state failed to load.',
     hint: 'Fit first, or re-save the artifact.',
-    example: "Transformer artifact state lacks 'mean'.",
+    example: "Model artifact state lacks 'coefficients'.",
     thrownIn: ['core'],
+    note: 'Raised through NotFittedError, kept for estimators outside Keel; Keel’s own estimators make predict-before-fit a type error (the fitted model is a separate type).',
   },
   MONITOR_EMPTY_WINDOW: {
     httpStatus: NO_HTTP,
@@ -468,11 +485,11 @@ export const ERROR_CODES = {
   NOT_FOUND: {
     httpStatus: 404,
     summary:
-      'Something asked for by name does not exist: a model, version, alias, run, experiment, model card.',
+      'A stored object looked up by name does not exist: a registered model, version or alias, a tracking run or experiment, a model card.',
     hint: "Check the name with 'keel models list' or 'keel runs list'.",
     example: "No model named 'chrun' (registered: churn, fraud). See 'keel models list'.",
     thrownIn: ['core'],
-    note: 'Library-level; the server’s own lookups answer SERVE_MODEL_NOT_FOUND / SERVE_NOT_FOUND, and both map to 404.',
+    note: 'One meaning per code: NOT_FOUND is a library lookup in the registry or tracking store (or a ModelSource over them); SERVE_NOT_FOUND is a resource of the server’s own URL space (route, A/B experiment, profiled feature); SERVE_MODEL_NOT_FOUND is a model this server does not serve. All three answer 404.',
   },
   RAG_COLLECTION_CORRUPT: {
     httpStatus: 500,
@@ -557,21 +574,21 @@ export const ERROR_CODES = {
     summary: 'Admin endpoints are disabled: the server has no KEEL_ADMIN_TOKEN.',
     hint: 'Start the server with KEEL_ADMIN_TOKEN set.',
     example: 'Admin endpoints are disabled: start the server with KEEL_ADMIN_TOKEN set to enable them.',
-    thrownIn: ['serve'],
+    thrownIn: ['http'],
   },
   SERVE_BAD_REQUEST: {
     httpStatus: 400,
     summary: 'The request body or query does not have the expected shape (also a batch over maxBatchRows).',
     hint: 'Fix the fields listed in `problems`.',
     example: "body must have required property 'features'",
-    thrownIn: ['monitor', 'serve'],
+    thrownIn: ['http', 'monitor', 'serve'],
   },
   SERVE_BODY_TOO_LARGE: {
     httpStatus: 413,
     summary: 'The request body is over bodyLimitBytes.',
     hint: 'Send smaller batches, or raise bodyLimitBytes in the serve config.',
     example: 'Request body is too large',
-    thrownIn: ['serve'],
+    thrownIn: ['http'],
   },
   SERVE_CONFIG_INVALID: {
     httpStatus: NO_HTTP,
@@ -609,7 +626,7 @@ export const ERROR_CODES = {
     hint: 'Send fewer rows per explained request, or drop ?explain=true.',
     example:
       "?explain=true on 500 row(s) × 40 feature(s) = 20000 is over this server's explainBudget of 5000 rows × features; send at most 125 row(s) per explained request, or drop ?explain=true.",
-    thrownIn: ['serve'],
+    thrownIn: ['http'],
   },
   SERVE_EXPLAIN_UNSUPPORTED: {
     httpStatus: 422,
@@ -623,7 +640,7 @@ export const ERROR_CODES = {
     summary: 'A bug: the server answers a generic message and the request id; details go to the log only.',
     hint: 'Quote the request id when reporting it.',
     example: 'Internal server error; quote the request id when reporting it.',
-    thrownIn: ['serve'],
+    thrownIn: ['http', 'serve'],
   },
   SERVE_INVALID_FEATURES: {
     httpStatus: 422,
@@ -631,7 +648,7 @@ export const ERROR_CODES = {
     hint: 'Fix the listed fields (see the request-validation problem codes below).',
     example:
       "1 invalid feature value(s); first: 'age' must be >= 0, got -3. Fix the listed fields and retry.",
-    thrownIn: ['serve'],
+    thrownIn: ['http'],
   },
   SERVE_LISTEN_FAILED: {
     httpStatus: NO_HTTP,
@@ -646,21 +663,21 @@ export const ERROR_CODES = {
     summary: 'A batch of the prediction log could not be written (retried, then dropped and counted).',
     hint: 'Check the database; keel_prediction_log_dropped_total counts what was lost.',
     example: 'Prediction log write failed: SQLITE_FULL: database or disk is full',
-    thrownIn: ['serve'],
+    thrownIn: ['predlog'],
   },
   SERVE_MODEL_NOT_FOUND: {
     httpStatus: 404,
     summary: 'The named model is not served here.',
     hint: 'Use one of the served models listed in the message (GET /v1/models).',
     example: "Model 'chrun' is not served here. Served models: churn, fraud.",
-    thrownIn: ['monitor', 'serve'],
+    thrownIn: ['http', 'monitor'],
   },
   SERVE_MODEL_UNAVAILABLE: {
     httpStatus: 503,
     summary: 'Every link of the model’s fallback chain failed and there is no static default.',
     hint: 'Retry later; configure a fallback or a default.',
     example: "Model 'churn' could not answer and has no working fallback. Retry later.",
-    thrownIn: ['serve'],
+    thrownIn: ['http'],
   },
   SERVE_MODEL_UNRESOLVED: {
     httpStatus: NO_HTTP,
@@ -672,10 +689,11 @@ export const ERROR_CODES = {
   },
   SERVE_NOT_FOUND: {
     httpStatus: 404,
-    summary: 'No such route, experiment or profiled feature.',
+    summary:
+      'No such resource on the server: a route, an A/B experiment (also from keel ab report), a profiled feature of a served model.',
     hint: 'Check the URL against /openapi.json.',
     example: 'No route GET /v1/model.',
-    thrownIn: ['monitor', 'serve'],
+    thrownIn: ['http', 'monitor', 'serve'],
   },
   SERVE_NOT_READY: {
     httpStatus: 503,
@@ -696,7 +714,7 @@ export const ERROR_CODES = {
     summary: 'A missing or wrong bearer token.',
     hint: 'Send Authorization: Bearer with KEEL_API_TOKEN (predictions) or KEEL_ADMIN_TOKEN (admin).',
     example: 'Missing or wrong admin token: send Authorization: Bearer <KEEL_ADMIN_TOKEN>.',
-    thrownIn: ['serve'],
+    thrownIn: ['http'],
   },
   STORE_BAD_ROWS: {
     httpStatus: NO_HTTP,
@@ -727,15 +745,7 @@ export const ERROR_CODES = {
     hint: 'Pick another --task or --target.',
     example:
       "Regression needs a numeric target; 'plan' is categorical. Use --task binary|multiclass or pick a numeric target.",
-    thrownIn: ['train'],
-  },
-  TEST_SERVICE_MISSING: {
-    httpStatus: NO_HTTP,
-    summary: 'Test helper only: a test asked for PostgreSQL/Redis/Chromium without skipping when absent.',
-    hint: 'Register the test with { skip: gate.skip }.',
-    example:
-      'KEEL_TEST_DATABASE_URL is not set: register the test with { skip: gate.skip } so it is skipped, not failed.',
-    thrownIn: ['store'],
+    thrownIn: ['pipeline'],
   },
 } as const satisfies Readonly<Record<string, ErrorCodeInfo>>
 
@@ -775,7 +785,7 @@ export const PROBLEM_CODES = {
     reportedBy: 'request validation',
     summary: 'A field of the request body breaks its JSON schema (inside a 400 SERVE_BAD_REQUEST).',
     example: "must have required property 'features'",
-    thrownIn: ['serve'],
+    thrownIn: ['http', 'serve'],
   },
   INVALID_DATETIME: {
     reportedBy: 'request validation',

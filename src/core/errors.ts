@@ -29,7 +29,7 @@ export class AppError extends Error {
   }
 }
 
-/** A model or transformer was used before it was fitted, or fitted state failed to load. */
+/** A model was used before it was fitted, or its fitted state failed to load. */
 export class NotFittedError extends AppError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('MODEL_NOT_FITTED', message, { details })
@@ -43,7 +43,7 @@ export class InvalidArgumentError extends AppError {
   }
 }
 
-/** Input data whose shape does not match what the model or transformer was fitted on. */
+/** Input data whose shape does not match what the model was fitted on. */
 export class ShapeMismatchError extends AppError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('DATA_SHAPE_MISMATCH', message, { details })
@@ -57,6 +57,24 @@ export class ArtifactError extends AppError {}
 export class NotFoundError extends AppError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('NOT_FOUND', message, { details })
+  }
+}
+
+/**
+ * An optional peer dependency (an SDK Keel loads only when a feature needs it) is not installed.
+ * `details.package` names the npm package and `details.install` the command that fixes it.
+ */
+export class MissingDependencyError extends AppError {
+  readonly packageName: string
+
+  constructor(packageName: string, range: string, feature: string, cause?: unknown) {
+    const install = `npm install ${packageName}@${range}`
+    super(
+      'DEPENDENCY_MISSING',
+      `${feature} needs the optional package '${packageName}', which is not installed. Install it: ${install}`,
+      { cause, details: { package: packageName, range, feature, install } },
+    )
+    this.packageName = packageName
   }
 }
 

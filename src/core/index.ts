@@ -19,6 +19,7 @@ export {
   ArtifactError,
   InvalidArgumentError,
   isAppError,
+  MissingDependencyError,
   NotFittedError,
   NotFoundError,
   ShapeMismatchError,
@@ -26,6 +27,12 @@ export {
 export { sha256, stableStringify } from './hash.js'
 export type { Matrix, Vector } from './matrix.js'
 export { assertColumns, column, fromColumns, fromRows, matrix, takeRows, takeValues } from './matrix.js'
+export type { OptionalDependency } from './optional-dependency.js'
+/**
+ * Optional peer dependencies (SDKs loaded on first use) and their loader.
+ * @internal `importOptional`/`lazyAsync` are for Keel's own capabilities.
+ */
+export { importOptional, lazyAsync, OPTIONAL_DEPENDENCIES } from './optional-dependency.js'
 export { keelDir, keelHome } from './paths.js'
 export { REDACTED_PATH, redactPaths } from './redact.js'
 export { Rng } from './rng.js'

@@ -1,7 +1,7 @@
 /**
  * Data capability: loading files into a columnar `Dataset` through DuckDB, schemas and
- * fingerprints, the `keel.yaml` task file, validation and leakage checks, transformers, feature
- * engineering and splits.
+ * fingerprints, the `keel.yaml` task file, validation and leakage checks, feature engineering and
+ * splits. (Model-input encoding is the pipeline's `FeatureEncoder`, the one preprocessing system.)
  */
 
 export type { Column, ColumnKind, Dataset } from './dataset.js'
@@ -75,35 +75,5 @@ export {
   metricKey,
   parseTaskConfig,
 } from './task-file.js'
-export type {
-  ColumnTransformerParams,
-  ColumnTransformerStep,
-  TransformerSpec,
-} from './transformers/column-transformer.js'
-export {
-  ColumnTransformer,
-  FittedColumnTransformer,
-  makeTransformer,
-} from './transformers/column-transformer.js'
-export type {
-  OneHotEncoderParams,
-  OrdinalEncoderParams,
-  TargetEncoderParams,
-} from './transformers/encoders.js'
-export {
-  FittedOneHotEncoder,
-  FittedOrdinalEncoder,
-  FittedTargetEncoder,
-  OneHotEncoder,
-  OrdinalEncoder,
-  OTHER_LEVEL,
-  TargetEncoder,
-} from './transformers/encoders.js'
-export type { RobustScalerParams, StandardScalerParams } from './transformers/scalers.js'
-export { FittedScaler, RobustScaler, StandardScaler } from './transformers/scalers.js'
-export type { SimpleImputerParams } from './transformers/simple-imputer.js'
-export { FittedSimpleImputer, SimpleImputer } from './transformers/simple-imputer.js'
-export type { FittedTransformer, Transformer, TransformerReader } from './transformers/transformer.js'
-export { loadTransformer } from './transformers/transformer.js'
 export type { ValidateOptions, ValidationProblem, ValidationReport } from './validate.js'
 export { formatProblem, validateDataset } from './validate.js'

@@ -97,6 +97,16 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '')
 }
 
+/** The error for a source that reads as zero rows (a CSV with only its header, or an empty file). @internal */
+export function noRowsError(files: readonly string[], format: FileFormat): DataError {
+  return new DataError(
+    format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
+    format === 'csv'
+      ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
+      : `'${basename(files[0]!)}' holds no rows.`,
+  )
+}
+
 /** Turns a DuckDB read error into a DataError that names the file and says what to fix. @internal */
 export function mapDuckError(error: unknown, files: readonly string[], format: FileFormat): DataError {
   const message = error instanceof Error ? error.message : String(error)
@@ -316,14 +326,7 @@ export async function createSourceTable(
     }
   }
   const nRows = Number((await queryRows(con, `SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0)
-  if (nRows === 0) {
-    throw new DataError(
-      format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
-      format === 'csv'
-        ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
-        : `'${basename(files[0]!)}' holds no rows.`,
-    )
-  }
+  if (nRows === 0) throw noRowsError(files, format)
   return { files, format }
 }
 

@@ -50,6 +50,40 @@ function countDistinctSorted(sorted: Float64Array): number {
   return distinct
 }
 
+/**
+ * Distinct non-missing values (NaN is missing; 0 and -0 are one value), counted in an
+ * open-addressing hash table over the values' bits: O(n), where sorting a copy cost seconds on
+ * wide 200k-row datasets. Gives exactly what {@link countDistinctSorted} gives after a sort.
+ */
+function countDistinct(values: Float64Array): number {
+  let capacity = 16
+  while (capacity < values.length * 2) capacity *= 2
+  const mask = capacity - 1
+  // NaN marks an empty slot: NaN values are missing and never stored
+  const table = new Float64Array(capacity).fill(Number.NaN)
+  const cell = new Float64Array(1)
+  const bits = new Uint32Array(cell.buffer)
+  let distinct = 0
+  for (let i = 0; i < values.length; i++) {
+    let v = values[i]!
+    if (Number.isNaN(v)) continue
+    if (v === 0) v = 0 // -0 equals 0, as the sorted count's !== treats them
+    cell[0] = v
+    let slot = (Math.imul(bits[0]! ^ Math.imul(bits[1]!, 0x9e3779b1), 0x85ebca6b) >>> 0) & mask
+    for (;;) {
+      const t = table[slot]!
+      if (t === v) break
+      if (Number.isNaN(t)) {
+        table[slot] = v
+        distinct++
+        break
+      }
+      slot = (slot + 1) & mask
+    }
+  }
+  return distinct
+}
+
 function usedLevels(col: Extract<Column, { kind: 'categorical' }>): Int32Array {
   const counts = new Int32Array(col.levels.length)
   for (const c of col.codes) if (c >= 0) counts[c]!++
@@ -65,7 +99,7 @@ export function columnSchema(col: Column): ColumnSchema {
     for (const c of counts) if (c > 0) distinct++
     return { name: col.name, kind: col.kind, missing, distinct, levels: col.levels }
   }
-  return { name: col.name, kind: col.kind, missing, distinct: countDistinctSorted(sortedPresent(col.values)) }
+  return { name: col.name, kind: col.kind, missing, distinct: countDistinct(col.values) }
 }
 
 /**

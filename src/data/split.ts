@@ -2,7 +2,7 @@ import { Rng } from '../core/index.js'
 import type { Column, Dataset } from './dataset.js'
 import { getColumn } from './dataset.js'
 import { DataError } from './errors.js'
-import { classTarget } from './target.js'
+import { classTarget, firstSeenCodes } from './target.js'
 import type { SplitConfig } from './task-file.js'
 
 /** Row indices (ascending) of each part of a split. `valid` is empty when no validation part was asked for. */
@@ -80,23 +80,7 @@ export function randomSplit(nRows: number, options: SplitOptions): TrainTestSpli
 /** Class codes (-1 missing) from numbers or a column. */
 function classCodes(y: ArrayLike<number> | Column): Int32Array {
   if ('kind' in y) return classTarget(y).codes
-  const values = y
-  const map = new Map<number, number>()
-  const codes = new Int32Array(values.length)
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!
-    if (Number.isNaN(v)) {
-      codes[i] = -1
-      continue
-    }
-    let c = map.get(v)
-    if (c === undefined) {
-      c = map.size
-      map.set(v, c)
-    }
-    codes[i] = c
-  }
-  return codes
+  return firstSeenCodes(y, y.length, (v): v is number => !Number.isNaN(v)).codes
 }
 
 function byClass(codes: Int32Array): number[][] {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { Vector } from '@duckdb/node-bindings'
 import { InvalidArgumentError, trackTempFiles } from '../core/index.js'
@@ -23,11 +23,13 @@ import {
   isSniffMiss,
   type LoadOptions,
   mapDuckError,
+  noRowsError,
   preCheck,
   resolveFiles,
   sourceSql,
   valueExpr,
 } from './load.js'
+import { firstSeenCodes } from './target.js'
 
 /** A column of a streamed file: its name and the kind its values are read as. */
 export interface StreamColumn {
@@ -96,23 +98,7 @@ function isTrueFalse(value: string): boolean {
 
 /** A categorical column from strings; levels are in first-appearance order within the chunk. */
 function textColumn(name: string, values: readonly (string | null)[], n: number): Column {
-  const index = new Map<string, number>()
-  const levels: string[] = []
-  const codes = new Int32Array(n)
-  for (let i = 0; i < n; i++) {
-    const value = values[i]!
-    if (value === null) {
-      codes[i] = -1
-      continue
-    }
-    let code = index.get(value)
-    if (code === undefined) {
-      code = levels.length
-      index.set(value, code)
-      levels.push(value)
-    }
-    codes[i] = code
-  }
+  const { codes, levels } = firstSeenCodes(values, n, (value): value is string => value !== null)
   return { kind: 'categorical', name, codes, levels }
 }
 
@@ -334,14 +320,7 @@ export async function streamDataset(
     } catch (error) {
       throw mapDuckError(error, files, format)
     }
-    if (totalRows === 0) {
-      throw new DataError(
-        format === 'csv' ? 'DATA_HEADER_ONLY' : 'DATA_EMPTY',
-        format === 'csv'
-          ? `'${basename(files[0]!)}' has a header line but no data rows. Point to a file with at least one row.`
-          : `'${basename(files[0]!)}' holds no rows.`,
-      )
-    }
+    if (totalRows === 0) throw noRowsError(files, format)
     const textColumns = new Set<string>()
     // Each further pass settles one true/false column for good, so the loop ends.
     for (;;) {

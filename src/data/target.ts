@@ -12,6 +12,36 @@ function numericLabel(v: number): string {
 }
 
 /**
+ * Codes of the first `n` values by first appearance: the first distinct value is 0, the next new
+ * one 1, and so on; values `isPresent` rejects (missing) are -1. `levels` lists the values in code
+ * order. @internal
+ */
+export function firstSeenCodes<T, K extends T>(
+  values: ArrayLike<T>,
+  n: number,
+  isPresent: (value: T) => value is K,
+): { codes: Int32Array; levels: K[] } {
+  const index = new Map<K, number>()
+  const levels: K[] = []
+  const codes = new Int32Array(n)
+  for (let i = 0; i < n; i++) {
+    const value = values[i]!
+    if (!isPresent(value)) {
+      codes[i] = -1
+      continue
+    }
+    let code = index.get(value)
+    if (code === undefined) {
+      code = levels.length
+      index.set(value, code)
+      levels.push(value)
+    }
+    codes[i] = code
+  }
+  return { codes, levels }
+}
+
+/**
  * Encodes any column as classes: levels for categoricals, 'false'/'true' for booleans, and the
  * distinct numbers (sorted numerically) for numeric and datetime columns.
  */
@@ -55,7 +85,7 @@ export function sortLabels(labels: readonly string[]): string[] {
 /**
  * The task `keel train` infers for a target column when none is given: two distinct values make a
  * binary task; a numeric column with 3 to 10 distinct integers, or any text column, a multiclass task;
- * other numbers a regression. Kept in step with `encodeTarget` of src/train/labels.ts so that
+ * other numbers a regression. Kept in step with `encodeTarget` of src/pipeline/labels.ts so that
  * `keel validate --target COL` checks the task that training would run.
  */
 export function inferTaskKind(col: Column): 'binary' | 'multiclass' | 'regression' {

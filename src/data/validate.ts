@@ -150,39 +150,36 @@ function checkTarget(
   }
   const classes = classTarget(col)
   const k = classes.labels.length
+  /** An issue of the target as a whole (no single row or example to point at). */
+  const wholeTarget = (
+    code: 'TARGET_CLASSES' | 'TARGET_POSITIVE_CLASS',
+    severity: 'error' | 'warning',
+    message: string,
+  ): void => out.add({ code, severity, column: target, rows: 0, examples: [], message })
   const shown = classes.labels
     .slice(0, 10)
     .map((l) => JSON.stringify(l))
     .join(', ')
   if (task === 'binary' && k !== 2) {
-    out.add({
-      code: 'TARGET_CLASSES',
-      severity: 'error',
-      column: target,
-      rows: 0,
-      examples: [],
-      message: `A binary target needs exactly 2 classes; '${target}' has ${k}${k > 0 ? ` (${shown}${k > 10 ? ', ...' : ''})` : ''}. ${k > 2 ? 'Use task multiclass, or map the values to two classes.' : 'The data holds a single class; nothing to learn.'}`,
-    })
+    wholeTarget(
+      'TARGET_CLASSES',
+      'error',
+      `A binary target needs exactly 2 classes; '${target}' has ${k}${k > 0 ? ` (${shown}${k > 10 ? ', ...' : ''})` : ''}. ${k > 2 ? 'Use task multiclass, or map the values to two classes.' : 'The data holds a single class; nothing to learn.'}`,
+    )
   }
   if (task === 'multiclass' && k < 3) {
-    out.add({
-      code: 'TARGET_CLASSES',
-      severity: k < 2 ? 'error' : 'warning',
-      column: target,
-      rows: 0,
-      examples: [],
-      message: `A multiclass target should have at least 3 classes; '${target}' has ${k} (${shown}).${k === 2 ? ' Use task binary.' : ''}`,
-    })
+    wholeTarget(
+      'TARGET_CLASSES',
+      k < 2 ? 'error' : 'warning',
+      `A multiclass target should have at least 3 classes; '${target}' has ${k} (${shown}).${k === 2 ? ' Use task binary.' : ''}`,
+    )
   }
   if (task === 'multiclass' && col.kind === 'numeric' && k > 50) {
-    out.add({
-      code: 'TARGET_CLASSES',
-      severity: 'error',
-      column: target,
-      rows: 0,
-      examples: [],
-      message: `'${target}' is numeric with ${k} distinct values; that looks like a regression target, not classes.`,
-    })
+    wholeTarget(
+      'TARGET_CLASSES',
+      'error',
+      `'${target}' is numeric with ${k} distinct values; that looks like a regression target, not classes.`,
+    )
   }
   if (
     positiveClass !== undefined &&
@@ -190,14 +187,11 @@ function checkTarget(
     k === 2 &&
     !classes.labels.includes(positiveClass)
   ) {
-    out.add({
-      code: 'TARGET_POSITIVE_CLASS',
-      severity: 'error',
-      column: target,
-      rows: 0,
-      examples: [],
-      message: `positive_class ${JSON.stringify(positiveClass)} is not one of the target's classes (${shown}).`,
-    })
+    wholeTarget(
+      'TARGET_POSITIVE_CLASS',
+      'error',
+      `positive_class ${JSON.stringify(positiveClass)} is not one of the target's classes (${shown}).`,
+    )
   }
   const classCountError = out.errors.some((p) => p.code === 'TARGET_CLASSES')
   if (k >= 2) {

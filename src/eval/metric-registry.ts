@@ -117,33 +117,32 @@ function labelMetric(fn: typeof precision, average: 'binary' | 'macro' | 'weight
   }
 }
 
+/**
+ * ROC AUC: one-vs-rest over a multiclass matrix (macro or weighted over the classes), the binary
+ * AUC of the positive score otherwise; `name` is the metric named in a wrong-shape error.
+ */
+function rocAucMetric(name: MetricName, average: 'macro' | 'weighted'): Compute {
+  return ({ yTrue, prediction, sampleWeight }) =>
+    isMulticlass(prediction)
+      ? rocAucOvr(yTrue, prediction, {
+          average,
+          ...(sampleWeight === undefined ? {} : { sampleWeight }),
+        })
+      : rocAuc(yTrue, positiveScore(name, prediction), sampleWeight)
+}
+
+/** A regression metric of the prediction vector (`name` is named in a wrong-shape error). */
+function regressionMetric(name: MetricName, fn: typeof rmse): Compute {
+  return ({ yTrue, prediction, sampleWeight }) => fn(yTrue, vector(name, prediction), sampleWeight)
+}
+
 const TABLE: Record<MetricName, { direction: Direction; tasks: readonly TaskKind[]; compute: Compute }> = {
-  roc_auc: {
-    direction: 'higher',
-    tasks: CLASSIFICATION,
-    compute: ({ yTrue, prediction, sampleWeight }) =>
-      isMulticlass(prediction)
-        ? rocAucOvr(yTrue, prediction, sampleWeight === undefined ? {} : { sampleWeight })
-        : rocAuc(yTrue, positiveScore('roc_auc', prediction), sampleWeight),
-  },
-  roc_auc_ovr: {
-    direction: 'higher',
-    tasks: CLASSIFICATION,
-    compute: ({ yTrue, prediction, sampleWeight }) =>
-      isMulticlass(prediction)
-        ? rocAucOvr(yTrue, prediction, sampleWeight === undefined ? {} : { sampleWeight })
-        : rocAuc(yTrue, positiveScore('roc_auc_ovr', prediction), sampleWeight),
-  },
+  roc_auc: { direction: 'higher', tasks: CLASSIFICATION, compute: rocAucMetric('roc_auc', 'macro') },
+  roc_auc_ovr: { direction: 'higher', tasks: CLASSIFICATION, compute: rocAucMetric('roc_auc_ovr', 'macro') },
   roc_auc_ovr_weighted: {
     direction: 'higher',
     tasks: CLASSIFICATION,
-    compute: ({ yTrue, prediction, sampleWeight }) =>
-      isMulticlass(prediction)
-        ? rocAucOvr(yTrue, prediction, {
-            average: 'weighted',
-            ...(sampleWeight === undefined ? {} : { sampleWeight }),
-          })
-        : rocAuc(yTrue, positiveScore('roc_auc_ovr_weighted', prediction), sampleWeight),
+    compute: rocAucMetric('roc_auc_ovr_weighted', 'weighted'),
   },
   pr_auc: {
     direction: 'higher',
@@ -182,26 +181,10 @@ const TABLE: Record<MetricName, { direction: Direction; tasks: readonly TaskKind
   recall_macro: { direction: 'higher', tasks: CLASSIFICATION, compute: labelMetric(recall, 'macro') },
   f1_macro: { direction: 'higher', tasks: CLASSIFICATION, compute: labelMetric(f1, 'macro') },
   f1_weighted: { direction: 'higher', tasks: CLASSIFICATION, compute: labelMetric(f1, 'weighted') },
-  rmse: {
-    direction: 'lower',
-    tasks: REGRESSION,
-    compute: ({ yTrue, prediction, sampleWeight }) => rmse(yTrue, vector('rmse', prediction), sampleWeight),
-  },
-  mae: {
-    direction: 'lower',
-    tasks: REGRESSION,
-    compute: ({ yTrue, prediction, sampleWeight }) => mae(yTrue, vector('mae', prediction), sampleWeight),
-  },
-  r2: {
-    direction: 'higher',
-    tasks: REGRESSION,
-    compute: ({ yTrue, prediction, sampleWeight }) => r2(yTrue, vector('r2', prediction), sampleWeight),
-  },
-  mape: {
-    direction: 'lower',
-    tasks: REGRESSION,
-    compute: ({ yTrue, prediction, sampleWeight }) => mape(yTrue, vector('mape', prediction), sampleWeight),
-  },
+  rmse: { direction: 'lower', tasks: REGRESSION, compute: regressionMetric('rmse', rmse) },
+  mae: { direction: 'lower', tasks: REGRESSION, compute: regressionMetric('mae', mae) },
+  r2: { direction: 'higher', tasks: REGRESSION, compute: regressionMetric('r2', r2) },
+  mape: { direction: 'lower', tasks: REGRESSION, compute: regressionMetric('mape', mape) },
 }
 
 function checkTarget(name: string, target: unknown): number {

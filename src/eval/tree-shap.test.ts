@@ -311,6 +311,42 @@ describe('treeShap', () => {
       InvalidTreeError,
     )
   })
+
+  it('reuses prepared trees per view: identical values, and a narrower x is still rejected', () => {
+    const nFeatures = 6
+    const ens = randomEnsemble(21, 10, 2, 6, nFeatures)
+    const x = randomRows(22, 15, nFeatures)
+    const first = treeShap(ens, x)
+    // the second call on the same view takes the prepared trees from the cache
+    const again = treeShap(ens, x)
+    assert.deepEqual(again.values, first.values)
+    assert.deepEqual(again.expectedValue, first.expectedValue)
+    // a fresh copy of the view is prepared anew and must agree bit for bit
+    const fresh = treeShap({ ...ens, trees: [...ens.trees] }, x)
+    assert.deepEqual(fresh.values, first.values)
+    const narrow = matrix(1, 1, Float64Array.of(0))
+    assert.throws(() => treeShap(ens, narrow), EvalInputError)
+  })
+
+  it('routes categorical splits the same with short (scanned) and long (Set) left-sets', () => {
+    for (const cats of [
+      [3, 7],
+      [0, 2, 4, 6, 8, 10, 12, 14, 16, 18],
+    ]) {
+      const tree = buildTree({ feature: 0, categoriesLeft: cats, left: { value: -1 }, right: { value: 1 } })
+      const ens: TreeEnsembleView = {
+        nOutputs: 1,
+        baseScore: Float64Array.of(0),
+        trees: [{ tree, output: 0 }],
+        treeWeight: 1,
+      }
+      const values = Array.from({ length: 20 }, (_, i) => i)
+      const margin = treeEnsembleMargin(ens, fromRows(values.map((v) => [v])))
+      for (const v of values) {
+        assert.equal(margin[v], cats.includes(v) ? -1 : 1, `categories ${cats} value ${v}`)
+      }
+    }
+  })
 })
 
 /** Builds a random tree of exactly `depth` levels along one spine (a deep, unbalanced tree). */

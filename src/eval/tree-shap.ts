@@ -27,7 +27,13 @@ export interface TreeShapResult {
 interface PreparedTree {
   readonly tree: TreeView
   readonly output: number
-  readonly leftSets: (Set<number> | null)[]
+  /**
+   * Per node, the left categories of a categorical split with more than SHORT_LEFT_SET of them
+   * (shorter ones are read from the tree); null when the tree has no categorical splits.
+   */
+  readonly leftSets: (Set<number> | null)[] | null
+  /** The largest feature index a split uses (-1 when the tree is a single leaf). */
+  readonly maxFeature: number
   readonly leftFraction: Float64Array
   readonly maxDepth: number
   readonly expected: number
@@ -39,7 +45,13 @@ interface PreparedTree {
   readonly quadraturePoints: number
 }
 
-function prepareTree(tree: TreeView, output: number, nOutputs: number, treeIndex: number): PreparedTree {
+function prepareTree(
+  tree: TreeView,
+  output: number,
+  nOutputs: number,
+  treeIndex: number,
+  maxFeature: number,
+): PreparedTree {
   const n = tree.left.length
   if (n === 0) throw new InvalidTreeError(`Tree ${treeIndex} has no nodes.`)
   if (output < 0 || output >= nOutputs) {
@@ -47,45 +59,66 @@ function prepareTree(tree: TreeView, output: number, nOutputs: number, treeIndex
       `Tree ${treeIndex} writes output ${output}; the ensemble has ${nOutputs} outputs.`,
     )
   }
-  const leftSets: (Set<number> | null)[] = new Array(n).fill(null)
+  const { left, right, cover, categorical } = tree
+  // only trees with categorical splits need the per-node sets (most trees have none)
+  const leftSets: (Set<number> | null)[] | null =
+    categorical === undefined ? null : new Array<Set<number> | null>(n).fill(null)
   const leftFraction = new Float64Array(n)
+  const depth = new Int32Array(n)
+  // distinct split features, counted in a typed array: a Set per node dominated deep forests
+  const used = new Uint8Array(maxFeature + 1)
+  let usedCount = 0
+  let maxDepth = 0
   for (let i = 0; i < n; i++) {
-    const l = tree.left[i]!
+    const l = left[i]!
     if (l === -1) continue
-    const r = tree.right[i]!
+    const r = right[i]!
     if (l <= i || r <= i || l >= n || r >= n) {
       // children after parents rules out cycles and makes the depth bound below valid
       throw new InvalidTreeError(
         `Tree ${treeIndex} node ${i} has children ${l} and ${r}; children must have larger indices within [0, ${n}).`,
       )
     }
-    const cl = tree.cover[l]!
-    const cr = tree.cover[r]!
+    const cl = cover[l]!
+    const cr = cover[r]!
     leftFraction[i] = cl + cr > 0 ? cl / (cl + cr) : 0.5
-    if (tree.categorical?.[i] === 1) leftSets[i] = new Set(tree.categoriesLeft?.[i] ?? [])
+    if (leftSets !== null && categorical?.[i] === 1) {
+      // short left-sets (forests store one category per split) are scanned in place: a Set per
+      // node cost more to build than the lookups it saves
+      const cats = tree.categoriesLeft?.[i] ?? []
+      if (cats.length > SHORT_LEFT_SET) leftSets[i] = new Set(cats)
+    }
+    // parents come before children, so depth[i] is final here
+    const d = depth[i]! + 1
+    depth[l] = d
+    depth[r] = d
+    if (d > maxDepth) maxDepth = d
+    const f = tree.feature[i]!
+    if (used[f] === 0) {
+      used[f] = 1
+      usedCount++
+    }
   }
-  const depth = new Int32Array(n)
   const expectation = new Float64Array(n)
-  let maxDepth = 0
-  for (let i = 0; i < n; i++) {
-    const l = tree.left[i]!
-    if (l === -1) continue
-    depth[l] = depth[i]! + 1
-    depth[tree.right[i]!] = depth[i]! + 1
-    maxDepth = Math.max(maxDepth, depth[i]! + 1)
-  }
   // children have larger indices, so a reverse sweep sees both children before the parent
   for (let i = n - 1; i >= 0; i--) {
-    const l = tree.left[i]!
+    const l = left[i]!
     expectation[i] =
       l === -1
         ? tree.value[i]!
-        : leftFraction[i]! * expectation[l]! + (1 - leftFraction[i]!) * expectation[tree.right[i]!]!
+        : leftFraction[i]! * expectation[l]! + (1 - leftFraction[i]!) * expectation[right[i]!]!
   }
-  const used = new Set<number>()
-  for (let i = 0; i < n; i++) if (tree.left[i] !== -1) used.add(tree.feature[i]!)
-  const quadraturePoints = Math.max(1, Math.ceil(Math.min(maxDepth, used.size) / 2))
-  return { tree, output, leftSets, leftFraction, maxDepth, expected: expectation[0]!, quadraturePoints }
+  const quadraturePoints = Math.max(1, Math.ceil(Math.min(maxDepth, usedCount) / 2))
+  return {
+    tree,
+    output,
+    leftSets,
+    maxFeature,
+    leftFraction,
+    maxDepth,
+    expected: expectation[0]!,
+    quadraturePoints,
+  }
 }
 
 /** True when row `x` (at `offset`) goes to the left child of `node`. */
@@ -93,8 +126,13 @@ function goesLeft(prepared: PreparedTree, node: number, x: Float64Array, offset:
   const { tree } = prepared
   const v = x[offset + tree.feature[node]!]!
   if (Number.isNaN(v)) return tree.defaultLeft[node] === 1
-  const set = prepared.leftSets[node]
-  if (set !== null && set !== undefined) return set.has(v)
+  const sets = prepared.leftSets
+  if (sets !== null && tree.categorical?.[node] === 1) {
+    const set = sets[node]
+    if (set !== null && set !== undefined) return set.has(v)
+    // Array#includes and Set#has both compare with SameValueZero, so routing is unchanged
+    return (tree.categoriesLeft?.[node] ?? []).includes(v)
+  }
   return v <= tree.threshold[node]!
 }
 
@@ -118,23 +156,76 @@ export function treeEnsembleMargin(ensemble: TreeEnsembleView, x: Matrix): Float
   return out
 }
 
-function prepareEnsemble(ensemble: TreeEnsembleView, x: Matrix): PreparedTree[] {
+/**
+ * What both algorithms need of the prepared trees before the rows: the expected value per output
+ * (base score plus each tree's weighted expectation), the deepest tree and the most quadrature
+ * points (the sizes of their workspaces).
+ */
+function ensembleSummary(
+  ensemble: TreeEnsembleView,
+  prepared: readonly PreparedTree[],
+): { expectedValue: Float64Array; maxDepth: number; maxPoints: number } {
+  const expectedValue = Float64Array.from(ensemble.baseScore)
+  let maxDepth = 0
+  let maxPoints = 1
+  for (const p of prepared) {
+    expectedValue[p.output]! += ensemble.treeWeight * p.expected
+    maxDepth = Math.max(maxDepth, p.maxDepth)
+    maxPoints = Math.max(maxPoints, p.quadraturePoints)
+  }
+  return { expectedValue, maxDepth, maxPoints }
+}
+
+/** Left-sets up to this many categories are scanned as arrays rather than built into Sets. */
+const SHORT_LEFT_SET = 8
+
+/**
+ * Prepared trees per ensemble view. Preparing a deep forest (millions of nodes) costs seconds,
+ * and one fitted model is explained several times after training (report, monitoring
+ * importance, serving), so the work is done once per view; views are read-only snapshots of a
+ * fitted model, which never changes. Weak keys let a dropped model take its trees with it.
+ */
+const preparedCache = new WeakMap<TreeEnsembleView, readonly PreparedTree[]>()
+
+/**
+ * The largest feature index tree `treeIndex` splits on; throws when a split's feature is not a
+ * column of x (`cols`), naming the first such node.
+ */
+function checkFeatures(tree: TreeView, treeIndex: number, cols: number): number {
+  let maxFeature = -1
+  for (let node = 0; node < tree.feature.length; node++) {
+    if (tree.left[node] === -1) continue
+    const f = tree.feature[node]!
+    if (f < 0 || f >= cols) {
+      throw new EvalInputError(
+        `Tree ${treeIndex} splits on feature ${f}, but x has ${cols} columns. Pass the model's feature columns.`,
+        { tree: treeIndex, feature: f, cols },
+      )
+    }
+    if (f > maxFeature) maxFeature = f
+  }
+  return maxFeature
+}
+
+function prepareEnsemble(ensemble: TreeEnsembleView, x: Matrix): readonly PreparedTree[] {
   if (ensemble.baseScore.length !== ensemble.nOutputs) {
     throw new InvalidTreeError(
       `baseScore has ${ensemble.baseScore.length} values for ${ensemble.nOutputs} outputs; pass one per output.`,
     )
   }
-  return ensemble.trees.map(({ tree, output }, i) => {
-    for (let node = 0; node < tree.feature.length; node++) {
-      if (tree.left[node] !== -1 && (tree.feature[node]! < 0 || tree.feature[node]! >= x.cols)) {
-        throw new EvalInputError(
-          `Tree ${i} splits on feature ${tree.feature[node]}, but x has ${x.cols} columns. Pass the model's feature columns.`,
-          { tree: i, feature: tree.feature[node], cols: x.cols },
-        )
-      }
+  const cached = preparedCache.get(ensemble)
+  if (cached !== undefined) {
+    // the trees are known valid; only x's width can differ between calls
+    for (let i = 0; i < cached.length; i++) {
+      if (cached[i]!.maxFeature >= x.cols) checkFeatures(cached[i]!.tree, i, x.cols)
     }
-    return prepareTree(tree, output, ensemble.nOutputs, i)
-  })
+    return cached
+  }
+  const prepared = ensemble.trees.map(({ tree, output }, i) =>
+    prepareTree(tree, output, ensemble.nOutputs, i, checkFeatures(tree, i, x.cols)),
+  )
+  preparedCache.set(ensemble, prepared)
+  return prepared
 }
 
 /**
@@ -488,14 +579,7 @@ export function treeShap(
   const prepared = prepareEnsemble(ensemble, x)
   const nOutputs = ensemble.nOutputs
   const nFeatures = x.cols
-  const expectedValue = Float64Array.from(ensemble.baseScore)
-  let maxDepth = 0
-  let maxPoints = 1
-  for (const p of prepared) {
-    expectedValue[p.output]! += ensemble.treeWeight * p.expected
-    maxDepth = Math.max(maxDepth, p.maxDepth)
-    maxPoints = Math.max(maxPoints, p.quadraturePoints)
-  }
+  const { expectedValue, maxDepth, maxPoints } = ensembleSummary(ensemble, prepared)
   const ws = new LinearWorkspace(maxDepth + 2, maxPoints, nFeatures)
   let values = new Float64Array(x.rows * nOutputs * nFeatures)
   let rows = x.rows
@@ -535,12 +619,7 @@ export function treeShapReference(ensemble: TreeEnsembleView, x: Matrix): TreeSh
   const prepared = prepareEnsemble(ensemble, x)
   const nOutputs = ensemble.nOutputs
   const nFeatures = x.cols
-  const expectedValue = Float64Array.from(ensemble.baseScore)
-  let maxDepth = 0
-  for (const p of prepared) {
-    expectedValue[p.output]! += ensemble.treeWeight * p.expected
-    maxDepth = Math.max(maxDepth, p.maxDepth)
-  }
+  const { expectedValue, maxDepth } = ensembleSummary(ensemble, prepared)
   const slots = maxDepth + 2
   const path = new PathBuffer((slots * (slots + 1)) / 2 + slots)
   const values = new Float64Array(x.rows * nOutputs * nFeatures)

@@ -1,5 +1,6 @@
-import Anthropic from '@anthropic-ai/sdk'
+import type Anthropic from '@anthropic-ai/sdk'
 import { LlmError } from './errors.js'
+import { callOptions, DEFAULT_MAX_TOKENS, lazySdkClient, SdkProvider } from './sdk-client.js'
 import { mapSdkError } from './sdk-errors.js'
 import type { LlmChunk, LlmProvider, LlmRequest, LlmResponse } from './types.js'
 
@@ -10,26 +11,26 @@ export interface AnthropicProviderOptions {
   readonly baseUrl?: string | undefined
 }
 
-const DEFAULT_MAX_TOKENS = 1024
-
 /**
  * Raw Anthropic Messages API adapter: one request per call, no retries (the SDK's are off; the
  * reliable client adds ours), errors mapped to `LlmError`.
+ *
+ * `@anthropic-ai/sdk` is an optional peer dependency, imported on the first call.
+ * @throws MissingDependencyError (`DEPENDENCY_MISSING`) from `complete`/`stream` when it is not installed.
  */
-export class AnthropicProvider implements LlmProvider {
+export class AnthropicProvider extends SdkProvider<typeof Anthropic, Anthropic> implements LlmProvider {
   readonly name = 'anthropic' as const
-  readonly model: string
-  private readonly client: Anthropic
 
   constructor(options: AnthropicProviderOptions) {
-    this.model = options.model
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
-      ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
-      maxRetries: 0,
-      // Our retry layer owns timeouts through the abort signal; this is only a backstop.
-      timeout: 600_000,
-    })
+    super(
+      options.model,
+      lazySdkClient(
+        '@anthropic-ai/sdk',
+        'The Anthropic LLM provider',
+        () => import('@anthropic-ai/sdk'),
+        options,
+      ),
+    )
   }
 
   private body(request: LlmRequest) {
@@ -45,14 +46,15 @@ export class AnthropicProvider implements LlmProvider {
 
   async complete(request: LlmRequest): Promise<LlmResponse> {
     const started = performance.now()
+    const { sdk, client } = await this.client()
     let message: Anthropic.Message
     try {
-      message = await this.client.messages.create(
+      message = await client.messages.create(
         { ...this.body(request), stream: false },
-        request.signal === undefined ? {} : { signal: request.signal },
+        callOptions(request.signal),
       )
     } catch (error) {
-      throw mapSdkError(error, 'anthropic', Anthropic)
+      throw mapSdkError(error, 'anthropic', sdk)
     }
     if (message === null || typeof message !== 'object' || !Array.isArray(message.content)) {
       throw new LlmError('LLM_BAD_RESPONSE', 'anthropic returned a response without a content array.', {
@@ -81,10 +83,11 @@ export class AnthropicProvider implements LlmProvider {
     let outputTokens = 0
     let stopReason: string | null = null
     let model = request.model ?? this.model
+    const { sdk, client } = await this.client()
     try {
-      const events = await this.client.messages.create(
+      const events = await client.messages.create(
         { ...this.body(request), stream: true },
-        request.signal === undefined ? {} : { signal: request.signal },
+        callOptions(request.signal),
       )
       for await (const event of events) {
         switch (event.type) {
@@ -105,7 +108,7 @@ export class AnthropicProvider implements LlmProvider {
         }
       }
     } catch (error) {
-      throw mapSdkError(error, 'anthropic', Anthropic)
+      throw mapSdkError(error, 'anthropic', sdk)
     }
     yield { kind: 'done', usage: { inputTokens, outputTokens }, stopReason, model }
   }

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Registry } from 'prom-client'
+import { type FakeLlmServer, startFakeLlmServer } from '../../test/helpers/fake-llm-server.js'
 import { openDb } from '../store/index.js'
 import { createLlmClient } from './client.js'
 import type { LlmConfig } from './config.js'
 import { LlmError } from './errors.js'
-import { type FakeLlmServer, startFakeLlmServer } from './fake-server.js'
 import { llmUsageSummary } from './usage.js'
 
 const home = mkdtempSync(join(tmpdir(), 'keel-llm-'))

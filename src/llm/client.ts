@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client'
+import { MissingDependencyError } from '../core/index.js'
 import type { KeelDb } from '../store/index.js'
 import { AnthropicProvider } from './anthropic-provider.js'
 import { isCacheable, type LlmCache, llmCacheKey } from './cache.js'
@@ -79,25 +80,16 @@ export class LlmClient implements LlmProvider {
   async complete(request: LlmRequest): Promise<LlmResponse> {
     const model = request.model ?? this.model
     const started = performance.now()
-    const cacheKey =
-      this.cache !== undefined && isCacheable(request) ? llmCacheKey(this.name, model, request) : undefined
-    if (cacheKey !== undefined) {
-      const hit = await this.cacheGet(cacheKey)
-      if (hit !== undefined) {
-        const latencyMs = performance.now() - started
-        await this.account({
-          model: hit.model,
-          usage: hit.usage,
-          latencyMs,
-          retries: 0,
-          cached: true,
-          streamed: false,
-        })
-        return { ...hit, provider: this.name, cached: true, retries: 0, latencyMs, costUsd: 0 }
-      }
+    const cacheKey = this.cacheKeyOf(request, model)
+    const cached = await this.cachedResponse(cacheKey, started, false)
+    if (cached !== undefined) {
+      const { hit, latencyMs } = cached
+      return { ...hit, provider: this.name, cached: true, retries: 0, latencyMs, costUsd: 0 }
     }
     let retries = 0
     try {
+      // The provider's SDK loads on first use; outside the retry loop so it never eats a timeout.
+      await this.provider.prepare?.()
       const result = await withRetry(
         async ({ signal }) => {
           const release = await this.semaphore.acquire(signal)
@@ -137,23 +129,13 @@ export class LlmClient implements LlmProvider {
   async *stream(request: LlmRequest): AsyncIterable<LlmChunk> {
     const model = request.model ?? this.model
     const started = performance.now()
-    const cacheKey =
-      this.cache !== undefined && isCacheable(request) ? llmCacheKey(this.name, model, request) : undefined
-    if (cacheKey !== undefined) {
-      const hit = await this.cacheGet(cacheKey)
-      if (hit !== undefined) {
-        await this.account({
-          model: hit.model,
-          usage: hit.usage,
-          latencyMs: performance.now() - started,
-          retries: 0,
-          cached: true,
-          streamed: true,
-        })
-        yield { kind: 'text', text: hit.text }
-        yield { kind: 'done', usage: hit.usage, stopReason: hit.stopReason, model: hit.model }
-        return
-      }
+    const cacheKey = this.cacheKeyOf(request, model)
+    const cached = await this.cachedResponse(cacheKey, started, true)
+    if (cached !== undefined) {
+      const { hit } = cached
+      yield { kind: 'text', text: hit.text }
+      yield { kind: 'done', usage: hit.usage, stopReason: hit.stopReason, model: hit.model }
+      return
     }
     const deadline = new AbortController()
     const deadlineTimer = setTimeout(
@@ -166,6 +148,7 @@ export class LlmClient implements LlmProvider {
     let release: (() => void) | undefined
     let iterator: AsyncIterator<LlmChunk> | undefined
     try {
+      await this.provider.prepare?.()
       const opened = await withRetry(
         async ({ signal: attemptSignal }) => {
           const free = await this.semaphore.acquire(attemptSignal)
@@ -247,10 +230,32 @@ export class LlmClient implements LlmProvider {
     if (this.ownsCache) await this.cache?.close()
   }
 
+  /** The cache key of a request the cache may answer; undefined when there is no cache or it may not. */
+  private cacheKeyOf(request: LlmRequest, model: string): string | undefined {
+    return this.cache !== undefined && isCacheable(request)
+      ? llmCacheKey(this.name, model, request)
+      : undefined
+  }
+
+  /**
+   * The cached response under `cacheKey`, accounted as a cached call without retries (streamed or
+   * not, as the caller is); undefined on a miss or without a key.
+   */
+  private async cachedResponse(cacheKey: string | undefined, started: number, streamed: boolean) {
+    if (cacheKey === undefined) return undefined
+    const hit = await this.cacheGet(cacheKey)
+    if (hit === undefined) return undefined
+    const latencyMs = performance.now() - started
+    await this.account({ model: hit.model, usage: hit.usage, latencyMs, retries: 0, cached: true, streamed })
+    return { hit, latencyMs }
+  }
+
   private async cacheGet(key: string) {
     try {
       return await this.cache?.get(key)
-    } catch {
+    } catch (error) {
+      // A configured cache whose package is not installed is a setup error, reported once here.
+      if (error instanceof MissingDependencyError) throw error
       // A broken cache degrades to "miss": the provider is still the source of truth.
       return undefined
     }
@@ -271,7 +276,8 @@ export class LlmClient implements LlmProvider {
         },
         this.config.cacheTtlMs,
       )
-    } catch {
+    } catch (error) {
+      if (error instanceof MissingDependencyError) throw error
       // Same reasoning as cacheGet: failing to store must not fail the call.
     }
   }

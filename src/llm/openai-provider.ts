@@ -1,5 +1,6 @@
-import OpenAI from 'openai'
+import type OpenAI from 'openai'
 import { LlmError } from './errors.js'
+import { callOptions, DEFAULT_MAX_TOKENS, lazySdkClient, SdkProvider } from './sdk-client.js'
 import { mapSdkError } from './sdk-errors.js'
 import type { LlmChunk, LlmProvider, LlmRequest, LlmResponse } from './types.js'
 
@@ -11,25 +12,21 @@ export interface OpenAiProviderOptions {
   readonly baseUrl?: string | undefined
 }
 
-const DEFAULT_MAX_TOKENS = 1024
-
 /**
  * Raw adapter for any OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, vLLM,
  * LM Studio, llama.cpp server): one request per call, SDK retries off, errors mapped.
+ *
+ * `openai` is an optional peer dependency, imported on the first call.
+ * @throws MissingDependencyError (`DEPENDENCY_MISSING`) from `complete`/`stream` when it is not installed.
  */
-export class OpenAiProvider implements LlmProvider {
+export class OpenAiProvider extends SdkProvider<typeof OpenAI, OpenAI> implements LlmProvider {
   readonly name = 'openai' as const
-  readonly model: string
-  private readonly client: OpenAI
 
   constructor(options: OpenAiProviderOptions) {
-    this.model = options.model
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
-      maxRetries: 0,
-      timeout: 600_000,
-    })
+    super(
+      options.model,
+      lazySdkClient('openai', 'The OpenAI-compatible LLM provider', () => import('openai'), options),
+    )
   }
 
   private body(request: LlmRequest) {
@@ -48,14 +45,15 @@ export class OpenAiProvider implements LlmProvider {
 
   async complete(request: LlmRequest): Promise<LlmResponse> {
     const started = performance.now()
+    const { sdk, client } = await this.client()
     let completion: OpenAI.Chat.ChatCompletion
     try {
-      completion = await this.client.chat.completions.create(
+      completion = await client.chat.completions.create(
         { ...this.body(request), stream: false },
-        request.signal === undefined ? {} : { signal: request.signal },
+        callOptions(request.signal),
       )
     } catch (error) {
-      throw mapSdkError(error, 'openai', OpenAI)
+      throw mapSdkError(error, 'openai', sdk)
     }
     if (completion === null || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
       throw new LlmError('LLM_BAD_RESPONSE', 'openai-compatible endpoint returned no choices array.', {
@@ -84,10 +82,11 @@ export class OpenAiProvider implements LlmProvider {
     let outputTokens = 0
     let stopReason: string | null = null
     let model = request.model ?? this.model
+    const { sdk, client } = await this.client()
     try {
-      const chunks = await this.client.chat.completions.create(
+      const chunks = await client.chat.completions.create(
         { ...this.body(request), stream: true, stream_options: { include_usage: true } },
-        request.signal === undefined ? {} : { signal: request.signal },
+        callOptions(request.signal),
       )
       for await (const chunk of chunks) {
         if (chunk.model) model = chunk.model
@@ -101,7 +100,7 @@ export class OpenAiProvider implements LlmProvider {
         }
       }
     } catch (error) {
-      throw mapSdkError(error, 'openai', OpenAI)
+      throw mapSdkError(error, 'openai', sdk)
     }
     yield { kind: 'done', usage: { inputTokens, outputTokens }, stopReason, model }
   }

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis'
-import { AppError } from '../core/index.js'
+import type { Redis } from 'ioredis'
+import { AppError, importOptional, lazyAsync } from '../core/index.js'
 import { type LlmCache, type LlmCachedResponse, parseCachedResponse } from './cache.js'
 
 /** Options of `RedisLlmCache`. */
@@ -18,9 +18,16 @@ export interface RedisLlmCacheOptions {
  * attempt succeeds or gives up) and the client treats the failure as a miss; a hung Redis costs at
  * most `commandTimeoutMs` per command. ioredis keeps reconnecting in the background, so caching
  * resumes by itself once Redis is back.
+ *
+ * `ioredis` is an optional peer dependency, imported by the first command.
+ * @throws MissingDependencyError (`DEPENDENCY_MISSING`) from `get`/`set` when it is not installed:
+ *   unlike an unreachable Redis this is a setup error, so it is not reported as a cache miss.
  */
 export class RedisLlmCache implements LlmCache {
-  private readonly redis: Redis
+  /** The client, created by the first command (ioredis is an optional peer, loaded only then). */
+  private readonly redis: () => Promise<Redis>
+  /** The client once created, so `close` does not load ioredis just to disconnect. */
+  private client: Redis | undefined
   private connecting: Promise<void> | undefined
 
   /**
@@ -32,39 +39,45 @@ export class RedisLlmCache implements LlmCache {
     private readonly prefix = 'keel:llm:cache:',
     options: RedisLlmCacheOptions = {},
   ) {
-    this.redis = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 500,
-      connectTimeout: options.connectTimeoutMs ?? 1000,
-      // Reconnect quickly at first, then every second at most: a restarted Redis is used again soon.
-      retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
+    this.redis = lazyAsync(async () => {
+      const { Redis } = await importOptional('ioredis', 'The Redis LLM cache', () => import('ioredis'))
+      const redis = new Redis(url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: options.commandTimeoutMs ?? 500,
+        connectTimeout: options.connectTimeoutMs ?? 1000,
+        // Reconnect quickly at first, then every second at most: a restarted Redis is used again soon.
+        retryStrategy: (attempt) => Math.min(attempt * 50, 1000),
+      })
+      // Connection errors surface as failed commands (misses); the 'error' events would otherwise be
+      // unhandled and crash the process.
+      redis.on('error', () => undefined)
+      this.client = redis
+      return redis
     })
-    // Connection errors surface as failed commands (misses); the 'error' events would otherwise be
-    // unhandled and crash the process.
-    this.redis.on('error', () => undefined)
   }
 
   async get(key: string): Promise<LlmCachedResponse | undefined> {
-    const raw = await this.call(() => this.redis.get(this.prefix + key))
+    const raw = await this.call((redis) => redis.get(this.prefix + key))
     return raw === null ? undefined : parseCachedResponse(raw)
   }
 
   async set(key: string, value: LlmCachedResponse, ttlMs: number): Promise<void> {
-    await this.call(() =>
-      this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs))),
+    await this.call((redis) =>
+      redis.set(this.prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs))),
     )
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect()
+    this.client?.disconnect()
   }
 
-  private async call<T>(op: () => Promise<T>): Promise<T> {
+  private async call<T>(op: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = await this.redis()
     try {
       // The first commands wait for the first connection (shared), not for later reconnections.
-      if (this.redis.status === 'wait') this.connecting ??= this.redis.connect()
+      if (redis.status === 'wait') this.connecting ??= redis.connect()
       if (this.connecting !== undefined) {
         try {
           await this.connecting
@@ -72,7 +85,7 @@ export class RedisLlmCache implements LlmCache {
           this.connecting = undefined
         }
       }
-      return await op()
+      return await op(redis)
     } catch (error) {
       throw new AppError(
         'LLM_CACHE_UNAVAILABLE',

@@ -1,3 +1,4 @@
+import { MissingDependencyError } from '../core/index.js'
 import { LlmError } from './errors.js'
 
 /** How the one retry layer behaves. All durations in milliseconds. */
@@ -75,6 +76,8 @@ export async function withRetry<T>(
     } catch (error) {
       const timedOut = controller.signal.aborted && !(outerSignal?.aborted ?? false)
       if (outerSignal?.aborted) throw abortedError(outerSignal, error)
+      // A missing optional SDK is a setup error no retry can fix: it keeps its own code.
+      if (error instanceof MissingDependencyError) throw error
       lastError = timedOut
         ? hitDeadline
           ? new LlmError(

@@ -65,4 +65,9 @@ export interface LlmProvider {
   readonly model: string
   complete(request: LlmRequest): Promise<LlmResponse>
   stream(request: LlmRequest): AsyncIterable<LlmChunk>
+  /**
+   * Loads what the provider needs before its first call (its SDK, an optional peer dependency).
+   * The client awaits it before the retry loop, so loading never counts against a call's timeout.
+   */
+  prepare?(): Promise<void>
 }

@@ -14,6 +14,11 @@ export interface FitOptions {
   readonly validation?: { readonly x: Matrix; readonly y: Float64Array }
   /** Column indices holding categorical codes (0..levels-1, NaN missing) rather than numbers. */
   readonly categoricalFeatures?: readonly number[]
+  /**
+   * Column indices holding 0/1 indicators the feature encoder made (one-hot levels, missing
+   * flags) rather than the user's own values: linear models keep them unscaled.
+   */
+  readonly indicatorFeatures?: readonly number[]
   /** Column names (defaults to f0..f{n-1}). */
   readonly featureNames?: readonly string[]
   /** Called once per boosting round / epoch with the training (and validation) loss. */
@@ -100,4 +105,46 @@ export interface TreeEnsembleView {
 /** Models that can expose their trees (GBDT, random forest, decision tree). */
 export interface HasTrees {
   treeEnsemble(): TreeEnsembleView
+}
+
+/**
+ * Class probabilities (rows x k) from raw margins: one logit per row for binary models (the
+ * positive class; the sigmoid is written so neither branch overflows), k per row otherwise
+ * (softmax, shifted by the row maximum). Shared by logistic regression and the MLP. @internal
+ */
+export function probabilitiesFromMargins(margins: Float64Array, rows: number, k: number): Matrix {
+  const out = new Float64Array(rows * k)
+  if (k === 2) {
+    for (let i = 0; i < rows; i++) {
+      const v = margins[i]!
+      const p1 = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))
+      out[2 * i] = 1 - p1
+      out[2 * i + 1] = p1
+    }
+    return { rows, cols: k, data: out }
+  }
+  for (let i = 0; i < rows; i++) {
+    let max = Number.NEGATIVE_INFINITY
+    for (let c = 0; c < k; c++) max = Math.max(max, margins[i * k + c]!)
+    let sum = 0
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp(margins[i * k + c]! - max)
+      out[i * k + c] = e
+      sum += e
+    }
+    for (let c = 0; c < k; c++) out[i * k + c] = out[i * k + c]! / sum
+  }
+  return { rows, cols: k, data: out }
+}
+
+/** The most probable class code of each row of a probability matrix (the lowest code on ties). @internal */
+export function argmaxRows(proba: Matrix): Float64Array {
+  const { rows, cols: k, data } = proba
+  const out = new Float64Array(rows)
+  for (let i = 0; i < rows; i++) {
+    let best = 0
+    for (let c = 1; c < k; c++) if (data[i * k + c]! > data[i * k + best]!) best = c
+    out[i] = best
+  }
+  return out
 }

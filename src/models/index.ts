@@ -1,6 +1,8 @@
 /** Estimators: baselines, linear, trees and forests, gradient boosting, MLP; and loading any of them from an artifact. */
 
 export * from './baseline/index.js'
+export type { EstimatorDefinition, EstimatorTags } from './define.js'
+export { DefinedEstimator, defineEstimator } from './define.js'
 export type {
   Estimator,
   FitOptions,

@@ -1,16 +1,37 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { redactPaths } from '../core/index.js'
+import { checkAdmin, ServeError } from '../http/index.js'
+import { binCounts, type ReferenceProfile, recordValues } from '../pipeline/index.js'
+import { PredictionLogReader } from '../predlog/index.js'
 import { openRegistry } from '../registry/index.js'
-// Direct file imports: serve's index re-exports the app, which registers these routes.
-import { abReport } from '../serve/ab-report.js'
-import { checkAdmin } from '../serve/auth.js'
-import { ServeError } from '../serve/errors.js'
-import { migrateServeTables } from '../serve/tables.js'
 import type { KeelDb } from '../store/index.js'
+import { abReport } from './ab-report.js'
 import { AlertManager } from './alerts.js'
+import {
+  type AlertsQuery,
+  alertsQuery,
+  alertsResponse,
+  type CheckBody,
+  checkBody,
+  checkResponse,
+  type DriftQuery,
+  driftQuery,
+  driftResponse,
+  experimentsResponse,
+  type FeatureParams,
+  type FeatureQuery,
+  featureParams,
+  featureQuery,
+  featureResponse,
+  modelsResponse,
+  performanceResponse,
+  security,
+  trafficResponse,
+  type WindowQuery,
+  windowQuery,
+} from './api-schemas.js'
 import { type DriftCheckResult, loadReference, performanceOverTime, readPredictionWindow } from './check.js'
 import type { DriftReport, FeatureDrift } from './drift.js'
-import { binCounts, type ReferenceProfile, recordValues } from './profile.js'
 import { migrateMonitorTables } from './tables.js'
 
 /** A model the server serves, as the monitoring API sees it. */
@@ -130,319 +151,6 @@ function parseDuration(text: string | undefined, fallback: number): number {
   return Number(m[1]) * unit
 }
 
-// ---- JSON schemas (also the OpenAPI document) ----
-
-const nullableNumber = { type: 'number', nullable: true } as const
-const windowQuery = {
-  type: 'object',
-  properties: {
-    window: {
-      type: 'string',
-      pattern: '^\\d+(\\.\\d+)?\\s*(s|m|h|d)$',
-      description: 'e.g. 15m, 1h, 24h, 7d',
-    },
-    buckets: { type: 'integer', minimum: 1, maximum: 500, default: 30 },
-    model: { type: 'string', description: 'Only this served model.' },
-  },
-} as const
-const looseObject = { type: 'object', additionalProperties: true } as const
-const security = [{ bearer: [] }]
-
-const modelsResponse = {
-  type: 'object',
-  properties: {
-    models: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          ref: { type: 'string' },
-          status: { type: 'string', enum: ['ready', 'loading'] },
-          servingVersion: { type: 'integer', nullable: true },
-          task: { type: 'string', nullable: true },
-          latestVersion: { type: 'integer', nullable: true },
-          aliases: { type: 'object', additionalProperties: { type: 'integer' } },
-          versions: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                version: { type: 'integer' },
-                createdAt: { type: 'string' },
-                createdBy: { type: 'string' },
-                aliases: { type: 'array', items: { type: 'string' } },
-                metrics: { type: 'object', additionalProperties: { type: 'number' } },
-                runId: { type: 'string', nullable: true },
-                sizeBytes: { type: 'integer' },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-} as const
-
-const trafficBucket = {
-  type: 'object',
-  properties: {
-    start: { type: 'number' },
-    count: { type: 'integer' },
-    p50: nullableNumber,
-    p95: nullableNumber,
-    p99: nullableNumber,
-    fallbackShare: nullableNumber,
-    defaultShare: nullableNumber,
-  },
-} as const
-const trafficResponse = {
-  type: 'object',
-  properties: {
-    start: { type: 'number' },
-    end: { type: 'number' },
-    bucketMs: { type: 'number' },
-    models: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          total: trafficBucket,
-          variants: { type: 'object', additionalProperties: { type: 'integer' } },
-          buckets: { type: 'array', items: trafficBucket },
-        },
-      },
-    },
-  },
-} as const
-
-const featureDriftSchema = {
-  type: 'object',
-  properties: {
-    feature: { type: 'string' },
-    kind: { type: 'string' },
-    test: { type: 'string' },
-    statistic: { type: 'number' },
-    pValue: { type: 'number' },
-    threshold: { type: 'number' },
-    drifted: { type: 'boolean' },
-    psi: { type: 'number' },
-    referenceMissingShare: { type: 'number' },
-    currentMissingShare: { type: 'number' },
-    missingShareChanged: { type: 'boolean' },
-    unseenCategories: { type: 'array', items: { type: 'string' } },
-    currentCount: { type: 'integer' },
-  },
-} as const
-/** The verdict of a drift check, beside the older `datasetDrift` boolean. */
-const verdictProperties = {
-  verdict: {
-    type: 'string',
-    enum: ['drift', 'no_drift', 'insufficient_data'],
-    description: "'insufficient_data': fewer than minRows rows in the window, no tests were run.",
-  },
-  rule: { type: 'string', enum: ['share', 'weighted', 'prediction', 'any'] },
-  weightedShare: { type: 'number', description: 'Importance-weighted share of drifted features.' },
-  predictionDrift: { type: 'boolean' },
-  reason: { type: 'string' },
-  minRows: { type: 'integer' },
-} as const
-const checkSchema = {
-  type: 'object',
-  nullable: true,
-  properties: {
-    checkId: { type: 'string' },
-    ts: { type: 'number' },
-    version: { type: 'integer' },
-    source: { type: 'string' },
-    currentRows: { type: 'integer' },
-    driftedShare: { type: 'number' },
-    shareThreshold: { type: 'number' },
-    datasetDrift: { type: 'boolean' },
-    ...verdictProperties,
-    weighting: { type: 'string' },
-    weights: { type: 'object', additionalProperties: { type: 'number' } },
-    features: { type: 'array', items: featureDriftSchema },
-    prediction: { ...featureDriftSchema, nullable: true },
-  },
-} as const
-const driftResponse = {
-  type: 'object',
-  properties: {
-    models: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          latest: checkSchema,
-          history: {
-            type: 'object',
-            description: 'Checks oldest first: parallel arrays per check, and per feature.',
-            properties: {
-              ts: { type: 'array', items: { type: 'number' } },
-              driftedShare: { type: 'array', items: { type: 'number' } },
-              weightedShare: { type: 'array', items: { type: 'number' } },
-              datasetDrift: { type: 'array', items: { type: 'boolean' } },
-              features: {
-                type: 'object',
-                additionalProperties: {
-                  type: 'object',
-                  properties: {
-                    test: { type: 'string' },
-                    threshold: { type: 'number' },
-                    statistic: { type: 'array', items: nullableNumber },
-                    psi: { type: 'array', items: nullableNumber },
-                    drifted: { type: 'array', items: { type: 'boolean', nullable: true } },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-} as const
-
-const histogramSchema = {
-  type: 'object',
-  properties: {
-    rows: { type: 'integer' },
-    missing: { type: 'integer' },
-    counts: { type: 'array', items: { type: 'number' } },
-    shares: { type: 'array', items: { type: 'number' } },
-  },
-} as const
-const featureResponse = {
-  type: 'object',
-  properties: {
-    model: { type: 'string' },
-    version: { type: 'integer' },
-    feature: { type: 'string' },
-    kind: { type: 'string' },
-    window: { type: 'string' },
-    labels: { type: 'array', items: { type: 'string' }, description: 'Bin ranges or category levels.' },
-    lower: { type: 'array', items: { type: 'number' }, description: 'Numeric: bin lower bounds.' },
-    upper: { type: 'array', items: { type: 'number' } },
-    reference: histogramSchema,
-    current: histogramSchema,
-    unseen: { type: 'array', items: { type: 'string' } },
-    drift: { ...featureDriftSchema, nullable: true },
-  },
-} as const
-
-const performanceResponse = {
-  type: 'object',
-  properties: {
-    start: { type: 'number' },
-    end: { type: 'number' },
-    models: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          metric: { type: 'string', nullable: true },
-          validation: {
-            ...nullableNumber,
-            description: "The model's metric at training time, on validationSplit.",
-          },
-          validationSplit: {
-            type: 'string',
-            nullable: true,
-            description: "'test' (held-out part) or 'cv' (cross-validated); never a training-set score.",
-          },
-          labelled: { type: 'integer' },
-          points: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                start: { type: 'number' },
-                end: { type: 'number' },
-                count: { type: 'integer' },
-                metric: { type: 'string' },
-                value: { type: 'number' },
-                lower: { type: 'number' },
-                upper: { type: 'number' },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-} as const
-
-const alertsResponse = {
-  type: 'object',
-  properties: {
-    alerts: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          model: { type: 'string' },
-          kind: { type: 'string' },
-          openedAt: { type: 'number' },
-          closedAt: nullableNumber,
-          message: { type: 'string' },
-        },
-      },
-    },
-  },
-} as const
-
-const experimentsResponse = {
-  type: 'object',
-  properties: {
-    experiments: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          model: { type: 'string' },
-          status: { type: 'string' },
-          verdict: { type: 'string', nullable: true },
-          report: {
-            ...looseObject,
-            nullable: true,
-            description: 'The A/B report (see keel ab report --json).',
-          },
-          error: { type: 'string' },
-        },
-      },
-    },
-  },
-} as const
-
-const checkResponse = {
-  type: 'object',
-  properties: {
-    checks: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          checkId: { type: 'string' },
-          name: { type: 'string' },
-          version: { type: 'integer' },
-          source: { type: 'string' },
-          currentRows: { type: 'integer' },
-          driftedShare: { type: 'number' },
-          datasetDrift: { type: 'boolean' },
-          ...verdictProperties,
-          drifted: { type: 'array', items: { type: 'string' } },
-        },
-      },
-    },
-  },
-} as const
-
 function checkSummary(row: { id: string; ts: number; version: number; source: string; report: string }) {
   // Checks recorded before verdicts existed lack the newer fields: derive them from datasetDrift.
   const stored = JSON.parse(row.report) as Partial<DriftReport> &
@@ -490,7 +198,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
   options: MonitorRoutesOptions,
 ) => {
   const { db } = options
-  const serve = await migrateServeTables(db)
+  const log = await PredictionLogReader.open(db)
   const mon = await migrateMonitorTables(db)
   const defaultWindow = options.windowMs ?? 86_400_000
   // Checked in onRequest, before the query and body are read or validated: a client without access
@@ -523,7 +231,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
     return p
   }
 
-  type Q = { window?: string; buckets?: number; model?: string }
+  type Q = WindowQuery
 
   app.get<{ Querystring: { model?: string } }>(
     '/v1/monitor/models',
@@ -593,15 +301,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
       const bucketMs = windowMs / nBuckets
       const models = []
       for (const m of selected(request.query.model)) {
-        const rows = await serve
-          .selectFrom('serve_predictions')
-          .select(['ts', 'latency_ms', 'served_by', 'variant'])
-          .where('model', '=', m.model ?? m.name)
-          .where('shadow_of', 'is', null)
-          .where('ts', '>=', start)
-          .orderBy('ts', 'desc')
-          .limit(500_000)
-          .execute()
+        const rows = await log.traffic(m.model ?? m.name, start, 500_000)
         const lat: number[][] = Array.from({ length: nBuckets }, () => [])
         const fb = new Array<number>(nBuckets).fill(0)
         const df = new Array<number>(nBuckets).fill(0)
@@ -609,9 +309,9 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
         for (const r of rows) {
           const b = Math.min(nBuckets - 1, Math.floor((Number(r.ts) - start) / bucketMs))
           if (b < 0) continue
-          lat[b]!.push(r.latency_ms)
-          if (r.served_by.startsWith('fallback')) fb[b]!++
-          else if (r.served_by.startsWith('default')) df[b]!++
+          lat[b]!.push(r.latencyMs)
+          if (r.servedBy.startsWith('fallback')) fb[b]!++
+          else if (r.servedBy.startsWith('default')) df[b]!++
           variants[r.variant] = (variants[r.variant] ?? 0) + 1
         }
         const summarize = (l: number[], f: number, d: number, s: number) => {
@@ -651,11 +351,7 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
       onRequest: access,
     },
     async () => {
-      const rows = await serve
-        .selectFrom('serve_experiments')
-        .selectAll()
-        .orderBy('updated_at', 'desc')
-        .execute()
+      const rows = await log.experiments()
       const experiments = []
       for (const row of rows) {
         try {
@@ -685,19 +381,13 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
     },
   )
 
-  app.get<{ Querystring: { model?: string; limit?: number } }>(
+  app.get<{ Querystring: DriftQuery }>(
     '/v1/monitor/drift',
     {
       schema: {
         summary: 'Drift: latest check per model and the history of drifted share and per-feature statistics',
         tags: ['monitor'],
-        querystring: {
-          type: 'object',
-          properties: {
-            model: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          },
-        },
+        querystring: driftQuery,
         response: { 200: driftResponse },
         security,
       },
@@ -764,18 +454,14 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
     },
   )
 
-  app.get<{ Params: { name: string; feature: string }; Querystring: { window?: string } }>(
+  app.get<{ Params: FeatureParams; Querystring: FeatureQuery }>(
     '/v1/monitor/drift/:name/features/:feature',
     {
       schema: {
         summary: 'One feature: reference histogram (training profile) vs current histogram on the same bins',
         tags: ['monitor'],
-        params: {
-          type: 'object',
-          properties: { name: { type: 'string' }, feature: { type: 'string' } },
-          required: ['name', 'feature'],
-        },
-        querystring: { type: 'object', properties: { window: windowQuery.properties.window } },
+        params: featureParams,
+        querystring: featureQuery,
         response: { 200: featureResponse },
         security,
       },
@@ -935,19 +621,19 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
             validationSplit = validation === null ? null : profile.metricsSplit
           }
         }
-        const labelled = await serve
-          .selectFrom('serve_predictions as p')
-          .innerJoin('serve_feedback as f', 'f.prediction_id', 'p.id')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('p.model', '=', name)
-          .where('p.ts', '>=', Date.now() - windowMs)
-          .executeTakeFirst()
+        // Shadow copies count here as they always have (they rarely get feedback: their ids are
+        // never returned to clients).
+        const labelled = await log.labelledCount({
+          model: name,
+          since: Date.now() - windowMs,
+          includeShadows: true,
+        })
         models.push({
           name: m.name,
           metric,
           validation,
           validationSplit,
-          labelled: Number(labelled?.n ?? 0),
+          labelled,
           points,
         })
       }
@@ -955,16 +641,13 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
     },
   )
 
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get<{ Querystring: AlertsQuery }>(
     '/v1/monitor/alerts',
     {
       schema: {
         summary: 'Recent alert episodes, newest first (open ones have closedAt null)',
         tags: ['monitor'],
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
-        },
+        querystring: alertsQuery,
         response: { 200: alertsResponse },
         security,
       },
@@ -973,14 +656,14 @@ export const monitorRoutes: FastifyPluginAsync<MonitorRoutesOptions> = async (
     async (request) => ({ alerts: await new AlertManager(db).recent(request.query.limit ?? 50) }),
   )
 
-  app.post<{ Body: { model?: string } | undefined }>(
+  app.post<{ Body: CheckBody | undefined }>(
     '/v1/monitor/check',
     {
       schema: {
         summary:
           'Run the drift check now (every served model, or one); records it, updates gauges and alerts',
         tags: ['admin', 'monitor'],
-        body: { type: 'object', nullable: true, properties: { model: { type: 'string' } } },
+        body: checkBody,
         response: { 200: checkResponse },
         security,
       },

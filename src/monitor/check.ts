@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { AppError } from '../core/index.js'
+import { AppError, InvalidArgumentError } from '../core/index.js'
 import { type Dataset, loadDataset } from '../data/index.js'
 import { bootstrapCI, getMetric } from '../eval/index.js'
+import { encodedOwners, ModelBundle, type ReferenceProfile } from '../pipeline/index.js'
+import { type LoggedInputs, PredictionLogReader, type ServeTables } from '../predlog/index.js'
 import { openRegistry } from '../registry/index.js'
-import type { ServeTables } from '../serve/index.js'
 import { openDb } from '../store/index.js'
 import { openTrackingStore } from '../track/index.js'
-// Direct file import: train's run records reference profiles through monitor/profile.ts, so
-// importing train's index here would make the two indexes import each other.
-import { ModelBundle } from '../train/bundle.js'
-import { encodedOwners } from '../train/explain.js'
 import { DEFAULT_MIN_ROWS, type DriftOptions, type DriftReport, detectDrift } from './drift.js'
-import type { ReferenceProfile } from './profile.js'
 import { migrateMonitorTables } from './tables.js'
 
 /** Where the current window comes from. */
@@ -48,7 +44,7 @@ export interface DriftCheckResult {
 /** Parses a window like `24h`, `30m`, `7d` into milliseconds. */
 export function parseWindow(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(text.trim())
-  if (m === null) throw new AppError('CLI_USAGE', `Window '${text}' is not like 30m, 24h or 7d.`)
+  if (m === null) throw new InvalidArgumentError(`Window '${text}' is not like 30m, 24h or 7d.`)
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
   return Number(m[1]) * unit
 }
@@ -137,18 +133,11 @@ export async function readPredictionWindow(
 ): Promise<{ features: Record<string, unknown>[]; scores: Float64Array; ids: string[] }> {
   const db = await openDb(storeUrl)
   try {
-    const k = db.typed<ServeTables>()
-    let query = k
-      .selectFrom('serve_predictions')
-      .select(['id', 'features', 'score'])
-      .where('model', '=', name)
-      .where('shadow_of', 'is', null)
-      .orderBy('ts', 'desc')
-    if (source.windowMs !== undefined) query = query.where('ts', '>=', Date.now() - source.windowMs)
-    query = query.limit(source.n ?? 100_000)
-    let rows: { id: string; features: string; score: number | null }[]
+    // Not migrated: a store the server never wrote to has no log, which is the error below.
+    const log = new PredictionLogReader(db.typed<ServeTables>())
+    let rows: LoggedInputs[]
     try {
-      rows = await query.execute()
+      rows = await log.window(name, source)
     } catch (error) {
       throw new AppError(
         'MONITOR_NO_LOG',
@@ -253,17 +242,13 @@ export async function performanceOverTime(options: {
 }): Promise<PerformancePoint[]> {
   const db = await openDb(options.storeUrl)
   try {
-    const k = db.typed<ServeTables>()
     const since = Date.now() - options.windowMs
-    const rows = await k
-      .selectFrom('serve_predictions as p')
-      .innerJoin('serve_feedback as f', 'f.prediction_id', 'p.id')
-      .select(['p.ts as ts', 'p.score as score', 'p.outputs as outputs', 'f.outcome_value as outcome'])
-      .where('p.model', '=', options.name)
-      .where('p.shadow_of', 'is', null)
-      .where('p.ts', '>=', since)
-      .orderBy('p.ts', 'asc')
-      .execute()
+    const rows = await new PredictionLogReader(db.typed<ServeTables>()).withFeedback({
+      model: options.name,
+      since,
+      labelledOnly: true,
+      order: 'asc',
+    })
     const metricName =
       options.task === 'binary' ? 'roc_auc' : options.task === 'regression' ? 'rmse' : 'accuracy'
     const metric = getMetric(metricName)
@@ -273,9 +258,9 @@ export async function performanceOverTime(options: {
       const start = since + b * width
       const end = start + width
       const inBucket = rows.filter(
-        (r) => r.ts >= start && r.ts < end && r.outcome !== null && r.score !== null,
+        (r) => r.ts >= start && r.ts < end && r.outcomeValue !== null && r.score !== null,
       )
-      const y = Float64Array.from(inBucket, (r) => r.outcome!)
+      const y = Float64Array.from(inBucket, (r) => r.outcomeValue!)
       const s = Float64Array.from(inBucket, (r) => r.score!)
       const hasBothClasses = options.task !== 'binary' || (y.some((v) => v === 1) && y.some((v) => v === 0))
       if (inBucket.length < 10 || !hasBothClasses) continue

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Rng } from '../core/index.js'
 import type { Column, Dataset } from '../data/index.js'
+import { buildReferenceProfile } from '../pipeline/index.js'
 import { type DriftRule, detectDrift } from './drift.js'
-import { buildReferenceProfile } from './profile.js'
 
 // A model that leans on `top`, uses `cat` and `flag` a little and ignores `noise`: its scores are a
 // logistic function of `top` (plus a little of `cat`), as a trained model's would be.

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Rng } from '../core/index.js'
 import type { Column, Dataset } from '../data/index.js'
+import { buildReferenceProfile } from '../pipeline/index.js'
 import { detectDrift } from './drift.js'
-import { buildReferenceProfile } from './profile.js'
 
 const LEVELS = ['a', 'b', 'c', 'd']
 

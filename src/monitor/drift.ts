@@ -8,7 +8,7 @@ import {
   type NumericProfile,
   type ReferenceProfile,
   recordValues,
-} from './profile.js'
+} from '../pipeline/index.js'
 import {
   chiSquareTest,
   jensenShannonDistance,

@@ -1,5 +1,36 @@
-/** Monitoring: reference profiles, drift statistics and tests, dataset-level drift verdicts. */
+/**
+ * Monitoring: reference profiles, drift statistics and tests, dataset-level drift verdicts, live
+ * performance from feedback, A/B reports, alerts and the dashboard. Reads the prediction log
+ * through predlog; never imports the server (which mounts these routes).
+ */
 
+export type {
+  CategoricalProfile,
+  FeatureProfile,
+  FeatureValues,
+  NumericProfile,
+  ReferenceProfile,
+} from '../pipeline/index.js'
+export {
+  binCounts,
+  buildReferenceProfile,
+  featureValues,
+  profileCategorical,
+  profileNumeric,
+  recordValues,
+} from '../pipeline/index.js'
+export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from './ab-report.js'
+/**
+ * Analyses an A/B experiment from the prediction log and feedback: per-variant sizes, outcome rate,
+ * AUC, difference with CI, an always-valid sequential test (mSPRT), a sample-ratio-mismatch check and a
+ * plain verdict.
+ * @throws ServeError `SERVE_NOT_FOUND` for an unknown experiment.
+ * @example
+ * const db = await openDb()
+ * const report = await abReport(db, 'churn-v2-test', { goal: 'decrease' })
+ * console.log(formatAbReport(report))
+ */
+export { abReport, formatAbReport } from './ab-report.js'
 export type { AlertEvent, AlertOptions, DeliveryResult } from './alerts.js'
 export { AlertManager, deliverWebhook, signBody } from './alerts.js'
 /**
@@ -40,21 +71,6 @@ export {
   featureDrift,
   SMALL_SAMPLE,
 } from './drift.js'
-export type {
-  CategoricalProfile,
-  FeatureProfile,
-  FeatureValues,
-  NumericProfile,
-  ReferenceProfile,
-} from './profile.js'
-export {
-  binCounts,
-  buildReferenceProfile,
-  featureValues,
-  profileCategorical,
-  profileNumeric,
-  recordValues,
-} from './profile.js'
 export type { MonitorSchedule, MonitorScheduleOptions } from './scheduler.js'
 export { startMonitorSchedule } from './scheduler.js'
 export type { TestResult } from './stats.js'

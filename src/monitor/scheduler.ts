@@ -38,42 +38,34 @@ export interface MonitorSchedule {
  */
 export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSchedule {
   const registers = options.registry === undefined ? [] : [options.registry]
-  const featureScore = new Gauge({
-    name: 'keel_drift_feature_score',
-    help: 'Drift statistic per feature at the last check (test-specific; see the test label).',
-    labelNames: ['model', 'feature', 'test'],
-    registers,
-  })
-  const featureDrifted = new Gauge({
-    name: 'keel_drift_feature_drifted',
-    help: '1 when the feature drifted at the last check.',
-    labelNames: ['model', 'feature'],
-    registers,
-  })
-  const share = new Gauge({
-    name: 'keel_drift_share',
-    help: 'Share of drifted features at the last check.',
-    labelNames: ['model'],
-    registers,
-  })
-  const datasetDrift = new Gauge({
-    name: 'keel_drift_dataset',
-    help: '1 when the last check found dataset drift (per the configured rule).',
-    labelNames: ['model'],
-    registers,
-  })
-  const weightedShare = new Gauge({
-    name: 'keel_drift_weighted_share',
-    help: 'Importance-weighted share of drifted features at the last check.',
-    labelNames: ['model'],
-    registers,
-  })
-  const insufficient = new Gauge({
-    name: 'keel_drift_insufficient_data',
-    help: '1 when the last check had fewer logged predictions than monitor.minRows (no verdict).',
-    labelNames: ['model'],
-    registers,
-  })
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> =>
+    new Gauge({ name, help, labelNames, registers })
+  const featureScore = gauge(
+    'keel_drift_feature_score',
+    'Drift statistic per feature at the last check (test-specific; see the test label).',
+    ['model', 'feature', 'test'],
+  )
+  const featureDrifted = gauge(
+    'keel_drift_feature_drifted',
+    '1 when the feature drifted at the last check.',
+    ['model', 'feature'],
+  )
+  const share = gauge('keel_drift_share', 'Share of drifted features at the last check.', ['model'])
+  const datasetDrift = gauge(
+    'keel_drift_dataset',
+    '1 when the last check found dataset drift (per the configured rule).',
+    ['model'],
+  )
+  const weightedShare = gauge(
+    'keel_drift_weighted_share',
+    'Importance-weighted share of drifted features at the last check.',
+    ['model'],
+  )
+  const insufficient = gauge(
+    'keel_drift_insufficient_data',
+    '1 when the last check had fewer logged predictions than monitor.minRows (no verdict).',
+    ['model'],
+  )
   let timer: NodeJS.Timeout | undefined
   let running: Promise<DriftCheckResult[]> | undefined
   let stopped = false

@@ -109,6 +109,17 @@ export function wassersteinDistance(a: ArrayLike<number>, b: ArrayLike<number>):
   return total
 }
 
+/** The totals of two count vectors of the same length (over the first one's length). */
+function totals(a: ArrayLike<number>, b: ArrayLike<number>): [number, number] {
+  let sa = 0
+  let sb = 0
+  for (let k = 0; k < a.length; k++) {
+    sa += a[k]!
+    sb += b[k]!
+  }
+  return [sa, sb]
+}
+
 /**
  * Population stability index between two count vectors over the same bins:
  * Σ (c - r)·ln(c / r) on shares, with empty bins floored at `epsilon` so the sum stays finite.
@@ -118,12 +129,7 @@ export function populationStabilityIndex(
   current: ArrayLike<number>,
   epsilon = 1e-4,
 ): number {
-  let rTotal = 0
-  let cTotal = 0
-  for (let k = 0; k < reference.length; k++) {
-    rTotal += reference[k]!
-    cTotal += current[k]!
-  }
+  const [rTotal, cTotal] = totals(reference, current)
   if (rTotal === 0 || cTotal === 0) return 0
   let psi = 0
   for (let k = 0; k < reference.length; k++) {
@@ -178,12 +184,7 @@ export function chiSquareTest(
  * probability vectors, as scipy.spatial.distance.jensenshannon.
  */
 export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  let sp = 0
-  let sq = 0
-  for (let k = 0; k < p.length; k++) {
-    sp += p[k]!
-    sq += q[k]!
-  }
+  const [sp, sq] = totals(p, q)
   if (sp === 0 || sq === 0) return 0
   let js = 0
   for (let k = 0; k < p.length; k++) {

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import Fastify from 'fastify'
+import { makePdf } from '../../test/helpers/pdf-fixture.js'
 import { ragAsk } from './answer.js'
 import { RagCollection } from './collection.js'
 import { RagOnnxEmbedder } from './onnx-embedder.js'
-import { makePdf } from './pdf-fixture.js'
 import { ragRoutes } from './routes.js'
 
 const home = mkdtempSync(join(tmpdir(), 'keel-rag-coll-'))
@@ -131,7 +131,9 @@ test('unknown collection and bad k give typed errors', async () => {
 test('ONNX embedder: a typed error naming what is missing (the package, or the model files)', async () => {
   // @huggingface/transformers is an optional dependency of LanceDB: whether npm installed it depends
   // on the machine, so the test checks the error that fits the installed tree instead of assuming one.
-  const installed = await import('@huggingface/transformers').then(
+  // A variable specifier: the package is not a dependency, so TypeScript must not resolve it.
+  const optionalPackage: string = '@huggingface/transformers'
+  const installed = await import(optionalPackage).then(
     () => true,
     () => false,
   )

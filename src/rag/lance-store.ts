@@ -1,14 +1,38 @@
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import './lance-env.js'
-import * as lancedb from '@lancedb/lancedb'
+import type * as lancedb from '@lancedb/lancedb'
+import { importOptional, lazyAsync } from '../core/index.js'
 import { RagError } from './errors.js'
 import type { RagChunk, RagDocKind, RagFilter } from './types.js'
 import type { RagNeighbour, RagStoredChunk, RagVectorStore } from './vector-store.js'
 
-// apache-arrow must be the CommonJS copy LanceDB itself loads: an ESM import gives a second copy
-// whose classes LanceDB does not recognise (see shared/notes/deps.md).
-const arrow = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow')
+/** LanceDB and the apache-arrow copy it uses. */
+interface LanceModules {
+  readonly lancedb: typeof lancedb
+  readonly arrow: typeof import('apache-arrow')
+}
+
+/**
+ * LanceDB (an optional peer dependency with a native addon) and apache-arrow, loaded by the first
+ * `LanceRagStore.open`, so importing RAG (or keel-ml) does not load them.
+ */
+const loadLance = lazyAsync(async (): Promise<LanceModules> => {
+  // LanceDB's native logger reads LANCEDB_LOG once, when the module loads; its default level prints
+  // WARN lines (e.g. "No existing dataset … will be created") on every first write. Keel keeps
+  // stderr for its own messages, so default to errors only unless the user chose a level.
+  process.env.LANCEDB_LOG ??= 'error'
+  const feature = 'The RAG vector store (LanceDB)'
+  // apache-arrow must be the CommonJS copy LanceDB itself loads: an ESM import gives a second copy
+  // whose classes LanceDB does not recognise (see shared/notes/deps.md). Loaded first because
+  // LanceDB requires it too, so its absence is reported by name rather than from inside LanceDB.
+  const arrow = await importOptional(
+    'apache-arrow',
+    feature,
+    () => createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow'),
+  )
+  const lance = await importOptional('@lancedb/lancedb', feature, () => import('@lancedb/lancedb'))
+  return { lancedb: lance, arrow }
+})
 
 const TABLE = 'chunks'
 
@@ -24,21 +48,28 @@ export interface LanceRagStoreOptions {
 /** The embedded vector store: one LanceDB table of chunks and vectors in a folder. */
 export class LanceRagStore implements RagVectorStore {
   private constructor(
+    private readonly lance: LanceModules,
     private readonly db: lancedb.Connection,
     private table: lancedb.Table | undefined,
     private readonly options: LanceRagStoreOptions,
   ) {}
 
-  /** Opens (or prepares to create) the store in `dir`. */
+  /**
+   * Opens (or prepares to create) the store in `dir`.
+   * @throws MissingDependencyError (`DEPENDENCY_MISSING`) when `@lancedb/lancedb` or `apache-arrow`
+   *   (optional peer dependencies) is not installed.
+   */
   static async open(dir: string, options: LanceRagStoreOptions = {}): Promise<LanceRagStore> {
+    const lance = await loadLance()
     mkdirSync(dir, { recursive: true })
-    const db = await lancedb.connect(dir)
+    const db = await lance.lancedb.connect(dir)
     const names = await db.tableNames()
     const table = names.includes(TABLE) ? await db.openTable(TABLE) : undefined
-    return new LanceRagStore(db, table, options)
+    return new LanceRagStore(lance, db, table, options)
   }
 
   private schema(dimensions: number) {
+    const { arrow } = this.lance
     return new arrow.Schema([
       new arrow.Field('id', new arrow.Utf8(), false),
       new arrow.Field('source', new arrow.Utf8(), false),
@@ -96,7 +127,7 @@ export class LanceRagStore implements RagVectorStore {
     if (this.table === undefined) return
     const numSubVectors = [16, 8, 4, 2, 1].find((s) => dimensions % s === 0 && dimensions / s >= 4) ?? 1
     await this.table.createIndex('vector', {
-      config: lancedb.Index.ivfPq({
+      config: this.lance.lancedb.Index.ivfPq({
         distanceType: 'cosine',
         numPartitions: Math.max(1, Math.round(Math.sqrt(n))),
         numSubVectors,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { makePdf } from '../../test/helpers/pdf-fixture.js'
 import { chunkRagDocument } from './chunker.js'
 import { htmlToText, markdownSections, parseRagDocument } from './loaders.js'
-import { makePdf } from './pdf-fixture.js'
 
 test('markdown sections follow headings and ignore # inside code fences', () => {
   const md =

@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs'
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises'
 import { basename, extname, isAbsolute, join, relative, sep } from 'node:path'
-import { type HTMLElement, type Node, parse as parseHtml } from 'node-html-parser'
+import { parseHTML } from 'linkedom'
 import { sha256 } from '../core/index.js'
 import { RagError } from './errors.js'
 import type { RagDocKind, RagDocument, RagSection } from './types.js'
@@ -277,11 +277,17 @@ const BLOCKS = new Set([
  * @internal
  */
 export function htmlToText(html: string): { text: string; title: string | undefined } {
-  const root = parseHtml(html, { comment: false })
-  const titleText = root.querySelector('title')?.text.trim()
-  for (const el of root.querySelectorAll(BOILERPLATE)) el.remove()
-  const body =
-    root.querySelector('main') ?? root.querySelector('article') ?? root.querySelector('body') ?? root
+  // linkedom (also what the report's charts render into) parses like a browser: entities decoded,
+  // comments kept as comment nodes (skipped below), and markup inside <pre> parsed, so a <pre>
+  // holding a highlighted table yields its text rather than raw tags.
+  const { document } = parseHTML(html)
+  const titleText = document.querySelector('title')?.textContent?.trim()
+  for (const el of Array.from(document.querySelectorAll(BOILERPLATE))) el.remove()
+  const body: Node =
+    document.querySelector('main') ??
+    document.querySelector('article') ??
+    document.querySelector('body') ??
+    document
   const parts: string[] = []
   let line = ''
   const flush = () => {
@@ -290,28 +296,29 @@ export function htmlToText(html: string): { text: string; title: string | undefi
     line = ''
   }
   const walk = (node: Node) => {
-    if (node.nodeType === 3) {
-      line += node.text
+    if (node.nodeType === node.TEXT_NODE) {
+      line += node.textContent ?? ''
       return
     }
-    if (node.nodeType !== 1) return
-    const el = node as HTMLElement
-    const tag = el.tagName ?? ''
+    // Elements, and the document itself for a fragment with no <body>; comments and the rest are skipped.
+    const isElement = node.nodeType === node.ELEMENT_NODE
+    if (!isElement && node.nodeType !== node.DOCUMENT_NODE) return
+    const tag = isElement ? (node as Element).tagName : ''
     const heading = /^H([1-6])$/.exec(tag)
     if (heading?.[1] !== undefined) {
       flush()
-      const t = el.text.replace(/\s+/g, ' ').trim()
+      const t = (node.textContent ?? '').replace(/\s+/g, ' ').trim()
       if (t !== '') parts.push(`${'#'.repeat(Number(heading[1]))} ${t}`)
       return
     }
     if (tag === 'PRE') {
       flush()
-      parts.push(el.text.trimEnd())
+      parts.push((node.textContent ?? '').trimEnd())
       return
     }
     const isBlock = BLOCKS.has(tag)
     if (isBlock) flush()
-    for (const child of el.childNodes) walk(child)
+    for (const child of Array.from(node.childNodes)) walk(child)
     if (isBlock) flush()
     else if (tag === 'TD' || tag === 'TH') line += ' '
   }

@@ -1,4 +1,5 @@
-import OpenAI from 'openai'
+import type OpenAI from 'openai'
+import { importOptional, lazyAsync } from '../core/index.js'
 import { DEFAULT_RETRY_POLICY, type LlmRetryPolicy, withRetry } from '../llm/index.js'
 import { normalize, type RagEmbedder } from './embedder.js'
 import { RagError } from './errors.js'
@@ -15,19 +16,32 @@ export interface RagOpenAiEmbedderOptions {
   readonly retry?: LlmRetryPolicy
 }
 
-/** Embeddings from any OpenAI-compatible `/embeddings` endpoint (OpenAI, Ollama, vLLM). */
+/**
+ * Embeddings from any OpenAI-compatible `/embeddings` endpoint (OpenAI, Ollama, vLLM).
+ *
+ * `openai` is an optional peer dependency, imported by the first `embed` call.
+ * @throws MissingDependencyError (`DEPENDENCY_MISSING`) from `embed` when it is not installed.
+ */
 export class RagOpenAiEmbedder implements RagEmbedder {
   readonly id: string
-  private client: OpenAI
+  /** The SDK client, created on the first `embed` (the SDK is an optional peer, loaded only then). */
+  private readonly client: () => Promise<OpenAI>
   private dims: number | undefined
 
   constructor(private readonly options: RagOpenAiEmbedderOptions) {
     this.id = `openai:${options.model}`
     this.dims = options.dimensions
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
-      maxRetries: 0,
+    this.client = lazyAsync(async () => {
+      const { default: sdk } = await importOptional(
+        'openai',
+        'The OpenAI-compatible RAG embedder',
+        () => import('openai'),
+      )
+      return new sdk({
+        apiKey: options.apiKey,
+        ...(options.baseUrl === undefined ? {} : { baseURL: options.baseUrl }),
+        maxRetries: 0,
+      })
     })
   }
 
@@ -38,6 +52,7 @@ export class RagOpenAiEmbedder implements RagEmbedder {
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    const client = await this.client()
     const out: Float32Array[] = []
     const batch = this.options.batchSize ?? 64
     for (let i = 0; i < texts.length; i += batch) {
@@ -46,7 +61,7 @@ export class RagOpenAiEmbedder implements RagEmbedder {
       try {
         result = (
           await withRetry(
-            ({ signal }) => this.client.embeddings.create({ model: this.options.model, input }, { signal }),
+            ({ signal }) => client.embeddings.create({ model: this.options.model, input }, { signal }),
             this.options.retry ?? DEFAULT_RETRY_POLICY,
           )
         ).value

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
+import { z } from 'zod'
 import { type AppError, isAppError, redactPaths } from '../core/index.js'
+import { jsonSchemaOf, statusForCode } from '../http/index.js'
 import type { LlmProvider } from '../llm/index.js'
 import { ragAsk } from './answer.js'
 import { DEFAULT_RAG_COLLECTION, RagCollection } from './collection.js'
@@ -19,44 +21,26 @@ export interface RagRoutesOptions {
   readonly registry?: Registry
 }
 
-interface QueryBody {
-  question: string
-  k?: number
-  collection?: string
-  mode?: RagSearchMode
-  filter?: { source?: string[]; sourcePrefix?: string; kind?: RagDocKind[] }
-}
+/** Body of `POST /v1/rag/query`: the request validator, the handler's type and the OpenAPI document. */
+const queryBody = z.strictObject({
+  question: z.string().min(1).max(4000),
+  k: z.int().min(1).max(50).default(5),
+  collection: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/)
+    .optional(),
+  mode: z.enum(['lexical', 'dense', 'hybrid'] satisfies RagSearchMode[]).optional(),
+  filter: z
+    .strictObject({
+      source: z.array(z.string()).max(100).optional(),
+      sourcePrefix: z.string().optional(),
+      kind: z.array(z.enum(['markdown', 'text', 'html', 'pdf'] satisfies RagDocKind[])).optional(),
+    })
+    .optional(),
+})
+type QueryBody = z.output<typeof queryBody>
 
-const QUERY_SCHEMA = {
-  body: {
-    type: 'object',
-    required: ['question'],
-    additionalProperties: false,
-    properties: {
-      question: { type: 'string', minLength: 1, maxLength: 4000 },
-      k: { type: 'integer', minimum: 1, maximum: 50, default: 5 },
-      collection: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
-      mode: { type: 'string', enum: ['lexical', 'dense', 'hybrid'] },
-      filter: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          source: { type: 'array', items: { type: 'string' }, maxItems: 100 },
-          sourcePrefix: { type: 'string' },
-          kind: { type: 'array', items: { type: 'string', enum: ['markdown', 'text', 'html', 'pdf'] } },
-        },
-      },
-    },
-  },
-} as const
-
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  RAG_COLLECTION_NOT_FOUND: 404,
-  RAG_INVALID_ARGUMENT: 400,
-  RAG_EMBEDDER_UNAVAILABLE: 503,
-  RAG_EMBEDDER_MISMATCH: 409,
-  RAG_COLLECTION_CORRUPT: 500,
-}
+const QUERY_SCHEMA = { body: jsonSchemaOf(queryBody) }
 
 /**
  * The body a client gets for a RAG error it can act on. Messages and details are written for local
@@ -125,7 +109,10 @@ export const ragRoutes: FastifyPluginAsync<RagRoutesOptions> = async (app, optio
       })
     } catch (error) {
       if (isAppError(error)) {
-        const status = STATUS_BY_CODE[error.code] ?? 500
+        // The status comes from the shared table (src/http/errors.ts), RAG codes only: any other
+        // AppError reaching here (an LLM or core error) is this server's failure, answered 500. The
+        // body keeps this route's own flat shape `{code, message, details, requestId}`.
+        const status = error.code.startsWith('RAG_') ? statusForCode(error.code) : 500
         request.log.warn({ err: error }, 'rag query failed')
         return reply
           .code(status)

@@ -80,27 +80,27 @@ export function randomizedSvd(
 
 /** A (rows × cols, sparse) times X (cols × l, dense row-major) → rows × l. */
 function multiply(a: RagCsr, x: Float64Array, l: number): Float64Array {
-  const out = new Float64Array(a.rows * l)
-  for (let r = 0; r < a.rows; r++) {
-    const base = r * l
-    for (let p = a.rowStart[r] as number; p < (a.rowStart[r + 1] as number); p++) {
-      const v = a.values[p] as number
-      const xb = (a.colIndex[p] as number) * l
-      for (let j = 0; j < l; j++) out[base + j] = (out[base + j] as number) + v * (x[xb + j] as number)
-    }
-  }
-  return out
+  return csrProduct(a, x, l, false)
 }
 
 /** Aᵀ (cols × rows) times Y (rows × l) → cols × l. */
 function multiplyTransposed(a: RagCsr, y: Float64Array, l: number): Float64Array {
-  const out = new Float64Array(a.cols * l)
+  return csrProduct(a, y, l, true)
+}
+
+/**
+ * One walk over A's non-zeros for both products: entry (r, c) adds v times row c of the dense
+ * operand to row r of the result, or, transposed, v times its row r to row c.
+ */
+function csrProduct(a: RagCsr, dense: Float64Array, l: number, transposed: boolean): Float64Array {
+  const out = new Float64Array((transposed ? a.cols : a.rows) * l)
   for (let r = 0; r < a.rows; r++) {
-    const yb = r * l
     for (let p = a.rowStart[r] as number; p < (a.rowStart[r + 1] as number); p++) {
       const v = a.values[p] as number
-      const ob = (a.colIndex[p] as number) * l
-      for (let j = 0; j < l; j++) out[ob + j] = (out[ob + j] as number) + v * (y[yb + j] as number)
+      const c = a.colIndex[p] as number
+      const ob = (transposed ? c : r) * l
+      const ib = (transposed ? r : c) * l
+      for (let j = 0; j < l; j++) out[ob + j] = (out[ob + j] as number) + v * (dense[ib + j] as number)
     }
   }
   return out

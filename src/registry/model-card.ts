@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { ArtifactError, InvalidArgumentError } from '../core/index.js'
 import type { JsonValue } from '../track/index.js'
-import type { ConstraintCheck } from './types.js'
+import type { ConstraintCheck } from './constraint-check.js'
 
 /** What the model predicts. */
 export interface ModelCardTask {

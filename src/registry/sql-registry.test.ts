@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { testBackends } from '../../test/helpers/test-backends.js'
 import { sha256 } from '../core/index.js'
-import { type KeelDb, testBackends } from '../store/index.js'
+import type { KeelDb } from '../store/index.js'
 import { type ModelRegistry, openRegistry } from './index.js'
 import type { RegistryTables } from './migrations.js'
 

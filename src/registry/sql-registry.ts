@@ -335,17 +335,11 @@ export class SqlModelRegistry implements ModelRegistry {
       if (current === undefined)
         throw new AliasNotFoundError(name, alias, Object.keys(await this.#aliases(name, trx)))
       await trx.deleteFrom('registry_aliases').where('name', '=', name).where('alias', '=', alias).execute()
-      const event = await this.#record(trx, {
-        name,
-        kind: 'remove-alias',
-        alias,
-        from_version: current,
-        to_version: null,
+      return this.#recordAliasChange(trx, 'remove-alias', name, alias, current, null, {
         actor,
-        at_ms: now,
+        now,
         reason: options.reason ?? null,
       })
-      return { name, alias, fromVersion: current, toVersion: null, isChanged: true, event }
     })
   }
 
@@ -367,17 +361,11 @@ export class SqlModelRegistry implements ModelRegistry {
       const target = stack.at(-2)
       if (current === null || target === undefined) throw new RollbackUnavailableError(name, alias, current)
       await this.#writeAlias(trx, name, alias, target, actor, now)
-      const event = await this.#record(trx, {
-        name,
-        kind: 'rollback',
-        alias,
-        from_version: current,
-        to_version: target,
+      return this.#recordAliasChange(trx, 'rollback', name, alias, current, target, {
         actor,
-        at_ms: now,
+        now,
         reason: options.reason ?? null,
       })
-      return { name, alias, fromVersion: current, toVersion: target, isChanged: true, event }
     })
   }
 
@@ -490,17 +478,11 @@ export class SqlModelRegistry implements ModelRegistry {
         return { name, alias, fromVersion: current, toVersion: version, isChanged: false, event: null }
       }
       await this.#writeAlias(trx, name, alias, version, actor, now)
-      const event = await this.#record(trx, {
-        name,
-        kind: 'promote',
-        alias,
-        from_version: current,
-        to_version: version,
+      return this.#recordAliasChange(trx, 'promote', name, alias, current, version, {
         actor,
-        at_ms: now,
+        now,
         reason,
       })
-      return { name, alias, fromVersion: current, toVersion: version, isChanged: true, event }
     })
   }
 
@@ -519,6 +501,29 @@ export class SqlModelRegistry implements ModelRegistry {
         oc.columns(['name', 'alias']).doUpdateSet({ version, updated_at_ms: now, updated_by: actor }),
       )
       .execute()
+  }
+
+  /** Records an alias event (promote, rollback, removal) and returns it as the change made. */
+  async #recordAliasChange(
+    trx: Trx,
+    kind: RegistryEventKind,
+    name: string,
+    alias: string,
+    fromVersion: number | null,
+    toVersion: number | null,
+    by: { readonly actor: string; readonly now: number; readonly reason: string | null },
+  ): Promise<AliasChange> {
+    const event = await this.#record(trx, {
+      name,
+      kind,
+      alias,
+      from_version: fromVersion,
+      to_version: toVersion,
+      actor: by.actor,
+      at_ms: by.now,
+      reason: by.reason,
+    })
+    return { name, alias, fromVersion, toVersion, isChanged: true, event }
   }
 
   async #record(trx: Trx, event: Omit<EventRow, 'id'>): Promise<RegistryEvent> {

@@ -1,5 +1,8 @@
 import type { JsonValue } from '../track/index.js'
+import type { ConstraintCheck } from './constraint-check.js'
 import type { ModelCard } from './model-card.js'
+
+export type { ConstraintCheck }
 
 /**
  * A parsed model reference: `name` (the `production` alias if set, else the latest version),
@@ -9,19 +12,6 @@ export type ModelRef =
   | { readonly kind: 'default'; readonly name: string }
   | { readonly kind: 'version'; readonly name: string; readonly version: number }
   | { readonly kind: 'alias'; readonly name: string; readonly alias: string }
-
-/** One constraint checked at training time (latency, size, interpretability, ...). */
-export interface ConstraintCheck {
-  readonly name: string
-  readonly passed: boolean
-  /** A failed hard constraint blocks promotion to `production` (unless forced). Default true. */
-  readonly hard?: boolean
-  readonly measured?: number | string | boolean | null
-  readonly limit?: number | string | boolean | null
-  /** Unit of `measured` and `limit`, e.g. `ms` or `MB`. */
-  readonly unit?: string
-  readonly detail?: string
-}
 
 /** What `registerVersion` stores. */
 export interface RegisterVersionInput {

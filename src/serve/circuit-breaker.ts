@@ -60,3 +60,38 @@ export class CircuitBreaker {
     }
   }
 }
+
+/** The breaker settings a served model's config gives its references. */
+interface BreakerConfigured {
+  readonly ref: string
+  readonly fallback?: string | false | undefined
+  readonly canary?: { readonly ref: string } | undefined
+  readonly breaker?:
+    | { readonly failureThreshold?: number | undefined; readonly coolDownMs?: number | undefined }
+    | undefined
+}
+
+/**
+ * Breaker settings per model reference: a served model's `breaker` applies to every reference that
+ * may answer it (primary, configured fallback, canary). References without settings are absent, and
+ * get the defaults.
+ */
+export function breakerSettingsByRef(
+  served: readonly BreakerConfigured[],
+): Map<string, CircuitBreakerOptions> {
+  const byRef = new Map<string, CircuitBreakerOptions>()
+  for (const s of served) {
+    if (s.breaker === undefined) continue
+    const b = {
+      ...(s.breaker.failureThreshold === undefined ? {} : { failureThreshold: s.breaker.failureThreshold }),
+      ...(s.breaker.coolDownMs === undefined ? {} : { coolDownMs: s.breaker.coolDownMs }),
+    }
+    for (const ref of [
+      s.ref,
+      ...(typeof s.fallback === 'string' ? [s.fallback] : []),
+      ...(s.canary === undefined ? [] : [s.canary.ref]),
+    ])
+      byRef.set(ref, b)
+  }
+  return byRef
+}

@@ -2,8 +2,11 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { AggregatorRegistry, Registry } from 'prom-client'
 import { AppError } from '../core/index.js'
+import { ServeError } from '../http/index.js'
 import type { DriftCheckResult } from '../monitor/check.js'
 import type { MonitorSchedule } from '../monitor/scheduler.js'
+import type { ModelSource } from '../pipeline/index.js'
+import { migrateServeTables } from '../predlog/index.js'
 import { openDb } from '../store/index.js'
 import {
   type CreateServerOptions,
@@ -13,10 +16,7 @@ import {
   monitorStoreUrl,
 } from './app.js'
 import { parseServeConfig, type ServeConfig, servedModels } from './config.js'
-import { ServeError } from './errors.js'
 import { createServeMetrics } from './metrics.js'
-import type { ModelSource } from './servable.js'
-import { migrateServeTables } from './tables.js'
 
 /** Options of `startServer`. */
 export interface StartServerOptions extends Omit<CreateServerOptions, 'metrics' | 'metricsText'> {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { AppError, formatConfigProblems, parseConfig } from '../core/index.js'
+import { parseModelRef } from '../pipeline/servable.js'
 import { experimentSchema } from './experiments.js'
-import { parseModelRef } from './servable.js'
 
 const outputSchema = z.strictObject({
   prediction: z.union([z.number(), z.string()]),

@@ -1,36 +1,11 @@
-import { z } from 'zod'
+import type { Experiment } from '../predlog/index.js'
+
+// The experiment's definition lives with the table that stores it (predlog), where the A/B report
+// reads it too; serving adds the assignment of requests to variants and the canary watch.
+export { type Experiment, type ExperimentInput, experimentSchema } from '../predlog/index.js'
 
 /** Number of hash buckets variants' weights are spread over. */
 export const BUCKETS = 10_000
-
-/** Schema of one A/B experiment (config file and admin API). */
-export const experimentSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (1-100)'),
-  /** The served model name whose traffic is split. */
-  model: z.string().min(1),
-  variants: z
-    .array(
-      z.strictObject({
-        name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/),
-        ref: z.string().min(1),
-        weight: z.number().positive(),
-      }),
-    )
-    .min(2),
-  /** Feature/body field holding the request key (e.g. `user_id`). */
-  keyField: z.string().min(1).default('user_id'),
-  /** Header holding the request key; wins over the body. */
-  keyHeader: z.string().min(1).default('x-keel-request-key'),
-  /** Variant for requests without a key (default: the first). */
-  defaultVariant: z.string().optional(),
-  status: z.enum(['running', 'stopped']).default('running'),
-})
-
-/** A validated experiment. */
-export type Experiment = z.infer<typeof experimentSchema>
-
-/** Input form of an experiment (defaults optional). */
-export type ExperimentInput = z.input<typeof experimentSchema>
 
 /**
  * 32-bit FNV-1a followed by the murmur3 finaliser: fast, stable across processes and versions, and

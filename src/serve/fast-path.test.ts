@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { createServer as createHttpServer } from 'node:http'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
+import { fakeModel, fakeRow } from '../../test/helpers/serve-fixtures.js'
 import { createServer, type KeelServer } from './app.js'
 import { attachFastPath, type FastPath, type FastPathOptions } from './fast-path.js'
 import { createMemoryModelSource } from './memory-source.js'
-import { fakeModel, fakeRow } from './testing.js'
 
 interface RawResponse {
   status: number

@@ -2,11 +2,26 @@
  * Serving: the Fastify prediction server (validation, hot swap, fallbacks, A/B tests, shadow,
  * canary, prediction log, metrics) and A/B reports.
  *
- * The server depends only on the `ModelSource` / `ServableModel` contracts in `servable.ts`; the
+ * The server depends only on the `ModelSource` / `ServableModel` contracts in `pipeline/servable.ts`; the
  * registry-backed source is supplied by the caller.
  */
 
-export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from './ab-report.js'
+export type { FieldProblem } from '../http/errors.js'
+/**
+ * Serving errors and the single code → HTTP status table.
+ * @example
+ * statusForCode('SERVE_INVALID_FEATURES') // 422
+ */
+export {
+  BadRequestError,
+  InvalidFeaturesError,
+  ModelNotFoundError,
+  ModelUnavailableError,
+  ServeError,
+  STATUS_BY_CODE,
+  statusForCode,
+} from '../http/errors.js'
+export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from '../monitor/ab-report.js'
 /**
  * Analyses an A/B experiment from the prediction log and feedback: per-variant sizes, outcome rate,
  * AUC, difference with CI, an always-valid sequential test (mSPRT), a sample-ratio-mismatch check and a
@@ -17,7 +32,46 @@ export type { AbReport, AbReportOptions, ComparisonReport, VariantReport } from 
  * const report = await abReport(db, 'churn-v2-test', { goal: 'decrease' })
  * console.log(formatAbReport(report))
  */
-export { abReport, formatAbReport } from './ab-report.js'
+export { abReport, formatAbReport } from '../monitor/ab-report.js'
+export type {
+  Contribution,
+  FeatureRow,
+  FeatureSpec,
+  FeatureValue,
+  ModelOutput,
+  ModelSource,
+  ModelVersionRef,
+  ServableModel,
+} from '../pipeline/servable.js'
+/**
+ * The contracts the server needs: implement `ModelSource` over the registry and adapt fitted models
+ * to `ServableModel`.
+ * @example
+ * const { name, selector } = parseModelRef('churn@production')
+ */
+export { parseModelRef } from '../pipeline/servable.js'
+export type { PredictionLogSink } from '../predlog/log-sink.js'
+/**
+ * Where the prediction log writes for an open store: a writer thread for a SQLite file (commits never
+ * block requests), the query builder otherwise (PostgreSQL, in-memory SQLite).
+ * @example
+ * const log = new PredictionLog(predictionLogSink(db, await migrateServeTables(db)))
+ */
+export { predictionLogSink } from '../predlog/log-sink.js'
+export type { PredictionLogEntry, PredictionLogOptions } from '../predlog/prediction-log.js'
+/**
+ * The batched, bounded prediction-log writer (see its durability promise).
+ * @example
+ * const log = new PredictionLog(await migrateServeTables(db), { flushIntervalMs: 200 })
+ */
+export { PredictionLog } from '../predlog/prediction-log.js'
+export type { ExperimentRow, FeedbackRow, PredictionRow, ServeTables } from '../predlog/tables.js'
+/**
+ * Creates or upgrades the serving tables (namespace 'serve') and returns a typed view.
+ * @example
+ * const k = await migrateServeTables(db)
+ */
+export { migrateServeTables, SERVE_NAMESPACE } from '../predlog/tables.js'
 export type { CreateServerOptions, KeelServer } from './app.js'
 /**
  * Builds the prediction server without listening; test it with `server.app.inject` or `server.listen(0)`.
@@ -43,21 +97,6 @@ export type { ServeConfig, ServeConfigInput, ServedModelConfig } from './config.
  * const config = loadServeConfig('serve.yaml')
  */
 export { loadServeConfig, parseServeConfig, serveConfigSchema } from './config.js'
-export type { FieldProblem } from './errors.js'
-/**
- * Serving errors and the single code → HTTP status table.
- * @example
- * statusForCode('SERVE_INVALID_FEATURES') // 422
- */
-export {
-  BadRequestError,
-  InvalidFeaturesError,
-  ModelNotFoundError,
-  ModelUnavailableError,
-  ServeError,
-  STATUS_BY_CODE,
-  statusForCode,
-} from './errors.js'
 export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js'
 /**
  * A/B experiment schema and sticky assignment (hash of experiment id + request key into 10 000 buckets).
@@ -65,14 +104,6 @@ export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js
  * assignVariant(experiment, 'user-42').name // always the same for user-42
  */
 export { assignVariant, bucketOf, experimentSchema, hash32 } from './experiments.js'
-export type { PredictionLogSink } from './log-sink.js'
-/**
- * Where the prediction log writes for an open store: a writer thread for a SQLite file (commits never
- * block requests), the query builder otherwise (PostgreSQL, in-memory SQLite).
- * @example
- * const log = new PredictionLog(predictionLogSink(db, await migrateServeTables(db)))
- */
-export { predictionLogSink } from './log-sink.js'
 export type { MemoryModelSource } from './memory-source.js'
 /**
  * An in-memory model source with movable aliases, for tests, demos and embedding.
@@ -88,38 +119,7 @@ export type { ServeMetrics } from './metrics.js'
  * const metrics = createServeMetrics()
  */
 export { createServeMetrics } from './metrics.js'
-export type { PredictionLogEntry, PredictionLogOptions } from './prediction-log.js'
-/**
- * The batched, bounded prediction-log writer (see its durability promise).
- * @example
- * const log = new PredictionLog(await migrateServeTables(db), { flushIntervalMs: 200 })
- */
-export { PredictionLog } from './prediction-log.js'
-export type { PredictionResult, ServedBy } from './predictor.js'
-export type {
-  Contribution,
-  FeatureRow,
-  FeatureSpec,
-  FeatureValue,
-  ModelOutput,
-  ModelSource,
-  ModelVersionRef,
-  ServableModel,
-} from './servable.js'
-/**
- * The contracts the server needs: implement `ModelSource` over the registry and adapt fitted models
- * to `ServableModel`.
- * @example
- * const { name, selector } = parseModelRef('churn@production')
- */
-export { parseModelRef } from './servable.js'
-export type { ExperimentRow, FeedbackRow, PredictionRow, ServeTables } from './tables.js'
-/**
- * Creates or upgrades the serving tables (namespace 'serve') and returns a typed view.
- * @example
- * const k = await migrateServeTables(db)
- */
-export { migrateServeTables, SERVE_NAMESPACE } from './tables.js'
+export type { PredictionResult, ServedBy } from './prediction-result.js'
 export type { ExtraFieldPolicy } from './validate.js'
 /**
  * Compiles a row validator for a feature list (what the server runs before any model call).

@@ -1,5 +1,10 @@
 import { NotFoundError } from '../core/index.js'
-import { type ModelSource, type ModelVersionRef, parseModelRef, type ServableModel } from './servable.js'
+import {
+  type ModelSource,
+  type ModelVersionRef,
+  parseModelRef,
+  type ServableModel,
+} from '../pipeline/servable.js'
 
 /** An in-memory `ModelSource` whose aliases can be moved at run time (to test hot swap). */
 export interface MemoryModelSource extends ModelSource {

@@ -1,5 +1,5 @@
+import type { ModelSource, ServableModel } from '../pipeline/servable.js'
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js'
-import type { ModelSource, ServableModel } from './servable.js'
 import { compileRowValidator, type ExtraFieldPolicy, type RowValidator, warmupRow } from './validate.js'
 
 /** A model version loaded, warmed and ready to serve under one reference. */

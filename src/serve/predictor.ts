@@ -1,87 +1,22 @@
+/**
+ * The predictor of one served model: routing (experiment variant, canary), validation, the fallback
+ * chain, results and log rows, shadows. One link's call lives in model-call.ts, the request envelope
+ * in predict-request.ts, the result type and score in prediction-result.ts.
+ */
+import { type FieldProblem, InvalidFeaturesError, ModelUnavailableError, ServeError } from '../http/errors.js'
+import type { Contribution, FeatureRow, ModelOutput } from '../pipeline/servable.js'
+import type { PredictionLog } from '../predlog/prediction-log.js'
 import type { ServedModelConfig } from './config.js'
-import {
-  BadRequestError,
-  type FieldProblem,
-  InvalidFeaturesError,
-  ModelUnavailableError,
-  ServeError,
-} from './errors.js'
 import { assignVariant, BUCKETS, bucketOf, CanaryMonitor, type Experiment } from './experiments.js'
 import { type ServeMetrics, scoreMetrics } from './metrics.js'
+import { callModel, LinkFailure, revalidateRows } from './model-call.js'
 import type { LoadedModel, ModelManager } from './model-manager.js'
+import { type PredictRequest, type RequestLabels, sentRowTexts } from './predict-request.js'
 import { predictionId } from './prediction-id.js'
-import type { PredictionLog } from './prediction-log.js'
-import { featuresText, rowTexts } from './raw-json.js'
-import type { Contribution, FeatureRow, ModelOutput } from './servable.js'
+import { type PredictionResult, type ServedBy, scoreOf } from './prediction-result.js'
 import type { ExtraFieldPolicy } from './validate.js'
 
-/** Which link of the fallback chain answered. */
-export type ServedBy = 'primary' | 'fallback' | 'default'
-
-/** One answered row as returned to the client. */
-export interface PredictionResult {
-  readonly predictionId: string
-  readonly prediction: number | string
-  readonly probabilities?: Readonly<Record<string, number>>
-  readonly model: string
-  readonly version: number
-  readonly variant: string
-  readonly servedBy: ServedBy
-  readonly explanation?: readonly Contribution[]
-}
-
-/** What one predict call needs from the HTTP layer. */
-export interface PredictRequest {
-  readonly rows: readonly Readonly<Record<string, unknown>>[]
-  readonly isBatch: boolean
-  /** The body's JSON text when the HTTP layer kept it: rows validated as sent are logged as their own text. */
-  readonly bodyText?: string | undefined
-  readonly requestKey: string | undefined
-  readonly explainTop: number | undefined
-}
-
-/** Labels of the request for metrics (filled as routing progresses). */
-export interface RequestLabels {
-  model: string
-  version: string
-  variant: string
-}
-
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
-class LinkFailure extends Error {
-  constructor(
-    readonly reason: 'error' | 'timeout' | 'circuit_open' | 'invalid_input' | 'bad_output' | 'not_loaded',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
-}
-
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function'
-}
-
-/** The model score logged and exported: P(positive) for binary, max P for multiclass, value for regression. */
-export function scoreOf(
-  output: ModelOutput,
-  task: string,
-  classes: readonly string[] | undefined,
-): number | null {
-  const probs = output.probabilities
-  if (task === 'regression') return typeof output.prediction === 'number' ? output.prediction : null
-  if (probs === undefined) return typeof output.prediction === 'number' ? output.prediction : null
-  if (task === 'binary') {
-    const positive = classes?.[1]
-    if (positive !== undefined && probs[positive] !== undefined) return probs[positive]!
-    const values = Object.values(probs)
-    return values.length === 2 ? values[1]! : null
-  }
-  let max = Number.NEGATIVE_INFINITY
-  for (const key in probs) if (probs[key]! > max) max = probs[key]!
-  return Number.isFinite(max) ? max : null
-}
 
 /** Everything the predictor shares with the server. */
 export interface PredictorDeps {
@@ -209,8 +144,8 @@ export class ServedModel {
       const link = chain[i]!
       const linkStart = performance.now()
       try {
-        const input = link === primary ? rows : this.revalidate(link, request.rows)
-        outputs = await this.call(link, input)
+        const input = link === primary ? rows : revalidateRows(link, request.rows, this.ignoredFields())
+        outputs = await callModel(link, input, this.config.timeoutMs)
         answered = link
         servedBy = i === 0 || (isCanary && i === 1) ? 'primary' : 'fallback'
         if (isCanary && link === primary) this.recordCanary(false, performance.now() - linkStart)
@@ -308,74 +243,6 @@ export class ServedModel {
     return results
   }
 
-  private revalidate(link: LoadedModel, raw: readonly Readonly<Record<string, unknown>>[]): FeatureRow[] {
-    const validate = link.validator('ignore', this.ignoredFields())
-    const problems: FieldProblem[] = []
-    const rows: FeatureRow[] = []
-    for (let i = 0; i < raw.length; i++) {
-      const row = validate(raw[i]!, i, problems)
-      if (row !== undefined) rows.push(row)
-    }
-    if (problems.length > 0)
-      throw new LinkFailure('invalid_input', `Input does not fit ${link.model.name}@${link.model.version}.`)
-    return rows
-  }
-
-  /** Calls one link within the time budget, feeding its circuit breaker. */
-  private async call(link: LoadedModel, rows: readonly FeatureRow[]): Promise<readonly ModelOutput[]> {
-    if (!link.breaker.tryAcquire()) throw new LinkFailure('circuit_open', 'circuit open')
-    const budgetMs = this.config.timeoutMs
-    const started = performance.now()
-    link.acquire()
-    let released = false
-    const release = (): void => {
-      if (!released) {
-        released = true
-        link.release()
-      }
-    }
-    try {
-      let result = link.model.predict(rows)
-      if (isThenable(result)) {
-        const pending = result
-        // The in-flight count drops when the model really finishes, not when the budget expires.
-        pending.then(release, release)
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new LinkFailure('timeout', `over the ${budgetMs} ms budget`)),
-            budgetMs,
-          )
-        })
-        try {
-          result = await Promise.race([pending, timeout])
-        } finally {
-          clearTimeout(timer)
-        }
-      } else release()
-      if (!Array.isArray(result) || result.length !== rows.length)
-        throw new LinkFailure(
-          'bad_output',
-          `returned ${Array.isArray(result) ? result.length : 'no'} outputs for ${rows.length} rows`,
-        )
-      for (const out of result as readonly ModelOutput[]) {
-        const p = (out as ModelOutput | undefined)?.prediction
-        if (typeof p !== 'number' && typeof p !== 'string')
-          throw new LinkFailure('bad_output', 'output without prediction')
-      }
-      // A synchronous call cannot be interrupted: an over-budget answer is still used, but counts
-      // as a failure so a model that is persistently slow trips its breaker.
-      if (performance.now() - started > budgetMs) link.breaker.failure()
-      else link.breaker.success()
-      return result as readonly ModelOutput[]
-    } catch (error) {
-      release()
-      link.breaker.failure()
-      if (error instanceof LinkFailure) throw error
-      throw new LinkFailure('error', error instanceof Error ? error.message : String(error), { cause: error })
-    }
-  }
-
   private recordCanary(isError: boolean, latencyMs: number): void {
     const canary = this.canary
     if (canary === undefined) return
@@ -426,8 +293,8 @@ export class ServedModel {
       const input =
         link.model.features === this.deps.manager.get(this.config.ref)?.model.features
           ? rows
-          : this.revalidate(link, request.rows)
-      outputs = await this.call(link, input)
+          : revalidateRows(link, request.rows, this.ignoredFields())
+      outputs = await callModel(link, input, this.config.timeoutMs)
     } catch {
       metrics.shadow.inc({ ...label, outcome: 'error' }, rows.length)
       return
@@ -459,55 +326,4 @@ export class ServedModel {
       })
     }
   }
-}
-
-/**
- * The request's own JSON text of each row that validation passed through unchanged (`rows[i]` is the
- * request's row object itself), undefined for the others; undefined when the text is not at hand.
- */
-function sentRowTexts(
-  request: PredictRequest,
-  rows: readonly FeatureRow[],
-): readonly (string | undefined)[] | undefined {
-  const body = request.bodyText
-  if (body === undefined) return undefined
-  let anySent = false
-  for (let i = 0; i < rows.length && !anySent; i++) anySent = rows[i] === request.rows[i]
-  if (!anySent) return undefined
-  let texts: (string | undefined)[] | undefined
-  if (request.isBatch) texts = rowTexts(body)
-  else {
-    const text = featuresText(body)
-    texts = text === undefined ? undefined : [text]
-  }
-  if (texts === undefined || texts.length !== rows.length) return undefined
-  for (let i = 0; i < rows.length; i++) if (rows[i] !== request.rows[i]) texts[i] = undefined
-  return texts
-}
-
-/** Reads the request key: header first, then `requestKey` in the body, then the experiment's key field. */
-export function requestKeyOf(
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-  body: { requestKey?: unknown; features?: unknown; rows?: unknown },
-  headerName: string,
-  keyField: string | undefined,
-): string | undefined {
-  const h = headers[headerName.toLowerCase()]
-  if (typeof h === 'string' && h !== '') return h
-  if (typeof body.requestKey === 'string' && body.requestKey !== '') return body.requestKey
-  if (keyField === undefined) return undefined
-  const row = (body.features ?? (Array.isArray(body.rows) ? body.rows[0] : undefined)) as
-    | Record<string, unknown>
-    | undefined
-  const v = row?.[keyField]
-  if (typeof v === 'string' && v !== '') return v
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
-  return undefined
-}
-
-/** Raised for a body with neither or both of `features` and `rows`. */
-export function envelopeError(): BadRequestError {
-  return new BadRequestError(
-    'Send exactly one of {"features": {...}} for one row or {"rows": [{...}, ...]} for a batch.',
-  )
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { FieldProblem } from './errors.js'
-import { FAKE_FEATURES, fakeRow } from './testing.js'
+import { FAKE_FEATURES, fakeRow } from '../../test/helpers/serve-fixtures.js'
+import type { FieldProblem } from '../http/errors.js'
 import { compileRowValidator } from './validate.js'
 
 test('a row sent exactly as the model needs it is returned itself; any change gives a clean copy', () => {

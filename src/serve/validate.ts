@@ -1,5 +1,5 @@
-import type { FieldProblem } from './errors.js'
-import type { FeatureRow, FeatureSpec, FeatureValue } from './servable.js'
+import type { FieldProblem } from '../http/errors.js'
+import type { FeatureRow, FeatureSpec, FeatureValue } from '../pipeline/servable.js'
 
 /** What to do with input fields the model does not know. */
 export type ExtraFieldPolicy = 'ignore' | 'reject'

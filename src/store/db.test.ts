@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Kysely } from 'kysely'
-import { testBackends } from './test-backends.js'
+import { testBackends } from '../../test/helpers/test-backends.js'
 
 interface T {
   things: { id: number; name: string }

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
-import { AppError, keelDir } from '../core/index.js'
+import type pg from 'pg'
+import { AppError, importOptional, keelDir, lazyAsync } from '../core/index.js'
+import { openSqliteFile } from './sqlite-open.js'
 
 /** Which SQL dialect a database speaks; migrations branch on it where types differ. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -33,12 +33,27 @@ export interface OpenDbOptions {
   readonly schema?: string
 }
 
-// Postgres returns int8/bigint as strings by default; Keel's counters fit in a double.
-pg.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10))
+/**
+ * The `pg` driver, an optional peer dependency loaded by the first PostgreSQL URL (a SQLite-only
+ * program never loads it).
+ */
+const loadPg = lazyAsync(async (): Promise<typeof pg> => {
+  const { default: driver } = await importOptional(
+    'pg',
+    'A PostgreSQL store (postgres:// URL)',
+    () => import('pg'),
+  )
+  // Postgres returns int8/bigint as strings by default; Keel's counters fit in a double.
+  driver.types.setTypeParser(20, (v: string) => Number.parseInt(v, 10))
+  return driver
+})
 
 /**
  * Opens the store named by `url`: `postgres://…` for PostgreSQL, `sqlite:PATH` or a file path for
  * SQLite, and by default `$KEEL_DATABASE_URL` or the embedded SQLite file `.keel/keel.db`.
+ *
+ * @throws MissingDependencyError (`DEPENDENCY_MISSING`) for a PostgreSQL URL when the optional peer
+ *   `pg` is not installed; AppError `STORE_UNAVAILABLE` when the database cannot be opened.
  */
 export async function openDb(
   url: string | undefined = process.env.KEEL_DATABASE_URL,
@@ -53,6 +68,7 @@ export async function openDb(
     if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
       throw new AppError('STORE_CONFIG', `Invalid PostgreSQL schema name '${schema}'.`)
     }
+    const pg = await loadPg()
     if (schema !== undefined) {
       const admin = new pg.Client({ connectionString: resolved })
       await admin.connect()
@@ -84,21 +100,10 @@ export async function openDb(
     }
   } else {
     dialect = 'sqlite'
-    const path = resolved.startsWith('sqlite:') ? resolved.slice('sqlite:'.length) : resolved
-    let database: Database.Database
-    try {
-      database = new Database(path)
-    } catch (error) {
-      throw new AppError(
-        'STORE_UNAVAILABLE',
-        `Cannot open SQLite database ${path}: ${(error as Error).message}`,
-        { cause: error },
-      )
-    }
-    // WAL lets server workers and CLI commands read while one writes; busy_timeout waits out short locks.
-    database.pragma('journal_mode = WAL')
-    database.pragma('busy_timeout = 5000')
-    database.pragma('synchronous = NORMAL')
+    // Loaded here rather than at the top so that importing the store (or anything that imports it)
+    // does not load the SQLite binding's JavaScript until a database is opened.
+    const { default: Sqlite } = await import('better-sqlite3')
+    const database = openSqliteFile(Sqlite, resolved)
     database.pragma('foreign_keys = ON')
     kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) })
   }

@@ -12,7 +12,7 @@ import {
   type StreamColumn,
   streamDataset,
 } from '../data/index.js'
-import type { ModelBundle } from './bundle.js'
+import type { ModelBundle } from '../pipeline/index.js'
 import { CsvWriter, csvField } from './csv-writer.js'
 
 /** Options for `predictFile`. */

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Dataset } from '../data/index.js'
 import { datasetToRecords, selectRows } from '../data/index.js'
-import type { ModelBundle } from './bundle.js'
+import type { ModelBundle } from '../pipeline/index.js'
 import { isInterpretable, type ModelFamily } from './families.js'
 
 /** Constraints from the task file. */

@@ -3,27 +3,39 @@
  * (cross-validated) -> refit -> test once -> run record -> registered model bundle.
  */
 
+export type {
+  BundleFeature,
+  BundlePredictions,
+  BundleState,
+  EncodedFeature,
+  EncodedTarget,
+  FeatureContribution,
+  FeatureEncoderState,
+  FeatureRecord,
+  SampledContributionOptions,
+  SampledContributions,
+} from '../pipeline/index.js'
+export {
+  encodedContributions,
+  encodeTarget,
+  explainBundleRow,
+  FeatureEncoder,
+  fitFeatureEncoder,
+  globalContributions,
+  isExplainable,
+  ModelBundle,
+  sampledGlobalContributions,
+  shapSampleNote,
+  toFeatureNumber,
+} from '../pipeline/index.js'
 export type { PredictFileOptions, PredictFileResult } from './batch-predict.js'
 export { predictFile, predictOutputFormat } from './batch-predict.js'
-export type { BundleFeature, BundlePredictions, BundleState } from './bundle.js'
-export { ModelBundle } from './bundle.js'
 export type { ChurnDataFiles } from './churn-data.js'
 export { makeChurnData } from './churn-data.js'
 export { buildChurnFeatures } from './churn-features.js'
 export type { ConstraintCheck, ConstraintSpec } from './constraints.js'
 export { checkConstraints, measureSingleRowLatencyMs } from './constraints.js'
 export { CsvWriter, csvField } from './csv-writer.js'
-export type { EncodedFeature, FeatureEncoderState, FeatureRecord } from './encoder.js'
-export { FeatureEncoder, fitFeatureEncoder, toFeatureNumber } from './encoder.js'
-export type { FeatureContribution, SampledContributionOptions, SampledContributions } from './explain.js'
-export {
-  encodedContributions,
-  explainBundleRow,
-  globalContributions,
-  isExplainable,
-  sampledGlobalContributions,
-  shapSampleNote,
-} from './explain.js'
 export type { ModelFamily } from './families.js'
 export {
   AUTO_FAMILIES,
@@ -33,8 +45,6 @@ export {
   makeEstimator,
   parseFamily,
 } from './families.js'
-export type { EncodedTarget } from './labels.js'
-export { encodeTarget } from './labels.js'
 export type { QuickstartResult } from './quickstart.js'
 export { runQuickstart } from './quickstart.js'
 export { loadBundleByRef } from './registry-source.js'

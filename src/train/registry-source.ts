@@ -1,5 +1,5 @@
+import { ModelBundle } from '../pipeline/index.js'
 import { openRegistry } from '../registry/index.js'
-import { ModelBundle } from './bundle.js'
 
 /**
  * Resolves a registry reference (`churn`, `churn@3`, `churn@production`) and loads its bundle,

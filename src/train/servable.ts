@@ -1,7 +1,13 @@
+import {
+  type Contribution,
+  explainBundleRow,
+  type FeatureRow,
+  ModelBundle,
+  type ModelOutput,
+  type ModelSource,
+  type ServableModel,
+} from '../pipeline/index.js'
 import { openRegistry } from '../registry/index.js'
-import type { Contribution, FeatureRow, ModelOutput, ModelSource, ServableModel } from '../serve/index.js'
-import { ModelBundle } from './bundle.js'
-import { explainBundleRow } from './explain.js'
 
 /** Wraps a model bundle as something the server can serve. */
 export function bundleToServable(bundle: ModelBundle, name: string, version: number): ServableModel {

@@ -1,5 +1,5 @@
 import { basename } from 'node:path'
-import { AppError } from '../core/index.js'
+import { InvalidArgumentError } from '../core/index.js'
 import { findTaskFile, loadTaskFile, metricKey, type TaskConfig } from '../data/index.js'
 import type { ConstraintSpec } from './constraints.js'
 
@@ -43,14 +43,13 @@ export async function resolveTaskSettings(flags: {
   const data = flags.data ?? config?.data
   const target = flags.target ?? config?.target
   if (data === undefined || target === undefined) {
-    throw new AppError(
-      'CLI_USAGE',
+    throw new InvalidArgumentError(
       'Pass --data FILE and --target COL, or a task file (keel.yaml or --config FILE) that names them.',
     )
   }
   const task = flags.task ?? config?.task
   if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task)) {
-    throw new AppError('CLI_USAGE', `--task must be binary, multiclass or regression; got '${task}'.`)
+    throw new InvalidArgumentError(`--task must be binary, multiclass or regression; got '${task}'.`)
   }
   if (config === undefined) return { data, target, ...(task === undefined ? {} : { task }) }
   const exclude = [

@@ -16,7 +16,7 @@ delete process.env.KEEL_ALERT_WEBHOOK_SECRET
 const { signBody } = await import('../../src/monitor/index.js')
 const { openRegistry } = await import('../../src/registry/index.js')
 const { createServer } = await import('../../src/serve/index.js')
-const { chromiumGate } = await import('../../src/store/index.js')
+const { chromiumGate } = await import('../helpers/test-backends.js')
 const { buildChurnFeatures, createRegistryModelSource, makeChurnData, runTraining } = await import(
   '../../src/train/index.js'
 )

@@ -4,8 +4,8 @@
 // FAULTS_FLUSH_MS, FAULTS_BATCH, FAULTS_MAX_QUEUE, FAULTS_WORKERS, FAULTS_PORT, FAULTS_DELAY_MS, FAULTS_LOG_LEVEL
 // (server log lines as JSON on stderr; default warn).
 import { createMemoryModelSource, startServer } from '../../src/serve/index.js'
-import { fakeModel } from '../../src/serve/testing.js'
 import { type KeelDb, openDb } from '../../src/store/index.js'
+import { fakeModel } from '../helpers/serve-fixtures.js'
 
 const env = process.env
 const num = (name: string, fallback: number): number =>

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { test } from 'node:test'
-import { testBackends } from '../../src/store/index.js'
+import { testBackends } from '../helpers/test-backends.js'
 import {
   childPids,
   freePort,

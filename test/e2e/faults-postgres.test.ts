@@ -7,7 +7,7 @@ import { execFileSync, execSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
-import { postgresGate } from '../../src/store/index.js'
+import { postgresGate } from '../helpers/test-backends.js'
 import {
   type Acked,
   killChild,

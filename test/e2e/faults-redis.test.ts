@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto'
 import { after, test } from 'node:test'
 import { createLlmClient } from '../../src/llm/client.js'
 import type { LlmConfig } from '../../src/llm/config.js'
-import { startFakeLlmServer } from '../../src/llm/fake-server.js'
 import { RedisLlmCache } from '../../src/llm/redis-cache.js'
-import { redisGate } from '../../src/store/index.js'
+import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
+import { redisGate } from '../helpers/test-backends.js'
 import { sleep, waitFor } from './faults-helpers.js'
 
 const redis = redisGate()

@@ -10,8 +10,9 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { sql } from 'kysely'
 import { openRegistry } from '../../src/registry/index.js'
-import { openDb, type TestDatabase, testBackends } from '../../src/store/index.js'
+import { openDb } from '../../src/store/index.js'
 import { runCli } from '../helpers/cli.js'
+import { type TestDatabase, testBackends } from '../helpers/test-backends.js'
 import { metricSum, waitFor } from './faults-helpers.js'
 import {
   type Answer,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { Registry } from 'prom-client'
-import { startFakeLlmServer } from '../../src/llm/fake-server.js'
 import { createLlmClient, LlmError, llmConfigFromEnv, llmUsageSummary } from '../../src/llm/index.js'
 import { openDb } from '../../src/store/index.js'
+import { startFakeLlmServer } from '../helpers/fake-llm-server.js'
 
 const home = mkdtempSync(join(tmpdir(), 'keel-e2e-llm-'))
 process.env.KEEL_HOME = home

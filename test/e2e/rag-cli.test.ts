@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { main } from '../../src/cli/main.js'
-import { type FakeLlmServer, startFakeLlmServer } from '../../src/llm/fake-server.js'
+import { type FakeLlmServer, startFakeLlmServer } from '../helpers/fake-llm-server.js'
 
 const home = mkdtempSync(join(tmpdir(), 'keel-e2e-rag-'))
 const LLM_VARS = [

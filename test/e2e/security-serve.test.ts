@@ -24,7 +24,7 @@ for (const k of [
 const { RagCollection } = await import('../../src/rag/index.js')
 const { createMemoryModelSource, createServer, parseServeConfig } = await import('../../src/serve/index.js')
 const { ragCollectionOf } = await import('../../src/serve/config.js')
-const { fakeModel, fakeRow } = await import('../../src/serve/testing.js')
+const { fakeModel, fakeRow } = await import('../helpers/serve-fixtures.js')
 type KeelServer = Awaited<ReturnType<typeof createServer>>
 type ServableModel = import('../../src/serve/index.js').ServableModel
 

@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { abCommand } from '../../src/cli/commands/ab.js'
 import { Rng } from '../../src/core/index.js'
-import { abReport, createMemoryModelSource, createServer, migrateServeTables } from '../../src/serve/index.js'
-import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
+import { abReport } from '../../src/monitor/index.js'
+import { createMemoryModelSource, createServer, migrateServeTables } from '../../src/serve/index.js'
 import { openDb } from '../../src/store/index.js'
+import { fakeModel, fakeRow, testFastPath } from '../helpers/serve-fixtures.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
 

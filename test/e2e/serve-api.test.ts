@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { createMemoryModelSource, createServer, type KeelServer } from '../../src/serve/index.js'
-import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
+import { fakeModel, fakeRow, testFastPath } from '../helpers/serve-fixtures.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
 

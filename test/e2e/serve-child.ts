@@ -2,7 +2,7 @@
 // fake models and prints "LISTENING <url>" on stdout. Settings come from the environment.
 import cluster from 'node:cluster'
 import { createMemoryModelSource, startServer } from '../../src/serve/index.js'
-import { fakeModel, testFastPath } from '../../src/serve/testing.js'
+import { fakeModel, testFastPath } from '../helpers/serve-fixtures.js'
 
 const env = process.env
 const delayMs = env.CHILD_DELAY_MS === undefined ? undefined : Number(env.CHILD_DELAY_MS)

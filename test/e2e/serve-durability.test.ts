@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateServeTables, PredictionLog } from '../../src/serve/index.js'
-import { openDb, testBackends } from '../../src/store/index.js'
+import { openDb } from '../../src/store/index.js'
 import { parsePrometheus } from '../helpers/prometheus.js'
+import { testBackends } from '../helpers/test-backends.js'
 
 const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url))
 

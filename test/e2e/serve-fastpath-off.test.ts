@@ -1,11 +1,11 @@
 // The serving e2e suites a second time with the predict fast path off (KEEL_TEST_FAST_PATH=0, read by
-// `testFastPath()` in src/serve/testing.ts and by serve-child.ts): every request goes through Fastify,
+// `testFastPath()` in test/helpers/serve-fixtures.ts and by serve-child.ts): every request goes through Fastify,
 // so both HTTP paths are held to the same tests. Their own files run them with it on (the default).
 // One process for all: the suites run one after another here, each with its own databases.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createMemoryModelSource, createServer } from '../../src/serve/index.js'
-import { fakeModel, fakeRow, TEST_FAST_PATH_ENV, testFastPath } from '../../src/serve/testing.js'
+import { fakeModel, fakeRow, TEST_FAST_PATH_ENV, testFastPath } from '../helpers/serve-fixtures.js'
 
 process.env[TEST_FAST_PATH_ENV] = '0'
 

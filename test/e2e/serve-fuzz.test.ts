@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { formatFuzzReport, fuzzServe } from '../../bench/fuzz-serve.js'
-import { testBackends } from '../../src/store/index.js'
+import { testBackends } from '../helpers/test-backends.js'
 
 // A bounded run of the HTTP fuzzer (bench/fuzz-serve.ts runs it at any size): the same seeded,
 // malformed requests through both HTTP paths of a real server. KEEL_FUZZ_SEED / KEEL_FUZZ_COUNT

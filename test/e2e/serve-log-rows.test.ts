@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { createMemoryModelSource, createServer, migrateServeTables } from '../../src/serve/index.js'
-import { fakeRow as baseRow, FAKE_FEATURES, fakeModel, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
+import { fakeRow as baseRow, FAKE_FEATURES, fakeModel, testFastPath } from '../helpers/serve-fixtures.js'
 
 // Rows that validation passes through unchanged are logged as the request's own JSON text; the
 // others are stringified from their clean form. Either way the logged features parse back to

@@ -9,9 +9,9 @@ import {
   createServer,
   type KeelServer,
 } from '../../src/serve/index.js'
-import { fakeModel, fakeRow, testFastPath } from '../../src/serve/testing.js'
 import { openDb } from '../../src/store/index.js'
 import { parsePrometheus } from '../helpers/prometheus.js'
+import { fakeModel, fakeRow, testFastPath } from '../helpers/serve-fixtures.js'
 
 process.env.KEEL_HOME = mkdtempSync(join(tmpdir(), 'keel-home-'))
 

@@ -1,7 +1,7 @@
 // Child-process entry for the serving lifecycle tests (not a test itself): starts `startServer` with a
 // fake `churn` model and prints "LISTENING <url>" on stdout. Settings come from the environment.
 import { createMemoryModelSource, startServer } from '../../src/serve/index.js'
-import { fakeModel } from '../../src/serve/testing.js'
+import { fakeModel } from '../helpers/serve-fixtures.js'
 
 const env = process.env
 const delayMs = env.CHILD_DELAY_MS === undefined ? undefined : Number(env.CHILD_DELAY_MS)

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { postgresGate } from '../../src/store/index.js'
+import { postgresGate } from '../helpers/test-backends.js'
 import {
   type Child,
   childPids,

@@ -4,7 +4,7 @@
 import { makeServeCommand } from '../../src/cli/commands/serve.js'
 import { reportError } from '../../src/cli/output.js'
 import { createMemoryModelSource } from '../../src/serve/index.js'
-import { fakeModel } from '../../src/serve/testing.js'
+import { fakeModel } from '../helpers/serve-fixtures.js'
 
 const source = createMemoryModelSource([fakeModel()])
 source.setAlias('churn', 'production', 1)

@@ -1,5 +1,5 @@
 import { AppError } from '../../core/index.js'
-import { abReport, formatAbReport } from '../../serve/index.js'
+import { abReport, formatAbReport } from '../../monitor/ab-report.js'
 import { openDb } from '../../store/index.js'
 import { flagOpt, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
 import type { Command } from '../command.js'

@@ -8,7 +8,7 @@ import {
   type RegistryEvent,
   renderModelCard,
 } from '../../registry/index.js'
-import { flagOpt, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
+import { flagOpt, parseCommandArgs, runSubcommand, stringOpt, withOpened } from '../args.js'
 import type { Command } from '../command.js'
 import { formatTable, formatTime, formatValue, printJson } from '../output.js'
 
@@ -35,13 +35,8 @@ function usageError(message: string): AppError {
   return new AppError('CLI_USAGE', `${message} See 'keel models --help'.`)
 }
 
-async function withRegistry<T>(body: (registry: ModelRegistry) => Promise<T>): Promise<T> {
-  const registry = await openRegistry()
-  try {
-    return await body(registry)
-  } finally {
-    await registry.close()
-  }
+function withRegistry<T>(body: (registry: ModelRegistry) => Promise<T>): Promise<T> {
+  return withOpened(openRegistry, body)
 }
 
 function onePositional(positionals: readonly string[], what: string): string {
@@ -286,30 +281,12 @@ async function rollback(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-const SUBCOMMANDS = ['list', 'show', 'history', 'card', 'promote', 'rollback']
-
 /** `keel models list|show|history|card|promote|rollback`. */
 export const modelsCommand: Command = {
   name: 'models',
   summary: 'list registered models, show versions and history, promote and roll back aliases',
   usage: USAGE,
   async run(argv) {
-    const [sub, ...rest] = argv
-    switch (sub) {
-      case 'list':
-        return list(rest)
-      case 'show':
-        return show(rest)
-      case 'history':
-        return history(rest)
-      case 'card':
-        return card(rest)
-      case 'promote':
-        return promote(rest)
-      case 'rollback':
-        return rollback(rest)
-      default:
-        throw unknownSubcommand('keel models', sub, SUBCOMMANDS)
-    }
+    return runSubcommand('keel models', argv, { list, show, history, card, promote, rollback })
   },
 }

@@ -10,7 +10,7 @@ import {
   performanceOverTime,
   runDriftCheck,
 } from '../../monitor/index.js'
-import { flagOpt, parseCommandArgs, requireOption, stringOpt, unknownSubcommand } from '../args.js'
+import { asUsage, flagOpt, parseCommandArgs, requireOption, stringOpt, unknownSubcommand } from '../args.js'
 import type { Command } from '../command.js'
 import { printJson } from '../output.js'
 
@@ -96,7 +96,7 @@ export const monitorCommand: Command = {
       const points = await performanceOverTime({
         name,
         task: bundle.task,
-        windowMs: parseWindow(stringOpt(args, 'window') ?? '7d'),
+        windowMs: asUsage(() => parseWindow(stringOpt(args, 'window') ?? '7d')),
         buckets: Number(stringOpt(args, 'buckets') ?? 7),
       })
       if (flagOpt(args, 'json')) printJson(points)
@@ -123,7 +123,7 @@ export const monitorCommand: Command = {
         ? { kind: 'file', path: file }
         : last !== undefined
           ? { kind: 'last', n: Number(last) }
-          : { kind: 'window', windowMs: parseWindow(window ?? '24h') }
+          : { kind: 'window', windowMs: asUsage(() => parseWindow(window ?? '24h')) }
     const rule = (stringOpt(args, 'rule') ?? DEFAULT_DRIFT_RULE) as DriftRule
     if (!DRIFT_RULES.includes(rule))
       throw new AppError('CLI_USAGE', `--rule must be one of ${DRIFT_RULES.join(', ')}; got '${rule}'.`)

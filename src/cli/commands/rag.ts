@@ -9,7 +9,7 @@ import {
   ragEvaluate,
   readRagEvalFile,
 } from '../../rag/index.js'
-import { flagOpt, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
+import { flagOpt, parseCommandArgs, runSubcommand, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
 
@@ -189,22 +189,11 @@ export const ragCommand: Command = {
   summary: 'Question answering over your documents: ingest, ask (with citations), eval',
   usage: USAGE,
   async run(argv: readonly string[]): Promise<number> {
-    const [sub, ...rest] = argv
-    switch (sub) {
-      case 'ingest':
-        return ingest(rest)
-      case 'ask':
-        return ask(rest)
-      case 'eval':
-        return evaluate(rest)
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        process.stdout.write(`${USAGE}\n`)
-        return sub === undefined ? 2 : 0
-      default:
-        throw unknownSubcommand('keel rag', sub, ['ingest', 'ask', 'eval'])
+    const sub = argv[0]
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+      process.stdout.write(`${USAGE}\n`)
+      return sub === undefined ? 2 : 0
     }
+    return runSubcommand('keel rag', argv, { ingest, ask, eval: evaluate })
   },
 }

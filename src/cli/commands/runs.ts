@@ -11,7 +11,7 @@ import {
   type RunStatus,
   type TrackingStore,
 } from '../../track/index.js'
-import { flagOpt, type ParsedArgs, parseCommandArgs, stringOpt, unknownSubcommand } from '../args.js'
+import { flagOpt, type ParsedArgs, parseCommandArgs, runSubcommand, stringOpt, withOpened } from '../args.js'
 import type { Command } from '../command.js'
 import { formatTable, formatTime, formatValue, info, printJson } from '../output.js'
 
@@ -70,13 +70,8 @@ function usageError(message: string): AppError {
   return new AppError('CLI_USAGE', `${message} See 'keel runs --help'.`)
 }
 
-async function withStore<T>(body: (store: TrackingStore) => Promise<T>): Promise<T> {
-  const store = await openTrackingStore()
-  try {
-    return await body(store)
-  } finally {
-    await store.close()
-  }
+function withStore<T>(body: (store: TrackingStore) => Promise<T>): Promise<T> {
+  return withOpened(openTrackingStore, body)
 }
 
 /** Metric columns for a run list: the ones filtered or ordered on first, then the most common. */
@@ -356,20 +351,12 @@ export const runsCommand: Command = {
   summary: 'list, show, compare, tag and annotate recorded training runs',
   usage: USAGE,
   async run(argv) {
-    const [sub, ...rest] = argv
-    switch (sub) {
-      case 'list':
-        return listRuns(rest)
-      case 'show':
-        return showRun(rest)
-      case 'compare':
-        return compareRuns(rest)
-      case 'tag':
-        return tagRun(rest)
-      case 'note':
-        return noteRun(rest)
-      default:
-        throw unknownSubcommand('keel runs', sub, ['list', 'show', 'compare', 'tag', 'note'])
-    }
+    return runSubcommand('keel runs', argv, {
+      list: listRuns,
+      show: showRun,
+      compare: compareRuns,
+      tag: tagRun,
+      note: noteRun,
+    })
   },
 }

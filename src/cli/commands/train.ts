@@ -9,7 +9,7 @@ import {
   resolveTaskSettings,
   runTraining,
 } from '../../train/index.js'
-import { flagOpt, parseCommandArgs, stringOpt } from '../args.js'
+import { asUsage, flagOpt, parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
 import { makeProgressPrinter } from '../progress.js'
@@ -112,12 +112,14 @@ export const trainCommand: Command = {
       USAGE,
       { command: 'keel train', positionalHint: 'pass the data file with --data FILE' },
     )
-    const settings = await resolveTaskSettings({
-      config: stringOpt(args, 'config'),
-      data: stringOpt(args, 'data'),
-      target: stringOpt(args, 'target'),
-      task: stringOpt(args, 'task'),
-    })
+    const settings = await asUsage(() =>
+      resolveTaskSettings({
+        config: stringOpt(args, 'config'),
+        data: stringOpt(args, 'data'),
+        target: stringOpt(args, 'target'),
+        task: stringOpt(args, 'task'),
+      }),
+    )
     const task = settings.task as TaskKind | undefined
     let params: Record<string, unknown> = {}
     const rawParams = stringOpt(args, 'params')
@@ -135,7 +137,7 @@ export const trainCommand: Command = {
       }
     }
     const hasConfig = settings.configPath !== undefined
-    const model = parseFamily(stringOpt(args, 'model') ?? (hasConfig ? 'auto' : 'gbdt'))
+    const model = asUsage(() => parseFamily(stringOpt(args, 'model') ?? (hasConfig ? 'auto' : 'gbdt')))
     if (rawParams !== undefined) checkParams(model, task, params)
     const name =
       stringOpt(args, 'name') ??

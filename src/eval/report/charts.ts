@@ -42,6 +42,19 @@ function render(options: Plot.PlotOptions): string {
   return (element as unknown as { outerHTML: string }).outerHTML
 }
 
+/** The frame of the curves on [0, 1] x [0, 1] (ROC, precision-recall, calibration): one look for all three. */
+function unitSquare(xLabel: string, yLabel: string): Plot.PlotOptions {
+  return {
+    width: 520,
+    height: 340,
+    marginLeft: 48,
+    marginBottom: 40,
+    grid: true,
+    x: { domain: [0, 1], label: xLabel, labelAnchor: 'center' },
+    y: { domain: [0, 1], label: yLabel, labelAnchor: 'top' },
+  }
+}
+
 interface Point {
   readonly x: number
   readonly y: number
@@ -66,13 +79,7 @@ const DIAGONAL: Point[] = [
 export function rocChart(roc: NonNullable<ReportCurves['roc']>): string {
   const points = toPoints(roc.fpr, roc.tpr)
   return render({
-    width: 520,
-    height: 340,
-    marginLeft: 48,
-    marginBottom: 40,
-    grid: true,
-    x: { domain: [0, 1], label: 'False positive rate →', labelAnchor: 'center' },
-    y: { domain: [0, 1], label: '↑ True positive rate', labelAnchor: 'top' },
+    ...unitSquare('False positive rate →', '↑ True positive rate'),
     marks: [
       Plot.line(DIAGONAL, { x: 'x', y: 'y', stroke: COLORS.muted, strokeDasharray: '4,4' }),
       Plot.line(points, { x: 'x', y: 'y', stroke: COLORS.accent, strokeWidth: 2 }),
@@ -93,13 +100,7 @@ export function prChart(pr: NonNullable<ReportCurves['pr']>): string {
     marks.splice(0, 0, Plot.ruleY([pr.prevalence], { stroke: COLORS.muted, strokeDasharray: '4,4' }))
   }
   return render({
-    width: 520,
-    height: 340,
-    marginLeft: 48,
-    marginBottom: 40,
-    grid: true,
-    x: { domain: [0, 1], label: 'Recall →', labelAnchor: 'center' },
-    y: { domain: [0, 1], label: '↑ Precision', labelAnchor: 'top' },
+    ...unitSquare('Recall →', '↑ Precision'),
     marks,
   })
 }
@@ -112,13 +113,7 @@ export function calibrationChart(cal: NonNullable<ReportCurves['calibration']>):
     n: cal.counts?.[i] ?? 1,
   }))
   return render({
-    width: 520,
-    height: 340,
-    marginLeft: 48,
-    marginBottom: 40,
-    grid: true,
-    x: { domain: [0, 1], label: 'Mean predicted probability →', labelAnchor: 'center' },
-    y: { domain: [0, 1], label: '↑ Observed fraction positive', labelAnchor: 'top' },
+    ...unitSquare('Mean predicted probability →', '↑ Observed fraction positive'),
     r: { range: [3, 9] },
     marks: [
       Plot.line(DIAGONAL, { x: 'x', y: 'y', stroke: COLORS.muted, strokeDasharray: '4,4' }),

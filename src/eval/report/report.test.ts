@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { pathToFileURL } from 'node:url'
+import { chromiumGate } from '../../../test/helpers/test-backends.js'
 import { matrix, Rng } from '../../core/index.js'
-import { chromiumGate } from '../../store/index.js'
 import {
   averagePrecision,
   binaryReportParts,

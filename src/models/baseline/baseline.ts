@@ -1,13 +1,13 @@
+import { z } from 'zod'
 import type { Artifact, Matrix } from '../../core/index.js'
 import { assertColumns, encodeArray, makeArtifact } from '../../core/index.js'
-import type { Estimator, FitOptions, FittedClassifier, FittedModel } from '../estimator.js'
+import { DefinedEstimator, defineEstimator, oneOf, resolveArtifactParams } from '../define.js'
+import type { FitOptions, FittedClassifier, FittedModel } from '../estimator.js'
 import {
-  checkChoice,
   checkFitInputs,
   checkFormatVersion,
   checkRegressionTarget,
   countClasses,
-  mergeParams,
   readF64,
   readNumber,
   resolveFeatureNames,
@@ -16,51 +16,60 @@ import {
 
 const FORMAT_VERSION = 1
 
-/** Params of {@link BaselineClassifier}. */
-export interface BaselineClassifierParams {
+/** Params of {@link BaselineClassifier} (schema). */
+export const BASELINE_CLASSIFIER_SCHEMA = z.object({
   /**
    * `prior`: predict the (weighted) class frequencies as probabilities; `majority`: probability 1
    * for the most frequent class. Both predict the most frequent class.
    */
-  readonly strategy: 'prior' | 'majority'
-}
+  strategy: oneOf('prior', 'majority'),
+})
+
+/** Params of {@link BaselineRegressor} (schema). */
+export const BASELINE_REGRESSOR_SCHEMA = z.object({
+  /** `mean` (minimises squared error) or `median` (minimises absolute error) of the weighted target. */
+  strategy: oneOf('mean', 'median'),
+})
+
+/** Params of {@link BaselineClassifier}. */
+export type BaselineClassifierParams = Readonly<z.infer<typeof BASELINE_CLASSIFIER_SCHEMA>>
 
 /** Params of {@link BaselineRegressor}. */
-export interface BaselineRegressorParams {
-  /** `mean` (minimises squared error) or `median` (minimises absolute error) of the weighted target. */
-  readonly strategy: 'mean' | 'median'
-}
+export type BaselineRegressorParams = Readonly<z.infer<typeof BASELINE_REGRESSOR_SCHEMA>>
 
 /** Defaults of {@link BaselineClassifier}. */
 export const BASELINE_CLASSIFIER_DEFAULT_PARAMS: BaselineClassifierParams = { strategy: 'prior' }
 /** Defaults of {@link BaselineRegressor}. */
 export const BASELINE_REGRESSOR_DEFAULT_PARAMS: BaselineRegressorParams = { strategy: 'mean' }
 
-function checkClassifierParams(p: BaselineClassifierParams): void {
-  checkChoice('BaselineClassifier', 'strategy', p.strategy, ['prior', 'majority'])
-}
+// A constant is readable, and the features (missing or not) are never looked at.
+const BASELINE_TAGS = { categorical: false, missing: 'ignored', tree: false, interpretable: true } as const
 
-function checkRegressorParams(p: BaselineRegressorParams): void {
-  checkChoice('BaselineRegressor', 'strategy', p.strategy, ['mean', 'median'])
-}
+/** Params, defaults and tags of {@link BaselineClassifier}. */
+export const BASELINE_CLASSIFIER = defineEstimator({
+  name: 'BaselineClassifier',
+  kind: 'baseline-classifier',
+  schema: BASELINE_CLASSIFIER_SCHEMA,
+  defaults: BASELINE_CLASSIFIER_DEFAULT_PARAMS,
+  tags: { task: 'classification', ...BASELINE_TAGS },
+})
+
+/** Params, defaults and tags of {@link BaselineRegressor}. */
+export const BASELINE_REGRESSOR = defineEstimator({
+  name: 'BaselineRegressor',
+  kind: 'baseline-regressor',
+  schema: BASELINE_REGRESSOR_SCHEMA,
+  defaults: BASELINE_REGRESSOR_DEFAULT_PARAMS,
+  tags: { task: 'regression', ...BASELINE_TAGS },
+})
 
 /** A classifier that ignores the features: the floor every other model must beat. */
-export class BaselineClassifier implements Estimator<BaselineClassifierParams, FittedBaselineClassifier> {
-  readonly kind = 'baseline-classifier'
-  private readonly params: BaselineClassifierParams
-
-  constructor(params: Partial<BaselineClassifierParams> = {}) {
-    this.params = mergeParams(BASELINE_CLASSIFIER_DEFAULT_PARAMS, params, 'BaselineClassifier')
-    checkClassifierParams(this.params)
-  }
-
-  getParams(): BaselineClassifierParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<BaselineClassifierParams>): BaselineClassifier {
-    return new BaselineClassifier({ ...this.params, ...patch })
-  }
+export class BaselineClassifier extends DefinedEstimator<
+  BaselineClassifierParams,
+  FittedBaselineClassifier,
+  'baseline-classifier'
+> {
+  static readonly definition = BASELINE_CLASSIFIER
 
   async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedBaselineClassifier> {
     const w = checkFitInputs(x, y, options)
@@ -135,22 +144,12 @@ export class FittedBaselineClassifier implements FittedClassifier {
 }
 
 /** A regressor that ignores the features and predicts one constant. */
-export class BaselineRegressor implements Estimator<BaselineRegressorParams, FittedBaselineRegressor> {
-  readonly kind = 'baseline-regressor'
-  private readonly params: BaselineRegressorParams
-
-  constructor(params: Partial<BaselineRegressorParams> = {}) {
-    this.params = mergeParams(BASELINE_REGRESSOR_DEFAULT_PARAMS, params, 'BaselineRegressor')
-    checkRegressorParams(this.params)
-  }
-
-  getParams(): BaselineRegressorParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<BaselineRegressorParams>): BaselineRegressor {
-    return new BaselineRegressor({ ...this.params, ...patch })
-  }
+export class BaselineRegressor extends DefinedEstimator<
+  BaselineRegressorParams,
+  FittedBaselineRegressor,
+  'baseline-regressor'
+> {
+  static readonly definition = BASELINE_REGRESSOR
 
   async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedBaselineRegressor> {
     const w = checkFitInputs(x, y, options)
@@ -236,9 +235,7 @@ export class FittedBaselineRegressor implements FittedModel {
 /** Reads a `baseline-classifier` artifact. @internal */
 export function readBaselineClassifier(artifact: Artifact<unknown, unknown>): FittedBaselineClassifier {
   checkFormatVersion(artifact, FORMAT_VERSION)
-  const params = new BaselineClassifier(
-    mergeParams(BASELINE_CLASSIFIER_DEFAULT_PARAMS, artifact.params, 'BaselineClassifier'),
-  ).getParams()
+  const params = resolveArtifactParams(BASELINE_CLASSIFIER, artifact)
   const state = stateRecord(artifact)
   const proba = readF64(state, 'classProba', artifact.kind)
   const majority = readNumber(state, 'majorityClass', artifact.kind)
@@ -248,9 +245,7 @@ export function readBaselineClassifier(artifact: Artifact<unknown, unknown>): Fi
 /** Reads a `baseline-regressor` artifact. @internal */
 export function readBaselineRegressor(artifact: Artifact<unknown, unknown>): FittedBaselineRegressor {
   checkFormatVersion(artifact, FORMAT_VERSION)
-  const params = new BaselineRegressor(
-    mergeParams(BASELINE_REGRESSOR_DEFAULT_PARAMS, artifact.params, 'BaselineRegressor'),
-  ).getParams()
+  const params = resolveArtifactParams(BASELINE_REGRESSOR, artifact)
   const state = stateRecord(artifact)
   const value = readF64(state, 'value', artifact.kind, 1)[0]!
   return new FittedBaselineRegressor(params, [...artifact.featureNames].map(String), value)

@@ -1,8 +1,8 @@
 import type { Matrix } from '../../core/index.js'
 import type { TreeView } from '../estimator.js'
-import { CAT_WORDS, PackedForest, type Tree } from '../gbdt/tree.js'
-import type { BinnedFeatures } from './binning.js'
-import type { GrownTree } from './grower.js'
+import type { BinnedFeatures } from '../tree/index.js'
+import { CAT_WORDS, PackedForest, type Tree } from '../tree/index.js'
+import type { GrownTree } from './grow-types.js'
 
 // Kernels index typed arrays by node ids the trees were built with; non-null assertions are safe.
 

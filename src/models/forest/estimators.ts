@@ -1,8 +1,9 @@
 import type { Matrix } from '../../core/index.js'
-import type { Estimator, FitOptions } from '../estimator.js'
-import type { FitPlan, FitResult } from './fit.js'
+import { DefinedEstimator, defineEstimator } from '../define.js'
+import type { FitOptions } from '../estimator.js'
+import type { FitPlan } from './fit.js'
 import { fitTrees } from './fit.js'
-import type { TreeModelKind, TreeModelState } from './fitted.js'
+import type { TreeModelState } from './fitted.js'
 import { FittedForestClassifier, FittedForestRegressor } from './fitted.js'
 import type {
   DecisionTreeClassifierParams,
@@ -12,26 +13,58 @@ import type {
 } from './params.js'
 import {
   checkForestParams,
-  checkKnownKeys,
-  checkTreeParams,
   DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS,
+  DECISION_TREE_CLASSIFIER_SCHEMA,
   DECISION_TREE_REGRESSOR_DEFAULT_PARAMS,
+  DECISION_TREE_REGRESSOR_SCHEMA,
   RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS,
+  RANDOM_FOREST_CLASSIFIER_SCHEMA,
   RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS,
+  RANDOM_FOREST_REGRESSOR_SCHEMA,
 } from './params.js'
 
-function toState(result: FitResult): TreeModelState {
-  return {
-    forest: result.state,
-    importance: result.importance,
-    featureNames: result.featureNames,
-    oob:
-      result.oobScore === null || result.oobPrediction === null
-        ? null
-        : { score: result.oobScore, prediction: result.oobPrediction },
-  }
-}
+// Trees split categorical codes directly and learn where missing values go.
+const TREE_TAGS = { categorical: true, missing: 'native', tree: true, interpretable: true } as const
 
+/** Params, defaults and tags of `DecisionTreeClassifier`. */
+export const DECISION_TREE_CLASSIFIER = defineEstimator({
+  name: 'DecisionTreeClassifier',
+  kind: 'tree-classifier',
+  schema: DECISION_TREE_CLASSIFIER_SCHEMA,
+  defaults: DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS,
+  tags: { task: 'classification', ...TREE_TAGS },
+})
+
+/** Params, defaults and tags of `DecisionTreeRegressor`. */
+export const DECISION_TREE_REGRESSOR = defineEstimator({
+  name: 'DecisionTreeRegressor',
+  kind: 'tree-regressor',
+  schema: DECISION_TREE_REGRESSOR_SCHEMA,
+  defaults: DECISION_TREE_REGRESSOR_DEFAULT_PARAMS,
+  tags: { task: 'regression', ...TREE_TAGS },
+})
+
+/** Params, defaults and tags of `RandomForestClassifier`. */
+export const RANDOM_FOREST_CLASSIFIER = defineEstimator({
+  name: 'RandomForestClassifier',
+  kind: 'rf-classifier',
+  schema: RANDOM_FOREST_CLASSIFIER_SCHEMA,
+  defaults: RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS,
+  tags: { task: 'classification', ...TREE_TAGS },
+  refine: (p) => checkForestParams(p, 'RandomForestClassifier'),
+})
+
+/** Params, defaults and tags of `RandomForestRegressor`. */
+export const RANDOM_FOREST_REGRESSOR = defineEstimator({
+  name: 'RandomForestRegressor',
+  kind: 'rf-regressor',
+  schema: RANDOM_FOREST_REGRESSOR_SCHEMA,
+  defaults: RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS,
+  tags: { task: 'regression', ...TREE_TAGS },
+  refine: (p) => checkForestParams(p, 'RandomForestRegressor'),
+})
+
+/** A single tree: all rows, no bootstrap, one thread. */
 function treePlan(
   task: FitPlan['task'],
   params: DecisionTreeClassifierParams | DecisionTreeRegressorParams,
@@ -53,30 +86,27 @@ function forestPlan(
   }
 }
 
-function paramsRecord(p: object): Readonly<Record<string, unknown>> {
-  return { ...(p as Record<string, unknown>) }
-}
-
-async function fitClassifier(
-  kind: TreeModelKind,
+/** Fits the plan's trees and hands their state (and a copy of the params) to `wrap`. */
+async function fitPlan<F>(
   plan: FitPlan,
   x: Matrix,
   y: Float64Array,
   options: FitOptions,
-) {
+  wrap: (params: Readonly<Record<string, unknown>>, state: TreeModelState) => F,
+): Promise<F> {
   const result = await fitTrees(plan, x, y, options)
-  return new FittedForestClassifier(kind, paramsRecord(plan.params), toState(result))
-}
-
-async function fitRegressor(
-  kind: TreeModelKind,
-  plan: FitPlan,
-  x: Matrix,
-  y: Float64Array,
-  options: FitOptions,
-) {
-  const result = await fitTrees(plan, x, y, options)
-  return new FittedForestRegressor(kind, paramsRecord(plan.params), toState(result))
+  return wrap(
+    { ...(plan.params as Record<string, unknown>) },
+    {
+      forest: result.state,
+      importance: result.importance,
+      featureNames: result.featureNames,
+      oob:
+        result.oobScore === null || result.oobPrediction === null
+          ? null
+          : { score: result.oobScore, prediction: result.oobPrediction },
+    },
+  )
 }
 
 /**
@@ -84,52 +114,32 @@ async function fitRegressor(
  * (`maxFeatures: 'all'`) on quantile bins (exact below `maxBins` distinct values); missing values
  * (NaN) follow the learned direction of each split, or the heavier child when none were seen.
  */
-export class DecisionTreeClassifier
-  implements Estimator<DecisionTreeClassifierParams, FittedForestClassifier>
-{
-  readonly kind = 'tree-classifier'
-  private readonly params: DecisionTreeClassifierParams
-
-  constructor(params: Partial<DecisionTreeClassifierParams> = {}) {
-    checkKnownKeys(params, DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS, 'DecisionTreeClassifier')
-    this.params = { ...DECISION_TREE_CLASSIFIER_DEFAULT_PARAMS, ...params }
-    checkTreeParams(this.params)
-  }
-
-  getParams(): DecisionTreeClassifierParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<DecisionTreeClassifierParams>): DecisionTreeClassifier {
-    return new DecisionTreeClassifier({ ...this.params, ...patch })
-  }
+export class DecisionTreeClassifier extends DefinedEstimator<
+  DecisionTreeClassifierParams,
+  FittedForestClassifier,
+  'tree-classifier'
+> {
+  static readonly definition = DECISION_TREE_CLASSIFIER
 
   fit(x: Matrix, y: Float64Array, options: FitOptions = {}): Promise<FittedForestClassifier> {
-    return fitClassifier(this.kind, treePlan('classification', this.params), x, y, options)
+    return fitPlan(treePlan('classification', this.params), x, y, options, (p, s) => {
+      return new FittedForestClassifier(this.kind, p, s)
+    })
   }
 }
 
 /** CART regression tree (squared error); see `DecisionTreeClassifier` for splits and missing values. */
-export class DecisionTreeRegressor implements Estimator<DecisionTreeRegressorParams, FittedForestRegressor> {
-  readonly kind = 'tree-regressor'
-  private readonly params: DecisionTreeRegressorParams
-
-  constructor(params: Partial<DecisionTreeRegressorParams> = {}) {
-    checkKnownKeys(params, DECISION_TREE_REGRESSOR_DEFAULT_PARAMS, 'DecisionTreeRegressor')
-    this.params = { ...DECISION_TREE_REGRESSOR_DEFAULT_PARAMS, ...params }
-    checkTreeParams(this.params)
-  }
-
-  getParams(): DecisionTreeRegressorParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<DecisionTreeRegressorParams>): DecisionTreeRegressor {
-    return new DecisionTreeRegressor({ ...this.params, ...patch })
-  }
+export class DecisionTreeRegressor extends DefinedEstimator<
+  DecisionTreeRegressorParams,
+  FittedForestRegressor,
+  'tree-regressor'
+> {
+  static readonly definition = DECISION_TREE_REGRESSOR
 
   fit(x: Matrix, y: Float64Array, options: FitOptions = {}): Promise<FittedForestRegressor> {
-    return fitRegressor(this.kind, treePlan('regression', this.params), x, y, options)
+    return fitPlan(treePlan('regression', this.params), x, y, options, (p, s) => {
+      return new FittedForestRegressor(this.kind, p, s)
+    })
   }
 }
 
@@ -140,53 +150,31 @@ export class DecisionTreeRegressor implements Estimator<DecisionTreeRegressorPar
  * `sampleWeight`, `categoricalFeatures` and `featureNames` from its options; forests do not
  * early-stop, so `validation` and `onIteration` are not used.
  */
-export class RandomForestClassifier
-  implements Estimator<RandomForestClassifierParams, FittedForestClassifier>
-{
-  readonly kind = 'rf-classifier'
-  private readonly params: RandomForestClassifierParams
-
-  constructor(params: Partial<RandomForestClassifierParams> = {}) {
-    checkKnownKeys(params, RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS, 'RandomForestClassifier')
-    this.params = { ...RANDOM_FOREST_CLASSIFIER_DEFAULT_PARAMS, ...params }
-    checkTreeParams(this.params)
-    checkForestParams(this.params)
-  }
-
-  getParams(): RandomForestClassifierParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<RandomForestClassifierParams>): RandomForestClassifier {
-    return new RandomForestClassifier({ ...this.params, ...patch })
-  }
+export class RandomForestClassifier extends DefinedEstimator<
+  RandomForestClassifierParams,
+  FittedForestClassifier,
+  'rf-classifier'
+> {
+  static readonly definition = RANDOM_FOREST_CLASSIFIER
 
   fit(x: Matrix, y: Float64Array, options: FitOptions = {}): Promise<FittedForestClassifier> {
-    return fitClassifier(this.kind, forestPlan('classification', this.params), x, y, options)
+    return fitPlan(forestPlan('classification', this.params), x, y, options, (p, s) => {
+      return new FittedForestClassifier(this.kind, p, s)
+    })
   }
 }
 
 /** Random forest regressor: as `RandomForestClassifier`, averaging the trees' leaf means. */
-export class RandomForestRegressor implements Estimator<RandomForestRegressorParams, FittedForestRegressor> {
-  readonly kind = 'rf-regressor'
-  private readonly params: RandomForestRegressorParams
-
-  constructor(params: Partial<RandomForestRegressorParams> = {}) {
-    checkKnownKeys(params, RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS, 'RandomForestRegressor')
-    this.params = { ...RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS, ...params }
-    checkTreeParams(this.params)
-    checkForestParams(this.params)
-  }
-
-  getParams(): RandomForestRegressorParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<RandomForestRegressorParams>): RandomForestRegressor {
-    return new RandomForestRegressor({ ...this.params, ...patch })
-  }
+export class RandomForestRegressor extends DefinedEstimator<
+  RandomForestRegressorParams,
+  FittedForestRegressor,
+  'rf-regressor'
+> {
+  static readonly definition = RANDOM_FOREST_REGRESSOR
 
   fit(x: Matrix, y: Float64Array, options: FitOptions = {}): Promise<FittedForestRegressor> {
-    return fitRegressor(this.kind, forestPlan('regression', this.params), x, y, options)
+    return fitPlan(forestPlan('regression', this.params), x, y, options, (p, s) => {
+      return new FittedForestRegressor(this.kind, p, s)
+    })
   }
 }

@@ -9,9 +9,9 @@ import {
   makeArtifact,
 } from '../../core/index.js'
 import type { FittedClassifier, FittedModel, HasTrees, TreeEnsembleView } from '../estimator.js'
-import { resolveThreads } from '../gbdt/params.js'
-import { MIN_PARALLEL_PREDICT_ROWS, PredictPool } from '../gbdt/predict-pool.js'
-import type { PackedForest } from '../gbdt/tree.js'
+import { argmaxRows } from '../estimator.js'
+import type { PackedForest } from '../tree/index.js'
+import { MIN_PARALLEL_PREDICT_ROWS, PredictPool, predictThreads } from '../tree/index.js'
 import type { ForestState } from './ensemble.js'
 import { accumulateLeaves, packForest, treeView } from './ensemble.js'
 
@@ -86,7 +86,7 @@ abstract class FittedTrees implements FittedModel, HasTrees {
     assertColumns(x, this.nFeatures, this.kind)
     const out = new Float64Array(x.rows * this.forest.nOutputs)
     if (this.packed === undefined) this.packed = packForest(this.forest)
-    const threads = resolveThreads(typeof this.params.threads === 'number' ? this.params.threads : 1)
+    const threads = predictThreads(typeof this.params.threads === 'number' ? this.params.threads : 1)
     if (this.packed === null) accumulateLeaves(this.forest, x, out)
     else if (x.rows >= MIN_PARALLEL_PREDICT_ROWS && threads > 1) {
       // Large batches: the same scorer on worker threads (identical results, see PredictPool).
@@ -164,15 +164,7 @@ export class FittedForestClassifier extends FittedTrees implements FittedClassif
 
   /** Most probable class code per row (the lowest code on ties). */
   predict(x: Matrix): Float64Array {
-    const p = this.predictProba(x).data
-    const k = this.nClasses
-    const out = new Float64Array(x.rows)
-    for (let r = 0; r < x.rows; r++) {
-      let best = 0
-      for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + best]!) best = c
-      out[r] = best
-    }
-    return out
+    return argmaxRows(this.predictProba(x))
   }
 }
 

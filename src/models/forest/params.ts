@@ -1,74 +1,97 @@
 import { availableParallelism } from 'node:os'
-import { didYouMean, InvalidArgumentError } from '../../core/index.js'
+import { z } from 'zod'
+import { flag, int, intOrNull, oneOf, paramError } from '../define.js'
 
-/** How many features each split considers: a rule, or a number (see `TreeCommonParams.maxFeatures`). */
-export type MaxFeatures = 'sqrt' | 'log2' | 'all' | number
+const MAX_FEATURES_RULE = "'sqrt', 'log2', 'all', a fraction in (0, 1] or an integer >= 2"
 
-/** Split criteria of the classifiers. */
-export type ClassificationCriterion = 'gini' | 'entropy'
-
-/** Split criterion of the regressors (mean squared error). */
-export type RegressionCriterion = 'squared-error'
-
-/** Params every tree and forest estimator shares. */
-export interface TreeCommonParams {
+/** Params every tree and forest estimator shares (schema; the type is `TreeCommonParams`). */
+export const TREE_COMMON_SCHEMA = z.object({
   /** Maximum depth of a tree (root has depth 0); `null` grows until leaves are pure or too small. */
-  readonly maxDepth: number | null
+  maxDepth: intOrNull({ min: 0 }),
   /** A node with fewer training rows than this is not split. */
-  readonly minSamplesSplit: number
+  minSamplesSplit: int({ min: 2 }),
   /** Every leaf keeps at least this many (distinct) training rows. */
-  readonly minSamplesLeaf: number
+  minSamplesLeaf: int({ min: 1 }),
   /**
    * Features tried at each split: `'sqrt'`/`'log2'` of the column count, `'all'`, a fraction in
    * (0, 1] of the columns (at least one), or an integer count >= 2 (capped at the column count).
    * As in scikit-learn, features that are constant in a node do not count towards the number.
    */
-  readonly maxFeatures: MaxFeatures
+  maxFeatures: z
+    .union([oneOf('sqrt', 'log2', 'all'), z.number()], { error: MAX_FEATURES_RULE })
+    .refine((m) => typeof m === 'string' || (m > 0 && m <= 1) || (Number.isInteger(m) && m >= 2), {
+      error: MAX_FEATURES_RULE,
+    }),
   /** Grow best-first and stop at this many leaves; `null` grows depth-first without a leaf limit. */
-  readonly maxLeafNodes: number | null
+  maxLeafNodes: intOrNull({ min: 2 }),
   /**
    * Quantile bins per feature (2..65535). Features with at most this many distinct training values
    * are split exactly (every midpoint between neighbouring values is a candidate, as in CART).
    */
-  readonly maxBins: number
+  maxBins: int({ min: 2, max: 65535 }),
   /**
    * How columns listed in `FitOptions.categoricalFeatures` are split. `'one-vs-rest'`: one level
    * against all others, each level drawn as its own candidate feature, which is what CART sees
    * after one-hot encoding (scikit-learn's usual setup), without the wide matrix. `'ordinal'`:
    * codes are treated as numbers. Columns with more than `maxBins` levels are always ordinal.
    */
-  readonly categoricalSplit: 'one-vs-rest' | 'ordinal'
+  categoricalSplit: oneOf('one-vs-rest', 'ordinal'),
   /** Seed for bootstrap rows and feature draws; the same seed and data give the same model. */
-  readonly seed: number
-}
+  seed: int({ min: 0, max: 0xffffffff }),
+})
+
+/** Params every tree and forest estimator shares. */
+export type TreeCommonParams = Readonly<z.infer<typeof TREE_COMMON_SCHEMA>>
+
+/** How many features each split considers: a rule, or a number (see `TreeCommonParams.maxFeatures`). */
+export type MaxFeatures = TreeCommonParams['maxFeatures']
+
+/** Params of `DecisionTreeClassifier` (schema). */
+export const DECISION_TREE_CLASSIFIER_SCHEMA = TREE_COMMON_SCHEMA.extend({
+  criterion: oneOf('gini', 'entropy'),
+})
+
+/** Params of `DecisionTreeRegressor` (schema). */
+export const DECISION_TREE_REGRESSOR_SCHEMA = TREE_COMMON_SCHEMA.extend({ criterion: oneOf('squared-error') })
+
+/** Split criteria of the classifiers. */
+export type ClassificationCriterion = DecisionTreeClassifierParams['criterion']
+
+/** Split criterion of the regressors (mean squared error). */
+export type RegressionCriterion = DecisionTreeRegressorParams['criterion']
 
 /** Params of `DecisionTreeClassifier`. */
-export interface DecisionTreeClassifierParams extends TreeCommonParams {
-  readonly criterion: ClassificationCriterion
-}
+export type DecisionTreeClassifierParams = Readonly<z.infer<typeof DECISION_TREE_CLASSIFIER_SCHEMA>>
 
 /** Params of `DecisionTreeRegressor`. */
-export interface DecisionTreeRegressorParams extends TreeCommonParams {
-  readonly criterion: RegressionCriterion
+export type DecisionTreeRegressorParams = Readonly<z.infer<typeof DECISION_TREE_REGRESSOR_SCHEMA>>
+
+/** Schema shape of the params forests add to a single tree. */
+const FOREST_EXTRA_SHAPE = {
+  /** Number of trees. */
+  nEstimators: int({ min: 1 }),
+  /** Draw each tree's rows with replacement (n draws); `false` trains every tree on all rows. */
+  bootstrap: flag(),
+  /** Compute the out-of-bag score (accuracy or R²) and keep out-of-bag predictions (needs `bootstrap`). */
+  oobScore: flag(),
+  /** Worker threads that build trees; `0` means all available cores. The model does not depend on it. */
+  threads: int({ min: 0 }),
 }
 
 /** Params forests add to a single tree. */
-export interface ForestExtraParams {
-  /** Number of trees. */
-  readonly nEstimators: number
-  /** Draw each tree's rows with replacement (n draws); `false` trains every tree on all rows. */
-  readonly bootstrap: boolean
-  /** Compute the out-of-bag score (accuracy or R²) and keep out-of-bag predictions (needs `bootstrap`). */
-  readonly oobScore: boolean
-  /** Worker threads that build trees; `0` means all available cores. The model does not depend on it. */
-  readonly threads: number
-}
+export type ForestExtraParams = Readonly<z.infer<z.ZodObject<typeof FOREST_EXTRA_SHAPE>>>
+
+/** Params of `RandomForestClassifier` (schema). */
+export const RANDOM_FOREST_CLASSIFIER_SCHEMA = DECISION_TREE_CLASSIFIER_SCHEMA.extend(FOREST_EXTRA_SHAPE)
+
+/** Params of `RandomForestRegressor` (schema). */
+export const RANDOM_FOREST_REGRESSOR_SCHEMA = DECISION_TREE_REGRESSOR_SCHEMA.extend(FOREST_EXTRA_SHAPE)
 
 /** Params of `RandomForestClassifier`. */
-export interface RandomForestClassifierParams extends DecisionTreeClassifierParams, ForestExtraParams {}
+export type RandomForestClassifierParams = Readonly<z.infer<typeof RANDOM_FOREST_CLASSIFIER_SCHEMA>>
 
 /** Params of `RandomForestRegressor`. */
-export interface RandomForestRegressorParams extends DecisionTreeRegressorParams, ForestExtraParams {}
+export type RandomForestRegressorParams = Readonly<z.infer<typeof RANDOM_FOREST_REGRESSOR_SCHEMA>>
 
 const TREE_DEFAULTS = {
   maxDepth: null,
@@ -112,61 +135,10 @@ export const RANDOM_FOREST_REGRESSOR_DEFAULT_PARAMS: RandomForestRegressorParams
   maxFeatures: 1,
 }
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v)
-}
-
-function fail(name: string, value: unknown, rule: string): never {
-  throw new InvalidArgumentError(`Param ${name} must be ${rule}; got ${JSON.stringify(value)}.`, {
-    param: name,
-    value,
-  })
-}
-
-/** Checks the params that stand on their own (data-dependent checks happen in fit). @internal */
-export function checkTreeParams(p: TreeCommonParams & { readonly criterion: string }): void {
-  if (p.maxDepth !== null && !(isInt(p.maxDepth) && p.maxDepth >= 0))
-    fail('maxDepth', p.maxDepth, 'null or an integer >= 0')
-  if (!(isInt(p.minSamplesSplit) && p.minSamplesSplit >= 2))
-    fail('minSamplesSplit', p.minSamplesSplit, 'an integer >= 2')
-  if (!(isInt(p.minSamplesLeaf) && p.minSamplesLeaf >= 1))
-    fail('minSamplesLeaf', p.minSamplesLeaf, 'an integer >= 1')
-  if (p.maxLeafNodes !== null && !(isInt(p.maxLeafNodes) && p.maxLeafNodes >= 2))
-    fail('maxLeafNodes', p.maxLeafNodes, 'null or an integer >= 2')
-  if (!(isInt(p.maxBins) && p.maxBins >= 2 && p.maxBins <= 65535))
-    fail('maxBins', p.maxBins, 'an integer in 2..65535')
-  if (!(isInt(p.seed) && p.seed >= 0 && p.seed <= 0xffffffff)) fail('seed', p.seed, 'an integer in 0..2^32-1')
-  if (p.categoricalSplit !== 'one-vs-rest' && p.categoricalSplit !== 'ordinal')
-    fail('categoricalSplit', p.categoricalSplit, "'one-vs-rest' or 'ordinal'")
-  const m = p.maxFeatures
-  const okRule = m === 'sqrt' || m === 'log2' || m === 'all'
-  const okNumber = typeof m === 'number' && Number.isFinite(m) && ((m > 0 && m <= 1) || (isInt(m) && m >= 2))
-  if (!okRule && !okNumber)
-    fail('maxFeatures', m, "'sqrt', 'log2', 'all', a fraction in (0, 1] or an integer >= 2")
-  if (p.criterion !== 'gini' && p.criterion !== 'entropy' && p.criterion !== 'squared-error')
-    fail('criterion', p.criterion, "'gini' or 'entropy' (classifiers) or 'squared-error' (regressors)")
-}
-
-/** Rejects keys the estimator does not know (typos would otherwise be ignored silently). @internal */
-export function checkKnownKeys(params: object, defaults: object, estimator: string): void {
-  const known = Object.keys(defaults)
-  for (const key of Object.keys(params)) {
-    if (!known.includes(key))
-      throw new InvalidArgumentError(
-        `Unknown param '${key}' for ${estimator}${didYouMean(key, known)}. Known params: ${known.sort().join(', ')}.`,
-        { param: key },
-      )
-  }
-}
-
-/** Checks forest-only params. @internal */
-export function checkForestParams(p: ForestExtraParams): void {
-  if (!(isInt(p.nEstimators) && p.nEstimators >= 1)) fail('nEstimators', p.nEstimators, 'an integer >= 1')
-  if (typeof p.bootstrap !== 'boolean') fail('bootstrap', p.bootstrap, 'a boolean')
-  if (typeof p.oobScore !== 'boolean') fail('oobScore', p.oobScore, 'a boolean')
+/** A forest's out-of-bag score needs rows left out of some bootstrap sample. @internal */
+export function checkForestParams(p: ForestExtraParams, name: string): void {
   if (p.oobScore && !p.bootstrap)
-    fail('oobScore', p.oobScore, 'false when bootstrap is false (no rows are out of bag)')
-  if (!(isInt(p.threads) && p.threads >= 0)) fail('threads', p.threads, 'an integer >= 0 (0 = all cores)')
+    throw paramError(name, 'oobScore', 'false when bootstrap is false (no rows are out of bag)', p.oobScore)
 }
 
 /** Number of features tried per split for `nFeatures` columns. @internal */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { AppError } from '../../core/index.js'
-import type { GrowData, GrownTree, GrowSettings } from './grower.js'
-import { TreeBuilder } from './grower.js'
+import type { GrowData, GrownTree, GrowSettings } from './grow-types.js'
+import { ForestGrower } from './grower.js'
 import type { ForestJob, ForestWorkerMessage } from './worker.js'
 
 /** A worker thread failed while building trees. */
@@ -97,7 +97,7 @@ export async function growTrees(
   threads: number,
 ): Promise<GrownTree[]> {
   if (threads <= 1 || seeds.length <= 1) {
-    const builder = new TreeBuilder(data)
+    const builder = new ForestGrower(data)
     return Array.from(seeds, (seed) => builder.grow(seed, settings))
   }
   const jobId = nextJobId++

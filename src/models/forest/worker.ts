@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads'
-import type { GrowData, GrownTree, GrowSettings } from './grower.js'
-import { TreeBuilder } from './grower.js'
+import type { GrowData, GrownTree, GrowSettings } from './grow-types.js'
+import { ForestGrower } from './grower.js'
 
 /** One fit's work for a pool worker: shared data, settings, per-tree seeds and a shared counter. @internal */
 export interface ForestJob {
@@ -39,7 +39,7 @@ function transferList(tree: GrownTree): ArrayBuffer[] {
 const port = parentPort
 port?.on('message', (job: ForestJob) => {
   try {
-    const builder = new TreeBuilder(job.data)
+    const builder = new ForestGrower(job.data)
     for (;;) {
       const t = Atomics.add(job.next, 0, 1)
       if (t >= job.seeds.length) break

@@ -4,7 +4,7 @@ import type { Matrix } from '../../core/index.js'
 import { Rng } from '../../core/index.js'
 import type { TreeView } from '../estimator.js'
 import { loadModel } from '../load.js'
-import { binMatrix, fitBinMapper } from './binning.js'
+import { binMatrix, fitBinMapper } from '../tree/index.js'
 import { HIST_STRIDE } from './histogram.js'
 import {
   DEFAULT_GBDT_CLASSIFIER_PARAMS,
@@ -116,8 +116,8 @@ describe('GradientBoostingClassifier', () => {
       const losses: number[] = []
       const est =
         task === 'regression'
-          ? new GradientBoostingRegressor({ nEstimators: 30 })
-          : new GradientBoostingClassifier({ nEstimators: 30 })
+          ? new GradientBoostingRegressor({ nEstimators: 30, earlyStopping: false })
+          : new GradientBoostingClassifier({ nEstimators: 30, earlyStopping: false })
       await est.fit(x, y, { onIteration: (info) => losses.push(info.trainLoss) })
       assert.equal(losses.length, 30)
       for (let i = 1; i < losses.length; i++)
@@ -491,8 +491,8 @@ describe('GradientBoostingClassifier', () => {
 
   it('early-stops by default from 5,000 rows, then refits on every row for the scaled round count', async () => {
     const big = makeData(6000, 4, 31)
-    // Below the threshold: no automatic holdout, all 100 rounds.
-    const small = await new GradientBoostingClassifier({ threads: 1 }).fit(
+    // Below the threshold with the cross-validated round count off: all 100 rounds.
+    const small = await new GradientBoostingClassifier({ threads: 1, autoCvFolds: 0 }).fit(
       { ...big.x, rows: 4000, data: big.x.data.subarray(0, 4000 * 4) },
       big.y.subarray(0, 4000),
     )
@@ -524,6 +524,42 @@ describe('GradientBoostingClassifier', () => {
     assert.throws(() => new GradientBoostingClassifier({ earlyStoppingRefit: 1 as never }), {
       code: 'INVALID_ARGUMENT',
     })
+  })
+
+  it('up to 1,000 rows picks the round count by cross-validation, then fits every row', async () => {
+    const { x, y } = makeData(600, 4, 33)
+    // Learning rate 0.5 overfits 600 rows long before 200 rounds: every fold stops early.
+    const cv = await new GradientBoostingClassifier({ threads: 1, learningRate: 0.5, nEstimators: 200 }).fit(
+      x,
+      y,
+    )
+    assert.ok(cv.nRounds >= 1 && cv.nRounds < 200, `kept ${cv.nRounds} rounds`)
+    assert.equal(cv.validationLoss.length, 0)
+    // The final model is the plain fit on every row for that many rounds.
+    const plain = await new GradientBoostingClassifier({
+      threads: 1,
+      learningRate: 0.5,
+      nEstimators: cv.nRounds,
+      earlyStopping: false,
+    }).fit(x, y)
+    assert.deepEqual(cv.predictProba(x).data, plain.predictProba(x).data)
+    // Same seed, same folds, same model.
+    const again = await new GradientBoostingClassifier({
+      threads: 1,
+      learningRate: 0.5,
+      nEstimators: 200,
+    }).fit(x, y)
+    assert.equal(again.nRounds, cv.nRounds)
+    // Off (0 folds) or early stopping off: every round is kept.
+    for (const extra of [{ autoCvFolds: 0 }, { earlyStopping: false }] as const) {
+      const all = await new GradientBoostingClassifier({
+        threads: 1,
+        learningRate: 0.5,
+        nEstimators: 200,
+        ...extra,
+      }).fit(x, y)
+      assert.equal(all.nRounds, 200)
+    }
   })
 
   it('weights, class weights and scalePosWeight shift probabilities', async () => {

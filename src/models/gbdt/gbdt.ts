@@ -5,7 +5,6 @@ import {
   checkArtifact,
   decodeArray,
   decodeCompact,
-  didYouMean,
   encodeArray,
   encodeCompact,
   InvalidArgumentError,
@@ -13,8 +12,8 @@ import {
   Rng,
   ShapeMismatchError,
 } from '../../core/index.js'
+import { DefinedEstimator, defineEstimator, resolveArtifactParams } from '../define.js'
 import type {
-  Estimator,
   FitOptions,
   FittedClassifier,
   FittedModel,
@@ -22,6 +21,14 @@ import type {
   TaskKind,
   TreeEnsembleView,
 } from '../estimator.js'
+import {
+  CAT_WORDS,
+  MIN_PARALLEL_PREDICT_ROWS,
+  PackedForest,
+  PredictPool,
+  type Tree,
+  treeView,
+} from '../tree/index.js'
 import {
   absoluteError,
   huber,
@@ -33,18 +40,16 @@ import {
   squaredError,
 } from './objectives.js'
 import {
-  checkClassifierParams,
-  checkRegressorParams,
   DEFAULT_GBDT_CLASSIFIER_PARAMS,
   DEFAULT_GBDT_REGRESSOR_PARAMS,
+  GBDT_CLASSIFIER_SCHEMA,
+  GBDT_REGRESSOR_SCHEMA,
   type GbdtCommonParams,
   type GradientBoostingClassifierParams,
   type GradientBoostingRegressorParams,
   resolveThreads,
 } from './params.js'
-import { MIN_PARALLEL_PREDICT_ROWS, PredictPool } from './predict-pool.js'
 import { type EnsembleState, trainEnsemble } from './train.js'
-import { CAT_WORDS, PackedForest, type Tree, treeView } from './tree.js'
 
 /** Artifact kinds written by this module. */
 export const GBDT_CLASSIFIER_KIND = 'gbdt-classifier'
@@ -55,24 +60,26 @@ export const GBDT_REGRESSOR_KIND = 'gbdt-regressor'
  */
 export const GBDT_FORMAT_VERSION = 2
 
-function mergeParams<P extends object>(defaults: P, patch: Partial<P>, what: string): P {
-  for (const key of Object.keys(patch)) {
-    if (!(key in defaults)) {
-      throw new InvalidArgumentError(
-        `Unknown ${what} param '${key}'${didYouMean(key, Object.keys(defaults))}. Known params: ${Object.keys(defaults).join(', ')}.`,
-        { param: key },
-      )
-    }
-  }
-  // Copy in the defaults' key order so artifacts serialise identically whatever the patch order.
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(defaults)) {
-    const v = (patch as Record<string, unknown>)[key]
-    const d = (defaults as Record<string, unknown>)[key]
-    out[key] = v === undefined ? (Array.isArray(d) ? [...d] : d) : Array.isArray(v) ? [...v] : v
-  }
-  return Object.freeze(out) as P
-}
+// Trees split categorical codes directly and learn where missing values go.
+const GBDT_TAGS = { categorical: true, missing: 'native', tree: true, interpretable: true } as const
+
+/** Params, defaults and tags of `GradientBoostingClassifier`. */
+export const GBDT_CLASSIFIER = defineEstimator({
+  name: 'GradientBoostingClassifier',
+  kind: GBDT_CLASSIFIER_KIND,
+  schema: GBDT_CLASSIFIER_SCHEMA,
+  defaults: DEFAULT_GBDT_CLASSIFIER_PARAMS,
+  tags: { task: 'classification', ...GBDT_TAGS },
+})
+
+/** Params, defaults and tags of `GradientBoostingRegressor`. */
+export const GBDT_REGRESSOR = defineEstimator({
+  name: 'GradientBoostingRegressor',
+  kind: GBDT_REGRESSOR_KIND,
+  schema: GBDT_REGRESSOR_SCHEMA,
+  defaults: DEFAULT_GBDT_REGRESSOR_PARAMS,
+  tags: { task: 'regression', ...GBDT_TAGS },
+})
 
 interface CheckedInput {
   readonly categorical: Set<number>
@@ -205,6 +212,15 @@ async function fitEnsemble(
 ): Promise<EnsembleState> {
   let trainRows: Int32Array | null = null
   let validation: Parameters<typeof trainEnsemble>[0]['validation'] = null
+  if (
+    p.earlyStopping === 'auto' &&
+    options.validation === undefined &&
+    x.rows <= Math.min(p.autoEarlyStoppingRows, p.autoCvMaxRows) &&
+    p.autoCvFolds >= 2 &&
+    x.rows >= 2 * p.autoCvFolds
+  ) {
+    return fitCvRounds(x, y, weight, options, checked, objective, p, stratifyClasses)
+  }
   if (p.earlyStopping !== false) {
     if (options.validation !== undefined) {
       validation = { kind: 'matrix', x: options.validation.x, y: options.validation.y }
@@ -239,6 +255,85 @@ async function fitEnsemble(
     nEstimators: rounds,
   })
   return { ...full, validationLoss: state.validationLoss }
+}
+
+/**
+ * Small data (`earlyStopping: 'auto'`, at most `autoCvMaxRows` rows): one 10 % holdout is
+ * too noisy to stop on (measured in bench/realdata-results.md), so the round count is chosen by
+ * `autoCvFolds`-fold cross-validation instead, as xgb.cv / lgb.cv do: each fold is early-stopped
+ * on its own held-out part, the mean best round (scaled by the row ratio) is the count, and the
+ * final model is fitted on every row. Costs `autoCvFolds` extra fits of at most
+ * `autoEarlyStoppingRows` rows.
+ */
+async function fitCvRounds(
+  x: Matrix,
+  y: Float64Array,
+  weight: Float64Array | null,
+  options: FitOptions,
+  checked: CheckedInput,
+  objective: Objective,
+  p: GbdtCommonParams,
+  stratifyClasses: number,
+): Promise<EnsembleState> {
+  const k = p.autoCvFolds
+  const fold = kFolds(y, k, p.seed, stratifyClasses)
+  const common = { x, y, weight, categorical: checked.categorical, featureNames: checked.featureNames }
+  let roundSum = 0
+  for (let f = 0; f < k; f++) {
+    let nValid = 0
+    for (let i = 0; i < fold.length; i++) if (fold[i] === f) nValid++
+    const train = new Int32Array(x.rows - nValid)
+    const valid = new Int32Array(nValid)
+    let a = 0
+    let b = 0
+    for (let i = 0; i < fold.length; i++) {
+      if (fold[i] === f) valid[b++] = i
+      else train[a++] = i
+    }
+    const state = await trainEnsemble(
+      { ...common, trainRows: train, validation: { kind: 'rows', rows: valid } },
+      objective,
+      p,
+    )
+    roundSum += state.nRounds
+  }
+  // Mean best round, scaled by k / (k - 1): the final fit has a fold's worth more rows.
+  const rounds = Math.max(1, Math.round(roundSum / (k - 1)))
+  return trainEnsemble(
+    {
+      ...common,
+      trainRows: null,
+      validation: null,
+      ...(options.onIteration === undefined ? {} : { onIteration: options.onIteration }),
+    },
+    objective,
+    { ...p, nEstimators: Math.min(rounds, p.nEstimators) },
+  )
+}
+
+/** Assigns every row a fold in 0..k-1 (stratified by class when `classes` > 0). */
+function kFolds(y: Float64Array, k: number, seed: number, classes: number): Uint8Array {
+  const n = y.length
+  const rng = new Rng(seed ^ 0x6b0f0)
+  const groups: number[][] = []
+  if (classes > 0) {
+    for (let c = 0; c < classes; c++) groups.push([])
+    for (let i = 0; i < n; i++) groups[y[i]!]!.push(i)
+  } else {
+    groups.push(Array.from({ length: n }, (_, i) => i))
+  }
+  const fold = new Uint8Array(n)
+  // Dealing each shuffled class round-robin continues across classes, so fold sizes differ by
+  // at most one row overall and class shares match in every fold.
+  let next = 0
+  for (const g of groups) {
+    rng.shuffle(g)
+    for (const i of g) {
+      fold[i] = next
+      next = (next + 1) % k
+    }
+  }
+  return fold
 }
 
 /** Fitted state shared by both fitted GBDT models. */
@@ -435,24 +530,12 @@ export class FittedGradientBoostingRegressor extends FittedGbdtBase implements F
  * Histogram gradient boosting for classification: binary logistic loss for two classes, softmax
  * for more. Targets are class codes 0..k-1.
  */
-export class GradientBoostingClassifier
-  implements Estimator<GradientBoostingClassifierParams, FittedGradientBoostingClassifier>
-{
-  readonly kind = GBDT_CLASSIFIER_KIND
-  private readonly params: GradientBoostingClassifierParams
-
-  constructor(params: Partial<GradientBoostingClassifierParams> = {}) {
-    this.params = mergeParams(DEFAULT_GBDT_CLASSIFIER_PARAMS, params, 'GradientBoostingClassifier')
-    checkClassifierParams(this.params)
-  }
-
-  getParams(): GradientBoostingClassifierParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<GradientBoostingClassifierParams>): GradientBoostingClassifier {
-    return new GradientBoostingClassifier({ ...this.params, ...patch })
-  }
+export class GradientBoostingClassifier extends DefinedEstimator<
+  GradientBoostingClassifierParams,
+  FittedGradientBoostingClassifier,
+  typeof GBDT_CLASSIFIER_KIND
+> {
+  static readonly definition = GBDT_CLASSIFIER
 
   async fit(x: Matrix, y: Float64Array, options: FitOptions = {}): Promise<FittedGradientBoostingClassifier> {
     const checked = checkFitInput(x, y, options)
@@ -529,24 +612,12 @@ function classWeights(
 }
 
 /** Histogram gradient boosting for regression: squared error, absolute error or Huber loss. */
-export class GradientBoostingRegressor
-  implements Estimator<GradientBoostingRegressorParams, FittedGradientBoostingRegressor>
-{
-  readonly kind = GBDT_REGRESSOR_KIND
-  private readonly params: GradientBoostingRegressorParams
-
-  constructor(params: Partial<GradientBoostingRegressorParams> = {}) {
-    this.params = mergeParams(DEFAULT_GBDT_REGRESSOR_PARAMS, params, 'GradientBoostingRegressor')
-    checkRegressorParams(this.params)
-  }
-
-  getParams(): GradientBoostingRegressorParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<GradientBoostingRegressorParams>): GradientBoostingRegressor {
-    return new GradientBoostingRegressor({ ...this.params, ...patch })
-  }
+export class GradientBoostingRegressor extends DefinedEstimator<
+  GradientBoostingRegressorParams,
+  FittedGradientBoostingRegressor,
+  typeof GBDT_REGRESSOR_KIND
+> {
+  static readonly definition = GBDT_REGRESSOR
 
   async fit(x: Matrix, y: Float64Array, options: FitOptions = {}): Promise<FittedGradientBoostingRegressor> {
     const checked = checkFitInput(x, y, options)
@@ -760,13 +831,6 @@ function decodeState(raw: unknown, nFeatureNames: number, formatVersion: number)
   }
 }
 
-function readParams<P extends object>(defaults: P, raw: unknown): P {
-  if (typeof raw !== 'object' || raw === null) throw invalid('params is not an object.')
-  const known: Record<string, unknown> = {}
-  for (const key of Object.keys(defaults)) if (key in raw) known[key] = (raw as Record<string, unknown>)[key]
-  return mergeParams(defaults, known as Partial<P>, 'artifact')
-}
-
 /** Reads a 'gbdt-classifier' artifact. */
 export function readGbdtClassifier(value: Artifact<unknown, unknown>): FittedGradientBoostingClassifier {
   const a = checkArtifact(value, {
@@ -780,7 +844,7 @@ export function readGbdtClassifier(value: Artifact<unknown, unknown>): FittedGra
     throw invalid('nClasses must be >= 2.')
   if ((nClasses === 2 ? 1 : nClasses) !== state.ensemble.nOutputs)
     throw invalid('nClasses does not match nOutputs.')
-  const params = readParams(DEFAULT_GBDT_CLASSIFIER_PARAMS, a.params)
+  const params = resolveArtifactParams(GBDT_CLASSIFIER, a)
   return new FittedGradientBoostingClassifier(state, params, a.featureNames as string[], nClasses)
 }
 
@@ -793,6 +857,6 @@ export function readGbdtRegressor(value: Artifact<unknown, unknown>): FittedGrad
   })
   const state = decodeState(a.state, a.featureNames.length, a.formatVersion)
   if (state.ensemble.nOutputs !== 1) throw invalid('a regressor has exactly one output.')
-  const params = readParams(DEFAULT_GBDT_REGRESSOR_PARAMS, a.params)
+  const params = resolveArtifactParams(GBDT_REGRESSOR, a)
   return new FittedGradientBoostingRegressor(state, params, a.featureNames as string[])
 }

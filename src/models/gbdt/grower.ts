@@ -1,4 +1,6 @@
-import type { BinMapper } from './binning.js'
+import type { BinMapper } from '../tree/index.js'
+import { TreeBuilder } from '../tree/index.js'
+import type { HistogramBuilder } from './hist-pool.js'
 import { type HistogramInputs, subtractHistogram } from './histogram.js'
 import {
   findBestSplit,
@@ -8,8 +10,6 @@ import {
   type SplitInfo,
   SplitScratch,
 } from './split-finder.js'
-import type { HistogramBuilder } from './thread-pool.js'
-import { TreeBuilder } from './tree.js'
 import type { HistKernel } from './wasm-hist.js'
 
 /** Limits of one tree. */

@@ -1,12 +1,12 @@
 /**
- * Worker-thread side of the histogram pool (see thread-pool.ts). The worker blocks on a shared
+ * Worker-thread side of the histogram pool (see hist-pool.ts). The worker blocks on a shared
  * control block with Atomics.wait; each task builds the histograms of its share of the features
  * into shared memory, then bumps the done counter. No messages per task: Atomics round trips
  * cost microseconds where postMessage costs tens of them, and a tree has dozens of nodes.
  */
 import { workerData } from 'node:worker_threads'
+import { CTRL, type HistWorkerData, TASK } from './hist-pool.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
-import { CTRL, type HistWorkerData, TASK } from './thread-pool.js'
 import { histKernel } from './wasm-hist.js'
 
 const data = workerData as HistWorkerData

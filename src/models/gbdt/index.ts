@@ -15,6 +15,8 @@
 import { registerModelReader } from '../load.js'
 import { GBDT_CLASSIFIER_KIND, GBDT_REGRESSOR_KIND, readGbdtClassifier, readGbdtRegressor } from './gbdt.js'
 
+/** A histogram worker thread failed (code GBDT_WORKER_FAILED); retry with `threads: 1`. */
+export { WorkerPoolError } from '../../runtime/index.js'
 export {
   /** What `GradientBoostingClassifier.fit` returns. */
   FittedGradientBoostingClassifier,
@@ -50,8 +52,6 @@ export {
   /** Defaults of `GradientBoostingRegressor`. */
   DEFAULT_GBDT_REGRESSOR_PARAMS,
 } from './params.js'
-/** A histogram worker thread failed (code GBDT_WORKER_FAILED); retry with `threads: 1`. */
-export { WorkerPoolError } from './thread-pool.js'
 
 registerModelReader(GBDT_CLASSIFIER_KIND, readGbdtClassifier)
 registerModelReader(GBDT_REGRESSOR_KIND, readGbdtRegressor)

@@ -1,4 +1,4 @@
-import type { BinMapper } from './binning.js'
+import type { BinMapper } from '../tree/index.js'
 import { HIST_STRIDE } from './histogram.js'
 
 /** The regularisation and size limits a split must respect. */

@@ -1,22 +1,16 @@
 import type { Matrix } from '../../core/index.js'
 import { Rng } from '../../core/index.js'
+import { allocFloat64, allocInt32, allocUint8 } from '../../runtime/index.js'
 import type { IterationInfo } from '../estimator.js'
-import { type BinMapper, binMatrix, fitBinMapper } from './binning.js'
+import type { Tree } from '../tree/index.js'
+import { type BinMapper, binMatrix, fitBinMapper } from '../tree/index.js'
 import { type GrowerParams, growTree } from './grower.js'
+import { type HistogramBuilder, localHistogramBuilder, workerHistogramBuilder } from './hist-pool.js'
 import { HIST_STRIDE, type HistogramInputs } from './histogram.js'
 import type { Objective } from './objectives.js'
 import { weightedQuantile } from './objectives.js'
 import type { GbdtCommonParams } from './params.js'
 import { resolveThreads } from './params.js'
-import {
-  allocFloat64,
-  allocInt32,
-  allocUint8,
-  type HistogramBuilder,
-  localHistogramBuilder,
-  workerHistogramBuilder,
-} from './thread-pool.js'
-import type { Tree } from './tree.js'
 import { allocArena, arenaViews, histKernel } from './wasm-hist.js'
 
 /** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */

@@ -4,116 +4,12 @@
  * bit for bit; measured ~1.7x faster than V8's code for the same loop (no bounds checks, plain
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
+ * Source: wasm/hist.wat (hist4, hist1, partition), compiled by scripts/build-wasm.mjs.
  */
-import { emitter, F64, type FunctionDef, I32, moduleBytes, op } from '../wasm/asm.js'
+import { compileWasm, wasmDisabled } from '../../runtime/index.js'
+import { histWasm } from './wasm/hist.wasm.js'
 
-/**
- * hist(rowsPtr, ogPtr, ohPtr, start, end, col_0..col_{w-1}, base_0..base_{w-1}): for i in
- * [start, end), r = rows[i]; for each of the w features, k = base_j + 24 * bins[col_j + r];
- * hist[k] += og[i]; hist[k + 8] += oh[i]; hist[k + 16] += 1 (byte addresses).
- */
-function histFunction(name: string, width: number): FunctionDef {
-  const ROWS = 0
-  const OG = 1
-  const OH = 2
-  const START = 3
-  const END = 4
-  const COL = 5
-  const BASE = 5 + width
-  const I = 5 + 2 * width
-  const R = I + 1
-  const K = I + 2
-  const G = I + 3
-  const H = I + 4
-  const { code, emit } = emitter()
-  emit(op.get(START), op.set(I))
-  emit(op.block)
-  emit(op.get(I), op.get(END), op.geU, op.brIf(0))
-  emit(op.loop)
-  // r = rows[i]; g = og[i]; h = oh[i]
-  emit(op.get(ROWS), op.get(I), op.i32(4), op.mul, op.add, op.i32Load(), op.set(R))
-  emit(op.get(OG), op.get(I), op.i32(8), op.mul, op.add, op.f64Load(0), op.set(G))
-  emit(op.get(OH), op.get(I), op.i32(8), op.mul, op.add, op.f64Load(0), op.set(H))
-  for (let j = 0; j < width; j++) {
-    emit(
-      op.get(BASE + j),
-      op.get(COL + j),
-      op.get(R),
-      op.add,
-      op.load8u(),
-      op.i32(24),
-      op.mul,
-      op.add,
-      op.set(K),
-    )
-    emit(op.get(K), op.get(K), op.f64Load(0), op.get(G), op.f64Add, op.f64Store(0))
-    emit(op.get(K), op.get(K), op.f64Load(8), op.get(H), op.f64Add, op.f64Store(8))
-    emit(op.get(K), op.get(K), op.f64Load(16), op.f64One, op.f64Add, op.f64Store(16))
-  }
-  emit(op.get(I), op.i32(1), op.add, op.set(I))
-  emit(op.get(I), op.get(END), op.ltU, op.brIf(0))
-  emit(op.end, op.end)
-  return {
-    name,
-    params: new Array<number>(5 + 2 * width).fill(I32),
-    locals: [
-      [3, I32],
-      [2, F64],
-    ],
-    body: code,
-  }
-}
-
-/**
- * partition(rows, og, oh, start, end, col, mask, sRows, sGrad, sHess) -> mid: the stable
- * partition of grower.ts. Rows of [start, end) whose bin has mask[bin] = 1 compact to the front
- * (with their gradients and hessians); the others are copied to the scratch arrays, in order,
- * for the caller to append at mid. Branch-free, as the JavaScript loop.
- */
-function partitionFunction(): FunctionDef {
-  const [ROWS, OG, OH, START, END, COL, MASK, SR, SG, SH] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-  const [I, R, L, RC, LEFT, G, H] = [10, 11, 12, 13, 14, 15, 16]
-  const { code, emit } = emitter()
-  const addr = (base: number, index: number, size: number) => [
-    ...op.get(base),
-    ...op.get(index),
-    ...op.i32(size),
-    ...op.mul,
-    ...op.add,
-  ]
-  emit(op.get(START), op.set(I), op.get(START), op.set(L), op.i32(0), op.set(RC))
-  emit(op.block)
-  emit(op.get(I), op.get(END), op.geU, op.brIf(0))
-  emit(op.loop)
-  emit(addr(ROWS, I, 4), op.i32Load(), op.set(R))
-  emit(addr(OG, I, 8), op.f64Load(0), op.set(G))
-  emit(addr(OH, I, 8), op.f64Load(0), op.set(H))
-  emit(op.get(MASK), op.get(COL), op.get(R), op.add, op.load8u(), op.add, op.load8u(), op.set(LEFT))
-  emit(addr(ROWS, L, 4), op.get(R), op.i32Store())
-  emit(addr(OG, L, 8), op.get(G), op.f64Store(0))
-  emit(addr(OH, L, 8), op.get(H), op.f64Store(0))
-  emit(addr(SR, RC, 4), op.get(R), op.i32Store())
-  emit(addr(SG, RC, 8), op.get(G), op.f64Store(0))
-  emit(addr(SH, RC, 8), op.get(H), op.f64Store(0))
-  emit(op.get(L), op.get(LEFT), op.add, op.set(L))
-  emit(op.get(RC), op.i32(1), op.get(LEFT), op.sub, op.add, op.set(RC))
-  emit(op.get(I), op.i32(1), op.add, op.set(I))
-  emit(op.get(I), op.get(END), op.ltU, op.brIf(0))
-  emit(op.end, op.end)
-  emit(op.get(L))
-  return {
-    name: 'partition',
-    params: new Array<number>(10).fill(I32),
-    locals: [
-      [5, I32],
-      [2, F64],
-    ],
-    body: code,
-    results: [I32],
-  }
-}
-
-/** hist4 and hist1 with byte-address arguments (see histFunction), and partition. */
+/** hist4 and hist1 with byte-address arguments, and partition (see wasm/hist.wat). */
 export interface HistKernel {
   hist4(
     rows: number,
@@ -149,15 +45,8 @@ let compiled: WebAssembly.Module | null | undefined
 
 function histModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled
-  compiled = null
-  if (process.env.KEEL_NO_WASM === '1' || typeof WebAssembly === 'undefined') return compiled
-  try {
-    const bytes = moduleBytes([histFunction('hist4', 4), histFunction('hist1', 1), partitionFunction()], true)
-    if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes)
-  } catch {
-    // Recoverable by design: the JavaScript loop computes the same histograms.
-    compiled = null
-  }
+  // Without the kernel (null) the JavaScript loop computes the same histograms.
+  compiled = wasmDisabled() ? null : compileWasm(histWasm)
   return compiled
 }
 

@@ -1,35 +1,37 @@
+import { z } from 'zod'
 import type { Artifact, Matrix } from '../../core/index.js'
-import { assertColumns, encodeArray, InvalidArgumentError, makeArtifact } from '../../core/index.js'
-import type { Estimator, FitOptions, FittedModel } from '../estimator.js'
+import { DefinedEstimator, defineEstimator, num, oneOf, resolveArtifactParams } from '../define.js'
+import type { FitOptions, FittedModel } from '../estimator.js'
 import { choleskySolve } from './cholesky.js'
 import { COORD_PENALISED, coordinateDescent } from './coordinate-descent.js'
 import { minimizeLbfgs } from './lbfgs.js'
-import type { LinearCoefficients } from './linear-model.js'
-import { columnStd, linearImportance, linearMargins, toOriginalScale } from './linear-model.js'
 import {
-  checkChoice,
-  checkFitInputs,
-  checkFormatVersion,
-  checkNumber,
-  checkRegressionTarget,
-  mergeParams,
-  readF64,
-  readNumber,
-  resolveFeatureNames,
-  stateRecord,
-} from './model-io.js'
+  checkSolverFitsPenalty,
+  columnStd,
+  FittedLinear,
+  LINEAR_COMMON_SHAPE,
+  type LinearFit,
+  readLinearFit,
+} from './linear-model.js'
+import { checkFitInputs, checkFormatVersion, checkRegressionTarget, resolveFeatureNames } from './model-io.js'
 import { squaredObjective } from './objectives.js'
-import type { Penalty } from './penalty.js'
-import { checkDenseSolve, isSparsePenalty, PENALTIES, penaltyParts } from './penalty.js'
-import type { StandardizeMode, Standardizer } from './standardize.js'
+import { checkDenseSolve, isSparsePenalty, penaltyParts } from './penalty.js'
 import { applyStandardizer, fitStandardizer } from './standardize.js'
 
 /** 2 added `penalty`, `l1Ratio` and state.converged; version-1 artifacts read as ridge. */
 const FORMAT_VERSION = 2
 const KIND = 'linear-regressor'
+// Coefficients are readable; NaN inputs count as the training mean.
+const LINEAR_TAGS = {
+  task: 'regression',
+  categorical: false,
+  missing: 'imputed',
+  tree: false,
+  interpretable: true,
+} as const
 
-/** Params of {@link LinearRegression}. */
-export interface LinearRegressionParams {
+/** Params of {@link LinearRegression} (schema; the type is `LinearRegressionParams`). */
+export const LINEAR_REGRESSION_SCHEMA = z.object({
   /**
    * Penalty strength on the standardised coefficients (intercept unpenalised). Its scale follows
    * scikit-learn's estimator for each `penalty`, so values carry over from there:
@@ -43,30 +45,25 @@ export interface LinearRegressionParams {
    * weighted covariance with the residual stays below `l2`: strength 1 zeroes every feature when
    * the target's standard deviation is below 1, so scale it to the target.
    */
-  readonly l2: number
-  /** Which penalty `l2` sets the strength of; `l2` (ridge) by default. See {@link Penalty}. */
-  readonly penalty: Penalty
-  /** Share of L1 in the `elasticnet` penalty, in [0, 1] (scikit-learn's `l1_ratio`, default 0.5). */
-  readonly l1Ratio: number
-  readonly fitIntercept: boolean
-  /** Which columns are scaled to unit variance before fitting (all are centred). */
-  readonly standardize: StandardizeMode
+  l2: num({ min: 0 }),
+  ...LINEAR_COMMON_SHAPE,
   /**
    * `cholesky` solves the normal equations exactly (p x p system); `lbfgs` iterates and suits very
    * wide data; `cd` is cyclic coordinate descent on the p x p weighted Gram matrix (any penalty;
    * the only solver for `l1` and `elasticnet`); `auto` picks cd for `l1`/`elasticnet`, otherwise
    * cholesky up to 2000 features and lbfgs beyond.
    */
-  readonly solver: 'auto' | 'cholesky' | 'lbfgs' | 'cd'
-  /** Iteration cap (L-BFGS iterations or coordinate-descent sweeps). */
-  readonly maxIter: number
+  solver: oneOf('auto', 'cholesky', 'lbfgs', 'cd'),
   /**
    * Convergence tolerance. `lbfgs`: max |gradient| of the per-weight objective <= tol * max(1, f).
    * `cd`: duality gap <= tol * (weighted variance of y), scikit-learn's rule (with no L1 part,
    * where the gap is not informative: max |gradient| <= tol * standard deviation of y).
    */
-  readonly tol: number
-}
+  tol: num({ gt: 0 }),
+})
+
+/** Params of {@link LinearRegression}. */
+export type LinearRegressionParams = Readonly<z.infer<typeof LINEAR_REGRESSION_SCHEMA>>
 
 /** Defaults of {@link LinearRegression}. */
 export const LINEAR_REGRESSION_DEFAULT_PARAMS: LinearRegressionParams = {
@@ -74,58 +71,40 @@ export const LINEAR_REGRESSION_DEFAULT_PARAMS: LinearRegressionParams = {
   penalty: 'l2',
   l1Ratio: 0.5,
   fitIntercept: true,
-  standardize: 'non-binary',
+  standardize: 'numeric',
   solver: 'auto',
   maxIter: 1000,
   tol: 1e-10,
 }
 
-function checkParams(p: LinearRegressionParams): void {
-  const what = 'LinearRegression'
-  checkNumber(what, 'l2', p.l2, { min: 0 })
-  checkChoice(what, 'penalty', p.penalty, PENALTIES)
-  checkNumber(what, 'l1Ratio', p.l1Ratio, { min: 0, max: 1 })
-  checkChoice(what, 'fitIntercept', p.fitIntercept, [true, false])
-  checkChoice(what, 'standardize', p.standardize, ['all', 'non-binary', 'none'])
-  checkChoice(what, 'solver', p.solver, ['auto', 'cholesky', 'lbfgs', 'cd'])
-  if (isSparsePenalty(p.penalty) && p.solver !== 'auto' && p.solver !== 'cd') {
-    throw new InvalidArgumentError(
-      `${what} param 'solver' is '${p.solver}', which cannot fit penalty '${p.penalty}' (its L1 part is not smooth). Use solver 'auto' or 'cd'.`,
-      { param: 'solver' },
-    )
-  }
-  checkNumber(what, 'maxIter', p.maxIter, { min: 1, integer: true })
-  checkNumber(what, 'tol', p.tol, { min: 0, exclusiveMin: true })
-}
+/** Params, defaults and tags of {@link LinearRegression}. */
+export const LINEAR_REGRESSION = defineEstimator({
+  name: 'LinearRegression',
+  kind: KIND,
+  schema: LINEAR_REGRESSION_SCHEMA,
+  defaults: LINEAR_REGRESSION_DEFAULT_PARAMS,
+  tags: LINEAR_TAGS,
+  refine: (p) => checkSolverFitsPenalty('LinearRegression', p, 'cd'),
+})
 
 /**
  * Linear least squares on internally standardised features with a ridge (default), lasso or
  * elastic-net penalty; the L1 penalties are fitted by coordinate descent and give exact zeros.
  */
-export class LinearRegression implements Estimator<LinearRegressionParams, FittedLinearRegression> {
+export class LinearRegression extends DefinedEstimator<
+  LinearRegressionParams,
+  FittedLinearRegression,
+  typeof KIND
+> {
   static readonly DEFAULT_PARAMS = LINEAR_REGRESSION_DEFAULT_PARAMS
-  readonly kind = KIND
-  private readonly params: LinearRegressionParams
-
-  constructor(params: Partial<LinearRegressionParams> = {}) {
-    this.params = mergeParams(LINEAR_REGRESSION_DEFAULT_PARAMS, params, 'LinearRegression')
-    checkParams(this.params)
-  }
-
-  getParams(): LinearRegressionParams {
-    return { ...this.params }
-  }
-
-  withParams(patch: Partial<LinearRegressionParams>): LinearRegression {
-    return new LinearRegression({ ...this.params, ...patch })
-  }
+  static readonly definition = LINEAR_REGRESSION
 
   async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedLinearRegression> {
     const p = this.params
     const w = checkFitInputs(x, y, options)
     checkRegressionTarget(y)
     const featureNames = resolveFeatureNames(x.cols, options)
-    const scaler = fitStandardizer(x, options?.sampleWeight, p.standardize)
+    const scaler = fitStandardizer(x, options?.sampleWeight, p.standardize, options?.indicatorFeatures)
     const z = applyStandardizer(x, scaler)
     const n = x.rows
     const d = x.cols
@@ -373,100 +352,29 @@ function fitByCoordinateDescent(
   return { coef, intercept, sweeps: result.sweeps, converged: result.stopped }
 }
 
-interface RegressionState {
-  readonly params: LinearRegressionParams
-  readonly featureNames: readonly string[]
-  readonly scaler: Standardizer
-  readonly coef: Float64Array
-  readonly intercept: Float64Array
-  readonly featureStd: Float64Array
-  readonly iterations: number
-  readonly converged: number
-}
-
 /** A fitted {@link LinearRegression}. */
-export class FittedLinearRegression implements FittedModel {
+export class FittedLinearRegression
+  extends FittedLinear<LinearRegressionParams, LinearFit<LinearRegressionParams>>
+  implements FittedModel
+{
   readonly kind = KIND
   readonly task = 'regression' as const
-  readonly nFeatures: number
-  readonly featureNames: readonly string[]
-  readonly params: LinearRegressionParams
-  /** Solver iterations (coordinate-descent sweeps, L-BFGS iterations; 1 for cholesky). */
-  readonly iterations: number
-  /** Whether the solver met its tolerance within `maxIter` (always true for cholesky). */
-  readonly converged: boolean
-  private readonly state: RegressionState
-
-  constructor(state: RegressionState) {
-    this.state = state
-    this.params = state.params
-    this.iterations = state.iterations
-    this.converged = state.converged === 1
-    this.featureNames = state.featureNames
-    this.nFeatures = state.featureNames.length
-  }
 
   predict(x: Matrix): Float64Array {
-    assertColumns(x, this.nFeatures, this.kind)
-    return linearMargins(x, this.state.scaler, this.state.coef, this.state.intercept)
-  }
-
-  /** Coefficients on the standardised and original scales, for explanation. */
-  coefficients(): LinearCoefficients {
-    const s = this.state
-    return {
-      featureNames: s.featureNames,
-      nOutputs: 1,
-      standardized: { coef: Float64Array.from(s.coef), intercept: Float64Array.from(s.intercept) },
-      original: toOriginalScale(s.coef, s.intercept, s.scaler),
-      mean: Float64Array.from(s.scaler.mean),
-      scale: Float64Array.from(s.scaler.scale),
-    }
-  }
-
-  /** |coefficient| x feature standard deviation. */
-  featureImportance(): Float64Array {
-    return linearImportance(this.state.coef, this.state.scaler.scale, this.state.featureStd)
+    return this.margins(x)
   }
 
   toArtifact(): Artifact {
-    const s = this.state
-    return makeArtifact({
-      format: 'model',
-      formatVersion: FORMAT_VERSION,
-      kind: KIND,
-      params: { ...s.params },
-      state: {
-        mean: encodeArray(s.scaler.mean),
-        scale: encodeArray(s.scaler.scale),
-        coef: encodeArray(s.coef),
-        intercept: encodeArray(s.intercept),
-        featureStd: encodeArray(s.featureStd),
-        iterations: s.iterations,
-        converged: s.converged,
-      },
-      featureNames: [...s.featureNames],
-    })
+    return this.artifact(FORMAT_VERSION, {})
   }
 }
 
 /** Reads a `linear-regressor` artifact. @internal */
 export function readLinearRegression(artifact: Artifact<unknown, unknown>): FittedLinearRegression {
   checkFormatVersion(artifact, FORMAT_VERSION)
-  const params = new LinearRegression(
-    mergeParams(LINEAR_REGRESSION_DEFAULT_PARAMS, artifact.params, 'LinearRegression'),
-  ).getParams()
-  const st = stateRecord(artifact)
-  const p = artifact.featureNames.length
-  return new FittedLinearRegression({
-    params,
-    featureNames: artifact.featureNames.map(String),
-    scaler: { mean: readF64(st, 'mean', KIND, p), scale: readF64(st, 'scale', KIND, p) },
-    coef: readF64(st, 'coef', KIND, p),
-    intercept: readF64(st, 'intercept', KIND, 1),
-    featureStd: readF64(st, 'featureStd', KIND, p),
-    iterations: readNumber(st, 'iterations', KIND),
-    // Version 1 had only the exact and L-BFGS ridge solvers and did not record convergence.
-    converged: artifact.formatVersion < 2 ? 1 : readNumber(st, 'converged', KIND),
-  })
+  const params = resolveArtifactParams(LINEAR_REGRESSION, artifact)
+  // Version 1 had only the exact and L-BFGS ridge solvers and did not record convergence.
+  return new FittedLinearRegression(
+    readLinearFit(artifact, params, 1, artifact.formatVersion < 2 ? 1 : undefined),
+  )
 }

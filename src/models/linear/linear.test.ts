@@ -264,3 +264,63 @@ describe('linear model properties', () => {
     assert.ok(correct / n > 0.75)
   })
 })
+
+describe("standardize 'numeric' (the default)", () => {
+  // Column 0 continuous, column 1 a 0/1 flag the user supplied, column 2 a 0/1 one-hot level.
+  const rng = new Rng(11)
+  const n = 400
+  const data = new Float64Array(n * 3)
+  const y = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    data[i * 3] = rng.normal() * 5
+    data[i * 3 + 1] = rng.next() < 0.2 ? 1 : 0
+    data[i * 3 + 2] = rng.next() < 0.5 ? 1 : 0
+    const m = 0.2 * data[i * 3]! + 1.5 * data[i * 3 + 1]! - data[i * 3 + 2]!
+    y[i] = rng.next() < 1 / (1 + Math.exp(-m)) ? 1 : 0
+  }
+  const x: Matrix = { rows: n, cols: 3, data }
+  const coefOf = async (standardize: StandardizeMode, indicatorFeatures?: number[]) =>
+    (
+      await new LogisticRegression({ standardize, tol: 1e-12 }).fit(
+        x,
+        y,
+        indicatorFeatures === undefined ? {} : { indicatorFeatures },
+      )
+    ).coefficients().original.coef
+
+  it('scales every column but the encoder-made indicators, as the scikit-learn recipe does', async () => {
+    assert.equal(LogisticRegression.DEFAULT_PARAMS.standardize, 'numeric')
+    assert.equal(LinearRegression.DEFAULT_PARAMS.standardize, 'numeric')
+    // Only column 2 is an indicator: the user's 0/1 flag is scaled like any numeric column, so
+    // the fit differs from 'non-binary' (which keeps both 0/1 columns unscaled).
+    const scaleOf = async (standardize: StandardizeMode, indicatorFeatures?: number[]) =>
+      (
+        await new LogisticRegression({ standardize }).fit(
+          x,
+          y,
+          indicatorFeatures === undefined ? {} : { indicatorFeatures },
+        )
+      ).coefficients().scale
+    const scales = await scaleOf('numeric', [2])
+    assert.ok(Math.abs(scales[1]! - 0.4) < 0.05, `flag scaled by its sd: ${scales[1]}`)
+    assert.equal(scales[2], 1)
+    assert.equal((await scaleOf('non-binary'))[1], 1)
+    const numeric = await coefOf('numeric', [2])
+    const nonBinary = await coefOf('non-binary')
+    assert.ok(Math.abs(numeric[1]! - nonBinary[1]!) > 1e-3, `${numeric[1]} vs ${nonBinary[1]}`)
+    // With column 1 listed too it is exactly 'non-binary'; with no indicators, exactly 'all'.
+    assertClose(await coefOf('numeric', [1, 2]), nonBinary, 1e-9, 'numeric = non-binary')
+    assertClose(await coefOf('numeric', []), await coefOf('all'), 1e-9, 'numeric = all')
+    // A matrix not made by the encoder (no indicatorFeatures) falls back to 'non-binary'.
+    assertClose(await coefOf('numeric'), nonBinary, 1e-9, 'fallback')
+  })
+
+  it('rejects an indicator column outside the matrix', async () => {
+    await assert.rejects(new LogisticRegression().fit(x, y, { indicatorFeatures: [3] }), {
+      code: 'INVALID_ARGUMENT',
+    })
+    await assert.rejects(new LinearRegression().fit(x, y, { indicatorFeatures: [-1] }), {
+      code: 'INVALID_ARGUMENT',
+    })
+  })
+})

@@ -1,77 +1,11 @@
 import type { Artifact, Matrix } from '../../core/index.js'
-import {
-  ArtifactError,
-  decodeArray,
-  didYouMean,
-  InvalidArgumentError,
-  ShapeMismatchError,
-} from '../../core/index.js'
+import { ArtifactError, decodeArray, InvalidArgumentError, ShapeMismatchError } from '../../core/index.js'
 import type { FitOptions } from '../estimator.js'
 
 /**
- * Helpers shared by the baseline, linear and MLP estimators: param merging, fit-input checks,
- * class weights and artifact state reading. Exported from the linear index as internals.
+ * Helpers shared by the baseline, linear and MLP estimators: fit-input checks, class weights and
+ * artifact state reading (params are resolved by `../define.ts` for every estimator). Exported from the linear index as internals.
  */
-
-/**
- * Merges a patch over defaults, rejecting keys the estimator does not know (a typo such as
- * `learningrate` would otherwise be silently ignored). @internal
- */
-export function mergeParams<P extends object>(defaults: P, patch: unknown, what: string): P {
-  if (patch === undefined) return { ...defaults }
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw new InvalidArgumentError(`${what} params must be an object, got ${JSON.stringify(patch)}.`)
-  }
-  const known = Object.keys(defaults)
-  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) }
-  for (const [k, v] of Object.entries(patch)) {
-    if (!known.includes(k)) {
-      throw new InvalidArgumentError(
-        `Unknown ${what} param '${k}'${didYouMean(k, known)}. Known params: ${known.join(', ')}.`,
-        { param: k },
-      )
-    }
-    if (v !== undefined) out[k] = v
-  }
-  return out as P
-}
-
-/** Throws unless `value` is a finite number in [min, max] (and an integer when asked). @internal */
-export function checkNumber(
-  what: string,
-  name: string,
-  value: unknown,
-  range: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean },
-): void {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (range.integer !== true || Number.isInteger(value)) &&
-    (range.min === undefined || (range.exclusiveMin === true ? value > range.min : value >= range.min)) &&
-    (range.max === undefined || value <= range.max)
-  if (!ok) {
-    const bounds = [
-      range.min === undefined ? '' : `${range.exclusiveMin === true ? '>' : '>='} ${range.min}`,
-      range.max === undefined ? '' : `<= ${range.max}`,
-    ]
-      .filter((s) => s !== '')
-      .join(' and ')
-    throw new InvalidArgumentError(
-      `${what} param '${name}' must be a finite ${range.integer === true ? 'integer' : 'number'}${bounds === '' ? '' : ` ${bounds}`}; got ${JSON.stringify(value)}.`,
-      { param: name },
-    )
-  }
-}
-
-/** Throws unless `value` is one of `allowed`. @internal */
-export function checkChoice<T>(what: string, name: string, value: unknown, allowed: readonly T[]): void {
-  if (!allowed.includes(value as T)) {
-    throw new InvalidArgumentError(
-      `${what} param '${name}' must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}; got ${JSON.stringify(value)}.`,
-      { param: name },
-    )
-  }
-}
 
 /** Feature names from fit options, or f0..f{n-1}. @internal */
 export function resolveFeatureNames(cols: number, options: FitOptions | undefined): readonly string[] {
@@ -196,29 +130,27 @@ export function readNumber(state: Record<string, unknown>, key: string, kind: st
   return v
 }
 
-/** Reads an encoded f64 array field, checking its length when given. @internal */
-export function readF64(
-  state: Record<string, unknown>,
+/** Reads an encoded array field of an artifact state, checking its length when given. */
+type ArrayReader<A> = (state: Record<string, unknown>, key: string, kind: string, length?: number) => A
+
+/** `a`, after checking its length against `length` when given. */
+function withLength<A extends { readonly length: number }>(
+  a: A,
   key: string,
   kind: string,
-  length?: number,
-): Float64Array {
-  const a = decodeArray(state[key], 'f64')
+  length: number | undefined,
+): A {
   checkLength(a.length, key, kind, length)
   return a
 }
 
+/** Reads an encoded f64 array field, checking its length when given. @internal */
+export const readF64: ArrayReader<Float64Array> = (state, key, kind, length) =>
+  withLength(decodeArray(state[key], 'f64'), key, kind, length)
+
 /** Reads an encoded f32 array field, checking its length when given. @internal */
-export function readF32(
-  state: Record<string, unknown>,
-  key: string,
-  kind: string,
-  length?: number,
-): Float32Array {
-  const a = decodeArray(state[key], 'f32')
-  checkLength(a.length, key, kind, length)
-  return a
-}
+export const readF32: ArrayReader<Float32Array> = (state, key, kind, length) =>
+  withLength(decodeArray(state[key], 'f32'), key, kind, length)
 
 function checkLength(actual: number, key: string, kind: string, length: number | undefined): void {
   if (length !== undefined && actual !== length) {

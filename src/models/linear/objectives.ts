@@ -23,6 +23,41 @@ function softplus(m: number): number {
   return m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))
 }
 
+/**
+ * The gradient of a one-output objective from its weighted residuals r (dLoss/dMargin per row):
+ * grad[j] = (Σᵢ rᵢ zᵢⱼ + l2 θⱼ) / W, the intercept's Σᵢ rᵢ / W (0 without one). Returns Σⱼ θⱼ², the
+ * caller's penalty. Rows with r = 0 are skipped: the standardised design is finite, and adding +0 or
+ * -0 to a sum that starts at +0 never changes it, so the result is bit-identical either way and
+ * zero-weight or exactly fitted rows cost nothing.
+ */
+function singleOutputGradient(
+  d: Design,
+  resid: Float64Array,
+  theta: Float64Array,
+  l2: number,
+  fitIntercept: boolean,
+  grad: Float64Array,
+): number {
+  const { z, n, p, weightSum } = d
+  grad.fill(0)
+  let gb = 0
+  for (let i = 0; i < n; i++) {
+    const r = resid[i]!
+    if (r === 0) continue
+    gb += r
+    const off = i * p
+    for (let j = 0; j < p; j++) grad[j]! += r * z[off + j]!
+  }
+  let pen = 0
+  for (let j = 0; j < p; j++) {
+    const t = theta[j]!
+    pen += t * t
+    grad[j] = (grad[j]! + l2 * t) / weightSum
+  }
+  grad[p] = fitIntercept ? gb / weightSum : 0
+  return pen
+}
+
 /** Binary logistic loss; y in {0, 1}. @internal */
 export function binaryLogisticObjective(d: Design, l2: number, fitIntercept: boolean): Objective {
   const { z, n, p, y, w, weightSum } = d
@@ -39,22 +74,7 @@ export function binaryLogisticObjective(d: Design, l2: number, fitIntercept: boo
       const s = m >= 0 ? 1 / (1 + Math.exp(-m)) : Math.exp(m) / (1 + Math.exp(m))
       margin[i] = w[i]! * (s - y[i]!)
     }
-    grad.fill(0)
-    let gb = 0
-    for (let i = 0; i < n; i++) {
-      const r = margin[i]!
-      if (r === 0) continue
-      gb += r
-      const off = i * p
-      for (let j = 0; j < p; j++) grad[j]! += r * z[off + j]!
-    }
-    let pen = 0
-    for (let j = 0; j < p; j++) {
-      const t = theta[j]!
-      pen += t * t
-      grad[j] = (grad[j]! + l2 * t) / weightSum
-    }
-    grad[p] = fitIntercept ? gb / weightSum : 0
+    const pen = singleOutputGradient(d, margin, theta, l2, fitIntercept, grad)
     return (loss + 0.5 * l2 * pen) / weightSum
   }
 }
@@ -145,21 +165,7 @@ export function squaredObjective(d: Design, l2: number, fitIntercept: boolean): 
       loss += w[i]! * r * r
       resid[i] = w[i]! * r
     }
-    grad.fill(0)
-    let gb = 0
-    for (let i = 0; i < n; i++) {
-      const r = resid[i]!
-      gb += r
-      const off = i * p
-      for (let j = 0; j < p; j++) grad[j]! += r * z[off + j]!
-    }
-    let pen = 0
-    for (let j = 0; j < p; j++) {
-      const t = theta[j]!
-      pen += t * t
-      grad[j] = (grad[j]! + l2 * t) / weightSum
-    }
-    grad[p] = fitIntercept ? gb / weightSum : 0
+    const pen = singleOutputGradient(d, resid, theta, l2, fitIntercept, grad)
     return (0.5 * loss + 0.5 * l2 * pen) / weightSum
   }
 }

@@ -44,7 +44,8 @@ interface Reference {
 }
 
 /**
- * scikit-learn 1.2.1 on the standardised features (Keel's default 'non-binary' standardisation),
+ * scikit-learn 1.2.1 on the standardised features (Keel's default 'numeric' standardisation, which
+ * without `indicatorFeatures` is 'non-binary'),
  * printed by `OMP_NUM_THREADS=1 /usr/bin/python3 fixtures/make-penalty-fixtures.py`: ElasticNet
  * (Lasso when l1Ratio = 1) with tol 1e-14, LogisticRegression(solver='saga', tol=1e-12,
  * max_iter=1e6). The script also checks each reference's optimality: every one is within 3e-13

@@ -12,8 +12,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { WorkerPoolError, workerModuleCode, workerOnline } from '../gbdt/thread-pool.js'
-import type { KernelFn } from './wasm-gemm.js'
+import { WorkerPoolError, workerModuleCode, workerOnline } from '../../runtime/index.js'
+import type { KernelFn } from './wasm-kernel.js'
 
 /**
  * Control block slots. `claim` holds (chunk count << 16) | next chunk: one compare-and-swap both

@@ -4,7 +4,7 @@
  */
 import { workerData } from 'node:worker_threads'
 import { claimChunks, GEMM_CTRL, type GemmWorkerData } from './gemm-pool.js'
-import { gemmModuleBytes, type KernelFn } from './wasm-gemm.js'
+import { gemmModuleBytes, type KernelFn } from './wasm-kernel.js'
 
 const data = workerData as GemmWorkerData
 const ctrl = new Int32Array(data.control)

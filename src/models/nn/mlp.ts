@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import type { Artifact, Matrix } from '../../core/index.js'
 import {
   ArtifactError,
@@ -7,17 +8,15 @@ import {
   makeArtifact,
   Rng,
 } from '../../core/index.js'
-import type { Estimator, FitOptions, FittedClassifier, FittedModel } from '../estimator.js'
-import type { ClassWeight } from '../linear/model-io.js'
+import { DefinedEstimator, defineEstimator, flag, int, num, oneOf, resolveArtifactParams } from '../define.js'
+import type { FitOptions, FittedClassifier, FittedModel } from '../estimator.js'
+import { argmaxRows, probabilitiesFromMargins } from '../estimator.js'
 import {
   applyClassWeight,
-  checkChoice,
   checkFitInputs,
   checkFormatVersion,
-  checkNumber,
   checkRegressionTarget,
   countClasses,
-  mergeParams,
   readF32,
   readF64,
   readNumber,
@@ -27,7 +26,6 @@ import {
 import type { Standardizer } from '../linear/standardize.js'
 import { fitStandardizer } from '../linear/standardize.js'
 import { useGemmThreads } from './gemm-pool.js'
-import type { InitScheme } from './layers.js'
 import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
 import { Adam, learningRateAt } from './optimizer.js'
@@ -37,50 +35,55 @@ import { f32Buffer } from './wasm-ops.js'
 const FORMAT_VERSION = 1
 const PREDICT_CHUNK_ROWS = 1024
 
-/** Params of {@link MLPClassifier} and {@link MLPRegressor}. */
-export interface MLPParams {
+/** Params of {@link MLPClassifier} and {@link MLPRegressor} (schema; the type is `MLPParams`). */
+export const MLP_SCHEMA = z.object({
   /** Width of each hidden layer, input side first. */
-  readonly hiddenLayers: readonly number[]
-  readonly activation: 'relu' | 'gelu'
+  hiddenLayers: z
+    .array(int({ min: 1, max: 65536 }), { error: 'an array of layer widths, e.g. [128, 64]' })
+    .readonly(),
+  activation: oneOf('relu', 'gelu'),
   /** Batch normalisation after each hidden dense layer (before the activation). */
-  readonly batchNorm: boolean
+  batchNorm: flag(),
   /** Dropout rate after each hidden activation (0 disables). */
-  readonly dropout: number
+  dropout: num({ min: 0, max: 0.95 }),
   /** `adamw` decays weights directly (decoupled); `adam` adds weightDecay * w to the gradient. */
-  readonly optimizer: 'adam' | 'adamw'
-  readonly learningRate: number
+  optimizer: oneOf('adam', 'adamw'),
+  learningRate: num({ gt: 0 }),
   /** Weight decay on dense weights (never on biases or batch-norm parameters). */
-  readonly weightDecay: number
-  readonly beta1: number
-  readonly beta2: number
-  readonly batchSize: number
-  readonly maxEpochs: number
+  weightDecay: num({ min: 0 }),
+  beta1: num({ min: 0, max: 0.999999 }),
+  beta2: num({ min: 0, max: 0.999999 }),
+  batchSize: int({ min: 1 }),
+  maxEpochs: int({ min: 1 }),
   /** Learning-rate schedule after warm-up: constant, cosine decay to 0 over maxEpochs, or step decay. */
-  readonly schedule: 'constant' | 'cosine' | 'step'
+  schedule: oneOf('constant', 'cosine', 'step'),
   /** Epochs of linear warm-up (0 disables). */
-  readonly warmupEpochs: number
+  warmupEpochs: int({ min: 0 }),
   /** For `step`: multiply the rate by stepGamma every stepEpochs epochs. */
-  readonly stepEpochs: number
-  readonly stepGamma: number
+  stepEpochs: int({ min: 1 }),
+  stepGamma: num({ gt: 0, max: 1 }),
   /**
    * Stop when the validation loss has not improved for `patience` epochs and keep the best
    * epoch's weights. Uses FitOptions.validation, or else a (stratified) `validationFraction` of
    * the training rows.
    */
-  readonly earlyStopping: boolean
-  readonly patience: number
-  readonly validationFraction: number
+  earlyStopping: flag(),
+  patience: int({ min: 1 }),
+  validationFraction: num({ gt: 0, max: 0.5 }),
   /**
    * Weight initialisation: He normal (fan-in, for ReLU/GELU), Xavier/Glorot normal, or
    * `fan-in-uniform` (uniform +-1/sqrt(fan_in) for weights and biases, PyTorch's default).
    */
-  readonly init: InitScheme
+  init: oneOf('he', 'xavier', 'fan-in-uniform'),
   /** Classifiers only: `balanced` weights class c by n / (k * n_c). */
-  readonly classWeight: ClassWeight
+  classWeight: oneOf('balanced', null),
   /** Threads for the large matrix products (0: every core, at most 16); results do not depend on it. */
-  readonly threads: number
-  readonly seed: number
-}
+  threads: int({ min: 0, max: 64 }),
+  seed: int(),
+})
+
+/** Params of {@link MLPClassifier} and {@link MLPRegressor}. */
+export type MLPParams = Readonly<z.infer<typeof MLP_SCHEMA>>
 
 /** Defaults of the MLP estimators. */
 export const MLP_DEFAULT_PARAMS: MLPParams = {
@@ -110,43 +113,26 @@ export const MLP_DEFAULT_PARAMS: MLPParams = {
   seed: 0,
 }
 
-function checkParams(p: MLPParams, what: string): void {
-  if (!Array.isArray(p.hiddenLayers)) {
-    throw new InvalidArgumentError(
-      `${what} param 'hiddenLayers' must be an array of layer widths, e.g. [128, 64].`,
-    )
-  }
-  p.hiddenLayers.forEach((h, i) => {
-    checkNumber(what, `hiddenLayers[${i}]`, h, { min: 1, max: 65536, integer: true })
-  })
-  checkChoice(what, 'activation', p.activation, ['relu', 'gelu'])
-  checkChoice(what, 'batchNorm', p.batchNorm, [true, false])
-  checkNumber(what, 'dropout', p.dropout, { min: 0, max: 0.95 })
-  checkChoice(what, 'optimizer', p.optimizer, ['adam', 'adamw'])
-  checkNumber(what, 'learningRate', p.learningRate, { min: 0, exclusiveMin: true })
-  checkNumber(what, 'weightDecay', p.weightDecay, { min: 0 })
-  checkNumber(what, 'beta1', p.beta1, { min: 0, max: 0.999999 })
-  checkNumber(what, 'beta2', p.beta2, { min: 0, max: 0.999999 })
-  checkNumber(what, 'batchSize', p.batchSize, { min: 1, integer: true })
-  checkNumber(what, 'maxEpochs', p.maxEpochs, { min: 1, integer: true })
-  checkChoice(what, 'schedule', p.schedule, ['constant', 'cosine', 'step'])
-  checkNumber(what, 'warmupEpochs', p.warmupEpochs, { min: 0, integer: true })
-  checkNumber(what, 'stepEpochs', p.stepEpochs, { min: 1, integer: true })
-  checkNumber(what, 'stepGamma', p.stepGamma, { min: 0, max: 1, exclusiveMin: true })
-  checkChoice(what, 'earlyStopping', p.earlyStopping, [true, false])
-  checkNumber(what, 'patience', p.patience, { min: 1, integer: true })
-  checkNumber(what, 'validationFraction', p.validationFraction, { min: 0, max: 0.5, exclusiveMin: true })
-  checkChoice(what, 'init', p.init, ['he', 'xavier', 'fan-in-uniform'])
-  checkChoice(what, 'classWeight', p.classWeight, ['balanced', null])
-  checkNumber(what, 'threads', p.threads, { min: 0, max: 64, integer: true })
-  checkNumber(what, 'seed', p.seed, { integer: true })
-}
+// The network reads NaN inputs as the training mean (0 after standardising).
+const MLP_TAGS = { categorical: false, missing: 'imputed', tree: false, interpretable: false } as const
 
-function resolveParams(patch: unknown, what: string): MLPParams {
-  const p = mergeParams(MLP_DEFAULT_PARAMS, patch, what)
-  checkParams(p, what)
-  return { ...p, hiddenLayers: [...p.hiddenLayers] }
-}
+/** Params, defaults and tags of {@link MLPClassifier}. */
+export const MLP_CLASSIFIER = defineEstimator({
+  name: 'MLPClassifier',
+  kind: 'mlp-classifier',
+  schema: MLP_SCHEMA,
+  defaults: MLP_DEFAULT_PARAMS,
+  tags: { task: 'classification', ...MLP_TAGS },
+})
+
+/** Params, defaults and tags of {@link MLPRegressor}. */
+export const MLP_REGRESSOR = defineEstimator({
+  name: 'MLPRegressor',
+  kind: 'mlp-regressor',
+  schema: MLP_SCHEMA,
+  defaults: MLP_DEFAULT_PARAMS,
+  tags: { task: 'regression', ...MLP_TAGS },
+})
 
 /** Everything a fitted MLP needs to predict, plus training facts. @internal */
 interface MlpState {
@@ -499,9 +485,12 @@ function toArtifact(kind: string, s: MlpState): Artifact {
   })
 }
 
-function readState(artifact: Artifact<unknown, unknown>, what: string): MlpState {
+function readState(
+  artifact: Artifact<unknown, unknown>,
+  definition: typeof MLP_CLASSIFIER | typeof MLP_REGRESSOR,
+): MlpState {
   checkFormatVersion(artifact, FORMAT_VERSION)
-  const params = resolveParams(artifact.params, what)
+  const params = resolveArtifactParams(definition, artifact)
   const st = stateRecord(artifact)
   const kind = artifact.kind
   const p = artifact.featureNames.length
@@ -545,22 +534,9 @@ function readState(artifact: Artifact<unknown, unknown>, what: string): MlpState
 }
 
 /** A multilayer perceptron classifier (binary: one logit with BCE; multiclass: softmax cross-entropy). */
-export class MLPClassifier implements Estimator<MLPParams, FittedMLPClassifier> {
+export class MLPClassifier extends DefinedEstimator<MLPParams, FittedMLPClassifier, 'mlp-classifier'> {
   static readonly DEFAULT_PARAMS = MLP_DEFAULT_PARAMS
-  readonly kind = 'mlp-classifier'
-  private readonly params: MLPParams
-
-  constructor(params: Partial<MLPParams> = {}) {
-    this.params = resolveParams(params, 'MLPClassifier')
-  }
-
-  getParams(): MLPParams {
-    return { ...this.params, hiddenLayers: [...this.params.hiddenLayers] }
-  }
-
-  withParams(patch: Partial<MLPParams>): MLPClassifier {
-    return new MLPClassifier({ ...this.params, ...patch })
-  }
+  static readonly definition = MLP_CLASSIFIER
 
   async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedMLPClassifier> {
     return new FittedMLPClassifier(await trainMlp(this.params, 'classification', x, y, options))
@@ -568,33 +544,18 @@ export class MLPClassifier implements Estimator<MLPParams, FittedMLPClassifier> 
 }
 
 /** A multilayer perceptron regressor (squared error on the internally standardised target). */
-export class MLPRegressor implements Estimator<MLPParams, FittedMLPRegressor> {
+export class MLPRegressor extends DefinedEstimator<MLPParams, FittedMLPRegressor, 'mlp-regressor'> {
   static readonly DEFAULT_PARAMS = MLP_DEFAULT_PARAMS
-  readonly kind = 'mlp-regressor'
-  private readonly params: MLPParams
-
-  constructor(params: Partial<MLPParams> = {}) {
-    this.params = resolveParams(params, 'MLPRegressor')
-  }
-
-  getParams(): MLPParams {
-    return { ...this.params, hiddenLayers: [...this.params.hiddenLayers] }
-  }
-
-  withParams(patch: Partial<MLPParams>): MLPRegressor {
-    return new MLPRegressor({ ...this.params, ...patch })
-  }
+  static readonly definition = MLP_REGRESSOR
 
   async fit(x: Matrix, y: Float64Array, options?: FitOptions): Promise<FittedMLPRegressor> {
     return new FittedMLPRegressor(await trainMlp(this.params, 'regression', x, y, options))
   }
 }
 
-/** A fitted {@link MLPClassifier}; `predictProba` columns follow class codes 0..k-1. */
-export class FittedMLPClassifier implements FittedClassifier {
-  readonly kind = 'mlp-classifier'
-  readonly task: 'binary' | 'multiclass'
-  readonly nClasses: number
+/** What the fitted MLP classifier and regressor share: the network, its params and training facts. */
+abstract class FittedMlp {
+  abstract readonly kind: 'mlp-classifier' | 'mlp-regressor'
   readonly nFeatures: number
   readonly featureNames: readonly string[]
   readonly params: MLPParams
@@ -602,9 +563,7 @@ export class FittedMLPClassifier implements FittedClassifier {
   readonly bestEpoch: number
   readonly epochsRun: number
 
-  constructor(private readonly state: MlpState) {
-    this.nClasses = state.nClasses
-    this.task = state.nClasses === 2 ? 'binary' : 'multiclass'
+  constructor(protected readonly state: MlpState) {
     this.featureNames = state.featureNames
     this.nFeatures = state.featureNames.length
     this.params = state.params
@@ -612,42 +571,10 @@ export class FittedMLPClassifier implements FittedClassifier {
     this.epochsRun = state.epochsRun
   }
 
-  predictProba(x: Matrix): Matrix {
+  /** The network's raw outputs (rows x width) on checked, standardised inputs. */
+  protected outputs(x: Matrix): Float64Array {
     assertColumns(x, this.nFeatures, this.kind)
-    const { out, width } = networkOutputs(this.state, x)
-    const k = this.nClasses
-    const proba = new Float64Array(x.rows * k)
-    for (let i = 0; i < x.rows; i++) {
-      if (width === 1) {
-        const m = out[i]!
-        const p1 = m >= 0 ? 1 / (1 + Math.exp(-m)) : Math.exp(m) / (1 + Math.exp(m))
-        proba[2 * i] = 1 - p1
-        proba[2 * i + 1] = p1
-      } else {
-        let max = Number.NEGATIVE_INFINITY
-        for (let c = 0; c < k; c++) max = Math.max(max, out[i * k + c]!)
-        let sum = 0
-        for (let c = 0; c < k; c++) {
-          const e = Math.exp(out[i * k + c]! - max)
-          proba[i * k + c] = e
-          sum += e
-        }
-        for (let c = 0; c < k; c++) proba[i * k + c] = proba[i * k + c]! / sum
-      }
-    }
-    return { rows: x.rows, cols: k, data: proba }
-  }
-
-  predict(x: Matrix): Float64Array {
-    const proba = this.predictProba(x)
-    const k = proba.cols
-    const out = new Float64Array(x.rows)
-    for (let i = 0; i < x.rows; i++) {
-      let best = 0
-      for (let c = 1; c < k; c++) if (proba.data[i * k + c]! > proba.data[i * k + best]!) best = c
-      out[i] = best
-    }
-    return out
+    return networkOutputs(this.state, x).out
   }
 
   toArtifact(): Artifact {
@@ -655,42 +582,45 @@ export class FittedMLPClassifier implements FittedClassifier {
   }
 }
 
-/** A fitted {@link MLPRegressor}. */
-export class FittedMLPRegressor implements FittedModel {
-  readonly kind = 'mlp-regressor'
-  readonly task = 'regression' as const
-  readonly nFeatures: number
-  readonly featureNames: readonly string[]
-  readonly params: MLPParams
-  readonly bestEpoch: number
-  readonly epochsRun: number
+/** A fitted {@link MLPClassifier}; `predictProba` columns follow class codes 0..k-1. */
+export class FittedMLPClassifier extends FittedMlp implements FittedClassifier {
+  readonly kind = 'mlp-classifier'
+  readonly task: 'binary' | 'multiclass'
+  readonly nClasses: number
 
-  constructor(private readonly state: MlpState) {
-    this.featureNames = state.featureNames
-    this.nFeatures = state.featureNames.length
-    this.params = state.params
-    this.bestEpoch = state.bestEpoch
-    this.epochsRun = state.epochsRun
+  constructor(state: MlpState) {
+    super(state)
+    this.nClasses = state.nClasses
+    this.task = state.nClasses === 2 ? 'binary' : 'multiclass'
+  }
+
+  predictProba(x: Matrix): Matrix {
+    return probabilitiesFromMargins(this.outputs(x), x.rows, this.nClasses)
   }
 
   predict(x: Matrix): Float64Array {
-    assertColumns(x, this.nFeatures, this.kind)
-    const { out } = networkOutputs(this.state, x)
+    return argmaxRows(this.predictProba(x))
+  }
+}
+
+/** A fitted {@link MLPRegressor}. */
+export class FittedMLPRegressor extends FittedMlp implements FittedModel {
+  readonly kind = 'mlp-regressor'
+  readonly task = 'regression' as const
+
+  predict(x: Matrix): Float64Array {
+    const out = this.outputs(x)
     for (let i = 0; i < out.length; i++) out[i] = out[i]! * this.state.yStd + this.state.yMean
     return out
-  }
-
-  toArtifact(): Artifact {
-    return toArtifact(this.kind, this.state)
   }
 }
 
 /** Reads an `mlp-classifier` artifact. @internal */
 export function readMlpClassifier(artifact: Artifact<unknown, unknown>): FittedMLPClassifier {
-  return new FittedMLPClassifier(readState(artifact, 'MLPClassifier'))
+  return new FittedMLPClassifier(readState(artifact, MLP_CLASSIFIER))
 }
 
 /** Reads an `mlp-regressor` artifact. @internal */
 export function readMlpRegressor(artifact: Artifact<unknown, unknown>): FittedMLPRegressor {
-  return new FittedMLPRegressor(readState(artifact, 'MLPRegressor'))
+  return new FittedMLPRegressor(readState(artifact, MLP_REGRESSOR))
 }

@@ -1,6 +1,6 @@
 /**
- * A WebAssembly SIMD (128-bit, f32x4) micro-kernel for the MLP's matrix products, assembled here
- * from opcodes so the package ships no binary blob and needs no toolchain.
+ * A WebAssembly SIMD (128-bit, f32x4) micro-kernel for the MLP's matrix products. Source:
+ * wasm/gemm.wat, compiled by scripts/build-wasm.mjs into wasm/gemm.wasm.ts.
  *
  * The kernel computes C[0:m4, 0:n8] += A[0:m4, 0:k] * B[0:k, 0:n8] with B packed into panels of 8
  * columns (k x 8 floats, contiguous). A 4 x 8 block of C lives in eight v128 accumulators while
@@ -9,167 +9,13 @@
  * same on every machine. bench/mlp-gemm.ts measured it at several times the scalar JS kernel.
  */
 
-import { emitter, I32, moduleBytes, op, simd, V128 } from '../wasm/asm.js'
 import { runRows } from './gemm-pool.js'
-import { Arena } from './wasm-arena.js'
+import type { WasmKernel } from './wasm-kernel.js'
 import { nnOps } from './wasm-ops.js'
 
-// Parameters: aPtr, lda (bytes from row i to i+1), bPtr, cPtr, ldc (bytes), m4, n8, k, aStep
-// (bytes from A[i, p] to A[i, p+1]: 4 for A itself, 4 * rows for A stored transposed).
-const A_PTR = 0
-const LDA = 1
-const B_PTR = 2
-const C_PTR = 3
-const LDC = 4
-const M4 = 5
-const N8 = 6
-const K = 7
-const A_STEP = 8
-// i32 locals.
-const I = 9
-const JB = 10
-const P = 11
-const T0 = 12 // T0..T3: pointers into the four A rows, advancing with p
-const Q = 16
-const CP = 17
-// v128 locals.
-const ACC = 18 // ACC..ACC+7: row r, half h at ACC + 2r + h
-const B0 = 26
-const B1 = 27
-const X = 28
-
-function kernelBody(): number[] {
-  const { code: c, emit } = emitter()
-  emit(op.i32(0), op.set(I))
-  emit(op.block, op.loop)
-  emit(op.get(I), op.get(M4), op.geU, op.brIf(1))
-  emit(op.i32(0), op.set(JB))
-  emit(op.block, op.loop)
-  emit(op.get(JB), op.get(N8), op.geU, op.brIf(1))
-  for (let r = 0; r < 8; r++) emit(simd.zero, op.set(ACC + r))
-  // T0 = aPtr + i * lda; T(r) = T(r-1) + lda.
-  emit(op.get(A_PTR), op.get(I), op.get(LDA), op.mul, op.add, op.set(T0))
-  for (let r = 1; r < 4; r++) emit(op.get(T0 + r - 1), op.get(LDA), op.add, op.set(T0 + r))
-  // Q = bPtr + jb * k * 4 (panel jb/8 holds 8 * k floats).
-  emit(op.get(B_PTR), op.get(JB), op.get(K), op.mul, op.i32(4), op.mul, op.add, op.set(Q))
-  emit(op.get(K), op.set(P))
-  emit(op.block, op.loop)
-  emit(op.get(P), op.eqz, op.brIf(1))
-  emit(op.get(Q), simd.load(0), op.set(B0))
-  emit(op.get(Q), simd.load(16), op.set(B1))
-  for (let r = 0; r < 4; r++) {
-    emit(op.get(T0 + r), simd.load32Splat(0), op.set(X))
-    emit(op.get(ACC + 2 * r), op.get(X), op.get(B0), simd.f32x4Mul, simd.f32x4Add, op.set(ACC + 2 * r))
-    emit(
-      op.get(ACC + 2 * r + 1),
-      op.get(X),
-      op.get(B1),
-      simd.f32x4Mul,
-      simd.f32x4Add,
-      op.set(ACC + 2 * r + 1),
-    )
-  }
-  emit(op.get(Q), op.i32(32), op.add, op.set(Q))
-  for (let r = 0; r < 4; r++) emit(op.get(T0 + r), op.get(A_STEP), op.add, op.set(T0 + r))
-  emit(op.get(P), op.i32(1), op.sub, op.set(P))
-  emit(op.br(0), op.end, op.end)
-  // C block += accumulators: CP = cPtr + i * ldc + jb * 4, then one row per ldc.
-  emit(
-    op.get(C_PTR),
-    op.get(I),
-    op.get(LDC),
-    op.mul,
-    op.add,
-    op.get(JB),
-    op.i32(4),
-    op.mul,
-    op.add,
-    op.set(CP),
-  )
-  for (let r = 0; r < 4; r++) {
-    for (let h = 0; h < 2; h++) {
-      emit(
-        op.get(CP),
-        op.get(CP),
-        simd.load(16 * h),
-        op.get(ACC + 2 * r + h),
-        simd.f32x4Add,
-        simd.store(16 * h),
-      )
-    }
-    if (r < 3) emit(op.get(CP), op.get(LDC), op.add, op.set(CP))
-  }
-  emit(op.get(JB), op.i32(8), op.add, op.set(JB))
-  emit(op.br(0), op.end, op.end)
-  emit(op.get(I), op.i32(4), op.add, op.set(I))
-  emit(op.br(0), op.end, op.end)
-  return c
-}
-
-/**
- * The module's bytes: imports env.mem (shared, so worker threads can run the kernel on the same
- * memory), exports `gemm`. @internal
- */
-export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  return moduleBytes(
-    [
-      {
-        name: 'gemm',
-        params: new Array<number>(9).fill(I32),
-        locals: [
-          [9, I32],
-          [11, V128],
-        ],
-        body: kernelBody(),
-      },
-    ],
-    true,
-  )
-}
-
-/** The kernel's signature (byte addresses and strides). @internal */
-export type KernelFn = (
-  aPtr: number,
-  lda: number,
-  bPtr: number,
-  cPtr: number,
-  ldc: number,
-  m4: number,
-  n8: number,
-  k: number,
-  aStep: number,
-) => void
-
-interface WasmKernel {
-  readonly memory: WebAssembly.Memory
-  readonly run: KernelFn
-  /** Allocator for buffers that live in `memory` (activations, weights, scratch). */
-  readonly arena: Arena
-}
-
-/** Pages (64 KiB) the shared memory may grow to: 1 GiB, far above any batch's operands. */
-const MAX_PAGES = 16_384
-
-let kernel: WasmKernel | null | undefined
-
-/** The compiled kernel, or null where WebAssembly SIMD is unavailable (or KEEL_NO_WASM is set). @internal */
-export function wasmKernel(): WasmKernel | null {
-  if (kernel !== undefined) return kernel
-  kernel = null
-  if (process.env.KEEL_NO_WASM === '1' || typeof WebAssembly === 'undefined') return kernel
-  try {
-    const bytes = gemmModuleBytes()
-    if (!WebAssembly.validate(bytes)) return kernel
-    const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true })
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } })
-    const run = instance.exports.gemm as KernelFn
-    kernel = { memory, run, arena: new Arena(memory, 0) }
-  } catch {
-    // Recoverable by design: without SIMD the scalar kernel computes the same products.
-    kernel = null
-  }
-  return kernel
-}
+// The kernel itself lives in wasm-kernel.ts, a leaf that the worker pool and the element-wise ops
+// import without importing this file back; re-exported for the existing callers.
+export { type KernelFn, wasmKernel } from './wasm-kernel.js'
 
 /** Operands that are not resident are staged here; grow-only, reused by every product. */
 let scratch: Float32Array | undefined

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Rng } from '../../core/index.js'
+import { Arena } from '../../runtime/index.js'
 import { gemm, gemmNaive, gemmNT, gemmTN } from './gemm.js'
 import { Activation, BatchNorm, Dense, Dropout, type Param } from './layers.js'
 import { Adam } from './optimizer.js'
-import { Arena } from './wasm-arena.js'
 import { f32Buffer, nnOps } from './wasm-ops.js'
 
 function randomF32(n: number, rng: Rng): Float32Array {

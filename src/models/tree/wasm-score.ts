@@ -1,0 +1,245 @@
+/**
+ * WebAssembly kernels for batch scoring with a PackedForest (numeric and categorical splits; one
+ * output, vector leaves, or multiclass trees each adding to its class): the same lockstep walk of
+ * four trees as PackedForest's JavaScript (leaves map to themselves, stop when no lane moves), the
+ * same additions in the same order, so scores are identical bit for bit. Measured faster than
+ * V8's code for the walk: no bounds checks, and comparisons compile to flag moves. The forest is
+ * copied once into the kernel's own memory; rows are copied in per chunk. Sources: wasm/score*.wat
+ * (one module per leaf mode, with and without categorical splits), compiled by
+ * scripts/build-wasm.mjs.
+ */
+import { compileWasm } from '../../runtime/index.js'
+import type { PackedForestParts } from './packed-parts.js'
+import { scoreWasm } from './wasm/score.wasm.js'
+import { scoreCatWasm } from './wasm/score_cat.wasm.js'
+import { scoreMultiWasm } from './wasm/score_multi.wasm.js'
+import { scoreMultiCatWasm } from './wasm/score_multi_cat.wasm.js'
+import { scoreVectorWasm } from './wasm/score_vector.wasm.js'
+import { scoreVectorCatWasm } from './wasm/score_vector_cat.wasm.js'
+
+/**
+ * How leaves add to a row's outputs: `scalar` (one output, kept in a local), `vector` (every tree
+ * adds its leaf's `width` values to all outputs) or `multi` (each tree adds its one value to the
+ * output outputOf[tree]: multiclass boosting).
+ */
+type LeafMode = 'scalar' | 'vector' | 'multi'
+
+/** Kernel function names by leaf mode and categorical support (also the .wat files' names). */
+function kernelName(mode: LeafMode, categorical: boolean): string {
+  return `score${mode === 'scalar' ? '' : `_${mode}`}${categorical ? '_cat' : ''}`
+}
+
+/** Module bytes (base64) by kernel name: one module per kernel, each compiled on first use. */
+const SOURCES: Readonly<Record<string, string>> = {
+  score: scoreWasm,
+  score_cat: scoreCatWasm,
+  score_vector: scoreVectorWasm,
+  score_vector_cat: scoreVectorCatWasm,
+  score_multi: scoreMultiWasm,
+  score_multi_cat: scoreMultiCatWasm,
+}
+
+type ScoreFn = (
+  nodes: number,
+  thr: number,
+  val: number,
+  roots: number,
+  depth: number,
+  t0: number,
+  t1: number,
+  data: number,
+  stride: number,
+  nRows: number,
+  out: number,
+  width: number,
+  catOffset: number,
+  catBits: number,
+  outputOf: number,
+) => void
+
+/**
+ * Compiled kernels by name (null: WebAssembly unavailable or the kernel rejected), each built on
+ * first use: a forest needs one of the six, and building all of them made the first scorer of
+ * every isolate several times slower.
+ */
+const compiled = new Map<string, WebAssembly.Module | null>()
+
+function scoreModule(mode: LeafMode, categorical: boolean): WebAssembly.Module | null {
+  const name = kernelName(mode, categorical)
+  let module = compiled.get(name)
+  if (module !== undefined) return module
+  // Without the kernel (null) PackedForest's JavaScript walk gives the same scores.
+  module = compileWasm(SOURCES[name]!)
+  compiled.set(name, module)
+  return module
+}
+
+/** Rows copied into the kernel's memory per call. */
+const CHUNK_ROWS = 4096
+/**
+ * Rows and trees per kernel call: a block of rows meets a slice of trees whose nodes stay in L2
+ * (the whole model does not). Slices are multiples of four trees, so every row still gets groups
+ * of four in tree order and the leftover trees last, as the JavaScript walk.
+ */
+const BLOCK_ROWS = 64
+const MAX_SLICE_TREES = 32
+/** Bytes of tree arrays a slice may hold: deep forests (random forests) get slices of fewer trees. */
+const SLICE_BYTES = 192 * 1024
+
+/** Batch scorer for one forest in its own WebAssembly memory (one per thread). */
+export class WasmScorer {
+  private readonly run: ScoreFn
+  private readonly memory: WebAssembly.Memory
+  private readonly at: {
+    nodes: number
+    thr: number
+    val: number
+    roots: number
+    depth: number
+    catOffset: number
+    catBits: number
+    outputOf: number
+    data: number
+  }
+  private readonly nTrees: number
+  private readonly width: number
+  /** Trees per kernel call (a multiple of four), so a slice's nodes stay in cache. */
+  private readonly sliceTrees: number
+  /** A float64 view of the whole memory, renewed when the memory grows. */
+  private heap: Float64Array
+
+  private constructor(
+    module: WebAssembly.Module,
+    f: PackedForestParts,
+    mode: LeafMode,
+    categorical: boolean,
+  ) {
+    const align = (n: number) => Math.ceil(n / 8) * 8
+    // Only the arrays the chosen kernel reads are copied: the numeric kernels never read the
+    // categorical ones, nor the scalar and vector kernels outputOf. An array left out takes no
+    // bytes (every load stays inside its own array, so regions need no padding between them).
+    const catOffsetBytes = categorical ? f.catOffset.byteLength : 0
+    const catBitsBytes = categorical ? f.catBits.byteLength : 0
+    const outputOfBytes = mode === 'multi' ? f.outputOf.byteLength : 0
+    const nodes = 0
+    const thr = align(nodes + f.nodes.byteLength)
+    const val = thr + f.thresholds.byteLength
+    const roots = val + f.values.byteLength
+    const depth = align(roots + f.roots.byteLength)
+    const catOffset = align(depth + f.depthOf.byteLength)
+    const catBits = catOffset + catOffsetBytes
+    const outputOf = align(catBits + catBitsBytes)
+    const data = align(outputOf + outputOfBytes)
+    this.at = { nodes, thr, val, roots, depth, catOffset, catBits, outputOf, data }
+    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
+    this.heap = new Float64Array(this.memory.buffer)
+    const b = this.memory.buffer
+    new Int32Array(b, nodes, f.nodes.length).set(f.nodes)
+    new Float64Array(b, thr, f.thresholds.length).set(f.thresholds)
+    new Float64Array(b, val, f.values.length).set(f.values)
+    new Int32Array(b, roots, f.roots.length).set(f.roots)
+    new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
+    if (categorical) {
+      new Int32Array(b, catOffset, f.catOffset.length).set(f.catOffset)
+      new Uint32Array(b, catBits, f.catBits.length).set(f.catBits)
+    }
+    if (mode === 'multi') new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
+    this.nTrees = f.roots.length
+    // Scalar: the one output; vector: nOutputs values per leaf; multi: nOutputs classes.
+    this.width = f.nOutputs
+    const treeBytes =
+      (f.nodes.byteLength + f.thresholds.byteLength + f.values.byteLength) / Math.max(1, this.nTrees)
+    this.sliceTrees = Math.max(4, Math.min(MAX_SLICE_TREES, Math.floor(SLICE_BYTES / treeBytes / 4) * 4))
+    const instance = new WebAssembly.Instance(module, { env: { mem: this.memory } })
+    this.run = instance.exports[kernelName(mode, categorical)] as ScoreFn
+  }
+
+  /**
+   * A scorer for forest `f` (numeric and categorical splits; one output, vector leaves that every
+   * tree adds to all outputs, or one value per leaf added to its tree's output as multiclass
+   * boosting), or null for other leaf widths, without WebAssembly, or with KEEL_NO_WASM=1.
+   */
+  static create(f: PackedForestParts): WasmScorer | null {
+    if (process.env.KEEL_NO_WASM === '1') return null
+    const { nOutputs, valueWidth } = f
+    if (valueWidth !== 1 && valueWidth !== nOutputs) return null
+    const mode: LeafMode = nOutputs === 1 ? 'scalar' : valueWidth === 1 ? 'multi' : 'vector'
+    // Only categorical splits have bitsets (fromTrees): numeric-only forests keep the lean kernel.
+    const categorical = f.catBits.length > 0
+    const module = scoreModule(mode, categorical)
+    if (module === null) return null
+    try {
+      return new WasmScorer(module, f, mode, categorical)
+    } catch {
+      return null
+    }
+  }
+
+  /** Grows the memory to hold `bytes` (forest plus rows) and returns the float64 view of it. */
+  private reserve(bytes: number): Float64Array {
+    const have = this.memory.buffer.byteLength
+    if (bytes > have) {
+      this.memory.grow(Math.ceil((bytes - have) / 65536))
+      this.heap = new Float64Array(this.memory.buffer)
+    }
+    return this.heap
+  }
+
+  /** Trees [t0, t1) onto the outputs at `out` of `rows` rows at `data` (byte addresses in the memory). */
+  private runTrees(t0: number, t1: number, data: number, stride: number, rows: number, out: number): void {
+    const { nodes, thr, val, roots, depth, catOffset, catBits, outputOf } = this.at
+    this.run(
+      nodes,
+      thr,
+      val,
+      roots,
+      depth,
+      t0,
+      t1,
+      data,
+      stride,
+      rows,
+      out,
+      this.width,
+      catOffset,
+      catBits,
+      outputOf,
+    )
+  }
+
+  /** Adds the forest's outputs of the row at data[offset .. offset+cols) onto out[outOffset ..]. */
+  scoreRow(data: Float64Array, offset: number, cols: number, out: Float64Array, outOffset: number): void {
+    const W = this.width
+    const f = this.reserve(this.at.data + cols * 8 + W * 8)
+    const base = this.at.data / 8
+    for (let j = 0; j < cols; j++) f[base + j] = data[offset + j]!
+    for (let o = 0; o < W; o++) f[base + cols + o] = out[outOffset + o]!
+    this.runTrees(0, this.nTrees, this.at.data, cols * 8, 1, this.at.data + cols * 8)
+    for (let o = 0; o < W; o++) out[outOffset + o] = f[base + cols + o]!
+  }
+
+  /**
+   * Adds the forest's outputs of rows [from, to) of a row-major matrix onto out (row-major, `width`
+   * values per row: out[from * width .. to * width)).
+   */
+  score(data: Float64Array, cols: number, from: number, to: number, out: Float64Array): void {
+    const stride = cols * 8
+    const W = this.width
+    for (let b = from; b < to; b += CHUNK_ROWS) {
+      const m = Math.min(to, b + CHUNK_ROWS) - b
+      const heap = this.reserve(this.at.data + m * stride + m * W * 8).buffer
+      const outAt = this.at.data + m * stride
+      new Float64Array(heap, this.at.data, m * cols).set(data.subarray(b * cols, (b + m) * cols))
+      const o = new Float64Array(heap, outAt, m * W)
+      o.set(out.subarray(b * W, (b + m) * W))
+      for (let rb = 0; rb < m; rb += BLOCK_ROWS) {
+        const rows = Math.min(BLOCK_ROWS, m - rb)
+        for (let t0 = 0; t0 < this.nTrees; t0 += this.sliceTrees) {
+          const t1 = Math.min(this.nTrees, t0 + this.sliceTrees)
+          this.runTrees(t0, t1, this.at.data + rb * stride, stride, rows, outAt + rb * W * 8)
+        }
+      }
+      out.set(o, b * W)
+    }
+  }
+}
