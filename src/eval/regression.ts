@@ -2,6 +2,16 @@ import { checkSameLength, type NumericArray, weightsOrOnes } from './validate.js
 
 const FLOAT64_EPS = 2.220446049250313e-16
 
+/**
+ * @internal Per-row losses of the mean-based regression metrics, shared with the bootstrap's fast
+ * path (src/eval/resampling.ts) so both compute each term with the very same expression.
+ */
+export const REGRESSION_LOSSES = {
+  rmse: (t: number, p: number): number => (t - p) * (t - p),
+  mae: (t: number, p: number): number => Math.abs(t - p),
+  mape: (t: number, p: number): number => Math.abs(p - t) / Math.max(Math.abs(t), FLOAT64_EPS),
+} as const
+
 function weightedMean(
   what: string,
   yTrue: NumericArray,
@@ -22,12 +32,12 @@ function weightedMean(
 
 /** Root mean squared error (weighted mean of squared errors, then the square root). */
 export function rmse(yTrue: NumericArray, yPred: NumericArray, sampleWeight?: NumericArray): number {
-  return Math.sqrt(weightedMean('rmse', yTrue, yPred, sampleWeight, (t, p) => (t - p) * (t - p)))
+  return Math.sqrt(weightedMean('rmse', yTrue, yPred, sampleWeight, REGRESSION_LOSSES.rmse))
 }
 
 /** Mean absolute error. */
 export function mae(yTrue: NumericArray, yPred: NumericArray, sampleWeight?: NumericArray): number {
-  return weightedMean('mae', yTrue, yPred, sampleWeight, (t, p) => Math.abs(t - p))
+  return weightedMean('mae', yTrue, yPred, sampleWeight, REGRESSION_LOSSES.mae)
 }
 
 /**
@@ -35,13 +45,7 @@ export function mae(yTrue: NumericArray, yPred: NumericArray, sampleWeight?: Num
  * zero target gives a huge but finite term, as sklearn does.
  */
 export function mape(yTrue: NumericArray, yPred: NumericArray, sampleWeight?: NumericArray): number {
-  return weightedMean(
-    'mape',
-    yTrue,
-    yPred,
-    sampleWeight,
-    (t, p) => Math.abs(p - t) / Math.max(Math.abs(t), FLOAT64_EPS),
-  )
+  return weightedMean('mape', yTrue, yPred, sampleWeight, REGRESSION_LOSSES.mape)
 }
 
 /**

@@ -64,11 +64,12 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
   const baseline = outcome.metrics.baselineTest ?? outcome.metrics.baselineTrain
   const primary = getMetric(outcome.primaryMetric)
   // A bootstrap interval over the training rows says nothing about new data: only on the test part.
-  // 500 resamples unless the budget allows fewer (one resample of roc_auc on 40k rows is ~50 ms on a
-  // loaded machine): time a 2-resample bootstrap and keep at least 100 resamples. Timing the whole
-  // bootstrap step (the full-data estimate, drawing and gathering rows, the metric) rather than one
-  // metric call: gathering a resample costs about half as much again as the metric, so a budget
-  // sized on the metric alone ran 50 % over it (5.3 s for a 3.5 s budget, 200k-row run).
+  // 500 resamples unless the budget allows fewer: time a 2-resample bootstrap and keep at least 100
+  // resamples. Timing the whole bootstrap step (the full-data estimate, drawing the rows, the metric)
+  // rather than one metric call, because a budget sized on the metric alone ran 50 % over it. For
+  // roc_auc, pr_auc and the regression errors `bootstrapCI` scores a resample from the draws without
+  // gathering rows (identical values), so the probe, which also pays the one-off sort, overstates a
+  // resample's cost: the interval then uses fewer resamples, never more time than budgeted.
   // roc_auc and pr_auc read only the positive column of a binary probability matrix: resampling
   // that column alone gives the same interval (same draws, same values) without gathering the other.
   const bootPrediction: Matrix | Float64Array =
