@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { runCliInProcess } from '../../test/helpers/cli.js'
 import { AppError } from '../core/index.js'
 import { parseCommandArgs, unknownSubcommand } from './args.js'
-import { main } from './main.js'
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -94,22 +94,8 @@ test('unknownSubcommand suggests the nearest sub-command', () => {
   assert.match(unknownSubcommand('keel runs', undefined, ['list']).message, /needs a sub-command: list/)
 })
 
-/** Runs `main` in-process, capturing stderr. */
-async function keel(...argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = ''
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk !== 'string')
-      return (original as (c: Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
-    stderr += chunk
-    return true
-  }) as typeof process.stderr.write
-  try {
-    return { code: await main(argv), stderr }
-  } finally {
-    process.stderr.write = original
-  }
-}
+/** Runs `main` in-process (stderr is what these tests read). */
+const keel = runCliInProcess
 
 test('keel: a mistyped command gets the nearest one, in one line, exit 2', async () => {
   const typo = await keel('trian', '--data', 'x.csv')

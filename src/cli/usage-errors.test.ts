@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { runCliInProcess } from '../../test/helpers/cli.js'
 import { AppError, InvalidArgumentError } from '../core/index.js'
 import { parseWindow } from '../monitor/index.js'
 import { parseFamily, resolveTaskSettings } from '../train/index.js'
 import { asUsage } from './args.js'
-import { main } from './main.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-usage-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -52,22 +52,8 @@ test('asUsage reports INVALID_ARGUMENT as CLI_USAGE (sync and async) and passes 
   )
 })
 
-/** Runs `main` in-process, capturing stderr. */
-async function keel(...argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = ''
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk !== 'string')
-      return (original as (c: Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
-    stderr += chunk
-    return true
-  }) as typeof process.stderr.write
-  try {
-    return { code: await main(argv), stderr }
-  } finally {
-    process.stderr.write = original
-  }
-}
+/** Runs `main` in-process (stderr is what these tests read). */
+const keel = runCliInProcess
 
 test('keel train: a bad --task or --model is still a CLI_USAGE line, exit 2', async () => {
   const data = join(dir, 'd.csv')

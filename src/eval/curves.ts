@@ -78,18 +78,22 @@ export function binaryCounts(
   }
 }
 
-/** ROC curve with every distinct threshold kept (sklearn `roc_curve(drop_intermediate=False)`). */
-export function rocCurve(yTrue: NumericArray, yScore: NumericArray, sampleWeight?: NumericArray): RocCurve {
-  const { thresholds, truePositives, falsePositives } = binaryCounts(yTrue, yScore, sampleWeight)
-  const n = thresholds.length
-  const totalPos = truePositives[n - 1]!
-  const totalNeg = falsePositives[n - 1]!
+function checkBothClasses(totalPos: number, totalNeg: number): void {
   if (totalPos === 0 || totalNeg === 0) {
     throw new EvalInputError(
       `ROC needs both classes with positive weight; got positives=${totalPos}, negatives=${totalNeg}.`,
       { positives: totalPos, negatives: totalNeg },
     )
   }
+}
+
+/** ROC curve with every distinct threshold kept (sklearn `roc_curve(drop_intermediate=False)`). */
+export function rocCurve(yTrue: NumericArray, yScore: NumericArray, sampleWeight?: NumericArray): RocCurve {
+  const { thresholds, truePositives, falsePositives } = binaryCounts(yTrue, yScore, sampleWeight)
+  const n = thresholds.length
+  const totalPos = truePositives[n - 1]!
+  const totalNeg = falsePositives[n - 1]!
+  checkBothClasses(totalPos, totalNeg)
   const fpr = new Float64Array(n + 1)
   const tpr = new Float64Array(n + 1)
   for (let i = 0; i < n; i++) {
@@ -100,15 +104,42 @@ export function rocCurve(yTrue: NumericArray, yScore: NumericArray, sampleWeight
 }
 
 /**
+ * @internal The ROC area from the cumulative counts of the first `m` distinct thresholds
+ * (descending score, as {@link binaryCounts} gives them): trapezoids from (0, 0). `rocAuc` and the
+ * bootstrap's count-based resamples both end here, so their values are identical bit for bit.
+ */
+export function rocAreaFromCounts(
+  truePositives: ArrayLike<number>,
+  falsePositives: ArrayLike<number>,
+  m: number,
+  totalPos: number,
+  totalNeg: number,
+): number {
+  let area = 0
+  let prevF = 0
+  let prevT = 0
+  for (let j = 0; j < m; j++) {
+    const f = falsePositives[j]! / totalNeg
+    const t = truePositives[j]! / totalPos
+    area += ((f - prevF) * (t + prevT)) / 2
+    prevF = f
+    prevT = t
+  }
+  return area
+}
+
+/**
  * Area under the ROC curve by the trapezoid rule over distinct thresholds, so tied scores
  * count half, as in sklearn's `roc_auc_score`.
  * @throws EvalInputError when only one class is present.
  */
 export function rocAuc(yTrue: NumericArray, yScore: NumericArray, sampleWeight?: NumericArray): number {
-  const { fpr, tpr } = rocCurve(yTrue, yScore, sampleWeight)
-  let area = 0
-  for (let i = 1; i < fpr.length; i++) area += ((fpr[i]! - fpr[i - 1]!) * (tpr[i]! + tpr[i - 1]!)) / 2
-  return area
+  const { thresholds, truePositives, falsePositives } = binaryCounts(yTrue, yScore, sampleWeight)
+  const n = thresholds.length
+  const totalPos = truePositives[n - 1]!
+  const totalNeg = falsePositives[n - 1]!
+  checkBothClasses(totalPos, totalNeg)
+  return rocAreaFromCounts(truePositives, falsePositives, n, totalPos, totalNeg)
 }
 
 /** Precision-recall curve exactly as sklearn's `precision_recall_curve` (see {@link PrCurve}). */
@@ -133,6 +164,29 @@ export function prCurve(yTrue: NumericArray, yScore: NumericArray, sampleWeight?
 }
 
 /**
+ * @internal Average precision from the cumulative counts of the first `m` distinct thresholds
+ * (descending score): the points in ascending-score order, then the recall-0 end point, summed as
+ * sklearn does. Shared by `averagePrecision` and the bootstrap's count-based resamples.
+ */
+export function averagePrecisionFromCounts(
+  truePositives: ArrayLike<number>,
+  falsePositives: ArrayLike<number>,
+  m: number,
+  totalPos: number,
+): number {
+  let ap = 0
+  for (let i = 0; i < m; i++) {
+    const j = m - 1 - i
+    const predicted = truePositives[j]! + falsePositives[j]!
+    const precision = predicted === 0 ? 0 : truePositives[j]! / predicted
+    const recall = truePositives[j]! / totalPos
+    const nextRecall = i + 1 < m ? truePositives[j - 1]! / totalPos : 0
+    ap -= (nextRecall - recall) * precision
+  }
+  return ap
+}
+
+/**
  * Average precision (PR-AUC) with sklearn's step definition: sum over thresholds of
  * (R_n - R_{n-1}) * P_n, no interpolation.
  * @throws EvalInputError when there are no positives.
@@ -142,14 +196,13 @@ export function averagePrecision(
   yScore: NumericArray,
   sampleWeight?: NumericArray,
 ): number {
-  const { precision, recall } = prCurve(yTrue, yScore, sampleWeight)
-  const { truePositives } = binaryCounts(yTrue, yScore, sampleWeight)
-  if (truePositives[truePositives.length - 1] === 0) {
+  const { thresholds, truePositives, falsePositives } = binaryCounts(yTrue, yScore, sampleWeight)
+  const n = thresholds.length
+  const totalPos = truePositives[n - 1]!
+  if (totalPos === 0) {
     throw new EvalInputError('Average precision needs at least one positive row with positive weight.')
   }
-  let ap = 0
-  for (let i = 0; i < precision.length - 1; i++) ap -= (recall[i + 1]! - recall[i]!) * precision[i]!
-  return ap
+  return averagePrecisionFromCounts(truePositives, falsePositives, n, totalPos)
 }
 
 function bestOnCurve(

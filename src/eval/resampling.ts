@@ -1,6 +1,6 @@
 import { type Matrix, Rng, takeRows } from '../core/index.js'
 import { isMatrix } from './classification.js'
-import { averagePrecision, rocAuc } from './curves.js'
+import { averagePrecision, averagePrecisionFromCounts, rocAreaFromCounts, rocAuc } from './curves.js'
 import { EvalInputError } from './errors.js'
 import { getMetric, type Metric } from './metric-registry.js'
 import { mae, mape, REGRESSION_LOSSES, r2, rmse } from './regression.js'
@@ -237,30 +237,10 @@ function curveResampler(
     }
     if (kind === 'roc_auc') {
       if (totalPos === 0 || totalNeg === 0) return Number.NaN
-      // rocCurve + rocAuc: trapezoids from (0, 0) over the points in descending-score order
-      let area = 0
-      let prevF = 0
-      let prevT = 0
-      for (let j = 0; j < m; j++) {
-        const f = fps[j]! / totalNeg
-        const t = tps[j]! / totalPos
-        area += ((f - prevF) * (t + prevT)) / 2
-        prevF = f
-        prevT = t
-      }
-      return area
+      return rocAreaFromCounts(tps, fps, m, totalPos, totalNeg)
     }
     if (totalPos === 0) return Number.NaN
-    // prCurve + averagePrecision: points in ascending-score order, then the (recall 0) end point
-    let ap = 0
-    for (let i = 0; i < m; i++) {
-      const j = m - 1 - i
-      const recall = tps[j]! / totalPos
-      const precision = tps[j]! / (tps[j]! + fps[j]!)
-      const nextRecall = i + 1 < m ? tps[j - 1]! / totalPos : 0
-      ap -= (nextRecall - recall) * precision
-    }
-    return ap
+    return averagePrecisionFromCounts(tps, fps, m, totalPos)
   }
 }
 

@@ -56,3 +56,38 @@ export function runCli(
     })
   })
 }
+
+/**
+ * Runs `keel ARGS` in this process through the CLI's `main`, capturing what it writes as text to
+ * stdout and stderr. Binary writes pass through: under `node --test` the runner streams its own
+ * reports to stdout. `main` is imported on first use so that child-process callers don't load the CLI.
+ */
+export async function runCliInProcess(...argv: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js')
+  let stdout = ''
+  let stderr = ''
+  const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) => {
+    const original = stream.write.bind(stream)
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string')
+        return (original as (c: Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest)
+      append(chunk)
+      return true
+    }) as typeof stream.write
+    return () => {
+      stream.write = original
+    }
+  }
+  const restoreOut = capture(process.stdout, (t) => {
+    stdout += t
+  })
+  const restoreErr = capture(process.stderr, (t) => {
+    stderr += t
+  })
+  try {
+    return { code: await main(argv), stdout, stderr }
+  } finally {
+    restoreOut()
+    restoreErr()
+  }
+}
