@@ -9,7 +9,8 @@
 //   pipeline                            (fitted bundle, encoder, labels, explanations, reference
 //                                        profile, the servable contract: what train produces and
 //                                        serve runs)
-//   train, track, registry, predlog     (producing and recording models; the prediction log)
+//   train, track, registry, predlog,    (producing and recording models; the prediction log;
+//   interop, optimize                    models from other runtimes in and out; slimmer versions)
 //   serve, monitor, rag                 (servers and their plugins; serve mounts monitor and rag)
 //   cli                                 (commands wiring the rest)
 //
@@ -21,7 +22,7 @@ const LAYERS = [
   ['store'],
   ['data', 'models', 'eval', 'llm'],
   ['pipeline'],
-  ['train', 'track', 'registry', 'predlog'],
+  ['train', 'track', 'registry', 'predlog', 'interop', 'optimize'],
   ['serve', 'monitor', 'rag'],
   ['cli'],
 ]
@@ -57,6 +58,9 @@ const SAME_LAYER = {
   track: [],
   registry: ['track'],
   predlog: [],
+  // Imports register versions; optimization trains students, scores them and registers children.
+  interop: ['train', 'track', 'registry'],
+  optimize: ['train', 'track', 'registry', 'interop'],
   // The server mounts the monitoring and RAG plugins; they never import the server.
   serve: ['monitor', 'rag'],
   monitor: [],

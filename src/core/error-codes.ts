@@ -14,9 +14,11 @@ export type Capability =
   | 'data'
   | 'eval'
   | 'http'
+  | 'interop'
   | 'llm'
   | 'models'
   | 'monitor'
+  | 'optimize'
   | 'pipeline'
   | 'predlog'
   | 'rag'
@@ -262,10 +264,78 @@ export const ERROR_CODES = {
       "Could not write 'out/scored.csv': ENOENT: no such file or directory. Check that the directory exists and is writable.",
     thrownIn: ['train'],
   },
+  IMPORT_FILE_UNREADABLE: {
+    httpStatus: NO_HTTP,
+    summary: 'The model file given to `keel import` cannot be read.',
+    hint: 'Check the path and permissions.',
+    example: 'Cannot read the model file model.json: ENOENT: no such file or directory.',
+    thrownIn: ['interop'],
+  },
+  IMPORT_FORMAT_UNKNOWN: {
+    httpStatus: NO_HTTP,
+    summary: 'The file is not a model format `keel import` reads (XGBoost JSON, LightGBM text, ONNX).',
+    hint: 'Save XGBoost models as JSON (`booster.save_model("m.json")`), LightGBM as text, or pass --format.',
+    example:
+      'model.ubj looks like a binary XGBoost model: save it as JSON in Python with booster.save_model("model.json").',
+    thrownIn: ['interop'],
+  },
+  IMPORT_INVALID: {
+    httpStatus: NO_HTTP,
+    summary: 'The model file is malformed: a missing or inconsistent field.',
+    hint: 'Re-save the model with its producer; the message names the field.',
+    example: "XGBoost model: tree 3 has no 'split_conditions'.",
+    thrownIn: ['interop', 'models'],
+  },
+  IMPORT_UNSUPPORTED: {
+    httpStatus: NO_HTTP,
+    summary: 'The model uses something Keel cannot run exactly (an objective, a split kind, an input type).',
+    hint: 'The message names what and where; retrain without it or export to ONNX instead.',
+    example:
+      "XGBoost objective 'rank:pairwise' is not supported; supported: binary:logistic, multi:softprob, reg:squarederror.",
+    thrownIn: ['interop', 'models'],
+  },
+  IMPORT_SCHEMA_INVALID: {
+    httpStatus: NO_HTTP,
+    summary: 'The schema sample or schema file given to `keel import` cannot be used.',
+    hint: 'Give a sample of the model’s input (--schema SAMPLE.csv) or a JSON list of {name, kind, levels}.',
+    example: "schema.json: feature 'plan' has kind 'text'; use one of numeric, categorical, boolean.",
+    thrownIn: ['interop'],
+  },
+  IMPORT_SCHEMA_MISMATCH: {
+    httpStatus: NO_HTTP,
+    summary: 'The schema does not match the model’s inputs or classes.',
+    hint: 'The message lists the model’s inputs in order; leave the label out with --target.',
+    example:
+      'The model takes 30 input columns; the schema has 31 feature columns. Leave the label out with --target.',
+    thrownIn: ['interop'],
+  },
+  EXPORT_UNSUPPORTED: {
+    httpStatus: NO_HTTP,
+    summary: 'The model cannot be exported to the requested format.',
+    hint: 'ONNX export needs numeric features; the message names the columns or the model kind.',
+    example: "ONNX export needs numeric features; 'plan' and 'region' are categorical.",
+    thrownIn: ['interop'],
+  },
+  ONNX_RUNTIME_FAILED: {
+    httpStatus: NO_HTTP,
+    summary:
+      'The onnxruntime thread of an ONNX model failed a run, did not answer in time, or was used after close().',
+    hint: 'Load the model again; score a very large batch in smaller batches.',
+    example:
+      'The ONNX runtime thread did not run the ONNX model within 60000 ms; it was stopped. Load the model again (a very large batch may need a longer timeout).',
+    thrownIn: ['models'],
+  },
+  OPTIMIZE_UNSUPPORTED: {
+    httpStatus: NO_HTTP,
+    summary: 'The optimization asked for does not apply to this model kind.',
+    hint: 'Quantization applies to MLPs and tree ensembles, pruning to MLPs and tree ensembles; distillation to any model.',
+    example: "int8 quantization applies to MLP models; 'linear-regression' has none to quantize.",
+    thrownIn: ['optimize', 'models'],
+  },
   DEPENDENCY_MISSING: {
     httpStatus: NO_HTTP,
     summary:
-      'A feature needs an optional peer dependency that is not installed (LanceDB, the OpenAI or Anthropic SDK, ioredis, pg).',
+      'A feature needs an optional peer dependency that is not installed (LanceDB, the OpenAI or Anthropic SDK, ioredis, pg, onnxruntime-node).',
     hint: 'Run the npm install command the message names, in the project that uses keel-ml.',
     example:
       "The OpenAI-compatible LLM provider needs the optional package 'openai', which is not installed. Install it: npm install openai@^6.49.0",

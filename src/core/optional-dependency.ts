@@ -11,6 +11,7 @@ export const OPTIONAL_DEPENDENCIES = {
   '@lancedb/lancedb': '^0.31.0',
   'apache-arrow': '>=15.0.0 <=18.1.0',
   ioredis: '^6.0.0',
+  'onnxruntime-node': '1.30.0',
   openai: '^6.49.0',
   pg: '^8.23.1',
 } as const satisfies Readonly<Record<string, string>>

@@ -54,10 +54,14 @@ export {
   type ModelCard,
   type ModelCardData,
   type ModelCardIntendedUse,
+  type ModelCardLineage,
+  type ModelCardOrigin,
   type ModelCardTask,
   parseModelCard,
   renderModelCard,
+  renderTradeoffTable,
   type SubgroupMetrics,
+  type TradeoffSide,
 } from './model-card.js'
 /**
  * Opens the registry on a database URL (default `$KEEL_DATABASE_URL`, else `.keel/keel.db`) or on

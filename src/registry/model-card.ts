@@ -51,6 +51,46 @@ export interface MetricInterval {
   readonly level: number
 }
 
+/** Where an imported model came from (`keel import`). */
+export interface ModelCardOrigin {
+  /** File format: `xgboost`, `lightgbm`, `onnx`. */
+  readonly format: string
+  /** Producer and version as the file states them, e.g. `xgboost 1.7.4`. */
+  readonly producer: string
+  /** The imported file's name and SHA-256, so the version can be traced to the exact file. */
+  readonly file: string
+  readonly sha256: string
+  readonly bytes: number
+  /** What the conversion assumed (e.g. how a base score was read). */
+  readonly notes?: readonly string[]
+}
+
+/** One side of an optimization's trade-off, measured on the held-out rows. */
+export interface TradeoffSide {
+  readonly artifactBytes: number
+  /** Median single-row latency. */
+  readonly latencyMs: number
+  readonly batchRowsPerSecond: number
+  /** The primary metric's value. */
+  readonly metric: number
+}
+
+/** The parent a version was derived from (`keel optimize`) and what the derivation traded. */
+export interface ModelCardLineage {
+  /** `name@version` of the parent. */
+  readonly parent: string
+  /** e.g. `quantize int8`, `prune 0.5`, `distill gbdt (20 trees)`. */
+  readonly method: string
+  readonly details?: Readonly<Record<string, JsonValue>>
+  readonly tradeoff?: {
+    readonly metric: string
+    /** Where it was measured, e.g. `test (1,200 rows)`. */
+    readonly split: string
+    readonly parent: TradeoffSide
+    readonly child: TradeoffSide
+  }
+}
+
 /** A model card: what the model does, on what data, how well, for whom, and where it falls short. */
 export interface ModelCard {
   readonly title?: string
@@ -70,6 +110,10 @@ export interface ModelCard {
   readonly constraints?: readonly ConstraintCheck[]
   readonly limitations: readonly string[]
   readonly ethicalConsiderations?: readonly string[]
+  /** Set on versions imported from another runtime's file. */
+  readonly origin?: ModelCardOrigin
+  /** Set on versions derived from another version (quantized, pruned, distilled). */
+  readonly lineage?: ModelCardLineage
 }
 
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
@@ -100,6 +144,13 @@ const constraintCheckSchema = z.object({
   limit: scalar.optional(),
   unit: z.string().optional(),
   detail: z.string().optional(),
+})
+
+const tradeoffSideSchema = z.object({
+  artifactBytes: z.number(),
+  latencyMs: metricValue,
+  batchRowsPerSecond: metricValue,
+  metric: metricValue,
 })
 
 const modelCardSchema = z.object({
@@ -145,6 +196,31 @@ const modelCardSchema = z.object({
   constraints: z.array(constraintCheckSchema).optional(),
   limitations: z.array(z.string()),
   ethicalConsiderations: z.array(z.string()).optional(),
+  origin: z
+    .object({
+      format: z.string(),
+      producer: z.string(),
+      file: z.string(),
+      sha256: z.string(),
+      bytes: z.number(),
+      notes: z.array(z.string()).optional(),
+    })
+    .optional(),
+  lineage: z
+    .object({
+      parent: z.string(),
+      method: z.string(),
+      details: z.record(z.string(), jsonValue).optional(),
+      tradeoff: z
+        .object({
+          metric: z.string(),
+          split: z.string(),
+          parent: tradeoffSideSchema,
+          child: tradeoffSideSchema,
+        })
+        .optional(),
+    })
+    .optional(),
 })
 
 /**
@@ -254,6 +330,25 @@ export function renderModelCard(card: ModelCard, options: { name?: string; versi
     out.push('')
   }
 
+  if (card.origin !== undefined) {
+    const o = card.origin
+    out.push(
+      '## Origin',
+      '',
+      `Imported from \`${o.file}\` (${o.format}, ${o.bytes} bytes), produced by ${o.producer}.`,
+      '',
+      `- SHA-256: \`${o.sha256}\``,
+      ...(o.notes ?? []).map((n) => `- ${n}`),
+      '',
+    )
+  }
+
+  if (card.lineage !== undefined) {
+    out.push('## Lineage', '', `Derived from \`${card.lineage.parent}\` by ${card.lineage.method}.`, '')
+    const t = card.lineage.tradeoff
+    if (t !== undefined) out.push(...renderTradeoffTable(t), '')
+  }
+
   out.push(`## Metrics (${card.metricsSplit ?? 'test'})`, '')
   const metricNames = Object.keys(card.metrics)
   if (metricNames.length === 0) out.push('No metrics recorded.')
@@ -349,4 +444,40 @@ function withUnit(value: number | string | boolean | null | undefined, unit: str
   if (value === undefined || value === null) return ''
   const text = typeof value === 'number' ? formatNumber(value) : String(value)
   return unit === undefined ? text : `${text} ${unit}`
+}
+
+/**
+ * The parent-against-child table of an optimization (size, latency, throughput, primary metric),
+ * as Markdown lines: what `keel models show` and the model card print.
+ */
+export function renderTradeoffTable(t: NonNullable<ModelCardLineage['tradeoff']>): string[] {
+  const ratio = (a: number, b: number): string =>
+    b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : ''
+  const rows: [string, string, string, string][] = [
+    [
+      'artifact size (bytes)',
+      String(t.parent.artifactBytes),
+      String(t.child.artifactBytes),
+      ratio(t.child.artifactBytes, t.parent.artifactBytes),
+    ],
+    [
+      'single-row latency (ms, median)',
+      formatNumber(t.parent.latencyMs),
+      formatNumber(t.child.latencyMs),
+      ratio(t.child.latencyMs, t.parent.latencyMs),
+    ],
+    [
+      'batch rows/s',
+      formatNumber(t.parent.batchRowsPerSecond),
+      formatNumber(t.child.batchRowsPerSecond),
+      ratio(t.child.batchRowsPerSecond, t.parent.batchRowsPerSecond),
+    ],
+    [
+      `${t.metric} (${t.split})`,
+      formatNumber(t.parent.metric),
+      formatNumber(t.child.metric),
+      formatSigned(t.child.metric - t.parent.metric),
+    ],
+  ]
+  return table(['Measure', 'Parent', 'Child', 'Child vs parent'], rows)
 }

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url'
 
 export const SERVER_CHILD = fileURLToPath(new URL('./serve-shutdown-child.ts', import.meta.url))
 export const ROW = { age: 42, tenure: 3, plan: 'basic', region: 'eu', active: true }
+/** Longest a test client waits for one prediction (the slow model answers in seconds). */
+const PREDICT_TIMEOUT_MS = 20_000
 /** Start-up of a cluster under tsx takes long on a loaded machine. */
 const START_TIMEOUT_MS = 240_000
 
@@ -61,7 +63,11 @@ export function cleanup(c: Child | undefined, group = false): void {
   if (c === undefined || c.child.exitCode !== null || c.child.signalCode !== null) return
   try {
     if (group) process.kill(-c.child.pid!, 'SIGKILL')
-    else c.child.kill('SIGKILL')
+    else {
+      // A cluster's workers first: a primary killed alone can leave them holding the port.
+      for (const worker of childPids(c.child.pid!)) process.kill(worker, 'SIGKILL')
+      c.child.kill('SIGKILL')
+    }
   } catch {
     // Already gone.
   }
@@ -123,6 +129,9 @@ export async function predict(base: string, model = 'churn'): Promise<string | u
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ features: ROW }),
+      // A connection handed to a worker as it stops can go unanswered: the client gives up (not
+      // acknowledged, so not owed) instead of stalling its load loop for the rest of the test.
+      signal: AbortSignal.timeout(PREDICT_TIMEOUT_MS),
     })
     const body = (await res.json()) as { predictionId?: string }
     return res.status === 200 ? body.predictionId : undefined

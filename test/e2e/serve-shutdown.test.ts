@@ -95,6 +95,7 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', { 
         const db = await backend.create()
         const group = target.startsWith('group')
         let c: Child | undefined
+        let traffic: ReturnType<typeof load> | undefined
         try {
           // A long flush interval: at the signal almost everything acknowledged is still queued.
           c = await startChild(
@@ -103,8 +104,9 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', { 
           )
           const base = c.base
           const pid = c.child.pid!
-          const traffic = load(base, 4)
-          await waitFor('150 acknowledged predictions', () => traffic.acked.length >= 150)
+          traffic = load(base, 4)
+          const acked = traffic.acked
+          await waitFor('150 acknowledged predictions', () => acked.length >= 150)
           if (target === 'worker') {
             // One worker stops alone: its queue must be written before it exits, and the primary
             // starts a replacement.
@@ -117,7 +119,7 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', { 
             })
           }
           const before = traffic.acked.length
-          await waitFor('150 more acknowledged predictions', () => traffic.acked.length >= before + 150)
+          await waitFor('150 more acknowledged predictions', () => acked.length >= before + 150)
           await traffic.stop()
           // Requests in flight when the signal comes (on both workers) keep the workers busy with
           // the shutdown for a while: the window in which a second signal (the primary's, before
@@ -147,6 +149,8 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', { 
           assert.equal(code, 0, c.stderr())
           assert.ok(traffic.acked.length >= 300)
         } finally {
+          // A failed case stops its clients too, or their loops keep the test process alive.
+          void traffic?.stop()
           cleanup(c, group)
           await db.drop()
         }

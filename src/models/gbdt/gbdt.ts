@@ -860,3 +860,73 @@ export function readGbdtRegressor(value: Artifact<unknown, unknown>): FittedGrad
   const params = resolveArtifactParams(GBDT_REGRESSOR, a)
   return new FittedGradientBoostingRegressor(state, params, a.featureNames as string[])
 }
+
+/** Trees grown elsewhere (an imported XGBoost or LightGBM model) that `gbdtFromTrees` adopts. */
+export interface GbdtTreesInput {
+  readonly task: TaskKind
+  /** Classes of a classifier: 2 (one logit output, sigmoid) or more (one output each, softmax). */
+  readonly nClasses?: number
+  readonly featureNames: readonly string[]
+  /** Margin each output starts from (length: 1, or nClasses for softmax). */
+  readonly baseScore: Float64Array
+  /** Trees in Keel's layout: children after their parent, categorical codes 0..255 as bitsets. */
+  readonly trees: readonly Tree[]
+  /** Output (class) each tree adds to. */
+  readonly treeOutput: Int32Array
+  /** Columns holding categorical codes. */
+  readonly categoricalFeatures?: readonly number[]
+}
+
+/**
+ * A fitted Keel GBDT over trees grown elsewhere: the model then scores on the WebAssembly scorer,
+ * explains with TreeSHAP and saves like one Keel trained. Checked as an artifact read is (malformed
+ * trees throw ARTIFACT_INVALID). Importances are the trees' split gains and counts.
+ */
+export function gbdtFromTrees(
+  input: GbdtTreesInput,
+): FittedGradientBoostingClassifier | FittedGradientBoostingRegressor {
+  const nFeatures = input.featureNames.length
+  const classifier = input.task !== 'regression'
+  const nClasses = classifier ? (input.nClasses ?? 2) : 1
+  const nOutputs = classifier && nClasses > 2 ? nClasses : 1
+  const importanceGain = new Float64Array(nFeatures)
+  const importanceSplit = new Float64Array(nFeatures)
+  for (const tree of input.trees) {
+    for (let i = 0; i < tree.feature.length; i++) {
+      const f = tree.feature[i]!
+      if (f < 0 || f >= nFeatures) continue
+      importanceGain[f]! += Math.max(0, tree.gain[i]!)
+      importanceSplit[f]!++
+    }
+  }
+  const state: GbdtState = {
+    objective: !classifier ? 'squared-error' : nOutputs === 1 ? 'logistic' : 'softmax',
+    nFeatures,
+    categoricalFeatures: [...(input.categoricalFeatures ?? [])],
+    ensemble: {
+      nOutputs,
+      baseScore: Float64Array.from(input.baseScore),
+      trees: input.trees,
+      treeOutput: Int32Array.from(input.treeOutput),
+      nRounds: Math.ceil(input.trees.length / nOutputs),
+      importanceGain,
+      importanceSplit,
+      validationLoss: [],
+    },
+  }
+  const built = classifier
+    ? new FittedGradientBoostingClassifier(
+        state,
+        { ...DEFAULT_GBDT_CLASSIFIER_PARAMS, nEstimators: state.ensemble.nRounds },
+        input.featureNames,
+        nClasses,
+      )
+    : new FittedGradientBoostingRegressor(
+        state,
+        { ...DEFAULT_GBDT_REGRESSOR_PARAMS, nEstimators: state.ensemble.nRounds },
+        input.featureNames,
+      )
+  // The artifact reader holds every structural check (children after parents, features in
+  // range, bitsets present): reading the model back applies them to imported trees too.
+  return classifier ? readGbdtClassifier(built.toArtifact()) : readGbdtRegressor(built.toArtifact())
+}

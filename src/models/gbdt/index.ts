@@ -17,6 +17,7 @@ import { GBDT_CLASSIFIER_KIND, GBDT_REGRESSOR_KIND, readGbdtClassifier, readGbdt
 
 /** A histogram worker thread failed (code GBDT_WORKER_FAILED); retry with `threads: 1`. */
 export { WorkerPoolError } from '../../runtime/index.js'
+export type { GbdtTreesInput } from './gbdt.js'
 export {
   /** What `GradientBoostingClassifier.fit` returns. */
   FittedGradientBoostingClassifier,
@@ -32,6 +33,8 @@ export {
   GradientBoostingClassifier,
   /** Histogram gradient boosting regressor (squared error, absolute error, Huber). */
   GradientBoostingRegressor,
+  /** A fitted GBDT over trees grown elsewhere (imported XGBoost / LightGBM models). */
+  gbdtFromTrees,
   /** Reads a 'gbdt-classifier' artifact (also reachable through `loadModel`). */
   readGbdtClassifier,
   /** Reads a 'gbdt-regressor' artifact (also reachable through `loadModel`). */

@@ -16,6 +16,7 @@
 
 import { registerModelReader } from '../load.js'
 import { readMlpClassifier, readMlpRegressor } from './mlp.js'
+import { QUANTIZED_MLP_KINDS, readQuantizedMlp } from './quantized.js'
 
 export type { InitScheme } from './layers.js'
 export type { MLPParams } from './mlp.js'
@@ -26,6 +27,18 @@ export {
   MLPClassifier,
   MLPRegressor,
 } from './mlp.js'
+export type { MlpPrecision, MlpPruneOptions, MlpPruneResult, QuantizedMlpKind } from './quantized.js'
+export {
+  FittedQuantizedMlpClassifier,
+  FittedQuantizedMlpRegressor,
+  fromFloat16Bits,
+  isFittedMlp,
+  pruneMlp,
+  QUANTIZED_MLP_KINDS,
+  quantizeMlp,
+  toFloat16Bits,
+} from './quantized.js'
 
 registerModelReader('mlp-classifier', readMlpClassifier)
 registerModelReader('mlp-regressor', readMlpRegressor)
+for (const kind of QUANTIZED_MLP_KINDS) registerModelReader(kind, readQuantizedMlp)

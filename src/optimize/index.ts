@@ -1,0 +1,33 @@
+/**
+ * Model optimization: smaller or faster versions of a fitted bundle, and the trade-off table that
+ * compares them with their parent. Every optimizer takes a `ModelBundle` and returns a new one
+ * (same encoder, classes and threshold unless a student brings its own encoder) with notes on
+ * what changed, ready to register as a child version.
+ *
+ * @example
+ * ```ts
+ * const { bundle: child, changes } = quantizeBundle(parent, 'int8')
+ * const t = measureTradeoff(parent, child, testDs)
+ * console.log(renderTradeoff(t))
+ * ```
+ */
+import type { ModelBundle } from '../pipeline/index.js'
+
+/** What every optimizer returns. */
+export interface OptimizeResult {
+  /** The optimized bundle (a new object; the parent is unchanged). */
+  readonly bundle: ModelBundle
+  /** What was done, e.g. `quantize:int8`, `prune:trees`, `distill:gbdt` (for the model card). */
+  readonly method: string
+  /** Human-readable notes on what changed (for the model card and the CLI output). */
+  readonly changes: readonly string[]
+}
+
+export type { DistillOptions, StudentFamily } from './distill.js'
+export { distillBundle } from './distill.js'
+export type { PruneData, PruneOptions } from './prune.js'
+export { pruneBundle } from './prune.js'
+export type { QuantizeMode } from './quantize.js'
+export { quantizeBundle } from './quantize.js'
+export type { Tradeoff, TradeoffOptions, TradeoffRow } from './tradeoff.js'
+export { measureTradeoff, renderTradeoff } from './tradeoff.js'
