@@ -36,6 +36,21 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/predict.js')).predictCommand,
   },
   {
+    name: 'import',
+    summary: 'register a model trained elsewhere (XGBoost JSON, LightGBM text, ONNX)',
+    load: async () => (await import('./commands/import.js')).importCommand,
+  },
+  {
+    name: 'export',
+    summary: 'write a registered model as an ONNX graph',
+    load: async () => (await import('./commands/export.js')).exportCommand,
+  },
+  {
+    name: 'optimize',
+    summary: 'quantize, prune or distill a model into a new version, with the trade-off table',
+    load: async () => (await import('./commands/optimize.js')).optimizeCommand,
+  },
+  {
     name: 'runs',
     summary: 'list, show and compare tracked runs',
     load: async () => (await import('./commands/runs.js')).runsCommand,

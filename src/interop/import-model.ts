@@ -177,6 +177,27 @@ export async function importModel(options: ImportModelOptions): Promise<ImportMo
     ...(options.classes === undefined ? {} : { nClasses: options.classes.length }),
     ...(candidates === undefined ? {} : { featureNames: candidates.map((c) => c.name) }),
   })
+  try {
+    return await registerImported(options, imported, { bytes, sha256, sample, candidates })
+  } finally {
+    // An ONNX graph holds a runtime thread; the registered version is loaded afresh when served.
+    await imported.model.close?.()
+  }
+}
+
+/** Wraps a converted model with its encoder and labels, scores the sample, records and registers it. */
+async function registerImported(
+  options: ImportModelOptions,
+  imported: ImportedModel,
+  input: {
+    readonly bytes: Uint8Array
+    readonly sha256: string
+    readonly sample: Dataset | undefined
+    readonly candidates: CandidateFeature[] | undefined
+  },
+): Promise<ImportModelResult> {
+  const { bytes, sha256, sample, candidates } = input
+  const note = options.onProgress ?? (() => undefined)
   if (options.task !== undefined && options.task !== imported.task)
     throw new AppError(
       'IMPORT_SCHEMA_MISMATCH',
@@ -553,7 +574,7 @@ function selectProba(
 ): { rows: number; cols: number; data: Float64Array } {
   const k = proba.cols
   const data = new Float64Array(keep.length * k)
-  keep.forEach((r, i) => data.set(proba.data.subarray(r * k, r * k + k), i * k))
+  for (let i = 0; i < keep.length; i++) data.set(proba.data.subarray(keep[i]! * k, keep[i]! * k + k), i * k)
   return { rows: keep.length, cols: k, data }
 }
 

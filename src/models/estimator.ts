@@ -48,6 +48,11 @@ export interface FittedModel {
   toArtifact(): Artifact
   /** Non-negative importances, one per feature, where the model defines them. */
   featureImportance?(kind?: 'gain' | 'split'): Float64Array
+  /**
+   * Releases what the model holds outside the heap (an ONNX graph's runtime thread). Models with
+   * nothing to release leave it out; callers that load models on demand call it when done.
+   */
+  close?(): Promise<void>
 }
 
 /** A fitted classifier: probabilities per class, columns in `classes` order. */

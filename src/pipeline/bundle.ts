@@ -117,6 +117,11 @@ export class ModelBundle {
     return { labels, proba }
   }
 
+  /** Releases the model's resources (an ONNX graph's runtime thread); a no-op for Keel's own models. */
+  async close(): Promise<void> {
+    await this.model.close?.()
+  }
+
   /** The bundle as a code-free JSON artifact. */
   toArtifact(): Artifact<BundleState, Record<string, never>> {
     return {

@@ -67,4 +67,12 @@ export type {
   TrainSpec,
   TuningResult,
 } from './workflow.js'
-export { balancedWeights, holdoutSplit, makeFolds, scoreBundle, trainModelBundle } from './workflow.js'
+export {
+  balancedWeights,
+  DEFAULT_TEST_SIZE,
+  holdoutSplit,
+  makeFolds,
+  prepare,
+  scoreBundle,
+  trainModelBundle,
+} from './workflow.js'

@@ -2,6 +2,7 @@ import {
   type Contribution,
   explainBundleRow,
   type FeatureRow,
+  isExplainable,
   ModelBundle,
   type ModelOutput,
   type ModelSource,
@@ -34,9 +35,13 @@ export function bundleToServable(bundle: ModelBundle, name: string, version: num
         return { prediction: label, probabilities }
       })
     },
-    explain(row: FeatureRow, top: number): Contribution[] {
-      return explainBundleRow(bundle, row, top)
-    },
+    // Only trees and linear models have exact explanations; without `explain` the server answers
+    // explain=true with 422 SERVE_EXPLAIN_UNSUPPORTED (an MLP, an ONNX graph).
+    ...(isExplainable(bundle)
+      ? { explain: (row: FeatureRow, top: number): Contribution[] => explainBundleRow(bundle, row, top) }
+      : {}),
+    // The server calls it once a swapped-out version's in-flight calls finished.
+    close: () => bundle.close(),
   }
 }
 

@@ -96,6 +96,18 @@ function renderVersion(v: ModelVersion): string {
     ['fallback', v.fallback ?? ''],
     ['description', v.description ?? ''],
     ['model card', v.modelCard === null ? '' : `yes ('keel models card ${v.name}@${v.version}')`],
+    [
+      'imported',
+      v.modelCard?.origin === undefined
+        ? ''
+        : `${v.modelCard.origin.file} (${v.modelCard.origin.format}, ${v.modelCard.origin.producer}, sha256 ${v.modelCard.origin.sha256})`,
+    ],
+    [
+      'parent',
+      v.modelCard?.lineage === undefined
+        ? ''
+        : `${v.modelCard.lineage.parent} (${v.modelCard.lineage.method})`,
+    ],
   ]
   const shown = rows.filter(([, value]) => value !== '')
   const width = Math.max(...shown.map(([k]) => k.length))
@@ -129,6 +141,44 @@ function renderVersion(v: ModelVersion): string {
             : `${String(c.limit)}${c.unit === undefined ? '' : ` ${c.unit}`}`,
           c.hard === false ? 'soft' : 'hard',
         ]),
+      ),
+    )
+  }
+  const tradeoff = v.modelCard?.lineage?.tradeoff
+  if (tradeoff !== undefined) {
+    const t = tradeoff
+    const ratio = (a: number, b: number): string =>
+      b > 0 && Number.isFinite(a / b) ? `x${(a / b).toFixed(2)}` : ''
+    out.push(
+      '',
+      formatTable(
+        ['  TRADE-OFF', 'PARENT', 'CHILD', 'CHANGE'],
+        [
+          [
+            '  artifact bytes',
+            String(t.parent.artifactBytes),
+            String(t.child.artifactBytes),
+            ratio(t.child.artifactBytes, t.parent.artifactBytes),
+          ],
+          [
+            '  latency ms (1 row)',
+            formatValue(t.parent.latencyMs),
+            formatValue(t.child.latencyMs),
+            ratio(t.child.latencyMs, t.parent.latencyMs),
+          ],
+          [
+            '  batch rows/s',
+            formatValue(t.parent.batchRowsPerSecond),
+            formatValue(t.child.batchRowsPerSecond),
+            ratio(t.child.batchRowsPerSecond, t.parent.batchRowsPerSecond),
+          ],
+          [
+            `  ${t.metric} (${t.split})`,
+            formatValue(t.parent.metric),
+            formatValue(t.child.metric),
+            formatValue(t.child.metric - t.parent.metric),
+          ],
+        ],
       ),
     )
   }
