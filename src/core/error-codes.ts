@@ -70,7 +70,7 @@ export const ERROR_CODES = {
     summary: 'A model artifact or bundle is malformed: a missing field, a wrong array type, bad JSON.',
     hint: 'Re-save the model from its run; artifacts are written by Keel and should not be edited.',
     example: 'Expected an encoded float64 array, got dtype int32.',
-    thrownIn: ['core', 'models', 'pipeline'],
+    thrownIn: ['core', 'models', 'optimize', 'pipeline'],
   },
   ARTIFACT_KIND_UNKNOWN: {
     httpStatus: NO_HTTP,
@@ -276,7 +276,7 @@ export const ERROR_CODES = {
     summary: 'The file is not a model format `keel import` reads (XGBoost JSON, LightGBM text, ONNX).',
     hint: 'Save XGBoost models as JSON (`booster.save_model("m.json")`), LightGBM as text, or pass --format.',
     example:
-      'model.ubj looks like a binary XGBoost model: save it as JSON in Python with booster.save_model("model.json").',
+      'model.ubj looks like a binary XGBoost model: save it as JSON in Python with booster.save_model("model.json") and import that.',
     thrownIn: ['interop'],
   },
   IMPORT_INVALID: {
@@ -284,7 +284,7 @@ export const ERROR_CODES = {
     summary: 'The model file is malformed: a missing or inconsistent field.',
     hint: 'Re-save the model with its producer; the message names the field.',
     example: "XGBoost model: tree 3 has no 'split_conditions'.",
-    thrownIn: ['interop', 'models'],
+    thrownIn: ['interop'],
   },
   IMPORT_UNSUPPORTED: {
     httpStatus: NO_HTTP,
@@ -292,7 +292,7 @@ export const ERROR_CODES = {
     hint: 'The message names what and where; retrain without it or export to ONNX instead.',
     example:
       "XGBoost objective 'rank:pairwise' is not supported; supported: binary:logistic, multi:softprob, reg:squarederror.",
-    thrownIn: ['interop', 'models'],
+    thrownIn: ['interop'],
   },
   IMPORT_SCHEMA_INVALID: {
     httpStatus: NO_HTTP,
@@ -306,14 +306,15 @@ export const ERROR_CODES = {
     summary: 'The schema does not match the model’s inputs or classes.',
     hint: 'The message lists the model’s inputs in order; leave the label out with --target.',
     example:
-      'The model takes 30 input columns; the schema has 31 feature columns. Leave the label out with --target.',
+      "The model takes 30 input columns; the schema has 31 feature columns (f0, f1, label). Leave the label out with --target, or give exactly the model's inputs in order.",
     thrownIn: ['interop'],
   },
   EXPORT_UNSUPPORTED: {
     httpStatus: NO_HTTP,
     summary: 'The model cannot be exported to the requested format.',
     hint: 'ONNX export needs numeric features; the message names the columns or the model kind.',
-    example: "ONNX export needs numeric features; 'plan' and 'region' are categorical.",
+    example:
+      "Models of kind 'mlp-classifier-int8' have no ONNX export; export a linear, rf, gbdt or mlp model.",
     thrownIn: ['interop'],
   },
   ONNX_RUNTIME_FAILED: {
@@ -329,8 +330,9 @@ export const ERROR_CODES = {
     httpStatus: NO_HTTP,
     summary: 'The optimization asked for does not apply to this model kind.',
     hint: 'Quantization applies to MLPs and tree ensembles, pruning to MLPs and tree ensembles; distillation to any model.',
-    example: "int8 quantization applies to MLP models; 'linear-regression' has none to quantize.",
-    thrownIn: ['optimize', 'models'],
+    example:
+      "Cannot quantize a 'linear-classifier' model. Supported kinds: mlp-classifier, mlp-regressor, gbdt-classifier, gbdt-regressor.",
+    thrownIn: ['optimize'],
   },
   DEPENDENCY_MISSING: {
     httpStatus: NO_HTTP,
@@ -406,7 +408,7 @@ export const ERROR_CODES = {
       'A parameter that can never work: out of range, wrong shape, ambiguous run id prefix, an unknown model family, task kind or window.',
     hint: 'Read the message for the allowed values.',
     example: "Cannot choose a threshold for 'f1'; use precision_at_recall@R or recall_at_precision@P.",
-    thrownIn: ['core', 'train'],
+    thrownIn: ['core', 'optimize', 'train'],
   },
   KEEL_HOME_UNUSABLE: {
     httpStatus: NO_HTTP,

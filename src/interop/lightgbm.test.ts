@@ -332,7 +332,7 @@ describe('importLightgbm: malformed files', () => {
         (e: unknown) =>
           e instanceof LightgbmImportError &&
           (e.code === 'IMPORT_INVALID' || e.code === 'IMPORT_UNSUPPORTED') &&
-          e.problem === 'IMPORT_MALFORMED' &&
+          e.problem === 'IMPORT_INVALID' &&
           pattern.test(e.message),
       )
     })

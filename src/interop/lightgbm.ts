@@ -12,7 +12,7 @@ import { CAT_WORDS, type Tree } from '../models/tree/index.js'
 import type { ImportedModel } from './types.js'
 
 /** Why an import failed: the file is not a valid model, or it uses what Keel cannot reproduce. */
-export type LightgbmImportProblem = 'IMPORT_MALFORMED' | 'IMPORT_UNSUPPORTED'
+export type LightgbmImportProblem = 'IMPORT_INVALID' | 'IMPORT_UNSUPPORTED'
 
 /**
  * A LightGBM model file that is malformed or uses a feature Keel's trees cannot express exactly.
@@ -22,7 +22,7 @@ export class LightgbmImportError extends AppError {
   readonly problem: LightgbmImportProblem
 
   constructor(problem: LightgbmImportProblem, message: string, details: Record<string, unknown> = {}) {
-    super(problem === 'IMPORT_MALFORMED' ? 'IMPORT_INVALID' : 'IMPORT_UNSUPPORTED', message, {
+    super(problem, message, {
       details: { problem, ...details },
     })
     this.problem = problem
@@ -100,7 +100,7 @@ interface ParsedFile {
 
 function malformed(message: string, details: Record<string, unknown> = {}): LightgbmImportError {
   return new LightgbmImportError(
-    'IMPORT_MALFORMED',
+    'IMPORT_INVALID',
     `${message} Pass the model.txt file LightGBM wrote (save_model / task=train), unedited.`,
     details,
   )
@@ -683,7 +683,7 @@ function lowestBit(word: number): number {
  * LightGBM's output transform (sigmoid for binary, softmax for multiclass, identity for
  * regression). The init score is already folded into the first trees, so the base score is 0.
  * @param text The whole file as LightGBM wrote it.
- * @throws LightgbmImportError (INVALID_ARGUMENT, `problem` IMPORT_MALFORMED) for a file that is
+ * @throws LightgbmImportError (INVALID_ARGUMENT, `problem` IMPORT_INVALID) for a file that is
  *   not a valid LightGBM text model, naming the line or tree and field.
  * @throws LightgbmImportError (`problem` IMPORT_UNSUPPORTED) for a model Keel cannot reproduce
  *   exactly: linear trees, category codes above 255, zero_as_missing splits whose threshold

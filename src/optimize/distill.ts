@@ -8,8 +8,8 @@ import { type Column, type Dataset, getColumn } from '../data/index.js'
 import { type FitOptions, type FittedModel, isClassifier, type TaskKind } from '../models/index.js'
 import { type BundleFeature, fitFeatureEncoder, ModelBundle } from '../pipeline/index.js'
 import { encodingFor, makeEstimator } from '../train/index.js'
-import type { OptimizeResult } from './index.js'
 import { GBDT_KINDS, type GbdtTree, gbdtFromParts, gbdtParts } from './trees.js'
+import type { OptimizeResult } from './types.js'
 
 /** Student model families. */
 export type StudentFamily = 'gbdt' | 'linear' | 'mlp'

@@ -11,17 +11,6 @@
  * console.log(renderTradeoff(t))
  * ```
  */
-import type { ModelBundle } from '../pipeline/index.js'
-
-/** What every optimizer returns. */
-export interface OptimizeResult {
-  /** The optimized bundle (a new object; the parent is unchanged). */
-  readonly bundle: ModelBundle
-  /** What was done, e.g. `quantize:int8`, `prune:trees`, `distill:gbdt` (for the model card). */
-  readonly method: string
-  /** Human-readable notes on what changed (for the model card and the CLI output). */
-  readonly changes: readonly string[]
-}
 
 export type { DistillOptions, StudentFamily } from './distill.js'
 export { distillBundle } from './distill.js'
@@ -33,3 +22,4 @@ export type { OptimizeMethod, OptimizeVersionOptions, OptimizeVersionResult } fr
 export { optimizeVersion } from './run.js'
 export type { Tradeoff, TradeoffOptions, TradeoffRow } from './tradeoff.js'
 export { measureTradeoff, renderTradeoff } from './tradeoff.js'
+export type { OptimizeResult } from './types.js'

@@ -8,7 +8,6 @@ import { type Dataset, selectRows } from '../data/index.js'
 import { type FittedModel, isFittedMlp, pruneMlp } from '../models/index.js'
 import type { ModelBundle } from '../pipeline/index.js'
 import { bundleTargets, unsupportedKind } from './common.js'
-import type { OptimizeResult } from './index.js'
 import { withModel } from './quantize.js'
 import {
   addForestTree,
@@ -23,6 +22,7 @@ import {
   gbdtParts,
   mergeWeakSplits,
 } from './trees.js'
+import type { OptimizeResult } from './types.js'
 
 /** Rows pruning may look at: fine-tuning fits on `train`; choices are checked on `validation`. */
 export interface PruneData {

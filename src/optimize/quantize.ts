@@ -5,7 +5,6 @@
 import { type FittedModel, isFittedMlp, quantizeMlp } from '../models/index.js'
 import { ModelBundle } from '../pipeline/index.js'
 import { unsupportedKind } from './common.js'
-import type { OptimizeResult } from './index.js'
 import {
   FOREST_KINDS,
   f32AtLeast,
@@ -15,6 +14,7 @@ import {
   gbdtFromParts,
   gbdtParts,
 } from './trees.js'
+import type { OptimizeResult } from './types.js'
 
 /** Weight formats `quantizeBundle` writes. */
 export type QuantizeMode = 'int8' | 'float16'

@@ -13,10 +13,10 @@ import {
   prepare,
 } from '../train/index.js'
 import { distillBundle, type StudentFamily } from './distill.js'
-import type { OptimizeResult } from './index.js'
 import { pruneBundle } from './prune.js'
 import { type QuantizeMode, quantizeBundle } from './quantize.js'
 import { measureTradeoff, renderTradeoff, type Tradeoff } from './tradeoff.js'
+import type { OptimizeResult } from './types.js'
 
 /** What `keel optimize` does to the parent. */
 export type OptimizeMethod =
