@@ -1,7 +1,7 @@
 """XGBoost side of bench/interop.ts: trains the model Keel imports and times XGBoost's own predict.
 
 Usage: OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2 /usr/bin/python3 bench/interop_anchor.py CSV WORKDIR
-         [--trees 200] [--score-rows 100000] [--threads 2] [--repeat 5] [--single 2000]
+         [--trees 200] [--score-rows 100000] [--threads 2] [--repeat 5] [--single 2000] [--time-only]
 
 Trains binary:logistic (hist, max_depth 6, lr 0.1, 256 bins) on the stratified 80 % train split
 (sklearn train_test_split, random_state=42, as bench/gbdt_anchor.py) of the synthetic CSV, with
@@ -10,7 +10,8 @@ WORKDIR: model.json, x.f32 (the first SCORE_ROWS test rows, row-major float32, t
 XGBoost sees), y.f32 (their labels) and pred.f32 (XGBoost's probabilities on them). Prints one JSON
 line: fit seconds, batch rows/s (DMatrix build included and excluded, inplace_predict) as medians
 of REPEAT runs, single-row latency percentiles (inplace_predict and DMatrix + predict, one row per
-call), test AUC.
+call), test AUC. `--time-only` skips the training and times the model and rows WORKDIR already
+holds (bench/interop.ts alternates such rounds with its own).
 """
 import argparse
 import json
@@ -31,34 +32,46 @@ ap.add_argument('--score-rows', type=int, default=100_000)
 ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--repeat', type=int, default=5)
 ap.add_argument('--single', type=int, default=2000)
+ap.add_argument('--time-only', action='store_true')
 a = ap.parse_args()
 os.makedirs(a.workdir, exist_ok=True)
 
-t0 = time.perf_counter()
-df = pd.read_csv(a.csv)
-y = df.pop('label').to_numpy()
-for c in [c for c in df.columns if c.startswith('cat_')]:
-    df[c] = df[c].astype('category').cat.codes.astype(np.float32)
-names = list(df.columns)
-X = df.to_numpy(dtype=np.float32)
-del df
-load_s = time.perf_counter() - t0
-tr, te = train_test_split(np.arange(len(y)), test_size=0.2, random_state=42, stratify=y)
-tr, te = np.sort(tr), np.sort(te)
-dtrain = xgb.DMatrix(X[tr], label=y[tr], feature_names=names, nthread=a.threads)
-params = {'objective': 'binary:logistic', 'tree_method': 'hist', 'max_depth': 6, 'max_bin': 256,
-          'eta': 0.1, 'nthread': a.threads, 'seed': 0}
-t0 = time.perf_counter()
-booster = xgb.train(params, dtrain, num_boost_round=a.trees)
-fit_s = time.perf_counter() - t0
-del dtrain
-booster.save_model(os.path.join(a.workdir, 'model.json'))
+if a.time_only:
+    # Later rounds: the model and rows the training run wrote, timed again.
+    booster = xgb.Booster()
+    booster.load_model(os.path.join(a.workdir, 'model.json'))
+    booster.set_param({'nthread': a.threads})
+    names = booster.feature_names
+    xs = np.fromfile(os.path.join(a.workdir, 'x.f32'), dtype=np.float32).reshape(-1, len(names))
+    ys = np.fromfile(os.path.join(a.workdir, 'y.f32'), dtype=np.float32)
+    load_s = fit_s = 0.0
+    tr = []
+else:
+    t0 = time.perf_counter()
+    df = pd.read_csv(a.csv)
+    y = df.pop('label').to_numpy()
+    for c in [c for c in df.columns if c.startswith('cat_')]:
+        df[c] = df[c].astype('category').cat.codes.astype(np.float32)
+    names = list(df.columns)
+    X = df.to_numpy(dtype=np.float32)
+    del df
+    load_s = time.perf_counter() - t0
+    tr, te = train_test_split(np.arange(len(y)), test_size=0.2, random_state=42, stratify=y)
+    tr, te = np.sort(tr), np.sort(te)
+    dtrain = xgb.DMatrix(X[tr], label=y[tr], feature_names=names, nthread=a.threads)
+    params = {'objective': 'binary:logistic', 'tree_method': 'hist', 'max_depth': 6, 'max_bin': 256,
+              'eta': 0.1, 'nthread': a.threads, 'seed': 0}
+    t0 = time.perf_counter()
+    booster = xgb.train(params, dtrain, num_boost_round=a.trees)
+    fit_s = time.perf_counter() - t0
+    del dtrain
+    booster.save_model(os.path.join(a.workdir, 'model.json'))
 
-xs = np.ascontiguousarray(X[te[: a.score_rows]])
-ys = y[te[: a.score_rows]].astype(np.float32)
-del X
-xs.tofile(os.path.join(a.workdir, 'x.f32'))
-ys.tofile(os.path.join(a.workdir, 'y.f32'))
+    xs = np.ascontiguousarray(X[te[: a.score_rows]])
+    ys = y[te[: a.score_rows]].astype(np.float32)
+    del X
+    xs.tofile(os.path.join(a.workdir, 'x.f32'))
+    ys.tofile(os.path.join(a.workdir, 'y.f32'))
 n = xs.shape[0]
 
 
@@ -90,7 +103,8 @@ build_s, pred_s = float(np.median(build_times)), float(np.median(pred_times))
 both_s, _ = med(lambda: booster.predict(xgb.DMatrix(xs, feature_names=names, nthread=a.threads)),
                 a.repeat)
 inplace_s, pred_inplace = med(lambda: booster.inplace_predict(xs), a.repeat)
-pred.astype(np.float32).tofile(os.path.join(a.workdir, 'pred.f32'))
+if not a.time_only:
+    pred.astype(np.float32).tofile(os.path.join(a.workdir, 'pred.f32'))
 
 
 def percentiles(f):

@@ -127,7 +127,7 @@ export async function distillBundle(
     bundle,
     method: `distill:${family}`,
     changes: [
-      `student ${family} (${model.kind}${family === 'gbdt' ? `, ${trees} round(s)` : ''}) trained on ${teachers.length === 1 ? 'the teacher' : `an ensemble of ${teachers.length} teachers`}' soft predictions`,
+      `student ${family} (${model.kind}${family === 'gbdt' ? `, ${trees} round(s)` : ''}) trained on the soft predictions of ${teachers.length === 1 ? 'the teacher' : `an ensemble of ${teachers.length} teachers`}`,
       `${trainDs.nRows} training rows + ${trainDs.nRows * neighbours} sampled neighbours`,
       `${task === 'regression' ? 'mean |student - teacher|' : 'mean |p_student - p_teacher|'} on the training rows: ${fidelity.toPrecision(3)}`,
     ],

@@ -64,6 +64,25 @@ export {
   type TradeoffSide,
 } from './model-card.js'
 /**
+ * Push notification of registry changes: on PostgreSQL every committed change runs
+ * `pg_notify('keel_registry', <model name>)`, and `subscribeRegistryChanges` listens on a dedicated
+ * connection (reconnecting with backoff); on SQLite it never calls. Replicas use it to apply a
+ * promotion or rollback at once instead of at their next poll.
+ *
+ * @example
+ * ```ts
+ * import { subscribeRegistryChanges } from './registry/index.js'
+ * const sub = await subscribeRegistryChanges(process.env.KEEL_DATABASE_URL, (name) => console.log(name ?? 'all'))
+ * await sub.close()
+ * ```
+ */
+export {
+  REGISTRY_CHANNEL,
+  type RegistrySubscription,
+  type SubscribeRegistryOptions,
+  subscribeRegistryChanges,
+} from './notify.js'
+/**
  * Opens the registry on a database URL (default `$KEEL_DATABASE_URL`, else `.keel/keel.db`) or on
  * an open `KeelDb` shared with tracking.
  *

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { z } from 'zod'
 import { InvalidArgumentError, sha256 } from '../core/index.js'
 import type { KeelDb } from '../store/index.js'
@@ -12,6 +12,7 @@ import {
 } from './errors.js'
 import type { RegistryTables } from './migrations.js'
 import { parseConstraintChecks, parseModelCard } from './model-card.js'
+import { REGISTRY_CHANNEL } from './notify.js'
 import { checkAliasName, checkModelName, LATEST_ALIAS, parseModelRef } from './ref.js'
 import type { ModelRegistry } from './store.js'
 import type {
@@ -526,12 +527,18 @@ export class SqlModelRegistry implements ModelRegistry {
     return { name, alias, fromVersion, toVersion, isChanged: true, event }
   }
 
+  /** Every change is recorded here, so this is also where PostgreSQL replicas are told of it. */
   async #record(trx: Trx, event: Omit<EventRow, 'id'>): Promise<RegistryEvent> {
     const { id } = await trx
       .insertInto('registry_events')
       .values(event)
       .returning('id')
       .executeTakeFirstOrThrow()
+    // Queued inside the transaction, so PostgreSQL delivers it on commit only (never for a rolled
+    // back change, never before the new state is readable). SQLite has no notifications: one
+    // machine, and the servers' poll sees the change.
+    if (this.#keel.dialect === 'postgres')
+      await sql`select pg_notify(${REGISTRY_CHANNEL}, ${event.name})`.execute(trx)
     return toEvent({ ...event, id: Number(id) })
   }
 

@@ -196,6 +196,11 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
         `model ${ref} failed to load; retrying every poll, logged again once it has loaded`,
       ),
     onRecover: (ref) => app.log.warn({ ref }, `model ${ref} loaded; its load failures are over`),
+    onChangeFeedError: (error) =>
+      app.log.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        'registry change notifications lost; reconnecting, and polling meanwhile',
+      ),
     onBreakerChange: (m, open) =>
       metrics.breakerOpen.set({ model: m.name, version: String(m.version) }, open ? 1 : 0),
   })

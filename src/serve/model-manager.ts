@@ -60,6 +60,40 @@ export class LoadedModel {
   }
 }
 
+/** A live change subscription (see `ModelChangeFeed`). */
+export interface ModelChangeSubscription {
+  close(): Promise<void>
+}
+
+/**
+ * What a model source offers when it can push changes (the registry source on PostgreSQL, through
+ * LISTEN/NOTIFY): `onChange(name)` after a committed change of that model, `onChange(undefined)`
+ * when changes may have been missed (after a reconnect). The manager refreshes at once; its poll
+ * stays as the fallback.
+ */
+export interface ModelChangeFeed {
+  subscribeChanges(
+    onChange: (name: string | undefined) => void,
+    onError?: (error: unknown) => void,
+  ): Promise<ModelChangeSubscription>
+}
+
+function hasChangeFeed(source: ModelSource): source is ModelSource & ModelChangeFeed {
+  return typeof (source as Partial<ModelChangeFeed>).subscribeChanges === 'function'
+}
+
+/** The model name of a reference (`churn@production` → `churn`). */
+function nameOf(ref: string): string {
+  const at = ref.indexOf('@')
+  return at < 0 ? ref : ref.slice(0, at)
+}
+
+/** One reference's refresh in progress and, at most, one more queued behind it. */
+interface RefreshSlot {
+  readonly running: Promise<void>
+  queued: Promise<void> | undefined
+}
+
 /** Options of the model manager. */
 export interface ModelManagerOptions {
   /** How often each reference is re-resolved (hot swap). Default 1000 ms; 0 disables polling. */
@@ -79,6 +113,8 @@ export interface ModelManagerOptions {
   /** A reference that was failing resolves and serves again: its failure episode is over. */
   onRecover?(ref: string): void
   onBreakerChange?(model: ServableModel, open: boolean): void
+  /** The source's change feed failed or lost its connection (once per outage; polling goes on). */
+  onChangeFeedError?(error: unknown): void
 }
 
 /**
@@ -96,6 +132,8 @@ export class ModelManager {
   private timer: NodeJS.Timeout | undefined
   private polling: Promise<void> | undefined
   private stopped = false
+  private readonly refreshing = new Map<string, RefreshSlot>()
+  private subscription: ModelChangeSubscription | undefined
 
   constructor(
     readonly source: ModelSource,
@@ -138,7 +176,11 @@ export class ModelManager {
     return true
   }
 
-  /** Starts polling the source for new versions. */
+  /**
+   * Starts polling the source for new versions and, when the source has a change feed, listening to
+   * it so a change is applied at once rather than at the next poll. `pollIntervalMs: 0` turns hot
+   * swapping off, both.
+   */
   start(): void {
     const interval = this.options.pollIntervalMs ?? 1000
     if (interval <= 0 || this.timer !== undefined) return
@@ -149,6 +191,32 @@ export class ModelManager {
       })
     }, interval)
     this.timer.unref()
+    if (hasChangeFeed(this.source)) this.subscribe(this.source)
+  }
+
+  private subscribe(feed: ModelChangeFeed): void {
+    feed
+      .subscribeChanges(
+        (name) => this.changed(name),
+        (error) => this.options.onChangeFeedError?.(error),
+      )
+      .then(
+        async (subscription) => {
+          // Stopped while subscribing: close it here, since stop() did not wait for it.
+          if (this.stopped) await subscription.close()
+          else this.subscription = subscription
+        },
+        (error: unknown) => this.options.onChangeFeedError?.(error),
+      )
+  }
+
+  /**
+   * A model changed in the source (`undefined`: any may have): refresh its tracked references now.
+   * Bursts coalesce: a reference refreshing gets at most one more refresh queued behind it.
+   */
+  changed(name: string | undefined): void {
+    if (this.stopped) return
+    for (const ref of this.tracked) if (name === undefined || nameOf(ref) === name) void this.refresh(ref)
   }
 
   /** Re-resolves every tracked reference once (also what polling does). */
@@ -156,15 +224,40 @@ export class ModelManager {
     await Promise.all([...this.tracked].map((ref) => this.refresh(ref)))
   }
 
-  /** Stops polling and waits for a poll in progress. */
+  /** Stops polling and listening, and waits for a refresh in progress. */
   async stop(): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
+    const subscription = this.subscription
+    this.subscription = undefined
+    await subscription?.close()
     if (this.polling !== undefined) await this.polling
+    await Promise.all([...this.refreshing.values()].map((slot) => slot.queued ?? slot.running))
   }
 
-  private async refresh(ref: string): Promise<void> {
+  /**
+   * Refreshes one reference, never two at once (poll, push, `track` and fallbacks all come here):
+   * a call while one runs joins the single refresh queued behind it, which starts after the
+   * running one and so sees every change made before the call.
+   */
+  private refresh(ref: string): Promise<void> {
+    const slot = this.refreshing.get(ref)
+    if (slot !== undefined) {
+      slot.queued ??= slot.running.then(() => this.refresh(ref))
+      return slot.queued
+    }
+    const next: RefreshSlot = {
+      running: this.refreshNow(ref).finally(() => {
+        if (this.refreshing.get(ref) === next) this.refreshing.delete(ref)
+      }),
+      queued: undefined,
+    }
+    this.refreshing.set(ref, next)
+    return next.running
+  }
+
+  private async refreshNow(ref: string): Promise<void> {
     if (this.stopped) return
     try {
       const resolved = await this.source.resolve(ref)
