@@ -75,6 +75,15 @@ export interface ModelSource {
   fallbackOf?(name: string, version: number): Promise<string | undefined>
   /** Alias → version for a model name, shown by GET /v1/models/{name}. */
   aliasesOf?(name: string): Promise<Readonly<Record<string, number>>>
+  /**
+   * Pushes registry changes (PostgreSQL LISTEN/NOTIFY): `onChange(name)` after a committed change,
+   * `onChange(undefined)` when some may have been missed (a reconnect). The server refreshes at
+   * once; its poll stays as the fallback.
+   */
+  subscribeChanges?(
+    onChange: (name: string | undefined) => void,
+    onError?: (error: unknown) => void,
+  ): Promise<{ close(): Promise<void> }>
 }
 
 /** Splits `name@selector` into its parts (`selector` is undefined when absent). */

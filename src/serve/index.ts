@@ -119,6 +119,7 @@ export type { ServeMetrics } from './metrics.js'
  * const metrics = createServeMetrics()
  */
 export { createServeMetrics } from './metrics.js'
+export type { ModelChangeFeed, ModelChangeSubscription } from './model-manager.js'
 export type { PredictionResult, ServedBy } from './prediction-result.js'
 export type { ExtraFieldPolicy } from './validate.js'
 /**

@@ -8,7 +8,7 @@ import {
   type ModelSource,
   type ServableModel,
 } from '../pipeline/index.js'
-import { openRegistry } from '../registry/index.js'
+import { openRegistry, subscribeRegistryChanges } from '../registry/index.js'
 
 /** Wraps a model bundle as something the server can serve. */
 export function bundleToServable(bundle: ModelBundle, name: string, version: number): ServableModel {
@@ -47,7 +47,8 @@ export function bundleToServable(bundle: ModelBundle, name: string, version: num
 
 /**
  * A `ModelSource` over the registry: references resolve through aliases (so a promotion is seen
- * by the server's poll) and artifacts are loaded with their content hash verified.
+ * by the server's push subscription on PostgreSQL, and by its poll everywhere) and artifacts are
+ * loaded with their content hash verified.
  */
 export async function createRegistryModelSource(
   storeUrl?: string,
@@ -68,6 +69,11 @@ export async function createRegistryModelSource(
     },
     async aliasesOf(name: string) {
       return (await registry.aliasState(name)).aliases
+    },
+    // On PostgreSQL a promotion reaches every replica by push within milliseconds; elsewhere (the
+    // embedded SQLite) this is a no-op and the server's poll carries changes.
+    subscribeChanges(onChange, onError) {
+      return subscribeRegistryChanges(storeUrl, onChange, onError === undefined ? {} : { onError })
     },
     async close() {
       await registry.close()
