@@ -14,6 +14,7 @@ export const OPTIONAL_DEPENDENCIES = {
   'onnxruntime-node': '1.30.0',
   openai: '^6.49.0',
   pg: '^8.23.1',
+  'pg-boss': '10.4.2',
 } as const satisfies Readonly<Record<string, string>>
 
 /** The npm name of an optional peer dependency. */

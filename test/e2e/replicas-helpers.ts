@@ -47,8 +47,16 @@ export interface Backend {
  * check. A request whose connection to a server fails (a killed replica refuses connections) is
  * retried on another server (`retries` with `option redispatch`); one already sent is not retried
  * (HAProxy's default `retry-on conn-failure`), so only a killed replica's in-flight requests fail.
+ * `retryOn` replaces that default: `conn-failure empty-response` also retries the requests a killed
+ * replica dropped without answering (measured: no client sees a failure then), at the price of
+ * re-sending a POST the dead replica may already have logged.
  */
-export function writeHaproxyConfig(dir: string, port: number, backends: readonly Backend[]): string {
+export function writeHaproxyConfig(
+  dir: string,
+  port: number,
+  backends: readonly Backend[],
+  options: { readonly retryOn?: string } = {},
+): string {
   const lines = [
     'global',
     '  maxconn 4096',
@@ -61,6 +69,7 @@ export function writeHaproxyConfig(dir: string, port: number, backends: readonly
     '  timeout http-keep-alive 30s',
     '  retries 3',
     '  option redispatch 1',
+    ...(options.retryOn === undefined ? [] : [`  retry-on ${options.retryOn}`]),
     'frontend keel',
     `  bind 127.0.0.1:${port}`,
     '  default_backend replicas',
