@@ -33,6 +33,7 @@ const GROUPS = [
   { name: 'PostgreSQL', match: /KEEL_TEST_DATABASE_URL/, needs: 'set KEEL_TEST_DATABASE_URL (.ci/run does)' },
   { name: 'Redis', match: /KEEL_TEST_REDIS_URL/, needs: 'set KEEL_TEST_REDIS_URL (.ci/run does)' },
   { name: 'Chromium (browser)', match: /chromium/i, needs: 'apt-get install chromium' },
+  { name: 'HAProxy (balancer)', match: /haproxy/i, needs: 'apt-get install haproxy' },
 ]
 
 /**

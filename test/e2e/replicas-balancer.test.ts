@@ -45,9 +45,10 @@ const FLUSH_MS = 100
 const SWITCH_LIMIT_MS = 1000
 /**
  * Failures are allowed from the kill until this much later: the requests in flight at the killed
- * replica, and those HAProxy had just sent it on kept-alive connections before it saw them close
- * (measured: all within about 40 ms of the kill; HAProxy closes the client connection without an
- * answer, which fetch reports as "other side closed").
+ * replica, which include those HAProxy kept sending it (round robin) until the kernel had torn the
+ * process down and closed its sockets (measured: about 30 ms, in which every client's request
+ * eventually lands there). HAProxy then closes each such client connection without an answer, which
+ * fetch reports as "other side closed".
  */
 const KILL_WINDOW_MS = 1000
 /**
@@ -202,8 +203,6 @@ test('three replicas behind HAProxy: promote under load, kill -9 one, restart it
     afterKill.every((f) => f.at < killAt + KILL_WINDOW_MS),
     `failures other than the killed replica's in-flight requests: ${describeFailures(afterKill)}`,
   )
-  // At most one in-flight request per client connection.
-  assert.ok(afterKill.length <= CLIENTS, `${afterKill.length} failures for ${CLIENTS} clients`)
   const routedAround = between(load.acks, killAt + KILL_WINDOW_MS)
   assert.ok(routedAround.length > 0, 'no answers after the kill')
   assert.deepEqual(
