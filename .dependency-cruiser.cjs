@@ -10,7 +10,8 @@
 //                                        profile, the servable contract: what train produces and
 //                                        serve runs)
 //   train, track, registry, predlog,    (producing and recording models; the prediction log;
-//   interop, optimize                    models from other runtimes in and out; slimmer versions)
+//   interop, optimize, jobs              models from other runtimes in and out; slimmer versions;
+//                                        batch scoring spread over workers)
 //   serve, monitor, rag                 (servers and their plugins; serve mounts monitor and rag)
 //   cli                                 (commands wiring the rest)
 //
@@ -22,7 +23,7 @@ const LAYERS = [
   ['store'],
   ['data', 'models', 'eval', 'llm'],
   ['pipeline'],
-  ['train', 'track', 'registry', 'predlog', 'interop', 'optimize'],
+  ['train', 'track', 'registry', 'predlog', 'interop', 'optimize', 'jobs'],
   ['serve', 'monitor', 'rag'],
   ['cli'],
 ]
@@ -61,6 +62,8 @@ const SAME_LAYER = {
   // Imports register versions; optimization trains students, scores them and registers children.
   interop: ['train', 'track', 'registry'],
   optimize: ['train', 'track', 'registry', 'interop'],
+  // Distributed batch scoring: a coordinator and workers on a job queue, scoring with train's code.
+  jobs: ['train', 'registry'],
   // The server mounts the monitoring and RAG plugins; they never import the server.
   serve: ['monitor', 'rag'],
   monitor: [],

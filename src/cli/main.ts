@@ -51,6 +51,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/optimize.js')).optimizeCommand,
   },
   {
+    name: 'worker',
+    summary: 'score parts of distributed batch predictions taken from a job queue',
+    load: async () => (await import('./commands/worker.js')).workerCommand,
+  },
+  {
     name: 'runs',
     summary: 'list, show and compare tracked runs',
     load: async () => (await import('./commands/runs.js')).runsCommand,

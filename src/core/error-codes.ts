@@ -15,6 +15,7 @@ export type Capability =
   | 'eval'
   | 'http'
   | 'interop'
+  | 'jobs'
   | 'llm'
   | 'models'
   | 'monitor'
@@ -262,7 +263,7 @@ export const ERROR_CODES = {
     hint: 'Check that the directory exists and is writable.',
     example:
       "Could not write 'out/scored.csv': ENOENT: no such file or directory. Check that the directory exists and is writable.",
-    thrownIn: ['train'],
+    thrownIn: ['jobs', 'train'],
   },
   IMPORT_FILE_UNREADABLE: {
     httpStatus: NO_HTTP,
@@ -408,7 +409,15 @@ export const ERROR_CODES = {
       'A parameter that can never work: out of range, wrong shape, ambiguous run id prefix, an unknown model family, task kind or window.',
     hint: 'Read the message for the allowed values.',
     example: "Cannot choose a threshold for 'f1'; use precision_at_recall@R or recall_at_precision@P.",
-    thrownIn: ['core', 'optimize', 'train'],
+    thrownIn: ['core', 'jobs', 'optimize', 'train'],
+  },
+  JOB_FAILED: {
+    httpStatus: NO_HTTP,
+    summary:
+      'A part of a distributed job failed on every try without an error of its own (its worker timed out or died), or came back incomplete.',
+    hint: 'Check that `keel worker` processes run and can read the staged files; raise --job-timeout when one part takes longer to score.',
+    example: 'Part 3 holds 1990 rows, expected 2000; its staged file is damaged. Run the command again.',
+    thrownIn: ['jobs'],
   },
   KEEL_HOME_UNUSABLE: {
     httpStatus: NO_HTTP,
@@ -808,7 +817,7 @@ export const ERROR_CODES = {
     hint: 'Check KEEL_DATABASE_URL, that PostgreSQL runs, or that the SQLite folder is writable.',
     example:
       'Cannot connect to PostgreSQL at postgres://keel:***@db:5432/keel: connect ECONNREFUSED 10.0.0.5:5432',
-    thrownIn: ['cli', 'store'],
+    thrownIn: ['cli', 'jobs', 'store'],
   },
   TARGET_UNUSABLE: {
     httpStatus: NO_HTTP,

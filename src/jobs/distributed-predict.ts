@@ -114,7 +114,10 @@ function failureOf(output: unknown): { message: string; code: string | undefined
   if (typeof output === 'object' && output !== null) {
     const record = output as Record<string, unknown>
     // pg-boss wraps a non-object result; a thrown error is stored as its serialised fields.
-    const inner = typeof record.value === 'object' && record.value !== null ? (record.value as Record<string, unknown>) : record
+    const inner =
+      typeof record.value === 'object' && record.value !== null
+        ? (record.value as Record<string, unknown>)
+        : record
     const message = typeof inner.message === 'string' ? inner.message : JSON.stringify(output)
     return { message, code: typeof inner.code === 'string' ? inner.code : undefined }
   }
@@ -148,7 +151,9 @@ function failureOf(output: unknown): { message: string; code: string | undefined
  *   for the queue; the failing part's own code (INTERNAL when it has none, e.g. it timed out on
  *   every try) once a part has failed more than `retryLimit` times.
  */
-export async function predictDistributed(options: PredictDistributedOptions): Promise<PredictDistributedResult> {
+export async function predictDistributed(
+  options: PredictDistributedOptions,
+): Promise<PredictDistributedResult> {
   const partRows = options.partRows ?? DEFAULT_PART_ROWS
   const retryLimit = options.retryLimit ?? 3
   const jobTimeoutSeconds = options.jobTimeoutSeconds ?? 900
@@ -270,7 +275,7 @@ async function waitForJobs(
           const result = jobResultSchema.safeParse(job.output)
           if (!result.success || result.data.rows !== data.rowCount)
             throw new AppError(
-              'INTERNAL',
+              'JOB_FAILED',
               `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1}) completed with ${JSON.stringify(job.output)} instead of ${data.rowCount} rows.`,
             )
           open.delete(job.id)
@@ -284,7 +289,7 @@ async function waitForJobs(
           throw new AppError(
             // The part's own code (DATA_MISSING_COLUMN, …) tells the user what to fix; it was
             // thrown by a Keel worker, so it is a catalogued code.
-            (code !== undefined && /^[A-Z][A-Z_]+$/.test(code) ? code : 'INTERNAL') as ErrorCode,
+            (code !== undefined && /^[A-Z][A-Z_]+$/.test(code) ? code : 'JOB_FAILED') as ErrorCode,
             job.state === 'cancelled'
               ? `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1}) was cancelled on the queue.`
               : `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1}) failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${message}`,
@@ -306,7 +311,14 @@ async function waitForJobs(
     const progress = `${jobs.length - open.size}/${active}`
     if (progress !== last) {
       last = progress
-      emit({ kind: 'progress', partsDone: jobs.length - open.size, parts: jobs.length, rowsDone, rows: totalRows, active })
+      emit({
+        kind: 'progress',
+        partsDone: jobs.length - open.size,
+        parts: jobs.length,
+        rowsDone,
+        rows: totalRows,
+        active,
+      })
     }
     if (open.size > 0) await sleep(pollIntervalMs)
   }
@@ -375,7 +387,7 @@ export function makePredictJobHandler(
       const result = await predictFile(bundle, data.input, data.output)
       if (result.nRows !== data.rowCount)
         throw new AppError(
-          'INTERNAL',
+          'JOB_FAILED',
           `Part ${data.part} holds ${result.nRows} rows, expected ${data.rowCount}; its staged file is damaged. Run the command again.`,
         )
       options.onJob?.({ kind: 'done', part: data.part, rows: result.nRows, ms: Date.now() - started })

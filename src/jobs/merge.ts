@@ -1,7 +1,7 @@
+import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { AppError, trackTempFiles } from '../core/index.js'
 import { csvToParquet, DataError, type ParquetColumn } from '../data/index.js'
 import { csvField } from '../train/index.js'
@@ -64,11 +64,15 @@ export async function mergeParts(
         const prefix = await readPrefix(path, headerBytes)
         if (prefix !== headerLine)
           throw new AppError(
-            'INTERNAL',
+            'JOB_FAILED',
             `Scored part ${i} ('${path}') does not start with the expected header; it is not a complete part. Run the command again.`,
             { details: { part: i, path } },
           )
-        await pipeline(createReadStream(path, { start: headerBytes }), sink, { end: false })
+        // Copied by hand rather than with pipeline(…, { end: false }), which leaves listeners on the
+        // shared sink for every part.
+        for await (const chunk of createReadStream(path, { start: headerBytes })) {
+          if (!sink.write(chunk)) await once(sink, 'drain')
+        }
       }
     } finally {
       await new Promise<void>((resolve, reject) => {
@@ -81,7 +85,7 @@ export async function mergeParts(
       })
     } else {
       if (options.columns === undefined)
-        throw new AppError('INTERNAL', 'mergeParts needs the column types for a Parquet output.')
+        throw new AppError('JOB_FAILED', 'mergeParts needs the column types for a Parquet output.')
       await csvToParquet(csvPath, parquetPath, options.columns)
       await rename(parquetPath, output).catch((error: unknown) => {
         throw writeError(output, error)

@@ -1,5 +1,5 @@
 import type PgBoss from 'pg-boss'
-import { AppError, importOptional, InvalidArgumentError } from '../core/index.js'
+import { AppError, InvalidArgumentError, importOptional } from '../core/index.js'
 
 /** Where a job stands. `retry`: it failed (or its worker died) and waits for another try. */
 export type JobStateName = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed'
@@ -108,7 +108,9 @@ export async function openJobQueue(url: string, options: OpenJobQueueOptions = {
   const { connectionString, schema: urlSchema } = parseQueueUrl(url)
   const schema = options.schema ?? urlSchema ?? DEFAULT_SCHEMA
   if (!/^[a-z_][a-z0-9_]*$/.test(schema))
-    throw new InvalidArgumentError(`Invalid job queue schema '${schema}': use lower-case letters, digits and _.`)
+    throw new InvalidArgumentError(
+      `Invalid job queue schema '${schema}': use lower-case letters, digits and _.`,
+    )
   const { default: Boss } = await importOptional(
     'pg-boss',
     'Distributed scoring (keel worker, keel predict --distributed)',
@@ -169,13 +171,18 @@ class PgBossQueue implements JobQueue {
     )
   }
 
-  async work(queue: string, options: WorkOptions, handler: (job: ReceivedJob) => Promise<object>): Promise<void> {
+  async work(
+    queue: string,
+    options: WorkOptions,
+    handler: (job: ReceivedJob) => Promise<object>,
+  ): Promise<void> {
     await this.ensureQueue(queue)
     const concurrency = options.concurrency ?? 1
     // One pg-boss worker per slot: each fetches one job at a time, so a slow job never holds a
     // fetched-but-unstarted job hostage.
     for (let i = 0; i < concurrency; i++) {
-      await this.boss.work(
+      let workerId: string | undefined
+      workerId = await this.boss.work(
         queue,
         {
           batchSize: 1,
@@ -185,7 +192,13 @@ class PgBossQueue implements JobQueue {
         async (batch) => {
           const job = batch[0]
           if (job === undefined) return {}
-          return handler({ id: job.id, data: job.data, retryCount: job.retryCount })
+          try {
+            return await handler({ id: job.id, data: job.data, retryCount: job.retryCount })
+          } finally {
+            // pg-boss waits out the polling interval even after a job; a notified worker fetches
+            // again at once, so back-to-back parts have no idle gap (an empty queue still waits).
+            if (workerId !== undefined) this.boss.notifyWorker(workerId)
+          }
         },
       )
     }

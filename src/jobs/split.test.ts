@@ -36,7 +36,9 @@ test('stageParts writes each row range to its own file, typed as the whole file'
   // part read on its own would turn it numeric and drop the zeros.
   const lines = ['id,code,x,when']
   for (let i = 0; i < 23; i++)
-    lines.push(`${i},${i === 20 ? 'X1' : `00${i}`},${i === 5 ? '' : (i * 0.5).toString()},2024-01-${String((i % 28) + 1).padStart(2, '0')}`)
+    lines.push(
+      `${i},${i === 20 ? 'X1' : `00${i}`},${i === 5 ? '' : (i * 0.5).toString()},2024-01-${String((i % 28) + 1).padStart(2, '0')}`,
+    )
   writeFileSync(join(dir, 'in.csv'), `${lines.join('\n')}\n`)
   const work = join(dir, 'work')
   const { mkdir } = await import('node:fs/promises')
@@ -51,7 +53,11 @@ test('stageParts writes each row range to its own file, typed as the whole file'
       [20, 3],
     ],
   )
-  assert.deepEqual(readdirSync(work).sort(), ['input-000000.parquet', 'input-000001.parquet', 'input-000002.parquet'])
+  assert.deepEqual(readdirSync(work).sort(), [
+    'input-000000.parquet',
+    'input-000001.parquet',
+    'input-000002.parquet',
+  ])
   const whole = await loadDataset(join(dir, 'in.csv'))
   for (const part of staged.parts) {
     const ds = await loadDataset(part.inputPath)
@@ -60,7 +66,11 @@ test('stageParts writes each row range to its own file, typed as the whole file'
       const wholeCol = whole.columns[c]!
       assert.equal(col.kind, wholeCol.kind, `${col.name} kind in part ${part.index}`)
       for (let r = 0; r < ds.nRows; r++)
-        assert.deepEqual(cellValue(col, r), cellValue(wholeCol, part.rowStart + r), `${col.name} row ${part.rowStart + r}`)
+        assert.deepEqual(
+          cellValue(col, r),
+          cellValue(wholeCol, part.rowStart + r),
+          `${col.name} row ${part.rowStart + r}`,
+        )
     }
   }
 })
@@ -71,7 +81,10 @@ test('mergeParts keeps the header once and the parts in the order given; rejects
   writeFileSync(paths[0]!, 'a,b\n1,x\n2,y\n')
   writeFileSync(paths[1]!, 'a,b\n3,"q,r"\n')
   writeFileSync(paths[2]!, 'a,b\n4,z\n5,w\n')
-  await mergeParts([paths[0]!, paths[1]!, paths[2]!], join(dir, 'out.csv'), { header: ['a', 'b'], format: 'csv' })
+  await mergeParts([paths[0]!, paths[1]!, paths[2]!], join(dir, 'out.csv'), {
+    header: ['a', 'b'],
+    format: 'csv',
+  })
   assert.equal(readFileSync(join(dir, 'out.csv'), 'utf8'), 'a,b\n1,x\n2,y\n3,"q,r"\n4,z\n5,w\n')
   await mergeParts([paths[2]!, paths[0]!], join(dir, 'swapped.csv'), { header: ['a', 'b'], format: 'csv' })
   assert.equal(readFileSync(join(dir, 'swapped.csv'), 'utf8'), 'a,b\n4,z\n5,w\n1,x\n2,y\n')
@@ -99,7 +112,10 @@ test('mergeParts keeps the header once and the parts in the order given; rejects
   writeFileSync(join(dir, 'torn.csv'), 'a,')
   const before = readdirSync(dir).sort()
   await assert.rejects(
-    mergeParts([paths[0]!, join(dir, 'torn.csv')], join(dir, 'bad.csv'), { header: ['a', 'b'], format: 'csv' }),
+    mergeParts([paths[0]!, join(dir, 'torn.csv')], join(dir, 'bad.csv'), {
+      header: ['a', 'b'],
+      format: 'csv',
+    }),
     /part 1 .* does not start with the expected header/,
   )
   assert.deepEqual(readdirSync(dir).sort(), before, 'no output and no temporary file left')

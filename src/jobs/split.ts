@@ -107,7 +107,8 @@ export async function stageParts(
         const take = Math.min(chunk.nRows - r, partRows - rowsInPart)
         const lines: string[] = []
         // Exactly the fields predictFile writes for these cells, read back with the final types.
-        for (let i = r; i < r + take; i++) lines.push(chunk.columns.map((col) => csvField(cellValue(col, i))).join(','))
+        for (let i = r; i < r + take; i++)
+          lines.push(chunk.columns.map((col) => csvField(cellValue(col, i))).join(','))
         await writer.writeLines(lines.join('\n'))
         rowsInPart += take
         r += take

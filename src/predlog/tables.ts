@@ -45,11 +45,36 @@ export interface ExperimentRow {
   updated_at: number
 }
 
+/** One replica's canary calls in one time bucket (`serve_canary_counts`, see serve/canary-ledger.ts). */
+export interface CanaryCountRow {
+  model: string
+  canary_ref: string
+  replica_id: string
+  /** Epoch milliseconds the bucket starts at. */
+  bucket: number
+  calls: number
+  errors: number
+  latency_sum: number
+}
+
+/** The cluster's rollback decision on a canary (`serve_canary_state`), written once. */
+export interface CanaryStateRow {
+  model: string
+  canary_ref: string
+  /** 1 once rolled back (0/1 for SQLite/PostgreSQL parity). */
+  rolled_back: number
+  reason: string
+  decided_at: number
+  decided_by: string
+}
+
 /** The serving tables, for `db.typed<ServeTables>()`. */
 export interface ServeTables {
   serve_predictions: PredictionRow
   serve_feedback: FeedbackRow
   serve_experiments: ExperimentRow
+  serve_canary_counts: CanaryCountRow
+  serve_canary_state: CanaryStateRow
 }
 
 const MIGRATIONS: readonly Migration[] = [
@@ -111,6 +136,33 @@ const MIGRATIONS: readonly Migration[] = [
         .on('serve_predictions')
         .columns(['experiment_id', 'variant'])
         .where(sql.ref('experiment_id'), 'is not', null)
+        .execute()
+    },
+  },
+  {
+    // The canary ledger: every replica's canary counts and the one rollback decision they all follow.
+    name: '003-canary-ledger',
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('serve_canary_counts')
+        .addColumn('model', 'varchar(200)', (c) => c.notNull())
+        .addColumn('canary_ref', 'varchar(300)', (c) => c.notNull())
+        .addColumn('replica_id', 'varchar(100)', (c) => c.notNull())
+        .addColumn('bucket', 'bigint', (c) => c.notNull())
+        .addColumn('calls', 'integer', (c) => c.notNull())
+        .addColumn('errors', 'integer', (c) => c.notNull())
+        .addColumn('latency_sum', 'double precision', (c) => c.notNull())
+        .addPrimaryKeyConstraint('serve_canary_counts_pk', ['model', 'canary_ref', 'bucket', 'replica_id'])
+        .execute()
+      await db.schema
+        .createTable('serve_canary_state')
+        .addColumn('model', 'varchar(200)', (c) => c.notNull())
+        .addColumn('canary_ref', 'varchar(300)', (c) => c.notNull())
+        .addColumn('rolled_back', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_by', 'varchar(100)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('serve_canary_state_pk', ['model', 'canary_ref'])
         .execute()
     },
   },

@@ -8,6 +8,7 @@ import type { ModelSource } from '../pipeline/servable.js'
 import { logWriteEpisodes, PredictionLog, predictionLogSink } from '../predlog/index.js'
 import { migrateServeTables, type ServeTables } from '../predlog/tables.js'
 import { type KeelDb, openDb } from '../store/index.js'
+import { CanaryLedger } from './canary-ledger.js'
 import { breakerSettingsByRef } from './circuit-breaker.js'
 import {
   parseServeConfig,
@@ -204,7 +205,9 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
     onBreakerChange: (m, open) =>
       metrics.breakerOpen.set({ model: m.name, version: String(m.version) }, open ? 1 : 0),
   })
-  const deps = { manager, metrics, log, extraFields: config.extraFields, onWarn: warn }
+  // Canary counts and rollbacks shared by every replica on this database (see canary-ledger.ts).
+  const canaryLedger = k === undefined ? undefined : new CanaryLedger(k, { onWarn: warn })
+  const deps = { manager, metrics, log, extraFields: config.extraFields, onWarn: warn, canaryLedger }
   const models = new Map<string, ServedModel>(served.map((s) => [s.name, new ServedModel(s, deps)]))
   const requiredRefs = new Set<string>()
   for (const s of models.values()) for (const r of s.refs()) requiredRefs.add(r)
@@ -255,6 +258,7 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   let closing: Promise<void> | undefined
   app.addHook('onClose', async () => {
     experiments.stop()
+    await canaryLedger?.stop()
     await manager.stop()
     for (const s of models.values()) await s.settleShadows()
     await log?.close()

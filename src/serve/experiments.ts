@@ -72,7 +72,37 @@ export interface CanaryConfig {
   readonly windowSize?: number | undefined
 }
 
-/** Watches a canary's recent calls and decides when to roll it back. */
+/** Canary calls summed over a window: this process's, or every replica's from the canary ledger. */
+export interface CanaryTotals {
+  readonly calls: number
+  /** May be fractional when the window cuts a shared time bucket (see canary-ledger.ts). */
+  readonly errors: number
+  readonly latencySumMs: number
+}
+
+/**
+ * The rollback decision on a window's totals: a reason when the error share exceeds `maxErrorRate`
+ * (default 0.1) or the mean latency exceeds `maxLatencyMs`, once at least `minRequests` (default 20)
+ * calls were seen; undefined otherwise. The same function decides for one process and for a cluster.
+ */
+export function canaryRollbackReason(config: CanaryConfig, totals: CanaryTotals): string | undefined {
+  const { calls } = totals
+  if (calls <= 0 || calls < (config.minRequests ?? 20)) return undefined
+  const errorRate = totals.errors / calls
+  const meanLatency = totals.latencySumMs / calls
+  const maxErrorRate = config.maxErrorRate ?? 0.1
+  const over = `over ${Number.isInteger(calls) ? calls : calls.toFixed(1)} calls`
+  if (errorRate > maxErrorRate) return `error rate ${errorRate.toFixed(3)} > ${maxErrorRate} ${over}`
+  if (config.maxLatencyMs !== undefined && meanLatency > config.maxLatencyMs)
+    return `mean latency ${meanLatency.toFixed(1)} ms > ${config.maxLatencyMs} ms ${over}`
+  return undefined
+}
+
+/**
+ * Watches a canary's recent calls in this process (a ring of the last `windowSize`) and holds the
+ * rollback state. Alone (no database) it decides from its own window (`record`); in a cluster the
+ * canary ledger decides from every replica's counts and calls `rollBack` on each process.
+ */
 export class CanaryMonitor {
   private readonly errors: Uint8Array
   private readonly latencies: Float64Array
@@ -87,33 +117,45 @@ export class CanaryMonitor {
     this.latencies = new Float64Array(size)
   }
 
-  /** Records one canary call; returns a reason when this call triggers the rollback. */
-  record(isError: boolean, latencyMs: number): string | undefined {
-    if (this.rolledBack) return undefined
+  /** Adds one canary call to this process's window (no decision). */
+  observe(isError: boolean, latencyMs: number): void {
     const size = this.errors.length
     this.errors[this.next] = isError ? 1 : 0
     this.latencies[this.next] = latencyMs
     this.next = (this.next + 1) % size
     if (this.count < size) this.count++
-    if (this.count < (this.config.minRequests ?? 20)) return undefined
+  }
+
+  /** Totals of this process's window. */
+  windowTotals(): CanaryTotals {
     let errors = 0
-    let latency = 0
+    let latencySumMs = 0
     for (let i = 0; i < this.count; i++) {
       errors += this.errors[i]!
-      latency += this.latencies[i]!
+      latencySumMs += this.latencies[i]!
     }
-    const errorRate = errors / this.count
-    const meanLatency = latency / this.count
-    const maxErrorRate = this.config.maxErrorRate ?? 0.1
-    let reason: string | undefined
-    if (errorRate > maxErrorRate)
-      reason = `error rate ${errorRate.toFixed(3)} > ${maxErrorRate} over ${this.count} calls`
-    else if (this.config.maxLatencyMs !== undefined && meanLatency > this.config.maxLatencyMs)
-      reason = `mean latency ${meanLatency.toFixed(1)} ms > ${this.config.maxLatencyMs} ms over ${this.count} calls`
-    if (reason !== undefined) {
-      this.rolledBack = true
-      this.rollbackReason = reason
-    }
+    return { calls: this.count, errors, latencySumMs }
+  }
+
+  /** The decision on the given totals (see `canaryRollbackReason`); changes nothing. */
+  decide(totals: CanaryTotals): string | undefined {
+    return canaryRollbackReason(this.config, totals)
+  }
+
+  /** Stops the canary; returns false when it was already rolled back. */
+  rollBack(reason: string): boolean {
+    if (this.rolledBack) return false
+    this.rolledBack = true
+    this.rollbackReason = reason
+    return true
+  }
+
+  /** Records one call and decides from this process's window; returns a reason when this call triggers the rollback. */
+  record(isError: boolean, latencyMs: number): string | undefined {
+    if (this.rolledBack) return undefined
+    this.observe(isError, latencyMs)
+    const reason = this.decide(this.windowTotals())
+    if (reason !== undefined) this.rollBack(reason)
     return reason
   }
 }

@@ -103,7 +103,14 @@ export type { CanaryConfig, Experiment, ExperimentInput } from './experiments.js
  * @example
  * assignVariant(experiment, 'user-42').name // always the same for user-42
  */
-export { assignVariant, bucketOf, experimentSchema, hash32 } from './experiments.js'
+export {
+  assignVariant,
+  bucketOf,
+  type CanaryTotals,
+  canaryRollbackReason,
+  experimentSchema,
+  hash32,
+} from './experiments.js'
 export type { MemoryModelSource } from './memory-source.js'
 /**
  * An in-memory model source with movable aliases, for tests, demos and embedding.

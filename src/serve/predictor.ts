@@ -6,6 +6,7 @@
 import { type FieldProblem, InvalidFeaturesError, ModelUnavailableError, ServeError } from '../http/errors.js'
 import type { Contribution, FeatureRow, ModelOutput } from '../pipeline/servable.js'
 import type { PredictionLog } from '../predlog/prediction-log.js'
+import type { CanaryLedger, CanaryRollback } from './canary-ledger.js'
 import type { ServedModelConfig } from './config.js'
 import { assignVariant, BUCKETS, bucketOf, CanaryMonitor, type Experiment } from './experiments.js'
 import { type ServeMetrics, scoreMetrics } from './metrics.js'
@@ -25,6 +26,11 @@ export interface PredictorDeps {
   readonly log: PredictionLog | undefined
   readonly extraFields: ExtraFieldPolicy
   readonly onWarn: (message: string, error?: unknown) => void
+  /**
+   * Shares canary counts and the rollback decision with the other replicas through the database;
+   * undefined (no database) decides from this process's calls alone.
+   */
+  readonly canaryLedger?: CanaryLedger | undefined
 }
 
 /**
@@ -41,7 +47,15 @@ export class ServedModel {
     readonly config: ServedModelConfig,
     private readonly deps: PredictorDeps,
   ) {
-    if (config.canary !== undefined) this.canary = new CanaryMonitor(config.canary)
+    if (config.canary !== undefined) {
+      const monitor = new CanaryMonitor(config.canary)
+      this.canary = monitor
+      deps.canaryLedger?.watch({
+        model: config.name,
+        monitor,
+        onRollback: (rollback) => this.onCanaryRollback(monitor, rollback),
+      })
+    }
   }
 
   get name(): string {
@@ -245,12 +259,28 @@ export class ServedModel {
 
   private recordCanary(isError: boolean, latencyMs: number): void {
     const canary = this.canary
-    if (canary === undefined) return
-    const reason = canary.record(isError, latencyMs)
-    if (reason !== undefined) {
-      this.deps.metrics.canaryRollbacks.inc({ model: this.name, ref: canary.config.ref })
-      this.deps.onWarn(`canary ${canary.config.ref} of '${this.name}' rolled back: ${reason}`)
+    if (canary === undefined || canary.rolledBack) return
+    // With a ledger the cluster decides on its tick, from every replica's counts.
+    const ledger = this.deps.canaryLedger
+    if (ledger !== undefined) {
+      ledger.record(this.name, isError, latencyMs)
+      return
     }
+    const reason = canary.record(isError, latencyMs)
+    if (reason !== undefined)
+      this.onCanaryRollback(canary, { reason, decidedBy: 'this process', decidedHere: true })
+  }
+
+  /** The process that decided counts the rollback; the others say they follow the cluster. */
+  private onCanaryRollback(canary: CanaryMonitor, rollback: CanaryRollback): void {
+    const what = `canary ${canary.config.ref} of '${this.name}'`
+    if (rollback.decidedHere) {
+      this.deps.metrics.canaryRollbacks.inc({ model: this.name, ref: canary.config.ref })
+      this.deps.onWarn(`${what} rolled back: ${rollback.reason}`)
+    } else
+      this.deps.onWarn(
+        `${what} rolled back by replica ${rollback.decidedBy}; following the cluster's decision: ${rollback.reason}`,
+      )
   }
 
   private scheduleShadows(

@@ -35,7 +35,7 @@ function logJob(event: WorkerJobEvent): void {
       break
     default: {
       const never: never = event
-      return never
+      throw new Error(`unknown worker event ${JSON.stringify(never)}`)
     }
   }
 }
@@ -67,7 +67,10 @@ export const workerCommand: Command = {
     const rawConcurrency = stringOpt(args, 'concurrency') ?? '1'
     const concurrency = Number(rawConcurrency)
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
-      throw new AppError('CLI_USAGE', `--concurrency must be an integer from 1 to 64, got '${rawConcurrency}'.`)
+      throw new AppError(
+        'CLI_USAGE',
+        `--concurrency must be an integer from 1 to 64, got '${rawConcurrency}'.`,
+      )
     const testDelayMs = testDelayFromEnv()
     const worker = await startPredictWorker({
       queueUrl,
@@ -75,7 +78,9 @@ export const workerCommand: Command = {
       onJob: logJob,
       ...(testDelayMs === undefined ? {} : { testDelayMs }),
     })
-    info(`keel worker: waiting for parts (concurrency ${concurrency}); SIGTERM or Ctrl-C stops after the parts in hand`)
+    info(
+      `keel worker: waiting for parts (concurrency ${concurrency}); SIGTERM or Ctrl-C stops after the parts in hand`,
+    )
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)
