@@ -149,7 +149,20 @@ function makeDb(kysely: Kysely<unknown>, dialect: DialectName, url: string): Kee
         const db = kysely as unknown as Kysely<{
           keel_migrations: { namespace: string; name: string; applied_at: string }
         }>
+        // Already applied (every start after the first): no lock at all. The advisory lock is one
+        // key for the whole database, so a process starting (a replacement worker, a replica) must
+        // not queue behind other processes' migrations of other schemas to find nothing to do.
+        const applied = new Set(
+          (
+            await db
+              .selectFrom('keel_migrations')
+              .select('name')
+              .where('namespace', '=', namespace)
+              .execute()
+          ).map((r) => r.name),
+        )
         for (const migration of migrations) {
+          if (applied.has(migration.name)) continue
           await db.transaction().execute(async (trx) => {
             // Serialise migrators across processes (server workers, replicas), then re-check inside
             // the lock so each migration runs exactly once.

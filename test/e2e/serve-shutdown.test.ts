@@ -119,7 +119,15 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', { 
             })
           }
           const before = traffic.acked.length
-          await waitFor('150 more acknowledged predictions', () => acked.length >= before + 150)
+          const startedWaiting = Date.now()
+          await waitFor('150 more acknowledged predictions', () => acked.length >= before + 150).catch(
+            (error: Error) => {
+              // What the server was doing: which workers lived and what they printed.
+              throw new Error(
+                `${error.message}: ${acked.length - before} in ${Date.now() - startedWaiting} ms; workers now ${childPids(pid).join(', ')}; stderr: ${c?.stderr().slice(-2000)}`,
+              )
+            },
+          )
           await traffic.stop()
           // Requests in flight when the signal comes (on both workers) keep the workers busy with
           // the shutdown for a while: the window in which a second signal (the primary's, before
