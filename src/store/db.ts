@@ -154,11 +154,7 @@ function makeDb(kysely: Kysely<unknown>, dialect: DialectName, url: string): Kee
         // not queue behind other processes' migrations of other schemas to find nothing to do.
         const applied = new Set(
           (
-            await db
-              .selectFrom('keel_migrations')
-              .select('name')
-              .where('namespace', '=', namespace)
-              .execute()
+            await db.selectFrom('keel_migrations').select('name').where('namespace', '=', namespace).execute()
           ).map((r) => r.name),
         )
         for (const migration of migrations) {
