@@ -1,23 +1,23 @@
 /**
- * Tree ensembles as plain arrays, read from their artifacts: the GBDT's trees (rebuilt with
+ * Tree ensembles as plain arrays: the GBDT's trees (from `treesInput()`, rebuilt with
  * `gbdtFromTrees`) and the random forest's flat node arrays (rebuilt through `loadModel`), with
  * the plain walks the optimizers use to score prefixes of an ensemble.
  */
 import type { Matrix } from '../core/index.js'
-import { ArtifactError, decodeArray, decodeCompact, encodeCompact, makeArtifact } from '../core/index.js'
+import { ArtifactError, decodeCompact, encodeCompact, makeArtifact } from '../core/index.js'
 import {
+  FittedGradientBoostingClassifier,
+  FittedGradientBoostingRegressor,
   type FittedModel,
   type GbdtTreesInput,
   gbdtFromTrees,
   loadModel,
   type TaskKind,
 } from '../models/index.js'
+import { CAT_WORDS } from '../models/tree/index.js'
 
 /** One fitted GBDT tree (Keel's layout: node 0 the root, children after their parent). */
 export type GbdtTree = GbdtTreesInput['trees'][number]
-
-/** Words of a categorical split's bitset (codes 0..255). */
-const CAT_WORDS = 8
 
 /** A fitted GBDT taken apart. */
 export interface GbdtParts {
@@ -34,56 +34,22 @@ export interface GbdtParts {
 export const GBDT_KINDS = ['gbdt-classifier', 'gbdt-regressor'] as const
 export const FOREST_KINDS = ['rf-classifier', 'rf-regressor', 'tree-classifier', 'tree-regressor'] as const
 
-/** The trees of a fitted GBDT, decoded from its artifact (the fitted state is not public). */
+/** The trees of a fitted GBDT (copies, free to edit). */
 export function gbdtParts(model: FittedModel): GbdtParts {
-  const a = model.toArtifact()
-  const s = a.state as Record<string, unknown>
-  const f64 = (k: string): Float64Array => decodeCompact(s[k], 'f64')
-  const i32 = (k: string): Int32Array => decodeCompact(s[k], 'i32')
-  const nodeCounts = i32('nodeCounts')
-  const treeOutput = i32('treeOutput')
-  const feature = i32('feature')
-  const threshold = f64('threshold')
-  const left = i32('left')
-  const right = i32('right')
-  const defaultLeft = decodeCompact(s.defaultLeft, 'u8')
-  const value = f64('value')
-  const cover = f64('cover')
-  const gain = f64('gain')
-  const catIndex = i32('catIndex')
-  const catBits = decodeArray(s.catBits, 'u32')
-  const trees: GbdtTree[] = []
-  let o = 0
-  let wo = 0
-  for (const n of nodeCounts) {
-    let nCat = 0
-    for (let i = 0; i < n; i++) if (catIndex[o + i]! >= 0) nCat = Math.max(nCat, catIndex[o + i]! + 1)
-    const words = nCat * CAT_WORDS
-    trees.push({
-      feature: feature.slice(o, o + n),
-      threshold: threshold.slice(o, o + n),
-      left: left.slice(o, o + n),
-      right: right.slice(o, o + n),
-      defaultLeft: defaultLeft.slice(o, o + n),
-      value: value.slice(o, o + n),
-      cover: cover.slice(o, o + n),
-      gain: gain.slice(o, o + n),
-      catIndex: catIndex.slice(o, o + n),
-      catBits: catBits.slice(wo, wo + words),
-    })
-    o += n
-    wo += words
-  }
-  const nClasses = typeof s.nClasses === 'number' ? s.nClasses : 0
+  if (
+    !(model instanceof FittedGradientBoostingClassifier || model instanceof FittedGradientBoostingRegressor)
+  )
+    throw new ArtifactError('ARTIFACT_INVALID', `Expected a fitted GBDT, got '${model.kind}'.`)
+  const t = model.treesInput()
   return {
-    task: model.task,
-    nClasses,
-    nOutputs: s.nOutputs as number,
-    featureNames: model.featureNames,
-    baseScore: f64('baseScore'),
-    trees,
-    treeOutput,
-    categoricalFeatures: (s.categoricalFeatures as number[] | undefined) ?? [],
+    task: t.task,
+    nClasses: t.nClasses ?? 0,
+    nOutputs: model.nOutputs,
+    featureNames: t.featureNames,
+    baseScore: t.baseScore,
+    trees: [...t.trees],
+    treeOutput: t.treeOutput,
+    categoricalFeatures: t.categoricalFeatures ?? [],
   }
 }
 

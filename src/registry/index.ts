@@ -62,6 +62,7 @@ export {
   renderTradeoffTable,
   type SubgroupMetrics,
   type TradeoffSide,
+  tradeoffRows,
 } from './model-card.js'
 /**
  * Push notification of registry changes: on PostgreSQL every committed change runs

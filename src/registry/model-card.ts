@@ -447,31 +447,25 @@ function withUnit(value: number | string | boolean | null | undefined, unit: str
 }
 
 /**
- * The parent-against-child table of an optimization (size, latency, throughput, primary metric),
- * as Markdown lines: what `keel models show` and the model card print.
+ * The rows of an optimization's parent-against-child table: measure, parent, child, and the child
+ * against the parent (a ratio, or the metric's difference). The card and `keel models show` both
+ * print them.
  */
-export function renderTradeoffTable(t: NonNullable<ModelCardLineage['tradeoff']>): string[] {
+export function tradeoffRows(
+  t: NonNullable<ModelCardLineage['tradeoff']>,
+): [string, string, string, string][] {
   const ratio = (a: number, b: number): string =>
     b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : ''
-  const rows: [string, string, string, string][] = [
-    [
-      'artifact size (bytes)',
-      String(t.parent.artifactBytes),
-      String(t.child.artifactBytes),
-      ratio(t.child.artifactBytes, t.parent.artifactBytes),
-    ],
-    [
-      'single-row latency (ms, median)',
-      formatNumber(t.parent.latencyMs),
-      formatNumber(t.child.latencyMs),
-      ratio(t.child.latencyMs, t.parent.latencyMs),
-    ],
-    [
-      'batch rows/s',
-      formatNumber(t.parent.batchRowsPerSecond),
-      formatNumber(t.child.batchRowsPerSecond),
-      ratio(t.child.batchRowsPerSecond, t.parent.batchRowsPerSecond),
-    ],
+  const row = (label: string, parent: number, child: number): [string, string, string, string] => [
+    label,
+    formatNumber(parent),
+    formatNumber(child),
+    ratio(child, parent),
+  ]
+  return [
+    row('artifact bytes', t.parent.artifactBytes, t.child.artifactBytes),
+    row('latency ms (1 row, median)', t.parent.latencyMs, t.child.latencyMs),
+    row('batch rows/s', t.parent.batchRowsPerSecond, t.child.batchRowsPerSecond),
     [
       `${t.metric} (${t.split})`,
       formatNumber(t.parent.metric),
@@ -479,5 +473,9 @@ export function renderTradeoffTable(t: NonNullable<ModelCardLineage['tradeoff']>
       formatSigned(t.child.metric - t.parent.metric),
     ],
   ]
-  return table(['Measure', 'Parent', 'Child', 'Child vs parent'], rows)
+}
+
+/** The trade-off table as Markdown lines (the model card's Lineage section). */
+export function renderTradeoffTable(t: NonNullable<ModelCardLineage['tradeoff']>): string[] {
+  return table(['Measure', 'Parent', 'Child', 'Child vs parent'], tradeoffRows(t))
 }

@@ -7,6 +7,7 @@ import {
   parseModelRef,
   type RegistryEvent,
   renderModelCard,
+  tradeoffRows,
 } from '../../registry/index.js'
 import { flagOpt, parseCommandArgs, runSubcommand, stringOpt, withOpened } from '../args.js'
 import type { Command } from '../command.js'
@@ -146,39 +147,11 @@ function renderVersion(v: ModelVersion): string {
   }
   const tradeoff = v.modelCard?.lineage?.tradeoff
   if (tradeoff !== undefined) {
-    const t = tradeoff
-    const ratio = (a: number, b: number): string =>
-      b > 0 && Number.isFinite(a / b) ? `x${(a / b).toFixed(2)}` : ''
     out.push(
       '',
       formatTable(
         ['  TRADE-OFF', 'PARENT', 'CHILD', 'CHANGE'],
-        [
-          [
-            '  artifact bytes',
-            String(t.parent.artifactBytes),
-            String(t.child.artifactBytes),
-            ratio(t.child.artifactBytes, t.parent.artifactBytes),
-          ],
-          [
-            '  latency ms (1 row)',
-            formatValue(t.parent.latencyMs),
-            formatValue(t.child.latencyMs),
-            ratio(t.child.latencyMs, t.parent.latencyMs),
-          ],
-          [
-            '  batch rows/s',
-            formatValue(t.parent.batchRowsPerSecond),
-            formatValue(t.child.batchRowsPerSecond),
-            ratio(t.child.batchRowsPerSecond, t.parent.batchRowsPerSecond),
-          ],
-          [
-            `  ${t.metric} (${t.split})`,
-            formatValue(t.parent.metric),
-            formatValue(t.child.metric),
-            formatValue(t.child.metric - t.parent.metric),
-          ],
-        ],
+        tradeoffRows(tradeoff).map(([label, ...rest]) => [`  ${label}`, ...rest]),
       ),
     )
   }

@@ -428,6 +428,35 @@ abstract class FittedGbdtBase implements HasTrees {
     }
   }
 
+  /**
+   * The fitted trees as `gbdtFromTrees` takes them back (copies): what optimizers that edit trees
+   * (pruning, merging leaves, distilled students) start from.
+   */
+  treesInput(): GbdtTreesInput {
+    const e = this.state.ensemble
+    const copy = (t: Tree): Tree => ({
+      feature: t.feature.slice(),
+      threshold: t.threshold.slice(),
+      left: t.left.slice(),
+      right: t.right.slice(),
+      defaultLeft: t.defaultLeft.slice(),
+      value: t.value.slice(),
+      cover: t.cover.slice(),
+      gain: t.gain.slice(),
+      catIndex: t.catIndex.slice(),
+      catBits: t.catBits.slice(),
+    })
+    return {
+      task: this.task,
+      ...(this.task === 'regression' ? {} : { nClasses: e.nOutputs === 1 ? 2 : e.nOutputs }),
+      featureNames: this.featureNames,
+      baseScore: Float64Array.from(e.baseScore),
+      trees: e.trees.map(copy),
+      treeOutput: Int32Array.from(e.treeOutput),
+      categoricalFeatures: [...this.state.categoricalFeatures],
+    }
+  }
+
   protected artifactState(): Record<string, unknown> {
     return encodeState(this.state)
   }
