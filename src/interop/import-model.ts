@@ -247,8 +247,7 @@ async function registerImported(
     }
   }
   const artifact = bundle.toBytes()
-  const latencyMs =
-    sample === undefined ? Number.NaN : measureSingleRowLatencyMs(bundle, firstRows(sample, 50))
+  const latencyMs = sample === undefined ? Number.NaN : measureSingleRowLatencyMs(bundle, sample)
 
   const store = await openTrackingStore(options.storeUrl)
   let runId: string
@@ -576,18 +575,6 @@ function selectProba(
   const data = new Float64Array(keep.length * k)
   for (let i = 0; i < keep.length; i++) data.set(proba.data.subarray(keep[i]! * k, keep[i]! * k + k), i * k)
   return { rows: keep.length, cols: k, data }
-}
-
-function firstRows(ds: Dataset, n: number): Dataset {
-  const m = Math.min(n, ds.nRows)
-  return {
-    nRows: m,
-    columns: ds.columns.map((c) =>
-      c.kind === 'categorical'
-        ? { ...c, codes: c.codes.slice(0, m) }
-        : { ...c, values: c.values.slice(0, m) },
-    ),
-  }
 }
 
 function prefixed(values: MetricValues, prefix: string): Record<string, number> {

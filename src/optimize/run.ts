@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { AppError } from '../core/index.js'
-import { selectRows } from '../data/index.js'
+import { type Dataset, selectRows } from '../data/index.js'
 import { ModelBundle } from '../pipeline/index.js'
 import { type ModelCard, openRegistry } from '../registry/index.js'
 import { type JsonValue, openTrackingStore } from '../track/index.js'
@@ -191,7 +191,7 @@ export async function optimizeVersion(options: OptimizeVersionOptions): Promise<
 async function derive(
   parent: ModelBundle,
   method: OptimizeMethod,
-  trainDs: ReturnType<typeof selectRows>,
+  trainDs: Dataset,
   yTrain: Float64Array,
   seed: number,
   note: (message: string) => void,
