@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { writeDeepRegression } from '../../bench/train-cost-data.js'
 import { artifactFromBytes, isBinaryArtifact, matrix } from '../../src/core/index.js'
+import { encodedOwners } from '../../src/pipeline/index.js'
 import { openRegistry } from '../../src/registry/index.js'
 import { openTrackingStore } from '../../src/track/index.js'
 import {
@@ -14,6 +15,7 @@ import {
   sampledGlobalContributions,
   shapSampleNote,
 } from '../../src/train/index.js'
+import { trainingImportance } from '../../src/train/stages/importance.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-train-cost-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -114,4 +116,29 @@ test('a SHAP summary stops at its time budget with a uniform sample and says so'
     /over 1 of 600 test rows drawn at random; cut by its time budget/,
   )
   assert.equal(matrix(1, 1, Float64Array.of(0)).rows, 1)
+
+  // monitoring importance: a budget that lets SHAP explain a single row falls back to the model's
+  // gain importance (every training row), and says so; an uncut sample stays SHAP
+  const notes: string[] = []
+  const fallback = trainingImportance(outcome.bundle, outcome.trainDs, 1, 0, (n) => notes.push(n))
+  assert.ok(
+    notes.some((n) => /gain importance \(SHAP explained only 1 rows/.test(n)),
+    JSON.stringify(notes),
+  )
+  const gain = outcome.bundle.model.featureImportance?.('gain')
+  assert.ok(gain !== undefined && fallback !== undefined)
+  const owners = encodedOwners(outcome.bundle)
+  const sums = new Float64Array(outcome.bundle.features.length)
+  gain.forEach((g, j) => {
+    sums[owners[j]!]! += g
+  })
+  const total = sums.reduce((a, b) => a + Math.abs(b), 0)
+  outcome.bundle.features.forEach((f, i) => {
+    assert.ok(Math.abs(fallback[f.name]! - Math.abs(sums[i]!) / total) < 1e-12, f.name)
+  })
+  const shapNotes: string[] = []
+  const shap = trainingImportance(outcome.bundle, outcome.trainDs, 1, undefined, (n) => shapNotes.push(n))
+  assert.ok(shap !== undefined)
+  assert.ok(!shapNotes.some((n) => n.includes('gain importance')), JSON.stringify(shapNotes))
+  assert.notDeepEqual(shap, fallback)
 })

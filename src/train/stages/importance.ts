@@ -12,9 +12,17 @@ import {
 const IMPORTANCE_ROWS = 300
 
 /**
+ * Fewest explained rows a SHAP importance is trusted from. Below it (a budget cut on a large model,
+ * e.g. one or two rows through a forest of full-depth trees) the mean |SHAP| is one row's local
+ * story, so the model's own gain importance, which summarises every training row, is used instead.
+ */
+const MIN_IMPORTANCE_ROWS = 30
+
+/**
  * Global importance per input feature, normalised to sum to 1: mean |contribution| (TreeSHAP or
- * linear) over a sample of training rows where the model can be explained exactly, else the
- * model's own gain importance summed over each feature's encoded columns. Drift monitoring weights
+ * linear) over a sample of training rows where the model can be explained exactly, else (or when
+ * the time budget let SHAP explain fewer than {@link MIN_IMPORTANCE_ROWS} rows) the model's own
+ * gain importance summed over each feature's encoded columns. Drift monitoring weights
  * features by it, so a feature the model ignores cannot raise the alarm on its own.
  */
 export function trainingImportance(
@@ -38,19 +46,30 @@ export function trainingImportance(
     })
     onSample?.(shapSampleNote(shap, 'training rows', trainDs.nRows))
     raw = shap.contributions.map((c) => ({ feature: c.feature, value: c.contribution }))
-  } else {
-    const gain = bundle.model.featureImportance?.('gain')
-    if (gain !== undefined) {
-      const owners = encodedOwners(bundle)
-      const sums = new Float64Array(bundle.features.length)
-      for (let j = 0; j < gain.length; j++) sums[owners[j]!]! += gain[j]!
-      raw = bundle.features.map((f, i) => ({ feature: f.name, value: sums[i]! }))
+    if (shap.rowsExplained < Math.min(MIN_IMPORTANCE_ROWS, trainDs.nRows)) {
+      const gain = gainImportance(bundle)
+      if (gain !== undefined) {
+        onSample?.(
+          `monitoring importance: the model's gain importance (SHAP explained only ${shap.rowsExplained} rows within its budget, fewer than ${MIN_IMPORTANCE_ROWS}).`,
+        )
+        raw = gain
+      }
     }
-  }
+  } else raw = gainImportance(bundle)
   if (raw === undefined) return undefined
   const total = raw.reduce((a, r) => a + (Number.isFinite(r.value) ? Math.abs(r.value) : 0), 0)
   if (!(total > 0)) return undefined
   return Object.fromEntries(
     raw.map((r) => [r.feature, Number.isFinite(r.value) ? Math.abs(r.value) / total : 0]),
   )
+}
+
+/** The model's gain importance summed over each input feature's encoded columns, when it has one. */
+function gainImportance(bundle: ModelBundle): { feature: string; value: number }[] | undefined {
+  const gain = bundle.model.featureImportance?.('gain')
+  if (gain === undefined) return undefined
+  const owners = encodedOwners(bundle)
+  const sums = new Float64Array(bundle.features.length)
+  for (let j = 0; j < gain.length; j++) sums[owners[j]!]! += gain[j]!
+  return bundle.features.map((f, i) => ({ feature: f.name, value: sums[i]! }))
 }
