@@ -1,5 +1,4 @@
-import type pg from 'pg'
-import { importOptional } from '../core/index.js'
+import { type SubscribeChannelOptions, subscribePgChannel } from '../store/index.js'
 
 /**
  * The PostgreSQL channel every committed registry change is announced on; the payload is the model
@@ -14,18 +13,8 @@ export interface RegistrySubscription {
   close(): Promise<void>
 }
 
-/** Options of `subscribeRegistryChanges`. */
-export interface SubscribeRegistryOptions {
-  /** First reconnect delay after the connection drops; doubles per failed try. Default 100 ms. */
-  readonly minBackoffMs?: number
-  /** Longest reconnect delay. Default 5000 ms. */
-  readonly maxBackoffMs?: number
-  /**
-   * The connection failed or dropped. Called once per outage (when the connection is lost or the
-   * first try fails), not for every failed reconnect; the subscriber keeps retrying.
-   */
-  readonly onError?: (error: unknown) => void
-}
+/** Options of `subscribeRegistryChanges`: reconnect backoff and the outage callback. */
+export type SubscribeRegistryOptions = SubscribeChannelOptions
 
 /**
  * Calls `onChange` soon after each committed registry change: with the model's name for each
@@ -50,117 +39,5 @@ export async function subscribeRegistryChanges(
   options: SubscribeRegistryOptions = {},
 ): Promise<RegistrySubscription> {
   const resolved = url ?? process.env.KEEL_DATABASE_URL ?? ''
-  if (!resolved.startsWith('postgres://') && !resolved.startsWith('postgresql://')) {
-    return { close: async () => {} }
-  }
-  const { default: driver } = await importOptional(
-    'pg',
-    'Registry change notifications (postgres:// URL)',
-    () => import('pg'),
-  )
-  const listener = new Listener(driver, resolved, onChange, options)
-  await listener.connect()
-  return { close: () => listener.close() }
-}
-
-/** Waits at most this long for the connection to end on close, so shutdown is never held up. */
-const CLOSE_WAIT_MS = 500
-
-class Listener {
-  #client: pg.Client | undefined
-  #timer: NodeJS.Timeout | undefined
-  #closed = false
-  #backoffMs: number
-  /** True while an outage is being retried: the next successful connection reports a catch-up. */
-  #missed = false
-  readonly #minBackoffMs: number
-  readonly #maxBackoffMs: number
-
-  constructor(
-    private readonly driver: typeof pg,
-    private readonly url: string,
-    private readonly onChange: (name: string | undefined) => void,
-    private readonly options: SubscribeRegistryOptions,
-  ) {
-    this.#minBackoffMs = options.minBackoffMs ?? 100
-    this.#maxBackoffMs = options.maxBackoffMs ?? 5000
-    this.#backoffMs = this.#minBackoffMs
-  }
-
-  async connect(): Promise<void> {
-    if (this.#closed) return
-    const client = new this.driver.Client({
-      connectionString: this.url,
-      // A dead peer (no FIN: a failover, a cut network) is noticed by TCP keepalive, not in hours.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-      connectionTimeoutMillis: 5000,
-    })
-    this.#client = client
-    let lost = false
-    const onLost = (error: unknown): void => {
-      // 'error' and 'end' both fire for one drop; handle it once, and ignore a client we replaced.
-      if (lost || this.#client !== client) return
-      lost = true
-      this.#client = undefined
-      if (this.#closed) return
-      if (!this.#missed) this.options.onError?.(error)
-      this.#missed = true
-      this.#schedule()
-    }
-    client.on('error', onLost)
-    client.on('end', () => onLost(new Error('registry notification connection ended')))
-    client.on('notification', (message) => {
-      if (message.channel !== REGISTRY_CHANNEL || this.#closed) return
-      this.onChange(message.payload === undefined || message.payload === '' ? undefined : message.payload)
-    })
-    try {
-      await client.connect()
-      await client.query(`LISTEN ${REGISTRY_CHANNEL}`)
-    } catch (error) {
-      client.end().catch(() => undefined)
-      onLost(error)
-      return
-    }
-    if (this.#closed) {
-      await client.end().catch(() => undefined)
-      return
-    }
-    this.#backoffMs = this.#minBackoffMs
-    if (this.#missed) {
-      this.#missed = false
-      // Changes committed while nobody listened were not delivered: let the caller catch up.
-      this.onChange(undefined)
-    }
-  }
-
-  #schedule(): void {
-    if (this.#closed || this.#timer !== undefined) return
-    const delay = this.#backoffMs
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoffMs)
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      void this.connect()
-    }, delay)
-    // Retrying must not keep a process alive that has nothing else to do.
-    this.#timer.unref()
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
-    const client = this.#client
-    this.#client = undefined
-    if (client === undefined) return
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      client.end().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_WAIT_MS)
-        timer.unref()
-      }),
-    ])
-    clearTimeout(timer)
-  }
+  return subscribePgChannel(resolved, REGISTRY_CHANNEL, 'Registry change notifications', onChange, options)
 }

@@ -214,13 +214,15 @@ export async function createServer(options: CreateServerOptions): Promise<KeelSe
   for (const e of config.experiments) for (const v of e.variants) requiredRefs.add(v.ref)
 
   const experiments = new ExperimentBook({
-    store: k === undefined ? undefined : kyselyExperimentStore(k),
+    store: k === undefined ? undefined : kyselyExperimentStore(k, db?.dialect === 'postgres'),
     models,
     manager,
     onWarn: warn,
   })
   await experiments.seed(config.experiments)
   experiments.startPolling(config.pollIntervalMs)
+  // Replicas on one PostgreSQL hear each other's experiment changes at once (LISTEN/NOTIFY).
+  if (db?.dialect === 'postgres') await experiments.subscribe(db.url)
   const initialLoad = manager.trackAll([...requiredRefs]).then(async () => {
     await experiments.sync().catch((e) => warn('experiment sync failed', e))
     experiments.apply()

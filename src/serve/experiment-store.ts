@@ -3,10 +3,11 @@
  * table in production) and the server's view of them (`ExperimentBook`): which experiment each
  * served model runs now, kept in step with the store that every worker re-reads.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { formatConfigProblems, parseConfig } from '../core/index.js'
 import { BadRequestError, ModelNotFoundError, ServeError } from '../http/errors.js'
 import type { ServeTables } from '../predlog/tables.js'
+import { type ChannelSubscription, subscribePgChannel } from '../store/index.js'
 import { type Experiment, experimentSchema } from './experiments.js'
 import type { ModelManager } from './model-manager.js'
 import type { ServedModel } from './predictor.js'
@@ -25,8 +26,21 @@ export interface ExperimentStore {
   update(experiment: Experiment): Promise<void>
 }
 
-/** `ExperimentStore` over the `serve_experiments` table. */
-export function kyselyExperimentStore(k: Kysely<ServeTables>): ExperimentStore {
+/**
+ * The PostgreSQL channel every stored experiment change is announced on (payload: the experiment
+ * id), so each replica re-reads the store at once instead of at its next poll. Channels are
+ * database-wide: a change in another schema costs a subscriber one needless re-read.
+ */
+export const EXPERIMENTS_CHANNEL = 'keel_experiments'
+
+/**
+ * `ExperimentStore` over the `serve_experiments` table.
+ * @param notify announce each change on {@link EXPERIMENTS_CHANNEL} (PostgreSQL only).
+ */
+export function kyselyExperimentStore(k: Kysely<ServeTables>, notify = false): ExperimentStore {
+  const announce = async (id: string): Promise<void> => {
+    if (notify) await sql`select pg_notify(${EXPERIMENTS_CHANNEL}, ${id})`.execute(k)
+  }
   const row = (e: Experiment, now: number) => ({
     id: e.id,
     model: e.model,
@@ -57,6 +71,7 @@ export function kyselyExperimentStore(k: Kysely<ServeTables>): ExperimentStore {
     },
     async insert(e) {
       await k.insertInto('serve_experiments').values(row(e, Date.now())).execute()
+      await announce(e.id)
     },
     async insertIfAbsent(e) {
       await k
@@ -64,6 +79,7 @@ export function kyselyExperimentStore(k: Kysely<ServeTables>): ExperimentStore {
         .values(row(e, Date.now()))
         .onConflict((oc) => oc.column('id').doNothing())
         .execute()
+      await announce(e.id)
     },
     async update(e) {
       await k
@@ -71,6 +87,7 @@ export function kyselyExperimentStore(k: Kysely<ServeTables>): ExperimentStore {
         .set({ model: e.model, config: JSON.stringify(e), status: e.status, updated_at: Date.now() })
         .where('id', '=', e.id)
         .execute()
+      await announce(e.id)
     },
   }
 }
@@ -92,6 +109,7 @@ export interface ExperimentBookOptions {
 export class ExperimentBook {
   private readonly experiments = new Map<string, Experiment>()
   private timer: NodeJS.Timeout | undefined
+  private subscription: ChannelSubscription | undefined
   private syncing = false
 
   constructor(private readonly options: ExperimentBookOptions) {}
@@ -112,8 +130,13 @@ export class ExperimentBook {
       const s = models.get(e.model)
       if (s === undefined) continue
       if (!manager.isReady(e.variants.map((v) => v.ref))) {
+        // Applied again once its variants have loaded, not at the next poll (which push makes rare).
         for (const v of e.variants)
-          if (manager.get(v.ref) === undefined) void manager.track(v.ref).catch(() => undefined)
+          if (manager.get(v.ref) === undefined)
+            void manager
+              .track(v.ref)
+              .then(() => this.apply())
+              .catch(() => undefined)
         continue
       }
       s.experiment = e
@@ -142,8 +165,29 @@ export class ExperimentBook {
     this.timer.unref()
   }
 
+  /**
+   * Re-reads the store as soon as another replica announces a change on
+   * {@link EXPERIMENTS_CHANNEL} (PostgreSQL; a no-op for other URLs), and after every reconnection.
+   * The poll stays as the fallback while the notification connection is down.
+   */
+  async subscribe(url: string): Promise<void> {
+    if (this.options.store === undefined) return
+    this.subscription = await subscribePgChannel(
+      url,
+      EXPERIMENTS_CHANNEL,
+      'Experiment change notifications',
+      () => {
+        void this.sync().catch((e) => this.options.onWarn('experiment sync failed', e))
+      },
+      { onError: (e) => this.options.onWarn('experiment change notifications lost; polling meanwhile', e) },
+    )
+  }
+
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer)
+    const subscription = this.subscription
+    this.subscription = undefined
+    void subscription?.close()
   }
 
   /** Every experiment this server knows. */

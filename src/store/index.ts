@@ -9,5 +9,7 @@ export { openDb } from './db.js'
  * if (isTransientDbError(error)) retryLater()
  */
 export { dbErrorCode, isTransientDbError } from './db-faults.js'
+export type { ChannelSubscription, SubscribeChannelOptions } from './pg-notify.js'
+export { subscribePgChannel } from './pg-notify.js'
 export type { SqlCell, SqliteAppender } from './sqlite-appender.js'
 export { openSqliteAppender } from './sqlite-appender.js'
