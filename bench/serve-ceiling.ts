@@ -7,14 +7,19 @@
  * - `net`: a bare `node:net` server that frames requests itself (the floor of Node's event loop and
  *   the loopback TCP stack).
  * and loads each with wrk exactly as bench/serve.ts loads Keel and FastAPI, next to the FastAPI GBDT
- * anchor (bench/serve_fastapi.py) measured in the same run. The ratios say how many times FastAPI's
- * best throughput each floor reaches: Keel, which validates, scores, logs and meters every request,
- * cannot exceed them.
+ * anchor (bench/serve_fastapi.py) and Keel's own server measured in the same run (`--keel`, default
+ * on: the 100-tree GBDT of bench/serve.ts, prediction log on (SQLite), compiled build; `--src` runs
+ * it from the sources). The ratios say how many times FastAPI's best throughput each server
+ * reaches, and Keel's best against the empty `node:http` server's best (issue 18's serving row:
+ * Keel validates, scores, logs and meters every request, and should keep >= 90 % of that floor).
  *
  * Run: node --import tsx bench/serve-ceiling.ts [--duration 5] [--workers 2] [--concurrency 2,4,8,16]
+ *   [--no-keel] [--src]
  */
+
+import { execFileSync } from 'node:child_process'
 import cluster from 'node:cluster'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -22,7 +27,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Fastify from 'fastify'
-import { makeData, requestBodies, writeChurnCsv } from './lib/churn.js'
+import { GradientBoostingClassifier } from '../src/models/index.js'
+import { makeData, N_FEATURES, NAMES, requestBodies, writeChurnCsv } from './lib/churn.js'
 import { isClean, spawnFastapi, spawnReady, wrk } from './lib/wrk.js'
 
 const { values } = parseArgs({
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     duration: { type: 'string' },
     concurrency: { type: 'string' },
+    'no-keel': { type: 'boolean' },
+    src: { type: 'boolean' },
   },
 })
 const workers = Number(values.workers ?? availableParallelism())
@@ -119,7 +127,48 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-bench-ceiling-'))
   // The serve bench's data and single-row request (bench/lib/churn.ts).
   const dataPath = join(dir, 'churn.csv')
-  writeChurnCsv(dataPath, makeData(5000, 7))
+  const train = makeData(5000, 7)
+  writeChurnCsv(dataPath, train)
+  const withKeel = values['no-keel'] !== true
+  const keelServers: [string, number, () => Promise<{ kill(): Promise<void> }>][] = []
+  if (withKeel) {
+    if (values.src !== true) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
+    // bench/serve.ts's GBDT, served by its Keel child (same config: prediction log on, SQLite).
+    const fitted = await new GradientBoostingClassifier({ nEstimators: 100, seed: 7, threads: 1 }).fit(
+      { rows: 5000, cols: N_FEATURES, data: train.x },
+      train.y,
+      { featureNames: NAMES },
+    )
+    const artifact = join(dir, 'gbdt.json')
+    writeFileSync(artifact, JSON.stringify(fitted.toArtifact()))
+    const servePath = fileURLToPath(new URL('./serve.ts', import.meta.url))
+    const port = 19_600 + Math.floor(Math.random() * 300)
+    keelServers.push([
+      'Keel GBDT, log on',
+      port,
+      () =>
+        spawnReady(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            servePath,
+            '--child',
+            'keel',
+            '--artifact',
+            artifact,
+            '--port',
+            String(port),
+            '--workers',
+            String(workers),
+            '--db',
+            `sqlite:${join(dir, 'keel.db')}`,
+            ...(values.src === true ? ['--src'] : []),
+          ],
+          {},
+        ),
+    ])
+  }
   const { single } = requestBodies()
   const self = fileURLToPath(import.meta.url)
   const basePort = 19_000 + Math.floor(Math.random() * 500)
@@ -151,6 +200,7 @@ async function main(): Promise<void> {
           ),
       ],
     ),
+    ...keelServers,
   ]
   console.log(
     `# serve ceiling: ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, node ${process.version}, ${workers} workers each, ` +
@@ -164,12 +214,14 @@ async function main(): Promise<void> {
     for (const [, , launch] of servers) stops.push(await launch())
     await new Promise((r) => setTimeout(r, 1000))
     const rps = servers.map(() => [] as number[])
+    const p99 = servers.map(() => [] as number[])
     for (const [, port] of servers) wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, 4, 1, dir) // warm-up
     // Interleaved per level, so drifting load hits every server alike.
     for (const c of levels)
       for (const [i, [, port]] of servers.entries()) {
         const r = wrk(`http://127.0.0.1:${port}/v1/models/churn/predict`, single, c, duration, dir)
         rps[i]!.push(isClean(r) ? r.rps : Number.NaN)
+        p99[i]!.push(isClean(r) ? r.p99 : Number.NaN)
       }
     console.log(`| server | ${levels.map((c) => `c=${c} req/s`).join(' | ')} | best | best / FastAPI best |`)
     console.log(`|---|${levels.map(() => '---:').join('|')}|---:|---:|`)
@@ -180,6 +232,13 @@ async function main(): Promise<void> {
         `| ${name} | ${rps[i]!.map((r) => r.toFixed(0)).join(' | ')} | ${b.toFixed(0)} | ${(b / best[0]!).toFixed(1)}× |`,
       )
     }
+    const http = servers.findIndex(([name]) => name === 'empty http')
+    const keel = servers.findIndex(([name]) => name.startsWith('Keel'))
+    if (keel >= 0 && http >= 0)
+      console.log(
+        `\nKeel best / empty node:http best: ${((best[keel]! / best[http]!) * 100).toFixed(1)} % (issue 18 target: >= 90 %); ` +
+          `Keel p99 ms per level: ${levels.map((c, j) => `c=${c} ${p99[keel]![j]!.toFixed(2)}`).join(', ')} (target < 5 ms)`,
+      )
   } finally {
     for (const stop of stops) await stop.kill()
   }
