@@ -8,15 +8,20 @@
  *   node --import tsx bench/mlp.ts [--data /tmp/syn-100k.csv] [--epochs 4] [--batch 512]
  *     [--hidden 256,128] [--dropout 0] [--activation relu|gelu]
  *
+ *     [--runs 3] [--base /path/to/other/keel/checkout]
+ *
  * Prints per-epoch seconds for both, the ratio of the mean epoch time (first epoch excluded on
  * both sides: it includes JIT / allocator warm-up), and test AUC after the same number of epochs.
+ * With --runs N the sides alternate N times (PyTorch first on odd runs, Keel first on even ones),
+ * so both see the same machine load, and the summary takes medians over the runs. --base adds a
+ * third side: the MLP of another checkout (e.g. a copy at the previous commit), for before/after.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Rng } from '../src/core/index.js'
-import { MLPClassifier } from '../src/models/nn/index.js'
 import { benchAuc } from './lib/anchor-data.js'
 
 function arg(name: string, fallback: string): string {
@@ -29,6 +34,8 @@ const hidden = arg('--hidden', '256,128').split(',').map(Number)
 const batchSize = Number(arg('--batch', '512'))
 const dropout = Number(arg('--dropout', '0'))
 const activation = arg('--activation', 'relu') === 'gelu' ? 'gelu' : 'relu'
+const runs = Number(arg('--runs', '1'))
+const baseDir = arg('--base', '')
 const learningRate = 1e-3
 
 // Load: numerics (empty = missing) and one-hot of cat_a / cat_b.
@@ -105,88 +112,147 @@ writeFileSync(
   JSON.stringify({ cols, hidden, batchSize, learningRate, dropout, activation }),
 )
 
-const load0 = loadavg()[0]!
-const torchOut = execFileSync(
-  '/usr/bin/python3',
-  [join(import.meta.dirname, 'mlp_anchor.py'), dir, String(epochs)],
-  {
-    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '2' },
-    encoding: 'utf8',
-  },
-)
-const torch = JSON.parse(torchOut.trim()) as {
+type NnModule = typeof import('../src/models/nn/index.js')
+
+interface Side {
   epochSeconds: number[]
   epochCpuSeconds: number[]
   trainLoss: number[]
   auc: number
   predictSeconds: number
-  torch: string
 }
 
-const keelEpochs: number[] = []
-const keelCpu: number[] = []
-const keelLoss: number[] = []
-let last = performance.now()
-let lastCpu = process.cpuUsage()
-const model = await new MLPClassifier({
-  hiddenLayers: hidden,
-  batchNorm: true,
-  activation,
-  dropout,
-  optimizer: 'adam',
-  weightDecay: 0,
-  learningRate,
-  batchSize,
-  maxEpochs: epochs,
-  earlyStopping: false,
-  // PyTorch's nn.Linear initialisation, so both sides train the same network from the same kind of start.
-  init: process.env.KEEL_MLP_INIT === 'he' ? 'he' : 'fan-in-uniform',
-  seed: 0,
-}).fit(xTrain, yTrain, {
-  onIteration: (info) => {
-    const now = performance.now()
-    keelEpochs.push((now - last) / 1000)
-    last = now
-    const cpu = process.cpuUsage(lastCpu)
-    keelCpu.push((cpu.user + cpu.system) / 1e6)
-    lastCpu = process.cpuUsage()
-    keelLoss.push(info.trainLoss)
-    console.error(
-      `keel epoch ${info.iteration}: ${keelEpochs.at(-1)!.toFixed(2)} s, train loss ${info.trainLoss.toFixed(4)}`,
-    )
-  },
-})
-const t = performance.now()
-const proba = model.predictProba(xTest)
-const keelPredict = (performance.now() - t) / 1000
-const keelAuc = benchAuc(
-  yTest,
-  Float64Array.from({ length: xTest.rows }, (_, i) => proba.data[2 * i + 1]!),
-)
-const load1 = loadavg()[0]!
+function runTorch(): Side & { torch: string } {
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [join(import.meta.dirname, 'mlp_anchor.py'), dir, String(epochs)],
+    {
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '2' },
+      encoding: 'utf8',
+    },
+  )
+  return JSON.parse(out.trim()) as Side & { torch: string }
+}
+
+async function runKeel(nn: NnModule, label: string): Promise<Side> {
+  const epochSeconds: number[] = []
+  const epochCpuSeconds: number[] = []
+  const trainLoss: number[] = []
+  let last = performance.now()
+  let lastCpu = process.cpuUsage()
+  const model = await new nn.MLPClassifier({
+    hiddenLayers: hidden,
+    batchNorm: true,
+    activation,
+    dropout,
+    optimizer: 'adam',
+    weightDecay: 0,
+    learningRate,
+    batchSize,
+    maxEpochs: epochs,
+    earlyStopping: false,
+    // PyTorch's nn.Linear initialisation, so both sides train the same network from the same kind of start.
+    init: process.env.KEEL_MLP_INIT === 'he' ? 'he' : 'fan-in-uniform',
+    threads: 2,
+    seed: 0,
+  }).fit(xTrain, yTrain, {
+    onIteration: (info) => {
+      const now = performance.now()
+      epochSeconds.push((now - last) / 1000)
+      last = now
+      const cpu = process.cpuUsage(lastCpu)
+      epochCpuSeconds.push((cpu.user + cpu.system) / 1e6)
+      lastCpu = process.cpuUsage()
+      trainLoss.push(info.trainLoss)
+      console.error(
+        `${label} epoch ${info.iteration}: ${epochSeconds.at(-1)!.toFixed(3)} s, train loss ${info.trainLoss.toFixed(4)}`,
+      )
+    },
+  })
+  const t = performance.now()
+  const proba = model.predictProba(xTest)
+  const predictSeconds = (performance.now() - t) / 1000
+  const auc = benchAuc(
+    yTest,
+    Float64Array.from({ length: xTest.rows }, (_, i) => proba.data[2 * i + 1]!),
+  )
+  return { epochSeconds, epochCpuSeconds, trainLoss, auc, predictSeconds }
+}
 
 const steady = (a: number[]) => {
   const s = a.length > 1 ? a.slice(1) : a
   return s.reduce((x, v) => x + v, 0) / s.length
 }
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y)
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+const keelNn: NnModule = await import('../src/models/nn/index.js')
+const baseNn: NnModule | undefined =
+  baseDir === '' ? undefined : await import(pathToFileURL(join(baseDir, 'src/models/nn/index.ts')).href)
+const loads: number[] = [loadavg()[0]!]
+const torchRuns: (Side & { torch: string })[] = []
+const keelRuns: Side[] = []
+const baseRuns: Side[] = []
+for (let r = 0; r < runs; r++) {
+  const steps: (() => Promise<void>)[] = [
+    async () => {
+      torchRuns.push(runTorch())
+      console.error(`torch run ${r + 1}: ${steady(torchRuns.at(-1)!.epochSeconds).toFixed(3)} s`)
+    },
+    async () => {
+      keelRuns.push(await runKeel(keelNn, `keel run ${r + 1}`))
+    },
+  ]
+  if (baseNn !== undefined)
+    steps.push(async () => {
+      baseRuns.push(await runKeel(baseNn, `base run ${r + 1}`))
+    })
+  if (r % 2 === 1) steps.reverse()
+  for (const step of steps) await step()
+  loads.push(loadavg()[0]!)
+}
+
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
 console.log(
-  `\nMLP ${cols}-${hidden.join('-')}-1, batch norm, ${activation === 'gelu' ? 'GELU' : 'ReLU'}${dropout > 0 ? `, dropout ${dropout}` : ''}, Adam 1e-3, batch ${batchSize}; ${xTrain.rows} train / ${xTest.rows} test rows; ${epochs} epochs`,
+  `\nMLP ${cols}-${hidden.join('-')}-1, batch norm, ${activation === 'gelu' ? 'GELU' : 'ReLU'}${dropout > 0 ? `, dropout ${dropout}` : ''}, Adam 1e-3, batch ${batchSize}; ${xTrain.rows} train / ${xTest.rows} test rows; ${epochs} epochs; ${runs} alternating run(s)`,
 )
 console.log(
-  `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}; torch ${torch.torch} (2 threads); commit ${commit}`,
+  `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}; load average ${loads.map((l) => l.toFixed(1)).join(' -> ')}; torch ${torchRuns[0]!.torch} (2 threads); commit ${commit}${gitDirty()}`,
 )
 console.log(
-  '| | wall s per epoch | mean wall s (excl. 1st) | mean CPU s (excl. 1st) | train loss per epoch | test AUC | predict 20k rows s |',
+  '| side | run | wall s per epoch | mean wall s (excl. 1st) | mean CPU s (excl. 1st) | train loss per epoch | test AUC | predict 20k rows s |',
 )
-console.log('|---|---|---:|---:|---|---:|---:|')
+console.log('|---|---:|---|---:|---:|---|---:|---:|')
 const list = (a: number[], d: number) => a.map((s) => s.toFixed(d)).join(', ')
+const sides: [string, Side[]][] = [
+  ['PyTorch CPU', torchRuns],
+  ['Keel', keelRuns],
+  ...(baseNn === undefined ? [] : ([['Keel (base)', baseRuns]] as [string, Side[]][])),
+]
+for (const [name, rs] of sides)
+  rs.forEach((x, i) => {
+    console.log(
+      `| ${name} | ${i + 1} | ${list(x.epochSeconds, 3)} | ${steady(x.epochSeconds).toFixed(3)} | ${steady(x.epochCpuSeconds).toFixed(2)} | ${list(x.trainLoss, 4)} | ${x.auc.toFixed(4)} | ${x.predictSeconds.toFixed(3)} |`,
+    )
+  })
+const torchMed = median(torchRuns.map((x) => steady(x.epochSeconds)))
+const torchAuc = median(torchRuns.map((x) => x.auc))
 console.log(
-  `| PyTorch CPU | ${list(torch.epochSeconds, 2)} | ${steady(torch.epochSeconds).toFixed(2)} | ${steady(torch.epochCpuSeconds).toFixed(2)} | ${list(torch.trainLoss, 4)} | ${torch.auc.toFixed(4)} | ${torch.predictSeconds.toFixed(3)} |`,
+  '\n| side | median epoch s | median CPU s | vs PyTorch (per-run ratios, median) | AUC | AUC - PyTorch |',
 )
-console.log(
-  `| Keel | ${list(keelEpochs, 2)} | ${steady(keelEpochs).toFixed(2)} | ${steady(keelCpu).toFixed(2)} | ${list(keelLoss, 4)} | ${keelAuc.toFixed(4)} | ${keelPredict.toFixed(3)} |`,
-)
-console.log(
-  `| Keel / PyTorch | | ${(steady(keelEpochs) / steady(torch.epochSeconds)).toFixed(2)}x | ${(steady(keelCpu) / steady(torch.epochCpuSeconds)).toFixed(2)}x | | ${(keelAuc - torch.auc).toFixed(4)} | ${(keelPredict / torch.predictSeconds).toFixed(2)}x |`,
-)
+console.log('|---|---:|---:|---:|---:|---:|')
+for (const [name, rs] of sides) {
+  const ratios = rs.map((x, i) => steady(x.epochSeconds) / steady(torchRuns[i]!.epochSeconds))
+  const auc = median(rs.map((x) => x.auc))
+  console.log(
+    `| ${name} | ${median(rs.map((x) => steady(x.epochSeconds))).toFixed(3)} | ${median(rs.map((x) => steady(x.epochCpuSeconds))).toFixed(2)} | ${median(ratios).toFixed(2)}x (${ratios.map((v) => v.toFixed(2)).join(', ')}) | ${auc.toFixed(4)} | ${(auc - torchAuc).toFixed(4)} |`,
+  )
+}
+console.log(`PyTorch median epoch ${torchMed.toFixed(3)} s`)
+
+function gitDirty(): string {
+  const st = execFileSync('git', ['status', '--porcelain', '--', 'src/models/nn'], { encoding: 'utf8' })
+  return st.trim() === '' ? '' : ' (+ uncommitted src/models/nn changes)'
+}

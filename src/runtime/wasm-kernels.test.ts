@@ -27,8 +27,9 @@ const EXPORTS: Readonly<Record<string, readonly string[]>> = {
   score_multi: ['score_multi'],
   score_multi_cat: ['score_multi_cat'],
   gemm: ['gemm'],
+  // src/rag/dot-arena.ts and src/rag/hnsw.ts: the RAG dense index's batched dot products.
+  dots: ['dots'],
   ops: [
-    'fill_rows',
     'relu',
     'relu_back',
     'affine_cols',
@@ -45,6 +46,10 @@ const EXPORTS: Readonly<Record<string, readonly string[]>> = {
     'row_dots',
     'rows_axpy',
     'adam',
+    'bn_apply_train_relu',
+    'bn_back_stats_relu',
+    'bn_back_apply_relu',
+    'pack_at',
   ],
 }
 

@@ -18,10 +18,10 @@ import type { KernelFn } from './wasm-kernel.js'
 /**
  * Control block slots. `claim` holds (chunk count << 16) | next chunk: one compare-and-swap both
  * checks that chunks remain and takes one. `args` holds the product: aPtr, lda, bPtr, cPtr, ldc,
- * n8, k, aStep, m4 (rows in all), chunk (rows per chunk).
+ * n8, k, aStep, m4 (rows in all), chunk (rows per chunk), mode, biasPtr.
  */
 export const GEMM_CTRL = { generation: 0, claim: 1, completed: 2, failed: 3, exit: 4, args: 8 } as const
-const ARG_COUNT = 10
+const ARG_COUNT = 12
 /** Products smaller than this many multiply-adds stay on the calling thread. */
 const MIN_PARALLEL_MACS = 1 << 20
 /** How long the caller spins for chunks in flight before it sleeps (milliseconds). */
@@ -123,6 +123,8 @@ export function claimChunks(ctrl: Int32Array, run: KernelFn): void {
         ctrl[a + 5]!,
         ctrl[a + 6]!,
         ctrl[a + 7]!,
+        ctrl[a + 10]!,
+        ctrl[a + 11]!,
       )
     } catch {
       Atomics.store(ctrl, GEMM_CTRL.failed, 1)
@@ -136,7 +138,7 @@ export function claimChunks(ctrl: Int32Array, run: KernelFn): void {
  * calling thread and the workers when the product is large enough.
  */
 export function runRows(run: KernelFn, ...args: Parameters<KernelFn>): void {
-  const [aPtr, lda, bPtr, cPtr, ldc, m4, n8, k, aStep] = args
+  const [aPtr, lda, bPtr, cPtr, ldc, m4, n8, k, aStep, mode, biasPtr] = args
   const p = pool
   const workers = p === null ? 0 : Math.min(p.workers.length, threads - 1)
   if (p === null || workers <= 0 || m4 < 16 || m4 * n8 * k < MIN_PARALLEL_MACS) {
@@ -158,6 +160,8 @@ export function runRows(run: KernelFn, ...args: Parameters<KernelFn>): void {
   ctrl[a + 7] = aStep
   ctrl[a + 8] = m4
   ctrl[a + 9] = chunk
+  ctrl[a + 10] = mode
+  ctrl[a + 11] = biasPtr
   Atomics.store(ctrl, GEMM_CTRL.completed, 0)
   // Publishing the claim word makes the arguments above visible (sequentially consistent store).
   Atomics.store(ctrl, GEMM_CTRL.claim, chunks << 16)

@@ -50,6 +50,29 @@ export function gemm(
   wasmGemm(wasm, m, n, k, a, b, c, accumulate, false, false)
 }
 
+/**
+ * C (m x n) = A (m x k) * B (k x n) + bias (a row vector of n floats) on every row: the dense
+ * layer's forward pass. The SIMD kernel adds the bias as it stores each block of C (no pass that
+ * fills C with bias rows first); the results are the same as filling and accumulating. @internal
+ */
+export function gemmBias(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array,
+  c: Float32Array,
+): void {
+  const wasm = wasmKernel()
+  if (wasm === null || n < 4 || k === 0) {
+    for (let i = 0; i < m; i++) c.set(bias.subarray(0, n), i * n)
+    gemmScalar(m, n, k, a, b, c, true)
+    return
+  }
+  wasmGemm(wasm, m, n, k, a, b, c, false, false, false, bias)
+}
+
 let scratch = new Float32Array(0)
 
 function transposed(rows: number, cols: number, a: Float32Array): Float32Array {

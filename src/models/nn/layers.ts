@@ -6,7 +6,7 @@
  * Non-null assertions on typed-array reads are safe: indices stay below rows * width.
  */
 import type { Rng } from '../../core/index.js'
-import { gemm, gemmNT, gemmTN, transpose } from './gemm.js'
+import { gemmBias, gemmNT, gemmTN, transpose } from './gemm.js'
 import { f32Buffer, type NnOps, simdFor } from './wasm-ops.js'
 
 /** Weight initialisation scheme. */
@@ -92,13 +92,10 @@ export class Dense implements Layer {
     this.out = ensure(this.out, rows, n)
     this.input = x
     const out = this.out
-    const b = this.bias
-    const o = simdFor(n, out, b)
-    if (o !== null) o.fillRows(out.byteOffset, b.byteOffset, rows, n * 4)
-    else for (let i = 0; i < rows; i++) out.set(b, i * n)
     const narrow = this.narrowOps(x)
     if (narrow !== null) {
       // A few outputs (the output layer): one dot product per row and output, on W's columns.
+      for (let i = 0; i < rows; i++) out.set(this.bias, i * n)
       const nIn = this.inputWidth
       const wt = this.columns
       transpose(nIn, n, this.weight, wt)
@@ -111,7 +108,7 @@ export class Dense implements Layer {
           out.byteOffset + c * 4,
           n * 4,
         )
-    } else gemm(rows, n, this.inputWidth, x, this.weight, out, true)
+    } else gemmBias(rows, n, this.inputWidth, x, this.weight, this.bias, out)
     return out
   }
 
@@ -123,7 +120,24 @@ export class Dense implements Layer {
     return this.outputWidth < 4 ? simdFor(this.inputWidth, ...arrays) : null
   }
 
-  backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
+  /**
+   * Float64 scratch (resident) for the column sums of the output gradient, which the layer after
+   * may fill as it computes that gradient (BatchNorm.backwardRelu); see `backward`.
+   */
+  biasSums(): Float64Array {
+    return this.sums.view
+  }
+
+  /**
+   * `biasSumsReady`: biasSums() already holds the column sums of gradOut (computed by the layer
+   * after), so the bias gradient skips its own pass over gradOut.
+   */
+  backward(
+    gradOut: Float32Array,
+    rows: number,
+    needInputGrad: boolean,
+    biasSumsReady = false,
+  ): Float32Array | undefined {
     const nIn = this.inputWidth
     const nOut = this.outputWidth
     // dW = x^T dY.
@@ -144,7 +158,10 @@ export class Dense implements Layer {
     } else gemmTN(nIn, nOut, rows, this.input, gradOut, this.weightGrad)
     const bg = this.biasGrad
     const o = simdFor(nOut, gradOut)
-    if (o !== null) {
+    if (biasSumsReady) {
+      const sums = this.sums.view
+      for (let j = 0; j < nOut; j++) bg[j] = sums[j]!
+    } else if (o !== null) {
       const sums = this.sums.view
       sums.fill(0)
       o.colSums(gradOut.byteOffset, rows, nOut * 4, sums.byteOffset)
@@ -192,6 +209,11 @@ export class BatchNorm implements Layer {
   /** Two float64 column sums for the SIMD kernels' statistics. */
   private readonly sums: { owner: Float32Array; view: Float64Array }
   private xHat: Float32Array = new Float32Array(0)
+  /** The input of the last fused training pass (forwardTrainRelu), for backwardRelu. */
+  private input: Float32Array = new Float32Array(0)
+  /** The kernels, from a fused training pass to the backward pass it allows (else null). */
+  private fusedOps: NnOps | null = null
+  private stage: Float32Array = new Float32Array(0)
   private out: Float32Array = new Float32Array(0)
   private gradIn: Float32Array = new Float32Array(0)
 
@@ -217,35 +239,14 @@ export class BatchNorm implements Layer {
     return this.coef.byteOffset + r * this.inputWidth * 4
   }
 
-  forward(x: Float32Array, rows: number, training: boolean): Float32Array {
+  /**
+   * Batch mean and variance of x (rows x width): sets invStd, the running averages, and the
+   * normalising coefficients (coefficient rows 0 and 1: xHat = x row0 + row1).
+   */
+  private batchStats(x: Float32Array, rows: number, o: NnOps | null): void {
     const w = this.inputWidth
-    this.out = ensure(this.out, rows, w)
-    const out = this.out
-    const gamma = this.gamma
-    const beta = this.beta
     const invStd = this.invStd
     const coef = this.coef
-    const o = simdFor(w, x, out, gamma, beta)
-    if (!training) {
-      // out = x * scale_j + shift_j: per-column coefficients hoisted out of the row loop.
-      for (let j = 0; j < w; j++) {
-        invStd[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps)
-        const scale = invStd[j]! * gamma[j]!
-        coef[j] = scale
-        coef[w + j] = beta[j]! - this.runningMean[j]! * scale
-      }
-      if (o !== null) {
-        o.affineCols(x.byteOffset, out.byteOffset, rows, w * 4, this.coefPtr(0), this.coefPtr(1))
-        return out
-      }
-      for (let i = 0; i < rows; i++) {
-        const off = i * w
-        for (let j = 0; j < w; j++) out[off + j] = x[off + j]! * coef[j]! + coef[w + j]!
-      }
-      return out
-    }
-    this.xHat = ensure(this.xHat, rows, w)
-    const xHat = this.xHat
     // Mean and variance in one pass over the batch: sums of x - k and (x - k)^2 with the first
     // row as the shift k, which keeps the variance free of cancellation when |mean| >> std
     // (the textbook "shifted data" algorithm) and reads the batch once instead of twice.
@@ -277,6 +278,39 @@ export class BatchNorm implements Layer {
       coef[j] = invStd[j]!
       coef[w + j] = -mean * invStd[j]!
     }
+  }
+
+  forward(x: Float32Array, rows: number, training: boolean): Float32Array {
+    const w = this.inputWidth
+    this.fusedOps = null
+    this.out = ensure(this.out, rows, w)
+    const out = this.out
+    const gamma = this.gamma
+    const beta = this.beta
+    const invStd = this.invStd
+    const coef = this.coef
+    const o = simdFor(w, x, out, gamma, beta)
+    if (!training) {
+      // out = x * scale_j + shift_j: per-column coefficients hoisted out of the row loop.
+      for (let j = 0; j < w; j++) {
+        invStd[j] = 1 / Math.sqrt(this.runningVar[j]! + this.eps)
+        const scale = invStd[j]! * gamma[j]!
+        coef[j] = scale
+        coef[w + j] = beta[j]! - this.runningMean[j]! * scale
+      }
+      if (o !== null) {
+        o.affineCols(x.byteOffset, out.byteOffset, rows, w * 4, this.coefPtr(0), this.coefPtr(1))
+        return out
+      }
+      for (let i = 0; i < rows; i++) {
+        const off = i * w
+        for (let j = 0; j < w; j++) out[off + j] = x[off + j]! * coef[j]! + coef[w + j]!
+      }
+      return out
+    }
+    this.xHat = ensure(this.xHat, rows, w)
+    const xHat = this.xHat
+    this.batchStats(x, rows, o)
     if (o !== null) {
       o.bnApplyTrain(
         x.byteOffset,
@@ -300,6 +334,120 @@ export class BatchNorm implements Layer {
       }
     }
     return out
+  }
+
+  /**
+   * From the column sums of dy and dy xHat (this.sums): the gamma and beta gradients, or (with
+   * `input`) the input-gradient coefficients, rows 2 to 4 of coef.
+   */
+  private setGradients(rows: number, input: boolean): void {
+    const w = this.inputWidth
+    const sums = this.sums.view
+    if (!input) {
+      for (let j = 0; j < w; j++) {
+        this.betaGrad[j] = sums[j]!
+        this.gammaGrad[j] = sums[w + j]!
+      }
+      return
+    }
+    // dx = gamma * invStd / N * (N dy - sum(dy) - xHat * sum(dy * xHat)), as c1 dy + c2 xHat + c3.
+    const coef = this.coef
+    for (let j = 0; j < w; j++) {
+      const k = this.gamma[j]! * this.invStd[j]!
+      coef[2 * w + j] = k
+      coef[3 * w + j] = (-k * sums[w + j]!) / rows
+      coef[4 * w + j] = (-k * sums[j]!) / rows
+    }
+  }
+
+  /**
+   * The training forward pass fused with the ReLU after it: max(0, batch norm of x) in one pass
+   * instead of two, with the same bits. xHat is not stored: backwardRelu recomputes it from x, which the dense layer before keeps until its next
+   * forward pass. Null when the SIMD kernels cannot run on these buffers (the caller then runs
+   * the two layers one after the other).
+   */
+  forwardTrainRelu(x: Float32Array, rows: number): Float32Array | null {
+    const w = this.inputWidth
+    this.out = ensure(this.out, rows, w)
+    const o = simdFor(w, x, this.out, this.gamma, this.beta)
+    if (o === null) return null
+    this.input = x
+    this.fusedOps = o
+    this.batchStats(x, rows, o)
+    o.bnApplyTrainRelu(
+      x.byteOffset,
+      this.out.byteOffset,
+      rows,
+      w * 4,
+      this.coefPtr(0),
+      this.coefPtr(1),
+      this.gamma.byteOffset,
+      this.beta.byteOffset,
+    )
+    return this.out
+  }
+
+  /**
+   * The backward pass through the ReLU after this layer and then this layer, right after
+   * forwardTrainRelu: `h` is the ReLU's output (its gradient mask is h > 0). Also writes the
+   * input gradient's column sums into `biasSums` (float64, resident): the bias gradient of the
+   * dense layer before. Two passes instead of five (ReLU, two of batch norm, the column sums),
+   * with the same bits. Null (nothing done) unless the last forward pass was forwardTrainRelu.
+   */
+  backwardRelu(
+    gradOut: Float32Array,
+    h: Float32Array,
+    rows: number,
+    biasSums: Float64Array,
+  ): Float32Array | null {
+    const w = this.inputWidth
+    const o = this.fusedOps
+    if (o === null) return null
+    this.fusedOps = null
+    this.gradIn = ensure(this.gradIn, rows, w)
+    const gi = this.gradIn
+    const x = this.input
+    const g = o.arena.owns(gradOut) ? gradOut : this.staged(gradOut, rows)
+    const sums = this.sums.view
+    sums.fill(0)
+    const hs = this.coefPtr(0)
+    const hsh = this.coefPtr(1)
+    o.bnBackStatsRelu(
+      g.byteOffset,
+      h.byteOffset,
+      x.byteOffset,
+      rows,
+      w * 4,
+      hs,
+      hsh,
+      sums.byteOffset,
+      sums.byteOffset + w * 8,
+    )
+    this.setGradients(rows, false)
+    this.setGradients(rows, true)
+    biasSums.fill(0, 0, w)
+    o.bnBackApplyRelu(
+      g.byteOffset,
+      h.byteOffset,
+      x.byteOffset,
+      gi.byteOffset,
+      rows,
+      w * 4,
+      hs,
+      hsh,
+      this.coefPtr(2),
+      this.coefPtr(3),
+      this.coefPtr(4),
+      biasSums.byteOffset,
+    )
+    return gi
+  }
+
+  /** A resident copy of `a` (rows x width) in a grow-only scratch buffer. */
+  private staged(a: Float32Array, rows: number): Float32Array {
+    this.stage = ensure(this.stage, rows, this.inputWidth)
+    this.stage.set(a.subarray(0, rows * this.inputWidth))
+    return this.stage
   }
 
   backward(gradOut: Float32Array, rows: number, needInputGrad: boolean): Float32Array | undefined {
@@ -327,21 +475,12 @@ export class BatchNorm implements Layer {
         }
       }
     }
-    for (let j = 0; j < w; j++) {
-      this.betaGrad[j] = sums[j]!
-      this.gammaGrad[j] = sums[w + j]!
-    }
+    this.setGradients(rows, false)
     if (!needInputGrad) return undefined
-    // dx = gamma * invStd / N * (N dy - sum(dy) - xHat * sum(dy * xHat)), as c1 dy + c2 xHat + c3.
+    this.setGradients(rows, true)
     this.gradIn = ensure(this.gradIn, rows, w)
     const gi = this.gradIn
     const coef = this.coef
-    for (let j = 0; j < w; j++) {
-      const k = this.gamma[j]! * this.invStd[j]!
-      coef[2 * w + j] = k
-      coef[3 * w + j] = (-k * sums[w + j]!) / rows
-      coef[4 * w + j] = (-k * sums[j]!) / rows
-    }
     if (o !== null && simdFor(w, gi) !== null) {
       o.bnBackApply(
         gradOut.byteOffset,
@@ -401,6 +540,19 @@ export class Activation implements Layer {
     readonly inputWidth: number,
   ) {
     this.outputWidth = inputWidth
+  }
+
+  /**
+   * Stands for a forward pass whose output `h` the layer before computed (BatchNorm.forwardTrainRelu):
+   * records h as the input that backward masks by (h > 0 exactly where the ReLU's input is > 0).
+   */
+  adopt(h: Float32Array): void {
+    this.input = h
+  }
+
+  /** The input of the last forward pass (for the ReLU fused into batch norm: its output). */
+  lastInput(): Float32Array {
+    return this.input
   }
 
   forward(x: Float32Array, rows: number): Float32Array {

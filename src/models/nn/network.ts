@@ -8,6 +8,13 @@ import type { InitScheme, Layer, Param } from './layers.js'
 import { Activation, BatchNorm, Dense, Dropout } from './layers.js'
 import { f32Buffer } from './wasm-ops.js'
 
+/** A batch norm with the ReLU after it and the dense layer before it. */
+interface ReluPair {
+  readonly bn: BatchNorm
+  readonly act: Activation
+  readonly dense: Dense
+}
+
 /** Shape and layer choices of a network. @internal */
 export interface NetworkSpec {
   readonly inputWidth: number
@@ -23,6 +30,14 @@ export class Network {
   readonly layers: readonly Layer[]
   readonly params: readonly Param[]
   private input: Float32Array = new Float32Array(0)
+  /**
+   * For each layer index: the batch norm, ReLU and dense layer before it when layer i is a batch
+   * norm followed by a ReLU, which a training step runs fused (one pass each way instead of
+   * several; the same bits).
+   */
+  private readonly reluPairs: readonly (ReluPair | undefined)[]
+  /** Whether the pair starting at each index ran fused in the last forward pass. */
+  private readonly ranFused: boolean[]
 
   constructor(
     readonly spec: NetworkSpec,
@@ -40,6 +55,17 @@ export class Network {
     layers.push(new Dense(width, spec.outputWidth))
     this.layers = layers
     this.params = layers.flatMap((l) => l.params())
+    this.reluPairs = layers.map((l, i) => {
+      const act = layers[i + 1]
+      const dense = layers[i - 1]
+      return l instanceof BatchNorm &&
+        act instanceof Activation &&
+        act.fn === 'relu' &&
+        dense instanceof Dense
+        ? { bn: l, act, dense }
+        : undefined
+    })
+    this.ranFused = layers.map(() => false)
   }
 
   /**
@@ -66,15 +92,42 @@ export class Network {
 
   forward(x: Float32Array, rows: number, training: boolean): Float32Array {
     let h = x
-    for (const layer of this.layers) h = layer.forward(h, rows, training)
+    const layers = this.layers
+    for (let i = 0; i < layers.length; i++) {
+      const pair = training ? this.reluPairs[i] : undefined
+      const fused = pair?.bn.forwardTrainRelu(h, rows) ?? null
+      this.ranFused[i] = fused !== null
+      if (pair !== undefined && fused !== null) {
+        pair.act.adopt(fused)
+        h = fused
+        this.ranFused[++i] = false
+      } else h = layers[i]!.forward(h, rows, training)
+    }
     return h
   }
 
   /** Backpropagates the loss gradient with respect to the output; fills every Param.grad. */
   backward(gradOut: Float32Array, rows: number): void {
     let g = gradOut
+    // Set when the fused pair below filled the next dense layer's bias sums.
+    let biasSumsReady = false
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      const next = this.layers[i]!.backward(g, rows, i > 0)
+      const layer = this.layers[i]!
+      const pair = i > 0 && this.ranFused[i - 1] ? this.reluPairs[i - 1] : undefined
+      if (pair !== undefined) {
+        const gi = pair.bn.backwardRelu(g, pair.act.lastInput(), rows, pair.dense.biasSums())
+        if (gi !== null) {
+          g = gi
+          biasSumsReady = true
+          i--
+          continue
+        }
+      }
+      const next =
+        layer instanceof Dense
+          ? layer.backward(g, rows, i > 0, biasSumsReady)
+          : layer.backward(g, rows, i > 0)
+      biasSumsReady = false
       if (next !== undefined) g = next
     }
   }

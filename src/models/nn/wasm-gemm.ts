@@ -25,11 +25,14 @@ let scratch: Float32Array | undefined
  * of `a` stored (k x m) when `transA`; op(B) = B, or the transpose of `b` stored (n x k) when
  * `transB`. Reading the transposes in place saves the explicit transposes of the backward pass.
  * Rows are padded to a multiple of 4 and columns to a multiple of 8; padded rows of C may hold
- * garbage and are never read. When `accumulate` is false C is overwritten.
+ * garbage and are never read. When `accumulate` is false C is overwritten, with `bias` (a row
+ * vector of n floats) added to every row when given.
  *
  * A and C are used in place when they are arena buffers with room for the padding (C also needs
  * n to be a multiple of 8); other operands are copied into scratch space. B is always packed into
- * panels, by a SIMD kernel when it is resident and n is a multiple of 8. @internal
+ * panels, by a SIMD kernel when it is resident and n is a multiple of 8; a transposed A is packed
+ * into panels of 4 rows (the weight gradients' products ran about a fifth faster so, packing
+ * included, in bench/mlp-gemm.ts). @internal
  */
 export function wasmGemm(
   k: WasmKernel,
@@ -42,8 +45,16 @@ export function wasmGemm(
   accumulate: boolean,
   transA: boolean,
   transB: boolean,
+  bias?: Float32Array,
 ): void {
   if (m === 0 || n === 0) return
+  if (kk === 0) {
+    // The kernel walks k at least once; an empty sum leaves C, or makes it zero or bias rows.
+    if (accumulate) return
+    if (bias === undefined) c.fill(0, 0, m * n)
+    else for (let i = 0; i < m; i++) c.set(bias.subarray(0, n), i * n)
+    return
+  }
   const mp = (m + 3) & ~3
   const np = (n + 7) & ~7
   const arena = k.arena
@@ -56,7 +67,12 @@ export function wasmGemm(
   const aLen = aInPlace ? 0 : transA ? kk * m + 8 : mp * kk
   const bLen = kk * np
   const cLen = cInPlace ? 0 : mp * np
-  const need = aLen + bLen + cLen
+  const ops = nnOps()
+  // A stored transposed is packed into panels of 4 rows (pack_at), so each block of the product
+  // reads its rows sequentially instead of one cache line per step of k.
+  const packA = transA && ops !== null
+  const apLen = packA ? mp * kk : 0
+  const need = aLen + bLen + cLen + apLen
   if (scratch === undefined || scratch.length < need) {
     scratch = undefined
     scratch = arena.alloc(Math.max(need, 1 << 16))
@@ -66,32 +82,58 @@ export function wasmGemm(
   const aOff = 0
   const bOff = aLen
   const cOff = aLen + bLen
+  const apOff = aLen + bLen + cLen
   if (!aInPlace) {
     s.set(a.subarray(0, m * kk), aOff)
     if (!transA && mp > m) s.fill(0, aOff + m * kk, aOff + aLen)
   }
-  const ops = nnOps()
   if (ops !== null && np === n && arena.owns(b) && (!transB || kk % 4 === 0)) {
     if (transB) ops.packBt(b.byteOffset, kk * 4, sp + bOff * 4, n)
     else ops.packB(b.byteOffset, n * 4, sp + bOff * 4, kk, n * 4)
   } else packB(s, bOff, b, n, np, kk, transB)
+  // The kernel adds the bias vector itself when it is resident (its padded columns read into the
+  // block's slack); otherwise C starts as bias rows and the kernel accumulates onto them.
+  const biasInKernel = bias !== undefined && !accumulate && arena.span(bias) !== undefined
+  // Mode bit 4: the four rows of a block are adjacent floats (A transposed, in place or packed).
+  const mode = (accumulate || bias !== undefined ? (biasInKernel ? 2 : 0) : 1) | (transA ? 4 : 0)
   let cPtr: number
   let ldc: number
   if (cInPlace) {
     cPtr = c.byteOffset
     ldc = n * 4
-    if (!accumulate) new Float32Array(c.buffer, c.byteOffset, mp * n).fill(0)
+    if (bias !== undefined && !biasInKernel) for (let i = 0; i < m; i++) c.set(bias.subarray(0, n), i * n)
   } else {
     cPtr = sp + cOff * 4
     ldc = np * 4
-    if (!accumulate) s.fill(0, cOff, cOff + cLen)
-    else if (np === n) s.set(c.subarray(0, m * n), cOff)
-    else for (let i = 0; i < m; i++) s.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
+    if (accumulate) {
+      if (np === n) s.set(c.subarray(0, m * n), cOff)
+      else for (let i = 0; i < m; i++) s.set(c.subarray(i * n, (i + 1) * n), cOff + i * np)
+    } else if (bias !== undefined && !biasInKernel)
+      for (let i = 0; i < m; i++) s.set(bias.subarray(0, n), cOff + i * np)
   }
-  const aPtr = aInPlace ? a.byteOffset : sp + aOff * 4
-  const lda = transA ? 4 : kk * 4
-  const aStep = transA ? m * 4 : 4
-  runRows(k.run, aPtr, lda, bOff * 4 + sp, cPtr, ldc, mp, np, kk, aStep)
+  let aPtr = aInPlace ? a.byteOffset : sp + aOff * 4
+  let lda = transA ? 4 : kk * 4
+  let aStep = transA ? m * 4 : 4
+  if (packA) {
+    ops.packAt(aPtr, m * 4, sp + apOff * 4, kk, mp)
+    aPtr = sp + apOff * 4
+    lda = kk * 4
+    aStep = 16
+  }
+  runRows(
+    k.run,
+    aPtr,
+    lda,
+    bOff * 4 + sp,
+    cPtr,
+    ldc,
+    mp,
+    np,
+    kk,
+    aStep,
+    mode,
+    biasInKernel ? bias.byteOffset : 0,
+  )
   if (cInPlace) return
   if (np === n) c.set(s.subarray(cOff, cOff + m * n), 0)
   else for (let i = 0; i < m; i++) c.set(s.subarray(cOff + i * np, cOff + i * np + n), i * n)

@@ -16,7 +16,10 @@ export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   return wasmBytes(gemmWasm)
 }
 
-/** The kernel's signature (byte addresses and strides). @internal */
+/**
+ * The kernel's signature (byte addresses and strides). `mode`: 0 C += A B, 1 C = A B, 2 C = A B +
+ * the row vector at `biasPtr`. @internal
+ */
 export type KernelFn = (
   aPtr: number,
   lda: number,
@@ -27,6 +30,8 @@ export type KernelFn = (
   n8: number,
   k: number,
   aStep: number,
+  mode: number,
+  biasPtr: number,
 ) => void
 
 /** The compiled kernel bound to its shared memory. @internal */

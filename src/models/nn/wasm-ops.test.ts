@@ -4,6 +4,7 @@ import { Rng } from '../../core/index.js'
 import { Arena } from '../../runtime/index.js'
 import { gemm, gemmNaive, gemmNT, gemmTN } from './gemm.js'
 import { Activation, BatchNorm, Dense, Dropout, type Param } from './layers.js'
+import { Network } from './network.js'
 import { Adam } from './optimizer.js'
 import { f32Buffer, nnOps } from './wasm-ops.js'
 
@@ -284,5 +285,44 @@ describe('SIMD element-wise kernels agree with the JavaScript loops', () => {
       1e-7,
       'dropout gradient',
     )
+  })
+
+  it('batch norm + ReLU fused in a training step: the same bits as the layers one by one', () => {
+    const rng = new Rng(15)
+    const spec = {
+      inputWidth: 13,
+      hiddenLayers: [24, 16],
+      outputWidth: 1,
+      batchNorm: true,
+      activation: 'relu',
+      dropout: 0.2,
+    } as const
+    const fused = new Network(spec, new Rng(3))
+    const apart = new Network(spec, new Rng(3))
+    fused.init(new Rng(4), 'fan-in-uniform')
+    apart.init(new Rng(4), 'fan-in-uniform')
+    for (let step = 0; step < 3; step++) {
+      const x = residentCopy(randomF32(rows * 13, rng), rows, 13)
+      const g = residentCopy(randomF32(rows, rng), rows, 1)
+      const out = fused.forward(x, rows, true)
+      fused.backward(g, rows)
+      let h = x
+      for (const layer of apart.layers) h = layer.forward(h, rows, true)
+      let gi = g
+      for (let i = apart.layers.length - 1; i >= 0; i--) gi = apart.layers[i]!.backward(gi, rows, i > 0) ?? gi
+      assert.deepEqual(
+        Array.from(out.subarray(0, rows)),
+        Array.from(h.subarray(0, rows)),
+        `output, step ${step}`,
+      )
+      fused.params.forEach((p, k) => {
+        assert.deepEqual(Array.from(p.grad), Array.from(apart.params[k]!.grad), `gradient ${k}, step ${step}`)
+        // Move both the same way so the next step starts from new weights.
+        for (let i = 0; i < p.value.length; i++)
+          p.value[i] = apart.params[k]!.value[i] = p.value[i]! - 0.1 * p.grad[i]!
+      })
+    }
+    const bn = fused.batchNormLayers()
+    assert.deepEqual(Array.from(bn[0]!.runningVar), Array.from(apart.batchNormLayers()[0]!.runningVar))
   })
 })

@@ -1,5 +1,5 @@
 /**
- * WebAssembly SIMD kernels for the MLP's element-wise work (bias rows, batch norm, ReLU and their
+ * WebAssembly SIMD kernels for the MLP's element-wise work (batch norm, ReLU and their
  * gradients, column sums, packing of product operands), on activations that live in the matrix
  * kernel's shared memory (src/runtime/wasm-arena.ts). In JavaScript these loops cost as much as the matrix
  * products themselves (V8 does not vectorise them); here they run four lanes at a time.
@@ -20,7 +20,6 @@ type Fn = (...args: number[]) => void
 /** The element-wise kernels bound to the matrix kernel's memory. @internal */
 export interface NnOps {
   readonly arena: Arena
-  readonly fillRows: Fn
   readonly relu: Fn
   readonly reluBack: Fn
   readonly affineCols: Fn
@@ -28,9 +27,13 @@ export interface NnOps {
   readonly bnBackApply: Fn
   readonly bnStats: Fn
   readonly bnBackStats: Fn
+  readonly bnApplyTrainRelu: Fn
+  readonly bnBackStatsRelu: Fn
+  readonly bnBackApplyRelu: Fn
   readonly colSums: Fn
   readonly packB: Fn
   readonly packBt: Fn
+  readonly packAt: Fn
   readonly rowDots: Fn
   readonly rowsAxpy: Fn
   readonly adam: Fn
@@ -54,7 +57,6 @@ export function nnOps(): NnOps | null {
     const e = instance.exports as Record<string, Fn>
     ops = {
       arena: kernel.arena,
-      fillRows: e.fill_rows!,
       relu: e.relu!,
       reluBack: e.relu_back!,
       affineCols: e.affine_cols!,
@@ -62,9 +64,13 @@ export function nnOps(): NnOps | null {
       bnBackApply: e.bn_back_apply!,
       bnStats: e.bn_stats!,
       bnBackStats: e.bn_back_stats!,
+      bnApplyTrainRelu: e.bn_apply_train_relu!,
+      bnBackStatsRelu: e.bn_back_stats_relu!,
+      bnBackApplyRelu: e.bn_back_apply_relu!,
       colSums: e.col_sums!,
       packB: e.pack_b!,
       packBt: e.pack_bt!,
+      packAt: e.pack_at!,
       rowDots: e.row_dots!,
       rowsAxpy: e.rows_axpy!,
       adam: e.adam!,

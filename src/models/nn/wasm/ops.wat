@@ -3,7 +3,6 @@
 ;; Build: node scripts/build-wasm.mjs (writes ops.wasm.ts; a test checks it matches).
 ;; One (type) per function: the layout of the kernels' original encoder, kept so the bytes stay the same.
 (module
-  (type $t0 (func (param i32 i32 i32 i32)))
   (type $t1 (func (param i32 i32 i32)))
   (type $t2 (func (param i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32 i32 i32)))
@@ -20,27 +19,11 @@
   (type $t14 (func (param i32 i32 i32 i32 i32 i32)))
   (type $t15 (func (param i32 i32 i32 i32 i32 i32)))
   (type $t16 (func (param i32 i32 i32 i32 i32 f32 f32 f32 f32 f32 f32 f32 f32 f32)))
+  (type $t17 (func (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (type $t18 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (type $t19 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
+  (type $t20 (func (param i32 i32 i32 i32 i32)))
   (import "env" "mem" (memory $mem 1 65536 shared))
-
-  ;; fill_rows(dst, src, rows, wb): every row of dst (wb bytes, a multiple of 16) = src.
-  (func $fill_rows (export "fill_rows") (type $t0)
-    (param $dst i32) (param $src i32) (param $rows i32) (param $wb i32)
-    (local $j i32)
-    (block $B0
-      (loop $L1
-        (br_if $B0 (i32.eqz (local.get $rows)))
-        (local.set $j (i32.const 0))
-        (block $B2
-          (loop $L3
-            (br_if $B2 (i32.ge_u (local.get $j) (local.get $wb)))
-            (v128.store
-              (i32.add (local.get $dst) (local.get $j))
-              (v128.load (i32.add (local.get $src) (local.get $j))))
-            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-            (br $L3)))
-        (local.set $dst (i32.add (local.get $dst) (local.get $wb)))
-        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-        (br $L1))))
 
   ;; relu(x, out, nb): out = x > 0 ? x : 0 (pmax: one maxps) over nb bytes.
   (func $relu (export "relu") (type $t1)
@@ -818,4 +801,182 @@
                 (f32x4.mul (f32x4.sqrt (local.get $vi)) (local.get $inv_sqrt_c2x4))
                 (local.get $epsx4)))))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $L1))))
+
+  ;; Batch norm fused with the ReLU after it (training). One pass each for what bn_apply_train +
+  ;; relu, bn_back_stats + relu_back and bn_back_apply + relu_back + col_sums do in five, with the
+  ;; same operations in the same order, so the results are the same bits. xhat is not stored: the
+  ;; backward kernels recompute it from x (the batch norm's input) as bn_apply_train_relu did. The
+  ;; ReLU's gradient mask comes from its output h (h > 0 exactly where its input is > 0).
+
+  ;; bn_apply_train_relu(x, h, rows, wb, hs, hsh, gamma, beta): h = max(0, (x hs + hsh) gamma
+  ;; + beta), per column.
+  (func $bn_apply_train_relu (export "bn_apply_train_relu") (type $t17)
+    (param $x i32) (param $out i32) (param $rows i32) (param $wb i32) (param $hs i32)
+    (param $hsh i32) (param $gamma i32) (param $beta i32)
+    (local $j i32)
+    (block $B0
+      (loop $L1
+        (br_if $B0 (i32.eqz (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $B2
+          (loop $L3
+            (br_if $B2 (i32.ge_u (local.get $j) (local.get $wb)))
+            (v128.store
+              (i32.add (local.get $out) (local.get $j))
+              (f32x4.pmax
+                (v128.const i32x4 0 0 0 0)
+                (f32x4.add
+                  (f32x4.mul
+                    (f32x4.add
+                      (f32x4.mul
+                        (v128.load (i32.add (local.get $x) (local.get $j)))
+                        (v128.load (i32.add (local.get $hs) (local.get $j))))
+                      (v128.load (i32.add (local.get $hsh) (local.get $j))))
+                    (v128.load (i32.add (local.get $gamma) (local.get $j))))
+                  (v128.load (i32.add (local.get $beta) (local.get $j))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $L3)))
+        (local.set $x (i32.add (local.get $x) (local.get $wb)))
+        (local.set $out (i32.add (local.get $out) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $L1))))
+
+  ;; bn_back_stats_relu(g, h, x, rows, wb, hs, hsh, gs, gxs): with g' = h > 0 ? g : 0 and
+  ;; xhat = x hs + hsh, gs += g', gxs += g' xhat per column, in float64.
+  (func $bn_back_stats_relu (export "bn_back_stats_relu") (type $t18)
+    (param $g i32) (param $h i32) (param $x i32) (param $rows i32) (param $wb i32)
+    (param $hs i32) (param $hsh i32) (param $gs i32) (param $gxs i32)
+    (local $j i32) (local $a i32) (local $b i32) (local $gl v128) (local $gh v128) (local $xv v128)
+    (block $B0
+      (loop $L1
+        (br_if $B0 (i32.eqz (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $B2
+          (loop $L3
+            (br_if $B2 (i32.ge_u (local.get $j) (local.get $wb)))
+            (local.set $gl
+              (v128.and
+                (v128.load (i32.add (local.get $g) (local.get $j)))
+                (f32x4.gt
+                  (v128.load (i32.add (local.get $h) (local.get $j)))
+                  (v128.const i32x4 0 0 0 0))))
+            (local.set $gh
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+                  (local.get $gl)
+                  (local.get $gl))))
+            (local.set $gl (f64x2.promote_low_f32x4 (local.get $gl)))
+            (local.set $xv
+              (f32x4.add
+                (f32x4.mul
+                  (v128.load (i32.add (local.get $x) (local.get $j)))
+                  (v128.load (i32.add (local.get $hs) (local.get $j))))
+                (v128.load (i32.add (local.get $hsh) (local.get $j)))))
+            (local.set $a (i32.add (local.get $gs) (i32.shl (local.get $j) (i32.const 1))))
+            (local.set $b (i32.add (local.get $gxs) (i32.shl (local.get $j) (i32.const 1))))
+            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (local.get $gl)))
+            (v128.store offset=16
+              (local.get $a)
+              (f64x2.add (v128.load offset=16 (local.get $a)) (local.get $gh)))
+            (v128.store
+              (local.get $b)
+              (f64x2.add
+                (v128.load (local.get $b))
+                (f64x2.mul (local.get $gl) (f64x2.promote_low_f32x4 (local.get $xv)))))
+            (v128.store offset=16
+              (local.get $b)
+              (f64x2.add
+                (v128.load offset=16 (local.get $b))
+                (f64x2.mul
+                  (local.get $gh)
+                  (f64x2.promote_low_f32x4
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+                      (local.get $xv)
+                      (local.get $xv))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $L3)))
+        (local.set $g (i32.add (local.get $g) (local.get $wb)))
+        (local.set $h (i32.add (local.get $h) (local.get $wb)))
+        (local.set $x (i32.add (local.get $x) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $L1))))
+
+  ;; bn_back_apply_relu(g, h, x, gi, rows, wb, hs, hsh, c1, c2, c3, sums): with
+  ;; g' = h > 0 ? g : 0 and xhat = x hs + hsh, gi = c1 g' + c2 xhat + c3 per column, and sums += gi
+  ;; per column in float64 (the bias gradient of the dense layer before).
+  (func $bn_back_apply_relu (export "bn_back_apply_relu") (type $t19)
+    (param $g i32) (param $h i32) (param $x i32) (param $gi i32) (param $rows i32) (param $wb i32)
+    (param $hs i32) (param $hsh i32) (param $c1 i32) (param $c2 i32) (param $c3 i32)
+    (param $sums i32)
+    (local $j i32) (local $a i32) (local $v v128)
+    (block $B0
+      (loop $L1
+        (br_if $B0 (i32.eqz (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $B2
+          (loop $L3
+            (br_if $B2 (i32.ge_u (local.get $j) (local.get $wb)))
+            (local.set $v
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.mul
+                    (v128.load (i32.add (local.get $c1) (local.get $j)))
+                    (v128.and
+                      (v128.load (i32.add (local.get $g) (local.get $j)))
+                      (f32x4.gt
+                        (v128.load (i32.add (local.get $h) (local.get $j)))
+                        (v128.const i32x4 0 0 0 0))))
+                  (f32x4.mul
+                    (v128.load (i32.add (local.get $c2) (local.get $j)))
+                    (f32x4.add
+                      (f32x4.mul
+                        (v128.load (i32.add (local.get $x) (local.get $j)))
+                        (v128.load (i32.add (local.get $hs) (local.get $j))))
+                      (v128.load (i32.add (local.get $hsh) (local.get $j))))))
+                (v128.load (i32.add (local.get $c3) (local.get $j)))))
+            (v128.store (i32.add (local.get $gi) (local.get $j)) (local.get $v))
+            (local.set $a (i32.add (local.get $sums) (i32.shl (local.get $j) (i32.const 1))))
+            (v128.store
+              (local.get $a)
+              (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16
+              (local.get $a)
+              (f64x2.add
+                (v128.load offset=16 (local.get $a))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
+                    (local.get $v)
+                    (local.get $v)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $L3)))
+        (local.set $g (i32.add (local.get $g) (local.get $wb)))
+        (local.set $h (i32.add (local.get $h) (local.get $wb)))
+        (local.set $x (i32.add (local.get $x) (local.get $wb)))
+        (local.set $gi (i32.add (local.get $gi) (local.get $wb)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $L1))))
+
+  ;; pack_at(src, ld, dst, k, m4): A stored transposed (k rows of floats, ld bytes apart) into
+  ;; panels of 4 of A's rows: panel i holds, for p = 0..k-1, the 4 floats at src + p ld + 16 i
+  ;; (16 contiguous bytes per p), so the product reads each block of A sequentially. m4 is A's row
+  ;; count rounded up to 4; the last panel's padding floats read on past the row (never used).
+  (func $pack_at (export "pack_at") (type $t20)
+    (param $src i32) (param $ld i32) (param $dst i32) (param $k i32) (param $m4 i32)
+    (local $i i32) (local $q i32) (local $p i32)
+    (local.set $i (i32.const 0))
+    (block $B0
+      (loop $L1
+        (br_if $B0 (i32.ge_u (local.get $i) (local.get $m4)))
+        (local.set $q (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $p (local.get $k))
+        (block $B2
+          (loop $L3
+            (br_if $B2 (i32.eqz (local.get $p)))
+            (v128.store (local.get $dst) (v128.load (local.get $q)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (local.get $ld)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $L3)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $L1)))))
