@@ -29,13 +29,27 @@ export interface ForestState {
   readonly value: Float64Array
 }
 
+/** The bound in upper[lo..hi] (increasing) nearest to `v`; the lower one on a tie. */
+function nearestBound(upper: Float64Array, lo: number, hi: number, v: number): number {
+  let a = lo
+  let b = hi
+  // first index in [lo, hi] with upper >= v (hi when none)
+  while (a < b) {
+    const m = (a + b) >>> 1
+    if (upper[m]! >= v) b = m
+    else a = m + 1
+  }
+  if (a > lo && v - upper[a - 1]! <= upper[a]! - v) return upper[a - 1]!
+  return upper[a]!
+}
+
 /** Concatenates grown trees, turning bin thresholds into raw-value thresholds. @internal */
 export function assembleForest(
   trees: readonly GrownTree[],
-  upper: readonly Float64Array[],
-  levels: readonly (Float64Array | null)[],
+  binned: Pick<BinnedFeatures, 'upper' | 'levels' | 'binMin' | 'binMax'>,
   nOutputs: number,
 ): ForestState {
+  const { upper, levels, binMin, binMax } = binned
   const treeOffset = new Int32Array(trees.length + 1)
   for (let t = 0; t < trees.length; t++) treeOffset[t + 1] = treeOffset[t]! + trees[t]!.nNodes
   const total = treeOffset[trees.length]!
@@ -59,10 +73,19 @@ export function assembleForest(
     value.set(tree.value, o * nOutputs)
     for (let i = 0; i < tree.nNodes; i++) {
       const f = tree.feature[i]!
-      // the last real bin has no upper bound: such a split separates non-missing from missing
+      // The last real bin has no upper bound: such a split separates non-missing from missing.
+      const b = tree.bin[i]!
+      const hi = tree.binHi[i]!
       if (f < 0) threshold[o + i] = 0
-      else if (tree.category[i] === 1) threshold[o + i] = levels[f]![tree.bin[i]!]!
-      else threshold[o + i] = upper[f]![tree.bin[i]!] ?? Number.POSITIVE_INFINITY
+      else if (tree.category[i] === 1) threshold[o + i] = levels[f]![b]!
+      else if (hi > b + 1) {
+        // Bins between the node's two sides hold no row of the node: cut midway between the
+        // node's values, as CART does, snapped to the nearest bin bound so that the threshold
+        // stays between two neighbouring training values (never on one, where rounding the
+        // input to float32 could flip a value equal to it).
+        const mid = binMax[f]![b]! / 2 + binMin[f]![hi]! / 2
+        threshold[o + i] = nearestBound(upper[f]!, b, hi - 1, mid)
+      } else threshold[o + i] = upper[f]![b] ?? Number.POSITIVE_INFINITY
     }
   }
   return {
@@ -119,34 +142,37 @@ export function accumulateLeaves(state: ForestState, x: Matrix, out: Float64Arra
 /**
  * Out-of-bag sums: for each training row, the leaf values of the trees that did not draw it,
  * added in tree order (so the result is the same for any thread count), plus how many trees that
- * was. Routes rows by bin codes, which is the same routing as raw thresholds on training data.
+ * was. Rows are routed by their raw values as at prediction time (an out-of-bag value may fall
+ * between a node's bins, on either side of the threshold).
  * @internal
  */
 export function outOfBag(
   trees: readonly GrownTree[],
-  binned: BinnedFeatures,
-  nOutputs: number,
+  state: ForestState,
+  x: Matrix,
 ): { sum: Float64Array; count: Int32Array } {
-  const { n, codes, nBins } = binned
+  const { nOutputs, treeOffset, feature, threshold, left, right, defaultLeft, categorical, value } = state
+  const n = x.rows
+  const cols = x.cols
+  const data = x.data
   const sum = new Float64Array(n * nOutputs)
   const count = new Int32Array(n)
-  for (const tree of trees) {
-    const inBag = tree.inBag
+  for (let t = 0; t < trees.length; t++) {
+    const inBag = trees[t]!.inBag
     if (inBag === null) continue
-    const { feature, bin, left, right, defaultLeft, category, value } = tree
+    const base = treeOffset[t]!
     for (let r = 0; r < n; r++) {
       if (inBag[r] === 1) continue
-      let node = 0
-      while (left[node] !== -1) {
-        const f = feature[node]!
-        const code = codes[f * n + r]!
-        const goLeft =
-          category[node] === 1
-            ? code === bin[node]
-            : code === nBins[f]!
-              ? defaultLeft[node] === 1
-              : code <= bin[node]!
-        node = goLeft ? left[node]! : right[node]!
+      let node = base
+      let l = left[node]!
+      while (l !== -1) {
+        const v = data[r * cols + feature[node]!]!
+        const thr = threshold[node]!
+        if (categorical[node] === 1) node = base + (v === thr ? l : right[node]!)
+        else if (v <= thr) node = base + l
+        else if (v > thr) node = base + right[node]!
+        else node = base + (defaultLeft[node] === 1 ? l : right[node]!)
+        l = left[node]!
       }
       for (let o = 0; o < nOutputs; o++) sum[r * nOutputs + o]! += value[node * nOutputs + o]!
       count[r]!++

@@ -163,12 +163,12 @@ export async function fitTrees(
   }
   const trees = await growTrees(data, settings, treeSeeds(params.seed, plan.nTrees), threads)
   const nOutputs = classification ? nClasses : 1
-  const state = assembleForest(trees, binned.upper, binned.levels, nOutputs)
+  const state = assembleForest(trees, binned, nOutputs)
   const importance = meanDecreaseImpurity(trees, d)
   let oobPrediction: Float64Array | null = null
   let oobScore: number | null = null
   if (plan.oobScore) {
-    const { sum, count } = outOfBag(trees, binned, nOutputs)
+    const { sum, count } = outOfBag(trees, state, x)
     oobPrediction = new Float64Array(n * nOutputs)
     let used = 0
     let hits = 0

@@ -96,6 +96,25 @@ describe('decision tree', () => {
     }
   })
 
+  it("puts a child's threshold midway between its own rows' values, as CART does", async () => {
+    // Column 0 splits the rows first; in its left child column 1 holds only 1 and 6 (2 to 5 are
+    // in the other child), so the child's cut is 3.5, not the bound 1.5 next to the value 1.
+    const rows: [number, number, number][] = []
+    for (let i = 0; i < 12; i++) rows.push([0, 1, 0], [0, 6, 10], [1, 2 + (i % 4), 100 + i])
+    const x = { rows: rows.length, cols: 2, data: Float64Array.from(rows.flatMap((r) => [r[0], r[1]])) }
+    const y = Float64Array.from(rows, (r) => r[2])
+    const tree = (await new DecisionTreeRegressor({ maxDepth: 2 }).fit(x, y)).treeEnsemble().trees[0]!.tree
+    assert.equal(tree.feature[0], 0)
+    const child = tree.left[0]!
+    assert.equal(tree.feature[child], 1)
+    assert.equal(tree.threshold[child], 3.5)
+    // Out-of-bag rows are routed by the same raw thresholds as predictions.
+    const forest = await new RandomForestRegressor({ nEstimators: 20, oobScore: true, threads: 1 }).fit(x, y)
+    const pred = forest.predict(x)
+    assert.ok(forest.oob!.score > 0.9, `oob R² ${forest.oob!.score}`)
+    for (let r = 0; r < x.rows; r++) assert.ok(Math.abs(pred[r]! - y[r]!) < 10)
+  })
+
   it('fits a learnable rule and respects maxDepth, minSamplesLeaf and maxLeafNodes', async () => {
     const { x, y } = makeData(400, 3, 2)
     const full = await new DecisionTreeClassifier().fit(x, y)

@@ -49,6 +49,11 @@ export interface GrownTree {
   readonly nNodes: number
   readonly feature: Int32Array
   readonly bin: Int32Array
+  /**
+   * Numeric splits: the lowest bin above `bin` that the node's rows occupy, so the threshold can
+   * sit midway between the node's values (-1: none, the split separates values from missing).
+   */
+  readonly binHi: Int32Array
   readonly left: Int32Array
   readonly right: Int32Array
   readonly defaultLeft: Uint8Array
@@ -77,6 +82,7 @@ export interface OpenNode {
   impurity: number
   feature: number
   bin: number
+  binHi: number
   missingLeft: boolean
   category: boolean
   gain: number

@@ -25,6 +25,7 @@ export class ForestGrower {
   private nNodes = 0
   private tFeature = new Int32Array(0)
   private tBin = new Int32Array(0)
+  private tBinHi = new Int32Array(0)
   private tLeft = new Int32Array(0)
   private tRight = new Int32Array(0)
   private tDefaultLeft = new Uint8Array(0)
@@ -77,6 +78,7 @@ export class ForestGrower {
       const id = node.id
       this.tFeature[id] = node.feature
       this.tBin[id] = node.bin
+      this.tBinHi[id] = node.binHi
       this.tLeft[id] = leftNode.id
       this.tRight[id] = rightNode.id
       this.tDefaultLeft[id] = node.missingLeft ? 1 : 0
@@ -102,6 +104,7 @@ export class ForestGrower {
       nNodes: nn,
       feature: this.tFeature.slice(0, nn),
       bin: this.tBin.slice(0, nn),
+      binHi: this.tBinHi.slice(0, nn),
       left: this.tLeft.slice(0, nn),
       right: this.tRight.slice(0, nn),
       defaultLeft: this.tDefaultLeft.slice(0, nn),
@@ -127,6 +130,7 @@ export class ForestGrower {
     }
     this.tFeature = grow(this.tFeature, cap, (k) => new Int32Array(k))
     this.tBin = grow(this.tBin, cap, (k) => new Int32Array(k))
+    this.tBinHi = grow(this.tBinHi, cap, (k) => new Int32Array(k))
     this.tLeft = grow(this.tLeft, cap, (k) => new Int32Array(k))
     this.tRight = grow(this.tRight, cap, (k) => new Int32Array(k))
     this.tDefaultLeft = grow(this.tDefaultLeft, cap, (k) => new Uint8Array(k))
@@ -151,6 +155,7 @@ export class ForestGrower {
     const id = this.nNodes++
     this.tFeature[id] = -1
     this.tBin[id] = -1
+    this.tBinHi[id] = -1
     this.tLeft[id] = -1
     this.tRight[id] = -1
     this.tDefaultLeft[id] = 0
@@ -170,6 +175,7 @@ export class ForestGrower {
       impurity,
       feature: -1,
       bin: -1,
+      binHi: -1,
       missingLeft: false,
       category: false,
       gain: 0,

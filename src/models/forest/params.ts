@@ -15,7 +15,8 @@ export const TREE_COMMON_SCHEMA = z.object({
   /**
    * Features tried at each split: `'sqrt'`/`'log2'` of the column count, `'all'`, a fraction in
    * (0, 1] of the columns (at least one), or an integer count >= 2 (capped at the column count).
-   * As in scikit-learn, features that are constant in a node do not count towards the number.
+   * As in scikit-learn, a feature drawn that is constant in the node counts towards the number,
+   * but the search goes on until at least one non-constant feature has been tried.
    */
   maxFeatures: z
     .union([oneOf('sqrt', 'log2', 'all'), z.number()], { error: MAX_FEATURES_RULE })

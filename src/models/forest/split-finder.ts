@@ -41,7 +41,8 @@ export function sum(a: Float64Array): number {
  * Finds a node's best CART split: draws up to `mtry` virtual features (numeric features, and
  * each level of one-vs-rest features) without replacement, has the histogram filled for each, and
  * scans it for the threshold with the largest criterion proxy, with missing rows tried on both
- * sides. Features constant within the node do not count towards `mtry` (as in scikit-learn).
+ * sides. Features constant within the node count towards `mtry` but the search continues until
+ * one non-constant feature was tried (as in scikit-learn).
  * @internal
  */
 export class SplitFinder {
@@ -58,6 +59,7 @@ export class SplitFinder {
   private bestGain = 0
   private bestFeature = -1
   private bestBin = -1
+  private bestBinHi = -1
   private bestMissingLeft = false
   private bestCategory = false
 
@@ -103,8 +105,11 @@ export class SplitFinder {
     this.bestGain = Number.NEGATIVE_INFINITY
     this.bestFeature = -1
     this.hist.nextNode()
+    // As scikit-learn's splitter: every feature drawn counts towards mtry, a constant one too,
+    // but the search goes on until one non-constant feature has been tried.
     let visited = 0
-    for (let i = 0; i < nv && visited < s.mtry; i++) {
+    let nonConstant = 0
+    for (let i = 0; i < nv && (visited < s.mtry || nonConstant === 0); i++) {
       let v = i
       if (drawn) {
         const j = i + rng.int(nv - i)
@@ -114,11 +119,13 @@ export class SplitFinder {
       }
       const level = this.vfLevel[v]!
       const f = this.vfFeature[v]!
-      if (level < 0 ? this.evaluateFeature(node, f, s) : this.evaluateLevel(node, f, level, s)) visited++
+      if (level < 0 ? this.evaluateFeature(node, f, s) : this.evaluateLevel(node, f, level, s)) nonConstant++
+      visited++
     }
     if (this.bestFeature < 0) return
     node.feature = this.bestFeature
     node.bin = this.bestBin
+    node.binHi = this.bestBinHi
     node.missingLeft = this.bestMissingLeft
     node.category = this.bestCategory
     // gain as the weighted impurity decrease, for best-first ordering
@@ -145,7 +152,7 @@ export class SplitFinder {
 
   /**
    * Has the histogram of feature f over the node filled and scans it. Returns false when f is
-   * constant within the node (it then does not count towards mtry).
+   * constant within the node.
    */
   private evaluateFeature(node: OpenNode, f: number, s: GrowSettings): boolean {
     const nSlots = this.hist.build(f, node.start, node.end)
@@ -159,6 +166,11 @@ export class SplitFinder {
       this.bestFeature = f
       this.bestBin = this.hist.compressed ? this.hist.groupCode[found]! : found
       this.bestCategory = false
+      // The next occupied slot: the threshold goes midway between the node's values on either
+      // side (scikit-learn's), not at the bin bound just above the lower value.
+      let hi = found + 1
+      while (hi < nSlots && hc[hi] === 0) hi++
+      this.bestBinHi = hi >= nSlots ? -1 : this.hist.compressed ? this.hist.groupCode[hi]! : hi
     }
     return true
   }
@@ -212,6 +224,7 @@ export class SplitFinder {
       this.bestGain = p
       this.bestFeature = f
       this.bestBin = isMissing ? nb - 1 : level
+      this.bestBinHi = -1
       this.bestCategory = !isMissing
       this.bestMissingLeft = false
       this.bestLeft.set(L)

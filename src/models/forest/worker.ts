@@ -22,6 +22,7 @@ function transferList(tree: GrownTree): ArrayBuffer[] {
   const arrays = [
     tree.feature,
     tree.bin,
+    tree.binHi,
     tree.left,
     tree.right,
     tree.defaultLeft,

@@ -286,6 +286,38 @@ describe('GradientBoostingClassifier', () => {
     assert.equal(model.predict({ rows: 1, cols: 2, data: Float64Array.of(42, 0) }).length, 1)
   })
 
+  it('many-vs-many splits order only levels with minRowsPerCatLevel rows in the node', async () => {
+    // Levels 0-9: 60 rows each, half of them mostly positive. Levels 10-29: 15 rows each, all
+    // positive (10-19) or all negative (20-29), so they sit at both ends of the gradient order.
+    const rng = new Rng(21)
+    const codes: number[] = []
+    for (let l = 0; l < 30; l++) for (let i = 0; i < (l < 10 ? 60 : 15); i++) codes.push(l)
+    const rows = codes.length
+    const data = Float64Array.from(codes)
+    const y = Float64Array.from(codes, (l) =>
+      l >= 20 ? 0 : l >= 10 ? 1 : rng.next() < (l < 5 ? 0.8 : 0.2) ? 1 : 0,
+    )
+    const rootLeft = async (minRowsPerCatLevel: number): Promise<readonly number[]> => {
+      const model = await new GradientBoostingClassifier({
+        nEstimators: 1,
+        maxLeaves: 2,
+        maxCatThreshold: 64,
+        earlyStopping: false,
+        minRowsPerCatLevel,
+      }).fit({ rows, cols: 1, data }, y, { categoricalFeatures: [0] })
+      const tree = model.treeEnsemble().trees[0]!.tree
+      assert.equal(tree.categorical?.[0], 1)
+      return tree.categoriesLeft![0]!
+    }
+    // Off (catSmooth's 10 rows only), the left prefix starts at one end of the order: rare levels.
+    assert.ok(
+      (await rootLeft(0)).some((l) => l >= 10),
+      'rare levels take part without the rule',
+    )
+    const left = await rootLeft(30)
+    assert.ok(left.length > 0 && left.every((l) => l < 10), `left set ${left}: only levels with 30+ rows`)
+  })
+
   it('multi-threaded training equals single-threaded training', async () => {
     // 16k x 26 cells is above the threshold where workers start.
     const { x, y } = makeData(16_000, 26, 10)

@@ -40,6 +40,8 @@ export {
   /** Reads a 'gbdt-regressor' artifact (also reachable through `loadModel`). */
   readGbdtRegressor,
 } from './gbdt.js'
+/** The histogram layout (doubles per bin), shared with the out-of-core trainer (src/outofcore). @internal */
+export { HIST_STRIDE } from './histogram.js'
 export type {
   GbdtClassifierLoss,
   GbdtCommonParams,
@@ -55,6 +57,12 @@ export {
   /** Defaults of `GradientBoostingRegressor`. */
   DEFAULT_GBDT_REGRESSOR_PARAMS,
 } from './params.js'
+/**
+ * Split search and leaf values: the out-of-core trainer (src/outofcore) grows the same trees from
+ * histograms summed in SQL. @internal
+ */
+export type { NodeSums, SplitConstraints, SplitInfo } from './split-finder.js'
+export { findBestSplit, leafOutput, SplitScratch } from './split-finder.js'
 
 registerModelReader(GBDT_CLASSIFIER_KIND, readGbdtClassifier)
 registerModelReader(GBDT_REGRESSOR_KIND, readGbdtRegressor)

@@ -69,6 +69,12 @@ export const GBDT_COMMON_SCHEMA = z.object({
    * scikit-learn, because it blocks useful splits of mid-cardinality features on small data).
    */
   minDataPerGroup: int({ min: 1 }),
+  /**
+   * Many-vs-many categorical splits order only the levels with at least this many rows in the
+   * node (as `catSmooth` already requires); rarer levels stay on the right side, so a split
+   * cannot hinge on the noisy gradient means of a few rows. 0 adds nothing to `catSmooth`'s rule.
+   */
+  minRowsPerCatLevel: int({ min: 0 }),
   /** Seed for row/column sampling and the automatic validation split. */
   seed: int(),
   /** Threads for histogram building; `0` means all available cores. */
@@ -146,6 +152,7 @@ export const DEFAULT_GBDT_COMMON_PARAMS: GbdtCommonParams = Object.freeze({
   catSmooth: 10,
   catL2: 10,
   minDataPerGroup: 1,
+  minRowsPerCatLevel: 0,
   seed: 0,
   threads: 0,
 })

@@ -13,6 +13,7 @@ export interface SplitConstraints {
   readonly catSmooth: number
   readonly catL2: number
   readonly minDataPerGroup: number
+  readonly minRowsPerCatLevel: number
 }
 
 /** Gradient, hessian and count sums of a node. */
@@ -185,7 +186,7 @@ export function findBestSplit(
     } else {
       // Recompute the category order for the winning feature (scratch was reused since).
       const off = histBase + mapper.featureOffset[bestFeature]! * HIST_STRIDE
-      const n = sortCategories(hist, off, nb, c.catSmooth, scratch)
+      const n = sortCategories(hist, off, nb, c.catSmooth, scratch, c.minRowsPerCatLevel)
       for (let i = 0; i < bestCatCount; i++) {
         const pos = bestCatReverse ? n - 1 - i : i
         leftMask[scratch.order[pos]!] = 1
@@ -215,7 +216,8 @@ export function findBestSplit(
 
 /**
  * Orders the categories of a feature (value bins and the missing bin, those with at least
- * `catSmooth` rows, as LightGBM does) by gradient / (hessian + catSmooth). Returns how many.
+ * `catSmooth` rows, as LightGBM does, and at least `minRows`) by gradient / (hessian + catSmooth).
+ * Levels left out stay on the right side of the split. Returns how many.
  */
 function sortCategories(
   hist: Float64Array,
@@ -223,9 +225,10 @@ function sortCategories(
   nb: number,
   catSmooth: number,
   s: SplitScratch,
+  minRows: number,
 ): number {
   let n = 0
-  const minCount = Math.max(1, catSmooth)
+  const minCount = Math.max(1, catSmooth, minRows)
   for (let b = 0; b <= nb; b++) {
     const k = off + b * HIST_STRIDE
     if (hist[k + 2]! < minCount) continue
@@ -294,7 +297,7 @@ function findCategoricalSplit(
     return best
   }
   const l2 = c.l2 + c.catL2
-  const n = sortCategories(hist, off, nb, c.catSmooth, s)
+  const n = sortCategories(hist, off, nb, c.catSmooth, s, c.minRowsPerCatLevel)
   const maxTake = Math.min(c.maxCatThreshold, (n + 1) >> 1)
   const minGroup = c.minDataPerGroup
   for (let dir = 0; dir < 2; dir++) {

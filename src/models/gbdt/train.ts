@@ -196,6 +196,7 @@ export async function trainEnsemble(
       catSmooth: p.catSmooth,
       catL2: p.catL2,
       minDataPerGroup: p.minDataPerGroup,
+      minRowsPerCatLevel: p.minRowsPerCatLevel,
     }
     const kernel = arena === null ? null : histKernel(arena.memory)
     const state = {

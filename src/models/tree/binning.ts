@@ -35,6 +35,14 @@ export interface BinnedFeatures {
   readonly upper: readonly Float64Array[]
   /** For categorical features binned one bin per level: the level (code) of each bin; else null. */
   readonly levels: readonly (Float64Array | null)[]
+  /**
+   * Per feature, the smallest and largest training value in each real bin (NaN for an empty
+   * bin): a split between two bins that a node's rows occupy, with the bins between them empty
+   * in that node, puts its threshold at the bound nearest the node's midpoint (as CART cuts
+   * midway) rather than at the bound just above the lower bin.
+   */
+  readonly binMin: readonly Float64Array[]
+  readonly binMax: readonly Float64Array[]
 }
 
 /** Midpoint of neighbouring values a < b that still separates them (as scikit-learn's CART does). */
@@ -162,6 +170,8 @@ export function binFeatures(
   }
   const flat = new Float64Array(offsets[d]!)
   for (let f = 0; f < d; f++) flat.set(upper[f]!, offsets[f]!)
+  const binMin = Array.from({ length: d }, (_, f) => new Float64Array(nBins[f]!).fill(Number.NaN))
+  const binMax = Array.from({ length: d }, (_, f) => new Float64Array(nBins[f]!).fill(Number.NaN))
   for (let r = 0; r < n; r++) {
     const rowBase = r * d
     for (let f = 0; f < d; f++) {
@@ -180,10 +190,16 @@ export function binFeatures(
         if (v <= flat[mid]!) hi = mid
         else lo = mid + 1
       }
-      codes[f * n + r] = lo - first
+      const b = lo - first
+      codes[f * n + r] = b
+      // NaN compares false both ways, so an empty bin's first value sets both extremes
+      const lowest = binMin[f]!
+      const highest = binMax[f]!
+      if (!(v >= lowest[b]!)) lowest[b] = v
+      if (!(v <= highest[b]!)) highest[b] = v
     }
   }
-  return { n, d, codes, nBins, hasMissing, upper, levels }
+  return { n, d, codes, nBins, hasMissing, upper, levels, binMin, binMax }
 }
 
 // ---------------------------------------------------------------------------------------------
