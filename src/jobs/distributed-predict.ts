@@ -4,12 +4,12 @@ import { access, mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
-import type { ErrorCode } from '../core/error-codes.js'
 import { AppError, InvalidArgumentError, trackTempFiles } from '../core/index.js'
 import type { ParquetColumn } from '../data/index.js'
 import { loadBundleByRef, type ModelBundle, predictFile, predictOutputFormat } from '../train/index.js'
+import { awaitJobs } from './await-jobs.js'
 import { mergeParts } from './merge.js'
-import { type JobQueue, type JobStatus, type NewJob, openJobQueue } from './queue.js'
+import { type JobQueue, type NewJob, openJobQueue } from './queue.js'
 import { partFileName, stageParts } from './split.js'
 
 /** The pg-boss queue that carries scoring jobs. */
@@ -107,21 +107,6 @@ function scoreColumns(bundle: ModelBundle): string[] {
     default:
       return []
   }
-}
-
-/** The message (and code, for a Keel error) of a failed job's output, as pg-boss stored it. */
-function failureOf(output: unknown): { message: string; code: string | undefined } {
-  if (typeof output === 'object' && output !== null) {
-    const record = output as Record<string, unknown>
-    // pg-boss wraps a non-object result; a thrown error is stored as its serialised fields.
-    const inner =
-      typeof record.value === 'object' && record.value !== null
-        ? (record.value as Record<string, unknown>)
-        : record
-    const message = typeof inner.message === 'string' ? inner.message : JSON.stringify(output)
-    return { message, code: typeof inner.code === 'string' ? inner.code : undefined }
-  }
-  return { message: String(output), code: undefined }
 }
 
 /**
@@ -235,7 +220,7 @@ export async function predictDistributed(
   }
 }
 
-/** Polls the jobs until all completed; reports progress and retries; returns the retry count. */
+/** Waits for the parts (`awaitJobs`), checking each part's row count; returns the retry count. */
 async function waitForJobs(
   queue: JobQueue,
   jobs: readonly { readonly id: string; readonly data: PredictJobData }[],
@@ -243,86 +228,53 @@ async function waitForJobs(
   totalRows: number,
   emit: (event: DistributedEvent) => void,
 ): Promise<number> {
-  const byId = new Map(jobs.map((job) => [job.id, job.data]))
-  const open = new Set(byId.keys())
-  // Failed tries already reported, per job: a job is retried as state 'retry', then 'active' again
-  // with its retryCount raised.
-  const reportedFailures = new Map<string, number>()
+  const name = (data: PredictJobData): string =>
+    `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1})`
   let rowsDone = 0
-  let retries = 0
-  let last = ''
-  while (open.size > 0) {
-    const states: JobStatus[] = await queue.status(PREDICT_QUEUE, [...open])
-    let active = 0
-    for (const job of states) {
-      const data = byId.get(job.id)!
-      const failures = job.retryCount + (job.state === 'retry' || job.state === 'failed' ? 1 : 0)
-      const seen = reportedFailures.get(job.id) ?? 0
-      if (failures > seen && job.state !== 'failed') {
-        reportedFailures.set(job.id, failures)
-        retries += failures - seen
-        emit({
-          kind: 'retry',
-          part: data.part,
-          rowStart: data.rowStart,
-          rowCount: data.rowCount,
-          attempt: failures,
-          error: failureOf(job.output).message,
-        })
-      }
-      switch (job.state) {
-        case 'completed': {
-          const result = jobResultSchema.safeParse(job.output)
-          if (!result.success || result.data.rows !== data.rowCount)
-            throw new AppError(
-              'JOB_FAILED',
-              `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1}) completed with ${JSON.stringify(job.output)} instead of ${data.rowCount} rows.`,
-            )
-          open.delete(job.id)
-          rowsDone += data.rowCount
-          break
-        }
-        case 'failed':
-        case 'cancelled': {
-          const { message, code } = failureOf(job.output)
-          const tries = job.retryCount + 1
+  return awaitJobs(
+    queue,
+    PREDICT_QUEUE,
+    jobs.map((job) => ({
+      id: job.id,
+      describe: name(job.data),
+      details: { part: job.data.part, rowStart: job.data.rowStart, rowCount: job.data.rowCount },
+    })),
+    {
+      pollIntervalMs,
+      onCompleted: (index, output) => {
+        const data = jobs[index]!.data
+        const result = jobResultSchema.safeParse(output)
+        if (!result.success || result.data.rows !== data.rowCount)
           throw new AppError(
-            // The part's own code (DATA_MISSING_COLUMN, …) tells the user what to fix; it was
-            // thrown by a Keel worker, so it is a catalogued code.
-            (code !== undefined && /^[A-Z][A-Z_]+$/.test(code) ? code : 'JOB_FAILED') as ErrorCode,
-            job.state === 'cancelled'
-              ? `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1}) was cancelled on the queue.`
-              : `Part ${data.part} (rows ${data.rowStart}-${data.rowStart + data.rowCount - 1}) failed after ${tries} ${tries === 1 ? 'try' : 'tries'}: ${message}`,
-            { details: { part: data.part, rowStart: data.rowStart, rowCount: data.rowCount, tries } },
+            'JOB_FAILED',
+            `${name(data)} completed with ${JSON.stringify(output)} instead of ${data.rowCount} rows.`,
           )
+        rowsDone += data.rowCount
+      },
+      onEvent: (event) => {
+        if (event.kind === 'progress')
+          emit({
+            kind: 'progress',
+            partsDone: event.done,
+            parts: event.total,
+            rowsDone,
+            rows: totalRows,
+            active: event.active,
+          })
+        else {
+          const data = jobs[event.index]!.data
+          emit({
+            kind: 'retry',
+            part: data.part,
+            rowStart: data.rowStart,
+            rowCount: data.rowCount,
+            attempt: event.attempt,
+            error: event.error,
+          })
         }
-        case 'active':
-          active++
-          break
-        case 'created':
-        case 'retry':
-          break
-        default: {
-          const never: never = job.state
-          return never
-        }
-      }
-    }
-    const progress = `${jobs.length - open.size}/${active}`
-    if (progress !== last) {
-      last = progress
-      emit({
-        kind: 'progress',
-        partsDone: jobs.length - open.size,
-        parts: jobs.length,
-        rowsDone,
-        rows: totalRows,
-        active,
-      })
-    }
-    if (open.size > 0) await sleep(pollIntervalMs)
-  }
-  return retries
+      },
+    },
+  )
 }
 
 /** Options of `startPredictWorker`. */

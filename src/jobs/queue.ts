@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type PgBoss from 'pg-boss'
 import { AppError, InvalidArgumentError, importOptional } from '../core/index.js'
 
@@ -75,6 +76,9 @@ export interface OpenJobQueueOptions {
 
 const DEFAULT_SCHEMA = 'keel_jobs'
 
+/** PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01'
+
 /** Splits `?schema=NAME` off a queue URL: pg-boss takes the schema as an option, not in the URL. */
 export function parseQueueUrl(url: string): { connectionString: string; schema: string | undefined } {
   if (!/^postgres(ql)?:\/\//.test(url))
@@ -139,7 +143,7 @@ export async function openJobQueue(url: string, options: OpenJobQueueOptions = {
       { cause: error },
     )
   }
-  return new PgBossQueue(boss, () => lastError)
+  return new PgBossQueue(boss, schema, () => lastError)
 }
 
 /** The pg-boss adapter: the only file that knows pg-boss's API. */
@@ -148,13 +152,25 @@ class PgBossQueue implements JobQueue {
 
   constructor(
     private readonly boss: PgBoss,
+    private readonly schema: string,
     readonly lastError: () => Error | undefined,
   ) {}
 
   private async ensureQueue(queue: string): Promise<void> {
     if (this.created.has(queue)) return
-    // Idempotent (INSERT … ON CONFLICT DO NOTHING), so coordinator and workers may both call it.
-    await this.boss.createQueue(queue)
+    // Idempotent (INSERT … ON CONFLICT DO NOTHING), so coordinator and workers may both call it. Two
+    // processes creating two new queues at once (workers starting together on a fresh schema) can
+    // deadlock on attaching their partitions; PostgreSQL aborts one, which then tries again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.boss.createQueue(queue)
+        break
+      } catch (error) {
+        const isDeadlock = (error as { code?: unknown }).code === DEADLOCK_DETECTED
+        if (!isDeadlock || attempt >= 5) throw error
+        await sleep(50 + Math.random() * 200 * attempt)
+      }
+    }
     this.created.add(queue)
   }
 
@@ -205,6 +221,32 @@ class PgBossQueue implements JobQueue {
   }
 
   async status(queue: string, ids: readonly string[]): Promise<JobStatus[]> {
+    if (ids.length === 0) return []
+    // One query for all ids: pg-boss's getJobById costs a round trip per job, and a coordinator
+    // polling a few hundred trials every half second spent a core on it. The tables are pg-boss
+    // 10's (`job`, and `archive` for jobs it moved there); should the layout differ, the per-id
+    // lookup still answers.
+    try {
+      const { rows } = await this.boss
+        .getDb()
+        .executeSql(
+          `SELECT id, state, retry_count AS "retryCount", output FROM ${this.schema}.job WHERE name = $1 AND id = ANY($2::uuid[]) UNION ALL SELECT id, state, retry_count, output FROM ${this.schema}.archive WHERE name = $1 AND id = ANY($2::uuid[])`,
+          [queue, [...ids]],
+        )
+      return (rows as { id: string; state: JobStateName; retryCount: number; output: unknown }[]).map(
+        (job) => ({
+          id: job.id,
+          state: job.state,
+          retryCount: job.retryCount,
+          output: job.output,
+        }),
+      )
+    } catch {
+      return this.statusOneByOne(queue, ids)
+    }
+  }
+
+  private async statusOneByOne(queue: string, ids: readonly string[]): Promise<JobStatus[]> {
     const found = await Promise.all(
       ids.map((id) => this.boss.getJobById<unknown>(queue, id, { includeArchive: true })),
     )

@@ -61,18 +61,24 @@ export type { TaskSettings } from './settings.js'
 export { resolveTaskSettings } from './settings.js'
 export type {
   CandidateResult,
+  PreparedData,
   ThresholdChoice,
   TrainOutcome,
   TrainProgress,
   TrainSpec,
+  TrialResult,
+  TrialRunner,
+  TrialSpec,
   TuningResult,
 } from './workflow.js'
 export {
   balancedWeights,
   DEFAULT_TEST_SIZE,
   holdoutSplit,
+  inProcessTrialRunner,
   makeFolds,
   prepare,
+  runTrial,
   scoreBundle,
   trainModelBundle,
 } from './workflow.js'

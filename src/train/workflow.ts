@@ -20,6 +20,7 @@ export { balancedWeights, fitFamily } from './stages/fit.js'
 export { holdoutSplit, makeFolds, prepare } from './stages/prepare.js'
 export { refit } from './stages/refit.js'
 export { predictionMetrics, scoreBundle, testOnce } from './stages/test.js'
+export { inProcessTrialRunner, runTrial } from './stages/trials.js'
 export { tune } from './stages/tune.js'
 export type {
   CandidateResult,
@@ -35,6 +36,9 @@ export type {
   TrainOutcome,
   TrainProgress,
   TrainSpec,
+  TrialResult,
+  TrialRunner,
+  TrialSpec,
   TuningResult,
   ValidationSet,
 } from './stages/types.js'
@@ -55,6 +59,11 @@ export async function trainModelBundle(spec: TrainSpec): Promise<TrainOutcome> {
     family,
     candidates,
     ...(tuning === undefined ? {} : { tuning }),
+  })
+  // Predicting every training and test row takes seconds on deep forests: shown as its own step.
+  spec.onProgress?.({
+    kind: 'stage',
+    message: `scoring the training part${prep.testIndex.length > 0 ? ' and the test part' : ''}`,
   })
   const tested = testOnce(prep, refitted, baseline)
   return {

@@ -1,81 +1,16 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath, pathToFileURL } from 'node:url'
 import { type DistributedEvent, predictDistributed } from '../../src/jobs/index.js'
 import { runCli } from '../helpers/cli.js'
 import { postgresGate } from '../helpers/test-backends.js'
 import { writeSeededCsv } from './faults-registry-helpers.js'
+import { dropSchema, spawnWorker, type WorkerProcess } from './jobs-helpers.js'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const TSX_LOADER = import.meta.resolve('tsx')
 const pg = postgresGate()
-
-/**
- * `keel worker --queue URL` from source. It runs the command module the CLI dispatches to (the same
- * code, argument parsing and signal handling), so the test does not depend on main.ts's table.
- */
-function spawnWorker(cwd: string, env: NodeJS.ProcessEnv, queueUrl: string): Worker {
-  const command = pathToFileURL(join(ROOT, 'src', 'cli', 'commands', 'worker.ts')).href
-  const output = pathToFileURL(join(ROOT, 'src', 'cli', 'output.ts')).href
-  const code = [
-    `import { workerCommand } from ${JSON.stringify(command)}`,
-    `import { reportError } from ${JSON.stringify(output)}`,
-    `try { process.exitCode = await workerCommand.run(['--queue', process.env.TEST_QUEUE_URL]) }`,
-    `catch (error) { process.exitCode = reportError(error) }`,
-  ].join('\n')
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, '--input-type=module', '-e', code], {
-    cwd,
-    env: { ...process.env, ...env, TEST_QUEUE_URL: queueUrl },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let log = ''
-  const listeners: (() => void)[] = []
-  child.stderr!.on('data', (d: Buffer) => {
-    log += d.toString()
-    for (const listener of listeners) listener()
-  })
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const waitFor = (pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`worker log never matched ${pattern}:\n${log}`)),
-        timeoutMs,
-      )
-      const check = (): void => {
-        const match = pattern.exec(log)
-        if (match !== null) {
-          clearTimeout(timer)
-          resolve(match)
-        }
-      }
-      listeners.push(check)
-      check()
-    })
-  return { child, exit, log: () => log, waitFor }
-}
-
-interface Worker {
-  readonly child: ChildProcess
-  readonly exit: Promise<number | null>
-  log(): string
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>
-}
-
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const { default: driver } = await import('pg')
-  const client = new driver.Client({ connectionString: url })
-  await client.connect()
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-  } finally {
-    await client.end()
-  }
-}
 
 test('keel predict --distributed: 2 workers give the single-process output; a worker killed mid-part has it retried', {
   skip: pg.skip,
@@ -119,7 +54,7 @@ test('keel predict --distributed: 2 workers give the single-process output; a wo
 
   const schema = `pgboss_test_${randomBytes(6).toString('hex')}`
   const queueUrl = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`
-  const workers: Worker[] = []
+  const workers: WorkerProcess[] = []
   try {
     // Two workers, small parts: the rows come back once each, in input order, byte for byte.
     workers.push(spawnWorker(dir, env, queueUrl), spawnWorker(dir, env, queueUrl))

@@ -1,26 +1,28 @@
 import { AppError } from '../../core/index.js'
-import { startPredictWorker, type WorkerJobEvent } from '../../jobs/index.js'
+import { startWorker, type TrialJobEvent, type WorkerJobEvent } from '../../jobs/index.js'
 import { parseCommandArgs, requireOption, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
 import { info } from '../output.js'
 
 const USAGE = `Usage: keel worker --queue URL [--concurrency N]
 
-Takes batch-scoring jobs (parts of a 'keel predict --distributed' run) from a job queue and scores
-them, until stopped. Start as many as you like, on any machine: each part goes to exactly one
-worker at a time, and a part whose worker dies is retried by another once its job timeout passes.
+Takes jobs from a job queue and runs them, until stopped: batch-scoring parts of a
+'keel predict --distributed' run, and cross-validation trials (one fold's fit) of a
+'keel train --distributed' run. Start as many as you like, on any machine: each job goes to exactly
+one worker at a time, and a job whose worker dies is retried by another once its job timeout passes.
 
 Jobs name files by path: the input's parts and the scored parts live in a folder beside the
-coordinator's --output. Workers on other machines need that folder on a shared filesystem, and
-the model registry (KEEL_DATABASE_URL) the coordinator uses.
+coordinator's --output, and trials read the training data at the path 'keel train' was given
+(made absolute). Workers on other machines need those paths on a shared filesystem, and the model
+registry (KEEL_DATABASE_URL) the coordinator uses.
 
   --queue URL       the job queue: a PostgreSQL URL (pg-boss keeps its tables in the schema
                     'keel_jobs', or the URL's ?schema=NAME). Default: $KEEL_QUEUE_URL
-  --concurrency N   parts scored at a time by this process (default 1; scoring already uses
-                    worker threads, so more helps mainly when parts wait on disk)
+  --concurrency N   jobs of each kind run at a time by this process (default 1; scoring and fits
+                    already use worker threads, so more helps mainly when parts wait on disk)
 
-SIGTERM or Ctrl-C stops taking parts and finishes those in hand; a second signal stops at once
-(the parts in hand are then retried elsewhere).`
+SIGTERM or Ctrl-C stops taking jobs and finishes those in hand; a second signal stops at once
+(the jobs in hand are then retried elsewhere).`
 
 function logJob(event: WorkerJobEvent): void {
   switch (event.kind) {
@@ -40,9 +42,28 @@ function logJob(event: WorkerJobEvent): void {
   }
 }
 
+function logTrial(event: TrialJobEvent): void {
+  const name = `trial '${event.label}' fold ${event.fold + 1}`
+  switch (event.kind) {
+    case 'trial-start':
+      info(`${name}: started (${event.family}, try ${event.attempt})`)
+      break
+    case 'trial-done':
+      info(`${name}: done, score ${event.score} in ${event.ms} ms`)
+      break
+    case 'trial-error':
+      info(`${name}: failed: ${event.error}`)
+      break
+    default: {
+      const never: never = event
+      throw new Error(`unknown worker event ${JSON.stringify(never)}`)
+    }
+  }
+}
+
 /**
- * Test only: `KEEL_WORKER_TEST_DELAY_MS` makes each part wait that long before it is scored, so a
- * test can kill a worker that holds a part. Not a user setting.
+ * Test only: `KEEL_WORKER_TEST_DELAY_MS` makes each job wait that long before it runs, so a
+ * test can kill a worker that holds one. Not a user setting.
  */
 function testDelayFromEnv(): number | undefined {
   const raw = process.env.KEEL_WORKER_TEST_DELAY_MS
@@ -54,7 +75,7 @@ function testDelayFromEnv(): number | undefined {
 /** `keel worker`. */
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'score parts of distributed batch predictions taken from a job queue',
+  summary: 'run jobs of distributed batch predictions and training trials taken from a job queue',
   usage: USAGE,
   async run(argv) {
     const args = parseCommandArgs(
@@ -72,22 +93,23 @@ export const workerCommand: Command = {
         `--concurrency must be an integer from 1 to 64, got '${rawConcurrency}'.`,
       )
     const testDelayMs = testDelayFromEnv()
-    const worker = await startPredictWorker({
+    const worker = await startWorker({
       queueUrl,
       concurrency,
-      onJob: logJob,
+      onPart: logJob,
+      onTrial: logTrial,
       ...(testDelayMs === undefined ? {} : { testDelayMs }),
     })
     info(
-      `keel worker: waiting for parts (concurrency ${concurrency}); SIGTERM or Ctrl-C stops after the parts in hand`,
+      `keel worker: waiting for parts and trials (concurrency ${concurrency}); SIGTERM or Ctrl-C stops after the jobs in hand`,
     )
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)
     })
-    info(`${signal}: finishing the parts in hand (a second signal stops at once)`)
+    info(`${signal}: finishing the jobs in hand (a second signal stops at once)`)
     const again = (): void => {
-      info('stopping now; the parts in hand will be retried by another worker')
+      info('stopping now; the jobs in hand will be retried by another worker')
       process.exit(130)
     }
     process.once('SIGTERM', again)

@@ -78,6 +78,58 @@ export interface TrainSpec {
   /** Time column for time splits (train on the past, test on the future). */
   readonly timeColumn?: string
   readonly onProgress?: (event: TrainProgress) => void
+  /**
+   * Runs the cross-validation fits of model selection and tuning (default: one after another in
+   * this process). `keel train --distributed` passes one that sends them to `keel worker`s.
+   */
+  readonly trialRunner?: TrialRunner
+}
+
+/**
+ * One fit-and-score of cross-validation: a family with params, fitted on the training rows of one
+ * fold and scored (primary metric) on its validation rows. Plain data, so it can travel as a job.
+ */
+export interface TrialSpec {
+  /** Names the trial in progress lines and errors, e.g. `candidate gbdt` or `tuning trial 7`. */
+  readonly label: string
+  readonly family: ModelFamily
+  /** Params of the fit; absent: the spec's params for the asked family, none for others (as `fitFamily`). */
+  readonly params?: Readonly<Record<string, unknown>>
+  /** Index into `PreparedData.folds`. */
+  readonly fold: number
+  /**
+   * Tuning trials: a fit that throws scores NaN and the search goes on (as `randomSearch` treats
+   * a failed objective); otherwise the error ends the run.
+   */
+  readonly tolerateErrors: boolean
+}
+
+/** What one trial scored. */
+export interface TrialResult {
+  /** The fold's validation score of the primary metric; NaN when a tolerated fit threw. */
+  readonly score: number
+  /** Seconds the fit and scoring took where they ran. */
+  readonly seconds: number
+  /** The fit's error message, when a tolerated fit threw. */
+  readonly error?: string
+}
+
+/**
+ * Runs batches of trials: in any order, on any machine, but each result must be exactly what the
+ * in-process fit gives (same data, folds, params, seed), so the run's outcome does not depend on
+ * where trials ran.
+ */
+export interface TrialRunner {
+  /**
+   * Runs `trials` and resolves with their results in trial order; `onResult` is called as each
+   * completes. Rejects when a trial without `tolerateErrors` throws (or cannot be run at all).
+   */
+  run(
+    prep: PreparedData,
+    spec: TrainSpec,
+    trials: readonly TrialSpec[],
+    onResult?: (index: number, result: TrialResult) => void,
+  ): Promise<TrialResult[]>
 }
 
 /** Share of rows held out as the test part when the caller does not say (as the task file does). */
