@@ -10,8 +10,8 @@
 //                                        profile, the servable contract: what train produces and
 //                                        serve runs)
 //   train, track, registry, predlog,    (producing and recording models; the prediction log;
-//   interop, optimize, jobs              models from other runtimes in and out; slimmer versions;
-//                                        batch scoring spread over workers)
+//   interop, optimize, jobs, outofcore   models from other runtimes in and out; slimmer versions;
+//                                        batch scoring spread over workers; GBDT trained in SQL)
 //   serve, monitor, rag                 (servers and their plugins; serve mounts monitor and rag)
 //   cli                                 (commands wiring the rest)
 //
@@ -23,7 +23,7 @@ const LAYERS = [
   ['store'],
   ['data', 'models', 'eval', 'llm'],
   ['pipeline'],
-  ['train', 'track', 'registry', 'predlog', 'interop', 'optimize', 'jobs'],
+  ['train', 'track', 'registry', 'predlog', 'interop', 'optimize', 'jobs', 'outofcore'],
   ['serve', 'monitor', 'rag'],
   ['cli'],
 ]
@@ -64,6 +64,8 @@ const SAME_LAYER = {
   optimize: ['train', 'track', 'registry', 'interop'],
   // Distributed batch scoring: a coordinator and workers on a job queue, scoring with train's code.
   jobs: ['train', 'registry'],
+  // Out-of-core GBDT: trains in a database, then records and registers like `keel train`.
+  outofcore: ['train', 'track', 'registry'],
   // The server mounts the monitoring and RAG plugins; they never import the server.
   serve: ['monitor', 'rag'],
   monitor: [],

@@ -20,6 +20,7 @@ export type Capability =
   | 'models'
   | 'monitor'
   | 'optimize'
+  | 'outofcore'
   | 'pipeline'
   | 'predlog'
   | 'rag'
@@ -414,8 +415,8 @@ export const ERROR_CODES = {
   JOB_FAILED: {
     httpStatus: NO_HTTP,
     summary:
-      'A part of a distributed job failed on every try without an error of its own (its worker timed out or died), or came back incomplete.',
-    hint: 'Check that `keel worker` processes run and can read the staged files; raise --job-timeout when one part takes longer to score.',
+      'A part or trial of a distributed job failed on every try without an error of its own (its worker timed out or died), came back incomplete, or a worker read other training data than the coordinator.',
+    hint: 'Check that `keel worker` processes run and see the same files at the same paths; raise --job-timeout when one part or fit takes longer.',
     example: 'Part 3 holds 1990 rows, expected 2000; its staged file is damaged. Run the command again.',
     thrownIn: ['jobs'],
   },
@@ -571,6 +572,22 @@ export const ERROR_CODES = {
     example: "No model named 'chrun' (registered: churn, fraud). See 'keel models list'.",
     thrownIn: ['core'],
     note: 'One meaning per code: NOT_FOUND is a library lookup in the registry or tracking store (or a ModelSource over them); SERVE_NOT_FOUND is a resource of the server’s own URL space (route, A/B experiment, profiled feature); SERVE_MODEL_NOT_FOUND is a model this server does not serve. All three answer 404.',
+  },
+  OUTOFCORE_SOURCE: {
+    httpStatus: NO_HTTP,
+    summary:
+      'The data for out-of-core training cannot be used: the database is unreachable, the table or files do not exist, the target column is missing or unusable, or too few rows are left.',
+    hint: 'Check the --from URL and its ?table=, or the --data glob, and the --target column.',
+    example: "Target column 'churn' is not in big/*.parquet (columns: id, amount, plan, churned).",
+    thrownIn: ['outofcore'],
+  },
+  OUTOFCORE_UNSUPPORTED: {
+    httpStatus: NO_HTTP,
+    summary:
+      'Out-of-core (SQL) training was asked for something it does not do: a model other than gbdt, a multiclass target, or a param such as subsample, colsample or class weights.',
+    hint: 'Drop the param, or train in memory (without --out-of-core) where the data fits.',
+    example: 'Out-of-core training does not support subsample (0.8); use 1.',
+    thrownIn: ['outofcore'],
   },
   RAG_COLLECTION_CORRUPT: {
     httpStatus: 500,

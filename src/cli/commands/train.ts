@@ -13,6 +13,8 @@ import { asUsage, flagOpt, parseCommandArgs, stringOpt } from '../args.js'
 import type { Command } from '../command.js'
 import { info, printJson } from '../output.js'
 import { makeProgressPrinter } from '../progress.js'
+import { DISTRIBUTED_TRAIN_USAGE, trialRunnerFromArgs } from './train-distributed.js'
+import { OUTOFCORE_TRAIN_USAGE, outOfCoreFromArgs } from './train-outofcore.js'
 
 const USAGE = `Usage: keel train [--config keel.yaml] [--data FILE --target COL] [options]
 
@@ -40,7 +42,9 @@ Options:
   --threshold-for M    choose the decision threshold on held-out training rows to meet M,
                        e.g. precision_at_recall@0.9 (default: the task file's first such metric)
   --fallback REF       model that serves when this one fails or is too slow (e.g. churn-linear@1)
-  --json               print one JSON object on stdout`
+  --json               print one JSON object on stdout
+${DISTRIBUTED_TRAIN_USAGE}
+${OUTOFCORE_TRAIN_USAGE}`
 
 function parseNumber(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -108,10 +112,18 @@ export const trainCommand: Command = {
         'tune-minutes': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
+        distributed: { type: 'boolean' },
+        queue: { type: 'string' },
+        'job-timeout': { type: 'string' },
+        'out-of-core': { type: 'boolean' },
+        'max-memory': { type: 'string' },
+        from: { type: 'string' },
       },
       USAGE,
       { command: 'keel train', positionalHint: 'pass the data file with --data FILE' },
     )
+    const outOfCore = await outOfCoreFromArgs(args)
+    if (outOfCore !== undefined) return outOfCore
     const settings = await asUsage(() =>
       resolveTaskSettings({
         config: stringOpt(args, 'config'),
@@ -146,6 +158,7 @@ export const trainCommand: Command = {
     const json = flagOpt(args, 'json')
     const printer = makeProgressPrinter({ quiet: flagOpt(args, 'quiet') })
     const validPath = stringOpt(args, 'valid')
+    const distributed = trialRunnerFromArgs(args)
     const { result } = await runTraining({
       dataPath: settings.data,
       target: settings.target,
@@ -190,6 +203,7 @@ export const trainCommand: Command = {
         : { tuneMinutes: parseNumber(stringOpt(args, 'tune-minutes'), 'tune-minutes', 0) }),
       ...(stringOpt(args, 'fallback') === undefined ? {} : { fallback: stringOpt(args, 'fallback')! }),
       onProgress: printer.onProgress,
+      ...distributed,
     })
     printer.done()
     if (json) {
