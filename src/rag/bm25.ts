@@ -1,3 +1,5 @@
+import { RagError } from './errors.js'
+
 /** BM25 parameters (Robertson & Zaragoza 2009; Lucene's defaults). */
 export interface RagBm25Params {
   readonly k1: number
@@ -23,6 +25,9 @@ export class RagBm25Index {
   private docLength = new Float32Array(0)
   private avgLength = 0
   private nDocs = 0
+  /** Per-query scratch, kept between queries. */
+  private scores = new Float64Array(0)
+  private touched = new Int32Array(0)
 
   constructor(private readonly params: RagBm25Params = { k1: 1.2, b: 0.75 }) {}
 
@@ -80,19 +85,27 @@ export class RagBm25Index {
   }
 
   /**
-   * The `k` best documents for the query terms, best first; `allow` (by document index) applies a
-   * metadata filter before ranking.
+   * The `k` best documents for the query terms, best first (ties by lower index); `allow` (by
+   * document index) applies a metadata filter before ranking. Scores accumulate in a buffer kept
+   * between queries and the top k is a typed-array heap, so a query allocates O(k), not O(matches):
+   * per-query garbage of the size of the collection is what gave the old path its p99 tail.
    */
   search(queryTerms: readonly string[], k: number, allow?: (index: number) => boolean): RagScored[] {
     if (this.nDocs === 0 || k <= 0) return []
     const { k1, b } = this.params
-    const scores = new Float64Array(this.nDocs)
-    const touched: number[] = []
+    if (this.scores.length !== this.nDocs) {
+      this.scores = new Float64Array(this.nDocs)
+      this.touched = new Int32Array(Math.min(this.nDocs, 1024))
+    }
+    const scores = this.scores
+    let touched = this.touched
+    let nTouched = 0
     const weights = new Map<number, number>()
     for (const term of queryTerms) {
       const id = this.termIds.get(term)
       if (id !== undefined) weights.set(id, (weights.get(id) ?? 0) + 1)
     }
+    const avg = this.avgLength || 1
     // Hot loop: indices come from the CSR bounds, so the non-null reads are in range.
     for (const [id, queryTf] of weights) {
       const from = this.postingStart[id]!
@@ -102,17 +115,163 @@ export class RagBm25Index {
       for (let p = from; p < to; p++) {
         const d = this.postingDocs[p]!
         const tf = this.postingTf[p]!
-        const norm = k1 * (1 - b + (b * this.docLength[d]!) / (this.avgLength || 1))
-        if (scores[d] === 0) touched.push(d)
+        const norm = k1 * (1 - b + (b * this.docLength[d]!) / avg)
+        if (scores[d] === 0) {
+          if (nTouched === touched.length) {
+            const grown = new Int32Array(Math.min(this.nDocs, touched.length * 2))
+            grown.set(touched)
+            touched = grown
+            this.touched = grown
+          }
+          touched[nTouched++] = d
+        }
         scores[d]! += queryTf * idf * ((tf * (k1 + 1)) / (tf + norm))
       }
     }
-    const candidates: RagScored[] = []
-    for (const d of touched) {
-      const score = scores[d]!
-      if (score > 0 && (allow === undefined || allow(d))) candidates.push({ index: d, score })
+    // Bounded min-heap on (score, -index): its root is the worst of the best k so far.
+    const heapScore = new Float64Array(k)
+    const heapIndex = new Int32Array(k)
+    let size = 0
+    const worse = (sa: number, ia: number, sb: number, ib: number) => sa < sb || (sa === sb && ia > ib)
+    const siftDown = (i: number) => {
+      for (;;) {
+        let c = 2 * i + 1
+        if (c >= size) return
+        if (c + 1 < size && worse(heapScore[c + 1]!, heapIndex[c + 1]!, heapScore[c]!, heapIndex[c]!)) c++
+        if (!worse(heapScore[c]!, heapIndex[c]!, heapScore[i]!, heapIndex[i]!)) return
+        const ts = heapScore[i]!
+        const ti = heapIndex[i]!
+        heapScore[i] = heapScore[c]!
+        heapIndex[i] = heapIndex[c]!
+        heapScore[c] = ts
+        heapIndex[c] = ti
+        i = c
+      }
     }
-    return topK(candidates, k)
+    for (let t = 0; t < nTouched; t++) {
+      const d = touched[t]!
+      const score = scores[d]!
+      scores[d] = 0
+      if (!(score > 0) || (allow !== undefined && !allow(d))) continue
+      if (size < k) {
+        let i = size++
+        heapScore[i] = score
+        heapIndex[i] = d
+        while (i > 0) {
+          const parent = (i - 1) >> 1
+          if (!worse(heapScore[i]!, heapIndex[i]!, heapScore[parent]!, heapIndex[parent]!)) break
+          const ts = heapScore[i]!
+          const ti = heapIndex[i]!
+          heapScore[i] = heapScore[parent]!
+          heapIndex[i] = heapIndex[parent]!
+          heapScore[parent] = ts
+          heapIndex[parent] = ti
+          i = parent
+        }
+      } else if (worse(heapScore[0]!, heapIndex[0]!, score, d)) {
+        heapScore[0] = score
+        heapIndex[0] = d
+        siftDown(0)
+      }
+    }
+    const out: RagScored[] = new Array(size)
+    for (let i = size - 1; i >= 0; i--) {
+      out[i] = { index: heapIndex[0]!, score: heapScore[0]! }
+      heapScore[0] = heapScore[size - 1]!
+      heapIndex[0] = heapIndex[size - 1]!
+      size--
+      siftDown(0)
+    }
+    return out
+  }
+
+  /**
+   * Serialises the index: a JSON header (parameters, vocabulary in id order) and the postings as
+   * little-endian typed arrays, so opening a collection reads it instead of re-tokenising every chunk.
+   */
+  serialize(): Buffer {
+    const vocabulary: string[] = new Array(this.termIds.size)
+    for (const [term, id] of this.termIds) vocabulary[id] = term
+    const header = Buffer.from(
+      JSON.stringify({
+        format: 'keel-rag-bm25',
+        formatVersion: 1,
+        params: this.params,
+        nDocs: this.nDocs,
+        avgLength: this.avgLength,
+        postings: this.postingDocs.length,
+        vocabulary,
+      }),
+    )
+    const length = Buffer.alloc(4)
+    length.writeUInt32LE(header.length)
+    // Pad the header so the typed arrays that follow start 4-byte aligned.
+    const pad = Buffer.alloc((4 - (header.length % 4)) % 4, 0x20)
+    const arrays = [this.postingStart, this.postingDocs, this.postingTf, this.docLength]
+    return Buffer.concat([
+      length,
+      header,
+      pad,
+      ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
+    ])
+  }
+
+  /**
+   * Reads `serialize`'s bytes.
+   * @throws RagError RAG_COLLECTION_CORRUPT when they are not a version-1 BM25 index.
+   */
+  static deserialize(bytes: Uint8Array): RagBm25Index {
+    const corrupt = (why: string) =>
+      new RagError(
+        'RAG_COLLECTION_CORRUPT',
+        `The lexical index is unreadable (${why}). Re-ingest the collection.`,
+      )
+    if (bytes.byteLength < 4) throw corrupt('truncated')
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const headerLength = buf.readUInt32LE(0)
+    let header: {
+      format?: unknown
+      formatVersion?: unknown
+      params?: RagBm25Params
+      nDocs?: number
+      avgLength?: number
+      postings?: number
+      vocabulary?: string[]
+    }
+    try {
+      header = JSON.parse(buf.subarray(4, 4 + headerLength).toString('utf8')) as typeof header
+    } catch (error) {
+      throw corrupt((error as Error).message)
+    }
+    const { params, nDocs, avgLength, postings, vocabulary } = header
+    if (
+      header.format !== 'keel-rag-bm25' ||
+      header.formatVersion !== 1 ||
+      params === undefined ||
+      typeof nDocs !== 'number' ||
+      typeof avgLength !== 'number' ||
+      typeof postings !== 'number' ||
+      !Array.isArray(vocabulary)
+    )
+      throw corrupt('not a version-1 Keel BM25 index')
+    let at = 4 + headerLength + ((4 - (headerLength % 4)) % 4)
+    const take = (count: number) => {
+      if (at + count * 4 > buf.byteLength) throw corrupt('truncated body')
+      const out = new ArrayBuffer(count * 4)
+      new Uint8Array(out).set(buf.subarray(at, at + count * 4))
+      at += count * 4
+      return out
+    }
+    const index = new RagBm25Index(params)
+    index.postingStart = new Int32Array(take(vocabulary.length + 1))
+    index.postingDocs = new Int32Array(take(postings))
+    index.postingTf = new Float32Array(take(postings))
+    index.docLength = new Float32Array(take(nDocs))
+    if (at !== buf.byteLength) throw corrupt('trailing bytes')
+    index.termIds = new Map(vocabulary.map((t, i) => [t, i]))
+    index.nDocs = nDocs
+    index.avgLength = avgLength
+    return index
   }
 }
 

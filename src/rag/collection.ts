@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
 import { keelHome, sha256 } from '../core/index.js'
-import { RagBm25Index } from './bm25.js'
 import { chunkRagDocument, DEFAULT_CHUNK_OPTIONS, type RagChunkOptions } from './chunker.js'
 import type { RagEmbedder, RagEmbedderSpec } from './embedder.js'
 import { RagError } from './errors.js'
@@ -12,9 +11,9 @@ import { expandRagInputs, loadRagDocument, type RagSkippedInput, ragDocKind } fr
 import { RagLsaEmbedder } from './lsa-embedder.js'
 import { RagOnnxEmbedder } from './onnx-embedder.js'
 import { RagOpenAiEmbedder } from './openai-embedder.js'
-import { ragTokenize } from './tokenize.js'
+import { type RagDenseIndexOptions, type RagIndexRow, RagSearchIndex, ragIndexText } from './search-index.js'
 import type { RagChunk, RagDocKind, RagFilter, RagHit, RagSearchMode } from './types.js'
-import { type RagStoredChunk, type RagVectorStore, ragFilterMatches } from './vector-store.js'
+import type { RagStoredChunk, RagVectorStore } from './vector-store.js'
 
 /** Default collection name. */
 export const DEFAULT_RAG_COLLECTION = 'default'
@@ -30,6 +29,8 @@ export interface RagCollectionOptions {
   readonly openStore?: (dir: string) => Promise<RagVectorStore>
   /** Environment for embedder credentials (default process.env). */
   readonly env?: NodeJS.ProcessEnv
+  /** HNSW settings: construction ones apply when the index is (re)built, `efSearch` per query. */
+  readonly denseIndex?: RagDenseIndexOptions
 }
 
 /** What happened to one input file during ingest. */
@@ -50,6 +51,13 @@ export interface RagIngestReport {
   readonly elapsedMs: number
   /** Entries under the input folders that were not read (symbolic links outside the folder, …). */
   readonly skipped: readonly RagSkippedInput[]
+  /** Where the time went: reading and chunking, embedding (LSA fit), the store write, the index. */
+  readonly stagesMs: {
+    readonly load: number
+    readonly embed: number
+    readonly store: number
+    readonly index: number
+  }
 }
 
 /** Search options. */
@@ -97,11 +105,13 @@ export function ragSourceName(path: string, cwd: string = process.cwd()): string
 
 /**
  * A named document collection: a manifest (files and their hashes, embedder, chunking), the
- * vector store, and for LSA the fitted model. Lexical search uses an in-memory BM25 index built
- * from the stored chunks on first use.
+ * vector store (the chunks and vectors of record), for LSA the fitted model, and the retrieval
+ * index derived from the store (`index/`: BM25 postings and an HNSW graph), written at ingest and
+ * read on open; it is rebuilt from the store when missing or behind it.
  */
 export class RagCollection {
-  private lexical: { index: RagBm25Index; chunks: RagChunk[]; byId: Map<string, RagChunk> } | undefined
+  private index: RagSearchIndex | undefined
+  private stages = { load: 0, embed: 0, store: 0, index: 0 }
   private embedderInstance: RagEmbedder | undefined
 
   private constructor(
@@ -110,6 +120,7 @@ export class RagCollection {
     private manifest: Manifest,
     private readonly store: RagVectorStore,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly denseOptions: RagDenseIndexOptions,
   ) {}
 
   /**
@@ -156,7 +167,7 @@ export class RagCollection {
       }
     }
     const store = await (options.openStore ?? ((d: string) => LanceRagStore.open(d)))(join(dir, 'vectors'))
-    return new RagCollection(name, dir, manifest, store, env)
+    return new RagCollection(name, dir, manifest, store, env, options.denseIndex ?? {})
   }
 
   /** Files in the collection with their hashes and chunk counts. */
@@ -185,6 +196,7 @@ export class RagCollection {
     onFile?: (report: RagIngestFileReport) => void,
   ): Promise<RagIngestReport> {
     const started = performance.now()
+    this.stages = { load: 0, embed: 0, store: 0, index: 0 }
     const { files, skipped } = await expandRagInputs(paths)
     const reports: RagIngestFileReport[] = []
     const fresh: RagChunk[] = []
@@ -231,11 +243,11 @@ export class RagCollection {
         onFile?.(report)
       }
     }
+    this.stages.load = performance.now() - started
     if (fresh.length > 0 || changedSources.length > 0) {
       await this.write(fresh, changedSources)
       this.manifest = { ...this.manifest, files: nextFiles }
       await this.saveManifest()
-      this.lexical = undefined
     }
     return {
       collection: this.name,
@@ -245,33 +257,106 @@ export class RagCollection {
       embedder: this.manifest.embedderId,
       elapsedMs: performance.now() - started,
       skipped,
+      stagesMs: { ...this.stages },
     }
   }
 
   private async write(fresh: readonly RagChunk[], changedSources: readonly string[]): Promise<void> {
     const spec = this.manifest.embedder
+    const changed = new Set(changedSources)
     if (spec.kind === 'lsa') {
       // LSA's space depends on the whole collection: refit on every chunk and rewrite all vectors.
-      const changed = new Set(changedSources)
-      const kept = (await this.store.chunks()).filter((c) => !changed.has(c.source))
-      kept.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.ordinal - b.ordinal))
+      let t = performance.now()
+      const kept = (await this.existingChunks()).filter((c) => !changed.has(c.source))
+      kept.sort(bySourceOrdinal)
       const all = [...kept, ...fresh]
-      const { embedder: lsa, vectors } = RagLsaEmbedder.fitTransform(all.map(indexText), {
+      const {
+        embedder: lsa,
+        vectors,
+        tokens,
+      } = RagLsaEmbedder.fitTransform(all.map(ragIndexText), {
         dimensions: spec.dimensions,
         seed: spec.seed,
       })
       await lsa.save(join(this.dir, 'lsa.json'), join(this.dir, 'lsa.bin'))
+      this.stages.embed += performance.now() - t
+      t = performance.now()
       const rows: RagStoredChunk[] = all.map((chunk, i) => ({ chunk, vector: vectors[i] as Float32Array }))
       await this.store.replaceAll(rows, lsa.dimensions)
+      this.stages.store += performance.now() - t
+      t = performance.now()
       this.embedderInstance = lsa
       this.manifest = { ...this.manifest, embedderId: lsa.id, dimensions: lsa.dimensions }
+      const dense = this.store.chunksWithVectors !== undefined
+      this.index = RagSearchIndex.build(
+        dense ? rows : rows.map((r) => ({ chunk: r.chunk })),
+        await this.storeKey(),
+        this.denseOptions,
+        tokens,
+      )
+      await this.index.save(this.indexDir())
+      this.stages.index += performance.now() - t
       return
     }
+    let t = performance.now()
     const embedder = await this.embedder()
-    const vectors = await embedder.embed(fresh.map(indexText), 'document')
+    const vectors = await embedder.embed(fresh.map(ragIndexText), 'document')
+    this.stages.embed += performance.now() - t
+    // The index as of the store's current state, updated in step with it below.
+    const index = await this.searchIndex()
+    t = performance.now()
     await this.store.deleteSources(changedSources)
-    await this.store.add(fresh.map((chunk, i) => ({ chunk, vector: vectors[i] as Float32Array })))
+    const rows = fresh.map((chunk, i) => ({ chunk, vector: vectors[i] as Float32Array }))
+    await this.store.add(rows)
+    this.stages.store += performance.now() - t
+    t = performance.now()
     this.manifest = { ...this.manifest, embedderId: embedder.id, dimensions: embedder.dimensions }
+    index.deleteSources(changed)
+    index.append(this.store.chunksWithVectors !== undefined ? rows : rows.map((r) => ({ chunk: r.chunk })))
+    index.key = await this.storeKey()
+    await index.save(this.indexDir())
+    this.stages.index += performance.now() - t
+  }
+
+  private indexDir(): string {
+    return join(this.dir, 'index')
+  }
+
+  /** What the index records about the store it was derived from: its version and row count. */
+  private async storeKey(): Promise<string> {
+    const version = this.store.version === undefined ? 'unversioned' : await this.store.version()
+    return `${version}:${await this.store.count()}`
+  }
+
+  /** The saved index when it matches the store, else undefined. */
+  private async freshSavedIndex(): Promise<RagSearchIndex | undefined> {
+    const saved = await RagSearchIndex.load(this.indexDir(), this.denseOptions)
+    return saved !== undefined && saved.key === (await this.storeKey()) ? saved : undefined
+  }
+
+  /** Every stored chunk: from the index when it is current, else read from the store. */
+  private async existingChunks(): Promise<RagChunk[]> {
+    this.index ??= await this.freshSavedIndex()
+    return this.index !== undefined ? this.index.liveChunks() : this.store.chunks()
+  }
+
+  /**
+   * The retrieval index: in memory, else the saved one, else (missing, or behind the store after
+   * an interrupted write) rebuilt from the store and saved.
+   */
+  private async searchIndex(): Promise<RagSearchIndex> {
+    this.index ??= await this.freshSavedIndex()
+    if (this.index !== undefined) return this.index
+    const key = await this.storeKey()
+    const rows: RagIndexRow[] =
+      this.store.chunksWithVectors !== undefined
+        ? await this.store.chunksWithVectors()
+        : (await this.store.chunks()).map((chunk) => ({ chunk }))
+    rows.sort((a, b) => bySourceOrdinal(a.chunk, b.chunk))
+    const index = RagSearchIndex.build(rows, key, this.denseOptions)
+    await index.save(this.indexDir())
+    this.index = index
+    return index
   }
 
   /** The collection's embedder (loaded or connected on first use). */
@@ -316,14 +401,9 @@ export class RagCollection {
     return embedder
   }
 
-  private async lexicalIndex() {
-    if (this.lexical === undefined) {
-      const chunks = await this.store.chunks()
-      chunks.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.ordinal - b.ordinal))
-      const index = new RagBm25Index().build(chunks.map((c) => ragTokenize(indexText(c))))
-      this.lexical = { index, chunks, byId: new Map(chunks.map((c) => [c.id, c])) }
-    }
-    return this.lexical
+  /** The retrieval index (loaded or rebuilt on first use). @internal for benchmarks and tests. */
+  retrievalIndex(): Promise<RagSearchIndex> {
+    return this.searchIndex()
   }
 
   /** Lexical (BM25), dense (vector) or hybrid (both, fused by RRF) search. Best first. */
@@ -333,28 +413,28 @@ export class RagCollection {
       throw new RagError('RAG_INVALID_ARGUMENT', `k must be an integer in [1, 1000], got ${k}.`)
     const mode = options.mode ?? 'hybrid'
     const candidates = options.candidates ?? Math.max(50, 4 * k)
-    const lex = await this.lexicalIndex()
+    const index = await this.searchIndex()
     const filter = options.filter
+    const idOf = (row: number) => (index.chunks[row] as RagChunk).id
     const lexicalIds =
-      mode === 'dense'
-        ? []
-        : lex.index
-            .search(
-              ragTokenize(query),
-              mode === 'lexical' ? k : candidates,
-              filter === undefined ? undefined : (i) => ragFilterMatches(lex.chunks[i] as RagChunk, filter),
-            )
-            .map((s) => (lex.chunks[s.index] as RagChunk).id)
+      mode === 'dense' ? [] : index.lexical(query, mode === 'lexical' ? k : candidates, filter).map(idOf)
     let denseIds: string[] = []
-    if (mode !== 'lexical' && lex.chunks.length > 0) {
+    let denseWeight = 1
+    if (mode !== 'lexical' && index.size > 0) {
       const embedder = await this.embedder()
-      const [vector] = await embedder.embed([query], 'query')
-      const neighbours = await this.store.search(
-        vector as Float32Array,
-        mode === 'dense' ? k : candidates,
-        filter,
-      )
-      denseIds = neighbours.filter((n) => n.distance < 0.999).map((n) => n.id)
+      let vector: Float32Array
+      if (embedder instanceof RagLsaEmbedder) {
+        const embedded = embedder.embedWithCoverage(query)
+        vector = embedded.vector
+        denseWeight = lsaFusionWeight(embedded.coverage, embedder.state.medianCoverage)
+      } else [vector] = (await embedder.embed([query], 'query')) as [Float32Array]
+      const n = mode === 'dense' ? k : candidates
+      denseIds = index.hasDense
+        ? index
+            .denseSearch(vector, n, filter)
+            .filter((h) => h.similarity > 0.001)
+            .map((h) => idOf(h.row))
+        : (await this.store.search(vector, n, filter)).filter((h) => h.distance < 0.999).map((h) => h.id)
     }
     const lexicalRank = new Map(lexicalIds.map((id, i) => [id, i + 1]))
     const denseRank = new Map(denseIds.map((id, i) => [id, i + 1]))
@@ -363,10 +443,11 @@ export class RagCollection {
         ? lexicalIds.map((id, i) => ({ id, score: 1 / (i + 1) }))
         : mode === 'dense'
           ? denseIds.map((id, i) => ({ id, score: 1 / (i + 1) }))
-          : reciprocalRankFusion([lexicalIds, denseIds])
+          : reciprocalRankFusion([lexicalIds, denseIds], 60, [1, denseWeight])
     const hits: RagHit[] = []
     for (const { id, score } of fused.slice(0, k)) {
-      const chunk = lex.byId.get(id)
+      const row = index.byId.get(id)
+      const chunk = row === undefined ? undefined : index.chunks[row]
       if (chunk === undefined) continue
       hits.push({
         chunk,
@@ -395,9 +476,22 @@ export class RagCollection {
   }
 }
 
-/** Text that is indexed for a chunk: title and heading path give short chunks their context. */
-function indexText(chunk: RagChunk): string {
-  return `${chunk.title}\n${chunk.headingPath.join(' > ')}\n${chunk.text}`
+function bySourceOrdinal(a: RagChunk, b: RagChunk): number {
+  return a.source < b.source ? -1 : a.source > b.source ? 1 : a.ordinal - b.ordinal
+}
+
+/**
+ * The dense list's weight in hybrid fusion for an LSA query: how much of the query the LSA space
+ * represents, relative to the collection's typical chunk, squared so that the vote fades fast.
+ * When a large unrelated bulk of the collection claims the space's dimensions, the query's
+ * projection keeps almost nothing (measured on the sample corpus plus 48k distractor chunks:
+ * question coverage 0.0005-0.04 against a chunk median of 0.44; without distractors 0.40-0.79
+ * against 0.98), and its dense ranking is noise that RRF would otherwise count as much as BM25's.
+ * Models saved before the median was recorded keep the unweighted fusion.
+ */
+function lsaFusionWeight(coverage: number, medianCoverage: number | undefined): number {
+  if (medianCoverage === undefined || medianCoverage <= 0) return 1
+  return Math.min(1, (coverage / medianCoverage / 0.5) ** 2)
 }
 
 async function readManifest(path: string): Promise<Manifest> {

@@ -44,6 +44,7 @@ export {
   readRagEvalFile,
 } from './eval.js'
 export { reciprocalRankFusion } from './fusion.js'
+export { DEFAULT_HNSW_PARAMS, type RagHnswHit, RagHnswIndex, type RagHnswParams } from './hnsw.js'
 export { LanceRagStore, type LanceRagStoreOptions } from './lance-store.js'
 export { openRagLlm, type RagLlmHandle } from './llm-setup.js'
 export { loadRagDocument, parseRagDocument, ragDocKind } from './loaders.js'
@@ -51,6 +52,7 @@ export { RagLsaEmbedder, type RagLsaState } from './lsa-embedder.js'
 export { RagOnnxEmbedder } from './onnx-embedder.js'
 export { RagOpenAiEmbedder, type RagOpenAiEmbedderOptions } from './openai-embedder.js'
 export { type RagRoutesOptions, ragRoutes } from './routes.js'
+export { type RagDenseIndexOptions, type RagIndexRow, RagSearchIndex, ragIndexText } from './search-index.js'
 export { type RagCsr, type RagTruncatedSvd, randomizedSvd } from './svd.js'
 export { approxTokens, ragTokenize } from './tokenize.js'
 export type {

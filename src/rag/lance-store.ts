@@ -39,8 +39,9 @@ const TABLE = 'chunks'
 /** Options of the LanceDB store. */
 export interface LanceRagStoreOptions {
   /**
-   * Build an ANN index (IVF-PQ) once the table has at least this many rows; below it, search is
-   * exact brute force, which LanceDB does fast enough. Default 50,000.
+   * Build LanceDB's IVF-PQ index once the table has at least this many rows. Default: never, since
+   * a collection searches its own HNSW index (src/rag/hnsw.ts) and uses the store's search only
+   * for stores without one; LanceDB's index took 600 s at 100k rows for 18 ms queries.
    */
   readonly indexThreshold?: number
 }
@@ -88,21 +89,68 @@ export class LanceRagStore implements RagVectorStore {
     ])
   }
 
-  private static row(r: RagStoredChunk): Record<string, unknown> {
-    const c = r.chunk
-    return {
-      id: c.id,
-      source: c.source,
-      title: c.title,
-      kind: c.kind,
-      heading: JSON.stringify(c.headingPath),
-      start: c.start,
-      end: c.end,
-      ordinal: c.ordinal,
-      text: c.text,
-      vector: Array.from(r.vector),
+  /**
+   * One Arrow record batch built column by column from typed arrays. Row objects through
+   * LanceDB's `makeArrowTable` cost about as much per row as the whole rest of ingest.
+   */
+  private batch(rows: readonly RagStoredChunk[], dimensions: number) {
+    const { arrow } = this.lance
+    const schema = this.schema(dimensions)
+    const n = rows.length
+    const encoder = new TextEncoder()
+    const utf8 = (pick: (c: RagChunk) => string) => {
+      const encoded = rows.map((r) => encoder.encode(pick(r.chunk)))
+      const offsets = new Int32Array(n + 1)
+      for (let i = 0; i < n; i++) offsets[i + 1] = (offsets[i] as number) + (encoded[i] as Uint8Array).length
+      const data = new Uint8Array(offsets[n] as number)
+      for (let i = 0; i < n; i++) data.set(encoded[i] as Uint8Array, offsets[i] as number)
+      return arrow.makeData({ type: new arrow.Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data })
     }
+    const int32 = (pick: (c: RagChunk) => number) =>
+      arrow.makeData({
+        type: new arrow.Int32(),
+        length: n,
+        nullCount: 0,
+        data: Int32Array.from(rows, (r) => pick(r.chunk)),
+      })
+    const flat = new Float32Array(n * dimensions)
+    rows.forEach((r, i) => {
+      if (r.vector.length !== dimensions)
+        throw new RagError(
+          'RAG_INVALID_ARGUMENT',
+          `Chunk ${r.chunk.id} has a ${r.vector.length}-dimensional vector; the store holds ${dimensions}.`,
+        )
+      flat.set(r.vector, i * dimensions)
+    })
+    const vectorField = schema.fields[9] as InstanceType<typeof arrow.Field>
+    const vectors = arrow.makeData({
+      type: vectorField.type as InstanceType<typeof arrow.FixedSizeList>,
+      length: n,
+      nullCount: 0,
+      child: arrow.makeData({ type: new arrow.Float32(), length: n * dimensions, nullCount: 0, data: flat }),
+    })
+    const children = [
+      utf8((c) => c.id),
+      utf8((c) => c.source),
+      utf8((c) => c.title),
+      utf8((c) => c.kind),
+      utf8((c) => JSON.stringify(c.headingPath)),
+      int32((c) => c.start),
+      int32((c) => c.end),
+      int32((c) => c.ordinal),
+      utf8((c) => c.text),
+      vectors,
+    ]
+    const struct = arrow.makeData({
+      type: new arrow.Struct(schema.fields),
+      length: n,
+      nullCount: 0,
+      children,
+    })
+    return new arrow.Table(schema, [new arrow.RecordBatch(schema, struct)])
   }
+
+  private dimensions = 0
 
   async add(rows: readonly RagStoredChunk[]): Promise<void> {
     if (rows.length === 0) return
@@ -110,16 +158,39 @@ export class LanceRagStore implements RagVectorStore {
       await this.replaceAll(rows, rows[0]?.vector.length ?? 0)
       return
     }
-    for (let i = 0; i < rows.length; i += 5000)
-      await this.table.add(rows.slice(i, i + 5000).map(LanceRagStore.row))
+    const dimensions = this.dimensions || (rows[0]?.vector.length ?? 0)
+    for (let i = 0; i < rows.length; i += 50_000)
+      await this.table.add(this.batch(rows.slice(i, i + 50_000), dimensions))
   }
 
   async replaceAll(rows: readonly RagStoredChunk[], dimensions: number): Promise<void> {
+    this.dimensions = dimensions
     this.table = await this.db.createEmptyTable(TABLE, this.schema(dimensions), { mode: 'overwrite' })
-    for (let i = 0; i < rows.length; i += 5000)
-      await this.table.add(rows.slice(i, i + 5000).map(LanceRagStore.row))
-    const threshold = this.options.indexThreshold ?? 50_000
+    for (let i = 0; i < rows.length; i += 50_000)
+      await this.table.add(this.batch(rows.slice(i, i + 50_000), dimensions))
+    const threshold = this.options.indexThreshold ?? Number.POSITIVE_INFINITY
     if (rows.length >= threshold) await this.buildIndex(rows.length, dimensions)
+  }
+
+  /** The table's version: it changes with every write, so a derived index can tell it is stale. */
+  async version(): Promise<string> {
+    return this.table === undefined ? 'empty' : String(await this.table.version())
+  }
+
+  /** Every chunk with its vector, in storage order (to rebuild Keel's own index). */
+  async chunksWithVectors(): Promise<RagStoredChunk[]> {
+    if (this.table === undefined) return []
+    const table = (await this.table.query().toArrow()) as import('apache-arrow').Table
+    const chunks = rowsToChunks(table.toArray() as Record<string, unknown>[])
+    const column = table.getChild('vector')
+    const out: RagStoredChunk[] = []
+    for (let row = 0; row < chunks.length; row++) {
+      const list = column?.get(row) as { toArray(): Float32Array } | null | undefined
+      if (list == null)
+        throw new RagError('RAG_COLLECTION_CORRUPT', `Chunk ${chunks[row]?.id} has no vector in the store.`)
+      out.push({ chunk: chunks[row] as RagChunk, vector: Float32Array.from(list.toArray()) })
+    }
+    return out
   }
 
   /** Builds the IVF-PQ index (cosine) sized for `n` rows. */
@@ -168,30 +239,7 @@ export class LanceRagStore implements RagVectorStore {
       .query()
       .select(['id', 'source', 'title', 'kind', 'heading', 'start', 'end', 'ordinal', 'text'])
       .toArray()) as Record<string, unknown>[]
-    return rows.map((r) => {
-      let headingPath: string[] = []
-      try {
-        const parsed: unknown = JSON.parse(String(r.heading))
-        if (Array.isArray(parsed)) headingPath = parsed.map(String)
-      } catch (error) {
-        throw new RagError(
-          'RAG_COLLECTION_CORRUPT',
-          `Chunk ${String(r.id)} has an unreadable heading path.`,
-          { cause: error },
-        )
-      }
-      return {
-        id: String(r.id),
-        source: String(r.source),
-        title: String(r.title),
-        kind: String(r.kind) as RagDocKind,
-        headingPath,
-        start: Number(r.start),
-        end: Number(r.end),
-        ordinal: Number(r.ordinal),
-        text: String(r.text),
-      }
-    })
+    return rowsToChunks(rows)
   }
 
   async count(): Promise<number> {
@@ -202,6 +250,31 @@ export class LanceRagStore implements RagVectorStore {
     this.table?.close()
     this.db.close()
   }
+}
+
+function rowsToChunks(rows: readonly Record<string, unknown>[]): RagChunk[] {
+  return rows.map((r) => {
+    let headingPath: string[] = []
+    try {
+      const parsed: unknown = JSON.parse(String(r.heading))
+      if (Array.isArray(parsed)) headingPath = parsed.map(String)
+    } catch (error) {
+      throw new RagError('RAG_COLLECTION_CORRUPT', `Chunk ${String(r.id)} has an unreadable heading path.`, {
+        cause: error,
+      })
+    }
+    return {
+      id: String(r.id),
+      source: String(r.source),
+      title: String(r.title),
+      kind: String(r.kind) as RagDocKind,
+      headingPath,
+      start: Number(r.start),
+      end: Number(r.end),
+      ordinal: Number(r.ordinal),
+      text: String(r.text),
+    }
+  })
 }
 
 function sqlString(value: string): string {

@@ -12,6 +12,11 @@ export interface RagLsaState {
   readonly components: Float32Array
   readonly dimensions: number
   readonly seed: number
+  /**
+   * Median coverage (see `embedWithCoverage`) of the texts the model was fitted on; absent in
+   * models saved before it was recorded.
+   */
+  readonly medianCoverage?: number
 }
 
 /**
@@ -48,7 +53,7 @@ export class RagLsaEmbedder implements RagEmbedder {
   static fitTransform(
     texts: readonly string[],
     options: { dimensions?: number; seed?: number; minDf?: number } = {},
-  ): { embedder: RagLsaEmbedder; vectors: Float32Array[] } {
+  ): { embedder: RagLsaEmbedder; vectors: Float32Array[]; tokens: string[][] } {
     const seed = options.seed ?? 42
     const requested = options.dimensions ?? 128
     const minDf = options.minDf ?? (texts.length >= 50 ? 2 : 1)
@@ -69,6 +74,7 @@ export class RagLsaEmbedder implements RagEmbedder {
     const svd = randomizedSvd(csr, dimensions, { seed, powerIterations: 2 })
     const k = svd.rank
     const vectors: Float32Array[] = []
+    const coverage = new Float64Array(csr.rows)
     for (let r = 0; r < csr.rows; r++) {
       const out = new Float32Array(k)
       for (let p = csr.rowStart[r] as number; p < (csr.rowStart[r + 1] as number); p++) {
@@ -76,10 +82,22 @@ export class RagLsaEmbedder implements RagEmbedder {
         const base = (csr.colIndex[p] as number) * k
         for (let c = 0; c < k; c++) out[c] = (out[c] as number) + w * (svd.components[base + c] as number)
       }
+      let projected = 0
+      for (let c = 0; c < k; c++) projected += (out[c] as number) ** 2
+      coverage[r] = Math.sqrt(projected)
       vectors.push(normalize(out))
     }
-    const embedder = new RagLsaEmbedder({ vocabulary, idf, components: svd.components, dimensions: k, seed })
-    return { embedder, vectors }
+    coverage.sort()
+    const medianCoverage = csr.rows === 0 ? 0 : (coverage[Math.floor((csr.rows - 1) / 2)] as number)
+    const embedder = new RagLsaEmbedder({
+      vocabulary,
+      idf,
+      components: svd.components,
+      dimensions: k,
+      seed,
+      medianCoverage,
+    })
+    return { embedder, vectors, tokens: tokenized }
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
@@ -88,6 +106,16 @@ export class RagLsaEmbedder implements RagEmbedder {
 
   /** Synchronous single embedding (the projection is pure arithmetic). */
   embedOne(text: string): Float32Array {
+    return this.embedWithCoverage(text).vector
+  }
+
+  /**
+   * The embedding and its coverage: the length of the unit TF-IDF vector's projection onto the
+   * LSA space, in [0, 1]. Near 1 the text's terms live in the space the collection's main topics
+   * span; near 0 the projection kept little of the text (rare topics squeezed out by a large,
+   * unrelated bulk of the collection), so the dense ranking says little about it.
+   */
+  embedWithCoverage(text: string): { vector: Float32Array; coverage: number } {
     const counts = new Map<number, number>()
     for (const term of ragTokenize(text)) {
       const id = this.termIndex.get(term)
@@ -109,7 +137,9 @@ export class RagLsaEmbedder implements RagEmbedder {
       for (let c = 0; c < k; c++)
         out[c] = (out[c] as number) + scaled * (this.state.components[base + c] as number)
     }
-    return normalize(out)
+    let projected = 0
+    for (let c = 0; c < k; c++) projected += (out[c] as number) ** 2
+    return { vector: normalize(out), coverage: Math.min(1, Math.sqrt(projected)) }
   }
 
   /** Writes the fitted state: JSON header plus the float arrays in a little-endian sidecar. */
@@ -119,6 +149,7 @@ export class RagLsaEmbedder implements RagEmbedder {
       formatVersion: 1,
       dimensions: this.state.dimensions,
       seed: this.state.seed,
+      ...(this.state.medianCoverage === undefined ? {} : { medianCoverage: this.state.medianCoverage }),
       vocabulary: this.state.vocabulary,
     }
     const bin = Buffer.alloc((this.state.idf.length + this.state.components.length) * 4)
@@ -143,6 +174,7 @@ export class RagLsaEmbedder implements RagEmbedder {
       dimensions?: unknown
       seed?: unknown
       vocabulary?: unknown
+      medianCoverage?: unknown
     }
     let bin: Buffer
     try {
@@ -177,6 +209,7 @@ export class RagLsaEmbedder implements RagEmbedder {
       components: floats.slice(nTerms),
       dimensions,
       seed: header.seed,
+      ...(typeof header.medianCoverage === 'number' ? { medianCoverage: header.medianCoverage } : {}),
     })
   }
 }

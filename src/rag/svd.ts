@@ -22,8 +22,14 @@ export interface RagTruncatedSvd {
 /**
  * Randomized truncated SVD (Halko, Martinsson & Tropp 2011, Algorithms 4.4 and 5.1): sample the
  * range with a seeded Gaussian test matrix, sharpen it with `powerIterations` subspace
- * iterations (re-orthonormalised each time), then take the exact SVD of the small projected
- * matrix through the eigen-decomposition of B·Bᵀ (Jacobi).
+ * iterations, then take the exact SVD of the small projected matrix through the
+ * eigen-decomposition of B·Bᵀ (Jacobi).
+ *
+ * The iterations run on the term side: Z ← orth(Aᵀ(A Z)) keeps only a terms × l matrix to
+ * re-orthonormalise, where orthonormalising the documents × l range basis after every product
+ * cost most of an ingest at 100k chunks. The range basis Q = orth(A Z) spans (AAᵀ)^q A Ω exactly as
+ * Algorithm 4.4's does; it is never formed: with C = A Z = Q R (R from the Cholesky factor of CᵀC),
+ * Bᵀ = Aᵀ Q = (Aᵀ C) R⁻¹.
  */
 export function randomizedSvd(
   a: RagCsr,
@@ -33,18 +39,18 @@ export function randomizedSvd(
   const k = Math.max(1, Math.min(rank, a.rows, a.cols))
   const l = Math.min(k + (options.oversample ?? 10), a.rows, a.cols)
   const rng = new Rng(options.seed ?? 42)
-  const omega = new Float64Array(a.cols * l)
-  for (let i = 0; i < omega.length; i++) omega[i] = rng.normal()
-  let y = multiply(a, omega, l) // rows × l
-  orthonormalizeColumns(y, a.rows, l)
+  let z: Float64Array = new Float64Array(a.cols * l)
+  for (let i = 0; i < z.length; i++) z[i] = rng.normal()
   for (let q = 0; q < (options.powerIterations ?? 2); q++) {
-    const z = multiplyTransposed(a, y, l) // cols × l
+    z = multiplyTransposed(a, multiply(a, z, l), l) // cols × l
     orthonormalizeColumns(z, a.cols, l)
-    y = multiply(a, z, l)
-    orthonormalizeColumns(y, a.rows, l)
   }
-  // B = Qᵀ A is l × cols; store its transpose Bt (cols × l) = Aᵀ Q.
-  const bt = multiplyTransposed(a, y, l)
+  const c = multiply(a, z, l) // rows × l, spans the range basis Q
+  const factor = gramUpper(c, a.rows, l)
+  const dead = choleskyUpper(factor, l)
+  // B = Qᵀ A is l × cols; store its transpose Bt (cols × l) = Aᵀ Q = (Aᵀ C) R⁻¹.
+  const bt = multiplyTransposed(a, c, l)
+  solveRows(bt, a.cols, l, factor, dead)
   // G = B Bᵀ = Btᵀ Bt (l × l), symmetric positive semi-definite.
   const g = new Float64Array(l * l)
   for (let r = 0; r < a.cols; r++) {
@@ -106,20 +112,77 @@ function csrProduct(a: RagCsr, dense: Float64Array, l: number, transposed: boole
   return out
 }
 
-/** Modified Gram-Schmidt on the columns of an n × l row-major matrix, in place. */
-function orthonormalizeColumns(m: Float64Array, n: number, l: number): void {
-  for (let j = 0; j < l; j++) {
-    for (let i = 0; i < j; i++) {
-      let dot = 0
-      for (let r = 0; r < n; r++) dot += (m[r * l + i] as number) * (m[r * l + j] as number)
-      for (let r = 0; r < n; r++) m[r * l + j] = (m[r * l + j] as number) - dot * (m[r * l + i] as number)
+/** The upper triangle of MᵀM for an n × l row-major M, walked row by row (contiguous). */
+function gramUpper(m: Float64Array, n: number, l: number): Float64Array {
+  const g = new Float64Array(l * l)
+  for (let r = 0; r < n; r++) {
+    const base = r * l
+    for (let i = 0; i < l; i++) {
+      const mi = m[base + i] as number
+      if (mi === 0) continue
+      const gi = i * l
+      for (let j = i; j < l; j++) g[gi + j] = (g[gi + j] as number) + mi * (m[base + j] as number)
     }
-    let norm = 0
-    for (let r = 0; r < n; r++) norm += (m[r * l + j] as number) ** 2
-    norm = Math.sqrt(norm)
-    // A (numerically) dependent column carries no new direction; zero it rather than amplify noise.
-    const scale = norm > 1e-10 ? 1 / norm : 0
-    for (let r = 0; r < n; r++) m[r * l + j] = (m[r * l + j] as number) * scale
+  }
+  return g
+}
+
+/**
+ * Cholesky G = RᵀR in place (R upper triangular, in G's upper half). A pivot that is
+ * (numerically) zero marks a column dependent on the ones before it: returned as dead, its row
+ * of R zeroed, so solves zero that column rather than amplify noise.
+ */
+function choleskyUpper(g: Float64Array, l: number): Uint8Array {
+  let scale = 0
+  for (let i = 0; i < l; i++) scale = Math.max(scale, g[i * l + i] as number)
+  const tiny = Math.max(scale, 1e-300) * 1e-24
+  const dead = new Uint8Array(l)
+  for (let i = 0; i < l; i++) {
+    let d = g[i * l + i] as number
+    for (let k = 0; k < i; k++) d -= (g[k * l + i] as number) ** 2
+    if (d <= tiny) {
+      dead[i] = 1
+      for (let j = i; j < l; j++) g[i * l + j] = 0
+      continue
+    }
+    const rii = Math.sqrt(d)
+    g[i * l + i] = rii
+    for (let j = i + 1; j < l; j++) {
+      let v = g[i * l + j] as number
+      for (let k = 0; k < i; k++) v -= (g[k * l + i] as number) * (g[k * l + j] as number)
+      g[i * l + j] = v / rii
+    }
+  }
+  return dead
+}
+
+/** Every row x of an n × l row-major M ← x R⁻¹ (forward substitution), dead columns zeroed. */
+function solveRows(m: Float64Array, n: number, l: number, r: Float64Array, dead: Uint8Array): void {
+  for (let row = 0; row < n; row++) {
+    const base = row * l
+    for (let j = 0; j < l; j++) {
+      if (dead[j] === 1) {
+        m[base + j] = 0
+        continue
+      }
+      let v = m[base + j] as number
+      for (let k = 0; k < j; k++) v -= (m[base + k] as number) * (r[k * l + j] as number)
+      m[base + j] = v / (r[j * l + j] as number)
+    }
+  }
+}
+
+/**
+ * Orthonormalises the columns of an n × l row-major matrix in place by CholeskyQR2 (Fukaya et al.
+ * 2014): M ← M R⁻¹ with RᵀR = MᵀM, done twice so that the second pass repairs the orthogonality
+ * the first lost to MᵀM's squared condition number. Both passes walk M row by row, where
+ * Gram-Schmidt walked it column by column with a stride of l.
+ */
+function orthonormalizeColumns(m: Float64Array, n: number, l: number): void {
+  for (let pass = 0; pass < 2; pass++) {
+    const r = gramUpper(m, n, l)
+    const dead = choleskyUpper(r, l)
+    solveRows(m, n, l, r, dead)
   }
 }
 

@@ -28,6 +28,17 @@ export interface RagVectorStore {
   chunks(): Promise<RagChunk[]>
   count(): Promise<number>
   close(): Promise<void>
+  /**
+   * Optional: a token that changes with every write. A collection stores it with its own index
+   * and rebuilds the index when the store moved on without it (a crash between the two writes).
+   * Without it the row count is the only check.
+   */
+  version?(): Promise<string>
+  /**
+   * Optional: every chunk with its vector. A store that has it gets Keel's HNSW index (rebuilt
+   * from these rows when stale); one without it is searched through `search`.
+   */
+  chunksWithVectors?(): Promise<RagStoredChunk[]>
 }
 
 /** Whether a chunk passes a metadata filter (the JS twin of each store's native filter). */
