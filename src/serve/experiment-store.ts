@@ -179,7 +179,13 @@ export class ExperimentBook {
       () => {
         void this.sync().catch((e) => this.options.onWarn('experiment sync failed', e))
       },
-      { onError: (e) => this.options.onWarn('experiment change notifications lost; polling meanwhile', e) },
+      {
+        // One line, as the registry's feed reports it: a stack trace of a dropped connection says nothing more.
+        onError: (e) =>
+          this.options.onWarn(
+            `experiment change notifications lost (${e instanceof Error ? e.message : String(e)}); reconnecting, and polling meanwhile`,
+          ),
+      },
     )
   }
 
