@@ -101,7 +101,12 @@ for (const backend of testBackends()) {
         if (ia.rolledBack === true && ib.rolledBack === true) {
           agreedMs = performance.now() - sent
           assert.equal(ia.reason, ib.reason)
-          assert.match(String(ia.reason), /error rate 1\.000 > 0\.2 over 12 calls/)
+          // Decided from the summed counts: more calls than either replica saw alone. The sum may be
+          // read before the last tick of one replica has been written, so not always all of them.
+          const over = /error rate 1\.000 > 0\.2 over (\d+) calls/.exec(String(ia.reason))
+          assert.ok(over !== null, String(ia.reason))
+          const calls = Number(over[1])
+          assert.ok(calls > PER_REPLICA && calls <= 2 * PER_REPLICA, String(ia.reason))
           break
         }
         await new Promise((r) => setTimeout(r, 20))
