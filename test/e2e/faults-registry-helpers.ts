@@ -108,7 +108,10 @@ export function problemLines(output: string, minLevel = 50): string[] {
 
 /** One answered prediction. */
 export interface Answer {
+  /** When the answer arrived. */
   readonly at: number
+  /** When its request was sent: a request already in flight when something changed may answer after it. */
+  readonly sentAt: number
   readonly model: string
   readonly version: number
   readonly variant: string
@@ -132,6 +135,7 @@ export function driveLoad(base: string, route: string, concurrency: number): Loa
   let stopped = false
   const loops = Array.from({ length: concurrency }, async () => {
     while (!stopped) {
+      const sentAt = Date.now()
       try {
         const res = await fetch(`${base}/v1/models/${route}/predict`, {
           method: 'POST',
@@ -143,6 +147,7 @@ export function driveLoad(base: string, route: string, concurrency: number): Loa
         if (res.status === 200 && typeof body.version === 'number' && body.predictionId !== undefined)
           answers.push({
             at: Date.now(),
+            sentAt,
             model: String(body.model),
             version: body.version,
             variant: String(body.variant),
