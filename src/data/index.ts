@@ -20,6 +20,11 @@ export {
   selectColumns,
   selectRows,
 } from './dataset.js'
+/**
+ * DuckDB result streaming with bounded memory, and the copy of a DOUBLE vector (NULL as NaN):
+ * for capabilities that run their own SQL on DuckDB (out-of-core training). @internal
+ */
+export { copyDoubleVector, forEachChunk } from './duckdb.js'
 export type { DataErrorCode } from './errors.js'
 export { DataError } from './errors.js'
 export type { EngineerSpec } from './features.js'

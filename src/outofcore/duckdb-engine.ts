@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import duckdb from '@duckdb/node-bindings'
 import { trackTempFiles } from '../core/index.js'
+import { copyDoubleVector, forEachChunk } from '../data/index.js'
 import { quoteLiteral, type SourceColumn, type SqlEngine, type SqlValue } from './engine.js'
 
 /** Options of `openDuckEngine`. */
@@ -18,41 +16,16 @@ export interface DuckEngineOptions {
   readonly tempDir?: string
 }
 
-/** Bytes of streamed chunks after which a full collection frees their native memory. */
-const GC_EVERY_BYTES = 64 * 2 ** 20
-
-let fullCollection: (() => void) | undefined
-
-/** V8's full garbage collection, exposed at first use (as `node --expose-gc` would). */
-function collectGarbage(): void {
-  if (fullCollection === undefined) {
-    const exposed = (globalThis as { gc?: () => void }).gc
-    if (exposed !== undefined) fullCollection = exposed
-    else {
-      setFlagsFromString('--expose-gc')
-      fullCollection = runInNewContext('gc') as () => void
-    }
-  }
-  fullCollection()
-}
-
 /** Growable Float64Array. */
 class Column {
   data = new Float64Array(4096)
   length = 0
-  append(values: Float64Array, validity: Uint8Array | null): void {
-    const n = values.length
-    if (this.length + n > this.data.length) {
-      const next = new Float64Array(Math.max(this.data.length * 2, this.length + n))
-      next.set(this.data.subarray(0, this.length))
-      this.data = next
-    }
-    this.data.set(values, this.length)
-    if (validity !== null) {
-      for (let i = 0; i < n; i++)
-        if (((validity[i >> 3]! >> (i & 7)) & 1) === 0) this.data[this.length + i] = Number.NaN
-    }
-    this.length += n
+  /** Makes room for `n` more values. */
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return
+    const next = new Float64Array(Math.max(this.data.length * 2, this.length + n))
+    next.set(this.data.subarray(0, this.length))
+    this.data = next
   }
   finish(): Float64Array {
     return this.length === this.data.length ? this.data : this.data.slice(0, this.length)
@@ -101,29 +74,16 @@ export async function openDuckEngine(options: DuckEngineOptions = {}): Promise<S
     query,
     async readNumbers(sql, nColumns) {
       // DOUBLE columns only (callers cast): chunk memory is copied as is, NULL becomes NaN.
-      const result = await con.stream(sql)
       const cols = Array.from({ length: nColumns }, () => new Column())
-      let bytes = 0
-      for (
-        let chunk = await result.fetchChunk();
-        chunk && chunk.rowCount > 0;
-        chunk = await result.fetchChunk()
-      ) {
-        const n = chunk.rowCount
+      await forEachChunk(con, sql, (n, vector) => {
         for (let c = 0; c < nColumns; c++) {
-          const vector = duckdb.data_chunk_get_vector(chunk.chunk, c)
-          const data = duckdb.vector_get_data(vector, n * 8)
-          const values = new Float64Array(data.buffer, data.byteOffset, n)
-          const validity = duckdb.vector_get_validity(vector, Math.ceil(n / 64) * 8)
-          cols[c]!.append(values, validity)
+          const col = cols[c]!
+          col.reserve(n)
+          copyDoubleVector(vector(c), n, col.data, col.length)
+          col.length += n
         }
-        bytes += n * 8 * nColumns
-        if (bytes >= GC_EVERY_BYTES) {
-          // A chunk's native memory goes only when V8 collects its small wrapper (see data/duckdb.ts).
-          bytes = 0
-          collectGarbage()
-        }
-      }
+        return undefined
+      })
       return cols.map((c) => c.finish())
     },
     async columns(relation) {
