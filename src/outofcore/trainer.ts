@@ -13,6 +13,7 @@ import {
   type IterationInfo,
   leafOutput,
   type NodeSums,
+  recordSplit,
   type SplitConstraints,
   type SplitInfo,
   SplitScratch,
@@ -617,32 +618,7 @@ class SqlBooster {
       const column = this.binColumns[f]!
       const goLeft = leftCondition(column, mask, split.isCategorical, split.bin)
       leftCond.set(leaf.node, goLeft)
-      const leftNode = tree.addLeaf(nodeValue(split.left), split.left.hess)
-      const rightNode = tree.addLeaf(nodeValue(split.right), split.right.hess)
-      const nb = mapper.nBins[f]!
-      let categories: number[] | null = null
-      if (split.isCategorical) {
-        categories = []
-        for (let bin = 0; bin < nb; bin++) if (mask[bin] === 1) categories.push(bin)
-      }
-      const bounds = mapper.thresholds[f]!
-      tree.setSplit(
-        leaf.node,
-        {
-          feature: f,
-          threshold: split.isCategorical
-            ? Number.NaN
-            : split.bin < bounds.length
-              ? bounds[split.bin]!
-              : Number.POSITIVE_INFINITY,
-          categories,
-          defaultLeft: split.defaultLeft,
-          gain: split.gain,
-          leftMask: mask,
-        },
-        leftNode,
-        rightNode,
-      )
+      const { leftNode, rightNode } = recordSplit(tree, mapper, leaf.node, split, nodeValue)
       nLeaves++
       const left: OpenLeaf = {
         node: leftNode,

@@ -210,32 +210,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     oh.set(sh.subarray(0, rc), l)
     const mid = l
 
-    const leftNode = tree.addLeaf(nodeValue(split.left), split.left.hess)
-    const rightNode = tree.addLeaf(nodeValue(split.right), split.right.hess)
-    const nb = mapper.nBins[f]!
-    let categories: number[] | null = null
-    if (split.isCategorical) {
-      categories = []
-      for (let b = 0; b < nb; b++) if (mask[b] === 1) categories.push(b)
-    }
-    const bounds = mapper.thresholds[f]!
-    tree.setSplit(
-      leaf.node,
-      {
-        feature: f,
-        threshold: split.isCategorical
-          ? Number.NaN
-          : split.bin < bounds.length
-            ? bounds[split.bin]!
-            : Number.POSITIVE_INFINITY,
-        categories,
-        defaultLeft: split.defaultLeft,
-        gain: split.gain,
-        leftMask: mask,
-      },
-      leftNode,
-      rightNode,
-    )
+    const { leftNode, rightNode } = recordSplit(tree, mapper, leaf.node, split, nodeValue)
     nLeaves++
     const left: OpenLeaf = {
       node: leftNode,
@@ -292,4 +267,46 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     .map((leaf) => ({ node: leaf.node, start: leaf.start, end: leaf.end }))
     .sort((a, b) => a.node - b.node)
   return { tree, leaves }
+}
+
+/**
+ * Records a chosen split in the tree: two new leaves valued by `nodeValue`, and the split on
+ * `node` (a numeric threshold from the feature's bin bounds, or the categories on the left side).
+ * Shared by this grower and the out-of-core (SQL) one, so both build identical trees. @internal
+ */
+export function recordSplit(
+  tree: TreeBuilder,
+  mapper: BinMapper,
+  node: number,
+  split: SplitInfo,
+  nodeValue: (sums: NodeSums) => number,
+): { leftNode: number; rightNode: number } {
+  const f = split.feature
+  const mask = split.leftMask
+  const leftNode = tree.addLeaf(nodeValue(split.left), split.left.hess)
+  const rightNode = tree.addLeaf(nodeValue(split.right), split.right.hess)
+  let categories: number[] | null = null
+  if (split.isCategorical) {
+    categories = []
+    for (let b = 0; b < mapper.nBins[f]!; b++) if (mask[b] === 1) categories.push(b)
+  }
+  const bounds = mapper.thresholds[f]!
+  tree.setSplit(
+    node,
+    {
+      feature: f,
+      threshold: split.isCategorical
+        ? Number.NaN
+        : split.bin < bounds.length
+          ? bounds[split.bin]!
+          : Number.POSITIVE_INFINITY,
+      categories,
+      defaultLeft: split.defaultLeft,
+      gain: split.gain,
+      leftMask: mask,
+    },
+    leftNode,
+    rightNode,
+  )
+  return { leftNode, rightNode }
 }

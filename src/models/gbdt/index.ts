@@ -66,3 +66,6 @@ export { findBestSplit, leafOutput, SplitScratch } from './split-finder.js'
 
 registerModelReader(GBDT_CLASSIFIER_KIND, readGbdtClassifier)
 registerModelReader(GBDT_REGRESSOR_KIND, readGbdtRegressor)
+
+/** Records a chosen split in a tree as the in-memory grower does (used by out-of-core training). @internal */
+export { recordSplit } from './grower.js'
