@@ -2,6 +2,7 @@
 // server in a child process, raw sockets, polling. Not a test itself.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -124,6 +125,11 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 
 /** One prediction of `model`; its id when the server acknowledged it (200), else undefined. */
 export async function predict(base: string, model = 'churn'): Promise<string | undefined> {
+  return (await attempt(base, model)).id
+}
+
+/** One prediction: the id when acknowledged (200), else what happened instead (for diagnostics). */
+async function attempt(base: string, model = 'churn'): Promise<{ id?: string; failure?: string }> {
   try {
     const res = await fetch(`${base}/v1/models/${model}/predict`, {
       method: 'POST',
@@ -134,22 +140,66 @@ export async function predict(base: string, model = 'churn'): Promise<string | u
       signal: AbortSignal.timeout(PREDICT_TIMEOUT_MS),
     })
     const body = (await res.json()) as { predictionId?: string }
-    return res.status === 200 ? body.predictionId : undefined
-  } catch {
+    if (res.status === 200 && body.predictionId !== undefined) return { id: body.predictionId }
+    return { failure: `HTTP ${res.status}` }
+  } catch (error) {
     // Refused or reset while shutting down: not acknowledged, so not owed.
-    return undefined
+    const e = error as Error & { cause?: { code?: string; message?: string } }
+    return { failure: `${e.name}: ${e.cause?.code ?? e.cause?.message ?? e.message}` }
   }
 }
 
+/**
+ * One prediction on a connection of its own (node:http, no keep-alive pool), for diagnostics: tells
+ * a server that answers new connections from a client whose pooled connections are stuck.
+ */
+export function probe(base: string, timeoutMs = 5000): Promise<string> {
+  const started = Date.now()
+  const body = JSON.stringify({ features: ROW })
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      `${base}/v1/models/churn/predict`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(`HTTP ${res.statusCode} in ${Date.now() - started} ms`))
+      },
+    )
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)))
+    req.on('error', (error) => resolve(`${error.message} after ${Date.now() - started} ms`))
+    req.end(body)
+  })
+}
+
+/** Load loops and what they saw: see `load`. */
+export interface Load {
+  readonly acked: string[]
+  stop(): Promise<void>
+  /** Failures by kind since the loops started, and how long each loop's current request has run. */
+  describe(): string
+}
+
 /** Prediction loops until `stop()`; records every acknowledged prediction id. */
-export function load(base: string, concurrency: number): { acked: string[]; stop(): Promise<void> } {
+export function load(base: string, concurrency: number): Load {
   const acked: string[] = []
+  const failures = new Map<string, number>()
+  const since: (number | undefined)[] = Array.from({ length: concurrency }, () => undefined)
   let stopped = false
-  const loops = Array.from({ length: concurrency }, async () => {
+  const loops = Array.from({ length: concurrency }, async (_, i) => {
     while (!stopped) {
-      const id = await predict(base)
+      since[i] = Date.now()
+      const { id, failure = 'unknown' } = await attempt(base)
+      since[i] = undefined
       if (id !== undefined) acked.push(id)
-      else await new Promise((r) => setTimeout(r, 5))
+      else {
+        failures.set(failure, (failures.get(failure) ?? 0) + 1)
+        await new Promise((r) => setTimeout(r, 5))
+      }
     }
   })
   return {
@@ -157,6 +207,12 @@ export function load(base: string, concurrency: number): { acked: string[]; stop
     stop: async () => {
       stopped = true
       await Promise.all(loops)
+    },
+    describe() {
+      const now = Date.now()
+      const kinds = [...failures].map(([k, n]) => `${k} x${n}`).join(', ') || 'none'
+      const ages = since.map((t) => (t === undefined ? 'idle' : `${now - t} ms`)).join(', ')
+      return `client failures: ${kinds}; current requests running for: ${ages}`
     },
   }
 }

@@ -17,6 +17,7 @@ import {
   groupAlive,
   load,
   predict,
+  probe,
   type RawConnection,
   rawConnect,
   startChild,
@@ -129,10 +130,13 @@ describe('graceful shutdown keeps every acknowledged prediction (2 workers)', { 
           const before = traffic.acked.length
           const startedWaiting = Date.now()
           await waitFor('150 more acknowledged predictions', () => acked.length >= before + 150).catch(
-            (error: Error) => {
-              // What the server was doing: which workers lived and what they printed.
+            async (error: Error) => {
+              // What the server and the client were doing: which workers lived, what they printed,
+              // how the load loops' requests failed (or hang), and whether a request on a new
+              // connection of its own is answered (a stuck client pool or a stuck server).
+              const probes = [await probe(base), await probe(base), await probe(base)]
               throw new Error(
-                `${error.message}: ${acked.length - before} in ${Date.now() - startedWaiting} ms; workers now ${childPids(pid).join(', ')}; stderr: ${c?.stderr().slice(-2000)}`,
+                `${error.message}: ${acked.length - before} in ${Date.now() - startedWaiting} ms; workers now ${childPids(pid).join(', ')}; ${traffic?.describe()}; new connections: ${probes.join('; ')}; stderr: ${c?.stderr().slice(-2000)}`,
               )
             },
           )
