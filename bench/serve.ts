@@ -43,7 +43,11 @@ import { makeData, N_FEATURES, NAMES, requestBodies, writeChurnCsv } from './lib
 import { isClean, type ReadyProcess, spawnFastapi, spawnReady, type WrkResult, wrk } from './lib/wrk.js'
 
 /** Wraps a fitted Keel classifier as a ServableModel over f0..f19. */
-function servable(name: string, model: FittedClassifier): ServableModel {
+/**
+ * The bench's model as served. `constant` answers a fixed probability after the same featurization
+ * (no trees scored): with it, serve-ceiling.ts measures what the server costs apart from the model.
+ */
+function servable(name: string, model: FittedClassifier, constant = false): ServableModel {
   return {
     name,
     version: 1,
@@ -60,7 +64,7 @@ function servable(name: string, model: FittedClassifier): ServableModel {
         }
       }
       const x: Matrix = { rows: rows.length, cols: N_FEATURES, data }
-      const p = model.predictProba(x)
+      const p = constant ? { data: new Float64Array(rows.length * 2).fill(0.04) } : model.predictProba(x)
       const out = new Array(rows.length)
       for (let i = 0; i < rows.length; i++) {
         const yes = p.data[i * 2 + 1]!
@@ -77,6 +81,7 @@ async function childKeel(
   workers: number,
   dbUrl: string,
   fromSource: boolean,
+  constant = false,
 ): Promise<void> {
   // By default the server runs from the compiled build, as `keel serve` does (bin/keel.js loads
   // dist/); --src runs the TypeScript sources through tsx instead, whose transform adds a helper
@@ -94,9 +99,10 @@ async function childKeel(
       })
   const model = models.loadModel(JSON.parse(readFileSync(artifactPath, 'utf8'))) as FittedClassifier
   await serve.startServer({
-    source: serve.createMemoryModelSource([servable('churn', model)]),
+    source: serve.createMemoryModelSource([servable('churn', model, constant)]),
     config: { models: ['churn'], pollIntervalMs: 0, maxBatchRows: 1000 },
-    db: dbUrl,
+    // `none`: no database, so no prediction log (serve-ceiling.ts's decomposition).
+    db: dbUrl === 'none' ? false : dbUrl,
     port,
     workers,
     logger: false,
@@ -185,11 +191,19 @@ async function main(): Promise<void> {
       'batch-concurrency': { type: 'string' },
       models: { type: 'string' },
       src: { type: 'boolean' },
+      'constant-model': { type: 'boolean' },
     },
   })
   const workers = Number(values.workers ?? availableParallelism())
   if (values.child === 'keel') {
-    await childKeel(values.artifact!, Number(values.port), workers, values.db!, values.src === true)
+    await childKeel(
+      values.artifact!,
+      Number(values.port),
+      workers,
+      values.db!,
+      values.src === true,
+      values['constant-model'] === true,
+    )
     return
   }
   if (values.src !== true) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' })
