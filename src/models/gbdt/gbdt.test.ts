@@ -331,6 +331,25 @@ describe('GradientBoostingClassifier', () => {
     assert.deepEqual(two.predictProba(x).data, one.predictProba(x).data)
   })
 
+  it('multi-threaded training equals single-threaded training where nodes are partitioned in chunks', async () => {
+    // 40k rows: the root and its large children (>= 32k rows) are partitioned by every thread in
+    // chunks; with and without a row sample, over 2 and 3 threads.
+    const { x, y } = makeData(40_000, 12, 11)
+    for (const subsample of [1, 0.9]) {
+      const params = { nEstimators: 3, maxLeaves: 15, subsample }
+      const one = await new GradientBoostingClassifier({ ...params, threads: 1 }).fit(x, y)
+      const expected = JSON.stringify((one.toArtifact() as { state: unknown }).state)
+      for (const threads of [2, 3]) {
+        const many = await new GradientBoostingClassifier({ ...params, threads }).fit(x, y)
+        assert.equal(
+          JSON.stringify((many.toArtifact() as { state: unknown }).state),
+          expected,
+          `subsample ${subsample}, ${threads} threads`,
+        )
+      }
+    }
+  })
+
   it('scores large batches on worker threads exactly as in-process', async () => {
     const { x, y } = makeData(25_000, 3, 21)
     const model = await new GradientBoostingClassifier({ nEstimators: 5, threads: 2 }).fit(x, y)

@@ -10,7 +10,6 @@ import {
   type SplitInfo,
   SplitScratch,
 } from './split-finder.js'
-import type { HistKernel } from './wasm-hist.js'
 
 /** Limits of one tree. */
 export interface GrowerParams extends SplitConstraints {
@@ -30,14 +29,10 @@ export interface GrowerState {
   /** Per-row gradients and hessians of the output being fitted. */
   readonly grad: Float64Array
   readonly hess: Float64Array
-  /** Scratch for partitioning rows and their gradients/hessians, each as long as `inputs.rows`. */
-  readonly scratch: Int32Array
-  readonly scratchGrad: Float64Array
-  readonly scratchHess: Float64Array
   /** Histogram slots available in inputs.histPool. */
   readonly nSlots: number
-  /** The WebAssembly partition, when inputs and scratch live in an arena. */
-  readonly kernel: HistKernel | null
+  /** Whether the tree's rows are all rows in order (rows[i] = i, no row sample). */
+  identityRows: boolean
 }
 
 /** A leaf of the grown tree and its rows: inputs.rows[start..end). */
@@ -68,22 +63,14 @@ interface OpenLeaf {
  * (stably, so each node's rows stay in increasing order and memory access stays forward).
  */
 export function growTree(state: GrowerState, nRows: number, nFeatures: number, p: GrowerParams): GrownTree {
-  const { mapper, inputs, builder, features, grad, hess, scratch, scratchGrad: sg, scratchHess: sh } = state
-  const { rows, orderedGrad: og, orderedHess: oh, bins, histPool } = inputs
-  const totalRows = inputs.nRows
+  const { mapper, inputs, builder, features, grad, hess } = state
+  const { rows, orderedGrad: og, orderedHess: oh, histPool } = inputs
   const tree = new TreeBuilder()
   const splitScratch = new SplitScratch()
   const freeSlots: number[] = []
   for (let s = state.nSlots - 1; s >= 0; s--) freeSlots.push(s)
   const open: OpenLeaf[] = []
 
-  const gather = (start: number, end: number): void => {
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!
-      og[i] = grad[r]!
-      oh[i] = hess[r]!
-    }
-  }
   const acquire = (): number => {
     const slot = freeSlots.pop()
     if (slot !== undefined) return slot
@@ -120,12 +107,24 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   }
   const nodeValue = (sums: NodeSums): number => p.learningRate * leafOutput(sums.grad, sums.hess, p.l1, p.l2)
 
+  // The only gather: partitions keep og/oh aligned with rows from here on. All rows in order (no
+  // row sample) is a plain copy.
+  if (state.identityRows) {
+    og.set(grad.subarray(0, nRows))
+    oh.set(hess.subarray(0, nRows))
+  } else {
+    for (let i = 0; i < nRows; i++) {
+      const r = rows[i]!
+      og[i] = grad[r]!
+      oh[i] = hess[r]!
+    }
+  }
+  // Sums in row order, as before the gather (the same values in the same order).
   let g = 0
   let h = 0
   for (let i = 0; i < nRows; i++) {
-    const r = rows[i]!
-    g += grad[r]!
-    h += hess[r]!
+    g += og[i]!
+    h += oh[i]!
   }
   const rootSums: NodeSums = { grad: g, hess: h, count: nRows }
   const root: OpenLeaf = {
@@ -140,8 +139,6 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   open.push(root)
   if (p.maxLeaves > 1 && canSplit(0, rootSums)) {
     root.slot = acquire()
-    // The only gather: partitions keep og/oh aligned with rows from here on.
-    gather(0, nRows)
     builder.build(root.slot, 0, nRows, nFeatures)
     findSplit(root)
   }
@@ -164,51 +161,11 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     const leaf = open[bestIndex]!
     open.splice(bestIndex, 1)
     const split = leaf.split!
-    const f = split.feature
-    const mask = split.leftMask
 
-    // Stable in-place partition: left rows compact to the front, right rows go via scratch.
-    // Gradients and hessians move with their rows, so every node's og/oh stay aligned with its
-    // rows and histograms never gather them (a gather reads the full-length arrays at random).
-    // Branch-free: every row is written to both places and only one cursor advances, so the
-    // ~50% unpredictable left/right choice costs no branch mispredictions.
-    const colBase = f * totalRows
-    let l = leaf.start
-    const arena = inputs.arena
-    if (state.kernel !== null && arena !== undefined) {
-      new Uint8Array(arena.memory.buffer, arena.mask, 256).set(mask)
-      l = state.kernel.partition(
-        arena.rows,
-        arena.orderedGrad,
-        arena.orderedHess,
-        leaf.start,
-        leaf.end,
-        arena.bins + colBase,
-        arena.mask,
-        arena.scratchRows,
-        arena.scratchGrad,
-        arena.scratchHess,
-      )
-    } else {
-      for (let i = leaf.start; i < leaf.end; i++) {
-        const r = rows[i]!
-        const gi = og[i]!
-        const hi = oh[i]!
-        const goLeft = mask[bins[colBase + r]!]!
-        rows[l] = r
-        og[l] = gi
-        oh[l] = hi
-        scratch[i - l] = r
-        sg[i - l] = gi
-        sh[i - l] = hi
-        l += goLeft
-      }
-    }
-    const rc = leaf.end - l
-    rows.set(scratch.subarray(0, rc), l)
-    og.set(sg.subarray(0, rc), l)
-    oh.set(sh.subarray(0, rc), l)
-    const mid = l
+    // Stable partition (partition.ts): gradients and hessians move with their rows, so every
+    // node's og/oh stay aligned with its rows and histograms never gather them (a gather reads the
+    // full-length arrays at random).
+    const mid = builder.partition(leaf.start, leaf.end, split.feature, split.leftMask)
 
     const { leftNode, rightNode } = recordSplit(tree, mapper, leaf.node, split, nodeValue)
     nLeaves++

@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads'
 import { WorkerPoolError, workerModuleCode, workerOnline } from '../../runtime/index.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
-import { type ArenaLayout, histKernel } from './wasm-hist.js'
+import { mergeChunks, type PartitionScratch, partitionChunk, writeMask } from './partition.js'
+import { type ArenaLayout, type HistKernel, histKernel } from './wasm-hist.js'
 
 /** Slots of the shared control block. */
 export const CTRL = {
@@ -19,11 +20,20 @@ export const CTRL = {
   nFeatures: 6,
   nThreads: 7,
   failed: 8,
+  /** Partition: the split feature. */
+  feature: 9,
+  /** Partition: the left-row count of thread t is at CTRL.lefts + t. */
+  lefts: 16,
 } as const
-const CTRL_SIZE = 16
+const CTRL_FIXED = 16
 
 /** Task codes written to CTRL.task. */
-export const TASK = { histogram: 1, exit: 2 } as const
+export const TASK = { histogram: 1, exit: 2, partition: 3 } as const
+
+/** Chunk t of `nThreads` of rows[start..end): where it starts (the end is chunk t + 1's start). */
+export function chunkStart(start: number, end: number, t: number, nThreads: number): number {
+  return start + Math.floor(((end - start) * t) / nThreads)
+}
 
 /** What a histogram worker receives at start (shared buffers are not copied). */
 export interface HistWorkerData extends Omit<HistogramInputs, 'arena'> {
@@ -36,15 +46,32 @@ export interface HistWorkerData extends Omit<HistogramInputs, 'arena'> {
   readonly threadIndex: number
 }
 
+/** Where a worker finds the partition scratch: the arena's (see wasm-hist.ts). */
+export function arenaScratch(arena: ArenaLayout, nRows: number): PartitionScratch {
+  const b = arena.memory.buffer
+  return {
+    rows: new Int32Array(b, arena.scratchRows, nRows),
+    grad: new Float64Array(b, arena.scratchGrad, nRows),
+    hess: new Float64Array(b, arena.scratchHess, nRows),
+  }
+}
+
 /** Builds node histograms: in-process, or spread over worker threads. */
 export interface HistogramBuilder {
   /** Histograms of features[0..nFeatures) for rows[start..end) into `slot`. */
   build(slot: number, start: number, end: number, nFeatures: number): void
+  /**
+   * Partitions a node's rows rows[start..end) for a split on feature `f` (see partition.ts): left
+   * rows first, stably. Returns where the right rows start.
+   */
+  partition(start: number, end: number, f: number, mask: Uint8Array): number
   close(): Promise<void>
 }
 
 /** Below this many (rows x features) a node is built on the calling thread: waking workers costs more. */
 const MIN_PARALLEL_WORK = 131_072
+/** Below this many rows a node is partitioned on the calling thread. */
+const MIN_PARALLEL_PARTITION = 32_768
 
 function shared<T extends { buffer: ArrayBufferLike }>(a: T): T {
   if (!(a.buffer instanceof SharedArrayBuffer))
@@ -53,14 +80,35 @@ function shared<T extends { buffer: ArrayBufferLike }>(a: T): T {
 }
 
 /** The calling thread builds everything. */
-export function localHistogramBuilder(inputs: HistogramInputs, features: Int32Array): HistogramBuilder {
+export function localHistogramBuilder(
+  inputs: HistogramInputs,
+  features: Int32Array,
+  scratch: PartitionScratch,
+): HistogramBuilder {
   const kernel = inputs.arena === undefined ? null : histKernel(inputs.arena.memory)
   return {
     build(slot, start, end, nFeatures) {
       buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
     },
+    partition(start, end, f, mask) {
+      return partitionLocal(inputs, scratch, start, end, f, mask, kernel)
+    },
     async close() {},
   }
+}
+
+function partitionLocal(
+  inputs: HistogramInputs,
+  scratch: PartitionScratch,
+  start: number,
+  end: number,
+  f: number,
+  mask: Uint8Array,
+  kernel: HistKernel | null,
+): number {
+  if (kernel !== null) writeMask(inputs, mask)
+  const left = partitionChunk(inputs, scratch, start, end, f, mask, 0, kernel)
+  return mergeChunks(inputs, scratch, start, end, [start], [left])
 }
 
 /**
@@ -72,9 +120,10 @@ export function localHistogramBuilder(inputs: HistogramInputs, features: Int32Ar
 export async function workerHistogramBuilder(
   inputs: HistogramInputs,
   features: Int32Array,
+  scratch: PartitionScratch,
   nThreads: number,
 ): Promise<HistogramBuilder> {
-  const control = new SharedArrayBuffer(CTRL_SIZE * 4)
+  const control = new SharedArrayBuffer((CTRL_FIXED + nThreads) * 4)
   const ctrl = new Int32Array(control)
   const code = workerModuleCode('hist-worker', import.meta.url)
   const workers: Worker[] = []
@@ -132,7 +181,33 @@ export async function workerHistogramBuilder(
     }
   }
 
+  // Rows are partitioned in chunks by every thread only where they all see the arena (WebAssembly).
+  const parallelPartition = inputs.arena !== undefined && kernel !== null
+  const starts: number[] = new Array(nThreads).fill(0)
+  const lefts: number[] = new Array(nThreads).fill(0)
+
   return {
+    partition(start, end, f, mask) {
+      if (!parallelPartition || end - start < MIN_PARALLEL_PARTITION)
+        return partitionLocal(inputs, scratch, start, end, f, mask, kernel)
+      writeMask(inputs, mask)
+      ctrl[CTRL.task] = TASK.partition
+      ctrl[CTRL.start] = start
+      ctrl[CTRL.end] = end
+      ctrl[CTRL.feature] = f
+      ctrl[CTRL.nThreads] = nThreads
+      Atomics.store(ctrl, CTRL.done, 0)
+      Atomics.add(ctrl, CTRL.generation, 1)
+      Atomics.notify(ctrl, CTRL.generation)
+      const to = chunkStart(start, end, 1, nThreads)
+      const left = partitionChunk(inputs, scratch, start, to, f, mask, 0, kernel)
+      waitDone()
+      for (let t = 0; t < nThreads; t++) {
+        starts[t] = chunkStart(start, end, t, nThreads)
+        lefts[t] = t === 0 ? left : ctrl[CTRL.lefts + t]!
+      }
+      return mergeChunks(inputs, scratch, start, end, starts, lefts)
+    },
     build(slot, start, end, nFeatures) {
       if ((end - start) * nFeatures < MIN_PARALLEL_WORK || nFeatures < nThreads) {
         buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)

@@ -5,8 +5,9 @@
  * cost microseconds where postMessage costs tens of them, and a tree has dozens of nodes.
  */
 import { workerData } from 'node:worker_threads'
-import { CTRL, type HistWorkerData, TASK } from './hist-pool.js'
+import { arenaScratch, CTRL, chunkStart, type HistWorkerData, TASK } from './hist-pool.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
+import { partitionChunk } from './partition.js'
 import { histKernel } from './wasm-hist.js'
 
 const data = workerData as HistWorkerData
@@ -27,6 +28,9 @@ const inputs: HistogramInputs = {
 const kernel = data.arena === null ? null : histKernel(data.arena.memory)
 const features = data.features
 const threadIndex = data.threadIndex
+// Partition tasks come only when there is an arena (the pool checks): its scratch, and no JS mask.
+const scratch = data.arena === null ? null : arenaScratch(data.arena, data.nRows)
+const NO_MASK = new Uint8Array(0)
 
 let generation = 0
 for (;;) {
@@ -48,6 +52,22 @@ for (;;) {
         ctrl[CTRL.slot]!,
         ctrl[CTRL.start]!,
         ctrl[CTRL.end]!,
+        kernel,
+      )
+    } else if (task === TASK.partition && scratch !== null) {
+      const nThreads = ctrl[CTRL.nThreads]!
+      const start = ctrl[CTRL.start]!
+      const end = ctrl[CTRL.end]!
+      const from = chunkStart(start, end, threadIndex, nThreads)
+      const to = chunkStart(start, end, threadIndex + 1, nThreads)
+      ctrl[CTRL.lefts + threadIndex] = partitionChunk(
+        inputs,
+        scratch,
+        from,
+        to,
+        ctrl[CTRL.feature]!,
+        NO_MASK,
+        from - start,
         kernel,
       )
     }

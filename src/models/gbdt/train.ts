@@ -11,7 +11,7 @@ import type { Objective } from './objectives.js'
 import { weightedQuantile } from './objectives.js'
 import type { GbdtCommonParams } from './params.js'
 import { resolveThreads } from './params.js'
-import { allocArena, arenaViews, histKernel } from './wasm-hist.js'
+import { allocArena, arenaViews } from './wasm-hist.js'
 
 /** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */
 const MIN_PARALLEL_CELLS = 400_000
@@ -136,6 +136,7 @@ export async function trainEnsemble(
         }
       : arenaViews(arena, n, nFeatures, nSlots * histSize)
   const { scratch, scratchGrad, scratchHess, ...histBuffers } = buffers
+  const partitionScratch = { rows: scratch, grad: scratchGrad, hess: scratchHess }
   const inputs: HistogramInputs = {
     ...histBuffers,
     bins: binMatrix(x, mapper, trainRows, buffers.bins),
@@ -148,8 +149,8 @@ export async function trainEnsemble(
   const bins = inputs.bins
   const features = allocInt32(nFeatures, useWorkers)
   const builder: HistogramBuilder = useWorkers
-    ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures))
-    : localHistogramBuilder(inputs, features)
+    ? await workerHistogramBuilder(inputs, features, partitionScratch, Math.min(threads, nFeatures))
+    : localHistogramBuilder(inputs, features, partitionScratch)
 
   try {
     // Validation rows, binned with the training bin bounds.
@@ -198,20 +199,7 @@ export async function trainEnsemble(
       minDataPerGroup: p.minDataPerGroup,
       minRowsPerCatLevel: p.minRowsPerCatLevel,
     }
-    const kernel = arena === null ? null : histKernel(arena.memory)
-    const state = {
-      mapper,
-      inputs,
-      builder,
-      features,
-      grad,
-      hess,
-      scratch,
-      scratchGrad,
-      scratchHess,
-      nSlots,
-      kernel,
-    }
+    const state = { mapper, inputs, builder, features, grad, hess, nSlots, identityRows: p.subsample >= 1 }
     const nColumns = Math.max(1, Math.round(p.colsample * nFeatures))
     const trees: Tree[] = []
     const treeOutput: number[] = []
