@@ -23,6 +23,10 @@ export interface MonitorScheduleOptions {
   /** Registry to export `keel_drift_*` gauges on (the server's /metrics registry). */
   readonly registry?: Registry
   readonly onCheck?: (result: DriftCheckResult) => void
+  /**
+   * A failed check. A model that fails again with the same message is reported once, not at every
+   * interval, until one of its checks succeeds or fails otherwise.
+   */
   readonly onError?: (model: string, error: unknown) => void
 }
 
@@ -70,6 +74,16 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
   let running: Promise<DriftCheckResult[]> | undefined
   let stopped = false
   const dbPromise = openDb(options.storeUrl)
+  // The last failure reported per model: a lasting cause (a model the registry does not hold, a
+  // database without a profile) would otherwise print the same line every interval for ever.
+  const lastFailure = new Map<string, string>()
+  const reportFailure = (model: string, error: unknown): void => {
+    const message =
+      error instanceof Error ? `${(error as { code?: string }).code ?? ''} ${error.message}` : String(error)
+    if (lastFailure.get(model) === message) return
+    lastFailure.set(model, message)
+    options.onError?.(model, error)
+  }
 
   const runOnce = async (): Promise<DriftCheckResult[]> => {
     const results: DriftCheckResult[] = []
@@ -84,6 +98,7 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
           minRows: options.minRows ?? DEFAULT_MIN_ROWS,
         })
         const name = result.name
+        lastFailure.delete(model)
         insufficient.set({ model: name }, result.report.verdict === 'insufficient_data' ? 1 : 0)
         if (result.report.verdict === 'insufficient_data') {
           // No verdict: keep the gauges and any open alert episode as they were (a quiet hour
@@ -124,7 +139,7 @@ export function startMonitorSchedule(options: MonitorScheduleOptions): MonitorSc
         options.onCheck?.(result)
       } catch (error) {
         // An empty window or a model without a profile is not fatal for the server.
-        options.onError?.(model, error)
+        reportFailure(model, error)
       }
     }
     return results
