@@ -12,7 +12,8 @@ import { type ArenaLayout, type HistKernel, histKernel } from './wasm-hist.js'
 /** Slots of the shared control block. */
 export const CTRL = {
   generation: 0,
-  done: 1,
+  /** Unused (was a shared done counter; see doneSlot). */
+  reserved: 1,
   task: 2,
   slot: 3,
   start: 4,
@@ -26,6 +27,16 @@ export const CTRL = {
   lefts: 16,
 } as const
 const CTRL_FIXED = 16
+
+/**
+ * Where thread t (a worker, t >= 1) records the generation of the last task it finished: at
+ * CTRL.lefts + nThreads + t. The caller waits for every worker to report the current generation,
+ * not for a count, so a worker that woke without a new task, or ran late, can never be mistaken
+ * for one that finished this task.
+ */
+export function doneSlot(nThreads: number, t: number): number {
+  return CTRL.lefts + nThreads + t
+}
 
 /** Task codes written to CTRL.task. */
 export const TASK = { histogram: 1, exit: 2, partition: 3 } as const
@@ -44,6 +55,8 @@ export interface HistWorkerData extends Omit<HistogramInputs, 'arena'> {
   /** null where the arrays do not share one WebAssembly memory. */
   readonly arena: ArenaLayout | null
   readonly threadIndex: number
+  /** Threads of the pool, the caller included. */
+  readonly nThreads: number
 }
 
 /** Where a worker finds the partition scratch: the arena's (see wasm-hist.ts). */
@@ -123,7 +136,7 @@ export async function workerHistogramBuilder(
   scratch: PartitionScratch,
   nThreads: number,
 ): Promise<HistogramBuilder> {
-  const control = new SharedArrayBuffer((CTRL_FIXED + nThreads) * 4)
+  const control = new SharedArrayBuffer((CTRL_FIXED + 2 * nThreads) * 4)
   const ctrl = new Int32Array(control)
   const code = workerModuleCode('hist-worker', import.meta.url)
   const workers: Worker[] = []
@@ -143,6 +156,7 @@ export async function workerHistogramBuilder(
       features: shared(features),
       arena: inputs.arena ?? null,
       threadIndex: t,
+      nThreads,
     }
     const worker = new Worker(code, { eval: true, workerData: data })
     workers.push(worker)
@@ -163,15 +177,15 @@ export async function workerHistogramBuilder(
   let closed = false
 
   const waitDone = (): void => {
-    for (;;) {
-      const done = Atomics.load(ctrl, CTRL.done)
-      if (done >= nWorkers) break
-      // A bounded wait lets us notice a worker that died without reporting.
-      if (
-        Atomics.wait(ctrl, CTRL.done, done, 60_000) === 'timed-out' &&
-        Atomics.load(ctrl, CTRL.done) === done
-      ) {
-        throw new WorkerPoolError('A histogram worker thread stopped responding. Retry with threads: 1.')
+    const generation = Atomics.load(ctrl, CTRL.generation)
+    for (let t = 1; t <= nWorkers; t++) {
+      const slot = doneSlot(nThreads, t)
+      for (;;) {
+        const done = Atomics.load(ctrl, slot)
+        if (done === generation) break
+        // A bounded wait lets us notice a worker that died without reporting.
+        if (Atomics.wait(ctrl, slot, done, 60_000) === 'timed-out' && Atomics.load(ctrl, slot) === done)
+          throw new WorkerPoolError('A histogram worker thread stopped responding. Retry with threads: 1.')
       }
     }
     if (Atomics.load(ctrl, CTRL.failed) !== 0) {
@@ -191,12 +205,11 @@ export async function workerHistogramBuilder(
       if (!parallelPartition || end - start < MIN_PARALLEL_PARTITION)
         return partitionLocal(inputs, scratch, start, end, f, mask, kernel)
       writeMask(inputs, mask)
-      ctrl[CTRL.task] = TASK.partition
-      ctrl[CTRL.start] = start
-      ctrl[CTRL.end] = end
-      ctrl[CTRL.feature] = f
-      ctrl[CTRL.nThreads] = nThreads
-      Atomics.store(ctrl, CTRL.done, 0)
+      Atomics.store(ctrl, CTRL.task, TASK.partition)
+      Atomics.store(ctrl, CTRL.start, start)
+      Atomics.store(ctrl, CTRL.end, end)
+      Atomics.store(ctrl, CTRL.feature, f)
+      Atomics.store(ctrl, CTRL.nThreads, nThreads)
       Atomics.add(ctrl, CTRL.generation, 1)
       Atomics.notify(ctrl, CTRL.generation)
       const to = chunkStart(start, end, 1, nThreads)
@@ -204,7 +217,7 @@ export async function workerHistogramBuilder(
       waitDone()
       for (let t = 0; t < nThreads; t++) {
         starts[t] = chunkStart(start, end, t, nThreads)
-        lefts[t] = t === 0 ? left : ctrl[CTRL.lefts + t]!
+        lefts[t] = t === 0 ? left : Atomics.load(ctrl, CTRL.lefts + t)
       }
       return mergeChunks(inputs, scratch, start, end, starts, lefts)
     },
@@ -213,13 +226,12 @@ export async function workerHistogramBuilder(
         buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
         return
       }
-      ctrl[CTRL.task] = TASK.histogram
-      ctrl[CTRL.slot] = slot
-      ctrl[CTRL.start] = start
-      ctrl[CTRL.end] = end
-      ctrl[CTRL.nFeatures] = nFeatures
-      ctrl[CTRL.nThreads] = nThreads
-      Atomics.store(ctrl, CTRL.done, 0)
+      Atomics.store(ctrl, CTRL.task, TASK.histogram)
+      Atomics.store(ctrl, CTRL.slot, slot)
+      Atomics.store(ctrl, CTRL.start, start)
+      Atomics.store(ctrl, CTRL.end, end)
+      Atomics.store(ctrl, CTRL.nFeatures, nFeatures)
+      Atomics.store(ctrl, CTRL.nThreads, nThreads)
       Atomics.add(ctrl, CTRL.generation, 1)
       Atomics.notify(ctrl, CTRL.generation)
       buildHistogramFeatures(inputs, features, 0, Math.floor(nFeatures / nThreads), slot, start, end, kernel)
@@ -228,7 +240,7 @@ export async function workerHistogramBuilder(
     async close() {
       if (closed) return
       closed = true
-      ctrl[CTRL.task] = TASK.exit
+      Atomics.store(ctrl, CTRL.task, TASK.exit)
       Atomics.add(ctrl, CTRL.generation, 1)
       Atomics.notify(ctrl, CTRL.generation)
       await Promise.all(workers.map((w) => w.terminate()))

@@ -1,11 +1,11 @@
 /**
  * Worker-thread side of the histogram pool (see hist-pool.ts). The worker blocks on a shared
  * control block with Atomics.wait; each task builds the histograms of its share of the features
- * into shared memory, then bumps the done counter. No messages per task: Atomics round trips
+ * into shared memory, then records the task's generation in its done slot. No messages per task: Atomics round trips
  * cost microseconds where postMessage costs tens of them, and a tree has dozens of nodes.
  */
 import { workerData } from 'node:worker_threads'
-import { arenaScratch, CTRL, chunkStart, type HistWorkerData, TASK } from './hist-pool.js'
+import { arenaScratch, CTRL, chunkStart, doneSlot, type HistWorkerData, TASK } from './hist-pool.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
 import { partitionChunk } from './partition.js'
 import { histKernel } from './wasm-hist.js'
@@ -32,16 +32,19 @@ const threadIndex = data.threadIndex
 const scratch = data.arena === null ? null : arenaScratch(data.arena, data.nRows)
 const NO_MASK = new Uint8Array(0)
 
-let generation = 0
+/** The generation of the last task this thread ran: a wake-up without a newer one runs nothing. */
+let last = 0
 for (;;) {
-  Atomics.wait(ctrl, CTRL.generation, generation)
-  generation = Atomics.load(ctrl, CTRL.generation)
-  const task = ctrl[CTRL.task]!
+  Atomics.wait(ctrl, CTRL.generation, last)
+  const generation = Atomics.load(ctrl, CTRL.generation)
+  if (generation === last) continue
+  last = generation
+  const task = Atomics.load(ctrl, CTRL.task)
   if (task === TASK.exit) break
   try {
     if (task === TASK.histogram) {
-      const nThreads = ctrl[CTRL.nThreads]!
-      const nFeatures = ctrl[CTRL.nFeatures]!
+      const nThreads = Atomics.load(ctrl, CTRL.nThreads)
+      const nFeatures = Atomics.load(ctrl, CTRL.nFeatures)
       const from = Math.floor((threadIndex * nFeatures) / nThreads)
       const to = Math.floor(((threadIndex + 1) * nFeatures) / nThreads)
       buildHistogramFeatures(
@@ -49,31 +52,26 @@ for (;;) {
         features,
         from,
         to,
-        ctrl[CTRL.slot]!,
-        ctrl[CTRL.start]!,
-        ctrl[CTRL.end]!,
+        Atomics.load(ctrl, CTRL.slot),
+        Atomics.load(ctrl, CTRL.start),
+        Atomics.load(ctrl, CTRL.end),
         kernel,
       )
     } else if (task === TASK.partition && scratch !== null) {
-      const nThreads = ctrl[CTRL.nThreads]!
-      const start = ctrl[CTRL.start]!
-      const end = ctrl[CTRL.end]!
+      const nThreads = Atomics.load(ctrl, CTRL.nThreads)
+      const start = Atomics.load(ctrl, CTRL.start)
+      const end = Atomics.load(ctrl, CTRL.end)
       const from = chunkStart(start, end, threadIndex, nThreads)
       const to = chunkStart(start, end, threadIndex + 1, nThreads)
-      ctrl[CTRL.lefts + threadIndex] = partitionChunk(
-        inputs,
-        scratch,
-        from,
-        to,
-        ctrl[CTRL.feature]!,
-        NO_MASK,
-        from - start,
-        kernel,
-      )
+      const feature = Atomics.load(ctrl, CTRL.feature)
+      const left = partitionChunk(inputs, scratch, from, to, feature, NO_MASK, from - start, kernel)
+      Atomics.store(ctrl, CTRL.lefts + threadIndex, left)
     }
   } catch {
     Atomics.store(ctrl, CTRL.failed, 1)
   }
-  Atomics.add(ctrl, CTRL.done, 1)
-  Atomics.notify(ctrl, CTRL.done)
+  // Results first, then the report: the caller reads them once it sees this generation here.
+  const slot = doneSlot(data.nThreads, threadIndex)
+  Atomics.store(ctrl, slot, generation)
+  Atomics.notify(ctrl, slot)
 }

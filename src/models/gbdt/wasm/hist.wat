@@ -11,12 +11,14 @@
   ;; hist4(rows, og, oh, start, end, col0..col3, base0..base3): for i in [start, end), r = rows[i];
   ;; for each of the 4 features j, k = base_j + 24 * bins[col_j + r] and hist[k] += og[i],
   ;; hist[k + 8] += oh[i], hist[k + 16] += 1 (byte addresses; int32 rows, float64 og/oh/hist,
-  ;; uint8 bins). The additions of histogram.ts in the same order.
+  ;; uint8 bins). The additions of histogram.ts in the same order; the gradient and hessian sums,
+  ;; adjacent in the histogram, are added as one f64x2 (the same two IEEE additions, one load and
+  ;; one store for both).
   (func $hist4 (export "hist4") (type $t0)
     (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
     (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32) (param $base0 i32)
     (param $base1 i32) (param $base2 i32) (param $base3 i32)
-    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
     (local.set $i (local.get $start))
     (block $B0
       (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
@@ -24,14 +26,12 @@
         (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
         (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
         (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
         (local.set $k
           (i32.add
             (local.get $base0)
             (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 24))))
-        (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $g)))
-        (f64.store offset=8
-          (local.get $k)
-          (f64.add (f64.load offset=8 (local.get $k)) (local.get $h)))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
@@ -39,10 +39,7 @@
           (i32.add
             (local.get $base1)
             (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 24))))
-        (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $g)))
-        (f64.store offset=8
-          (local.get $k)
-          (f64.add (f64.load offset=8 (local.get $k)) (local.get $h)))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
@@ -50,10 +47,7 @@
           (i32.add
             (local.get $base2)
             (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r))) (i32.const 24))))
-        (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $g)))
-        (f64.store offset=8
-          (local.get $k)
-          (f64.add (f64.load offset=8 (local.get $k)) (local.get $h)))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
@@ -61,10 +55,7 @@
           (i32.add
             (local.get $base3)
             (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 24))))
-        (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $g)))
-        (f64.store offset=8
-          (local.get $k)
-          (f64.add (f64.load offset=8 (local.get $k)) (local.get $h)))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
@@ -75,7 +66,7 @@
   (func $hist1 (export "hist1") (type $t1)
     (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
     (param $col0 i32) (param $base0 i32)
-    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
     (local.set $i (local.get $start))
     (block $B0
       (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
@@ -83,14 +74,12 @@
         (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
         (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
         (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
         (local.set $k
           (i32.add
             (local.get $base0)
             (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 24))))
-        (f64.store (local.get $k) (f64.add (f64.load (local.get $k)) (local.get $g)))
-        (f64.store offset=8
-          (local.get $k)
-          (f64.add (f64.load offset=8 (local.get $k)) (local.get $h)))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
