@@ -32,7 +32,7 @@ export interface GrowerState {
   /** Histogram slots available in inputs.histPool. */
   readonly nSlots: number
   /** Whether the tree's rows are all rows in order (rows[i] = i, no row sample). */
-  identityRows: boolean
+  readonly identityRows: boolean
 }
 
 /** A leaf of the grown tree and its rows: inputs.rows[start..end). */

@@ -12,14 +12,11 @@ import { type ArenaLayout, type HistKernel, histKernel } from './wasm-hist.js'
 /** Slots of the shared control block. */
 export const CTRL = {
   generation: 0,
-  /** Unused (was a shared done counter; see doneSlot). */
-  reserved: 1,
   task: 2,
   slot: 3,
   start: 4,
   end: 5,
   nFeatures: 6,
-  nThreads: 7,
   failed: 8,
   /** Partition: the split feature. */
   feature: 9,
@@ -195,6 +192,14 @@ export async function workerHistogramBuilder(
     }
   }
 
+  /** Publishes a task: its fields, then a new generation that wakes the workers. */
+  const post = (task: number, ...fields: readonly (readonly [slot: number, value: number])[]): void => {
+    Atomics.store(ctrl, CTRL.task, task)
+    for (const [slot, value] of fields) Atomics.store(ctrl, slot, value)
+    Atomics.add(ctrl, CTRL.generation, 1)
+    Atomics.notify(ctrl, CTRL.generation)
+  }
+
   // Rows are partitioned in chunks by every thread only where they all see the arena (WebAssembly).
   const parallelPartition = inputs.arena !== undefined && kernel !== null
   const starts: number[] = new Array(nThreads).fill(0)
@@ -205,13 +210,7 @@ export async function workerHistogramBuilder(
       if (!parallelPartition || end - start < MIN_PARALLEL_PARTITION)
         return partitionLocal(inputs, scratch, start, end, f, mask, kernel)
       writeMask(inputs, mask)
-      Atomics.store(ctrl, CTRL.task, TASK.partition)
-      Atomics.store(ctrl, CTRL.start, start)
-      Atomics.store(ctrl, CTRL.end, end)
-      Atomics.store(ctrl, CTRL.feature, f)
-      Atomics.store(ctrl, CTRL.nThreads, nThreads)
-      Atomics.add(ctrl, CTRL.generation, 1)
-      Atomics.notify(ctrl, CTRL.generation)
+      post(TASK.partition, [CTRL.start, start], [CTRL.end, end], [CTRL.feature, f])
       const to = chunkStart(start, end, 1, nThreads)
       const left = partitionChunk(inputs, scratch, start, to, f, mask, 0, kernel)
       waitDone()
@@ -226,23 +225,20 @@ export async function workerHistogramBuilder(
         buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
         return
       }
-      Atomics.store(ctrl, CTRL.task, TASK.histogram)
-      Atomics.store(ctrl, CTRL.slot, slot)
-      Atomics.store(ctrl, CTRL.start, start)
-      Atomics.store(ctrl, CTRL.end, end)
-      Atomics.store(ctrl, CTRL.nFeatures, nFeatures)
-      Atomics.store(ctrl, CTRL.nThreads, nThreads)
-      Atomics.add(ctrl, CTRL.generation, 1)
-      Atomics.notify(ctrl, CTRL.generation)
+      post(
+        TASK.histogram,
+        [CTRL.slot, slot],
+        [CTRL.start, start],
+        [CTRL.end, end],
+        [CTRL.nFeatures, nFeatures],
+      )
       buildHistogramFeatures(inputs, features, 0, Math.floor(nFeatures / nThreads), slot, start, end, kernel)
       waitDone()
     },
     async close() {
       if (closed) return
       closed = true
-      Atomics.store(ctrl, CTRL.task, TASK.exit)
-      Atomics.add(ctrl, CTRL.generation, 1)
-      Atomics.notify(ctrl, CTRL.generation)
+      post(TASK.exit)
       await Promise.all(workers.map((w) => w.terminate()))
     },
   }

@@ -28,6 +28,7 @@ const inputs: HistogramInputs = {
 const kernel = data.arena === null ? null : histKernel(data.arena.memory)
 const features = data.features
 const threadIndex = data.threadIndex
+const nThreads = data.nThreads
 // Partition tasks come only when there is an arena (the pool checks): its scratch, and no JS mask.
 const scratch = data.arena === null ? null : arenaScratch(data.arena, data.nRows)
 const NO_MASK = new Uint8Array(0)
@@ -43,7 +44,6 @@ for (;;) {
   if (task === TASK.exit) break
   try {
     if (task === TASK.histogram) {
-      const nThreads = Atomics.load(ctrl, CTRL.nThreads)
       const nFeatures = Atomics.load(ctrl, CTRL.nFeatures)
       const from = Math.floor((threadIndex * nFeatures) / nThreads)
       const to = Math.floor(((threadIndex + 1) * nFeatures) / nThreads)
@@ -58,7 +58,6 @@ for (;;) {
         kernel,
       )
     } else if (task === TASK.partition && scratch !== null) {
-      const nThreads = Atomics.load(ctrl, CTRL.nThreads)
       const start = Atomics.load(ctrl, CTRL.start)
       const end = Atomics.load(ctrl, CTRL.end)
       const from = chunkStart(start, end, threadIndex, nThreads)
@@ -71,7 +70,7 @@ for (;;) {
     Atomics.store(ctrl, CTRL.failed, 1)
   }
   // Results first, then the report: the caller reads them once it sees this generation here.
-  const slot = doneSlot(data.nThreads, threadIndex)
+  const slot = doneSlot(nThreads, threadIndex)
   Atomics.store(ctrl, slot, generation)
   Atomics.notify(ctrl, slot)
 }
