@@ -389,6 +389,14 @@ export const ERROR_CODES = {
     example: 'A tree-building worker exited with code 1.',
     thrownIn: ['models'],
   },
+  GBDT_PARTITION_MISMATCH: {
+    httpStatus: NO_HTTP,
+    summary:
+      "A split's rows did not match its histogram's left count while training gradient boosting (a bug: training stops rather than build a wrong tree).",
+    hint: 'Report it with the data shape and params; threads: 1 runs the same code on one thread.',
+    example: 'Partition of a split sent 812 rows left where its histogram counted 813.',
+    thrownIn: ['models'],
+  },
   GBDT_WORKER_FAILED: {
     httpStatus: NO_HTTP,
     summary: 'A gradient-boosting worker thread failed.',

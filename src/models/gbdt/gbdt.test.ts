@@ -350,6 +350,22 @@ describe('GradientBoostingClassifier', () => {
     }
   })
 
+  it('regression: the score pass split over threads gives the single-threaded model', async () => {
+    // 40k rows x 12 (workers from 400k cells): each round's score update and gradients run on
+    // every thread (round.ts).
+    const { x, y } = makeData(40_000, 12, 17, 'regression')
+    for (const loss of ['squared-error', 'absolute-error', 'huber'] as const) {
+      const params = { nEstimators: 3, maxLeaves: 15, loss, earlyStopping: false }
+      const one = await new GradientBoostingRegressor({ ...params, threads: 1 }).fit(x, y)
+      const two = await new GradientBoostingRegressor({ ...params, threads: 2 }).fit(x, y)
+      assert.equal(
+        JSON.stringify((two.toArtifact() as { state: unknown }).state),
+        JSON.stringify((one.toArtifact() as { state: unknown }).state),
+        loss,
+      )
+    }
+  })
+
   it('scores large batches on worker threads exactly as in-process', async () => {
     const { x, y } = makeData(25_000, 3, 21)
     const model = await new GradientBoostingClassifier({ nEstimators: 5, threads: 2 }).fit(x, y)
@@ -711,18 +727,17 @@ describe('histograms', () => {
     const rows = Int32Array.from({ length: 200 }, (_, i) => i)
     const g = Float64Array.from({ length: 200 }, (_, i) => Math.sin(i))
     const h = new Float64Array(200).fill(0.25)
+    const buffer = { rows, grad: g, hess: h }
     const inputs = {
       bins,
       nRows: 200,
-      rows,
-      orderedGrad: g,
-      orderedHess: h,
+      buf: [buffer, buffer] as const,
       featureOffset: mapper.featureOffset,
       nBins: mapper.nBins,
       histPool: new Float64Array(mapper.totalBins * HIST_STRIDE),
       histSize: mapper.totalBins * HIST_STRIDE,
     }
-    buildHistogramFeatures(inputs, Int32Array.of(0, 1, 2), 0, 3, 0, 0, 200)
+    buildHistogramFeatures(inputs, Int32Array.of(0, 1, 2), 0, 3, 0, 0, 0, 200)
     const gSum = g.reduce((s, v) => s + v, 0)
     for (let f = 0; f < 3; f++) {
       let sg = 0
@@ -761,7 +776,7 @@ describe('histograms', () => {
 
   it('the WebAssembly kernel builds the same histograms as the JavaScript loop, bit for bit', async () => {
     const { buildHistogramFeatures } = await import('./histogram.js')
-    const { allocArena, histKernel } = await import('./wasm-hist.js')
+    const { allocArena, histKernel, rowBufferViews } = await import('./wasm-hist.js')
     const rows = 3000
     const cols = 7 // one group of four and three single features
     const { x } = makeData(rows, cols, 41)
@@ -774,20 +789,17 @@ describe('histograms', () => {
     const rng = new Rng(5)
     // A node: a sparse increasing subset of rows, with its gradients gathered.
     const sub = Int32Array.from({ length: rows }, (_, i) => i).filter(() => rng.next() < 0.4)
-    const rowView = new Int32Array(buf, arena.rows, rows)
-    rowView.set(sub)
-    const og = new Float64Array(buf, arena.orderedGrad, rows)
-    const oh = new Float64Array(buf, arena.orderedHess, rows)
+    // In the second row buffer, so the kernel's addressing of both is exercised.
+    const second = rowBufferViews(arena, 1, rows)
+    second.rows.set(sub)
     for (let i = 0; i < sub.length; i++) {
-      og[i] = rng.normal()
-      oh[i] = rng.next()
+      second.grad[i] = rng.normal()
+      second.hess[i] = rng.next()
     }
     const inputs = {
       bins,
       nRows: rows,
-      rows: rowView,
-      orderedGrad: og,
-      orderedHess: oh,
+      buf: [rowBufferViews(arena, 0, rows), second] as const,
       featureOffset: mapper.featureOffset,
       nBins: mapper.nBins,
       histPool: new Float64Array(buf, arena.histPool, 2 * histSize),
@@ -795,8 +807,8 @@ describe('histograms', () => {
       arena,
     }
     const features = Int32Array.of(6, 0, 3, 1, 5, 2, 4)
-    buildHistogramFeatures(inputs, features, 0, cols, 0, 0, sub.length, null)
-    buildHistogramFeatures(inputs, features, 0, cols, 1, 0, sub.length, histKernel(arena.memory))
+    buildHistogramFeatures(inputs, features, 0, cols, 0, 1, 0, sub.length, null)
+    buildHistogramFeatures(inputs, features, 0, cols, 1, 1, 0, sub.length, histKernel(arena.memory))
     const js = inputs.histPool.subarray(0, histSize)
     const wasm = inputs.histPool.subarray(histSize, 2 * histSize)
     assert.ok(js.some((v) => v !== 0))

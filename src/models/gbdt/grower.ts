@@ -33,11 +33,17 @@ export interface GrowerState {
   readonly nSlots: number
   /** Whether the tree's rows are all rows in order (rows[i] = i, no row sample). */
   readonly identityRows: boolean
+  /**
+   * Whether row buffer 0 already holds the root: rows[i] = i with their gradients and hessians (the
+   * score pass wrote them, round.ts), so `grad` and `hess` are not read.
+   */
+  readonly rootReady: boolean
 }
 
-/** A leaf of the grown tree and its rows: inputs.rows[start..end). */
+/** A leaf of the grown tree and its rows: inputs.buf[buf].rows[start..end). */
 export interface GrownLeaf {
   readonly node: number
+  readonly buf: 0 | 1
   readonly start: number
   readonly end: number
 }
@@ -49,6 +55,8 @@ export interface GrownTree {
 
 interface OpenLeaf {
   readonly node: number
+  /** The row buffer holding the leaf's rows. */
+  readonly buf: 0 | 1
   readonly start: number
   readonly end: number
   readonly depth: number
@@ -58,13 +66,15 @@ interface OpenLeaf {
 }
 
 /**
- * Grows one tree leaf-wise (best gain first, as LightGBM) over rows inputs.rows[0..nRows),
- * until `maxLeaves` leaves, `maxDepth`, or no split gains enough. Rows are partitioned in place
- * (stably, so each node's rows stay in increasing order and memory access stays forward).
+ * Grows one tree leaf-wise (best gain first, as LightGBM) over rows inputs.buf[0].rows[0..nRows),
+ * until `maxLeaves` leaves, `maxDepth`, or no split gains enough. Each split moves its node's rows
+ * into the other row buffer (stably, so each node's rows stay in increasing order and memory access
+ * stays forward).
  */
 export function growTree(state: GrowerState, nRows: number, nFeatures: number, p: GrowerParams): GrownTree {
   const { mapper, inputs, builder, features, grad, hess } = state
-  const { rows, orderedGrad: og, orderedHess: oh, histPool } = inputs
+  const { rows, grad: og, hess: oh } = inputs.buf[0]
+  const histPool = inputs.histPool
   const tree = new TreeBuilder()
   const splitScratch = new SplitScratch()
   const freeSlots: number[] = []
@@ -109,7 +119,9 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
 
   // The only gather: partitions keep og/oh aligned with rows from here on. All rows in order (no
   // row sample) is a plain copy.
-  if (state.identityRows) {
+  if (state.rootReady) {
+    // Written in place by the score pass.
+  } else if (state.identityRows) {
     og.set(grad.subarray(0, nRows))
     oh.set(hess.subarray(0, nRows))
   } else {
@@ -129,6 +141,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   const rootSums: NodeSums = { grad: g, hess: h, count: nRows }
   const root: OpenLeaf = {
     node: tree.addLeaf(nodeValue(rootSums), h),
+    buf: 0,
     start: 0,
     end: nRows,
     depth: 0,
@@ -139,7 +152,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   open.push(root)
   if (p.maxLeaves > 1 && canSplit(0, rootSums)) {
     root.slot = acquire()
-    builder.build(root.slot, 0, nRows, nFeatures)
+    builder.build(0, root.slot, 0, nRows, nFeatures)
     findSplit(root)
   }
 
@@ -162,15 +175,23 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     open.splice(bestIndex, 1)
     const split = leaf.split!
 
-    // Stable partition (partition.ts): gradients and hessians move with their rows, so every
-    // node's og/oh stay aligned with its rows and histograms never gather them (a gather reads the
-    // full-length arrays at random).
-    const mid = builder.partition(leaf.start, leaf.end, split.feature, split.leftMask)
+    // Stable partition into the other row buffer (partition.ts): gradients and hessians move with
+    // their rows, so histograms never gather them (a gather reads the full-length arrays at random).
+    const mid = builder.partition(
+      leaf.buf,
+      leaf.start,
+      leaf.end,
+      split.feature,
+      split.leftMask,
+      split.left.count,
+    )
+    const childBuf = leaf.buf === 0 ? 1 : 0
 
     const { leftNode, rightNode } = recordSplit(tree, mapper, leaf.node, split, nodeValue)
     nLeaves++
     const left: OpenLeaf = {
       node: leftNode,
+      buf: childBuf,
       start: leaf.start,
       end: mid,
       depth: leaf.depth + 1,
@@ -180,6 +201,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     }
     const right: OpenLeaf = {
       node: rightNode,
+      buf: childBuf,
       start: mid,
       end: leaf.end,
       depth: leaf.depth + 1,
@@ -203,7 +225,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     if (largeOk && leaf.slot >= 0) {
       // Sibling subtraction: build the smaller child, the larger is parent minus smaller.
       const slot = acquire()
-      builder.build(slot, small.start, small.end, nFeatures)
+      builder.build(childBuf, slot, small.start, small.end, nFeatures)
       subtractHistogram(inputs, features, nFeatures, leaf.slot, slot)
       large.slot = leaf.slot
       leaf.slot = -1
@@ -214,14 +236,14 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
       for (const child of [left, right]) {
         if (!(child === left ? leftOk : rightOk)) continue
         child.slot = acquire()
-        builder.build(child.slot, child.start, child.end, nFeatures)
+        builder.build(childBuf, child.slot, child.start, child.end, nFeatures)
       }
     }
     if (leftOk) findSplit(left)
     if (rightOk) findSplit(right)
   }
   const leaves: GrownLeaf[] = open
-    .map((leaf) => ({ node: leaf.node, start: leaf.start, end: leaf.end }))
+    .map((leaf) => ({ node: leaf.node, buf: leaf.buf, start: leaf.start, end: leaf.end }))
     .sort((a, b) => a.node - b.node)
   return { tree, leaves }
 }

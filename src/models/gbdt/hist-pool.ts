@@ -5,9 +5,12 @@
  */
 import { Worker } from 'node:worker_threads'
 import { WorkerPoolError, workerModuleCode, workerOnline } from '../../runtime/index.js'
-import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
-import { mergeChunks, type PartitionScratch, partitionChunk, writeMask } from './partition.js'
-import { type ArenaLayout, type HistKernel, histKernel } from './wasm-hist.js'
+import { PartitionCountError } from './errors.js'
+import { buildHistogramFeatures, type HistogramInputs, type RowBuffer } from './histogram.js'
+import { type RowGradients, rowGradients } from './objectives.js'
+import { partitionNode, partitionRows, writeMask } from './partition.js'
+import { type ScoreInputs, updateRows } from './round.js'
+import { type ArenaLayout, histKernel } from './wasm-hist.js'
 
 /** Slots of the shared control block. */
 export const CTRL = {
@@ -20,7 +23,13 @@ export const CTRL = {
   failed: 8,
   /** Partition: the split feature. */
   feature: 9,
-  /** Partition: the left-row count of thread t is at CTRL.lefts + t. */
+  /** The row buffer (0 or 1) the node's rows are in. */
+  buffer: 10,
+  /** Partition: where the node's right rows start. */
+  mid: 11,
+  /** Score pass: 1 when the last tree's leaf values are added first. */
+  addTree: 12,
+  /** Partition: where thread t's left cursor ended is at CTRL.lefts + t. */
   lefts: 16,
 } as const
 const CTRL_FIXED = 16
@@ -36,7 +45,7 @@ export function doneSlot(nThreads: number, t: number): number {
 }
 
 /** Task codes written to CTRL.task. */
-export const TASK = { histogram: 1, exit: 2, partition: 3 } as const
+export const TASK = { histogram: 1, exit: 2, partition: 3, score: 4 } as const
 
 /** Chunk t of `nThreads` of rows[start..end): where it starts (the end is chunk t + 1's start). */
 export function chunkStart(start: number, end: number, t: number, nThreads: number): number {
@@ -54,27 +63,25 @@ export interface HistWorkerData extends Omit<HistogramInputs, 'arena'> {
   readonly threadIndex: number
   /** Threads of the pool, the caller included. */
   readonly nThreads: number
-}
-
-/** Where a worker finds the partition scratch: the arena's (see wasm-hist.ts). */
-export function arenaScratch(arena: ArenaLayout, nRows: number): PartitionScratch {
-  const b = arena.memory.buffer
-  return {
-    rows: new Int32Array(b, arena.scratchRows, nRows),
-    grad: new Float64Array(b, arena.scratchGrad, nRows),
-    hess: new Float64Array(b, arena.scratchHess, nRows),
-  }
+  /** The score pass's inputs (round.ts), or null where the pool does not run it. */
+  readonly score: ScoreInputs | null
 }
 
 /** Builds node histograms: in-process, or spread over worker threads. */
 export interface HistogramBuilder {
-  /** Histograms of features[0..nFeatures) for rows[start..end) into `slot`. */
-  build(slot: number, start: number, end: number, nFeatures: number): void
+  /** Histograms of features[0..nFeatures) for rows[start..end) of row buffer `buffer` into `slot`. */
+  build(buffer: 0 | 1, slot: number, start: number, end: number, nFeatures: number): void
   /**
-   * Partitions a node's rows rows[start..end) for a split on feature `f` (see partition.ts): left
-   * rows first, stably. Returns where the right rows start.
+   * Partitions a node's rows rows[start..end) of row buffer `src` for a split on feature `f` that
+   * sends `nLeft` of them left (see partition.ts): into the other buffer, left rows first, stably.
+   * Returns where the right rows start.
    */
-  partition(start: number, end: number, f: number, mask: Uint8Array): number
+  partition(src: 0 | 1, start: number, end: number, f: number, mask: Uint8Array, nLeft: number): number
+  /**
+   * The score pass over every row (round.ts): adds the last tree's leaf values (when `addTree`) and
+   * writes the next round's gradients into row buffer 0. Only for a builder made with score inputs.
+   */
+  score(addTree: boolean): void
   close(): Promise<void>
 }
 
@@ -82,6 +89,8 @@ export interface HistogramBuilder {
 const MIN_PARALLEL_WORK = 131_072
 /** Below this many rows a node is partitioned on the calling thread. */
 const MIN_PARALLEL_PARTITION = 32_768
+/** Below this many rows the score pass runs on the calling thread. */
+const MIN_PARALLEL_SCORE = 32_768
 
 function shared<T extends { buffer: ArrayBufferLike }>(a: T): T {
   if (!(a.buffer instanceof SharedArrayBuffer))
@@ -89,36 +98,41 @@ function shared<T extends { buffer: ArrayBufferLike }>(a: T): T {
   return a
 }
 
+function scoreGradients(score: ScoreInputs | null): RowGradients {
+  const g = score === null ? null : rowGradients(score.kind)
+  // The builder's score() is called only when the trainer passed score inputs of such a loss.
+  return (
+    g ??
+    (() => {
+      throw new TypeError('this histogram pool was built without row-local score inputs')
+    })
+  )
+}
+
+function sharedBuffer(b: RowBuffer): RowBuffer {
+  return { rows: shared(b.rows), grad: shared(b.grad), hess: shared(b.hess) }
+}
+
 /** The calling thread builds everything. */
 export function localHistogramBuilder(
   inputs: HistogramInputs,
   features: Int32Array,
-  scratch: PartitionScratch,
+  score: ScoreInputs | null = null,
 ): HistogramBuilder {
   const kernel = inputs.arena === undefined ? null : histKernel(inputs.arena.memory)
+  const gradients = scoreGradients(score)
   return {
-    build(slot, start, end, nFeatures) {
-      buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
+    score(addTree) {
+      updateRows(score!, gradients, inputs.buf[0], addTree, 0, inputs.nRows)
     },
-    partition(start, end, f, mask) {
-      return partitionLocal(inputs, scratch, start, end, f, mask, kernel)
+    build(buffer, slot, start, end, nFeatures) {
+      buildHistogramFeatures(inputs, features, 0, nFeatures, slot, buffer, start, end, kernel)
+    },
+    partition(src, start, end, f, mask, nLeft) {
+      return partitionNode(inputs, src, start, end, f, mask, nLeft, kernel)
     },
     async close() {},
   }
-}
-
-function partitionLocal(
-  inputs: HistogramInputs,
-  scratch: PartitionScratch,
-  start: number,
-  end: number,
-  f: number,
-  mask: Uint8Array,
-  kernel: HistKernel | null,
-): number {
-  if (kernel !== null) writeMask(inputs, mask)
-  const left = partitionChunk(inputs, scratch, start, end, f, mask, 0, kernel)
-  return mergeChunks(inputs, scratch, start, end, [start], [left])
 }
 
 /**
@@ -130,8 +144,8 @@ function partitionLocal(
 export async function workerHistogramBuilder(
   inputs: HistogramInputs,
   features: Int32Array,
-  scratch: PartitionScratch,
   nThreads: number,
+  score: ScoreInputs | null = null,
 ): Promise<HistogramBuilder> {
   const control = new SharedArrayBuffer((CTRL_FIXED + 2 * nThreads) * 4)
   const ctrl = new Int32Array(control)
@@ -143,9 +157,7 @@ export async function workerHistogramBuilder(
       control,
       bins: shared(inputs.bins),
       nRows: inputs.nRows,
-      rows: shared(inputs.rows),
-      orderedGrad: shared(inputs.orderedGrad),
-      orderedHess: shared(inputs.orderedHess),
+      buf: [sharedBuffer(inputs.buf[0]), sharedBuffer(inputs.buf[1])],
       featureOffset: inputs.featureOffset,
       nBins: inputs.nBins,
       histPool: shared(inputs.histPool),
@@ -154,6 +166,17 @@ export async function workerHistogramBuilder(
       arena: inputs.arena ?? null,
       threadIndex: t,
       nThreads,
+      score:
+        score === null
+          ? null
+          : {
+              kind: score.kind,
+              raw: shared(score.raw),
+              y: shared(score.y),
+              w: score.w === null ? null : shared(score.w),
+              leafOfRow: shared(score.leafOfRow),
+              leafValues: shared(score.leafValues),
+            },
     }
     const worker = new Worker(code, { eval: true, workerData: data })
     workers.push(worker)
@@ -200,39 +223,78 @@ export async function workerHistogramBuilder(
     Atomics.notify(ctrl, CTRL.generation)
   }
 
-  // Rows are partitioned in chunks by every thread only where they all see the arena (WebAssembly).
+  // A node is partitioned from both ends by the calling thread and worker 1 only where both see
+  // the arena (WebAssembly); other workers report the task done without work.
   const parallelPartition = inputs.arena !== undefined && kernel !== null
-  const starts: number[] = new Array(nThreads).fill(0)
-  const lefts: number[] = new Array(nThreads).fill(0)
+
+  const gradients = scoreGradients(score)
 
   return {
-    partition(start, end, f, mask) {
-      if (!parallelPartition || end - start < MIN_PARALLEL_PARTITION)
-        return partitionLocal(inputs, scratch, start, end, f, mask, kernel)
-      writeMask(inputs, mask)
-      post(TASK.partition, [CTRL.start, start], [CTRL.end, end], [CTRL.feature, f])
-      const to = chunkStart(start, end, 1, nThreads)
-      const left = partitionChunk(inputs, scratch, start, to, f, mask, 0, kernel)
-      waitDone()
-      for (let t = 0; t < nThreads; t++) {
-        starts[t] = chunkStart(start, end, t, nThreads)
-        lefts[t] = t === 0 ? left : Atomics.load(ctrl, CTRL.lefts + t)
+    score(addTree) {
+      const n = inputs.nRows
+      if (n < MIN_PARALLEL_SCORE) {
+        updateRows(score!, gradients, inputs.buf[0], addTree, 0, n)
+        return
       }
-      return mergeChunks(inputs, scratch, start, end, starts, lefts)
+      post(TASK.score, [CTRL.addTree, addTree ? 1 : 0])
+      updateRows(score!, gradients, inputs.buf[0], addTree, 0, chunkStart(0, n, 1, nThreads))
+      waitDone()
     },
-    build(slot, start, end, nFeatures) {
+    partition(src, start, end, f, mask, nLeft) {
+      if (!parallelPartition || end - start < MIN_PARALLEL_PARTITION)
+        return partitionNode(inputs, src, start, end, f, mask, nLeft, kernel)
+      writeMask(inputs, mask)
+      const mid = start + nLeft
+      post(
+        TASK.partition,
+        [CTRL.buffer, src],
+        [CTRL.start, start],
+        [CTRL.end, end],
+        [CTRL.feature, f],
+        [CTRL.mid, mid],
+      )
+      const l = partitionRows(
+        inputs,
+        src,
+        start,
+        chunkStart(start, end, 1, 2),
+        f,
+        mask,
+        start,
+        mid,
+        kernel,
+        1,
+      )
+      waitDone()
+      // The two threads' left parts meet exactly when the histogram's count was right.
+      const upper = Atomics.load(ctrl, CTRL.lefts + 1)
+      if (l !== upper + 1) throw new PartitionCountError(nLeft, l - start + (mid - 1 - upper))
+      return mid
+    },
+    build(buffer, slot, start, end, nFeatures) {
       if ((end - start) * nFeatures < MIN_PARALLEL_WORK || nFeatures < nThreads) {
-        buildHistogramFeatures(inputs, features, 0, nFeatures, slot, start, end, kernel)
+        buildHistogramFeatures(inputs, features, 0, nFeatures, slot, buffer, start, end, kernel)
         return
       }
       post(
         TASK.histogram,
+        [CTRL.buffer, buffer],
         [CTRL.slot, slot],
         [CTRL.start, start],
         [CTRL.end, end],
         [CTRL.nFeatures, nFeatures],
       )
-      buildHistogramFeatures(inputs, features, 0, Math.floor(nFeatures / nThreads), slot, start, end, kernel)
+      buildHistogramFeatures(
+        inputs,
+        features,
+        0,
+        Math.floor(nFeatures / nThreads),
+        slot,
+        buffer,
+        start,
+        end,
+        kernel,
+      )
       waitDone()
     },
     async close() {

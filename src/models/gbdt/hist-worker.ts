@@ -5,9 +5,11 @@
  * cost microseconds where postMessage costs tens of them, and a tree has dozens of nodes.
  */
 import { workerData } from 'node:worker_threads'
-import { arenaScratch, CTRL, chunkStart, doneSlot, type HistWorkerData, TASK } from './hist-pool.js'
+import { CTRL, chunkStart, doneSlot, type HistWorkerData, TASK } from './hist-pool.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
-import { partitionChunk } from './partition.js'
+import { rowGradients } from './objectives.js'
+import { partitionRows } from './partition.js'
+import { updateRows } from './round.js'
 import { histKernel } from './wasm-hist.js'
 
 const data = workerData as HistWorkerData
@@ -16,9 +18,7 @@ const ctrl = new Int32Array(data.control)
 const inputs: HistogramInputs = {
   bins: data.bins,
   nRows: data.nRows,
-  rows: data.rows,
-  orderedGrad: data.orderedGrad,
-  orderedHess: data.orderedHess,
+  buf: data.buf,
   featureOffset: Int32Array.from(data.featureOffset),
   nBins: Int32Array.from(data.nBins),
   histPool: data.histPool,
@@ -29,9 +29,10 @@ const kernel = data.arena === null ? null : histKernel(data.arena.memory)
 const features = data.features
 const threadIndex = data.threadIndex
 const nThreads = data.nThreads
-// Partition tasks come only when there is an arena (the pool checks): its scratch, and no JS mask.
-const scratch = data.arena === null ? null : arenaScratch(data.arena, data.nRows)
+// Partition tasks come only when there is an arena (the pool checks): the kernel reads the mask there.
 const NO_MASK = new Uint8Array(0)
+const score = data.score
+const gradients = score === null ? null : rowGradients(score.kind)
 
 /** The generation of the last task this thread ran: a wake-up without a newer one runs nothing. */
 let last = 0
@@ -53,18 +54,34 @@ for (;;) {
         from,
         to,
         Atomics.load(ctrl, CTRL.slot),
+        Atomics.load(ctrl, CTRL.buffer) === 1 ? 1 : 0,
         Atomics.load(ctrl, CTRL.start),
         Atomics.load(ctrl, CTRL.end),
         kernel,
       )
-    } else if (task === TASK.partition && scratch !== null) {
+    } else if (task === TASK.partition && threadIndex === 1 && kernel !== null) {
+      // The node's upper half, from the top down (see partition.ts); the caller takes the lower half.
       const start = Atomics.load(ctrl, CTRL.start)
       const end = Atomics.load(ctrl, CTRL.end)
-      const from = chunkStart(start, end, threadIndex, nThreads)
-      const to = chunkStart(start, end, threadIndex + 1, nThreads)
+      const mid = Atomics.load(ctrl, CTRL.mid)
+      const src = Atomics.load(ctrl, CTRL.buffer) === 1 ? 1 : 0
+      const from = chunkStart(start, end, 1, 2)
       const feature = Atomics.load(ctrl, CTRL.feature)
-      const left = partitionChunk(inputs, scratch, from, to, feature, NO_MASK, from - start, kernel)
-      Atomics.store(ctrl, CTRL.lefts + threadIndex, left)
+      const l = partitionRows(inputs, src, from, end, feature, NO_MASK, mid - 1, end - 1, kernel, -1)
+      Atomics.store(ctrl, CTRL.lefts + threadIndex, l)
+    } else if (task === TASK.score && score !== null && gradients !== null) {
+      const addTree = Atomics.load(ctrl, CTRL.addTree) === 1
+      const n = inputs.nRows
+      updateRows(
+        score,
+        gradients,
+        inputs.buf[0],
+        addTree,
+        chunkStart(0, n, threadIndex, nThreads),
+        chunkStart(0, n, threadIndex + 1, nThreads),
+      )
+    } else if (task === TASK.score) {
+      throw new Error('score task without score inputs')
     }
   } catch {
     Atomics.store(ctrl, CTRL.failed, 1)

@@ -10,16 +10,26 @@ import type { ArenaLayout, HistKernel } from './wasm-hist.js'
 /** Doubles per histogram bin: gradient sum, hessian sum, count. */
 export const HIST_STRIDE = 3
 
+/**
+ * A node's rows and their gradients and hessians, aligned: the rows of a node are rows[start..end)
+ * of one row buffer, and grad[i], hess[i] belong to rows[i] (they move with their rows).
+ */
+export interface RowBuffer {
+  readonly rows: Int32Array
+  readonly grad: Float64Array
+  readonly hess: Float64Array
+}
+
 /** What a histogram build reads; every array may live in a SharedArrayBuffer. */
 export interface HistogramInputs {
   /** Column-major bins: bins[f * nRows + r]. */
   readonly bins: Uint8Array
   readonly nRows: number
-  /** Row partition: the rows of a node are rows[start..end). */
-  readonly rows: Int32Array
-  /** Gradients and hessians aligned with positions of `rows` (gathered per node). */
-  readonly orderedGrad: Float64Array
-  readonly orderedHess: Float64Array
+  /**
+   * The two row buffers: the root's rows are in buffer 0, and each split moves a node's rows into
+   * the other buffer, so a node's rows are in buffer (its depth mod 2).
+   */
+  readonly buf: readonly [RowBuffer, RowBuffer]
   readonly featureOffset: Int32Array
   readonly nBins: Int32Array
   /** All histograms, each `histSize` doubles long. */
@@ -30,9 +40,9 @@ export interface HistogramInputs {
 }
 
 /**
- * Builds the histograms of features features[fFrom..fTo) for the node rows[start..end) into
- * histogram `slot`. Each feature is summed by one thread in row order, so the result does not
- * depend on how features are spread over threads.
+ * Builds the histograms of features features[fFrom..fTo) for the node rows[start..end) of row
+ * buffer `buffer` into histogram `slot`. Each feature is summed by one thread in row order, so the
+ * result does not depend on how features are spread over threads.
  */
 export function buildHistogramFeatures(
   inputs: HistogramInputs,
@@ -40,12 +50,14 @@ export function buildHistogramFeatures(
   fFrom: number,
   fTo: number,
   slot: number,
+  buffer: 0 | 1,
   start: number,
   end: number,
   kernel: HistKernel | null = null,
 ): void {
   // Loop bounds guarantee every index below is in range (non-null assertions are safe).
-  const { bins, nRows, rows, orderedGrad: og, orderedHess: oh, featureOffset, nBins, histPool: hist } = inputs
+  const { bins, nRows, featureOffset, nBins, histPool: hist } = inputs
+  const { rows, grad: og, hess: oh } = inputs.buf[buffer]
   const histBase = slot * inputs.histSize
   for (let j = fFrom; j < fTo; j++) {
     const f = features[j]!
@@ -57,7 +69,7 @@ export function buildHistogramFeatures(
     // Same loops in WebAssembly, on byte addresses into the arena.
     const col = (f: number) => arena.bins + f * nRows
     const at = (f: number) => arena.histPool + (histBase + featureOffset[f]! * HIST_STRIDE) * 8
-    const { rows: pr, orderedGrad: pg, orderedHess: ph } = arena
+    const { rows: pr, grad: pg, hess: ph } = arena.buf[buffer]
     let jw = fFrom
     for (; jw + 4 <= fTo; jw += 4) {
       const f0 = features[jw]!

@@ -63,6 +63,61 @@ export function weightedQuantile(values: Float64Array, w: Float64Array | null, q
   return values[order[n - 1]!]!
 }
 
+/**
+ * Gradients and hessians of rows [from, to) for a single-output loss whose gradient depends only
+ * on the row (no per-round state): the same arithmetic on any thread, so rows can be split over
+ * threads with bit-identical results.
+ */
+export type RowGradients = (
+  raw: Float64Array,
+  y: Float64Array,
+  w: Float64Array | null,
+  grad: Float64Array,
+  hess: Float64Array,
+  from: number,
+  to: number,
+) => void
+
+const logisticRows: RowGradients = (raw, y, w, grad, hess, from, to) => {
+  for (let i = from; i < to; i++) {
+    const p = 1 / (1 + Math.exp(-raw[i]!))
+    const h = p * (1 - p)
+    if (w === null) {
+      grad[i] = p - y[i]!
+      hess[i] = Math.max(h, MIN_HESS)
+    } else {
+      const wi = w[i]!
+      grad[i] = (p - y[i]!) * wi
+      hess[i] = Math.max(h, MIN_HESS) * wi
+    }
+  }
+}
+
+const squaredErrorRows: RowGradients = (raw, y, w, grad, hess, from, to) => {
+  for (let i = from; i < to; i++) {
+    const wi = w === null ? 1 : w[i]!
+    grad[i] = (raw[i]! - y[i]!) * wi
+    hess[i] = wi
+  }
+}
+
+const absoluteErrorRows: RowGradients = (raw, y, w, grad, hess, from, to) => {
+  for (let i = from; i < to; i++) {
+    const wi = w === null ? 1 : w[i]!
+    const d = raw[i]! - y[i]!
+    grad[i] = (d > 0 ? 1 : d < 0 ? -1 : 0) * wi
+    hess[i] = wi
+  }
+}
+
+/** The row-local gradients of `kind`, or null where a loss needs per-round state (softmax, huber). */
+export function rowGradients(kind: ObjectiveKind): RowGradients | null {
+  if (kind === 'logistic') return logisticRows
+  if (kind === 'squared-error') return squaredErrorRows
+  if (kind === 'absolute-error') return absoluteErrorRows
+  return null
+}
+
 export function logistic(): Objective {
   return {
     kind: 'logistic',
@@ -74,18 +129,7 @@ export function logistic(): Objective {
     },
     prepare() {},
     gradients(_k, raw, y, w, grad, hess, n) {
-      for (let i = 0; i < n; i++) {
-        const p = 1 / (1 + Math.exp(-raw[i]!))
-        const h = p * (1 - p)
-        if (w === null) {
-          grad[i] = p - y[i]!
-          hess[i] = Math.max(h, MIN_HESS)
-        } else {
-          const wi = w[i]!
-          grad[i] = (p - y[i]!) * wi
-          hess[i] = Math.max(h, MIN_HESS) * wi
-        }
-      }
+      logisticRows(raw, y, w, grad, hess, 0, n)
     },
     loss(raw, y, w, n) {
       let s = 0
@@ -178,11 +222,7 @@ export function squaredError(): Objective {
     initScore: (y, w) => Float64Array.of(weightedMean(y, w)),
     prepare() {},
     gradients(_k, raw, y, w, grad, hess, n) {
-      for (let i = 0; i < n; i++) {
-        const wi = w === null ? 1 : w[i]!
-        grad[i] = (raw[i]! - y[i]!) * wi
-        hess[i] = wi
-      }
+      squaredErrorRows(raw, y, w, grad, hess, 0, n)
     },
     loss(raw, y, w, n) {
       let s = 0
@@ -206,12 +246,7 @@ export function absoluteError(): Objective {
     initScore: (y, w) => Float64Array.of(weightedQuantile(y, w, 0.5)),
     prepare() {},
     gradients(_k, raw, y, w, grad, hess, n) {
-      for (let i = 0; i < n; i++) {
-        const wi = w === null ? 1 : w[i]!
-        const d = raw[i]! - y[i]!
-        grad[i] = (d > 0 ? 1 : d < 0 ? -1 : 0) * wi
-        hess[i] = wi
-      }
+      absoluteErrorRows(raw, y, w, grad, hess, 0, n)
     },
     loss(raw, y, w, n) {
       let s = 0

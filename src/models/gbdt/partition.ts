@@ -1,116 +1,97 @@
 /**
- * The row partition of a split: a node's rows (with their ordered gradients and hessians) are
- * reordered so that the left child's rows come first, stably, so that every node's rows stay in
- * increasing order and memory access stays forward. One chunk at a time: a thread partitions its
- * chunk of the node in place (left rows compacted to the chunk's front, right rows to scratch), and
- * `mergeChunks` puts the chunks' parts together; the result is the same, bit for bit, however the
- * node was cut into chunks.
+ * The row partition of a split. A node's rows (with their gradients and hessians) live in one of
+ * the two row buffers; the split writes them into the other buffer at the same positions, left
+ * child's rows first, stably, so every node's rows stay in increasing order and memory access stays
+ * forward. The split's left row count (exact: counts in the histogram) says where the right rows
+ * start, so each row is read once and written once, with no scratch and no merge pass. Two threads
+ * share a node from both ends: the first takes the lower chunk forwards (writing both parts'
+ * bottoms), the second the upper chunk backwards (writing both parts' tops); the result is the same,
+ * bit for bit, as one thread's.
  */
+import { PartitionCountError } from './errors.js'
 import type { HistogramInputs } from './histogram.js'
 import type { HistKernel } from './wasm-hist.js'
 
-/** Scratch as long as `inputs.rows`, for the right rows of a partition. */
-export interface PartitionScratch {
-  readonly rows: Int32Array
-  readonly grad: Float64Array
-  readonly hess: Float64Array
-}
-
 /**
- * Partitions rows[from..to) by `mask` on the bins of feature `f`: left rows compacted in place from
- * `from`, right rows written, in order, to scratch[offset..). Returns the number of left rows. With
- * the WebAssembly kernel the mask must already be in the arena (`writeMask`).
+ * Writes rows[from..to) of buffer `src` into the other buffer. Forwards (`step` 1): left rows at l,
+ * l + 1, ..., right rows at r, r + 1, ...; backwards (`step` -1): rows taken last first, left rows
+ * at l, l - 1, ..., right rows at r, r - 1, .... Returns where l ended. With the WebAssembly kernel
+ * the mask must already be in the arena (`writeMask`).
  */
-export function partitionChunk(
+export function partitionRows(
   inputs: HistogramInputs,
-  scratch: PartitionScratch,
+  src: 0 | 1,
   from: number,
   to: number,
   f: number,
   mask: Uint8Array,
-  offset: number,
+  l: number,
+  r: number,
   kernel: HistKernel | null,
+  step: 1 | -1,
 ): number {
   const colBase = f * inputs.nRows
   const arena = inputs.arena
   if (kernel !== null && arena !== undefined) {
-    const l = kernel.partition(
-      arena.rows,
-      arena.orderedGrad,
-      arena.orderedHess,
+    const s = arena.buf[src]
+    const d = arena.buf[src === 0 ? 1 : 0]
+    const run = step === 1 ? kernel.partition : kernel.partition_back
+    return run(
+      s.rows,
+      s.grad,
+      s.hess,
       from,
       to,
       arena.bins + colBase,
       arena.mask,
-      arena.scratchRows + offset * 4,
-      arena.scratchGrad + offset * 8,
-      arena.scratchHess + offset * 8,
+      d.rows,
+      d.grad,
+      d.hess,
+      l,
+      r,
     )
-    return l - from
   }
-  // Branch-free: every row is written to both places and only one cursor advances, so the ~50%
-  // unpredictable left/right choice costs no branch mispredictions.
-  const { rows, orderedGrad: og, orderedHess: oh, bins } = inputs
-  const { rows: sr, grad: sg, hess: sh } = scratch
-  let l = from
-  for (let i = from; i < to; i++) {
-    const r = rows[i]!
-    const gi = og[i]!
-    const hi = oh[i]!
-    const goLeft = mask[bins[colBase + r]!]!
-    rows[l] = r
-    og[l] = gi
-    oh[l] = hi
-    const k = offset + i - l
-    sr[k] = r
-    sg[k] = gi
-    sh[k] = hi
-    l += goLeft
+  const bins = inputs.bins
+  const { rows, grad: og, hess: oh } = inputs.buf[src]
+  const { rows: dr, grad: dg, hess: dh } = inputs.buf[src === 0 ? 1 : 0]
+  const n = to - from
+  for (let k = 0; k < n; k++) {
+    const i = step === 1 ? from + k : to - 1 - k
+    const row = rows[i]!
+    const left = mask[bins[colBase + row]!]!
+    const p = left === 1 ? l : r
+    dr[p] = row
+    dg[p] = og[i]!
+    dh[p] = oh[i]!
+    l += step * left
+    r += step * (1 - left)
   }
-  return l - from
+  return l
+}
+
+/**
+ * Partitions the node rows[start..end) of buffer `src` on the calling thread, `nLeft` of them
+ * going left. Returns where the right rows start (in the other buffer).
+ */
+export function partitionNode(
+  inputs: HistogramInputs,
+  src: 0 | 1,
+  start: number,
+  end: number,
+  f: number,
+  mask: Uint8Array,
+  nLeft: number,
+  kernel: HistKernel | null,
+): number {
+  if (kernel !== null) writeMask(inputs, mask)
+  const mid = start + nLeft
+  const l = partitionRows(inputs, src, start, end, f, mask, start, mid, kernel, 1)
+  if (l !== mid) throw new PartitionCountError(nLeft, l - start)
+  return mid
 }
 
 /** Puts the split's left mask where the WebAssembly partition reads it. */
 export function writeMask(inputs: HistogramInputs, mask: Uint8Array): void {
   const arena = inputs.arena
   if (arena !== undefined) new Uint8Array(arena.memory.buffer, arena.mask, 256).set(mask)
-}
-
-/**
- * Joins partitioned chunks of rows[start..end): chunk t began at `starts[t]` (scratch offset
- * `starts[t] - start`) and kept `lefts[t]` left rows. Left parts move down in chunk order, then the
- * right parts follow from scratch in chunk order. Returns where the right rows start.
- */
-export function mergeChunks(
-  inputs: HistogramInputs,
-  scratch: PartitionScratch,
-  start: number,
-  end: number,
-  starts: readonly number[],
-  lefts: readonly number[],
-): number {
-  const { rows, orderedGrad: og, orderedHess: oh } = inputs
-  let at = start
-  for (let t = 0; t < starts.length; t++) {
-    const from = starts[t]!
-    const n = lefts[t]!
-    if (from !== at && n > 0) {
-      // Always downwards (at <= from): copyWithin moves overlapping ranges correctly.
-      rows.copyWithin(at, from, from + n)
-      og.copyWithin(at, from, from + n)
-      oh.copyWithin(at, from, from + n)
-    }
-    at += n
-  }
-  const mid = at
-  for (let t = 0; t < starts.length; t++) {
-    const off = starts[t]! - start
-    const n = (t + 1 < starts.length ? starts[t + 1]! : end) - starts[t]! - lefts[t]!
-    if (n === 0) continue
-    rows.set(scratch.rows.subarray(off, off + n), at)
-    og.set(scratch.grad.subarray(off, off + n), at)
-    oh.set(scratch.hess.subarray(off, off + n), at)
-    at += n
-  }
-  return mid
 }

@@ -6,11 +6,12 @@ import type { Tree } from '../tree/index.js'
 import { type BinMapper, binMatrix, fitBinMapper } from '../tree/index.js'
 import { type GrowerParams, growTree } from './grower.js'
 import { type HistogramBuilder, localHistogramBuilder, workerHistogramBuilder } from './hist-pool.js'
-import { HIST_STRIDE, type HistogramInputs } from './histogram.js'
+import { HIST_STRIDE, type HistogramInputs, type RowBuffer } from './histogram.js'
 import type { Objective } from './objectives.js'
-import { weightedQuantile } from './objectives.js'
+import { rowGradients, weightedQuantile } from './objectives.js'
 import type { GbdtCommonParams } from './params.js'
 import { resolveThreads } from './params.js'
+import type { ScoreInputs } from './round.js'
 import { allocArena, arenaViews } from './wasm-hist.js'
 
 /** Below this many cells (rows x features) training stays on one thread: starting workers costs more. */
@@ -50,6 +51,13 @@ export interface TrainInput {
   readonly categorical: ReadonlySet<number>
   readonly featureNames: readonly string[]
   readonly onIteration?: (info: IterationInfo) => void
+}
+
+/** A copy of `a` on shared memory, for worker threads. */
+function sharedCopy(a: Float64Array): Float64Array {
+  const out = new Float64Array(new SharedArrayBuffer(a.length * 8))
+  out.set(a)
+  return out
 }
 
 function pick(v: Float64Array, rows: Int32Array | null): Float64Array {
@@ -122,23 +130,21 @@ export async function trainEnsemble(
   // One WebAssembly memory for the hot buffers lets the histogram kernel run in wasm; without
   // WebAssembly (or beyond 2 GiB) they are plain (shared) typed arrays and the JS loop runs.
   const arena = allocArena(n, nFeatures, nSlots * histSize)
+  const rowBuffer = (): RowBuffer => ({
+    rows: allocInt32(n, useWorkers),
+    grad: allocFloat64(n, useWorkers),
+    hess: allocFloat64(n, useWorkers),
+  })
   const buffers =
     arena === null
       ? {
           bins: allocUint8(n * nFeatures, useWorkers),
-          rows: allocInt32(n, useWorkers),
-          orderedGrad: allocFloat64(n, useWorkers),
-          orderedHess: allocFloat64(n, useWorkers),
+          buf: [rowBuffer(), rowBuffer()] as const,
           histPool: allocFloat64(nSlots * histSize, useWorkers),
-          scratch: new Int32Array(n),
-          scratchGrad: new Float64Array(n),
-          scratchHess: new Float64Array(n),
         }
       : arenaViews(arena, n, nFeatures, nSlots * histSize)
-  const { scratch, scratchGrad, scratchHess, ...histBuffers } = buffers
-  const partitionScratch = { rows: scratch, grad: scratchGrad, hess: scratchHess }
   const inputs: HistogramInputs = {
-    ...histBuffers,
+    ...buffers,
     bins: binMatrix(x, mapper, trainRows, buffers.bins),
     nRows: n,
     featureOffset: mapper.featureOffset,
@@ -148,9 +154,32 @@ export async function trainEnsemble(
   }
   const bins = inputs.bins
   const features = allocInt32(nFeatures, useWorkers)
+  const fullRows = p.subsample >= 1
+  const baseScore = objective.initScore(y, w)
+  const raw = allocFloat64(n * K, useWorkers)
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) raw[i * K + k] = baseScore[k]!
+  // Leaf index (< maxLeaves <= 65536) of each training row in the current tree.
+  const leafOfRow =
+    p.maxLeaves <= 256
+      ? allocUint8(n, useWorkers)
+      : new Uint16Array(useWorkers ? new SharedArrayBuffer(n * 2) : new ArrayBuffer(n * 2))
+  const leafValues = allocFloat64(p.maxLeaves, useWorkers)
+  // One output, a row-local loss and every row in every tree: the score update and the next
+  // gradients run as one pass on every thread, straight into the root's row buffer (round.ts).
+  const score: ScoreInputs | null =
+    K === 1 && fullRows && rowGradients(objective.kind) !== null
+      ? {
+          kind: objective.kind,
+          raw,
+          y: useWorkers ? sharedCopy(y) : y,
+          w: w === null || !useWorkers ? w : sharedCopy(w),
+          leafOfRow,
+          leafValues,
+        }
+      : null
   const builder: HistogramBuilder = useWorkers
-    ? await workerHistogramBuilder(inputs, features, partitionScratch, Math.min(threads, nFeatures))
-    : localHistogramBuilder(inputs, features, partitionScratch)
+    ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures), score)
+    : localHistogramBuilder(inputs, features, score)
 
   try {
     // Validation rows, binned with the training bin bounds.
@@ -171,17 +200,12 @@ export async function trainEnsemble(
       }
     }
 
-    const baseScore = objective.initScore(y, w)
-    const raw = new Float64Array(n * K)
-    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) raw[i * K + k] = baseScore[k]!
     const valRaw = new Float64Array(nVal * K)
     for (let i = 0; i < nVal; i++) for (let k = 0; k < K; k++) valRaw[i * K + k] = baseScore[k]!
 
-    const grad = new Float64Array(n)
-    // Leaf index (< maxLeaves <= 65536) of each training row in the current tree.
-    const leafOfRow = p.maxLeaves <= 256 ? new Uint8Array(n) : new Uint16Array(n)
-    const leafValues = new Float64Array(p.maxLeaves)
-    const hess = new Float64Array(n)
+    // Without the score pass, gradients are computed here and copied or gathered into the root.
+    const grad = new Float64Array(score === null ? n : 0)
+    const hess = new Float64Array(score === null ? n : 0)
     const rng = new Rng(p.seed)
     const growerParams: GrowerParams = {
       maxLeaves: p.maxLeaves,
@@ -199,7 +223,17 @@ export async function trainEnsemble(
       minDataPerGroup: p.minDataPerGroup,
       minRowsPerCatLevel: p.minRowsPerCatLevel,
     }
-    const state = { mapper, inputs, builder, features, grad, hess, nSlots, identityRows: p.subsample >= 1 }
+    const state = {
+      mapper,
+      inputs,
+      builder,
+      features,
+      grad,
+      hess,
+      nSlots,
+      identityRows: fullRows,
+      rootReady: score !== null,
+    }
     const nColumns = Math.max(1, Math.round(p.colsample * nFeatures))
     const trees: Tree[] = []
     const treeOutput: number[] = []
@@ -216,19 +250,20 @@ export async function trainEnsemble(
       input.onIteration !== undefined && n > TRAIN_LOSS_SAMPLE
         ? trainLossSample(objective, raw, y, w, n, K)
         : null
-    const fullRows = p.subsample >= 1
     const residuals = objective.refitsLeaves ? new Float64Array(n) : null
     const residualWeights = objective.refitsLeaves && w !== null ? new Float64Array(n) : null
 
     for (let round = 1; round <= p.nEstimators; round++) {
       objective.prepare(raw, y, w, n)
       for (let k = 0; k < K; k++) {
-        objective.gradients(k, raw, y, w, grad, hess, n)
+        if (score === null) objective.gradients(k, raw, y, w, grad, hess, n)
+        // The first round's gradients; later ones come with the previous tree's score pass.
+        else if (round === 1) builder.score(false)
         // Row sample (Bernoulli, keeps rows in increasing order) and column sample per tree.
         let nSample = 0
-        const rows = inputs.rows
+        const rows = inputs.buf[0].rows
         if (fullRows) {
-          for (let i = 0; i < n; i++) rows[i] = i
+          if (score === null) for (let i = 0; i < n; i++) rows[i] = i
           nSample = n
         } else {
           for (let i = 0; i < n; i++) if (rng.next() < p.subsample) rows[nSample++] = i
@@ -246,6 +281,7 @@ export async function trainEnsemble(
           for (const leaf of grown.leaves) {
             const m = leaf.end - leaf.start
             if (m === 0) continue
+            const rows = inputs.buf[leaf.buf].rows
             for (let i = 0; i < m; i++) {
               const r = rows[leaf.start + i]!
               residuals[i] = y[r]! - raw[r * K + k]!
@@ -268,11 +304,15 @@ export async function trainEnsemble(
           for (let l = 0; l < grown.leaves.length; l++) {
             const leaf = grown.leaves[l]!
             leafValues[l] = tree.value[leaf.node]!
+            const rows = inputs.buf[leaf.buf].rows
             for (let i = leaf.start; i < leaf.end; i++) leafOfRow[rows[i]!] = l
           }
-          for (let r = 0; r < n; r++) {
-            const j = r * K + k
-            raw[j] = raw[j]! + leafValues[leafOfRow[r]!]!
+          if (score !== null) builder.score(true)
+          else {
+            for (let r = 0; r < n; r++) {
+              const j = r * K + k
+              raw[j] = raw[j]! + leafValues[leafOfRow[r]!]!
+            }
           }
         } else {
           for (let r = 0; r < n; r++) {

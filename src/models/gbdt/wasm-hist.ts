@@ -4,10 +4,26 @@
  * bit for bit; measured ~1.7x faster than V8's code for the same loop (no bounds checks, plain
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
- * Source: wasm/hist.wat (hist4, hist1, partition), compiled by scripts/build-wasm.mjs.
+ * Source: wasm/hist.wat (hist4, hist1, partition, partition_back), compiled by scripts/build-wasm.mjs.
  */
 import { compileWasm, wasmDisabled } from '../../runtime/index.js'
 import { histWasm } from './wasm/hist.wasm.js'
+
+/** A partition kernel: (rows, og, oh, from, to, col, mask, dstRows, dstGrad, dstHess, l, r) -> l_end. */
+type PartitionKernel = (
+  rows: number,
+  og: number,
+  oh: number,
+  from: number,
+  to: number,
+  col: number,
+  mask: number,
+  dstRows: number,
+  dstGrad: number,
+  dstHess: number,
+  l: number,
+  r: number,
+) => number
 
 /** hist4 and hist1 with byte-address arguments, and partition (see wasm/hist.wat). */
 export interface HistKernel {
@@ -27,18 +43,13 @@ export interface HistKernel {
     b3: number,
   ): void
   hist1(rows: number, og: number, oh: number, start: number, end: number, c0: number, b0: number): void
-  partition(
-    rows: number,
-    og: number,
-    oh: number,
-    start: number,
-    end: number,
-    col: number,
-    mask: number,
-    sRows: number,
-    sGrad: number,
-    sHess: number,
-  ): number
+  /**
+   * The stable partition of rows[from..to) of one row buffer into the other (byte addresses):
+   * left rows to l, l + 1, ..., right rows to r, r + 1, .... Returns where l ended.
+   */
+  partition: PartitionKernel
+  /** partition taking rows last first and writing downwards from l and r. Returns where l ended. */
+  partition_back: PartitionKernel
 }
 
 let compiled: WebAssembly.Module | null | undefined
@@ -62,17 +73,23 @@ export function histKernel(memory: WebAssembly.Memory): HistKernel | null {
   }
 }
 
+/** Byte offsets of one row buffer (rows, gradients, hessians) inside an arena. */
+export interface RowBufferLayout {
+  readonly rows: number
+  readonly grad: number
+  readonly hess: number
+}
+
 /** Byte offsets of the training buffers inside an arena. */
 export interface ArenaLayout {
   readonly memory: WebAssembly.Memory
   readonly bins: number
-  readonly rows: number
-  readonly orderedGrad: number
-  readonly orderedHess: number
+  /**
+   * The two row buffers: a node's rows (and their gradients and hessians) live in one of them, and
+   * a split partitions them into the other (see partition.ts).
+   */
+  readonly buf: readonly [RowBufferLayout, RowBufferLayout]
   readonly histPool: number
-  readonly scratchRows: number
-  readonly scratchGrad: number
-  readonly scratchHess: number
   /** 256 bytes: the left mask of the split being applied. */
   readonly mask: number
 }
@@ -81,40 +98,32 @@ export interface ArenaLayout {
 const MAX_ARENA_BYTES = 2 ** 31
 
 /**
- * One shared memory holding bins (nRows * nFeatures bytes), rows (int32), ordered gradients and
- * hessians (float64), the histogram pool (float64) and the partition's scratch arrays, or null when WebAssembly is unavailable or
- * the data is too large for a 32-bit address space.
+ * One shared memory holding bins (nRows * nFeatures bytes), two row buffers (int32 rows, float64
+ * gradients and hessians) and the histogram pool (float64), or null when WebAssembly is
+ * unavailable or the data is too large for a 32-bit address space.
  */
 export function allocArena(nRows: number, nFeatures: number, histDoubles: number): ArenaLayout | null {
   // Read per call (not only at first compile) so a process can compare both paths.
   if (process.env.KEEL_NO_WASM === '1' || histModule() === null) return null
   const align = (n: number) => Math.ceil(n / 8) * 8
   const bins = 0
-  const rows = align(bins + nRows * nFeatures)
-  const orderedGrad = align(rows + nRows * 4)
-  const orderedHess = orderedGrad + nRows * 8
-  const histPool = orderedHess + nRows * 8
-  const scratchGrad = histPool + histDoubles * 8
-  const scratchHess = scratchGrad + nRows * 8
-  const scratchRows = scratchHess + nRows * 8
-  const mask = align(scratchRows + nRows * 4)
+  const histPool = align(bins + nRows * nFeatures)
+  let at = histPool + histDoubles * 8
+  const rowBuffer = (): RowBufferLayout => {
+    const grad = at
+    const hess = grad + nRows * 8
+    const rows = hess + nRows * 8
+    at = align(rows + nRows * 4)
+    return { rows, grad, hess }
+  }
+  const buf = [rowBuffer(), rowBuffer()] as const
+  const mask = at
   const total = mask + 256
   if (total > MAX_ARENA_BYTES) return null
   const pages = Math.max(1, Math.ceil(total / 65536))
   try {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
-    return {
-      memory,
-      bins,
-      rows,
-      orderedGrad,
-      orderedHess,
-      histPool,
-      scratchRows,
-      scratchGrad,
-      scratchHess,
-      mask,
-    }
+    return { memory, bins, buf, histPool, mask }
   } catch {
     return null
   }
@@ -125,12 +134,22 @@ export function arenaViews(arena: ArenaLayout, nRows: number, nFeatures: number,
   const b = arena.memory.buffer
   return {
     bins: new Uint8Array(b, arena.bins, nRows * nFeatures),
-    rows: new Int32Array(b, arena.rows, nRows),
-    orderedGrad: new Float64Array(b, arena.orderedGrad, nRows),
-    orderedHess: new Float64Array(b, arena.orderedHess, nRows),
+    buf: [rowBufferViews(arena, 0, nRows), rowBufferViews(arena, 1, nRows)] as const,
     histPool: new Float64Array(b, arena.histPool, histDoubles),
-    scratch: new Int32Array(b, arena.scratchRows, nRows),
-    scratchGrad: new Float64Array(b, arena.scratchGrad, nRows),
-    scratchHess: new Float64Array(b, arena.scratchHess, nRows),
+  }
+}
+
+/** Typed-array views of one of an arena's row buffers. */
+export function rowBufferViews(
+  arena: ArenaLayout,
+  which: 0 | 1,
+  nRows: number,
+): { rows: Int32Array; grad: Float64Array; hess: Float64Array } {
+  const b = arena.memory.buffer
+  const at = arena.buf[which]
+  return {
+    rows: new Int32Array(b, at.rows, nRows),
+    grad: new Float64Array(b, at.grad, nRows),
+    hess: new Float64Array(b, at.hess, nRows),
   }
 }

@@ -1,11 +1,10 @@
 ;; Histogram and partition kernels of GBDT training (loaded by ../wasm-hist.ts).
 ;; Imports a shared memory so worker threads run the kernels on the same arena.
 ;; Build: node scripts/build-wasm.mjs (writes hist.wasm.ts; a test checks it matches).
-;; One (type) per function: the layout of the kernels' original encoder, kept so the bytes stay the same.
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t1 (func (param i32 i32 i32 i32 i32 i32 i32)))
-  (type $t2 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "mem" (memory $mem 1 65536 shared))
 
   ;; hist4(rows, og, oh, start, end, col0..col3, base0..base3): for i in [start, end), r = rows[i];
@@ -86,44 +85,66 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
 
-  ;; partition(rows, og, oh, start, end, col, mask, s_rows, s_grad, s_hess) -> mid: the stable
-  ;; partition of grower.ts. Rows of [start, end) whose bin has mask[bin] = 1 compact to the front
-  ;; (with their gradients and hessians); the others are copied to the scratch arrays, in order, for
-  ;; the caller to append at mid. Branch-free, as the JavaScript loop.
-  (func $partition (export "partition") (type $t2)
-    (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
-    (param $col i32) (param $mask i32) (param $s_rows i32) (param $s_grad i32) (param $s_hess i32)
-    (result i32)
-    (local $i i32) (local $r i32) (local $l i32) (local $rc i32) (local $left i32) (local $g f64)
-    (local $h f64)
-    (local.set $i (local.get $start))
-    (local.set $l (local.get $start))
-    (local.set $rc (i32.const 0))
+  ;; partition(src_rows, src_g, src_h, from, to, col, mask, dst_rows, dst_g, dst_h, l, r) -> l_end:
+  ;; the split's stable partition from one row buffer into the other. Rows of [from, to) of the
+  ;; source, in order, go to the destination: those whose bin has mask[bin] = 1 at l, l + 1, ...,
+  ;; the others at r, r + 1, ... (with their gradients and hessians). Returns where l ended. One
+  ;; write per row, its position chosen by `select` (no branch on the ~50 % unpredictable side).
+  (func $partition (export "partition") (type $t3)
+    (param $rows i32) (param $og i32) (param $oh i32) (param $from i32) (param $to i32)
+    (param $col i32) (param $mask i32) (param $d_rows i32) (param $d_g i32) (param $d_h i32)
+    (param $l i32) (param $r i32) (result i32)
+    (local $i i32) (local $row i32) (local $left i32) (local $p i32)
+    (local.set $i (local.get $from))
     (block $B0
-      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $to)))
       (loop $L1
-        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
-        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $row (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $left
           (i32.load8_u
-            (i32.add (local.get $mask) (i32.load8_u (i32.add (local.get $col) (local.get $r))))))
-        (i32.store
-          (i32.add (local.get $rows) (i32.mul (local.get $l) (i32.const 4)))
-          (local.get $r))
-        (f64.store (i32.add (local.get $og) (i32.mul (local.get $l) (i32.const 8))) (local.get $g))
-        (f64.store (i32.add (local.get $oh) (i32.mul (local.get $l) (i32.const 8))) (local.get $h))
-        (i32.store
-          (i32.add (local.get $s_rows) (i32.mul (local.get $rc) (i32.const 4)))
-          (local.get $r))
+            (i32.add (local.get $mask) (i32.load8_u (i32.add (local.get $col) (local.get $row))))))
+        (local.set $p (select (local.get $l) (local.get $r) (local.get $left)))
+        (i32.store (i32.add (local.get $d_rows) (i32.shl (local.get $p) (i32.const 2))) (local.get $row))
         (f64.store
-          (i32.add (local.get $s_grad) (i32.mul (local.get $rc) (i32.const 8)))
-          (local.get $g))
+          (i32.add (local.get $d_g) (i32.shl (local.get $p) (i32.const 3)))
+          (f64.load (i32.add (local.get $og) (i32.shl (local.get $i) (i32.const 3)))))
         (f64.store
-          (i32.add (local.get $s_hess) (i32.mul (local.get $rc) (i32.const 8)))
-          (local.get $h))
+          (i32.add (local.get $d_h) (i32.shl (local.get $p) (i32.const 3)))
+          (f64.load (i32.add (local.get $oh) (i32.shl (local.get $i) (i32.const 3)))))
         (local.set $l (i32.add (local.get $l) (local.get $left)))
-        (local.set $rc (i32.add (local.get $rc) (i32.sub (i32.const 1) (local.get $left))))
+        (local.set $r (i32.add (local.get $r) (i32.sub (i32.const 1) (local.get $left))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end)))))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $to)))))
+    (local.get $l))
+
+  ;; partition_back: partition from the other end. Rows of [from, to) are taken last first and
+  ;; written downwards: left ones at l, l - 1, ..., the others at r, r - 1, ...; so a second thread
+  ;; that takes a node's upper chunk this way fills the left part's top and the right part's top
+  ;; while the first fills both parts' bottoms, in the same stable order. Returns where l ended
+  ;; (one below the lowest left row written).
+  (func $partition_back (export "partition_back") (type $t3)
+    (param $rows i32) (param $og i32) (param $oh i32) (param $from i32) (param $to i32)
+    (param $col i32) (param $mask i32) (param $d_rows i32) (param $d_g i32) (param $d_h i32)
+    (param $l i32) (param $r i32) (result i32)
+    (local $i i32) (local $row i32) (local $left i32) (local $p i32)
+    (local.set $i (local.get $to))
+    (block $B0
+      (br_if $B0 (i32.le_u (local.get $i) (local.get $from)))
+      (loop $L1
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (local.set $row (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $left
+          (i32.load8_u
+            (i32.add (local.get $mask) (i32.load8_u (i32.add (local.get $col) (local.get $row))))))
+        (local.set $p (select (local.get $l) (local.get $r) (local.get $left)))
+        (i32.store (i32.add (local.get $d_rows) (i32.shl (local.get $p) (i32.const 2))) (local.get $row))
+        (f64.store
+          (i32.add (local.get $d_g) (i32.shl (local.get $p) (i32.const 3)))
+          (f64.load (i32.add (local.get $og) (i32.shl (local.get $i) (i32.const 3)))))
+        (f64.store
+          (i32.add (local.get $d_h) (i32.shl (local.get $p) (i32.const 3)))
+          (f64.load (i32.add (local.get $oh) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $l (i32.sub (local.get $l) (local.get $left)))
+        (local.set $r (i32.sub (local.get $r) (i32.sub (i32.const 1) (local.get $left))))
+        (br_if $L1 (i32.gt_u (local.get $i) (local.get $from)))))
     (local.get $l)))
