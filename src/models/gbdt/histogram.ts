@@ -71,6 +71,15 @@ export function buildHistogramFeatures(
     const at = (f: number) => arena.histPool + (histBase + featureOffset[f]! * HIST_STRIDE) * 8
     const { rows: pr, grad: pg, hess: ph } = arena.buf[buffer]
     let jw = fFrom
+    for (; jw + 8 <= fTo; jw += 8) {
+      const cols: number[] = []
+      const bases: number[] = []
+      for (let q = 0; q < 8; q++) {
+        cols.push(col(features[jw + q]!))
+        bases.push(at(features[jw + q]!))
+      }
+      kernel.hist8(pr, pg, ph, start, end, ...cols, ...bases)
+    }
     for (; jw + 4 <= fTo; jw += 4) {
       const f0 = features[jw]!
       const f1 = features[jw + 1]!

