@@ -6,6 +6,7 @@ export {
   allocFloat64,
   allocInt32,
   allocUint8,
+  spinWhile,
   WorkerPoolError,
   workerModuleCode,
   workerOnline,

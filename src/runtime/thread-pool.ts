@@ -35,6 +35,22 @@ export class WorkerPoolError extends AppError {
   }
 }
 
+/**
+ * Spins until ctrl[index] is no longer `value`, for at most `maxMs` milliseconds. Returns whether
+ * it changed. A pool's threads hand each other tasks tens of microseconds apart; waking a thread
+ * sleeping in Atomics.wait costs about that much again (a futex round trip), so a thread that
+ * expects the next hand-off soon polls briefly first and sleeps only after.
+ */
+export function spinWhile(ctrl: Int32Array, index: number, value: number, maxMs: number): boolean {
+  if (maxMs <= 0) return Atomics.load(ctrl, index) !== value
+  const until = performance.now() + maxMs
+  for (let spins = 1; ; spins++) {
+    if (Atomics.load(ctrl, index) !== value) return true
+    // The clock is read every 64 polls: a read costs more than a poll.
+    if ((spins & 63) === 0 && performance.now() >= until) return false
+  }
+}
+
 /** Typed arrays that workers can share: backed by a SharedArrayBuffer when `shared`. */
 export function allocFloat64(length: number, shared: boolean): Float64Array {
   return shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length)

@@ -4,7 +4,7 @@
  * pieces (worker start-up, errors, shared arrays) are in src/runtime.
  */
 import { Worker } from 'node:worker_threads'
-import { WorkerPoolError, workerModuleCode, workerOnline } from '../../runtime/index.js'
+import { spinWhile, WorkerPoolError, workerModuleCode, workerOnline } from '../../runtime/index.js'
 import { PartitionCountError } from './errors.js'
 import { buildHistogramFeatures, type HistogramInputs, type RowBuffer } from './histogram.js'
 import { type RowGradients, rowGradients } from './objectives.js'
@@ -43,6 +43,12 @@ const CTRL_FIXED = 16
 export function doneSlot(nThreads: number, t: number): number {
   return CTRL.lefts + nThreads + t
 }
+
+/**
+ * How long a thread of the pool polls for its next hand-off before it sleeps (milliseconds): the
+ * tasks of a tree come tens of microseconds apart, about what a futex wake-up costs.
+ */
+export const SPIN_MS = 0.05
 
 /** Task codes written to CTRL.task. */
 export const TASK = { histogram: 1, exit: 2, partition: 3, score: 4 } as const
@@ -123,7 +129,16 @@ export function localHistogramBuilder(
   const gradients = scoreGradients(score)
   return {
     score(addTree) {
-      updateRows(score!, gradients, inputs.buf[0], addTree, 0, inputs.nRows)
+      updateRows(
+        score!,
+        gradients,
+        inputs.buf[0],
+        addTree,
+        0,
+        inputs.nRows,
+        kernel,
+        inputs.arena?.buf[0] ?? null,
+      )
     },
     build(buffer, slot, start, end, nFeatures) {
       buildHistogramFeatures(inputs, features, 0, nFeatures, slot, buffer, start, end, kernel)
@@ -176,6 +191,7 @@ export async function workerHistogramBuilder(
               w: score.w === null ? null : shared(score.w),
               leafOfRow: shared(score.leafOfRow),
               leafValues: shared(score.leafValues),
+              arena: score.arena,
             },
     }
     const worker = new Worker(code, { eval: true, workerData: data })
@@ -203,6 +219,7 @@ export async function workerHistogramBuilder(
       for (;;) {
         const done = Atomics.load(ctrl, slot)
         if (done === generation) break
+        if (spinWhile(ctrl, slot, done, SPIN_MS)) continue
         // A bounded wait lets us notice a worker that died without reporting.
         if (Atomics.wait(ctrl, slot, done, 60_000) === 'timed-out' && Atomics.load(ctrl, slot) === done)
           throw new WorkerPoolError('A histogram worker thread stopped responding. Retry with threads: 1.')
@@ -233,11 +250,20 @@ export async function workerHistogramBuilder(
     score(addTree) {
       const n = inputs.nRows
       if (n < MIN_PARALLEL_SCORE) {
-        updateRows(score!, gradients, inputs.buf[0], addTree, 0, n)
+        updateRows(score!, gradients, inputs.buf[0], addTree, 0, n, kernel, inputs.arena?.buf[0] ?? null)
         return
       }
       post(TASK.score, [CTRL.addTree, addTree ? 1 : 0])
-      updateRows(score!, gradients, inputs.buf[0], addTree, 0, chunkStart(0, n, 1, nThreads))
+      updateRows(
+        score!,
+        gradients,
+        inputs.buf[0],
+        addTree,
+        0,
+        chunkStart(0, n, 1, nThreads),
+        kernel,
+        inputs.arena?.buf[0] ?? null,
+      )
       waitDone()
     },
     partition(src, start, end, f, mask, nLeft) {

@@ -5,7 +5,8 @@
  * cost microseconds where postMessage costs tens of them, and a tree has dozens of nodes.
  */
 import { workerData } from 'node:worker_threads'
-import { CTRL, chunkStart, doneSlot, type HistWorkerData, TASK } from './hist-pool.js'
+import { spinWhile } from '../../runtime/index.js'
+import { CTRL, chunkStart, doneSlot, type HistWorkerData, SPIN_MS, TASK } from './hist-pool.js'
 import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
 import { rowGradients } from './objectives.js'
 import { partitionRows } from './partition.js'
@@ -37,7 +38,7 @@ const gradients = score === null ? null : rowGradients(score.kind)
 /** The generation of the last task this thread ran: a wake-up without a newer one runs nothing. */
 let last = 0
 for (;;) {
-  Atomics.wait(ctrl, CTRL.generation, last)
+  if (!spinWhile(ctrl, CTRL.generation, last, SPIN_MS)) Atomics.wait(ctrl, CTRL.generation, last)
   const generation = Atomics.load(ctrl, CTRL.generation)
   if (generation === last) continue
   last = generation
@@ -79,6 +80,8 @@ for (;;) {
         addTree,
         chunkStart(0, n, threadIndex, nThreads),
         chunkStart(0, n, threadIndex + 1, nThreads),
+        kernel,
+        data.arena?.buf[0] ?? null,
       )
     } else if (task === TASK.score) {
       throw new Error('score task without score inputs')

@@ -129,7 +129,16 @@ export async function trainEnsemble(
   const nSlots = Math.max(3, Math.min(p.maxLeaves + 1, Math.floor(HIST_POOL_BYTES / (histSize * 8))))
   // One WebAssembly memory for the hot buffers lets the histogram kernel run in wasm; without
   // WebAssembly (or beyond 2 GiB) they are plain (shared) typed arrays and the JS loop runs.
-  const arena = allocArena(n, nFeatures, nSlots * histSize)
+  const fullRows = p.subsample >= 1
+  // One output, a row-local loss and every row in every tree: the score update and the next
+  // gradients run as one pass on every thread, straight into the root's row buffer (round.ts).
+  const scorePass = K === 1 && fullRows && rowGradients(objective.kind) !== null
+  const arena = allocArena(
+    n,
+    nFeatures,
+    nSlots * histSize,
+    scorePass ? { weights: w !== null, maxLeaves: p.maxLeaves } : null,
+  )
   const rowBuffer = (): RowBuffer => ({
     rows: allocInt32(n, useWorkers),
     grad: allocFloat64(n, useWorkers),
@@ -154,29 +163,43 @@ export async function trainEnsemble(
   }
   const bins = inputs.bins
   const features = allocInt32(nFeatures, useWorkers)
-  const fullRows = p.subsample >= 1
   const baseScore = objective.initScore(y, w)
-  const raw = allocFloat64(n * K, useWorkers)
+  // The score pass's arrays live in the arena where it holds them (its WebAssembly kernel reads
+  // them there), else on shared memory where workers take part.
+  const inArena = arena?.score ?? null
+  const mem = arena?.memory.buffer
+  const raw = inArena !== null ? new Float64Array(mem!, inArena.raw, n) : allocFloat64(n * K, useWorkers)
   for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) raw[i * K + k] = baseScore[k]!
   // Leaf index (< maxLeaves <= 65536) of each training row in the current tree.
   const leafOfRow =
-    p.maxLeaves <= 256
-      ? allocUint8(n, useWorkers)
-      : new Uint16Array(useWorkers ? new SharedArrayBuffer(n * 2) : new ArrayBuffer(n * 2))
-  const leafValues = allocFloat64(p.maxLeaves, useWorkers)
-  // One output, a row-local loss and every row in every tree: the score update and the next
-  // gradients run as one pass on every thread, straight into the root's row buffer (round.ts).
-  const score: ScoreInputs | null =
-    K === 1 && fullRows && rowGradients(objective.kind) !== null
-      ? {
-          kind: objective.kind,
-          raw,
-          y: useWorkers ? sharedCopy(y) : y,
-          w: w === null || !useWorkers ? w : sharedCopy(w),
-          leafOfRow,
-          leafValues,
-        }
-      : null
+    inArena !== null
+      ? new Uint16Array(mem!, inArena.leaf, n + 1)
+      : p.maxLeaves <= 256
+        ? allocUint8(n, useWorkers)
+        : new Uint16Array(useWorkers ? new SharedArrayBuffer(n * 2) : new ArrayBuffer(n * 2))
+  const leafValues =
+    inArena !== null
+      ? new Float64Array(mem!, inArena.values, p.maxLeaves)
+      : allocFloat64(p.maxLeaves, useWorkers)
+  const placed = (a: Float64Array, at: number): Float64Array => {
+    if (inArena !== null) {
+      const view = new Float64Array(mem!, at, n)
+      view.set(a)
+      return view
+    }
+    return useWorkers ? sharedCopy(a) : a
+  }
+  const score: ScoreInputs | null = scorePass
+    ? {
+        kind: objective.kind,
+        raw,
+        y: placed(y, inArena?.y ?? 0),
+        w: w === null ? null : placed(w, inArena?.w ?? 0),
+        leafOfRow,
+        leafValues,
+        arena: inArena,
+      }
+    : null
   const builder: HistogramBuilder = useWorkers
     ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures), score)
     : localHistogramBuilder(inputs, features, score)

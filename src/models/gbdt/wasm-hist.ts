@@ -4,7 +4,7 @@
  * bit for bit; measured ~1.7x faster than V8's code for the same loop (no bounds checks, plain
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
- * Source: wasm/hist.wat (hist8, hist4, hist1, partition, partition_back), compiled by scripts/build-wasm.mjs.
+ * Source: wasm/hist.wat (hist8, hist4, hist1, score_logistic, partition, partition_back), compiled by scripts/build-wasm.mjs.
  */
 import { compileWasm, wasmDisabled } from '../../runtime/index.js'
 import { histWasm } from './wasm/hist.wasm.js'
@@ -58,6 +58,23 @@ export interface HistKernel {
   partition: PartitionKernel
   /** partition taking rows last first and writing downwards from l and r. Returns where l ended. */
   partition_back: PartitionKernel
+  /**
+   * The score pass of round.ts for log-loss over rows [from, to) (byte addresses; w = 0 for no
+   * weights; add = 1 adds values[leaf[i]] to raw first), with Math.exp's results bit for bit.
+   */
+  score_logistic(
+    raw: number,
+    y: number,
+    w: number,
+    grad: number,
+    hess: number,
+    rows: number,
+    leaf: number,
+    values: number,
+    from: number,
+    to: number,
+    add: number,
+  ): void
 }
 
 let compiled: WebAssembly.Module | null | undefined
@@ -74,7 +91,7 @@ export function histKernel(memory: WebAssembly.Memory): HistKernel | null {
   const module = histModule()
   if (module === null) return null
   try {
-    const instance = new WebAssembly.Instance(module, { env: { mem: memory } })
+    const instance = new WebAssembly.Instance(module, { env: { mem: memory, exp: Math.exp } })
     return instance.exports as unknown as HistKernel
   } catch {
     return null
@@ -100,6 +117,21 @@ export interface ArenaLayout {
   readonly histPool: number
   /** 256 bytes: the left mask of the split being applied. */
   readonly mask: number
+  /** The score pass's arrays (round.ts), where the arena holds them. */
+  readonly score: ScoreLayout | null
+}
+
+/** Byte offsets of the score pass's arrays inside an arena. */
+export interface ScoreLayout {
+  /** nRows float64 margins. */
+  readonly raw: number
+  readonly y: number
+  /** nRows float64 weights, or 0 without weights. */
+  readonly w: number
+  /** nRows + 1 uint16 leaf indexes (the last one is padding the two-row kernel may read). */
+  readonly leaf: number
+  /** maxLeaves float64 leaf values. */
+  readonly values: number
 }
 
 /** Arenas beyond this stay in plain SharedArrayBuffers (wasm32 addresses; leave headroom). */
@@ -110,7 +142,12 @@ const MAX_ARENA_BYTES = 2 ** 31
  * gradients and hessians) and the histogram pool (float64), or null when WebAssembly is
  * unavailable or the data is too large for a 32-bit address space.
  */
-export function allocArena(nRows: number, nFeatures: number, histDoubles: number): ArenaLayout | null {
+export function allocArena(
+  nRows: number,
+  nFeatures: number,
+  histDoubles: number,
+  score: { readonly weights: boolean; readonly maxLeaves: number } | null = null,
+): ArenaLayout | null {
   // Read per call (not only at first compile) so a process can compare both paths.
   if (process.env.KEEL_NO_WASM === '1' || histModule() === null) return null
   const align = (n: number) => Math.ceil(n / 8) * 8
@@ -125,13 +162,24 @@ export function allocArena(nRows: number, nFeatures: number, histDoubles: number
     return { rows, grad, hess }
   }
   const buf = [rowBuffer(), rowBuffer()] as const
+  let scoreLayout: ScoreLayout | null = null
+  if (score !== null) {
+    const raw = at
+    const y = raw + nRows * 8
+    const w = score.weights ? y + nRows * 8 : 0
+    const values = (score.weights ? w : y) + nRows * 8
+    const leaf = values + score.maxLeaves * 8
+    at = align(leaf + (nRows + 1) * 2)
+    scoreLayout = { raw, y, w, leaf, values }
+  }
+  // 256 bytes of mask, and room for the two-row score kernel's read past its last row.
   const mask = at
   const total = mask + 256
   if (total > MAX_ARENA_BYTES) return null
   const pages = Math.max(1, Math.ceil(total / 65536))
   try {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
-    return { memory, bins, buf, histPool, mask }
+    return { memory, bins, buf, histPool, mask, score: scoreLayout }
   } catch {
     return null
   }

@@ -6,7 +6,10 @@
   (type $t1 (func (param i32 i32 i32 i32 i32 i32 i32)))
   (type $t4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (type $t3 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (type $t5 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "env" "mem" (memory $mem 1 65536 shared))
+  ;; Math.exp, for the lanes exp2 does not reduce itself.
+  (import "env" "exp" (func $mexp (param f64) (result f64)))
 
   ;; hist4(rows, og, oh, start, end, col0..col3, base0..base3): for i in [start, end), r = rows[i];
   ;; for each of the 4 features j, k = base_j + 24 * bins[col_j + r] and hist[k] += og[i],
@@ -167,6 +170,121 @@
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+
+  ;; score_logistic(raw, y, w, grad, hess, rows, leaf, values, from, to, add): the score pass of
+  ;; round.ts for log-loss, rows [from, to), two at a time: raw += values[leaf] (u16 leaf indexes,
+  ;; when add = 1), p = 1 / (1 + exp(-raw)), grad = (p - y) w, hess = max(p (1 - p), 1e-16) w (no
+  ;; weights when w = 0), rows[i] = i. The operations of objectives.ts's logistic rows, in the same
+  ;; order, so results are the same bit for bit.
+  (func $score_logistic (export "score_logistic") (type $t5)
+    (param $raw i32) (param $y i32) (param $w i32) (param $grad i32) (param $hess i32) (param $rows i32)
+    (param $leaf i32) (param $values i32) (param $from i32) (param $to i32) (param $add i32)
+    (local $i i32) (local $x v128) (local $p v128) (local $g v128) (local $h v128) (local $wv v128)
+    (local $o i32)
+    (local.set $i (local.get $from))
+    (block $B0
+      (loop $L1
+        (br_if $B0 (i32.ge_u (local.get $i) (local.get $to)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $x (v128.load (i32.add (local.get $raw) (local.get $o))))
+        (if (local.get $add)
+          (then
+            (local.set $x
+              (f64x2.add (local.get $x)
+                (f64x2.replace_lane 1
+                  (f64x2.splat
+                    (f64.load (i32.add (local.get $values)
+                      (i32.shl (i32.load16_u (i32.add (local.get $leaf) (i32.shl (local.get $i) (i32.const 1)))) (i32.const 3)))))
+                  (f64.load (i32.add (local.get $values)
+                    (i32.shl (i32.load16_u offset=2 (i32.add (local.get $leaf) (i32.shl (local.get $i) (i32.const 1)))) (i32.const 3)))))))))
+        (local.set $p
+          (f64x2.div (v128.const f64x2 1 1)
+            (f64x2.add (v128.const f64x2 1 1) (call $exp2 (f64x2.neg (local.get $x))))))
+        (local.set $g (f64x2.sub (local.get $p) (v128.load (i32.add (local.get $y) (local.get $o)))))
+        (local.set $h
+          (f64x2.max
+            (f64x2.mul (local.get $p) (f64x2.sub (v128.const f64x2 1 1) (local.get $p)))
+            (v128.const f64x2 1e-16 1e-16)))
+        (if (local.get $w)
+          (then
+            (local.set $wv (v128.load (i32.add (local.get $w) (local.get $o))))
+            (local.set $g (f64x2.mul (local.get $g) (local.get $wv)))
+            (local.set $h (f64x2.mul (local.get $h) (local.get $wv)))))
+        ;; The last row of an odd count: lane 0 only (lane 1 read past it, never written).
+        (if (i32.eq (i32.add (local.get $i) (i32.const 1)) (local.get $to))
+          (then
+            (if (local.get $add)
+              (then (f64.store (i32.add (local.get $raw) (local.get $o)) (f64x2.extract_lane 0 (local.get $x)))))
+            (f64.store (i32.add (local.get $grad) (local.get $o)) (f64x2.extract_lane 0 (local.get $g)))
+            (f64.store (i32.add (local.get $hess) (local.get $o)) (f64x2.extract_lane 0 (local.get $h)))
+            (i32.store (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2))) (local.get $i))
+            (br $B0)))
+        (if (local.get $add) (then (v128.store (i32.add (local.get $raw) (local.get $o)) (local.get $x))))
+        (v128.store (i32.add (local.get $grad) (local.get $o)) (local.get $g))
+        (v128.store (i32.add (local.get $hess) (local.get $o)) (local.get $h))
+        (i64.store (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2)))
+          (i64.or (i64.extend_i32_u (local.get $i))
+            (i64.shl (i64.extend_i32_u (i32.add (local.get $i) (i32.const 1))) (i64.const 32))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $L1))))
+
+  ;; exp2(x): Math.exp of both lanes, bit for bit: fdlibm's __ieee754_exp (V8's Math.exp) with its
+  ;; three argument reductions chosen per lane. Lanes outside 2^-28 <= |x| < 708 (where fdlibm takes
+  ;; other paths) go through the imported Math.exp.
+  (func $exp2 (param $x v128) (result v128)
+    (local $hx v128) (local $t v128) (local $hi v128) (local $lo v128) (local $r v128) (local $tt v128)
+    (local $c v128) (local $y v128) (local $k v128)
+    (local.set $hx
+      (v128.and (i64x2.shr_u (local.get $x) (i32.const 32)) (v128.const i64x2 0x7fffffff 0x7fffffff)))
+    (if (v128.any_true
+          (v128.or
+            (i64x2.lt_s (local.get $hx) (v128.const i64x2 0x3e300000 0x3e300000))
+            (i64x2.ge_s (local.get $hx) (v128.const i64x2 0x40862000 0x40862000))))
+      (then
+        (return
+          (f64x2.replace_lane 1
+            (f64x2.splat (call $mexp (f64x2.extract_lane 0 (local.get $x))))
+            (call $mexp (f64x2.extract_lane 1 (local.get $x)))))))
+    ;; k: 0 for |x| <= 0.5 ln2; +-1 below 1.5 ln2; else trunc(x / ln2 +- 0.5). As a double in $t.
+    (local.set $t
+      (v128.bitselect
+        (v128.bitselect
+          ;; +-1 with x's sign
+          (v128.or (v128.const f64x2 1 1) (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
+          (f64x2.trunc
+            (f64x2.add
+              (f64x2.mul (v128.const f64x2 1.44269504088896338700e+00 1.44269504088896338700e+00) (local.get $x))
+              (v128.or (v128.const f64x2 0.5 0.5) (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))))
+          (i64x2.lt_s (local.get $hx) (v128.const i64x2 0x3FF0A2B2 0x3FF0A2B2)))
+        (v128.const f64x2 0 0)
+        (i64x2.gt_s (local.get $hx) (v128.const i64x2 0x3fd62e42 0x3fd62e42))))
+    (local.set $hi
+      (f64x2.sub (local.get $x)
+        (f64x2.mul (local.get $t) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))))
+    (local.set $lo
+      (f64x2.mul (local.get $t) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10)))
+    (local.set $r (f64x2.sub (local.get $hi) (local.get $lo)))
+    (local.set $tt (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $c
+      (f64x2.sub (local.get $r)
+        (f64x2.mul (local.get $tt)
+          (f64x2.add (v128.const f64x2 1.66666666666666019037e-01 1.66666666666666019037e-01)
+            (f64x2.mul (local.get $tt)
+              (f64x2.add (v128.const f64x2 -2.77777777770155933842e-03 -2.77777777770155933842e-03)
+                (f64x2.mul (local.get $tt)
+                  (f64x2.add (v128.const f64x2 6.61375632143793436117e-05 6.61375632143793436117e-05)
+                    (f64x2.mul (local.get $tt)
+                      (f64x2.add (v128.const f64x2 -1.65339022054652515390e-06 -1.65339022054652515390e-06)
+                        (f64x2.mul (local.get $tt) (v128.const f64x2 4.13813679705723846039e-08 4.13813679705723846039e-08))))))))))))
+    (local.set $y
+      (f64x2.sub (v128.const f64x2 1 1)
+        (f64x2.sub
+          (f64x2.sub (local.get $lo)
+            (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (v128.const f64x2 2 2) (local.get $c))))
+          (local.get $hi))))
+    ;; y * 2^k: k added to the exponent field.
+    (local.set $k (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $t))))
+    (i64x2.add (local.get $y) (i64x2.shl (local.get $k) (i32.const 52))))
 
   ;; partition(src_rows, src_g, src_h, from, to, col, mask, dst_rows, dst_g, dst_h, l, r) -> l_end:
   ;; the split's stable partition from one row buffer into the other. Rows of [from, to) of the
