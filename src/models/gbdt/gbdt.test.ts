@@ -331,9 +331,9 @@ describe('GradientBoostingClassifier', () => {
     assert.deepEqual(two.predictProba(x).data, one.predictProba(x).data)
   })
 
-  it('multi-threaded training equals single-threaded training where nodes are partitioned in chunks', async () => {
-    // 40k rows: the root and its large children (>= 32k rows) are partitioned by every thread in
-    // chunks; with and without a row sample, over 2 and 3 threads.
+  it('multi-threaded training equals single-threaded training where nodes are partitioned by two threads', async () => {
+    // 40k rows: the root and its children from 8,192 rows up are partitioned from both ends by two threads
+    // (partition.ts); with and without a row sample, over 2 and 3 threads.
     const { x, y } = makeData(40_000, 12, 11)
     for (const subsample of [1, 0.9]) {
       const params = { nEstimators: 3, maxLeaves: 15, subsample }
