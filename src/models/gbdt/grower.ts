@@ -1,15 +1,9 @@
 import type { BinMapper } from '../tree/index.js'
 import { TreeBuilder } from '../tree/index.js'
 import type { HistogramBuilder } from './hist-pool.js'
-import { type HistogramInputs, subtractHistogram } from './histogram.js'
-import {
-  findBestSplit,
-  leafOutput,
-  type NodeSums,
-  type SplitConstraints,
-  type SplitInfo,
-  SplitScratch,
-} from './split-finder.js'
+import type { HistogramInputs } from './histogram.js'
+import type { NodeTask } from './node-search.js'
+import { leafOutput, type NodeSums, type SplitConstraints, type SplitInfo } from './split-finder.js'
 
 /** Limits of one tree. */
 export interface GrowerParams extends SplitConstraints {
@@ -72,11 +66,9 @@ interface OpenLeaf {
  * stays forward).
  */
 export function growTree(state: GrowerState, nRows: number, nFeatures: number, p: GrowerParams): GrownTree {
-  const { mapper, inputs, builder, features, grad, hess } = state
+  const { mapper, inputs, builder, grad, hess } = state
   const { rows, grad: og, hess: oh } = inputs.buf[0]
-  const histPool = inputs.histPool
   const tree = new TreeBuilder()
-  const splitScratch = new SplitScratch()
   const freeSlots: number[] = []
   for (let s = state.nSlots - 1; s >= 0; s--) freeSlots.push(s)
   const open: OpenLeaf[] = []
@@ -102,19 +94,27 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   }
   const canSplit = (depth: number, sums: NodeSums): boolean =>
     depth < p.maxDepth && sums.count >= 2 * p.minSamplesLeaf && sums.hess >= 2 * p.minChildWeight
-  const findSplit = (leaf: OpenLeaf): void => {
-    leaf.split = findBestSplit(
-      histPool,
-      leaf.slot * inputs.histSize,
-      mapper,
-      features,
-      nFeatures,
-      leaf.sums,
-      p,
-      splitScratch,
-    )
-    if (leaf.split === null) release(leaf)
+  /** Records a leaf's best split (node-search.ts found it); a leaf without one frees its histogram. */
+  const setSplit = (leaf: OpenLeaf, split: SplitInfo | null): void => {
+    leaf.split = split
+    if (split === null) release(leaf)
   }
+  /** A node task for `leaf`'s rows into its slot, searching it when `search`. */
+  const task = (
+    leaf: OpenLeaf,
+    search: boolean,
+    parentSlot = -1,
+    sibling: OpenLeaf | null = null,
+  ): NodeTask => ({
+    buffer: leaf.buf,
+    slot: leaf.slot,
+    start: leaf.start,
+    end: leaf.end,
+    nFeatures,
+    sums: search ? leaf.sums : null,
+    parentSlot,
+    siblingSums: sibling === null ? null : sibling.sums,
+  })
   const nodeValue = (sums: NodeSums): number => p.learningRate * leafOutput(sums.grad, sums.hess, p.l1, p.l2)
 
   // The only gather: partitions keep og/oh aligned with rows from here on. All rows in order (no
@@ -152,8 +152,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
   open.push(root)
   if (p.maxLeaves > 1 && canSplit(0, rootSums)) {
     root.slot = acquire()
-    builder.build(0, root.slot, 0, nRows, nFeatures)
-    findSplit(root)
+    setSplit(root, builder.node(task(root, true))[0])
   }
 
   let nLeaves = 1
@@ -224,23 +223,31 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     const largeOk = leftSmaller ? rightOk : leftOk
     if (largeOk && leaf.slot >= 0) {
       // Sibling subtraction: build the smaller child, the larger is parent minus smaller.
-      const slot = acquire()
-      builder.build(childBuf, slot, small.start, small.end, nFeatures)
-      subtractHistogram(inputs, features, nFeatures, leaf.slot, slot)
+      small.slot = acquire()
+      const [smallSplit, largeSplit] = builder.node(task(small, smallOk, leaf.slot, large))
       large.slot = leaf.slot
       leaf.slot = -1
-      small.slot = slot
       if (!smallOk) release(small)
+      if (leftSmaller) {
+        if (smallOk) setSplit(small, smallSplit)
+        setSplit(large, largeSplit)
+      } else {
+        setSplit(large, largeSplit)
+        if (smallOk) setSplit(small, smallSplit)
+      }
     } else {
       release(leaf)
+      // Both built before either releases a histogram, so the pool's slots (and which histogram
+      // an exhausted pool drops) are as they were when each search followed both builds.
+      const found: (SplitInfo | null)[] = []
       for (const child of [left, right]) {
         if (!(child === left ? leftOk : rightOk)) continue
         child.slot = acquire()
-        builder.build(childBuf, child.slot, child.start, child.end, nFeatures)
+        found.push(builder.node(task(child, true))[0])
       }
+      if (leftOk) setSplit(left, found.shift()!)
+      if (rightOk) setSplit(right, found.shift()!)
     }
-    if (leftOk) findSplit(left)
-    if (rightOk) findSplit(right)
   }
   const leaves: GrownLeaf[] = open
     .map((leaf) => ({ node: leaf.node, buf: leaf.buf, start: leaf.start, end: leaf.end }))

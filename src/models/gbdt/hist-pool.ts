@@ -6,10 +6,21 @@
 import { Worker } from 'node:worker_threads'
 import { spinWhile, WorkerPoolError, workerModuleCode, workerOnline } from '../../runtime/index.js'
 import { PartitionCountError } from './errors.js'
-import { buildHistogramFeatures, type HistogramInputs, type RowBuffer } from './histogram.js'
+import type { HistogramInputs, RowBuffer } from './histogram.js'
+import {
+  better,
+  MASK_BYTES,
+  type NodeSplits,
+  type NodeTask,
+  RESULT_STRIDE,
+  readResult,
+  runNodeShare,
+  type SearchContext,
+} from './node-search.js'
 import { type RowGradients, rowGradients } from './objectives.js'
 import { partitionNode, partitionRows, writeMask } from './partition.js'
 import { type ScoreInputs, updateRows } from './round.js'
+import { type SplitConstraints, type SplitMapper, SplitScratch } from './split-finder.js'
 import { type ArenaLayout, histKernel } from './wasm-hist.js'
 
 /** Slots of the shared control block. */
@@ -29,6 +40,10 @@ export const CTRL = {
   mid: 11,
   /** Score pass: 1 when the last tree's leaf values are added first. */
   addTree: 12,
+  /** Node task: the parent's slot (node B's histogram), or -1. */
+  parentSlot: 13,
+  /** Node task: bit 0 set when A is searched, bit 1 when B is. */
+  searchFlags: 14,
   /** Partition: where thread t's left cursor ended is at CTRL.lefts + t. */
   lefts: 16,
 } as const
@@ -51,7 +66,7 @@ export function doneSlot(nThreads: number, t: number): number {
 export const SPIN_MS = 0.05
 
 /** Task codes written to CTRL.task. */
-export const TASK = { histogram: 1, exit: 2, partition: 3, score: 4 } as const
+export const TASK = { node: 1, exit: 2, partition: 3, score: 4 } as const
 
 /** Chunk t of `nThreads` of rows[start..end): where it starts (the end is chunk t + 1's start). */
 export function chunkStart(start: number, end: number, t: number, nThreads: number): number {
@@ -71,12 +86,29 @@ export interface HistWorkerData extends Omit<HistogramInputs, 'arena'> {
   readonly nThreads: number
   /** The score pass's inputs (round.ts), or null where the pool does not run it. */
   readonly score: ScoreInputs | null
+  /** The split search's mapper arrays and constraints. */
+  readonly mapper: SplitMapper
+  readonly constraints: SplitConstraints
+  /** Node tasks: A's and B's sums (grad, hess, count each). */
+  readonly taskSums: Float64Array
+  /** Node tasks: each thread's best splits of A and B (node-search.ts), at 2 t and 2 t + 1. */
+  readonly results: Float64Array
+  readonly masks: Uint8Array
+}
+
+/** What the split search needs besides the histograms. */
+export interface SearchSetup {
+  readonly mapper: SplitMapper
+  readonly constraints: SplitConstraints
 }
 
 /** Builds node histograms: in-process, or spread over worker threads. */
 export interface HistogramBuilder {
-  /** Histograms of features[0..nFeatures) for rows[start..end) of row buffer `buffer` into `slot`. */
-  build(buffer: 0 | 1, slot: number, start: number, end: number, nFeatures: number): void
+  /**
+   * A node task (node-search.ts): node A's histogram from its rows, B's as the parent's minus A's,
+   * and their best splits over features[0..nFeatures).
+   */
+  node(task: NodeTask): NodeSplits
   /**
    * Partitions a node's rows rows[start..end) of row buffer `src` for a split on feature `f` that
    * sends `nLeft` of them left (see partition.ts): into the other buffer, left rows first, stably.
@@ -128,9 +160,11 @@ function sharedBuffer(b: RowBuffer): RowBuffer {
 export function localHistogramBuilder(
   inputs: HistogramInputs,
   features: Int32Array,
+  search: SearchSetup,
   score: ScoreInputs | null = null,
 ): HistogramBuilder {
   const kernel = inputs.arena === undefined ? null : histKernel(inputs.arena.memory)
+  const ctx: SearchContext = { ...search, scratch: new SplitScratch() }
   const gradients = scoreGradients(score)
   return {
     score(addTree) {
@@ -145,8 +179,8 @@ export function localHistogramBuilder(
         inputs.arena?.buf[0] ?? null,
       )
     },
-    build(buffer, slot, start, end, nFeatures) {
-      buildHistogramFeatures(inputs, features, 0, nFeatures, slot, buffer, start, end, kernel)
+    node(task) {
+      return runNodeShare(inputs, features, 0, task.nFeatures, task, ctx, kernel)
     },
     partition(src, start, end, f, mask, nLeft) {
       return partitionNode(inputs, src, start, end, f, mask, nLeft, kernel)
@@ -165,10 +199,15 @@ export async function workerHistogramBuilder(
   inputs: HistogramInputs,
   features: Int32Array,
   nThreads: number,
+  search: SearchSetup,
   score: ScoreInputs | null = null,
 ): Promise<HistogramBuilder> {
   const control = new SharedArrayBuffer((CTRL_FIXED + 2 * nThreads) * 4)
   const ctrl = new Int32Array(control)
+  const taskSums = new Float64Array(new SharedArrayBuffer(6 * 8))
+  const results = new Float64Array(new SharedArrayBuffer(2 * nThreads * RESULT_STRIDE * 8))
+  const masks = new Uint8Array(new SharedArrayBuffer(2 * nThreads * MASK_BYTES))
+  const ctx: SearchContext = { ...search, scratch: new SplitScratch() }
   const code = workerModuleCode('hist-worker', import.meta.url)
   const workers: Worker[] = []
   const ready: Promise<void>[] = []
@@ -198,6 +237,15 @@ export async function workerHistogramBuilder(
               leafValues: shared(score.leafValues),
               arena: score.arena,
             },
+      mapper: {
+        nBins: inputs.nBins,
+        featureOffset: inputs.featureOffset,
+        isCategorical: search.mapper.isCategorical,
+      },
+      constraints: { ...search.constraints },
+      taskSums,
+      results,
+      masks,
     }
     const worker = new Worker(code, { eval: true, workerData: data })
     workers.push(worker)
@@ -302,31 +350,39 @@ export async function workerHistogramBuilder(
       if (l !== upper + 1) throw new PartitionCountError(nLeft, l - start + (mid - 1 - upper))
       return mid
     },
-    build(buffer, slot, start, end, nFeatures) {
-      if ((end - start) * nFeatures < MIN_PARALLEL_WORK || nFeatures < nThreads) {
-        buildHistogramFeatures(inputs, features, 0, nFeatures, slot, buffer, start, end, kernel)
-        return
+    node(task) {
+      const { start, end, nFeatures } = task
+      if ((end - start) * nFeatures < MIN_PARALLEL_WORK || nFeatures < nThreads)
+        return runNodeShare(inputs, features, 0, nFeatures, task, ctx, kernel)
+      const sums = [task.sums, task.siblingSums] as const
+      for (let k = 0; k < 2; k++) {
+        const s = sums[k] ?? null
+        if (s === null) continue
+        taskSums[3 * k] = s.grad
+        taskSums[3 * k + 1] = s.hess
+        taskSums[3 * k + 2] = s.count
       }
+      // The sums are plain writes: post's atomic generation bump publishes them with the fields.
       post(
-        TASK.histogram,
-        [CTRL.buffer, buffer],
-        [CTRL.slot, slot],
+        TASK.node,
+        [CTRL.buffer, task.buffer],
+        [CTRL.slot, task.slot],
         [CTRL.start, start],
         [CTRL.end, end],
         [CTRL.nFeatures, nFeatures],
+        [CTRL.parentSlot, task.parentSlot],
+        [CTRL.searchFlags, (task.sums === null ? 0 : 1) | (task.siblingSums === null ? 0 : 2)],
       )
-      buildHistogramFeatures(
-        inputs,
-        features,
-        0,
-        Math.floor(nFeatures / nThreads),
-        slot,
-        buffer,
-        start,
-        end,
-        kernel,
-      )
+      const mine = runNodeShare(inputs, features, 0, Math.floor(nFeatures / nThreads), task, ctx, kernel)
       waitDone()
+      const out: NodeSplits = [mine[0], mine[1]]
+      for (let k = 0; k < 2; k++) {
+        const s = sums[k] ?? null
+        if (s === null) continue
+        for (let t = 1; t < nThreads; t++)
+          out[k] = better(out[k]!, readResult(results, masks, 2 * t + k, s, search.mapper))
+      }
+      return out
     },
     async close() {
       if (closed) return

@@ -7,10 +7,12 @@
 import { workerData } from 'node:worker_threads'
 import { spinWhile } from '../../runtime/index.js'
 import { CTRL, chunkStart, doneSlot, type HistWorkerData, SPIN_MS, TASK } from './hist-pool.js'
-import { buildHistogramFeatures, type HistogramInputs } from './histogram.js'
+import type { HistogramInputs } from './histogram.js'
+import { type NodeTask, runNodeShare, type SearchContext, writeResult } from './node-search.js'
 import { rowGradients } from './objectives.js'
 import { partitionRows } from './partition.js'
 import { updateRows } from './round.js'
+import { type NodeSums, SplitScratch } from './split-finder.js'
 import { histKernel } from './wasm-hist.js'
 
 const data = workerData as HistWorkerData
@@ -32,6 +34,11 @@ const threadIndex = data.threadIndex
 const nThreads = data.nThreads
 // Partition tasks come only when there is an arena (the pool checks): the kernel reads the mask there.
 const NO_MASK = new Uint8Array(0)
+const search: SearchContext = {
+  mapper: data.mapper,
+  constraints: data.constraints,
+  scratch: new SplitScratch(),
+}
 const score = data.score
 const gradients = score === null ? null : rowGradients(score.kind)
 
@@ -45,21 +52,29 @@ for (;;) {
   const task = Atomics.load(ctrl, CTRL.task)
   if (task === TASK.exit) break
   try {
-    if (task === TASK.histogram) {
+    if (task === TASK.node) {
       const nFeatures = Atomics.load(ctrl, CTRL.nFeatures)
       const from = Math.floor((threadIndex * nFeatures) / nThreads)
       const to = Math.floor(((threadIndex + 1) * nFeatures) / nThreads)
-      buildHistogramFeatures(
-        inputs,
-        features,
-        from,
-        to,
-        Atomics.load(ctrl, CTRL.slot),
-        Atomics.load(ctrl, CTRL.buffer) === 1 ? 1 : 0,
-        Atomics.load(ctrl, CTRL.start),
-        Atomics.load(ctrl, CTRL.end),
-        kernel,
-      )
+      const flags = Atomics.load(ctrl, CTRL.searchFlags)
+      const sums = (k: number): NodeSums => ({
+        grad: data.taskSums[3 * k]!,
+        hess: data.taskSums[3 * k + 1]!,
+        count: data.taskSums[3 * k + 2]!,
+      })
+      const node: NodeTask = {
+        buffer: Atomics.load(ctrl, CTRL.buffer) === 1 ? 1 : 0,
+        slot: Atomics.load(ctrl, CTRL.slot),
+        start: Atomics.load(ctrl, CTRL.start),
+        end: Atomics.load(ctrl, CTRL.end),
+        nFeatures,
+        sums: (flags & 1) === 0 ? null : sums(0),
+        parentSlot: Atomics.load(ctrl, CTRL.parentSlot),
+        siblingSums: (flags & 2) === 0 ? null : sums(1),
+      }
+      const [a, b] = runNodeShare(inputs, features, from, to, node, search, kernel)
+      writeResult(a, data.results, data.masks, 2 * threadIndex)
+      writeResult(b, data.results, data.masks, 2 * threadIndex + 1)
     } else if (task === TASK.partition && threadIndex === 1 && kernel !== null) {
       // The node's upper half, from the top down (see partition.ts); the caller takes the lower half.
       const start = Atomics.load(ctrl, CTRL.start)

@@ -141,18 +141,22 @@ export function buildHistogramFeatures(
   }
 }
 
-/** parent -= child over the given features: turns the parent's histogram into the larger sibling's. */
+/**
+ * parent -= child over features[fFrom..nFeatures): turns the parent's histogram into the larger
+ * sibling's.
+ */
 export function subtractHistogram(
   inputs: HistogramInputs,
   features: Int32Array,
   nFeatures: number,
   parentSlot: number,
   childSlot: number,
+  fFrom = 0,
 ): void {
   const { featureOffset, nBins, histPool: hist, histSize } = inputs
   const pBase = parentSlot * histSize
   const cBase = childSlot * histSize
-  for (let j = 0; j < nFeatures; j++) {
+  for (let j = fFrom; j < nFeatures; j++) {
     const f = features[j]!
     const from = featureOffset[f]! * HIST_STRIDE
     const to = from + (nBins[f]! + 1) * HIST_STRIDE

@@ -63,22 +63,28 @@ export class SplitScratch {
   readonly ratio = new Float64Array(256)
 }
 
+/** What the split search reads of a bin mapper (a worker thread gets only these arrays). */
+export type SplitMapper = Pick<BinMapper, 'nBins' | 'featureOffset' | 'isCategorical'>
+
 /**
- * Finds the best split of a node over features[0..nFeatures) from its histogram. Numeric
+ * Finds the best split of a node over features[fFrom..nFeatures) from its histogram. Numeric
  * features scan the bins twice, once with missing values on each side, and keep the better side
  * (the learned default direction). Categorical features with few levels try one-vs-rest;
  * otherwise levels are sorted by gradient/(hessian + catSmooth) and prefixes of that order are
  * scanned from both ends (LightGBM's many-vs-many search). Returns null when no split is valid.
+ * Ties go to the earlier feature, so threads that search consecutive feature ranges, with a later
+ * range's best kept only when strictly better, find the same split as one thread.
  */
 export function findBestSplit(
   hist: Float64Array,
   histBase: number,
-  mapper: BinMapper,
+  mapper: SplitMapper,
   features: Int32Array,
   nFeatures: number,
   sums: NodeSums,
   c: SplitConstraints,
   scratch: SplitScratch,
+  fFrom = 0,
 ): SplitInfo | null {
   const { l1, l2, minSamplesLeaf, minChildWeight } = c
   const G = sums.grad
@@ -98,7 +104,7 @@ export function findBestSplit(
   let bestLc = 0
   let bestOneHot = -1
   // Loop bounds guarantee every typed-array index below is in range.
-  for (let j = 0; j < nFeatures; j++) {
+  for (let j = fFrom; j < nFeatures; j++) {
     const f = features[j]!
     const nb = mapper.nBins[f]!
     const off = histBase + mapper.featureOffset[f]! * HIST_STRIDE

@@ -200,9 +200,26 @@ export async function trainEnsemble(
         arena: inArena,
       }
     : null
+  const growerParams: GrowerParams = {
+    maxLeaves: p.maxLeaves,
+    maxDepth: p.maxDepth ?? Number.POSITIVE_INFINITY,
+    learningRate: p.learningRate,
+    l1: p.l1,
+    l2: p.l2,
+    minSamplesLeaf: p.minSamplesLeaf,
+    minChildWeight: p.minChildWeight,
+    minSplitGain: p.minSplitGain,
+    maxCatThreshold: p.maxCatThreshold,
+    maxCatToOnehot: p.maxCatToOnehot,
+    catSmooth: p.catSmooth,
+    catL2: p.catL2,
+    minDataPerGroup: p.minDataPerGroup,
+    minRowsPerCatLevel: p.minRowsPerCatLevel,
+  }
+  const search = { mapper, constraints: growerParams }
   const builder: HistogramBuilder = useWorkers
-    ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures), score)
-    : localHistogramBuilder(inputs, features, score)
+    ? await workerHistogramBuilder(inputs, features, Math.min(threads, nFeatures), search, score)
+    : localHistogramBuilder(inputs, features, search, score)
 
   try {
     // Validation rows, binned with the training bin bounds.
@@ -230,22 +247,6 @@ export async function trainEnsemble(
     const grad = new Float64Array(score === null ? n : 0)
     const hess = new Float64Array(score === null ? n : 0)
     const rng = new Rng(p.seed)
-    const growerParams: GrowerParams = {
-      maxLeaves: p.maxLeaves,
-      maxDepth: p.maxDepth ?? Number.POSITIVE_INFINITY,
-      learningRate: p.learningRate,
-      l1: p.l1,
-      l2: p.l2,
-      minSamplesLeaf: p.minSamplesLeaf,
-      minChildWeight: p.minChildWeight,
-      minSplitGain: p.minSplitGain,
-      maxCatThreshold: p.maxCatThreshold,
-      maxCatToOnehot: p.maxCatToOnehot,
-      catSmooth: p.catSmooth,
-      catL2: p.catL2,
-      minDataPerGroup: p.minDataPerGroup,
-      minRowsPerCatLevel: p.minRowsPerCatLevel,
-    }
     const state = {
       mapper,
       inputs,
