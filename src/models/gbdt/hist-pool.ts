@@ -19,7 +19,7 @@ import {
 } from './node-search.js'
 import { type RowGradients, rowGradients } from './objectives.js'
 import { partitionNode, partitionRows, writeMask } from './partition.js'
-import { type ScoreInputs, updateRows } from './round.js'
+import { fillLeafOfRow, type ScoreInputs, updateRows } from './round.js'
 import { type SplitConstraints, type SplitMapper, SplitScratch } from './split-finder.js'
 import { type ArenaLayout, histKernel } from './wasm-hist.js'
 
@@ -44,6 +44,8 @@ export const CTRL = {
   parentSlot: 13,
   /** Node task: bit 0 set when A is searched, bit 1 when B is. */
   searchFlags: 14,
+  /** Leaf task: how many leaves the grown tree has. */
+  nLeaves: 15,
   /** Partition: where thread t's left cursor ended is at CTRL.lefts + t. */
   lefts: 16,
 } as const
@@ -66,7 +68,7 @@ export function doneSlot(nThreads: number, t: number): number {
 export const SPIN_MS = 0.05
 
 /** Task codes written to CTRL.task. */
-export const TASK = { node: 1, exit: 2, partition: 3, score: 4 } as const
+export const TASK = { node: 1, exit: 2, partition: 3, score: 4, leaves: 5 } as const
 
 /** Chunk t of `nThreads` of rows[start..end): where it starts (the end is chunk t + 1's start). */
 export function chunkStart(start: number, end: number, t: number, nThreads: number): number {
@@ -116,10 +118,11 @@ export interface HistogramBuilder {
    */
   partition(src: 0 | 1, start: number, end: number, f: number, mask: Uint8Array, nLeft: number): number
   /**
-   * The score pass over every row (round.ts): adds the last tree's leaf values (when `addTree`) and
-   * writes the next round's gradients into row buffer 0. Only for a builder made with score inputs.
+   * The score pass over every row (round.ts): the next round's gradients into row buffer 0, after
+   * adding the grown tree's leaf values when `nLeaves` > 0 (its leaves in score.leaves, their values
+   * in score.leafValues). Only for a builder made with score inputs.
    */
-  score(addTree: boolean): void
+  score(nLeaves: number): void
   close(): Promise<void>
 }
 
@@ -167,12 +170,13 @@ export function localHistogramBuilder(
   const ctx: SearchContext = { ...search, scratch: new SplitScratch() }
   const gradients = scoreGradients(score)
   return {
-    score(addTree) {
+    score(nLeaves) {
+      if (nLeaves > 0) fillLeafOfRow(score!, inputs.buf, nLeaves, 0, inputs.nRows)
       updateRows(
         score!,
         gradients,
         inputs.buf[0],
-        addTree,
+        nLeaves > 0,
         0,
         inputs.nRows,
         kernel,
@@ -236,6 +240,7 @@ export async function workerHistogramBuilder(
               leafOfRow: shared(score.leafOfRow),
               leafValues: shared(score.leafValues),
               arena: score.arena,
+              leaves: shared(score.leaves),
             },
       mapper: {
         nBins: inputs.nBins,
@@ -300,11 +305,20 @@ export async function workerHistogramBuilder(
   const gradients = scoreGradients(score)
 
   return {
-    score(addTree) {
+    score(nLeaves) {
       const n = inputs.nRows
+      const addTree = nLeaves > 0
       if (n < MIN_PARALLEL_SCORE) {
+        if (addTree) fillLeafOfRow(score!, inputs.buf, nLeaves, 0, n)
         updateRows(score!, gradients, inputs.buf[0], addTree, 0, n, kernel, inputs.arena?.buf[0] ?? null)
         return
+      }
+      if (addTree) {
+        // Every row's leaf first (reading both row buffers), and only then the pass that rewrites
+        // buffer 0: the wait between the two tasks keeps one thread's writes from another's reads.
+        post(TASK.leaves, [CTRL.nLeaves, nLeaves])
+        fillLeafOfRow(score!, inputs.buf, nLeaves, 0, chunkStart(0, n, 1, nThreads))
+        waitDone()
       }
       post(TASK.score, [CTRL.addTree, addTree ? 1 : 0])
       updateRows(

@@ -11,7 +11,7 @@ import type { HistogramInputs } from './histogram.js'
 import { type NodeTask, runNodeShare, type SearchContext, writeResult } from './node-search.js'
 import { rowGradients } from './objectives.js'
 import { partitionRows } from './partition.js'
-import { updateRows } from './round.js'
+import { fillLeafOfRow, updateRows } from './round.js'
 import { type NodeSums, SplitScratch } from './split-finder.js'
 import { histKernel } from './wasm-hist.js'
 
@@ -98,7 +98,16 @@ for (;;) {
         kernel,
         data.arena?.buf[0] ?? null,
       )
-    } else if (task === TASK.score) {
+    } else if (task === TASK.leaves && score !== null) {
+      const n = inputs.nRows
+      fillLeafOfRow(
+        score,
+        inputs.buf,
+        Atomics.load(ctrl, CTRL.nLeaves),
+        chunkStart(0, n, threadIndex, nThreads),
+        chunkStart(0, n, threadIndex + 1, nThreads),
+      )
+    } else if (task === TASK.score || task === TASK.leaves) {
       throw new Error('score task without score inputs')
     }
   } catch {

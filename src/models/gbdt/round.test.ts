@@ -70,6 +70,7 @@ describe('score pass', () => {
         leafOfRow,
         leafValues,
         arena: at,
+        leaves: new Int32Array(0),
       }
       const gradients = rowGradients('logistic')!
       const root = rowBufferViews(arena, 0, n)

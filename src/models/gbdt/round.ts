@@ -20,6 +20,43 @@ export interface ScoreInputs {
   readonly leafValues: Float64Array
   /** Where these arrays are in the arena, when they are (then leafOfRow is a Uint16Array). */
   readonly arena: ScoreLayout | null
+  /** The grown tree's leaves, leaf l at 3 l: its row buffer, start and end (see fillLeafOfRow). */
+  readonly leaves: Int32Array
+}
+
+/** Index of the first of rows[start..end) (increasing) that is >= v. */
+function lowerBound(rows: Int32Array, start: number, end: number, v: number): number {
+  let lo = start
+  let hi = end
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1
+    if (rows[m]! < v) lo = m + 1
+    else hi = m
+  }
+  return lo
+}
+
+/**
+ * leafOfRow[r] = l for every row r in [from, to) of the grown tree's `nLeaves` leaves. Each leaf's
+ * rows are increasing, so two binary searches find the ones in [from, to): threads that take
+ * disjoint row ranges write disjoint entries, and none reads what another writes.
+ */
+export function fillLeafOfRow(
+  score: ScoreInputs,
+  buffers: readonly [RowBuffer, RowBuffer],
+  nLeaves: number,
+  from: number,
+  to: number,
+): void {
+  const { leaves, leafOfRow } = score
+  for (let l = 0; l < nLeaves; l++) {
+    const rows = buffers[leaves[3 * l] === 1 ? 1 : 0].rows
+    const start = leaves[3 * l + 1]!
+    const end = leaves[3 * l + 2]!
+    const a = lowerBound(rows, start, end, from)
+    const b = lowerBound(rows, a, end, to)
+    for (let i = a; i < b; i++) leafOfRow[rows[i]!] = l
+  }
 }
 
 /**

@@ -198,6 +198,7 @@ export async function trainEnsemble(
         leafOfRow,
         leafValues,
         arena: inArena,
+        leaves: allocInt32(3 * p.maxLeaves, useWorkers),
       }
     : null
   const growerParams: GrowerParams = {
@@ -282,7 +283,7 @@ export async function trainEnsemble(
       for (let k = 0; k < K; k++) {
         if (score === null) objective.gradients(k, raw, y, w, grad, hess, n)
         // The first round's gradients; later ones come with the previous tree's score pass.
-        else if (round === 1) builder.score(false)
+        else if (round === 1) builder.score(0)
         // Row sample (Bernoulli, keeps rows in increasing order) and column sample per tree.
         let nSample = 0
         const rows = inputs.buf[0].rows
@@ -328,10 +329,17 @@ export async function trainEnsemble(
           for (let l = 0; l < grown.leaves.length; l++) {
             const leaf = grown.leaves[l]!
             leafValues[l] = tree.value[leaf.node]!
+            if (score !== null) {
+              // The score pass finds each row's leaf itself, on every thread (round.ts).
+              score.leaves[3 * l] = leaf.buf
+              score.leaves[3 * l + 1] = leaf.start
+              score.leaves[3 * l + 2] = leaf.end
+              continue
+            }
             const rows = inputs.buf[leaf.buf].rows
             for (let i = leaf.start; i < leaf.end; i++) leafOfRow[rows[i]!] = l
           }
-          if (score !== null) builder.score(true)
+          if (score !== null) builder.score(grown.leaves.length)
           else {
             for (let r = 0; r < n; r++) {
               const j = r * K + k
