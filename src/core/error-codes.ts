@@ -394,7 +394,8 @@ export const ERROR_CODES = {
     summary:
       "A split's rows did not match its histogram's left count while training gradient boosting (a bug: training stops rather than build a wrong tree).",
     hint: 'Report it with the data shape and params; threads: 1 runs the same code on one thread.',
-    example: 'Partition of a split sent 812 rows left where its histogram counted 813.',
+    example:
+      "Partition of a split sent 812 rows left where its histogram counted 813. This is a bug in Keel's GBDT training; please report it with the data shape and params.",
     thrownIn: ['models'],
   },
   GBDT_WORKER_FAILED: {
