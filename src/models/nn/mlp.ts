@@ -25,7 +25,7 @@ import {
 } from '../linear/model-io.js'
 import type { Standardizer } from '../linear/standardize.js'
 import { fitStandardizer } from '../linear/standardize.js'
-import { useGemmThreads } from './gemm-pool.js'
+import { finishGather, startGather, useGemmThreads } from './gemm-pool.js'
 import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
 import { Adam, learningRateAt } from './optimizer.js'
@@ -34,6 +34,8 @@ import { f32Buffer } from './wasm-ops.js'
 
 const FORMAT_VERSION = 1
 const PREDICT_CHUNK_ROWS = 1024
+/** Standardised training data up to this size lives in the kernels' memory (at most 1 GiB in all). */
+const RESIDENT_DATA_BYTES = 256 * 2 ** 20
 
 /** Params of {@link MLPClassifier} and {@link MLPRegressor} (schema; the type is `MLPParams`). */
 export const MLP_SCHEMA = z.object({
@@ -260,7 +262,9 @@ async function trainMlp(
   }
 
   const p = x.cols
-  const z = new Float32Array(x.rows * p)
+  // In the kernels' memory (when available and not too large for it), so a gemm worker can gather
+  // batches from it.
+  const z = x.rows * p * 4 <= RESIDENT_DATA_BYTES ? f32Buffer(x.rows, p) : new Float32Array(x.rows * p)
   standardizeF32(x, scaler, 0, x.rows, z)
 
   const outputWidth = task === 'regression' ? 1 : nClasses === 2 ? 1 : nClasses
@@ -329,12 +333,22 @@ async function trainMlp(
     stepEpochs: params.stepEpochs,
     stepGamma: params.stepGamma,
   }
-  // The batch lives in the SIMD kernels' memory (when available) so the first product reads it in place.
-  const xb = f32Buffer(batchSize, p)
+  // The batches live in the SIMD kernels' memory (when available) so the first product reads them
+  // in place. Two of them: a gemm worker gathers the next batch's rows into one while the step
+  // trains on the other (the first layer keeps its input until the backward pass).
+  const xbs = [f32Buffer(batchSize, p), f32Buffer(batchSize, p)] as const
   const yb = new Float64Array(batchSize)
   const wb = new Float64Array(batchSize)
   const gradOut = f32Buffer(batchSize, outputWidth)
-  const order = Int32Array.from(trainRows)
+  // The shuffled row order, as int32 bits in a resident block (the workers read a batch's row
+  // indices from it; passing the block to startGather keeps it alive while `order` views it).
+  const orderBlock = f32Buffer(1, nTrain)
+  const order = new Int32Array(orderBlock.buffer, orderBlock.byteOffset, nTrain)
+  order.set(trainRows)
+  const canShare = kernel !== null && [z, orderBlock, ...xbs].every((a) => kernel.arena.owns(a))
+  /** Starts gathering the batch at `start` into its buffer (on a worker), or false. */
+  const startBatch = (start: number, rows: number): boolean =>
+    canShare && startGather(kernel.memory, z, orderBlock, start, p, xbs[(start / batchSize) & 1]!, rows)
 
   const useEarlyStopping = params.earlyStopping && validZ !== undefined && validRowsCount > 0
   let best = Number.POSITIVE_INFINITY
@@ -348,25 +362,41 @@ async function trainMlp(
     shuffleRng.shuffle(order)
     let lossSum = 0
     let weightSum = 0
-    for (let start = 0; start < nTrain; start += batchSize) {
-      const rows = Math.min(batchSize, nTrain - start)
-      if (rows < minBatch) break
-      let wSum = 0
-      for (let r = 0; r < rows; r++) {
-        const i = order[start + r]!
-        // A plain loop: a subarray per row would allocate 80k views an epoch.
-        for (let j = 0, src = i * p, dst = r * p; j < p; j++) xb[dst + j] = z[src + j]!
-        yb[r] = target[i]!
-        wb[r] = weights[i]!
-        wSum += weights[i]!
+    let gathering = startBatch(0, Math.min(batchSize, nTrain))
+    // A step that throws must not leave a worker copying into the batch buffers.
+    try {
+      for (let start = 0; start < nTrain; start += batchSize) {
+        const rows = Math.min(batchSize, nTrain - start)
+        if (rows < minBatch) break
+        const xb = xbs[(start / batchSize) & 1]!
+        if (gathering) finishGather()
+        else {
+          for (let r = 0; r < rows; r++) {
+            // A plain loop: a subarray per row would allocate 80k views an epoch.
+            for (let j = 0, src = order[start + r]! * p, dst = r * p; j < p; j++) xb[dst + j] = z[src + j]!
+          }
+        }
+        // The next batch's rows, copied by a worker between this step's products.
+        const next = start + batchSize
+        const nextRows = Math.min(batchSize, nTrain - next)
+        gathering = nextRows >= minBatch && startBatch(next, nextRows)
+        let wSum = 0
+        for (let r = 0; r < rows; r++) {
+          const i = order[start + r]!
+          yb[r] = target[i]!
+          wb[r] = weights[i]!
+          wSum += weights[i]!
+        }
+        const out = network.forward(xb, rows, true)
+        const loss = lossAndGradient(lossKind, out, rows, outputWidth, yb, wb, gradOut)
+        network.backward(gradOut, rows)
+        adam.step(learningRateAt(step, schedule))
+        step++
+        lossSum += loss * wSum
+        weightSum += wSum
       }
-      const out = network.forward(xb, rows, true)
-      const loss = lossAndGradient(lossKind, out, rows, outputWidth, yb, wb, gradOut)
-      network.backward(gradOut, rows)
-      adam.step(learningRateAt(step, schedule))
-      step++
-      lossSum += loss * wSum
-      weightSum += wSum
+    } finally {
+      if (gathering) finishGather()
     }
     const trainLoss = weightSum > 0 ? lossSum / weightSum : 0
     let validLoss: number | undefined

@@ -84,21 +84,37 @@ describe('gemm', () => {
     const b = randomF32(k * n, rng)
     const at = randomF32(k * m, rng)
     const bt = randomF32(n * k, rng)
+    // The MLP's backward products on resident buffers: operands packed in bands shared with the
+    // workers, and a short, wide C (43 x 256) cut into bands of columns.
+    const { f32Buffer } = await import('./wasm-ops.js')
+    const resident = (rowsR: number, cols: number) => {
+      const v = f32Buffer(rowsR, cols)
+      v.set(randomF32(rowsR * cols, rng))
+      return v
+    }
+    const [x1, d1, x2, d2] = [resident(512, 43), resident(512, 256), resident(512, 256), resident(512, 128)]
+    const w2 = resident(256, 128)
     const run = () => {
       const c1 = new Float32Array(m * n)
       const c2 = new Float32Array(m * n)
       const c3 = new Float32Array(m * n)
+      const g1 = f32Buffer(43, 256)
+      const g2 = f32Buffer(256, 128)
+      const dx = f32Buffer(512, 256)
       gemm(m, n, k, a, b, c1)
       gemmTN(m, n, k, at, b, c2)
       gemmNT(m, n, k, a, bt, c3)
-      return [c1, c2, c3]
+      gemmTN(43, 256, 512, x1, d1, g1)
+      gemmTN(256, 128, 512, x2, d2, g2)
+      gemmNT(512, 256, 128, d2, w2, dx)
+      return [c1, c2, c3, Float32Array.from(g1), Float32Array.from(g2), Float32Array.from(dx)]
     }
     try {
       await useGemmThreads(1, kernel.memory)
       const one = run()
       await useGemmThreads(3, kernel.memory)
       const three = run()
-      for (let i = 0; i < 3; i++) assert.deepEqual(three[i], one[i])
+      for (let i = 0; i < one.length; i++) assert.deepEqual(three[i], one[i])
       const rows = 1200
       const mdata = Float64Array.from({ length: rows * 43 }, () => rng.normal())
       const my = Float64Array.from({ length: rows }, (_, i) =>

@@ -9,13 +9,16 @@
  * same on every machine. bench/mlp-gemm.ts measured it at several times the scalar JS kernel.
  */
 
-import { runRows } from './gemm-pool.js'
+import { gemmPhase, type Phase, runJob } from './gemm-pool.js'
 import type { WasmKernel } from './wasm-kernel.js'
-import { nnOps } from './wasm-ops.js'
+import { type NnOps, nnOps } from './wasm-ops.js'
 
 // The kernel itself lives in wasm-kernel.ts, a leaf that the worker pool and the element-wise ops
 // import without importing this file back; re-exported for the existing callers.
 export { type KernelFn, wasmKernel } from './wasm-kernel.js'
+
+/** Columns (or rows of a transposed A) per band of a packing phase shared with the workers. */
+const PACK_BAND = 32
 
 /** Operands that are not resident are staged here; grow-only, reused by every product. */
 let scratch: Float32Array | undefined
@@ -87,9 +90,28 @@ export function wasmGemm(
     s.set(a.subarray(0, m * kk), aOff)
     if (!transA && mp > m) s.fill(0, aOff + m * kk, aOff + aLen)
   }
+  // Kernel packing of B and of a transposed A runs as phases of the product's job (shared with the
+  // workers, in bands of PACK_BAND columns or rows) when the product is shared, else here.
+  const packs: Phase[] = []
+  const bPtr = sp + bOff * 4
   if (ops !== null && np === n && arena.owns(b) && (!transB || kk % 4 === 0)) {
-    if (transB) ops.packBt(b.byteOffset, kk * 4, sp + bOff * 4, n)
-    else ops.packB(b.byteOffset, n * 4, sp + bOff * 4, kk, n * 4)
+    packs.push(
+      transB
+        ? {
+            fn: 'pack_bt',
+            extent: n,
+            chunk: PACK_BAND,
+            barrier: false,
+            args: [[b.byteOffset, kk * 4, 0], kk * 4, [bPtr, kk * 4, 0], [0, 0, 1]],
+          }
+        : {
+            fn: 'pack_b',
+            extent: n,
+            chunk: PACK_BAND,
+            barrier: false,
+            args: [[b.byteOffset, 4, 0], n * 4, [bPtr, kk * 4, 0], kk, [0, 0, 4]],
+          },
+    )
   } else packB(s, bOff, b, n, np, kk, transB)
   // The kernel adds the bias vector itself when it is resident (its padded columns read into the
   // block's slack); otherwise C starts as bias rows and the kernel accumulates onto them.
@@ -115,16 +137,21 @@ export function wasmGemm(
   let lda = transA ? 4 : kk * 4
   let aStep = transA ? m * 4 : 4
   if (packA) {
-    ops.packAt(aPtr, m * 4, sp + apOff * 4, kk, mp)
+    packs.push({
+      fn: 'pack_at',
+      extent: mp,
+      chunk: PACK_BAND,
+      barrier: false,
+      args: [[aPtr, 4, 0], m * 4, [sp + apOff * 4, kk * 4, 0], kk, [0, 0, 1]],
+    })
     aPtr = sp + apOff * 4
     lda = kk * 4
     aStep = 16
   }
-  runRows(
-    k.run,
+  const product = gemmPhase(
     aPtr,
     lda,
-    bOff * 4 + sp,
+    bPtr,
     cPtr,
     ldc,
     mp,
@@ -134,9 +161,22 @@ export function wasmGemm(
     mode,
     biasInKernel ? bias.byteOffset : 0,
   )
+  if (product.parallel) {
+    // Posted before any packing: a worker that wakes while the caller packs takes bands too.
+    runJob([...packs, product.phase])
+  } else {
+    for (const ph of packs) packInline(ops!, ph)
+    k.run(aPtr, lda, bPtr, cPtr, ldc, mp, np, kk, aStep, mode, biasInKernel ? bias.byteOffset : 0)
+  }
   if (cInPlace) return
   if (np === n) c.set(s.subarray(cOff, cOff + m * n), 0)
   else for (let i = 0; i < m; i++) c.set(s.subarray(cOff + i * np, cOff + i * np + n), i * n)
+}
+
+/** Runs a packing phase here, in one call. */
+function packInline(ops: NnOps, ph: Phase): void {
+  const a = ph.args.map((x) => (typeof x === 'number' ? x : x[0] + ph.extent * x[2]))
+  ;(ph.fn === 'pack_b' ? ops.packB : ph.fn === 'pack_bt' ? ops.packBt : ops.packAt)(...a)
 }
 
 /** Packs op(B) into panels of 8 columns: panel jb holds rows p = 0..k-1 of columns jb..jb+7. */
