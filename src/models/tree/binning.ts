@@ -1,5 +1,6 @@
 import type { Matrix } from '../../core/index.js'
 import { InvalidArgumentError, Rng } from '../../core/index.js'
+import { sortFloat64 } from './radix-sort.js'
 
 // The binner of both tree learners: raw feature values to small integer bin codes, column-major
 // (`codes[f * n + row]`), missing values (NaN) in one extra bin after the real ones, bounds at
@@ -163,7 +164,7 @@ export function binFeatures(
       const v = sample[i * d + f]!
       if (!Number.isNaN(v)) col[k++] = v
     }
-    const ub = binUpperBounds(col.subarray(0, k).sort(), maxBins)
+    const ub = binUpperBounds(sortFloat64(col.subarray(0, k)), maxBins)
     upper.push(ub)
     nBins[f] = ub.length + 1
     offsets[f + 1] = offsets[f]! + ub.length
@@ -326,7 +327,7 @@ export function fitBinMapper(
       thresholds.push(new Float64Array(0))
       continue
     }
-    const sorted = values[j]!.subarray(0, counts[j]!).sort()
+    const sorted = sortFloat64(values[j]!.subarray(0, counts[j]!))
     j++
     const bounds = numericBounds(sorted, maxBins)
     thresholds.push(bounds)
