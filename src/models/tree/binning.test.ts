@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Rng } from '../../core/index.js'
-import { BIN_SAMPLE_ROWS, binFeatures, binOf, binUpperBounds } from './binning.js'
+import { BIN_SAMPLE_ROWS, binFeatures, binOf, binUpperBounds, fitBinMapper } from './binning.js'
 
 describe('binning', () => {
   it('gives every distinct value its own bin when they fit, with separating midpoints', () => {
@@ -53,5 +53,28 @@ describe('binning', () => {
         }
       }
     }
+  })
+
+  it('a categorical column that holds a non-code is named with its first such row, columns in the order given', () => {
+    // Columns 1 and 2 are categorical; column 2 goes wrong first (row 1), column 1 later (row 3):
+    // the error names the first column in the order given, at its first bad row.
+    const data = Float64Array.of(0.5, 0, 1, 1.5, 1, 2.5, 2.5, 2, 1, 3.5, 7.5, 2)
+    const x = { rows: 4, cols: 3, data }
+    assert.throws(
+      () => fitBinMapper(x, 16, new Set([1, 2]), ['a', 'b', 'c'], 1),
+      (e: Error) => {
+        assert.match(e.message, /Categorical feature 'b' holds 7.5 at row 3/)
+        return true
+      },
+    )
+    assert.throws(
+      () => fitBinMapper(x, 16, new Set([2, 1]), ['a', 'b', 'c'], 1),
+      /feature 'c' holds 2.5 at row 1/,
+    )
+    // With a row subset the row named is the matrix's row.
+    assert.throws(
+      () => fitBinMapper(x, 16, new Set([1]), ['a', 'b', 'c'], 1, Int32Array.of(3, 0)),
+      /feature 'b' holds 7.5 at row 3/,
+    )
   })
 })

@@ -303,21 +303,33 @@ export function fitBinMapper(
     }
   }
   const maxCodes = new Int32Array(cols).fill(-1)
-  for (const c of categorical) {
-    let maxCode = -1
-    for (let i = 0; i < rows; i++) {
-      const r = rowIndex === null ? i : rowIndex[i]!
-      const v = data[r * cols + c]!
+  // One row-major pass over every categorical column at once (a pass per column read each row's
+  // cache line once per column). The error names the first column, in `categorical`'s order, that
+  // holds a non-code, at its first such row: what a column-by-column scan would report.
+  const catCols = Int32Array.from(categorical)
+  const badRow = new Int32Array(catCols.length).fill(-1)
+  for (let i = 0; i < rows; i++) {
+    const o = (rowIndex === null ? i : rowIndex[i]!) * cols
+    for (let j = 0; j < catCols.length; j++) {
+      const c = catCols[j]!
+      const v = data[o + c]!
       if (Number.isNaN(v)) continue
       if (!Number.isInteger(v) || v < 0 || v >= MAX_CATEGORIES) {
-        throw new InvalidArgumentError(
-          `Categorical feature '${featureNames[c] ?? c}' holds ${v} at row ${r}; expected integer codes 0..${MAX_CATEGORIES - 1} (NaN for missing). Encode categories as codes, or group rare levels when there are more than ${MAX_CATEGORIES}.`,
-          { feature: featureNames[c] ?? c, row: r, value: v },
-        )
+        if (badRow[j]! < 0) badRow[j] = i
+        continue
       }
-      if (v > maxCode) maxCode = v
+      if (v > maxCodes[c]!) maxCodes[c] = v
     }
-    maxCodes[c] = maxCode
+  }
+  for (let j = 0; j < catCols.length; j++) {
+    if (badRow[j]! < 0) continue
+    const c = catCols[j]!
+    const r = rowIndex === null ? badRow[j]! : rowIndex[badRow[j]!]!
+    const v = data[r * cols + c]!
+    throw new InvalidArgumentError(
+      `Categorical feature '${featureNames[c] ?? c}' holds ${v} at row ${r}; expected integer codes 0..${MAX_CATEGORIES - 1} (NaN for missing). Encode categories as codes, or group rare levels when there are more than ${MAX_CATEGORIES}.`,
+      { feature: featureNames[c] ?? c, row: r, value: v },
+    )
   }
   let j = 0
   for (let c = 0; c < cols; c++) {
