@@ -36,6 +36,7 @@ export { importOptional, lazyAsync, OPTIONAL_DEPENDENCIES } from './optional-dep
 export { keelDir, keelHome } from './paths.js'
 export { REDACTED_PATH, redactPaths } from './redact.js'
 export { Rng } from './rng.js'
+export { lowerBound } from './search.js'
 export { didYouMean, editDistance, nearest } from './suggest.js'
 export { trackTempFiles } from './temp-files.js'
 export { LIBRARY_VERSION } from './version.js'

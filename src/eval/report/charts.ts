@@ -1,5 +1,6 @@
 import * as Plot from '@observablehq/plot'
 import { parseHTML } from 'linkedom'
+import { lowerBound } from '../../core/index.js'
 import type {
   ReportCurves,
   ReportData,
@@ -265,17 +266,6 @@ export function shapChart(shap: ReportShap, top = 15): string {
       Plot.dot(dots, { x: 'x', y: 'y', fill: 'c', r: 2.4, fillOpacity: 0.85 }),
     ],
   })
-}
-
-function lowerBound(sorted: readonly number[], v: number): number {
-  let lo = 0
-  let hi = sorted.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (sorted[mid]! < v) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 /** Series names of the learning-curve chart, in colour order. */

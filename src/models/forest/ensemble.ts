@@ -1,4 +1,4 @@
-import type { Matrix } from '../../core/index.js'
+import { lowerBound, type Matrix } from '../../core/index.js'
 import type { TreeView } from '../estimator.js'
 import type { BinnedFeatures } from '../tree/index.js'
 import { CAT_WORDS, PackedForest, type Tree } from '../tree/index.js'
@@ -31,14 +31,8 @@ export interface ForestState {
 
 /** The bound in upper[lo..hi] (increasing) nearest to `v`; the lower one on a tie. */
 function nearestBound(upper: Float64Array, lo: number, hi: number, v: number): number {
-  let a = lo
-  let b = hi
-  // first index in [lo, hi] with upper >= v (hi when none)
-  while (a < b) {
-    const m = (a + b) >>> 1
-    if (upper[m]! >= v) b = m
-    else a = m + 1
-  }
+  // The first index in [lo, hi] with upper >= v (hi when none).
+  const a = lowerBound(upper, v, lo, hi)
   if (a > lo && v - upper[a - 1]! <= upper[a]! - v) return upper[a - 1]!
   return upper[a]!
 }

@@ -17,9 +17,8 @@ import {
   runNodeShare,
   type SearchContext,
 } from './node-search.js'
-import { type RowGradients, rowGradients } from './objectives.js'
 import { partitionNode, partitionRows, writeMask } from './partition.js'
-import { fillLeafOfRow, type ScoreInputs, updateRows } from './round.js'
+import { fillLeafOfRow, type ScoreInputs, scoreRows, updateRows } from './round.js'
 import { type SplitConstraints, type SplitMapper, SplitScratch } from './split-finder.js'
 import { type ArenaLayout, histKernel } from './wasm-hist.js'
 
@@ -144,15 +143,10 @@ function shared<T extends { buffer: ArrayBufferLike }>(a: T): T {
   return a
 }
 
-function scoreGradients(score: ScoreInputs | null): RowGradients {
-  const g = score === null ? null : rowGradients(score.kind)
-  // The builder's score() is called only when the trainer passed score inputs of such a loss.
-  return (
-    g ??
-    (() => {
-      throw new TypeError('this histogram pool was built without row-local score inputs')
-    })
-  )
+/** The builder's score inputs; score() is called only by a trainer that passed them. */
+function required(score: ScoreInputs | null): ScoreInputs {
+  if (score === null) throw new TypeError('This histogram pool was built without score inputs.')
+  return score
 }
 
 function sharedBuffer(b: RowBuffer): RowBuffer {
@@ -168,20 +162,9 @@ export function localHistogramBuilder(
 ): HistogramBuilder {
   const kernel = inputs.arena === undefined ? null : histKernel(inputs.arena.memory)
   const ctx: SearchContext = { ...search, scratch: new SplitScratch() }
-  const gradients = scoreGradients(score)
   return {
     score(nLeaves) {
-      if (nLeaves > 0) fillLeafOfRow(score!, inputs.buf, nLeaves, 0, inputs.nRows)
-      updateRows(
-        score!,
-        gradients,
-        inputs.buf[0],
-        nLeaves > 0,
-        0,
-        inputs.nRows,
-        kernel,
-        inputs.arena?.buf[0] ?? null,
-      )
+      scoreRows(required(score), inputs, nLeaves, 0, inputs.nRows, kernel)
     },
     node(task) {
       return runNodeShare(inputs, features, 0, task.nFeatures, task, ctx, kernel)
@@ -302,35 +285,25 @@ export async function workerHistogramBuilder(
   // the arena (WebAssembly); other workers report the task done without work.
   const parallelPartition = inputs.arena !== undefined && kernel !== null
 
-  const gradients = scoreGradients(score)
-
   return {
     score(nLeaves) {
+      const s = required(score)
       const n = inputs.nRows
-      const addTree = nLeaves > 0
       if (n < MIN_PARALLEL_SCORE) {
-        if (addTree) fillLeafOfRow(score!, inputs.buf, nLeaves, 0, n)
-        updateRows(score!, gradients, inputs.buf[0], addTree, 0, n, kernel, inputs.arena?.buf[0] ?? null)
+        scoreRows(s, inputs, nLeaves, 0, n, kernel)
         return
       }
+      const mine = chunkStart(0, n, 1, nThreads)
+      const addTree = nLeaves > 0
       if (addTree) {
         // Every row's leaf first (reading both row buffers), and only then the pass that rewrites
         // buffer 0: the wait between the two tasks keeps one thread's writes from another's reads.
         post(TASK.leaves, [CTRL.nLeaves, nLeaves])
-        fillLeafOfRow(score!, inputs.buf, nLeaves, 0, chunkStart(0, n, 1, nThreads))
+        fillLeafOfRow(s, inputs, nLeaves, 0, mine)
         waitDone()
       }
       post(TASK.score, [CTRL.addTree, addTree ? 1 : 0])
-      updateRows(
-        score!,
-        gradients,
-        inputs.buf[0],
-        addTree,
-        0,
-        chunkStart(0, n, 1, nThreads),
-        kernel,
-        inputs.arena?.buf[0] ?? null,
-      )
+      updateRows(s, inputs, addTree, 0, mine, kernel)
       waitDone()
     },
     partition(src, start, end, f, mask, nLeft) {

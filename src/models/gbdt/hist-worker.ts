@@ -9,7 +9,6 @@ import { spinWhile } from '../../runtime/index.js'
 import { CTRL, chunkStart, doneSlot, type HistWorkerData, SPIN_MS, TASK } from './hist-pool.js'
 import type { HistogramInputs } from './histogram.js'
 import { type NodeTask, runNodeShare, type SearchContext, writeResult } from './node-search.js'
-import { rowGradients } from './objectives.js'
 import { partitionRows } from './partition.js'
 import { fillLeafOfRow, updateRows } from './round.js'
 import { type NodeSums, SplitScratch } from './split-finder.js'
@@ -40,7 +39,6 @@ const search: SearchContext = {
   scratch: new SplitScratch(),
 }
 const score = data.score
-const gradients = score === null ? null : rowGradients(score.kind)
 
 /** The generation of the last task this thread ran: a wake-up without a newer one runs nothing. */
 let last = 0
@@ -85,30 +83,13 @@ for (;;) {
       const feature = Atomics.load(ctrl, CTRL.feature)
       const l = partitionRows(inputs, src, from, end, feature, NO_MASK, mid - 1, end - 1, kernel, -1)
       Atomics.store(ctrl, CTRL.lefts + threadIndex, l)
-    } else if (task === TASK.score && score !== null && gradients !== null) {
-      const addTree = Atomics.load(ctrl, CTRL.addTree) === 1
-      const n = inputs.nRows
-      updateRows(
-        score,
-        gradients,
-        inputs.buf[0],
-        addTree,
-        chunkStart(0, n, threadIndex, nThreads),
-        chunkStart(0, n, threadIndex + 1, nThreads),
-        kernel,
-        data.arena?.buf[0] ?? null,
-      )
-    } else if (task === TASK.leaves && score !== null) {
-      const n = inputs.nRows
-      fillLeafOfRow(
-        score,
-        inputs.buf,
-        Atomics.load(ctrl, CTRL.nLeaves),
-        chunkStart(0, n, threadIndex, nThreads),
-        chunkStart(0, n, threadIndex + 1, nThreads),
-      )
     } else if (task === TASK.score || task === TASK.leaves) {
-      throw new Error('score task without score inputs')
+      if (score === null) throw new Error('score task without score inputs')
+      const n = inputs.nRows
+      const from = chunkStart(0, n, threadIndex, nThreads)
+      const to = chunkStart(0, n, threadIndex + 1, nThreads)
+      if (task === TASK.leaves) fillLeafOfRow(score, inputs, Atomics.load(ctrl, CTRL.nLeaves), from, to)
+      else updateRows(score, inputs, Atomics.load(ctrl, CTRL.addTree) === 1, from, to, kernel)
     }
   } catch {
     Atomics.store(ctrl, CTRL.failed, 1)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Rng } from '../../core/index.js'
-import { rowGradients } from './objectives.js'
+import type { HistogramInputs } from './histogram.js'
 import { type ScoreInputs, updateRows } from './round.js'
 import { allocArena, histKernel, rowBufferViews } from './wasm-hist.js'
 
@@ -72,13 +72,22 @@ describe('score pass', () => {
         arena: at,
         leaves: new Int32Array(0),
       }
-      const gradients = rowGradients('logistic')!
       const root = rowBufferViews(arena, 0, n)
+      const inputs: HistogramInputs = {
+        bins: new Uint8Array(0),
+        nRows: n,
+        buf: [root, rowBufferViews(arena, 1, n)],
+        featureOffset: new Int32Array(0),
+        nBins: new Int32Array(0),
+        histPool: new Float64Array(0),
+        histSize: 0,
+        arena,
+      }
       for (const addTree of [false, true]) {
         raw.set(start)
         // Two calls that split the rows at an odd point, as two threads do.
-        updateRows(score, gradients, root, addTree, 0, 7777, kernel, arena.buf[0])
-        updateRows(score, gradients, root, addTree, 7777, n, kernel, arena.buf[0])
+        updateRows(score, inputs, addTree, 0, 7777, kernel)
+        updateRows(score, inputs, addTree, 7777, n, kernel)
         const wasmRaw = Float64Array.from(raw)
         const wasmGrad = Float64Array.from(root.grad)
         const wasmHess = Float64Array.from(root.hess)
@@ -89,7 +98,7 @@ describe('score pass', () => {
         raw.set(start)
         root.grad.fill(0)
         root.hess.fill(0)
-        updateRows(score, gradients, root, addTree, 0, n)
+        updateRows(score, inputs, addTree, 0, n, null)
         for (let i = 0; i < n; i++) {
           const same = (a: number, b: number) => Object.is(a, b)
           if (

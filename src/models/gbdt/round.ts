@@ -4,9 +4,10 @@
  * 0 in row order (the next root's layout, so the tree needs no gather or copy). Rows are
  * independent, so the pass is split over the histogram pool's threads with the same results.
  */
-import type { RowBuffer } from './histogram.js'
-import type { ObjectiveKind, RowGradients } from './objectives.js'
-import type { HistKernel, RowBufferLayout, ScoreLayout } from './wasm-hist.js'
+import { lowerBound } from '../../core/index.js'
+import type { HistogramInputs } from './histogram.js'
+import { type ObjectiveKind, rowGradients } from './objectives.js'
+import type { HistKernel, ScoreLayout } from './wasm-hist.js'
 
 /** What the score pass reads and writes; typed arrays on shared memory when workers take part. */
 export interface ScoreInputs {
@@ -24,18 +25,6 @@ export interface ScoreInputs {
   readonly leaves: Int32Array
 }
 
-/** Index of the first of rows[start..end) (increasing) that is >= v. */
-function lowerBound(rows: Int32Array, start: number, end: number, v: number): number {
-  let lo = start
-  let hi = end
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1
-    if (rows[m]! < v) lo = m + 1
-    else hi = m
-  }
-  return lo
-}
-
 /**
  * leafOfRow[r] = l for every row r in [from, to) of the grown tree's `nLeaves` leaves. Each leaf's
  * rows are increasing, so two binary searches find the ones in [from, to): threads that take
@@ -43,39 +32,38 @@ function lowerBound(rows: Int32Array, start: number, end: number, v: number): nu
  */
 export function fillLeafOfRow(
   score: ScoreInputs,
-  buffers: readonly [RowBuffer, RowBuffer],
+  inputs: HistogramInputs,
   nLeaves: number,
   from: number,
   to: number,
 ): void {
   const { leaves, leafOfRow } = score
   for (let l = 0; l < nLeaves; l++) {
-    const rows = buffers[leaves[3 * l] === 1 ? 1 : 0].rows
+    const rows = inputs.buf[leaves[3 * l] === 1 ? 1 : 0].rows
     const start = leaves[3 * l + 1]!
     const end = leaves[3 * l + 2]!
-    const a = lowerBound(rows, start, end, from)
-    const b = lowerBound(rows, a, end, to)
+    const a = lowerBound(rows, from, start, end)
+    const b = lowerBound(rows, to, a, end)
     for (let i = a; i < b; i++) leafOfRow[rows[i]!] = l
   }
 }
 
 /**
  * Rows [from, to): raw += the tree's leaf value (when `addTree`), then gradients and hessians into
- * `root` (buffer 0) with root.rows[r] = r. Log-loss runs in the WebAssembly kernel where the arena
- * holds the arrays (`rootAt`: buffer 0's offsets there).
+ * row buffer 0 with rows[r] = r. Log-loss runs in the WebAssembly kernel where the arena holds the
+ * arrays.
  */
 export function updateRows(
   score: ScoreInputs,
-  gradients: RowGradients,
-  root: RowBuffer,
+  inputs: HistogramInputs,
   addTree: boolean,
   from: number,
   to: number,
-  kernel: HistKernel | null = null,
-  rootAt: RowBufferLayout | null = null,
+  kernel: HistKernel | null,
 ): void {
   const at = score.arena
-  if (kernel !== null && at !== null && rootAt !== null && score.kind === 'logistic') {
+  const rootAt = inputs.arena?.buf[0]
+  if (kernel !== null && at !== null && rootAt !== undefined && score.kind === 'logistic') {
     kernel.score_logistic(
       at.raw,
       at.y,
@@ -91,9 +79,26 @@ export function updateRows(
     )
     return
   }
+  const gradients = rowGradients(score.kind)
+  // The trainer makes score inputs only for row-local losses (train.ts).
+  if (gradients === null) throw new TypeError(`The score pass needs a row-local loss, not ${score.kind}.`)
   const { raw, leafOfRow, leafValues } = score
+  const root = inputs.buf[0]
   if (addTree) for (let r = from; r < to; r++) raw[r] = raw[r]! + leafValues[leafOfRow[r]!]!
   gradients(raw, score.y, score.w, root.grad, root.hess, from, to)
   const rows = root.rows
   for (let r = from; r < to; r++) rows[r] = r
+}
+
+/** The score pass over rows [from, to) on one thread: each row's leaf (when `nLeaves` > 0), then updateRows. */
+export function scoreRows(
+  score: ScoreInputs,
+  inputs: HistogramInputs,
+  nLeaves: number,
+  from: number,
+  to: number,
+  kernel: HistKernel | null,
+): void {
+  if (nLeaves > 0) fillLeafOfRow(score, inputs, nLeaves, from, to)
+  updateRows(score, inputs, nLeaves > 0, from, to, kernel)
 }

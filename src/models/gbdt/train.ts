@@ -53,13 +53,6 @@ export interface TrainInput {
   readonly onIteration?: (info: IterationInfo) => void
 }
 
-/** A copy of `a` on shared memory, for worker threads. */
-function sharedCopy(a: Float64Array): Float64Array {
-  const out = new Float64Array(new SharedArrayBuffer(a.length * 8))
-  out.set(a)
-  return out
-}
-
 function pick(v: Float64Array, rows: Int32Array | null): Float64Array {
   if (rows === null) return v
   const out = new Float64Array(rows.length)
@@ -127,12 +120,12 @@ export async function trainEnsemble(
   const mapper: BinMapper = fitBinMapper(x, p.maxBins, categorical, featureNames, p.seed, trainRows)
   const histSize = mapper.totalBins * HIST_STRIDE
   const nSlots = Math.max(3, Math.min(p.maxLeaves + 1, Math.floor(HIST_POOL_BYTES / (histSize * 8))))
-  // One WebAssembly memory for the hot buffers lets the histogram kernel run in wasm; without
-  // WebAssembly (or beyond 2 GiB) they are plain (shared) typed arrays and the JS loop runs.
   const fullRows = p.subsample >= 1
   // One output, a row-local loss and every row in every tree: the score update and the next
   // gradients run as one pass on every thread, straight into the root's row buffer (round.ts).
   const scorePass = K === 1 && fullRows && rowGradients(objective.kind) !== null
+  // One WebAssembly memory for the hot buffers lets the histogram kernel run in wasm; without
+  // WebAssembly (or beyond 2 GiB) they are plain (shared) typed arrays and the JS loop runs.
   const arena = allocArena(
     n,
     nFeatures,
@@ -187,7 +180,10 @@ export async function trainEnsemble(
       view.set(a)
       return view
     }
-    return useWorkers ? sharedCopy(a) : a
+    if (!useWorkers) return a
+    const copy = allocFloat64(n, true)
+    copy.set(a)
+    return copy
   }
   const score: ScoreInputs | null = scorePass
     ? {

@@ -177,15 +177,20 @@ function phaseSlot(p: number): number {
 
 /** Waits until at least `units` units of the current job are complete (or one failed). */
 function awaitCompleted(ctrl: Int32Array, units: number): void {
+  awaitCount(ctrl, GEMM_CTRL.completed, units, true)
+}
+
+/**
+ * Spins for SPIN_MS, then sleeps, until ctrl[slot] reaches `target` (or, with `orFailed`, a worker
+ * reports a failure). A bounded sleep notices a worker that died without counting.
+ */
+function awaitCount(ctrl: Int32Array, slot: number, target: number, orFailed: boolean): void {
   const spinUntil = performance.now() + SPIN_MS
   for (let spins = 0; ; spins++) {
-    const done = Atomics.load(ctrl, GEMM_CTRL.completed)
-    if (done >= units || Atomics.load(ctrl, GEMM_CTRL.failed) !== 0) return
+    const done = Atomics.load(ctrl, slot)
+    if (done >= target || (orFailed && Atomics.load(ctrl, GEMM_CTRL.failed) !== 0)) return
     if ((spins & 63) !== 63 || performance.now() < spinUntil) continue
-    if (
-      Atomics.wait(ctrl, GEMM_CTRL.completed, done, 60_000) === 'timed-out' &&
-      Atomics.load(ctrl, GEMM_CTRL.completed) === done
-    )
+    if (Atomics.wait(ctrl, slot, done, 60_000) === 'timed-out' && Atomics.load(ctrl, slot) === done)
       throw new WorkerPoolError('A matrix-product worker thread stopped responding. Retry with threads: 1.')
   }
 }
@@ -314,40 +319,33 @@ export function gemmPhase(...args: Parameters<KernelFn>): { phase: Phase; parall
   const [aPtr, lda, bPtr, cPtr, ldc, m4, n8, k, aStep, mode, biasPtr] = args
   const threadCount = jobThreads()
   const parallel = threadCount > 1 && Math.max(m4, n8) >= 16 && m4 * n8 * k >= MIN_PARALLEL_MACS
-  if (m4 < n8) {
-    // Bands of columns (the first layer's weight gradient: 44 x 256): B's panels of 8 columns
-    // are k x 8 floats each.
-    return {
-      parallel,
-      phase: {
-        fn: 'gemm',
-        extent: n8,
-        chunk: Math.max(8, Math.ceil(n8 / (CHUNKS_PER_THREAD * threadCount) / 8) * 8),
-        barrier: true,
-        args: [
-          aPtr,
-          lda,
-          [bPtr, k * 4, 0],
-          [cPtr, 4, 0],
-          ldc,
-          m4,
-          [0, 0, 1],
-          k,
-          aStep,
-          mode,
-          biasPtr === 0 ? 0 : [biasPtr, 4, 0],
-        ],
-      },
-    }
-  }
+  // A short, wide C (the first layer's weight gradient: 44 x 256) is cut into bands of columns
+  // (B's panels of 8 columns are k x 8 floats each), anything else into bands of rows.
+  const byColumns = m4 < n8
+  const extent = byColumns ? n8 : m4
+  const step = byColumns ? 8 : 4
   return {
     parallel,
     phase: {
       fn: 'gemm',
-      extent: m4,
-      chunk: Math.max(8, Math.ceil(m4 / (CHUNKS_PER_THREAD * threadCount) / 4) * 4),
+      extent,
+      chunk: Math.max(8, Math.ceil(extent / (CHUNKS_PER_THREAD * threadCount) / step) * step),
       barrier: true,
-      args: [[aPtr, lda, 0], lda, bPtr, [cPtr, ldc, 0], ldc, [0, 0, 1], n8, k, aStep, mode, biasPtr],
+      args: byColumns
+        ? [
+            aPtr,
+            lda,
+            [bPtr, k * 4, 0],
+            [cPtr, 4, 0],
+            ldc,
+            m4,
+            [0, 0, 1],
+            k,
+            aStep,
+            mode,
+            biasPtr === 0 ? 0 : [biasPtr, 4, 0],
+          ]
+        : [[aPtr, lda, 0], lda, bPtr, [cPtr, ldc, 0], ldc, [0, 0, 1], n8, k, aStep, mode, biasPtr],
     },
   }
 }
@@ -452,16 +450,6 @@ export function finishGather(): void {
   if (pieces === 0) return
   while (claimGatherPiece(ctrl, p.heap));
   // At most one piece per worker is in flight, tens of microseconds: spin, then sleep.
-  const spinUntil = performance.now() + SPIN_MS
-  for (let spins = 0; ; spins++) {
-    const done = Atomics.load(ctrl, GEMM_CTRL.gatherDone)
-    if (done >= pieces) break
-    if ((spins & 63) !== 63 || performance.now() < spinUntil) continue
-    if (
-      Atomics.wait(ctrl, GEMM_CTRL.gatherDone, done, 60_000) === 'timed-out' &&
-      Atomics.load(ctrl, GEMM_CTRL.gatherDone) === done
-    )
-      throw new WorkerPoolError('A matrix-product worker thread stopped responding. Retry with threads: 1.')
-  }
+  awaitCount(ctrl, GEMM_CTRL.gatherDone, pieces, false)
   Atomics.store(ctrl, GEMM_CTRL.gatherClaim, 0)
 }
