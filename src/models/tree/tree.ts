@@ -1,9 +1,14 @@
 import type { TreeView } from '../estimator.js'
-import type { PackedForestParts } from './packed-parts.js'
+import {
+  CAT_WORDS,
+  FEATURE_MASK,
+  FLAG_CATEGORICAL,
+  NAN_RIGHT_SHIFT,
+  type PackedForestParts,
+} from './packed-parts.js'
 import { WasmScorer } from './wasm-score.js'
 
-/** 32-bit words of a categorical split's bitset: codes 0..255. */
-export const CAT_WORDS = 8
+export { CAT_WORDS }
 
 /**
  * A fitted tree as flat typed arrays; node 0 is the root. Leaves have feature -1. A numeric node
@@ -154,12 +159,6 @@ export function treeView(tree: Tree): TreeView {
   }
 }
 
-/** Low bits of a PackedForest node's info word: the feature index. */
-const FEATURE_MASK = (1 << 24) - 1
-/** Info flag: a missing value (NaN) goes right. */
-const NAN_RIGHT_SHIFT = 24
-/** Info flag: categorical split (bitset lookup). Any info at or above it takes the slow path. */
-const FLAG_CATEGORICAL = 1 << 25
 /** Trees walked in lockstep when scoring one row (independent walks overlap their loads). */
 const TREE_LANES = 4
 /** Rows scored per group of trees in batch scoring. */

@@ -9,7 +9,7 @@
  * scripts/build-wasm.mjs.
  */
 import { compileWasm } from '../../runtime/index.js'
-import type { PackedForestParts } from './packed-parts.js'
+import { CAT_WORDS, FEATURE_MASK, NAN_RIGHT_SHIFT, type PackedForestParts } from './packed-parts.js'
 import { scoreWasm } from './wasm/score.wasm.js'
 import { scoreCatWasm } from './wasm/score_cat.wasm.js'
 import { scoreMultiWasm } from './wasm/score_multi.wasm.js'
@@ -74,6 +74,46 @@ function scoreModule(mode: LeafMode, categorical: boolean): WebAssembly.Module |
   return module
 }
 
+/** Zero bytes before the tables, read by numeric nodes: their slot's low 9 bits are any number. */
+const CAT_PAD_BYTES = 512
+
+/**
+ * For each feature of a categorical split, the codes its tables cover: one past the highest code
+ * any of its nodes sends left (codes above it go right at every node, as non-codes do).
+ */
+function categoricalCodes(f: PackedForestParts): Map<number, number> {
+  const codes = new Map<number, number>()
+  for (let k = 0; k < f.catOffset.length; k++) {
+    const co = f.catOffset[k]!
+    if (co < 0) continue
+    let top = 0
+    for (let w = CAT_WORDS - 1; w >= 0 && top === 0; w--) {
+      const word = f.catBits[co + w]!
+      if (word !== 0) top = 32 * w + (32 - Math.clz32(word))
+    }
+    const feature = f.nodes[2 * k]! & FEATURE_MASK
+    codes.set(feature, Math.max(codes.get(feature) ?? 0, top))
+  }
+  return codes
+}
+
+/** The features of a forest's categorical splits. */
+function categoricalFeatures(f: PackedForestParts): Set<number> {
+  return new Set(categoricalCodes(f).keys())
+}
+
+/** Whether no feature has both categorical and numeric splits. */
+function categoricalDisjoint(f: PackedForestParts): boolean {
+  const cats = categoricalFeatures(f)
+  for (let k = 0; k < f.catOffset.length; k++) {
+    const info = f.nodes[2 * k]!
+    // Leaves have info 0 and a self-pointing child; they read no feature.
+    if (f.nodes[2 * k + 1] === k) continue
+    if (f.catOffset[k]! < 0 && cats.has(info & FEATURE_MASK)) return false
+  }
+  return true
+}
+
 /** Rows copied into the kernel's memory per call. */
 const CHUNK_ROWS = 4096
 /**
@@ -103,6 +143,10 @@ export class WasmScorer {
   }
   private readonly nTrees: number
   private readonly width: number
+  /** Features of categorical splits: their values are stored as codes in the rows' slots. */
+  private readonly catFeatures: Int32Array
+  /** Codes covered by each of catFeatures' tables. */
+  private readonly catCodes: Int32Array
   /** Trees per kernel call (a multiple of four), so a slice's nodes stay in cache. */
   private readonly sliceTrees: number
   /** A float64 view of the whole memory, renewed when the memory grows. */
@@ -118,8 +162,15 @@ export class WasmScorer {
     // Only the arrays the chosen kernel reads are copied: the numeric kernels never read the
     // categorical ones, nor the scalar and vector kernels outputOf. An array left out takes no
     // bytes (every load stays inside its own array, so regions need no padding between them).
+    const codes = categorical ? categoricalCodes(f) : new Map<number, number>()
+    // A table per categorical node: a byte per code its feature covers, then one for non-codes
+    // and one for NaN.
+    let tableBytes = 0
+    if (categorical)
+      for (let k = 0; k < f.catOffset.length; k++)
+        if (f.catOffset[k]! >= 0) tableBytes += codes.get(f.nodes[2 * k]! & FEATURE_MASK)! + 2
     const catOffsetBytes = categorical ? f.catOffset.byteLength : 0
-    const catBitsBytes = categorical ? f.catBits.byteLength : 0
+    const catBitsBytes = categorical ? CAT_PAD_BYTES + tableBytes : 0
     const outputOfBytes = mode === 'multi' ? f.outputOf.byteLength : 0
     const nodes = 0
     const thr = align(nodes + f.nodes.byteLength)
@@ -140,9 +191,30 @@ export class WasmScorer {
     new Int32Array(b, roots, f.roots.length).set(f.roots)
     new Int32Array(b, depth, f.depthOf.length).set(f.depthOf)
     if (categorical) {
-      new Int32Array(b, catOffset, f.catOffset.length).set(f.catOffset)
-      new Uint32Array(b, catBits, f.catBits.length).set(f.catBits)
+      // The kernels OR a categorical node's answer into every step, with no branch: a byte of 1
+      // sends the row right. A categorical node's offset is its table's address; its threshold is
+      // NaN, so the numeric compare adds nothing. A numeric node's offset is the pad of zeros.
+      const offsets = new Int32Array(b, catOffset, f.catOffset.length)
+      const tables = new Uint8Array(b, catBits, CAT_PAD_BYTES + tableBytes)
+      const thresholds = new Float64Array(b, thr, f.thresholds.length)
+      let at = CAT_PAD_BYTES
+      for (let k = 0; k < f.catOffset.length; k++) {
+        const co = f.catOffset[k]!
+        if (co < 0) {
+          offsets[k] = catBits
+          continue
+        }
+        const n = codes.get(f.nodes[2 * k]! & FEATURE_MASK)!
+        offsets[k] = catBits + at
+        for (let c = 0; c < n; c++) tables[at + c] = ((f.catBits[co + (c >>> 5)]! >>> (c & 31)) & 1) ^ 1
+        tables[at + n] = 1
+        tables[at + n + 1] = (f.nodes[2 * k]! >>> NAN_RIGHT_SHIFT) & 1
+        thresholds[k] = Number.NaN
+        at += n + 2
+      }
     }
+    this.catFeatures = Int32Array.from(codes.keys())
+    this.catCodes = Int32Array.from(codes.values())
     if (mode === 'multi') new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
     this.nTrees = f.roots.length
     // Scalar: the one output; vector: nOutputs values per leaf; multi: nOutputs classes.
@@ -166,6 +238,9 @@ export class WasmScorer {
     const mode: LeafMode = nOutputs === 1 ? 'scalar' : valueWidth === 1 ? 'multi' : 'vector'
     // Only categorical splits have bitsets (fromTrees): numeric-only forests keep the lean kernel.
     const categorical = f.catBits.length > 0
+    // The categorical kernels read a categorical feature's slot as a code: a feature that also
+    // has numeric splits (no model here makes one) is left to the JavaScript walk.
+    if (categorical && !categoricalDisjoint(f)) return null
     const module = scoreModule(mode, categorical)
     if (module === null) return null
     try {
@@ -207,12 +282,38 @@ export class WasmScorer {
     )
   }
 
+  /**
+   * Rewrites the categorical features of `rows` rows copied at float64 index `base` as the index
+   * into their nodes' tables, in each slot's low 32 bits (high bits 0): the code when the tables
+   * cover it, n (the feature's covered codes) for any other value (it goes right, as
+   * PackedForest.categoricalStep), n + 1 for NaN (the node's missing direction).
+   */
+  private encodeCodes(base: number, rows: number, cols: number): void {
+    const cats = this.catFeatures
+    if (cats.length === 0) return
+    const covered = this.catCodes
+    const f = this.heap
+    const words = new Int32Array(f.buffer)
+    for (let r = 0; r < rows; r++) {
+      const o = base + r * cols
+      for (let j = 0; j < cats.length; j++) {
+        const i = o + cats[j]!
+        const v = f[i]!
+        const n = covered[j]!
+        const code = v | 0
+        words[2 * i] = code === v && code >= 0 && code < n ? code : Number.isNaN(v) ? n + 1 : n
+        words[2 * i + 1] = 0
+      }
+    }
+  }
+
   /** Adds the forest's outputs of the row at data[offset .. offset+cols) onto out[outOffset ..]. */
   scoreRow(data: Float64Array, offset: number, cols: number, out: Float64Array, outOffset: number): void {
     const W = this.width
     const f = this.reserve(this.at.data + cols * 8 + W * 8)
     const base = this.at.data / 8
     for (let j = 0; j < cols; j++) f[base + j] = data[offset + j]!
+    this.encodeCodes(base, 1, cols)
     for (let o = 0; o < W; o++) f[base + cols + o] = out[outOffset + o]!
     this.runTrees(0, this.nTrees, this.at.data, cols * 8, 1, this.at.data + cols * 8)
     for (let o = 0; o < W; o++) out[outOffset + o] = f[base + cols + o]!
@@ -230,6 +331,7 @@ export class WasmScorer {
       const heap = this.reserve(this.at.data + m * stride + m * W * 8).buffer
       const outAt = this.at.data + m * stride
       new Float64Array(heap, this.at.data, m * cols).set(data.subarray(b * cols, (b + m) * cols))
+      this.encodeCodes(this.at.data / 8, m, cols)
       const o = new Float64Array(heap, outAt, m * W)
       o.set(out.subarray(b * W, (b + m) * W))
       for (let rb = 0; rb < m; rb += BLOCK_ROWS) {

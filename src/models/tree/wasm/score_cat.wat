@@ -9,11 +9,16 @@
   ;; Scores rows [0, n_rows) of the row-major float64 matrix at data (stride bytes per row) with trees
   ;; [t0, t1). Every address is a byte address in $mem: nodes (int32 pairs: info, first child), thr
   ;; (float64 per node), val (float64 leaf values), roots and depth (int32 per tree), cat_offset (int32
-  ;; per node: its word offset into the level bitsets, -1 for none) and cat_bits (uint32 bitsets).
+  ;; per node: the byte address of its table) and cat_bits (the tables; the kernel reads them through
+  ;; cat_offset), as WasmScorer lays them out.
   ;; info = feature | nanRight << 24 | categorical << 25 (tree.ts). A step goes to child + right with
   ;; right = (v > thr) | (isNaN(v) & nanRight); leaves point to themselves, so a walk may run past them.
-  ;; Categorical split (info >= 1 << 25, as PackedForest.categoricalStep): NaN follows its flag; a
-  ;; value that is not an integer code 0..255 goes right; a code goes left when its bit is set.
+  ;; Categorical splits (PackedForest.categoricalStep's rule) with no branch: WasmScorer stores a
+  ;; categorical feature's value in its slot's low bits as an index into its nodes' tables (the code,
+  ;; n for a non-code or a code above every left set, n + 1 for NaN; the high bits 0, so the slot is
+  ;; not NaN), and every step ORs in the byte of its node's table at the slot's low 9 bits (1: right).
+  ;; A categorical node has threshold NaN, so its numeric compare adds nothing; a numeric node's
+  ;; table is a pad of 512 zero bytes.
   ;;
   ;; One output per row: out[r] (float64) += the trees' leaf values, summed in a local.
   ;;
@@ -126,44 +131,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I6
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I7
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I8
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_0)) (local.get $moved)))
                 (local.set $n0_0 (local.get $next))
@@ -186,44 +165,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I9
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I10
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I11
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_1) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_1) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_1)) (local.get $moved)))
                 (local.set $n0_1 (local.get $next))
@@ -246,44 +199,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I12
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I13
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I14
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_2) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_2) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_2)) (local.get $moved)))
                 (local.set $n0_2 (local.get $next))
@@ -306,44 +233,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I15
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I16
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I17
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_3) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_3) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_3)) (local.get $moved)))
                 (local.set $n0_3 (local.get $next))
@@ -366,44 +267,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I18
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I19
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I20
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_0)) (local.get $moved)))
                 (local.set $n1_0 (local.get $next))
@@ -426,44 +301,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I21
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I22
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I23
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_1) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_1) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_1)) (local.get $moved)))
                 (local.set $n1_1 (local.get $next))
@@ -486,44 +335,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I24
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I25
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I26
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_2) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_2) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_2)) (local.get $moved)))
                 (local.set $n1_2 (local.get $next))
@@ -546,44 +369,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I27
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I28
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I29
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_3) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_3) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_3)) (local.get $moved)))
                 (local.set $n1_3 (local.get $next))
@@ -648,44 +445,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I34
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I35
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I36
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $n0_0 (i32.add))
                 ;; Lane n1_0: info = nodes[2 n1_0], v = row[info & 0xffffff]; pushes child + right.
                 (local.set $info
@@ -706,44 +477,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I37
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I38
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I39
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $n1_0 (i32.add))
                 (br_if $L33
                   (i32.lt_u
@@ -847,44 +592,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I46
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I47
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I48
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_0)) (local.get $moved)))
                 (local.set $n0_0 (local.get $next))
@@ -907,44 +626,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I49
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I50
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I51
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_1) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_1) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_1)) (local.get $moved)))
                 (local.set $n0_1 (local.get $next))
@@ -967,44 +660,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I52
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I53
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I54
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_2) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_2) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_2)) (local.get $moved)))
                 (local.set $n0_2 (local.get $next))
@@ -1027,44 +694,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I55
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I56
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I57
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_3) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_3) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_3)) (local.get $moved)))
                 (local.set $n0_3 (local.get $next))
@@ -1117,44 +758,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I62
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I63
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I64
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $n0_0 (i32.add))
                 (br_if $L61
                   (i32.lt_u

@@ -9,12 +9,17 @@
   ;; Scores rows [0, n_rows) of the row-major float64 matrix at data (stride bytes per row) with trees
   ;; [t0, t1). Every address is a byte address in $mem: nodes (int32 pairs: info, first child), thr
   ;; (float64 per node), val (float64 leaf values), roots and depth (int32 per tree), cat_offset (int32
-  ;; per node: its word offset into the level bitsets, -1 for none) and cat_bits (uint32 bitsets).
+  ;; per node: the byte address of its table) and cat_bits (the tables; the kernel reads them through
+  ;; cat_offset), as WasmScorer lays them out.
   ;; output_of: the output (class) each tree adds to (int32 per tree).
   ;; info = feature | nanRight << 24 | categorical << 25 (tree.ts). A step goes to child + right with
   ;; right = (v > thr) | (isNaN(v) & nanRight); leaves point to themselves, so a walk may run past them.
-  ;; Categorical split (info >= 1 << 25, as PackedForest.categoricalStep): NaN follows its flag; a
-  ;; value that is not an integer code 0..255 goes right; a code goes left when its bit is set.
+  ;; Categorical splits (PackedForest.categoricalStep's rule) with no branch: WasmScorer stores a
+  ;; categorical feature's value in its slot's low bits as an index into its nodes' tables (the code,
+  ;; n for a non-code or a code above every left set, n + 1 for NaN; the high bits 0, so the slot is
+  ;; not NaN), and every step ORs in the byte of its node's table at the slot's low 9 bits (1: right).
+  ;; A categorical node has threshold NaN, so its numeric compare adds nothing; a numeric node's
+  ;; table is a pad of 512 zero bytes.
   ;;
   ;; Multiclass: each tree adds its leaf value to output output_of[t] of the row's width outputs.
   ;;
@@ -129,44 +134,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I6
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I7
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I8
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_0)) (local.get $moved)))
                 (local.set $n0_0 (local.get $next))
@@ -189,44 +168,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I9
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I10
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I11
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_1) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_1) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_1)) (local.get $moved)))
                 (local.set $n0_1 (local.get $next))
@@ -249,44 +202,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I12
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I13
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I14
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_2) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_2) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_2)) (local.get $moved)))
                 (local.set $n0_2 (local.get $next))
@@ -309,44 +236,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I15
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I16
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I17
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_3) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_3) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_3)) (local.get $moved)))
                 (local.set $n0_3 (local.get $next))
@@ -369,44 +270,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I18
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I19
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I20
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_0)) (local.get $moved)))
                 (local.set $n1_0 (local.get $next))
@@ -429,44 +304,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I21
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I22
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I23
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_1) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_1) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_1)) (local.get $moved)))
                 (local.set $n1_1 (local.get $next))
@@ -489,44 +338,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I24
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I25
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I26
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_2) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_2) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_2)) (local.get $moved)))
                 (local.set $n1_2 (local.get $next))
@@ -549,44 +372,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I27
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I28
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I29
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_3) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_3) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n1_3)) (local.get $moved)))
                 (local.set $n1_3 (local.get $next))
@@ -755,44 +552,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I34
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I35
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I36
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $n0_0 (i32.add))
                 ;; Lane n1_0: info = nodes[2 n1_0], v = row[info & 0xffffff]; pushes child + right.
                 (local.set $info
@@ -813,44 +584,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I37
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I38
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I39
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n1_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n1_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row1)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $n1_0 (i32.add))
                 (br_if $L33
                   (i32.lt_u
@@ -971,44 +716,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I46
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I47
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I48
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_0)) (local.get $moved)))
                 (local.set $n0_0 (local.get $next))
@@ -1031,44 +750,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I49
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I50
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I51
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_1) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_1) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_1)) (local.get $moved)))
                 (local.set $n0_1 (local.get $next))
@@ -1091,44 +784,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I52
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I53
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I54
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_2) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_2) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_2)) (local.get $moved)))
                 (local.set $n0_2 (local.get $next))
@@ -1151,44 +818,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I55
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I56
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I57
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_3) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_3) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $moved
                   (i32.or (i32.ne (local.tee $next (i32.add)) (local.get $n0_3)) (local.get $moved)))
                 (local.set $n0_3 (local.get $next))
@@ -1293,44 +934,18 @@
                     (i32.and
                       (f64.ne (local.get $v) (local.get $v))
                       (i32.shr_u (local.get $info) (i32.const 24)))))
-                ;; A categorical split: NaN follows its flag, a non-code goes right, a code left when its bit is set.
-                (if $I62
-                  (i32.ge_u (local.get $info) (i32.const 0x2000000))
-                  (then
-                    (if $I63
-                      (f64.ne (local.get $v) (local.get $v))
-                      (then
-                        (local.set $right
-                          (i32.and (i32.shr_u (local.get $info) (i32.const 24)) (i32.const 1))))
-                      (else
-                        (if $I64
-                          (i32.or
-                            (f64.ne
-                              (f64.convert_i32_s
-                                (local.tee $code (i32.trunc_sat_f64_s (local.get $v))))
-                              (local.get $v))
-                            (i32.ge_u (local.get $code) (i32.const 256)))
-                          (then (local.set $right (i32.const 1)))
-                          (else
-                            (local.set $right
-                              (i32.xor
-                                (i32.and
-                                  (i32.shr_u
-                                    (i32.load
-                                      (i32.add
-                                        (local.get $cat_bits)
-                                        (i32.mul
-                                          (i32.add
-                                            (i32.load
-                                              (i32.add
-                                                (local.get $cat_offset)
-                                                (i32.mul (local.get $n0_0) (i32.const 4))))
-                                            (i32.shr_u (local.get $code) (i32.const 5)))
-                                          (i32.const 4))))
-                                    (i32.and (local.get $code) (i32.const 31)))
-                                  (i32.const 1))
-                                (i32.const 1)))))))))
-                (local.get $right)
+                ;; Categorical: the code in the slot's low 9 bits picks a byte of the node's table (1: right).
+                (i32.or
+                  (local.get $right)
+                  (i32.load8_u
+                    (i32.add
+                      (i32.load (i32.add (local.get $cat_offset) (i32.mul (local.get $n0_0) (i32.const 4))))
+                      (i32.and
+                        (i32.load16_u
+                          (i32.add
+                            (local.get $row0)
+                            (i32.mul (i32.and (local.get $info) (i32.const 0xffffff)) (i32.const 8))))
+                        (i32.const 0x1ff)))))
                 (local.set $n0_0 (i32.add))
                 (br_if $L61
                   (i32.lt_u
