@@ -457,4 +457,27 @@ describe('treeShap (linear-time) against the published Algorithm 2', () => {
     assert.equal(full.truncated, undefined)
     assert.deepEqual(Array.from(cut.values), Array.from(full.values.subarray(0, 5)))
   })
+
+  it('minRows: explains no row when the first row projects far fewer before the deadline', (t) => {
+    // 60 near-complete trees of depth 12 (~6k nodes each): a row costs tens of milliseconds.
+    const ens = randomEnsemble(40, 60, 1, 12, 8)
+    const x = randomRows(9, 100, 8)
+    const started = performance.now()
+    const skipped = treeShap(ens, x, { deadlineMs: started + 50, minRows: 30 })
+    assert.equal(skipped.rows, 0)
+    assert.equal(skipped.truncated, true)
+    assert.ok(skipped.projectedRowSeconds! > 0)
+    t.diagnostic(
+      `projected ${(skipped.projectedRowSeconds! * 1000).toFixed(0)} ms a row, stopped after ${(performance.now() - started).toFixed(0)} ms`,
+    )
+    // Without minRows the same deadline still explains at least the first row.
+    const cut = treeShap(ens, x, { deadlineMs: performance.now() + 50 })
+    assert.ok(cut.rows >= 1)
+    assert.equal(cut.projectedRowSeconds, undefined)
+    // A budget that fits minRows explains every row it can, projection or not.
+    const small = randomRows(9, 3, 8)
+    const all = treeShap(ens, small, { deadlineMs: performance.now() + 60_000, minRows: 3 })
+    assert.equal(all.rows, 3)
+    assert.equal(all.truncated, undefined)
+  })
 })

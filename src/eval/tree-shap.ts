@@ -16,6 +16,11 @@ export interface TreeShapResult {
   readonly expectedValue: Float64Array
   /** True when a deadline stopped the work early: only the first `rows` rows were explained. */
   readonly truncated?: boolean
+  /**
+   * Seconds one row was projected to take when `minRows` rows could not fit before the deadline
+   * and no row was explained (`rows` 0).
+   */
+  readonly projectedRowSeconds?: number
 }
 
 /**
@@ -553,10 +558,26 @@ function shapTreeLinear(
 export interface TreeShapOptions {
   /**
    * Stop after the row during which `performance.now()` passes this time (ms): the result then
-   * holds the rows done so far (`rows` < x.rows, `truncated` true). At least one row is explained.
+   * holds the rows done so far (`rows` < x.rows, `truncated` true). At least one row is explained,
+   * unless `minRows` says none.
    */
   readonly deadlineMs?: number
+  /**
+   * With a deadline: explain no row at all (`rows` 0, `projectedRowSeconds` set) when the first
+   * row's first trees project fewer than a quarter of this many rows before it. A handful of rows through a
+   * forest of full-depth trees is one row's local story, and each costs seconds.
+   */
+  readonly minRows?: number
 }
+
+/**
+ * The first row's cost is projected from its trees run between these two times (ms from the
+ * start): the first milliseconds run colder (compilation), so they are left out of the rate.
+ */
+const PROJECTION_FROM_MS = 5
+const PROJECTION_TO_MS = 25
+/** How far the projection must fall short of `minRows` rows before no row is explained. */
+const PROJECTION_MARGIN = 4
 
 /**
  * Exact path-dependent TreeSHAP (the values of Lundberg et al. 2018, Algorithm 2) for every row
@@ -583,8 +604,41 @@ export function treeShap(
   const ws = new LinearWorkspace(maxDepth + 2, maxPoints, nFeatures)
   let values = new Float64Array(x.rows * nOutputs * nFeatures)
   let rows = x.rows
+  const deadline = options.deadlineMs
+  const minRows = Math.min(options.minRows ?? 0, x.rows)
+  // The first row's cost, projected from its first trees by their share of the nodes.
+  let nodesTotal = 0
+  for (const p of prepared) nodesTotal += p.tree.left.length
+  const started = performance.now()
+  let nodesDone = 0
+  let fromMs = -1
+  let fromNodes = 0
+  let project = deadline !== undefined && minRows > 1
   for (let r = 0; r < x.rows; r++) {
     for (const p of prepared) {
+      if (project) {
+        const elapsed = performance.now() - started
+        if (fromMs < 0 && elapsed >= PROJECTION_FROM_MS) {
+          fromMs = elapsed
+          fromNodes = nodesDone
+        } else if (fromMs >= 0 && elapsed >= PROJECTION_TO_MS && nodesDone > fromNodes) {
+          project = false
+          const rowMs = ((elapsed - fromMs) * nodesTotal) / (nodesDone - fromNodes)
+          // Rows cost unevenly (measured up to 4x apart from the whole row's time on a forest of
+          // full-depth trees), so only a clear miss skips: a borderline case runs to its deadline.
+          if (started + (rowMs * minRows) / PROJECTION_MARGIN > deadline!)
+            return {
+              rows: 0,
+              nFeatures,
+              nOutputs,
+              values: new Float64Array(0),
+              expectedValue,
+              truncated: true,
+              projectedRowSeconds: rowMs / 1000,
+            }
+        }
+        nodesDone += p.tree.left.length
+      }
       shapTreeLinear(
         p,
         x.data,
@@ -595,7 +649,8 @@ export function treeShap(
         ws,
       )
     }
-    if (options.deadlineMs !== undefined && r + 1 < x.rows && performance.now() > options.deadlineMs) {
+    project = false
+    if (deadline !== undefined && r + 1 < x.rows && performance.now() > deadline) {
       rows = r + 1
       values = values.slice(0, rows * nOutputs * nFeatures)
       break

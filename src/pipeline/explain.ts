@@ -73,7 +73,7 @@ export function encodedContributions(
   x: Matrix,
   output?: number,
   options: TreeShapOptions = {},
-): { values: Float64Array; expected: number; rows: number } {
+): { values: Float64Array; expected: number; rows: number; projectedRowSeconds?: number } {
   const model = bundle.model
   if (hasTrees(model)) {
     const ensemble = treeEnsembleOf(model)
@@ -85,7 +85,12 @@ export function encodedContributions(
       const start = (r * shap.nOutputs + o) * shap.nFeatures
       values.set(shap.values.subarray(start, start + shap.nFeatures), r * x.cols)
     }
-    return { values, expected: shap.expectedValue[o]!, rows: shap.rows }
+    return {
+      values,
+      expected: shap.expectedValue[o]!,
+      rows: shap.rows,
+      ...(shap.projectedRowSeconds === undefined ? {} : { projectedRowSeconds: shap.projectedRowSeconds }),
+    }
   }
   if (isLinear(model)) {
     const c = model.coefficients()
@@ -159,6 +164,11 @@ export interface SampledContributionOptions {
   readonly maxRows: number
   /** Wall-clock budget in ms: rows explained when it runs out are kept (at least one row). */
   readonly budgetMs?: number
+  /**
+   * With a budget: explain no row when the first row projects fewer than this many within it
+   * (tree models; see TreeShapOptions.minRows).
+   */
+  readonly minRows?: number
   readonly seed: number
 }
 
@@ -172,6 +182,12 @@ export interface SampledContributions {
   /** True when the time budget stopped the work before `maxRows` rows. */
   readonly budgetCut: boolean
   readonly seconds: number
+  /** Set when no row was explained because fewer than `minRows` were projected to fit the budget. */
+  readonly skipped?: {
+    readonly projectedRowSeconds: number
+    readonly minRows: number
+    readonly budgetSeconds: number
+  }
 }
 
 /**
@@ -192,7 +208,12 @@ export function sampledGlobalContributions(
     bundle,
     sample,
     undefined,
-    options.budgetMs === undefined ? {} : { deadlineMs: started + options.budgetMs },
+    options.budgetMs === undefined
+      ? {}
+      : {
+          deadlineMs: started + options.budgetMs,
+          ...(options.minRows === undefined ? {} : { minRows: options.minRows }),
+        },
   )
   return {
     contributions: meanAbsByFeature(bundle, sample.cols, contributions),
@@ -200,6 +221,15 @@ export function sampledGlobalContributions(
     rowsAvailable: x.rows,
     budgetCut: contributions.rows < sample.rows,
     seconds: (performance.now() - started) / 1000,
+    ...(contributions.projectedRowSeconds === undefined || options.budgetMs === undefined
+      ? {}
+      : {
+          skipped: {
+            projectedRowSeconds: contributions.projectedRowSeconds,
+            minRows: Math.min(options.minRows ?? 0, sample.rows),
+            budgetSeconds: options.budgetMs / 1000,
+          },
+        }),
   }
 }
 
@@ -212,6 +242,10 @@ export function shapSampleNote(
   part: string,
   totalRows = shap.rowsAvailable,
 ): string {
+  if (shap.skipped !== undefined) {
+    const { projectedRowSeconds, minRows, budgetSeconds } = shap.skipped
+    return `SHAP summary skipped: about ${projectedRowSeconds.toFixed(1)} s a row, so far fewer than ${minRows} of ${totalRows.toLocaleString('en-US')} ${part} would fit its ${budgetSeconds.toFixed(1)} s time budget.`
+  }
   const of = shap.rowsExplained < totalRows ? ` of ${totalRows.toLocaleString('en-US')}` : ''
   const how = shap.rowsExplained < totalRows ? ' drawn at random' : ''
   const cut = shap.budgetCut ? `; cut by its time budget after ${shap.seconds.toFixed(1)} s` : ''

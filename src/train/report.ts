@@ -38,6 +38,12 @@ export interface ReportContext {
 }
 
 const SHAP_ROWS = 300
+/**
+ * Fewest rows the report's SHAP summary is worth computing for: when the first row projects fewer
+ * within the budget (forests of full-depth trees), the summary is skipped with a note, and the
+ * report keeps the gain importance.
+ */
+const SHAP_MIN_ROWS = 30
 
 /**
  * Everything the HTML report shows, computed once at training time from the held-out part (or
@@ -241,10 +247,12 @@ export function buildReportData(outcome: TrainOutcome, context: ReportContext): 
     const shap = sampledGlobalContributions(bundle, x, {
       maxRows: SHAP_ROWS,
       seed: context.seed,
+      minRows: SHAP_MIN_ROWS,
       ...(context.shapBudgetMs === undefined ? {} : { budgetMs: context.shapBudgetMs }),
     })
     const global = shap.contributions
-    data.shap = { features: global.map((g) => g.feature), meanAbs: global.map((g) => g.contribution) }
+    if (shap.rowsExplained > 0)
+      data.shap = { features: global.map((g) => g.feature), meanAbs: global.map((g) => g.contribution) }
     const note = shapSampleNote(shap, isHeldOut ? 'test rows' : 'training rows')
     // the report says which rows the summary rests on whenever it is not all of them
     if (shap.rowsExplained < x.rows) data.notes = [...(data.notes ?? []), note]

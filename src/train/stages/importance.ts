@@ -42,6 +42,7 @@ export function trainingImportance(
     const shap = sampledGlobalContributions(bundle, x, {
       maxRows: IMPORTANCE_ROWS,
       seed,
+      minRows: MIN_IMPORTANCE_ROWS,
       ...(budgetMs === undefined ? {} : { budgetMs }),
     })
     onSample?.(shapSampleNote(shap, 'training rows', trainDs.nRows))
