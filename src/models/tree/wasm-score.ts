@@ -97,19 +97,12 @@ function categoricalCodes(f: PackedForestParts): Map<number, number> {
   return codes
 }
 
-/** The features of a forest's categorical splits. */
-function categoricalFeatures(f: PackedForestParts): Set<number> {
-  return new Set(categoricalCodes(f).keys())
-}
-
-/** Whether no feature has both categorical and numeric splits. */
-function categoricalDisjoint(f: PackedForestParts): boolean {
-  const cats = categoricalFeatures(f)
+/** Whether no feature of `codes` (categorical splits) also has numeric splits. */
+function categoricalDisjoint(f: PackedForestParts, codes: ReadonlyMap<number, number>): boolean {
   for (let k = 0; k < f.catOffset.length; k++) {
-    const info = f.nodes[2 * k]!
     // Leaves have info 0 and a self-pointing child; they read no feature.
     if (f.nodes[2 * k + 1] === k) continue
-    if (f.catOffset[k]! < 0 && cats.has(info & FEATURE_MASK)) return false
+    if (f.catOffset[k]! < 0 && codes.has(f.nodes[2 * k]! & FEATURE_MASK)) return false
   }
   return true
 }
@@ -152,23 +145,24 @@ export class WasmScorer {
   /** A float64 view of the whole memory, renewed when the memory grows. */
   private heap: Float64Array
 
+  /** `codes`: categoricalCodes(f), or null for a forest without categorical splits. */
   private constructor(
     module: WebAssembly.Module,
     f: PackedForestParts,
     mode: LeafMode,
-    categorical: boolean,
+    codes: ReadonlyMap<number, number> | null,
   ) {
+    const categorical = codes !== null
     const align = (n: number) => Math.ceil(n / 8) * 8
     // Only the arrays the chosen kernel reads are copied: the numeric kernels never read the
     // categorical ones, nor the scalar and vector kernels outputOf. An array left out takes no
     // bytes (every load stays inside its own array, so regions need no padding between them).
-    const codes = categorical ? categoricalCodes(f) : new Map<number, number>()
     // A table per categorical node: a byte per code its feature covers, then one for non-codes
     // and one for NaN.
     let tableBytes = 0
     if (categorical)
       for (let k = 0; k < f.catOffset.length; k++)
-        if (f.catOffset[k]! >= 0) tableBytes += codes.get(f.nodes[2 * k]! & FEATURE_MASK)! + 2
+        if (f.catOffset[k]! >= 0) tableBytes += codes!.get(f.nodes[2 * k]! & FEATURE_MASK)! + 2
     const catOffsetBytes = categorical ? f.catOffset.byteLength : 0
     const catBitsBytes = categorical ? CAT_PAD_BYTES + tableBytes : 0
     const outputOfBytes = mode === 'multi' ? f.outputOf.byteLength : 0
@@ -204,7 +198,7 @@ export class WasmScorer {
           offsets[k] = catBits
           continue
         }
-        const n = codes.get(f.nodes[2 * k]! & FEATURE_MASK)!
+        const n = codes!.get(f.nodes[2 * k]! & FEATURE_MASK)!
         offsets[k] = catBits + at
         for (let c = 0; c < n; c++) tables[at + c] = ((f.catBits[co + (c >>> 5)]! >>> (c & 31)) & 1) ^ 1
         tables[at + n] = 1
@@ -213,8 +207,8 @@ export class WasmScorer {
         at += n + 2
       }
     }
-    this.catFeatures = Int32Array.from(codes.keys())
-    this.catCodes = Int32Array.from(codes.values())
+    this.catFeatures = Int32Array.from(codes?.keys() ?? [])
+    this.catCodes = Int32Array.from(codes?.values() ?? [])
     if (mode === 'multi') new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
     this.nTrees = f.roots.length
     // Scalar: the one output; vector: nOutputs values per leaf; multi: nOutputs classes.
@@ -240,11 +234,12 @@ export class WasmScorer {
     const categorical = f.catBits.length > 0
     // The categorical kernels read a categorical feature's slot as a code: a feature that also
     // has numeric splits (no model here makes one) is left to the JavaScript walk.
-    if (categorical && !categoricalDisjoint(f)) return null
+    const codes = categorical ? categoricalCodes(f) : null
+    if (codes !== null && !categoricalDisjoint(f, codes)) return null
     const module = scoreModule(mode, categorical)
     if (module === null) return null
     try {
-      return new WasmScorer(module, f, mode, categorical)
+      return new WasmScorer(module, f, mode, codes)
     } catch {
       return null
     }
