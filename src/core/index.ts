@@ -34,6 +34,7 @@ export type { OptionalDependency } from './optional-dependency.js'
  */
 export { importOptional, lazyAsync, OPTIONAL_DEPENDENCIES } from './optional-dependency.js'
 export { keelDir, keelHome } from './paths.js'
+export { argsortFloat64, sortFloat64 } from './radix-sort.js'
 export { REDACTED_PATH, redactPaths } from './redact.js'
 export { Rng } from './rng.js'
 export { lowerBound } from './search.js'

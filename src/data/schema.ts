@@ -1,3 +1,4 @@
+import { sortFloat64 } from '../core/index.js'
 import type { Column, ColumnKind, Dataset } from './dataset.js'
 import { cellValue, missingCount } from './dataset.js'
 
@@ -41,7 +42,7 @@ function sortedPresent(values: Float64Array): Float64Array {
   const out = new Float64Array(n)
   let i = 0
   for (const v of values) if (!Number.isNaN(v)) out[i++] = v
-  return out.sort()
+  return sortFloat64(out)
 }
 
 function countDistinctSorted(sorted: Float64Array): number {

@@ -1,3 +1,4 @@
+import { argsortFloat64 } from '../core/index.js'
 import { EvalInputError } from './errors.js'
 import { checkBinaryLabels, checkSameLength, type NumericArray, weightsOrOnes } from './validate.js'
 
@@ -47,25 +48,34 @@ export function binaryCounts(
   checkSameLength('binaryCounts', yTrue, { yScore, sampleWeight })
   checkBinaryLabels('binaryCounts', yTrue)
   const w = weightsOrOnes(yTrue.length, sampleWeight)
-  const order: number[] = []
+  const kept = new Int32Array(yTrue.length)
+  let m = 0
   for (let i = 0; i < yTrue.length; i++) {
     const s = yScore[i]!
     if (Number.isNaN(s)) throw new EvalInputError(`yScore[${i}] is NaN; scores must be numbers.`)
     // zero-weight rows cannot move any count, and sklearn drops them before finding thresholds
-    if (w[i]! !== 0) order.push(i)
+    if (w[i]! !== 0) kept[m++] = i
   }
-  order.sort((a, b) => yScore[b]! - yScore[a]!)
+  // Descending scores, ties in row order (a stable sort): ascending negated scores, with -0 and
+  // +0 as one key, as the scores compare.
+  const keys = new Float64Array(m)
+  for (let k = 0; k < m; k++) {
+    const s = yScore[kept[k]!]!
+    keys[k] = s === 0 ? 0 : -s
+  }
+  const perm = argsortFloat64(keys)
+  const order = new Int32Array(m)
+  for (let k = 0; k < m; k++) order[k] = kept[perm[k]!]!
   const thresholds: number[] = []
   const tps: number[] = []
   const fps: number[] = []
   let tp = 0
   let fp = 0
-  for (let k = 0; k < order.length; k++) {
+  for (let k = 0; k < m; k++) {
     const i = order[k]!
     if (yTrue[i] === 1) tp += w[i]!
     else fp += w[i]!
-    const next = order[k + 1]
-    if (next === undefined || yScore[next]! !== yScore[i]!) {
+    if (k + 1 === m || yScore[order[k + 1]!]! !== yScore[i]!) {
       thresholds.push(yScore[i]!)
       tps.push(tp)
       fps.push(fp)

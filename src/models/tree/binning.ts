@@ -1,6 +1,5 @@
 import type { Matrix } from '../../core/index.js'
-import { InvalidArgumentError, Rng } from '../../core/index.js'
-import { sortFloat64 } from './radix-sort.js'
+import { InvalidArgumentError, Rng, sortFloat64 } from '../../core/index.js'
 
 // The binner of both tree learners: raw feature values to small integer bin codes, column-major
 // (`codes[f * n + row]`), missing values (NaN) in one extra bin after the real ones, bounds at

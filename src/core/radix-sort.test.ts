@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Rng } from '../../core/index.js'
-import { sortFloat64 } from './radix-sort.js'
+import { argsortFloat64, sortFloat64 } from './radix-sort.js'
+import { Rng } from './rng.js'
 
 describe('sortFloat64', () => {
   it("gives Float64Array's own sort, bit for bit: signs, zeros, ties, infinities, subnormals", () => {
@@ -50,5 +50,35 @@ describe('sortFloat64', () => {
     assert.deepEqual([...view], [...expected])
     assert.deepEqual([...whole.subarray(0, 1000)], [...before.subarray(0, 1000)])
     assert.deepEqual([...whole.subarray(21_000)], [...before.subarray(21_000)])
+  })
+})
+
+describe('argsortFloat64', () => {
+  it('gives a stable comparison sort of the indices: ties in index order, -0 before +0, infinities', () => {
+    const rng = new Rng(11)
+    for (const [n, kind] of [
+      [30_000, 'ties'],
+      [20_000, 'wide'],
+      [5_000, 'zeros'],
+      [1_000, 'small'],
+    ] as const) {
+      const keys = Float64Array.from({ length: n }, (_, i) => {
+        if (kind === 'ties') return Math.round(rng.normal() * 4) / 2
+        if (kind === 'zeros')
+          return [0, -0, 1, -1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][i % 6]!
+        return (rng.next() - 0.5) * 10 ** (rng.int(40) - 20)
+      })
+      const copy = Float64Array.from(keys)
+      const rank = (v: number) => (Object.is(v, -0) ? -1 : v === 0 ? 1 : 0)
+      const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+        const x = keys[a]!
+        const y = keys[b]!
+        if (x !== y) return x < y ? -1 : 1
+        return rank(x) - rank(y)
+      })
+      const got = argsortFloat64(keys)
+      assert.deepEqual(Array.from(got), expected, kind)
+      assert.deepEqual(Array.from(keys), Array.from(copy), `${kind}: the keys are not changed`)
+    }
   })
 })
