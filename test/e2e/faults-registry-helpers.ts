@@ -76,6 +76,36 @@ export async function startServe(
   return { child, base, output: () => output, exit }
 }
 
+/**
+ * Waits until every worker of a server answers /ready with 200. A server announces it listens when
+ * its first worker does, and each worker loads its models after it listens (answering 503 until
+ * then), so a load started at once can meet a worker still loading. Each probe is a new
+ * connection, which the cluster hands to its workers in turn: `rounds` 200s in a row per worker.
+ */
+export async function waitWorkersReady(
+  base: string,
+  workers: number,
+  timeoutMs = 60_000,
+  rounds = 4,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let inARow = 0
+  let last = ''
+  while (inARow < rounds * workers) {
+    if (Date.now() > deadline)
+      throw new Error(`${base}: workers not ready after ${timeoutMs} ms (last: ${last})`)
+    try {
+      const res = await fetch(`${base}/ready`, { headers: { connection: 'close' } })
+      last = `${res.status} ${(await res.text()).slice(0, 200)}`
+      inARow = res.status === 200 ? inARow + 1 : 0
+    } catch (error) {
+      last = String(error)
+      inARow = 0
+    }
+    if (inARow === 0) await sleep(50)
+  }
+}
+
 /** SIGTERM (graceful: the cluster primary stops its workers), SIGKILL after `graceMs`; the exit code. */
 export async function stopServe(server: ServeProcess, graceMs = 30_000): Promise<number | null> {
   if (server.child.exitCode !== null || server.child.signalCode !== null) return server.exit

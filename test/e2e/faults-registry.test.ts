@@ -22,6 +22,7 @@ import {
   type ServeProcess,
   startServe,
   stopServe,
+  waitWorkersReady,
   writeSeededCsv,
 } from './faults-registry-helpers.js'
 
@@ -220,6 +221,11 @@ for (const backend of testBackends()) {
       serve(['--config', faultConfig, '--workers', '1']),
     ])
     t.diagnostic(`3 servers listening after ${Date.now() - startAt} ms`)
+    await Promise.all([
+      waitWorkersReady(one.base, 1),
+      waitWorkersReady(two.base, 2),
+      waitWorkersReady(faults.base, 1),
+    ])
 
     await t.test(
       'promote v2 under load: every worker switches within the poll interval, no failures',
