@@ -459,11 +459,12 @@ describe('treeShap (linear-time) against the published Algorithm 2', () => {
   })
 
   it('minRows: explains no row when the first row projects far fewer before the deadline', (t) => {
-    // 60 near-complete trees of depth 12 (~6k nodes each): a row costs tens of milliseconds.
-    const ens = randomEnsemble(40, 60, 1, 12, 8)
-    const x = randomRows(9, 100, 8)
+    // 100 trees of depth 14 over 30 features: a row costs a few hundred ms, so fewer than a
+    // quarter of 30 rows fit 600 ms; the projection decides from 100 ms on.
+    const ens = randomEnsemble(40, 100, 1, 14, 30)
+    const x = randomRows(9, 100, 30)
     const started = performance.now()
-    const skipped = treeShap(ens, x, { deadlineMs: started + 50, minRows: 30 })
+    const skipped = treeShap(ens, x, { deadlineMs: started + 600, minRows: 30 })
     assert.equal(skipped.rows, 0)
     assert.equal(skipped.truncated, true)
     assert.ok(skipped.projectedRowSeconds! > 0)
@@ -471,11 +472,11 @@ describe('treeShap (linear-time) against the published Algorithm 2', () => {
       `projected ${(skipped.projectedRowSeconds! * 1000).toFixed(0)} ms a row, stopped after ${(performance.now() - started).toFixed(0)} ms`,
     )
     // Without minRows the same deadline still explains at least the first row.
-    const cut = treeShap(ens, x, { deadlineMs: performance.now() + 50 })
+    const cut = treeShap(ens, x, { deadlineMs: performance.now() + 600 })
     assert.ok(cut.rows >= 1)
     assert.equal(cut.projectedRowSeconds, undefined)
     // A budget that fits minRows explains every row it can, projection or not.
-    const small = randomRows(9, 3, 8)
+    const small = randomRows(9, 3, 30)
     const all = treeShap(ens, small, { deadlineMs: performance.now() + 60_000, minRows: 3 })
     assert.equal(all.rows, 3)
     assert.equal(all.truncated, undefined)
