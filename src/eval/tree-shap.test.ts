@@ -471,9 +471,6 @@ describe('treeShap (linear-time) against the published Algorithm 2', () => {
     t.diagnostic(
       `projected ${(skipped.projectedRowSeconds! * 1000).toFixed(0)} ms a row, stopped after ${(performance.now() - started).toFixed(0)} ms`,
     )
-    // minRowsMargin 1 (the caller drops fewer than minRows rows anyway): 6 rows do not fit either.
-    const strict = treeShap(ens, x, { deadlineMs: performance.now() + 600, minRows: 6, minRowsMargin: 1 })
-    assert.equal(strict.rows, 0)
     // Without minRows the same deadline still explains at least the first row.
     const cut = treeShap(ens, x, { deadlineMs: performance.now() + 600 })
     assert.ok(cut.rows >= 1)

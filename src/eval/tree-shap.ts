@@ -563,17 +563,11 @@ export interface TreeShapOptions {
    */
   readonly deadlineMs?: number
   /**
-   * With a deadline: explain no row at all (`rows` 0, `projectedRowSeconds` set) when the rows
-   * done so far project fewer than `minRows / minRowsMargin` rows before it. A handful of rows
-   * through a forest of full-depth trees is one row's local story, and each costs seconds.
+   * With a deadline: explain no row at all (`rows` 0, `projectedRowSeconds` set) when the first
+   * row's first trees project fewer than a quarter of this many rows before it. A handful of rows through a
+   * forest of full-depth trees is one row's local story, and each costs seconds.
    */
   readonly minRows?: number
-  /**
-   * How far below `minRows` the projection must fall before no row is explained: 4 by default
-   * (a projection can be off by that much, and a skipped summary is lost); 1 where a caller would
-   * discard fewer than `minRows` rows anyway.
-   */
-  readonly minRowsMargin?: number
 }
 
 /**
@@ -587,7 +581,7 @@ export interface TreeShapOptions {
 const PROJECTION_FROM_MS = 100
 /** The share of the budget the projection may spend before the rows simply run to the deadline. */
 const PROJECTION_SHARE = 0.25
-/** The default of TreeShapOptions.minRowsMargin. */
+/** How far the projection must fall short of `minRows` rows before no row is explained. */
 const PROJECTION_MARGIN = 4
 
 /**
@@ -617,7 +611,6 @@ export function treeShap(
   let rows = x.rows
   const deadline = options.deadlineMs
   const minRows = Math.min(options.minRows ?? 0, x.rows)
-  const margin = Math.max(1, options.minRowsMargin ?? PROJECTION_MARGIN)
   // The cost of a row, projected from the nodes done so far over the ensemble's.
   let nodesTotal = 0
   for (const p of prepared) nodesTotal += p.tree.left.length
@@ -641,10 +634,10 @@ export function treeShap(
           }
         } else if (elapsed >= PROJECTION_FROM_MS && nodesDone > fromNodes) {
           const rowMs = ((elapsed - fromMs) * nodesTotal) / (nodesDone - fromNodes)
-          // Rows that fit: those done, and those the rate allows before the deadline. By default
-          // only a clear miss skips (the rate still varies); a borderline case runs to its deadline.
+          // Rows that fit: those done, and those the rate allows before the deadline. Only a
+          // clear miss skips (the rate still varies); a borderline case runs to its deadline.
           const fit = nodesDone / nodesTotal + (deadline! - now) / rowMs
-          if (fit < minRows / margin)
+          if (fit < minRows / PROJECTION_MARGIN)
             return {
               rows: 0,
               nFeatures,

@@ -165,11 +165,10 @@ export interface SampledContributionOptions {
   /** Wall-clock budget in ms: rows explained when it runs out are kept (at least one row). */
   readonly budgetMs?: number
   /**
-   * With a budget: explain no row when the rows done project fewer than this many within it
-   * (tree models; see TreeShapOptions.minRows and minRowsMargin).
+   * With a budget: explain no row when the first row projects fewer than this many within it
+   * (tree models; see TreeShapOptions.minRows).
    */
   readonly minRows?: number
-  readonly minRowsMargin?: number
   readonly seed: number
 }
 
@@ -214,7 +213,6 @@ export function sampledGlobalContributions(
       : {
           deadlineMs: started + options.budgetMs,
           ...(options.minRows === undefined ? {} : { minRows: options.minRows }),
-          ...(options.minRowsMargin === undefined ? {} : { minRowsMargin: options.minRowsMargin }),
         },
   )
   return {
@@ -246,7 +244,7 @@ export function shapSampleNote(
 ): string {
   if (shap.skipped !== undefined) {
     const { projectedRowSeconds, minRows, budgetSeconds } = shap.skipped
-    return `SHAP summary skipped: about ${projectedRowSeconds.toFixed(2)} s a row, so fewer than ${minRows} of ${totalRows.toLocaleString('en-US')} ${part} would fit its ${budgetSeconds.toFixed(1)} s time budget.`
+    return `SHAP summary skipped: about ${projectedRowSeconds.toFixed(1)} s a row, so far fewer than ${minRows} of ${totalRows.toLocaleString('en-US')} ${part} would fit its ${budgetSeconds.toFixed(1)} s time budget.`
   }
   const of = shap.rowsExplained < totalRows ? ` of ${totalRows.toLocaleString('en-US')}` : ''
   const how = shap.rowsExplained < totalRows ? ' drawn at random' : ''

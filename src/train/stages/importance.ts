@@ -43,8 +43,6 @@ export function trainingImportance(
       maxRows: IMPORTANCE_ROWS,
       seed,
       minRows: MIN_IMPORTANCE_ROWS,
-      // Fewer rows would be discarded for the gain importance anyway: skip on the projection.
-      minRowsMargin: 1,
       ...(budgetMs === undefined ? {} : { budgetMs }),
     })
     onSample?.(shapSampleNote(shap, 'training rows', trainDs.nRows))
