@@ -581,7 +581,11 @@ export interface TreeShapOptions {
 const PROJECTION_FROM_MS = 100
 /** The share of the budget the projection may spend before the rows simply run to the deadline. */
 const PROJECTION_SHARE = 0.25
-/** How far the projection must fall short of `minRows` rows before no row is explained. */
+/**
+ * How far the projection must fall short of `minRows` rows before no row is explained. The first
+ * TreeSHAP call of a process on a loaded machine is the least warm: in CI an 8-tree forest on
+ * 1,200 rows projected 70 ms a row at 100 ms, and then ran 5 ms a row, so only a clear miss skips.
+ */
 const PROJECTION_MARGIN = 4
 
 /**
