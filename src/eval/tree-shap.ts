@@ -582,9 +582,9 @@ const PROJECTION_FROM_MS = 100
 /** The share of the budget the projection may spend before the rows simply run to the deadline. */
 const PROJECTION_SHARE = 0.25
 /**
- * How far the projection must fall short of `minRows` rows before no row is explained. The first
- * TreeSHAP call of a process on a loaded machine is the least warm: in CI an 8-tree forest on
- * 1,200 rows projected 70 ms a row at 100 ms, and then ran 5 ms a row, so only a clear miss skips.
+ * How far the projection must fall short of `minRows` rows, in two windows in a row, before no row
+ * is explained. The first TreeSHAP call of a process on a loaded machine is the least warm: in CI
+ * an 8-tree forest on 1,200 rows projected 70 ms a row at 100 ms, and then ran 5 ms a row.
  */
 const PROJECTION_MARGIN = 4
 
@@ -624,6 +624,8 @@ export function treeShap(
   // The start of the window the rate is measured over (0: not set yet), moved up as rows run.
   let fromMs = 0
   let fromNodes = 0
+  // Whether the projection at the end of the previous window fell short.
+  let missedBefore = false
   let project = deadline !== undefined && minRows > 1
   for (let r = 0; r < x.rows; r++) {
     for (const p of prepared) {
@@ -641,7 +643,10 @@ export function treeShap(
           // Rows that fit: those done, and those the rate allows before the deadline. Only a
           // clear miss skips (the rate still varies); a borderline case runs to its deadline.
           const fit = nodesDone / nodesTotal + (deadline! - now) / rowMs
-          if (fit < minRows / PROJECTION_MARGIN)
+          const miss = fit < minRows / PROJECTION_MARGIN
+          // Two windows in a row must say so: a rate that is still improving (code warming up)
+          // gets another window before it can skip.
+          if (miss && missedBefore)
             return {
               rows: 0,
               nFeatures,
@@ -654,6 +659,7 @@ export function treeShap(
           if (elapsed >= 2 * fromMs) {
             fromMs = elapsed
             fromNodes = nodesDone
+            missedBefore = miss
           }
         }
         nodesDone += p.tree.left.length
