@@ -563,9 +563,10 @@ export interface TreeShapOptions {
    */
   readonly deadlineMs?: number
   /**
-   * With a deadline: explain no row at all (`rows` 0, `projectedRowSeconds` set) when the first
-   * row's first trees project fewer than a quarter of this many rows before it. A handful of rows through a
-   * forest of full-depth trees is one row's local story, and each costs seconds.
+   * With a deadline: explain no row at all (`rows` 0, `projectedRowSeconds` set) when the rows
+   * done so far project fewer than a quarter of this many before it (see RowCostProjection). A
+   * handful of rows through a forest of full-depth trees is one row's local story, and each costs
+   * seconds.
    */
   readonly minRows?: number
 }
@@ -587,6 +588,59 @@ const PROJECTION_SHARE = 0.25
  * an 8-tree forest on 1,200 rows projected 70 ms a row at 100 ms, and then ran 5 ms a row.
  */
 const PROJECTION_MARGIN = 4
+
+/**
+ * The cost of a row, projected from the nodes done so far over the ensemble's total while the rows
+ * run, and whether to give up: fewer than `minRows / PROJECTION_MARGIN` rows fit before the
+ * deadline, by two windows in a row (a rate still improving, as code warms up, gets another).
+ */
+class RowCostProjection {
+  private readonly started = performance.now()
+  private readonly until: number
+  private active = true
+  private nodesDone = 0
+  /** The start of the window the rate is measured over (0: not set yet), moved up as rows run. */
+  private fromMs = 0
+  private fromNodes = 0
+  /** Whether the projection at the end of the previous window fell short. */
+  private missedBefore = false
+
+  constructor(
+    private readonly nodesTotal: number,
+    private readonly deadline: number,
+    private readonly minRows: number,
+  ) {
+    this.until = this.started + (deadline - this.started) * PROJECTION_SHARE
+  }
+
+  /** Called before a tree of `nodes` nodes runs: the projected ms a row when the rows should stop, else null. */
+  beforeTree(nodes: number): number | null {
+    if (!this.active) return null
+    const now = performance.now()
+    const elapsed = now - this.started
+    if (now > this.until) this.active = false
+    else if (this.fromMs === 0) {
+      if (elapsed >= PROJECTION_FROM_MS / 2) this.moveWindow(elapsed)
+    } else if (elapsed >= PROJECTION_FROM_MS && this.nodesDone > this.fromNodes) {
+      const rowMs = ((elapsed - this.fromMs) * this.nodesTotal) / (this.nodesDone - this.fromNodes)
+      // Rows that fit: those done, and those the rate allows before the deadline.
+      const fit = this.nodesDone / this.nodesTotal + (this.deadline - now) / rowMs
+      const miss = fit < this.minRows / PROJECTION_MARGIN
+      if (miss && this.missedBefore) return rowMs
+      if (elapsed >= 2 * this.fromMs) {
+        this.moveWindow(elapsed)
+        this.missedBefore = miss
+      }
+    }
+    this.nodesDone += nodes
+    return null
+  }
+
+  private moveWindow(elapsed: number): void {
+    this.fromMs = elapsed
+    this.fromNodes = this.nodesDone
+  }
+}
 
 /**
  * Exact path-dependent TreeSHAP (the values of Lundberg et al. 2018, Algorithm 2) for every row
@@ -615,55 +669,23 @@ export function treeShap(
   let rows = x.rows
   const deadline = options.deadlineMs
   const minRows = Math.min(options.minRows ?? 0, x.rows)
-  // The cost of a row, projected from the nodes done so far over the ensemble's.
   let nodesTotal = 0
   for (const p of prepared) nodesTotal += p.tree.left.length
-  const started = performance.now()
-  const projectUntil = deadline === undefined ? 0 : started + (deadline - started) * PROJECTION_SHARE
-  let nodesDone = 0
-  // The start of the window the rate is measured over (0: not set yet), moved up as rows run.
-  let fromMs = 0
-  let fromNodes = 0
-  // Whether the projection at the end of the previous window fell short.
-  let missedBefore = false
-  let project = deadline !== undefined && minRows > 1
+  const projection =
+    deadline !== undefined && minRows > 1 ? new RowCostProjection(nodesTotal, deadline, minRows) : null
   for (let r = 0; r < x.rows; r++) {
     for (const p of prepared) {
-      if (project) {
-        const now = performance.now()
-        const elapsed = now - started
-        if (now > projectUntil) project = false
-        else if (fromMs === 0) {
-          if (elapsed >= PROJECTION_FROM_MS / 2) {
-            fromMs = elapsed
-            fromNodes = nodesDone
-          }
-        } else if (elapsed >= PROJECTION_FROM_MS && nodesDone > fromNodes) {
-          const rowMs = ((elapsed - fromMs) * nodesTotal) / (nodesDone - fromNodes)
-          // Rows that fit: those done, and those the rate allows before the deadline. Only a
-          // clear miss skips (the rate still varies); a borderline case runs to its deadline.
-          const fit = nodesDone / nodesTotal + (deadline! - now) / rowMs
-          const miss = fit < minRows / PROJECTION_MARGIN
-          // Two windows in a row must say so: a rate that is still improving (code warming up)
-          // gets another window before it can skip.
-          if (miss && missedBefore)
-            return {
-              rows: 0,
-              nFeatures,
-              nOutputs,
-              values: new Float64Array(0),
-              expectedValue,
-              truncated: true,
-              projectedRowSeconds: rowMs / 1000,
-            }
-          if (elapsed >= 2 * fromMs) {
-            fromMs = elapsed
-            fromNodes = nodesDone
-            missedBefore = miss
-          }
+      const rowMs = projection?.beforeTree(p.tree.left.length) ?? null
+      if (rowMs !== null)
+        return {
+          rows: 0,
+          nFeatures,
+          nOutputs,
+          values: new Float64Array(0),
+          expectedValue,
+          truncated: true,
+          projectedRowSeconds: rowMs / 1000,
         }
-        nodesDone += p.tree.left.length
-      }
       shapTreeLinear(
         p,
         x.data,

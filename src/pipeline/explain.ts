@@ -165,7 +165,7 @@ export interface SampledContributionOptions {
   /** Wall-clock budget in ms: rows explained when it runs out are kept (at least one row). */
   readonly budgetMs?: number
   /**
-   * With a budget: explain no row when the first row projects fewer than this many within it
+   * With a budget: explain no row when the rows done project far fewer than this many within it
    * (tree models; see TreeShapOptions.minRows).
    */
   readonly minRows?: number
@@ -182,7 +182,7 @@ export interface SampledContributions {
   /** True when the time budget stopped the work before `maxRows` rows. */
   readonly budgetCut: boolean
   readonly seconds: number
-  /** Set when no row was explained because fewer than `minRows` were projected to fit the budget. */
+  /** Set when no row was explained because far fewer than `minRows` were projected to fit the budget. */
   readonly skipped?: {
     readonly projectedRowSeconds: number
     readonly minRows: number

@@ -144,6 +144,8 @@ export class WasmScorer {
   private readonly sliceTrees: number
   /** A float64 view of the whole memory, renewed when the memory grows. */
   private heap: Float64Array
+  /** An int32 view of the same memory (categorical codes are written through it), renewed with heap. */
+  private words: Int32Array
 
   /** `codes`: categoricalCodes(f), or null for a forest without categorical splits. */
   private constructor(
@@ -153,6 +155,7 @@ export class WasmScorer {
     codes: ReadonlyMap<number, number> | null,
   ) {
     const categorical = codes !== null
+    const covered = codes ?? new Map<number, number>()
     const align = (n: number) => Math.ceil(n / 8) * 8
     // Only the arrays the chosen kernel reads are copied: the numeric kernels never read the
     // categorical ones, nor the scalar and vector kernels outputOf. An array left out takes no
@@ -162,7 +165,7 @@ export class WasmScorer {
     let tableBytes = 0
     if (categorical)
       for (let k = 0; k < f.catOffset.length; k++)
-        if (f.catOffset[k]! >= 0) tableBytes += codes!.get(f.nodes[2 * k]! & FEATURE_MASK)! + 2
+        if (f.catOffset[k]! >= 0) tableBytes += covered.get(f.nodes[2 * k]! & FEATURE_MASK)! + 2
     const catOffsetBytes = categorical ? f.catOffset.byteLength : 0
     const catBitsBytes = categorical ? CAT_PAD_BYTES + tableBytes : 0
     const outputOfBytes = mode === 'multi' ? f.outputOf.byteLength : 0
@@ -178,6 +181,7 @@ export class WasmScorer {
     this.at = { nodes, thr, val, roots, depth, catOffset, catBits, outputOf, data }
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(data / 65536)) })
     this.heap = new Float64Array(this.memory.buffer)
+    this.words = new Int32Array(this.memory.buffer)
     const b = this.memory.buffer
     new Int32Array(b, nodes, f.nodes.length).set(f.nodes)
     new Float64Array(b, thr, f.thresholds.length).set(f.thresholds)
@@ -198,7 +202,7 @@ export class WasmScorer {
           offsets[k] = catBits
           continue
         }
-        const n = codes!.get(f.nodes[2 * k]! & FEATURE_MASK)!
+        const n = covered.get(f.nodes[2 * k]! & FEATURE_MASK)!
         offsets[k] = catBits + at
         for (let c = 0; c < n; c++) tables[at + c] = ((f.catBits[co + (c >>> 5)]! >>> (c & 31)) & 1) ^ 1
         tables[at + n] = 1
@@ -207,8 +211,8 @@ export class WasmScorer {
         at += n + 2
       }
     }
-    this.catFeatures = Int32Array.from(codes?.keys() ?? [])
-    this.catCodes = Int32Array.from(codes?.values() ?? [])
+    this.catFeatures = Int32Array.from(covered.keys())
+    this.catCodes = Int32Array.from(covered.values())
     if (mode === 'multi') new Int32Array(b, outputOf, f.outputOf.length).set(f.outputOf)
     this.nTrees = f.roots.length
     // Scalar: the one output; vector: nOutputs values per leaf; multi: nOutputs classes.
@@ -251,6 +255,7 @@ export class WasmScorer {
     if (bytes > have) {
       this.memory.grow(Math.ceil((bytes - have) / 65536))
       this.heap = new Float64Array(this.memory.buffer)
+      this.words = new Int32Array(this.memory.buffer)
     }
     return this.heap
   }
@@ -288,7 +293,7 @@ export class WasmScorer {
     if (cats.length === 0) return
     const covered = this.catCodes
     const f = this.heap
-    const words = new Int32Array(f.buffer)
+    const words = this.words
     for (let r = 0; r < rows; r++) {
       const o = base + r * cols
       for (let j = 0; j < cats.length; j++) {
