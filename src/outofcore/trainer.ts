@@ -451,7 +451,8 @@ class SqlBooster {
   ) {
     this.features = Int32Array.from(binColumns, (_, j) => j)
     this.histSize = mapper.totalBins * HIST_STRIDE
-    this.constraints = p
+    // SQL's GROUP BY counts every bin exactly, at no cost: the histograms keep their counts.
+    this.constraints = { ...p, hessianCounts: false }
   }
 
   /** Boosts up to `rounds` trees from the current scores; early-stops on part 1 when `validate`. */

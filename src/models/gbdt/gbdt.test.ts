@@ -5,7 +5,7 @@ import { Rng } from '../../core/index.js'
 import type { TreeView } from '../estimator.js'
 import { loadModel } from '../load.js'
 import { binMatrix, fitBinMapper } from '../tree/index.js'
-import { HIST_STRIDE } from './histogram.js'
+import { HESSIAN_HIST_STRIDE, HIST_STRIDE, type HistStride } from './histogram.js'
 import {
   DEFAULT_GBDT_CLASSIFIER_PARAMS,
   FittedGradientBoostingClassifier,
@@ -13,6 +13,7 @@ import {
   GradientBoostingClassifier,
   GradientBoostingRegressor,
 } from './index.js'
+import { HESSIAN_COUNTS_MIN_ROWS, usesHessianCounts } from './params.js'
 import { leafScore } from './split-finder.js'
 
 /** Synthetic data: a nonlinear signal on the first columns, noise on the rest, some NaN. */
@@ -334,9 +335,15 @@ describe('GradientBoostingClassifier', () => {
   it('multi-threaded training equals single-threaded training where nodes are partitioned by two threads', async () => {
     // 40k rows: the root and its children from 8,192 rows up are partitioned from both ends by two threads
     // (partition.ts); with and without a row sample, over 2 and 3 threads.
+    // Histograms with and without counts (the latter counts each split's left rows first).
     const { x, y } = makeData(40_000, 12, 11)
-    for (const subsample of [1, 0.9]) {
-      const params = { nEstimators: 3, maxLeaves: 15, subsample }
+    for (const [subsample, histogramCounts] of [
+      [1, 'exact'],
+      [0.9, 'exact'],
+      [1, 'hessian'],
+      [0.9, 'hessian'],
+    ] as const) {
+      const params = { nEstimators: 3, maxLeaves: 15, subsample, histogramCounts }
       const one = await new GradientBoostingClassifier({ ...params, threads: 1 }).fit(x, y)
       const expected = JSON.stringify((one.toArtifact() as { state: unknown }).state)
       for (const threads of [2, 3]) {
@@ -344,7 +351,7 @@ describe('GradientBoostingClassifier', () => {
         assert.equal(
           JSON.stringify((many.toArtifact() as { state: unknown }).state),
           expected,
-          `subsample ${subsample}, ${threads} threads`,
+          `subsample ${subsample}, ${histogramCounts} counts, ${threads} threads`,
         )
       }
     }
@@ -736,6 +743,7 @@ describe('histograms', () => {
       nBins: mapper.nBins,
       histPool: new Float64Array(mapper.totalBins * HIST_STRIDE),
       histSize: mapper.totalBins * HIST_STRIDE,
+      histStride: HIST_STRIDE as HistStride,
     }
     buildHistogramFeatures(inputs, Int32Array.of(0, 1, 2), 0, 3, 0, 0, 0, 200)
     const gSum = g.reduce((s, v) => s + v, 0)
@@ -766,52 +774,120 @@ describe('histograms', () => {
 
   it('training with the WebAssembly kernels gives the same artifact as pure JavaScript', async () => {
     const { x, y } = makeData(6000, 9, 43)
-    const params = { nEstimators: 12, subsample: 0.8, colsample: 0.7, threads: 1 }
-    const wasm = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
-    const js = await withoutWasm(async () =>
-      JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact()),
-    )
-    assert.equal(wasm, js)
+    for (const histogramCounts of ['exact', 'hessian'] as const) {
+      const params = { nEstimators: 12, subsample: 0.8, colsample: 0.7, threads: 1, histogramCounts }
+      const wasm = JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact())
+      const js = await withoutWasm(async () =>
+        JSON.stringify((await new GradientBoostingClassifier(params).fit(x, y)).toArtifact()),
+      )
+      assert.equal(wasm, js, histogramCounts)
+    }
   })
 
-  it('the WebAssembly kernel builds the same histograms as the JavaScript loop, bit for bit', async () => {
-    const { buildHistogramFeatures } = await import('./histogram.js')
-    const { allocArena, histKernel, rowBufferViews } = await import('./wasm-hist.js')
-    const rows = 3000
-    const cols = 7 // one group of four and three single features
-    const { x } = makeData(rows, cols, 41)
-    const mapper = fitBinMapper(x, 255, new Set(), [], 0)
-    const histSize = mapper.totalBins * HIST_STRIDE
-    const arena = allocArena(rows, cols, 2 * histSize)
-    assert.ok(arena !== null, 'WebAssembly is available on Node 20')
-    const buf = arena.memory.buffer
-    const bins = binMatrix(x, mapper, null, new Uint8Array(buf, arena.bins, rows * cols))
-    const rng = new Rng(5)
-    // A node: a sparse increasing subset of rows, with its gradients gathered.
-    const sub = Int32Array.from({ length: rows }, (_, i) => i).filter(() => rng.next() < 0.4)
-    // In the second row buffer, so the kernel's addressing of both is exercised.
-    const second = rowBufferViews(arena, 1, rows)
-    second.rows.set(sub)
-    for (let i = 0; i < sub.length; i++) {
-      second.grad[i] = rng.normal()
-      second.hess[i] = rng.next()
-    }
-    const inputs = {
-      bins,
-      nRows: rows,
-      buf: [rowBufferViews(arena, 0, rows), second] as const,
-      featureOffset: mapper.featureOffset,
-      nBins: mapper.nBins,
-      histPool: new Float64Array(buf, arena.histPool, 2 * histSize),
-      histSize,
-      arena,
-    }
-    const features = Int32Array.of(6, 0, 3, 1, 5, 2, 4)
-    buildHistogramFeatures(inputs, features, 0, cols, 0, 1, 0, sub.length, null)
-    buildHistogramFeatures(inputs, features, 0, cols, 1, 1, 0, sub.length, histKernel(arena.memory))
-    const js = inputs.histPool.subarray(0, histSize)
-    const wasm = inputs.histPool.subarray(histSize, 2 * histSize)
-    assert.ok(js.some((v) => v !== 0))
-    for (let k = 0; k < histSize; k++) if (js[k] !== wasm[k]) assert.fail(`slot ${k}: ${js[k]} vs ${wasm[k]}`)
+  it('counts estimated from hessians: exact where every hessian is 1, and auto from 100,000 rows', async () => {
+    // Squared error: every row's hessian is 1, so a bin's hessian sum is its count and both modes
+    // grow the same trees (categorical splits included).
+    const { x, y } = makeData(6000, 6, 44, 'regression')
+    for (let r = 0; r < x.rows; r++) x.data[r * x.cols] = r % 7
+    const opts = { categoricalFeatures: [0] }
+    const params = { nEstimators: 8, threads: 1, earlyStopping: false } as const
+    const state = async (histogramCounts: 'exact' | 'hessian') =>
+      JSON.stringify(
+        (
+          (
+            await new GradientBoostingRegressor({ ...params, histogramCounts }).fit(x, y, opts)
+          ).toArtifact() as {
+            state: unknown
+          }
+        ).state,
+      )
+    assert.equal(await state('hessian'), await state('exact'))
+    assert.equal(usesHessianCounts('auto', HESSIAN_COUNTS_MIN_ROWS), true)
+    assert.equal(usesHessianCounts('auto', HESSIAN_COUNTS_MIN_ROWS - 1), false)
+    assert.equal(usesHessianCounts('exact', 10 ** 7), false)
+    assert.equal(usesHessianCounts('hessian', 10), true)
   })
+
+  it('counts estimated from hessians still learn the signal, and differ from exact counts on skewed hessians', async () => {
+    // Log-loss hessians p(1 - p) vary by row, so estimated counts move the minSamplesLeaf limit.
+    const { x, y } = makeData(8000, 8, 45)
+    const params = { nEstimators: 30, threads: 1, minSamplesLeaf: 200, earlyStopping: false } as const
+    const exact = await new GradientBoostingClassifier({ ...params, histogramCounts: 'exact' }).fit(x, y)
+    const hessian = await new GradientBoostingClassifier({ ...params, histogramCounts: 'hessian' }).fit(x, y)
+    const accuracy = (m: typeof exact) => {
+      const p = m.predictProba(x).data
+      let ok = 0
+      for (let r = 0; r < y.length; r++) if ((p[2 * r + 1]! > 0.5 ? 1 : 0) === y[r]) ok++
+      return ok / y.length
+    }
+    assert.ok(
+      Math.abs(accuracy(hessian) - accuracy(exact)) < 0.02,
+      `${accuracy(hessian)} vs ${accuracy(exact)}`,
+    )
+    assert.notEqual(
+      JSON.stringify((hessian.toArtifact() as { state: unknown }).state),
+      JSON.stringify((exact.toArtifact() as { state: unknown }).state),
+    )
+  })
+
+  for (const stride of [HIST_STRIDE, HESSIAN_HIST_STRIDE] as const) {
+    const kind = stride === HIST_STRIDE ? 'with counts' : 'without counts'
+    it(`the WebAssembly kernels build the same histograms as the JavaScript loop, ${kind}, bit for bit`, async () => {
+      const { buildHistogramFeatures } = await import('./histogram.js')
+      const { allocArena, histKernel, rowBufferViews } = await import('./wasm-hist.js')
+      const rows = 3000
+      const cols = 13 // one group of eight, one of four and a single feature
+      const { x } = makeData(rows, cols, 41)
+      const mapper = fitBinMapper(x, 255, new Set(), [], 0)
+      const histSize = mapper.totalBins * stride
+      const countedSize = mapper.totalBins * HIST_STRIDE
+      const arena = allocArena(rows, cols, 2 * histSize)
+      assert.ok(arena !== null, 'WebAssembly is available on Node 20')
+      const buf = arena.memory.buffer
+      const bins = binMatrix(x, mapper, null, new Uint8Array(buf, arena.bins, rows * cols))
+      const rng = new Rng(5)
+      // A node: a sparse increasing subset of rows, with its gradients gathered.
+      const sub = Int32Array.from({ length: rows }, (_, i) => i).filter(() => rng.next() < 0.4)
+      // In the second row buffer, so the kernel's addressing of both is exercised.
+      const second = rowBufferViews(arena, 1, rows)
+      second.rows.set(sub)
+      for (let i = 0; i < sub.length; i++) {
+        second.grad[i] = rng.normal()
+        second.hess[i] = rng.next()
+      }
+      const inputs = {
+        bins,
+        nRows: rows,
+        buf: [rowBufferViews(arena, 0, rows), second] as const,
+        featureOffset: mapper.featureOffset,
+        nBins: mapper.nBins,
+        histPool: new Float64Array(buf, arena.histPool, 2 * histSize),
+        histSize,
+        histStride: stride,
+        arena,
+      }
+      const features = Int32Array.of(6, 0, 3, 12, 1, 5, 9, 2, 4, 11, 7, 10, 8)
+      buildHistogramFeatures(inputs, features, 0, cols, 0, 1, 0, sub.length, null)
+      buildHistogramFeatures(inputs, features, 0, cols, 1, 1, 0, sub.length, histKernel(arena.memory))
+      const js = inputs.histPool.subarray(0, histSize)
+      const wasm = inputs.histPool.subarray(histSize, 2 * histSize)
+      assert.ok(js.some((v) => v !== 0))
+      for (let k = 0; k < histSize; k++)
+        if (js[k] !== wasm[k]) assert.fail(`slot ${k}: ${js[k]} vs ${wasm[k]}`)
+      // Both strides hold the same gradient and hessian sums, bit for bit (the JavaScript loop with
+      // counts, outside the arena, as the reference; the kernels address the arena's pool only).
+      const { arena: _arena, ...plain } = inputs
+      const counted = {
+        ...plain,
+        histPool: new Float64Array(countedSize),
+        histSize: countedSize,
+        histStride: HIST_STRIDE as HistStride,
+      }
+      buildHistogramFeatures(counted, features, 0, cols, 0, 1, 0, sub.length, null)
+      for (let bin = 0; bin < mapper.totalBins; bin++) {
+        assert.equal(wasm[bin * stride], counted.histPool[bin * HIST_STRIDE])
+        assert.equal(wasm[bin * stride + 1], counted.histPool[bin * HIST_STRIDE + 1])
+      }
+    })
+  }
 })

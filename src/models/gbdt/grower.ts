@@ -176,14 +176,11 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
 
     // Stable partition into the other row buffer (partition.ts): gradients and hessians move with
     // their rows, so histograms never gather them (a gather reads the full-length arrays at random).
-    const mid = builder.partition(
-      leaf.buf,
-      leaf.start,
-      leaf.end,
-      split.feature,
-      split.leftMask,
-      split.left.count,
-    )
+    // Histograms without counts only estimate the split's left rows; the partition needs them exact.
+    const nLeft = p.hessianCounts
+      ? builder.countLeft(leaf.buf, leaf.start, leaf.end, split.feature, split.leftMask)
+      : split.left.count
+    const mid = builder.partition(leaf.buf, leaf.start, leaf.end, split.feature, split.leftMask, nLeft)
     const childBuf = leaf.buf === 0 ? 1 : 0
 
     const { leftNode, rightNode } = recordSplit(tree, mapper, leaf.node, split, nodeValue)
@@ -194,7 +191,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
       start: leaf.start,
       end: mid,
       depth: leaf.depth + 1,
-      sums: split.left,
+      sums: { grad: split.left.grad, hess: split.left.hess, count: nLeft },
       slot: -1,
       split: null,
     }
@@ -204,7 +201,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
       start: mid,
       end: leaf.end,
       depth: leaf.depth + 1,
-      sums: split.right,
+      sums: { grad: split.right.grad, hess: split.right.hess, count: leaf.end - leaf.start - nLeft },
       slot: -1,
       split: null,
     }

@@ -17,7 +17,7 @@ import {
   runNodeShare,
   type SearchContext,
 } from './node-search.js'
-import { partitionNode, partitionRows, writeMask } from './partition.js'
+import { countLeft, countLeftRows, partitionNode, partitionRows, writeMask } from './partition.js'
 import { fillLeafOfRow, type ScoreInputs, scoreRows, updateRows } from './round.js'
 import { type SplitConstraints, type SplitMapper, SplitScratch } from './split-finder.js'
 import { type ArenaLayout, histKernel } from './wasm-hist.js'
@@ -45,7 +45,7 @@ export const CTRL = {
   searchFlags: 14,
   /** Leaf task: how many leaves the grown tree has. */
   nLeaves: 15,
-  /** Partition: where thread t's left cursor ended is at CTRL.lefts + t. */
+  /** Partition: where thread t's left cursor ended is at CTRL.lefts + t (count: its left rows). */
   lefts: 16,
 } as const
 const CTRL_FIXED = 16
@@ -67,7 +67,7 @@ export function doneSlot(nThreads: number, t: number): number {
 export const SPIN_MS = 0.05
 
 /** Task codes written to CTRL.task. */
-export const TASK = { node: 1, exit: 2, partition: 3, score: 4, leaves: 5 } as const
+export const TASK = { node: 1, exit: 2, partition: 3, score: 4, leaves: 5, count: 6 } as const
 
 /** Chunk t of `nThreads` of rows[start..end): where it starts (the end is chunk t + 1's start). */
 export function chunkStart(start: number, end: number, t: number, nThreads: number): number {
@@ -116,6 +116,11 @@ export interface HistogramBuilder {
    * Returns where the right rows start.
    */
   partition(src: 0 | 1, start: number, end: number, f: number, mask: Uint8Array, nLeft: number): number
+  /**
+   * How many of a node's rows rows[start..end) of row buffer `src` a split on feature `f` sends
+   * left, counted on the calling thread (histograms without counts only estimate it).
+   */
+  countLeft(src: 0 | 1, start: number, end: number, f: number, mask: Uint8Array): number
   /**
    * The score pass over every row (round.ts): the next round's gradients into row buffer 0, after
    * adding the grown tree's leaf values when `nLeaves` > 0 (its leaves in score.leaves, their values
@@ -172,6 +177,9 @@ export function localHistogramBuilder(
     partition(src, start, end, f, mask, nLeft) {
       return partitionNode(inputs, src, start, end, f, mask, nLeft, kernel)
     },
+    countLeft(src, start, end, f, mask) {
+      return countLeft(inputs, src, [start, end], f, mask, kernel)
+    },
     async close() {},
   }
 }
@@ -208,6 +216,7 @@ export async function workerHistogramBuilder(
       nBins: inputs.nBins,
       histPool: shared(inputs.histPool),
       histSize: inputs.histSize,
+      histStride: inputs.histStride,
       features: shared(features),
       arena: inputs.arena ?? null,
       threadIndex: t,
@@ -336,6 +345,16 @@ export async function workerHistogramBuilder(
       const upper = Atomics.load(ctrl, CTRL.lefts + 1)
       if (l !== upper + 1) throw new PartitionCountError(nLeft, l - start + (mid - 1 - upper))
       return mid
+    },
+    countLeft(src, start, end, f, mask) {
+      if (!parallelPartition || end - start < MIN_PARALLEL_PARTITION)
+        return countLeft(inputs, src, [start, end], f, mask, kernel)
+      // Worker 1 counts the upper half (as it partitions it next), the calling thread the lower.
+      writeMask(inputs, mask)
+      post(TASK.count, [CTRL.buffer, src], [CTRL.start, start], [CTRL.end, end], [CTRL.feature, f])
+      const lower = countLeftRows(inputs, src, [start, chunkStart(start, end, 1, 2)], f, mask, kernel)
+      waitDone()
+      return lower + Atomics.load(ctrl, CTRL.lefts + 1)
     },
     node(task) {
       const { start, end, nFeatures } = task

@@ -9,7 +9,7 @@ import { spinWhile } from '../../runtime/index.js'
 import { CTRL, chunkStart, doneSlot, type HistWorkerData, SPIN_MS, TASK } from './hist-pool.js'
 import type { HistogramInputs } from './histogram.js'
 import { type NodeTask, runNodeShare, type SearchContext, writeResult } from './node-search.js'
-import { partitionRows } from './partition.js'
+import { countLeftRows, partitionRows } from './partition.js'
 import { fillLeafOfRow, updateRows } from './round.js'
 import { type NodeSums, SplitScratch } from './split-finder.js'
 import { histKernel } from './wasm-hist.js'
@@ -25,6 +25,7 @@ const inputs: HistogramInputs = {
   nBins: Int32Array.from(data.nBins),
   histPool: data.histPool,
   histSize: data.histSize,
+  histStride: data.histStride,
   ...(data.arena === null ? {} : { arena: data.arena }),
 }
 const kernel = data.arena === null ? null : histKernel(data.arena.memory)
@@ -83,6 +84,14 @@ for (;;) {
       const feature = Atomics.load(ctrl, CTRL.feature)
       const l = partitionRows(inputs, src, from, end, feature, NO_MASK, mid - 1, end - 1, kernel, -1)
       Atomics.store(ctrl, CTRL.lefts + threadIndex, l)
+    } else if (task === TASK.count && threadIndex === 1 && kernel !== null) {
+      // The left rows of the node's upper half (the caller counts the lower half).
+      const start = Atomics.load(ctrl, CTRL.start)
+      const end = Atomics.load(ctrl, CTRL.end)
+      const src = Atomics.load(ctrl, CTRL.buffer) === 1 ? 1 : 0
+      const feature = Atomics.load(ctrl, CTRL.feature)
+      const n = countLeftRows(inputs, src, [chunkStart(start, end, 1, 2), end], feature, NO_MASK, kernel)
+      Atomics.store(ctrl, CTRL.lefts + threadIndex, n)
     } else if (task === TASK.score || task === TASK.leaves) {
       if (score === null) throw new Error('score task without score inputs')
       const n = inputs.nRows

@@ -75,6 +75,15 @@ export const GBDT_COMMON_SCHEMA = z.object({
    * cannot hinge on the noisy gradient means of a few rows. 0 adds nothing to `catSmooth`'s rule.
    */
   minRowsPerCatLevel: int({ min: 0 }),
+  /**
+   * How histograms count a bin's rows. `'exact'` counts them (one more load and store per row and
+   * feature); `'hessian'` estimates them from the bin's hessian sum as LightGBM does, for
+   * `minSamplesLeaf` and the categorical row rules (a leaf may then hold slightly fewer rows than
+   * `minSamplesLeaf`; hessian sums and `minChildWeight` are exact either way); `'auto'` estimates
+   * from `HESSIAN_COUNTS_MIN_ROWS` (100,000) training rows, where histograms are most of the fit
+   * and leaves near the row limit are rare, and counts exactly below it.
+   */
+  histogramCounts: oneOf('auto', 'exact', 'hessian'),
   /** Seed for row/column sampling and the automatic validation split. */
   seed: int(),
   /** Threads for histogram building; `0` means all available cores. */
@@ -153,6 +162,7 @@ export const DEFAULT_GBDT_COMMON_PARAMS: GbdtCommonParams = Object.freeze({
   catL2: 10,
   minDataPerGroup: 1,
   minRowsPerCatLevel: 0,
+  histogramCounts: 'auto',
   seed: 0,
   threads: 0,
 })
@@ -171,6 +181,22 @@ export const DEFAULT_GBDT_REGRESSOR_PARAMS: GradientBoostingRegressorParams = Ob
   loss: 'squared-error',
   huberAlpha: 0.9,
 })
+
+/**
+ * Training rows from which `histogramCounts: 'auto'` estimates counts from hessians. Measured on the
+ * 1M-row bench: histograms are about two thirds of the fit there, and dropping the count cut their
+ * time by about a third (bench/gbdt-results.md, session 13). Below it every realdata set and shared
+ * dataset trains exactly as before (bench/realdata-results.md).
+ */
+export const HESSIAN_COUNTS_MIN_ROWS = 100_000
+
+/** Whether a fit on `rows` training rows estimates histogram counts from hessians. */
+export function usesHessianCounts(
+  histogramCounts: GbdtCommonParams['histogramCounts'],
+  rows: number,
+): boolean {
+  return histogramCounts === 'hessian' || (histogramCounts === 'auto' && rows >= HESSIAN_COUNTS_MIN_ROWS)
+}
 
 /** Resolves `threads: 0` to the machine's core count. */
 export function resolveThreads(threads: number): number {

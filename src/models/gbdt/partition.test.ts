@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { Rng } from '../../core/index.js'
 import { PartitionCountError } from './errors.js'
 import type { HistogramInputs } from './histogram.js'
-import { partitionNode, partitionRows, writeMask } from './partition.js'
+import { countLeft, partitionNode, partitionRows, writeMask } from './partition.js'
 import { allocArena, arenaViews, histKernel } from './wasm-hist.js'
 
 // Left: bins 0, 3 and 6.
@@ -34,6 +34,7 @@ function setup(seed: number, wasm: boolean) {
     featureOffset: Int32Array.of(0),
     nBins: Int32Array.of(8),
     histSize: 0,
+    histStride: 3,
     ...(arena === null ? {} : { arena }),
   }
   for (let i = 0; i < TOTAL; i++) inputs.bins[i] = rng.int(8)
@@ -98,6 +99,20 @@ describe('row partition into the other buffer', () => {
         const mid = partitionNode(t.inputs, t.src, t.start, t.end, 0, MASK, t.nLeft, t.kernel)
         assert.equal(mid, t.start + t.nLeft)
         check(t, `seed ${seed}`)
+      }
+    })
+
+    it(`${kind}: countLeft counts the rows the partition sends left`, () => {
+      for (let seed = 1; seed <= 30; seed++) {
+        const t = setup(seed, wasm)
+        assert.equal(countLeft(t.inputs, t.src, [t.start, t.end], 0, MASK, t.kernel), t.nLeft, `seed ${seed}`)
+        // Another mask (all right but bin 5) through the same kernel: the mask is rewritten.
+        const other = Uint8Array.from({ length: 256 }, (_, b) => (b === 5 ? 1 : 0))
+        let fives = 0
+        const s = t.inputs.buf[t.src]
+        for (let i = t.start; i < t.end; i++) if (t.inputs.bins[s.rows[i]!] === 5) fives++
+        assert.equal(countLeft(t.inputs, t.src, [t.start, t.end], 0, other, t.kernel), fives, `seed ${seed}`)
+        assert.equal(countLeft(t.inputs, t.src, [t.start, t.start], 0, MASK, t.kernel), 0)
       }
     })
 

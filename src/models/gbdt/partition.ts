@@ -95,3 +95,35 @@ export function writeMask(inputs: HistogramInputs, mask: Uint8Array): void {
   const arena = inputs.arena
   if (arena !== undefined) new Uint8Array(arena.memory.buffer, arena.mask, 256).set(mask)
 }
+
+/** Counts the rows of rows[from..to) of buffer `src` that a split on feature `f` sends left. */
+type LeftCounter = (
+  inputs: HistogramInputs,
+  src: 0 | 1,
+  range: readonly [from: number, to: number],
+  f: number,
+  mask: Uint8Array,
+  kernel: HistKernel | null,
+) => number
+
+/** A LeftCounter for a mask already in the arena (`writeMask`) where the kernel runs. */
+export const countLeftRows: LeftCounter = (inputs, src, [from, to], f, mask, kernel) => {
+  const colBase = f * inputs.nRows
+  const arena = inputs.arena
+  if (kernel !== null && arena !== undefined)
+    return kernel.count_left(arena.buf[src].rows, from, to, arena.bins + colBase, arena.mask)
+  const bins = inputs.bins
+  const rows = inputs.buf[src].rows
+  let n = 0
+  for (let i = from; i < to; i++) n += mask[bins[colBase + rows[i]!]!]!
+  return n
+}
+
+/**
+ * A LeftCounter on the calling thread: the exact left count the partition needs where histograms
+ * hold no counts (histogramCounts 'hessian').
+ */
+export const countLeft: LeftCounter = (inputs, src, range, f, mask, kernel) => {
+  if (kernel !== null) writeMask(inputs, mask)
+  return countLeftRows(inputs, src, range, f, mask, kernel)
+}

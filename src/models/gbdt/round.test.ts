@@ -81,6 +81,7 @@ describe('score pass', () => {
         nBins: new Int32Array(0),
         histPool: new Float64Array(0),
         histSize: 0,
+        histStride: 3,
         arena,
       }
       for (const addTree of [false, true]) {

@@ -1,5 +1,5 @@
 import type { BinMapper } from '../tree/index.js'
-import { HIST_STRIDE } from './histogram.js'
+import { HESSIAN_HIST_STRIDE, HIST_STRIDE, type HistStride } from './histogram.js'
 
 /** The regularisation and size limits a split must respect. */
 export interface SplitConstraints {
@@ -14,6 +14,24 @@ export interface SplitConstraints {
   readonly catL2: number
   readonly minDataPerGroup: number
   readonly minRowsPerCatLevel: number
+  /**
+   * Histograms hold no counts (HESSIAN_HIST_STRIDE): a set of bins' rows is estimated as its
+   * hessian sum times the node's rows per unit of hessian (LightGBM's `cnt_factor`), for
+   * `minSamplesLeaf` and the categorical row rules. The node's own count stays exact.
+   */
+  readonly hessianCounts: boolean
+}
+
+/** How a histogram's bins hold row counts (see SplitConstraints.hessianCounts). */
+interface BinCounts {
+  readonly stride: HistStride
+  /** Rows per unit of hessian in the node (hessian counts), else 0. */
+  readonly perHess: number
+}
+
+/** The rows of the bin at histogram index k: exact, or estimated from its hessian sum. */
+function binCount(hist: Float64Array, k: number, counts: BinCounts): number {
+  return counts.stride === HIST_STRIDE ? hist[k + 2]! : hist[k + 1]! * counts.perHess
 }
 
 /** Gradient, hessian and count sums of a node. */
@@ -90,6 +108,10 @@ export function findBestSplit(
   const G = sums.grad
   const H = sums.hess
   const C = sums.count
+  const S: HistStride = c.hessianCounts ? HESSIAN_HIST_STRIDE : HIST_STRIDE
+  const exact = S === HIST_STRIDE
+  const counts: BinCounts = { stride: S, perHess: !exact && H > 0 ? C / H : 0 }
+  const perHess = counts.perHess
   const parentScore = leafScore(G, H, l1, l2)
   const minGain = c.minSplitGain
   let bestGain = minGain
@@ -107,13 +129,13 @@ export function findBestSplit(
   for (let j = fFrom; j < nFeatures; j++) {
     const f = features[j]!
     const nb = mapper.nBins[f]!
-    const off = histBase + mapper.featureOffset[f]! * HIST_STRIDE
-    const mOff = off + nb * HIST_STRIDE
+    const off = histBase + mapper.featureOffset[f]! * S
+    const mOff = off + nb * S
     const gm = hist[mOff]!
     const hm = hist[mOff + 1]!
-    const cm = hist[mOff + 2]!
+    const cm = binCount(hist, mOff, counts)
     if (mapper.isCategorical[f] === 1) {
-      const r = findCategoricalSplit(hist, off, nb, G, H, C, c, scratch, parentScore)
+      const r = findCategoricalSplit(hist, off, nb, G, H, C, c, scratch, parentScore, counts)
       if (r !== null && r.gain > bestGain) {
         bestGain = r.gain
         bestFeature = f
@@ -134,10 +156,10 @@ export function findBestSplit(
     let lh = 0
     let lc = 0
     for (let b = 0; b <= lastBin; b++) {
-      const k = off + b * HIST_STRIDE
+      const k = off + b * S
       lg += hist[k]!
       lh += hist[k + 1]!
-      lc += hist[k + 2]!
+      lc = exact ? lc + hist[k + 2]! : lh * perHess
       if (lc < minSamplesLeaf || lh < minChildWeight) continue
       const rc = C - lc
       const rh = H - lh
@@ -160,10 +182,10 @@ export function findBestSplit(
       lh = hm
       lc = cm
       for (let b = 0; b <= nb - 2; b++) {
-        const k = off + b * HIST_STRIDE
+        const k = off + b * S
         lg += hist[k]!
         lh += hist[k + 1]!
-        lc += hist[k + 2]!
+        lc = exact ? lc + hist[k + 2]! : lh * perHess
         if (lc < minSamplesLeaf || lh < minChildWeight) continue
         const rc = C - lc
         const rh = H - lh
@@ -191,8 +213,8 @@ export function findBestSplit(
       leftMask[bestOneHot] = 1
     } else {
       // Recompute the category order for the winning feature (scratch was reused since).
-      const off = histBase + mapper.featureOffset[bestFeature]! * HIST_STRIDE
-      const n = sortCategories(hist, off, nb, c.catSmooth, scratch, c.minRowsPerCatLevel)
+      const off = histBase + mapper.featureOffset[bestFeature]! * S
+      const n = sortCategories(hist, off, nb, c.catSmooth, scratch, c.minRowsPerCatLevel, counts)
       for (let i = 0; i < bestCatCount; i++) {
         const pos = bestCatReverse ? n - 1 - i : i
         leftMask[scratch.order[pos]!] = 1
@@ -201,8 +223,8 @@ export function findBestSplit(
     defaultLeft = leftMask[nb] === 1
   } else {
     for (let b = 0; b <= bestBin; b++) leftMask[b] = 1
-    const off = histBase + mapper.featureOffset[bestFeature]! * HIST_STRIDE
-    if (hist[off + nb * HIST_STRIDE + 2]! <= 0) {
+    const off = histBase + mapper.featureOffset[bestFeature]! * S
+    if (binCount(hist, off + nb * S, counts) <= 0) {
       // No missing values seen here: send future missing values to the child with more rows.
       defaultLeft = bestLc >= C - bestLc
     }
@@ -232,12 +254,13 @@ function sortCategories(
   catSmooth: number,
   s: SplitScratch,
   minRows: number,
+  counts: BinCounts,
 ): number {
   let n = 0
   const minCount = Math.max(1, catSmooth, minRows)
   for (let b = 0; b <= nb; b++) {
-    const k = off + b * HIST_STRIDE
-    if (hist[k + 2]! < minCount) continue
+    const k = off + b * counts.stride
+    if (binCount(hist, k, counts) < minCount) continue
     s.order[n] = b
     s.ratio[b] = hist[k]! / (hist[k + 1]! + catSmooth)
     n++
@@ -277,18 +300,20 @@ function findCategoricalSplit(
   c: SplitConstraints,
   s: SplitScratch,
   parentScore: number,
+  counts: BinCounts,
 ): CategoricalResult | null {
   const { l1, minSamplesLeaf, minChildWeight } = c
+  const S = counts.stride
   let used = 0
-  for (let b = 0; b <= nb; b++) if (hist[off + b * HIST_STRIDE + 2]! > 0) used++
+  for (let b = 0; b <= nb; b++) if (binCount(hist, off + b * S, counts) > 0) used++
   if (used < 2) return null
   let best: CategoricalResult | null = null
   let bestGain = Number.NEGATIVE_INFINITY
   if (used <= c.maxCatToOnehot) {
     const l2 = c.l2
     for (let b = 0; b <= nb; b++) {
-      const k = off + b * HIST_STRIDE
-      const lc = hist[k + 2]!
+      const k = off + b * S
+      const lc = binCount(hist, k, counts)
       if (lc <= 0) continue
       const lg = hist[k]!
       const lh = hist[k + 1]!
@@ -303,7 +328,7 @@ function findCategoricalSplit(
     return best
   }
   const l2 = c.l2 + c.catL2
-  const n = sortCategories(hist, off, nb, c.catSmooth, s, c.minRowsPerCatLevel)
+  const n = sortCategories(hist, off, nb, c.catSmooth, s, c.minRowsPerCatLevel, counts)
   const maxTake = Math.min(c.maxCatThreshold, (n + 1) >> 1)
   const minGroup = c.minDataPerGroup
   for (let dir = 0; dir < 2; dir++) {
@@ -314,11 +339,12 @@ function findCategoricalSplit(
     let groupCount = 0
     for (let i = 0; i < maxTake; i++) {
       const b = s.order[reverse ? n - 1 - i : i]!
-      const k = off + b * HIST_STRIDE
+      const k = off + b * S
+      const bc = binCount(hist, k, counts)
       lg += hist[k]!
       lh += hist[k + 1]!
-      lc += hist[k + 2]!
-      groupCount += hist[k + 2]!
+      lc += bc
+      groupCount += bc
       if (lc < minSamplesLeaf || lh < minChildWeight) continue
       if (C - lc < minSamplesLeaf || C - lc < minGroup || H - lh < minChildWeight) break
       // As LightGBM: only evaluate once another minDataPerGroup rows joined the left side,

@@ -6,11 +6,17 @@ import type { Tree } from '../tree/index.js'
 import { type BinMapper, binMatrix, fitBinMapper } from '../tree/index.js'
 import { type GrowerParams, growTree } from './grower.js'
 import { type HistogramBuilder, localHistogramBuilder, workerHistogramBuilder } from './hist-pool.js'
-import { HIST_STRIDE, type HistogramInputs, type RowBuffer } from './histogram.js'
+import {
+  HESSIAN_HIST_STRIDE,
+  HIST_STRIDE,
+  type HistogramInputs,
+  type HistStride,
+  type RowBuffer,
+} from './histogram.js'
 import type { Objective } from './objectives.js'
 import { rowGradients, weightedQuantile } from './objectives.js'
 import type { GbdtCommonParams } from './params.js'
-import { resolveThreads } from './params.js'
+import { resolveThreads, usesHessianCounts } from './params.js'
 import type { ScoreInputs } from './round.js'
 import { allocArena, arenaViews } from './wasm-hist.js'
 
@@ -118,7 +124,9 @@ export async function trainEnsemble(
   const threads = resolveThreads(p.threads)
   const useWorkers = threads > 1 && n * nFeatures >= MIN_PARALLEL_CELLS && nFeatures > 1
   const mapper: BinMapper = fitBinMapper(x, p.maxBins, categorical, featureNames, p.seed, trainRows)
-  const histSize = mapper.totalBins * HIST_STRIDE
+  const hessianCounts = usesHessianCounts(p.histogramCounts, n)
+  const histStride: HistStride = hessianCounts ? HESSIAN_HIST_STRIDE : HIST_STRIDE
+  const histSize = mapper.totalBins * histStride
   const nSlots = Math.max(3, Math.min(p.maxLeaves + 1, Math.floor(HIST_POOL_BYTES / (histSize * 8))))
   const fullRows = p.subsample >= 1
   // One output, a row-local loss and every row in every tree: the score update and the next
@@ -152,6 +160,7 @@ export async function trainEnsemble(
     featureOffset: mapper.featureOffset,
     nBins: mapper.nBins,
     histSize,
+    histStride,
     ...(arena === null ? {} : { arena }),
   }
   const bins = inputs.bins
@@ -212,6 +221,7 @@ export async function trainEnsemble(
     catL2: p.catL2,
     minDataPerGroup: p.minDataPerGroup,
     minRowsPerCatLevel: p.minRowsPerCatLevel,
+    hessianCounts,
   }
   const search = { mapper, constraints: growerParams }
   const builder: HistogramBuilder = useWorkers

@@ -4,7 +4,8 @@
  * bit for bit; measured ~1.7x faster than V8's code for the same loop (no bounds checks, plain
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
- * Source: wasm/hist.wat (hist8, hist4, hist1, score_logistic, partition, partition_back), compiled by scripts/build-wasm.mjs.
+ * Source: wasm/hist.wat (hist8, hist4, hist1 and their count-free hist8h, hist4h, hist1h,
+ * score_logistic, partition, partition_back, count_left), compiled by scripts/build-wasm.mjs.
  */
 import { compileWasm, wasmDisabled } from '../../runtime/index.js'
 import { histWasm } from './wasm/hist.wasm.js'
@@ -25,32 +26,46 @@ type PartitionKernel = (
   r: number,
 ) => number
 
+/** hist8: rows, gradients, hessians, the row range, then 8 bin columns and 8 histogram bases. */
+type Hist8 = (
+  rows: number,
+  og: number,
+  oh: number,
+  start: number,
+  end: number,
+  ...colsThenBases: readonly number[]
+) => void
+
+/** hist4: rows, gradients, hessians, the row range, then 4 bin columns and 4 histogram bases. */
+type Hist4 = (
+  rows: number,
+  og: number,
+  oh: number,
+  start: number,
+  end: number,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  b0: number,
+  b1: number,
+  b2: number,
+  b3: number,
+) => void
+
 /** hist8, hist4 and hist1 with byte-address arguments, and partition (see wasm/hist.wat). */
 export interface HistKernel {
-  hist8(
-    rows: number,
-    og: number,
-    oh: number,
-    start: number,
-    end: number,
-    ...colsThenBases: readonly number[]
-  ): void
-  hist4(
-    rows: number,
-    og: number,
-    oh: number,
-    start: number,
-    end: number,
-    c0: number,
-    c1: number,
-    c2: number,
-    c3: number,
-    b0: number,
-    b1: number,
-    b2: number,
-    b3: number,
-  ): void
+  hist8: Hist8
+  hist4: Hist4
   hist1(rows: number, og: number, oh: number, start: number, end: number, c0: number, b0: number): void
+  /** hist8 for histograms without counts (two doubles per bin). */
+  hist8h: Hist8
+  /** hist4 for histograms without counts. */
+  hist4h: Hist4
+  /** hist1 for histograms without counts. */
+  hist1h(rows: number, og: number, oh: number, start: number, end: number, c0: number, b0: number): void
+  /** How many of rows[from..to) have mask[bin] = 1 (byte addresses): a split's exact left count. */
+  count_left(rows: number, from: number, to: number, col: number, mask: number): number
   /**
    * The stable partition of rows[from..to) of one row buffer into the other (byte addresses):
    * left rows to l, l + 1, ..., right rows to r, r + 1, .... Returns where l ended.

@@ -171,6 +171,142 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
 
+  ;; hist8h, hist4h, hist1h: hist8, hist4 and hist1 for histograms without a count (16-byte bins:
+  ;; gradient sum, hessian sum), which the split search estimates from the hessians as LightGBM
+  ;; does (histogramCounts 'hessian'). One load and one store per update instead of two of each:
+  ;; measured 31-34 % less time per update (800k rows x 8 features, one thread).
+  (func $hist8h (export "hist8h") (type $t4)
+    (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
+    (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32) (param $col4 i32) (param $col5 i32) (param $col6 i32) (param $col7 i32)
+    (param $base0 i32) (param $base1 i32) (param $base2 i32) (param $base3 i32) (param $base4 i32) (param $base5 i32) (param $base6 i32) (param $base7 i32)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
+    (local.set $i (local.get $start))
+    (block $B0
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (loop $L1
+        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
+        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base4)
+            (i32.mul (i32.load8_u (i32.add (local.get $col4) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base5)
+            (i32.mul (i32.load8_u (i32.add (local.get $col5) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base6)
+            (i32.mul (i32.load8_u (i32.add (local.get $col6) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base7)
+            (i32.mul (i32.load8_u (i32.add (local.get $col7) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+
+  (func $hist4h (export "hist4h") (type $t0)
+    (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
+    (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32) (param $base0 i32)
+    (param $base1 i32) (param $base2 i32) (param $base3 i32)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
+    (local.set $i (local.get $start))
+    (block $B0
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (loop $L1
+        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
+        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+
+  (func $hist1h (export "hist1h") (type $t1)
+    (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
+    (param $col0 i32) (param $base0 i32)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
+    (local.set $i (local.get $start))
+    (block $B0
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (loop $L1
+        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
+        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+
+  ;; count_left(rows, from, to, col, mask) -> n: how many rows of rows[from..to) have mask[bin] = 1
+  ;; (the exact left count of a split, which a histogram without counts does not hold).
+  (func $count_left (export "count_left")
+    (param $rows i32) (param $from i32) (param $to i32) (param $col i32) (param $mask i32) (result i32)
+    (local $i i32) (local $n i32)
+    (local.set $i (local.get $from))
+    (block $B0
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $to)))
+      (loop $L1
+        (local.set $n
+          (i32.add (local.get $n)
+            (i32.load8_u
+              (i32.add (local.get $mask)
+                (i32.load8_u
+                  (i32.add (local.get $col)
+                    (i32.load (i32.add (local.get $rows) (i32.shl (local.get $i) (i32.const 2))))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $to)))))
+    (local.get $n))
+
   ;; score_logistic(raw, y, w, grad, hess, rows, leaf, values, from, to, add): the score pass of
   ;; round.ts for log-loss, rows [from, to), two at a time: raw += values[leaf] (u16 leaf indexes,
   ;; when add = 1), p = 1 / (1 + exp(-raw)), grad = (p - y) w, hess = max(p (1 - p), 1e-16) w (no
