@@ -6,9 +6,9 @@
  */
 import { workerData } from 'node:worker_threads'
 import { spinWhile } from '../../runtime/index.js'
-import { CTRL, chunkStart, doneSlot, type HistWorkerData, SPIN_MS, TASK } from './hist-pool.js'
+import { CTRL, chunkStart, doneSlot, type HistWorkerData, runNodeGroups, SPIN_MS, TASK } from './hist-pool.js'
 import type { HistogramInputs } from './histogram.js'
-import { type NodeTask, runNodeShare, type SearchContext, writeResult } from './node-search.js'
+import type { NodeTask, SearchContext } from './node-search.js'
 import { countLeftRows, partitionRows } from './partition.js'
 import { fillLeafOfRow, updateRows } from './round.js'
 import { type NodeSums, SplitScratch } from './split-finder.js'
@@ -53,8 +53,6 @@ for (;;) {
   try {
     if (task === TASK.node) {
       const nFeatures = Atomics.load(ctrl, CTRL.nFeatures)
-      const from = Math.floor((threadIndex * nFeatures) / nThreads)
-      const to = Math.floor(((threadIndex + 1) * nFeatures) / nThreads)
       const flags = Atomics.load(ctrl, CTRL.searchFlags)
       const sums = (k: number): NodeSums => ({
         grad: data.taskSums[3 * k]!,
@@ -71,9 +69,11 @@ for (;;) {
         parentSlot: Atomics.load(ctrl, CTRL.parentSlot),
         siblingSums: (flags & 2) === 0 ? null : sums(1),
       }
-      const [a, b] = runNodeShare(inputs, features, from, to, node, search, kernel)
-      writeResult(a, data.results, data.masks, 2 * threadIndex)
-      writeResult(b, data.results, data.masks, 2 * threadIndex + 1)
+      runNodeGroups(inputs, features, node, search, kernel, {
+        ctrl,
+        results: data.results,
+        masks: data.masks,
+      })
     } else if (task === TASK.partition && threadIndex === 1 && kernel !== null) {
       // The node's upper half, from the top down (see partition.ts); the caller takes the lower half.
       const start = Atomics.load(ctrl, CTRL.start)
