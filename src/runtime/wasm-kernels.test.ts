@@ -19,7 +19,18 @@ function watFiles(dir: string, out: string[] = []): string[] {
 
 /** The functions each loader takes from its module (wasm-hist.ts, wasm-score.ts, wasm-gemm.ts, wasm-ops.ts). */
 const EXPORTS: Readonly<Record<string, readonly string[]>> = {
-  hist: ['hist4', 'hist8', 'hist1', 'score_logistic', 'partition', 'partition_back'],
+  hist: [
+    'hist4',
+    'hist8',
+    'hist1',
+    'hist8h',
+    'hist4h',
+    'hist1h',
+    'count_left',
+    'score_logistic',
+    'partition',
+    'partition_back',
+  ],
   score: ['score'],
   score_cat: ['score_cat'],
   score_vector: ['score_vector'],
