@@ -772,6 +772,20 @@ describe('histograms', () => {
     }
   })
 
+  it('node task feature groups cover every feature once, in order, shrinking towards the end', async () => {
+    const { nodeGroupStarts } = await import('./hist-pool.js')
+    for (let n = 1; n <= 300; n++) {
+      const starts = [...nodeGroupStarts(n)]
+      assert.equal(starts[0], 0)
+      assert.equal(starts.at(-1), n)
+      assert.ok(starts.length - 1 <= n, `${n}: at most one group per feature`)
+      const sizes = starts.slice(1).map((s, i) => s - starts[i]!)
+      for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i]! <= sizes[i - 1]!, `${n}: ${sizes}`)
+      if (n >= 8) assert.equal(sizes.at(-1), 1, `${n}: the last group is one feature`)
+    }
+    assert.deepEqual([...nodeGroupStarts(32)], [0, 8, 16, 20, 24, 28, 29, 30, 31, 32])
+  })
+
   it('training with the WebAssembly kernels gives the same artifact as pure JavaScript', async () => {
     const { x, y } = makeData(6000, 9, 43)
     for (const histogramCounts of ['exact', 'hessian'] as const) {

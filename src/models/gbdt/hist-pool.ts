@@ -78,13 +78,30 @@ export function chunkStart(start: number, end: number, t: number, nThreads: numb
 }
 
 /**
- * Features per group of a shared node task. Threads claim groups from a shared counter until none
- * is left, so a thread slowed by anything (the machine's other work included) takes fewer: a
- * static half each left one thread waiting for the other (measured on the 1M bench: about 3 s of
- * each thread's time was spent waiting). Each group is built by one thread in row order and its
- * best split kept per group, so the result does not depend on which thread took which group.
+ * Where the feature groups of a shared node task start (the last entry is nFeatures). Threads claim
+ * groups from a shared counter until none is left, so a thread slowed by anything (the machine's
+ * other work included) takes fewer: a static half each left one thread waiting for the other
+ * (measured on the 1M bench: about 3 s of each thread's time). Groups shrink towards the end (8
+ * features while more than 16 are left, then 4 while more than 6, then 1), so the thread that
+ * finishes first waits at most about one feature's work; the wide groups at the start keep the
+ * eight-feature kernel's shared loads. Each feature is built by one thread in row order whatever
+ * the grouping, and groups' best splits are merged in feature order, so the result does not depend
+ * on the grouping or on which thread took which group.
  */
-export const NODE_GROUP = 4
+export function nodeGroupStarts(nFeatures: number): Int32Array {
+  let starts = groupStartsCache.get(nFeatures)
+  if (starts !== undefined) return starts
+  const list = [0]
+  for (let at = 0; at < nFeatures; ) {
+    const left = nFeatures - at
+    at += left > 16 ? 8 : left > 6 ? 4 : 1
+    list.push(at)
+  }
+  starts = Int32Array.from(list)
+  groupStartsCache.set(nFeatures, starts)
+  return starts
+}
+const groupStartsCache = new Map<number, Int32Array>()
 
 /** The shared blocks a node task's groups write their best splits to. */
 export interface GroupResults {
@@ -102,13 +119,11 @@ export function runNodeGroups(
   kernel: HistKernel | null,
   out: GroupResults,
 ): void {
-  const nGroups = Math.ceil(task.nFeatures / NODE_GROUP)
+  const starts = nodeGroupStarts(task.nFeatures)
   for (;;) {
     const g = Atomics.add(out.ctrl, CTRL.next, 1)
-    if (g >= nGroups) return
-    const from = g * NODE_GROUP
-    const to = Math.min(task.nFeatures, from + NODE_GROUP)
-    const [a, b] = runNodeShare(inputs, features, from, to, task, ctx, kernel)
+    if (g >= starts.length - 1) return
+    const [a, b] = runNodeShare(inputs, features, starts[g]!, starts[g + 1]!, task, ctx, kernel)
     writeResult(a, out.results, out.masks, 2 * g)
     writeResult(b, out.results, out.masks, 2 * g + 1)
   }
@@ -240,7 +255,8 @@ export async function workerHistogramBuilder(
   const control = new SharedArrayBuffer((CTRL_FIXED + 2 * nThreads) * 4)
   const ctrl = new Int32Array(control)
   const taskSums = new Float64Array(new SharedArrayBuffer(6 * 8))
-  const maxGroups = Math.ceil(features.length / NODE_GROUP)
+  // A node has at most one group per feature (colsample may give a node fewer features).
+  const maxGroups = Math.max(1, features.length)
   const results = new Float64Array(new SharedArrayBuffer(2 * maxGroups * RESULT_STRIDE * 8))
   const masks = new Uint8Array(new SharedArrayBuffer(2 * maxGroups * MASK_BYTES))
   const ctx: SearchContext = { ...search, scratch: new SplitScratch() }
@@ -428,7 +444,7 @@ export async function workerHistogramBuilder(
       for (let k = 0; k < 2; k++) {
         const s = sums[k] ?? null
         if (s === null) continue
-        for (let g = 0; g < Math.ceil(nFeatures / NODE_GROUP); g++)
+        for (let g = 0; g < nodeGroupStarts(nFeatures).length - 1; g++)
           out[k] = better(out[k]!, readResult(results, masks, 2 * g + k, s, search.mapper))
       }
       return out
