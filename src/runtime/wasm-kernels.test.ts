@@ -25,6 +25,7 @@ const EXPORTS: Readonly<Record<string, readonly string[]>> = {
     'hist1',
     'hist8h',
     'hist4h',
+    'hist2h',
     'hist1h',
     'count_left',
     'score_logistic',

@@ -82,8 +82,8 @@ export function chunkStart(start: number, end: number, t: number, nThreads: numb
  * groups from a shared counter until none is left, so a thread slowed by anything (the machine's
  * other work included) takes fewer: a static half each left one thread waiting for the other
  * (measured on the 1M bench: about 3 s of each thread's time). Groups shrink towards the end (8
- * features while more than 16 are left, then 4 while more than 6, then 1), so the thread that
- * finishes first waits at most about one feature's work; the wide groups at the start keep the
+ * features while more than 16 are left, then 4 while more than 6, then 2, and a last 1), so the
+ * thread that finishes first waits at most about two features' work; the wide groups at the start keep the
  * eight-feature kernel's shared loads. Each feature is built by one thread in row order whatever
  * the grouping, and groups' best splits are merged in feature order, so the result does not depend
  * on the grouping or on which thread took which group.
@@ -94,7 +94,7 @@ export function nodeGroupStarts(nFeatures: number): Int32Array {
   const list = [0]
   for (let at = 0; at < nFeatures; ) {
     const left = nFeatures - at
-    at += left > 16 ? 8 : left > 6 ? 4 : 1
+    at += left > 16 ? 8 : left > 6 ? 4 : left >= 2 ? 2 : 1
     list.push(at)
   }
   starts = Int32Array.from(list)

@@ -101,6 +101,12 @@ export function buildHistogramFeatures(
       const f3 = features[jw + 3]!
       hist4(pr, pg, ph, start, end, col(f0), col(f1), col(f2), col(f3), at(f0), at(f1), at(f2), at(f3))
     }
+    if (!counted)
+      for (; jw + 2 <= fTo; jw += 2) {
+        const f0 = features[jw]!
+        const f1 = features[jw + 1]!
+        kernel.hist2h(pr, pg, ph, start, end, col(f0), col(f1), at(f0), at(f1))
+      }
     for (; jw < fTo; jw++) hist1(pr, pg, ph, start, end, col(features[jw]!), at(features[jw]!))
     return
   }

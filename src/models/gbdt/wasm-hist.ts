@@ -4,7 +4,7 @@
  * bit for bit; measured ~1.7x faster than V8's code for the same loop (no bounds checks, plain
  * loads and stores). All training buffers live in one shared WebAssembly.Memory (an arena) whose
  * buffer is a SharedArrayBuffer, so worker threads instantiate the kernel on the same memory.
- * Source: wasm/hist.wat (hist8, hist4, hist1 and their count-free hist8h, hist4h, hist1h,
+ * Source: wasm/hist.wat (hist8, hist4, hist1 and the count-free hist8h, hist4h, hist2h, hist1h,
  * score_logistic, partition, partition_back, count_left), compiled by scripts/build-wasm.mjs.
  */
 import { compileWasm, wasmDisabled } from '../../runtime/index.js'
@@ -62,6 +62,18 @@ export interface HistKernel {
   hist8h: Hist8
   /** hist4 for histograms without counts. */
   hist4h: Hist4
+  /** hist4h for two features (bin columns c0, c1, then histogram bases b0, b1). */
+  hist2h(
+    rows: number,
+    og: number,
+    oh: number,
+    start: number,
+    end: number,
+    c0: number,
+    c1: number,
+    b0: number,
+    b1: number,
+  ): void
   /** hist1 for histograms without counts. */
   hist1h(rows: number, og: number, oh: number, start: number, end: number, c0: number, b0: number): void
   /** How many of rows[from..to) have mask[bin] = 1 (byte addresses): a split's exact left count. */

@@ -267,6 +267,32 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
 
+  ;; hist2h: hist4h for two features (the last groups of a node task, see hist-pool.ts).
+  (func $hist2h (export "hist2h")
+    (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
+    (param $col0 i32) (param $col1 i32) (param $base0 i32) (param $base1 i32)
+    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
+    (local.set $i (local.get $start))
+    (block $B0
+      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (loop $L1
+        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
+        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
+        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 16))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+
   (func $hist1h (export "hist1h") (type $t1)
     (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
     (param $col0 i32) (param $base0 i32)
