@@ -26,7 +26,7 @@ type PartitionKernel = (
   r: number,
 ) => number
 
-/** hist8: rows, gradients, hessians, the row range, then 8 bin columns and 8 histogram bases. */
+/** hist8 (and hist2h): rows, gradients, hessians, the row range, then the bin columns and as many histogram bases. */
 type Hist8 = (
   rows: number,
   og: number,
@@ -62,18 +62,8 @@ export interface HistKernel {
   hist8h: Hist8
   /** hist4 for histograms without counts. */
   hist4h: Hist4
-  /** hist4h for two features (bin columns c0, c1, then histogram bases b0, b1). */
-  hist2h(
-    rows: number,
-    og: number,
-    oh: number,
-    start: number,
-    end: number,
-    c0: number,
-    c1: number,
-    b0: number,
-    b1: number,
-  ): void
+  /** hist4h for two features: bin columns c0, c1, then histogram bases b0, b1. */
+  hist2h: Hist8
   /** hist1 for histograms without counts. */
   hist1h(rows: number, og: number, oh: number, start: number, end: number, c0: number, b0: number): void
   /** How many of rows[from..to) have mask[bin] = 1 (byte addresses): a split's exact left count. */
