@@ -155,7 +155,8 @@ describe('faults: PostgreSQL under a serving load', { skip }, () => {
     const readyLoop = (async () => {
       while (!stopped) {
         try {
-          const res = await fetch(`${base}/ready`)
+          // A poll that hangs must not stall the loop: the outage check reads the latest polls.
+          const res = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(3000) })
           readySeen.push({ status: res.status, body: await res.text() })
         } catch (error) {
           readySeen.push({ status: 0, body: String(error) })
@@ -168,14 +169,22 @@ describe('faults: PostgreSQL under a serving load', { skip }, () => {
       await waitFor('300 acknowledged predictions', () => traffic.acked.length >= 300)
       const outageStart = Date.now()
       pgctl('stop')
+      const pollsBefore = readySeen.length
       try {
         // Long enough for several flush intervals and /ready polls to meet the outage, short
-        // enough for the other tests sharing this PostgreSQL.
+        // enough for the other tests sharing this PostgreSQL. On a timeout the error says what
+        // /ready answered and whether PostgreSQL was down (a CI run once saw no 503 in 10 s).
         await waitFor(
           '/ready to report the outage',
           () => readySeen.some((r) => r.status === 503 && r.body.includes('database unreachable')),
-          10_000,
-        )
+          20_000,
+        ).catch((error: Error) => {
+          const polls = readySeen.slice(pollsBefore)
+          const last = polls.slice(-3).map((r) => `${r.status} ${r.body.slice(0, 120)}`)
+          throw new Error(
+            `${error.message}: ${polls.length} polls since the stop, the last: ${last.join(' | ')}; PostgreSQL ${pgIsReady() ? 'accepting connections' : 'down'}`,
+          )
+        })
         await sleep(Math.max(0, 2500 - (Date.now() - outageStart)))
       } finally {
         await ensurePostgresUp()
