@@ -451,8 +451,7 @@ class SqlBooster {
   ) {
     this.features = Int32Array.from(binColumns, (_, j) => j)
     this.histSize = mapper.totalBins * HIST_STRIDE
-    // SQL's GROUP BY counts every bin exactly, at no cost: the histograms keep their counts.
-    this.constraints = { ...p, hessianCounts: false }
+    this.constraints = p
   }
 
   /** Boosts up to `rounds` trees from the current scores; early-stops on part 1 when `validate`. */
@@ -570,6 +569,8 @@ class SqlBooster {
       leaf.split = findBestSplit(
         leaf.hist!,
         0,
+        // SQL's GROUP BY counts every bin exactly, at no cost: the histograms keep their counts.
+        HIST_STRIDE,
         mapper,
         features,
         nF,

@@ -1,7 +1,7 @@
 import type { BinMapper } from '../tree/index.js'
 import { TreeBuilder } from '../tree/index.js'
 import type { HistogramBuilder } from './hist-pool.js'
-import type { HistogramInputs } from './histogram.js'
+import { HESSIAN_HIST_STRIDE, type HistogramInputs } from './histogram.js'
 import type { NodeTask } from './node-search.js'
 import { leafOutput, type NodeSums, type SplitConstraints, type SplitInfo } from './split-finder.js'
 
@@ -67,6 +67,7 @@ interface OpenLeaf {
  */
 export function growTree(state: GrowerState, nRows: number, nFeatures: number, p: GrowerParams): GrownTree {
   const { mapper, inputs, builder, grad, hess } = state
+  const hessianCounts = inputs.histStride === HESSIAN_HIST_STRIDE
   const { rows, grad: og, hess: oh } = inputs.buf[0]
   const tree = new TreeBuilder()
   const freeSlots: number[] = []
@@ -177,7 +178,7 @@ export function growTree(state: GrowerState, nRows: number, nFeatures: number, p
     // Stable partition into the other row buffer (partition.ts): gradients and hessians move with
     // their rows, so histograms never gather them (a gather reads the full-length arrays at random).
     // Histograms without counts only estimate the split's left rows; the partition needs them exact.
-    const nLeft = p.hessianCounts
+    const nLeft = hessianCounts
       ? builder.countLeft(leaf.buf, leaf.start, leaf.end, split.feature, split.leftMask)
       : split.left.count
     const mid = builder.partition(leaf.buf, leaf.start, leaf.end, split.feature, split.leftMask, nLeft)

@@ -441,10 +441,11 @@ export async function workerHistogramBuilder(
       waitDone()
       // Every group's best, in feature order: the split one thread finds (findBestSplit's tie rule).
       const out: NodeSplits = [null, null]
+      const nGroups = nodeGroupStarts(nFeatures).length - 1
       for (let k = 0; k < 2; k++) {
         const s = sums[k] ?? null
         if (s === null) continue
-        for (let g = 0; g < nodeGroupStarts(nFeatures).length - 1; g++)
+        for (let g = 0; g < nGroups; g++)
           out[k] = better(out[k]!, readResult(results, masks, 2 * g + k, s, search.mapper))
       }
       return out

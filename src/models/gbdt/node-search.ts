@@ -61,6 +61,7 @@ export function runNodeShare(
       : findBestSplit(
           inputs.histPool,
           slot * inputs.histSize,
+          inputs.histStride,
           ctx.mapper,
           features,
           fTo,

@@ -1,5 +1,5 @@
 import type { BinMapper } from '../tree/index.js'
-import { HESSIAN_HIST_STRIDE, HIST_STRIDE, type HistStride } from './histogram.js'
+import { HIST_STRIDE, type HistStride } from './histogram.js'
 
 /** The regularisation and size limits a split must respect. */
 export interface SplitConstraints {
@@ -14,15 +14,9 @@ export interface SplitConstraints {
   readonly catL2: number
   readonly minDataPerGroup: number
   readonly minRowsPerCatLevel: number
-  /**
-   * Histograms hold no counts (HESSIAN_HIST_STRIDE): a set of bins' rows is estimated as its
-   * hessian sum times the node's rows per unit of hessian (LightGBM's `cnt_factor`), for
-   * `minSamplesLeaf` and the categorical row rules. The node's own count stays exact.
-   */
-  readonly hessianCounts: boolean
 }
 
-/** How a histogram's bins hold row counts (see SplitConstraints.hessianCounts). */
+/** How a histogram's bins hold row counts (see findBestSplit). */
 interface BinCounts {
   readonly stride: HistStride
   /** Rows per unit of hessian in the node (hessian counts), else 0. */
@@ -91,11 +85,15 @@ export type SplitMapper = Pick<BinMapper, 'nBins' | 'featureOffset' | 'isCategor
  * otherwise levels are sorted by gradient/(hessian + catSmooth) and prefixes of that order are
  * scanned from both ends (LightGBM's many-vs-many search). Returns null when no split is valid.
  * Ties go to the earlier feature, so threads that search consecutive feature ranges, with a later
- * range's best kept only when strictly better, find the same split as one thread.
+ * range's best kept only when strictly better, find the same split as one thread. With histograms
+ * without counts (`stride` HESSIAN_HIST_STRIDE) a set of bins' rows is estimated as its hessian sum
+ * times the node's rows per unit of hessian (LightGBM's `cnt_factor`), for `minSamplesLeaf` and the
+ * categorical row rules; the node's own count stays exact.
  */
 export function findBestSplit(
   hist: Float64Array,
   histBase: number,
+  S: HistStride,
   mapper: SplitMapper,
   features: Int32Array,
   nFeatures: number,
@@ -108,7 +106,6 @@ export function findBestSplit(
   const G = sums.grad
   const H = sums.hess
   const C = sums.count
-  const S: HistStride = c.hessianCounts ? HESSIAN_HIST_STRIDE : HIST_STRIDE
   const exact = S === HIST_STRIDE
   const counts: BinCounts = { stride: S, perHess: !exact && H > 0 ? C / H : 0 }
   const perHess = counts.perHess

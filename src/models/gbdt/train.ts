@@ -124,8 +124,7 @@ export async function trainEnsemble(
   const threads = resolveThreads(p.threads)
   const useWorkers = threads > 1 && n * nFeatures >= MIN_PARALLEL_CELLS && nFeatures > 1
   const mapper: BinMapper = fitBinMapper(x, p.maxBins, categorical, featureNames, p.seed, trainRows)
-  const hessianCounts = usesHessianCounts(p.histogramCounts, n)
-  const histStride: HistStride = hessianCounts ? HESSIAN_HIST_STRIDE : HIST_STRIDE
+  const histStride: HistStride = usesHessianCounts(p.histogramCounts, n) ? HESSIAN_HIST_STRIDE : HIST_STRIDE
   const histSize = mapper.totalBins * histStride
   const nSlots = Math.max(3, Math.min(p.maxLeaves + 1, Math.floor(HIST_POOL_BYTES / (histSize * 8))))
   const fullRows = p.subsample >= 1
@@ -221,7 +220,6 @@ export async function trainEnsemble(
     catL2: p.catL2,
     minDataPerGroup: p.minDataPerGroup,
     minRowsPerCatLevel: p.minRowsPerCatLevel,
-    hessianCounts,
   }
   const search = { mapper, constraints: growerParams }
   const builder: HistogramBuilder = useWorkers
