@@ -902,6 +902,25 @@ describe('histograms', () => {
         assert.equal(wasm[bin * stride], counted.histPool[bin * HIST_STRIDE])
         assert.equal(wasm[bin * stride + 1], counted.histPool[bin * HIST_STRIDE + 1])
       }
+      // Ranges that start inside the buffer, of odd and even lengths (the kernels take rows in
+      // pairs, then the odd one), a single row and none.
+      for (const [start, end] of [
+        [3, 104],
+        [4, 204],
+        [7, 8],
+        [5, 5],
+      ] as const) {
+        js.fill(0)
+        wasm.fill(0)
+        buildHistogramFeatures(inputs, features, 0, cols, 0, 1, start, end, null)
+        buildHistogramFeatures(inputs, features, 0, cols, 1, 1, start, end, histKernel(arena.memory))
+        for (let k = 0; k < histSize; k++)
+          if (js[k] !== wasm[k]) assert.fail(`rows [${start}, ${end}), slot ${k}: ${js[k]} vs ${wasm[k]}`)
+        assert.equal(
+          js.some((v) => v !== 0),
+          end > start,
+        )
+      }
     })
   }
 })
