@@ -16,20 +16,104 @@
   ;; hist[k + 8] += oh[i], hist[k + 16] += 1 (byte addresses; int32 rows, float64 og/oh/hist,
   ;; uint8 bins). The additions of histogram.ts in the same order; the gradient and hessian sums,
   ;; adjacent in the histogram, are added as one f64x2 (the same two IEEE additions, one load and
-  ;; one store for both).
+  ;; one store for both). Like every histogram kernel here, two rows per iteration with pointers
+  ;; stepped, then the odd row; each bin takes its rows' updates in row order (the same bits).
   (func $hist4 (export "hist4") (type $t0)
     (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
-    (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32) (param $base0 i32)
-    (param $base1 i32) (param $base2 i32) (param $base3 i32)
-    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
-    (local.set $i (local.get $start))
+    (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32)
+    (param $base0 i32) (param $base1 i32) (param $base2 i32) (param $base3 i32)
+    (local $p i32) (local $pairs_end i32) (local $p_end i32) (local $q i32) (local $q2 i32) (local $r i32)
+    (local $r2 i32) (local $k i32) (local $gh v128) (local $gh2 v128)
+    (br_if 0 (i32.ge_s (local.get $start) (local.get $end)))
+    (local.set $p (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
+    (local.set $p_end (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
+    (local.set $pairs_end
+      (i32.sub
+        (local.get $p_end)
+        (i32.shl (i32.and (i32.sub (local.get $end) (local.get $start)) (i32.const 1)) (i32.const 2))))
+    (local.set $q (i32.add (local.get $og) (i32.shl (local.get $start) (i32.const 3))))
+    (local.set $q2 (i32.add (local.get $oh) (i32.shl (local.get $start) (i32.const 3))))
     (block $B0
-      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (br_if $B0 (i32.ge_u (local.get $p) (local.get $pairs_end)))
       (loop $L1
-        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
-        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $r (i32.load (local.get $p)))
+        (local.set $r2 (i32.load offset=4 (local.get $p)))
+        (local.set $gh (v128.load64_lane 1 (local.get $q2) (v128.load64_zero (local.get $q))))
+        (local.set $gh2
+          (v128.load64_lane offset=8 1 (local.get $q2) (v128.load64_zero offset=8 (local.get $q))))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $q2 (i32.add (local.get $q2) (i32.const 16)))
+        (br_if $L1 (i32.lt_u (local.get $p) (local.get $pairs_end)))))
+    ;; The last row when the count is odd.
+    (if (i32.lt_u (local.get $p) (local.get $p_end))
+      (then
+        (local.set $r (i32.load (local.get $p)))
+        (local.set $gh (v128.load64_lane 1 (local.get $q2) (v128.load64_zero (local.get $q))))
         (local.set $k
           (i32.add
             (local.get $base0)
@@ -61,9 +145,7 @@
         (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
-          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1))))))
 
   ;; hist8(rows, og, oh, start, end, col0..col7, base0..base7): hist4 for eight features, the row's
   ;; index, gradient and hessian loaded once for all eight (measured ~10 % less time per update).
@@ -71,15 +153,162 @@
     (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
     (param $col0 i32) (param $col1 i32) (param $col2 i32) (param $col3 i32) (param $col4 i32) (param $col5 i32) (param $col6 i32) (param $col7 i32)
     (param $base0 i32) (param $base1 i32) (param $base2 i32) (param $base3 i32) (param $base4 i32) (param $base5 i32) (param $base6 i32) (param $base7 i32)
-    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
-    (local.set $i (local.get $start))
+    (local $p i32) (local $pairs_end i32) (local $p_end i32) (local $q i32) (local $q2 i32) (local $r i32)
+    (local $r2 i32) (local $k i32) (local $gh v128) (local $gh2 v128)
+    (br_if 0 (i32.ge_s (local.get $start) (local.get $end)))
+    (local.set $p (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
+    (local.set $p_end (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
+    (local.set $pairs_end
+      (i32.sub
+        (local.get $p_end)
+        (i32.shl (i32.and (i32.sub (local.get $end) (local.get $start)) (i32.const 1)) (i32.const 2))))
+    (local.set $q (i32.add (local.get $og) (i32.shl (local.get $start) (i32.const 3))))
+    (local.set $q2 (i32.add (local.get $oh) (i32.shl (local.get $start) (i32.const 3))))
     (block $B0
-      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (br_if $B0 (i32.ge_u (local.get $p) (local.get $pairs_end)))
       (loop $L1
-        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
-        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $r (i32.load (local.get $p)))
+        (local.set $r2 (i32.load offset=4 (local.get $p)))
+        (local.set $gh (v128.load64_lane 1 (local.get $q2) (v128.load64_zero (local.get $q))))
+        (local.set $gh2
+          (v128.load64_lane offset=8 1 (local.get $q2) (v128.load64_zero offset=8 (local.get $q))))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base1)
+            (i32.mul (i32.load8_u (i32.add (local.get $col1) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base2)
+            (i32.mul (i32.load8_u (i32.add (local.get $col2) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base3)
+            (i32.mul (i32.load8_u (i32.add (local.get $col3) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base4)
+            (i32.mul (i32.load8_u (i32.add (local.get $col4) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base4)
+            (i32.mul (i32.load8_u (i32.add (local.get $col4) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base5)
+            (i32.mul (i32.load8_u (i32.add (local.get $col5) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base5)
+            (i32.mul (i32.load8_u (i32.add (local.get $col5) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base6)
+            (i32.mul (i32.load8_u (i32.add (local.get $col6) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base6)
+            (i32.mul (i32.load8_u (i32.add (local.get $col6) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base7)
+            (i32.mul (i32.load8_u (i32.add (local.get $col7) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $k
+          (i32.add
+            (local.get $base7)
+            (i32.mul (i32.load8_u (i32.add (local.get $col7) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $q2 (i32.add (local.get $q2) (i32.const 16)))
+        (br_if $L1 (i32.lt_u (local.get $p) (local.get $pairs_end)))))
+    ;; The last row when the count is odd.
+    (if (i32.lt_u (local.get $p) (local.get $p_end))
+      (then
+        (local.set $r (i32.load (local.get $p)))
+        (local.set $gh (v128.load64_lane 1 (local.get $q2) (v128.load64_zero (local.get $q))))
         (local.set $k
           (i32.add
             (local.get $base0)
@@ -143,23 +372,32 @@
         (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
         (f64.store offset=16
           (local.get $k)
-          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1))))))
 
   ;; hist1(rows, og, oh, start, end, col0, base0): hist4 for one feature.
   (func $hist1 (export "hist1") (type $t1)
     (param $rows i32) (param $og i32) (param $oh i32) (param $start i32) (param $end i32)
-    (param $col0 i32) (param $base0 i32)
-    (local $i i32) (local $r i32) (local $k i32) (local $g f64) (local $h f64) (local $gh v128)
-    (local.set $i (local.get $start))
+    (param $col0 i32)
+    (param $base0 i32)
+    (local $p i32) (local $pairs_end i32) (local $p_end i32) (local $q i32) (local $q2 i32) (local $r i32)
+    (local $r2 i32) (local $k i32) (local $gh v128) (local $gh2 v128)
+    (br_if 0 (i32.ge_s (local.get $start) (local.get $end)))
+    (local.set $p (i32.add (local.get $rows) (i32.shl (local.get $start) (i32.const 2))))
+    (local.set $p_end (i32.add (local.get $rows) (i32.shl (local.get $end) (i32.const 2))))
+    (local.set $pairs_end
+      (i32.sub
+        (local.get $p_end)
+        (i32.shl (i32.and (i32.sub (local.get $end) (local.get $start)) (i32.const 1)) (i32.const 2))))
+    (local.set $q (i32.add (local.get $og) (i32.shl (local.get $start) (i32.const 3))))
+    (local.set $q2 (i32.add (local.get $oh) (i32.shl (local.get $start) (i32.const 3))))
     (block $B0
-      (br_if $B0 (i32.ge_u (local.get $i) (local.get $end)))
+      (br_if $B0 (i32.ge_u (local.get $p) (local.get $pairs_end)))
       (loop $L1
-        (local.set $r (i32.load (i32.add (local.get $rows) (i32.mul (local.get $i) (i32.const 4)))))
-        (local.set $g (f64.load (i32.add (local.get $og) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $h (f64.load (i32.add (local.get $oh) (i32.mul (local.get $i) (i32.const 8)))))
-        (local.set $gh (f64x2.replace_lane 1 (f64x2.splat (local.get $g)) (local.get $h)))
+        (local.set $r (i32.load (local.get $p)))
+        (local.set $r2 (i32.load offset=4 (local.get $p)))
+        (local.set $gh (v128.load64_lane 1 (local.get $q2) (v128.load64_zero (local.get $q))))
+        (local.set $gh2
+          (v128.load64_lane offset=8 1 (local.get $q2) (v128.load64_zero offset=8 (local.get $q))))
         (local.set $k
           (i32.add
             (local.get $base0)
@@ -168,8 +406,31 @@
         (f64.store offset=16
           (local.get $k)
           (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br_if $L1 (i32.lt_u (local.get $i) (local.get $end))))))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r2))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh2)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $q2 (i32.add (local.get $q2) (i32.const 16)))
+        (br_if $L1 (i32.lt_u (local.get $p) (local.get $pairs_end)))))
+    ;; The last row when the count is odd.
+    (if (i32.lt_u (local.get $p) (local.get $p_end))
+      (then
+        (local.set $r (i32.load (local.get $p)))
+        (local.set $gh (v128.load64_lane 1 (local.get $q2) (v128.load64_zero (local.get $q))))
+        (local.set $k
+          (i32.add
+            (local.get $base0)
+            (i32.mul (i32.load8_u (i32.add (local.get $col0) (local.get $r))) (i32.const 24))))
+        (v128.store (local.get $k) (f64x2.add (v128.load (local.get $k)) (local.get $gh)))
+        (f64.store offset=16
+          (local.get $k)
+          (f64.add (f64.load offset=16 (local.get $k)) (f64.const 1))))))
 
   ;; hist8h, hist4h, hist1h: hist8, hist4 and hist1 for histograms without a count (16-byte bins:
   ;; gradient sum, hessian sum), which the split search estimates from the hessians as LightGBM
