@@ -281,11 +281,6 @@ export function pollWorkers(on: boolean): void {
   if (pool !== null) Atomics.store(pool.ctrl, GEMM_CTRL.pollMicros, on ? TRAINING_POLL_MICROS : 0)
 }
 
-/** Whether idle workers poll before sleeping now (pollWorkers). @internal */
-export function workersPolling(): boolean {
-  return pool !== null && Atomics.load(pool.ctrl, GEMM_CTRL.pollMicros) > 0
-}
-
 /** Threads that share a job now (1: the calling thread alone). @internal */
 export function jobThreads(): number {
   const p = pool
