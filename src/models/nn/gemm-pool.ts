@@ -51,7 +51,6 @@ export const GEMM_CTRL = {
   completed: 2,
   failed: 3,
   exit: 4,
-  pollMicros: 5,
   gatherClaim: 8,
   gatherDone: 9,
   gatherArgs: 10,
@@ -261,24 +260,6 @@ function callBand(fns: readonly WasmFn[], fn: number): void {
     default:
       fns[3]!(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!)
   }
-}
-
-/**
- * How long a worker polls for the next job before it sleeps while a training loop runs (see
- * pollWorkers). A sleeping worker takes 60-80 µs to wake here (a futex wake-up on a VM), about a
- * band's work, so it arrived late to every product of a step; between products the caller runs
- * 50-100 µs of batch norm and Adam, so a millisecond of polling keeps the worker awake for a whole
- * epoch. Measured: epochs 0.91x (9 of 9 alternating runs faster), CPU per epoch +1 %.
- */
-const TRAINING_POLL_MICROS = 1000
-
-/**
- * While `on`, idle workers poll for the next job for TRAINING_POLL_MICROS before sleeping (a
- * training loop's products come every 100 µs or so); off, they sleep at once, so a server's idle
- * workers never spin. @internal
- */
-export function pollWorkers(on: boolean): void {
-  if (pool !== null) Atomics.store(pool.ctrl, GEMM_CTRL.pollMicros, on ? TRAINING_POLL_MICROS : 0)
 }
 
 /** Threads that share a job now (1: the calling thread alone). @internal */

@@ -21,15 +21,8 @@ const heap = new HeapViews(data.memory)
 let generation = data.generation
 for (;;) {
   // A job that arrives while a gather piece is copied waits for that piece only.
-  if (Atomics.load(ctrl, GEMM_CTRL.generation) === generation && !claimGatherPiece(ctrl, heap)) {
-    // While a training loop runs, poll before sleeping: the next product is microseconds away.
-    const until = performance.now() + Atomics.load(ctrl, GEMM_CTRL.pollMicros) / 1000
-    for (let i = 0; Atomics.load(ctrl, GEMM_CTRL.generation) === generation; i++) {
-      if ((i & 255) !== 255 || performance.now() < until) continue
-      Atomics.wait(ctrl, GEMM_CTRL.generation, generation)
-      break
-    }
-  }
+  if (Atomics.load(ctrl, GEMM_CTRL.generation) === generation && !claimGatherPiece(ctrl, heap))
+    Atomics.wait(ctrl, GEMM_CTRL.generation, generation)
   const g = Atomics.load(ctrl, GEMM_CTRL.generation)
   if (g === generation) continue
   generation = g

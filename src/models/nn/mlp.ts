@@ -25,7 +25,7 @@ import {
 } from '../linear/model-io.js'
 import type { Standardizer } from '../linear/standardize.js'
 import { fitStandardizer } from '../linear/standardize.js'
-import { finishGather, pollWorkers, startGather, useGemmThreads } from './gemm-pool.js'
+import { finishGather, startGather, useGemmThreads } from './gemm-pool.js'
 import type { LossKind } from './network.js'
 import { lossAndGradient, Network } from './network.js'
 import { Adam, learningRateAt } from './optimizer.js'
@@ -363,8 +363,7 @@ async function trainMlp(
     let lossSum = 0
     let weightSum = 0
     let gathering = startBatch(0, Math.min(batchSize, nTrain))
-    // A step that throws must not leave a worker copying into the batch buffers, nor polling.
-    pollWorkers(true)
+    // A step that throws must not leave a worker copying into the batch buffers.
     try {
       for (let start = 0; start < nTrain; start += batchSize) {
         const rows = Math.min(batchSize, nTrain - start)
@@ -397,7 +396,6 @@ async function trainMlp(
         weightSum += wSum
       }
     } finally {
-      pollWorkers(false)
       if (gathering) finishGather()
     }
     const trainLoss = weightSum > 0 ? lossSum / weightSum : 0
