@@ -107,8 +107,8 @@ export function findBestSplit(
   const H = sums.hess
   const C = sums.count
   const exact = S === HIST_STRIDE
-  const counts: BinCounts = { stride: S, perHess: !exact && H > 0 ? C / H : 0 }
-  const perHess = counts.perHess
+  const perHess = !exact && H > 0 ? C / H : 0
+  const counts: BinCounts = { stride: S, perHess }
   const parentScore = leafScore(G, H, l1, l2)
   const minGain = c.minSplitGain
   let bestGain = minGain
